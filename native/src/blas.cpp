@@ -1,0 +1,80 @@
+// The BLAS boundary: the GEMM call, bias, and run-time facts about the BLAS that is loaded.
+// Vendor functions are looked up with dlsym so that one binary serves OpenBLAS and MKL.
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include <cblas.h>
+
+#include "mec4j.h"
+#include "shape.h"
+
+namespace mec4j {
+
+void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,
+              b, (int)ldb, 0.0f, c, (int)ldc);
+}
+
+void add_bias(const Shape& s, const float* bias, float* out) {
+  if (!bias) return;
+  const int64_t pixels = s.n * s.oh * s.ow;
+  for (int64_t p = 0; p < pixels; ++p) {
+    float* o = out + p * s.kc;
+    for (int64_t c = 0; c < s.kc; ++c) o[c] += bias[c];
+  }
+}
+
+namespace {
+template <typename F>
+F find(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
+}
+void copy(char* dst, size_t cap, const char* src) {
+  std::snprintf(dst, cap, "%s", src ? src : "");
+}
+}  // namespace
+}  // namespace mec4j
+
+using namespace mec4j;
+
+extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
+  if (!info) return MEC4J_ERROR_NULL_ARGUMENT;
+  std::memset(info, 0, sizeof(*info));
+  Dl_info where;
+  if (dladdr(reinterpret_cast<void*>(&cblas_sgemm), &where) && where.dli_fname)
+    copy(info->library, sizeof info->library, where.dli_fname);
+  info->threads = -1;
+  // MKL first: MKL's runtime also answers some openblas_* names in compatibility layers.
+  auto mkl_version = find<void (*)(char*, int)>("mkl_get_version_string");
+  auto mkl_threads = find<int (*)()>("MKL_Get_Max_Threads");
+  auto ob_config = find<char* (*)()>("openblas_get_config");
+  auto ob_threads = find<int (*)()>("openblas_get_num_threads");
+  if (mkl_version) {
+    copy(info->vendor, sizeof info->vendor, "Intel MKL");
+    mkl_version(info->version, (int)sizeof info->version);
+    if (mkl_threads) info->threads = mkl_threads();
+  } else if (ob_config) {
+    copy(info->vendor, sizeof info->vendor, "OpenBLAS");
+    copy(info->version, sizeof info->version, ob_config());
+    if (ob_threads) info->threads = ob_threads();
+  } else {
+    copy(info->vendor, sizeof info->vendor, "unknown");
+  }
+  return MEC4J_OK;
+}
+
+extern "C" mec4j_status mec4j_blas_set_threads(int32_t threads) {
+  if (threads < 1) return MEC4J_ERROR_INVALID_ARGUMENT;
+  if (auto mkl = find<void (*)(int)>("MKL_Set_Num_Threads")) {
+    mkl(threads);
+    return MEC4J_OK;
+  }
+  if (auto ob = find<void (*)(int)>("openblas_set_num_threads")) {
+    ob(threads);
+    return MEC4J_OK;
+  }
+  return MEC4J_ERROR_UNSUPPORTED;
+}

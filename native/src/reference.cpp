@@ -1,0 +1,35 @@
+// Direct convolution: the oracle. Double accumulation; padded taps multiply explicit zeros so
+// that NaN/Inf in the kernel propagate exactly as in the GEMM-based algorithms.
+#include <vector>
+
+#include "shape.h"
+
+namespace mec4j {
+
+void reference_forward(const Shape& s, const float* in, const float* k, const float* bias,
+                       float* out) {
+  std::vector<double> acc(s.kc);  // allocated before output is touched
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t y = 0; y < s.oh; ++y)
+      for (int64_t x = 0; x < s.ow; ++x) {
+        for (int64_t c = 0; c < s.kc; ++c) acc[c] = bias ? bias[c] : 0.0;
+        for (int64_t r = 0; r < s.kh; ++r) {
+          int64_t iy = y * s.sh + r - s.pt;
+          for (int64_t q = 0; q < s.kw; ++q) {
+            int64_t ix = x * s.sw + q - s.pl;
+            bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+            const float* pix = inside ? in + ((n * s.ih + iy) * s.iw + ix) * s.ic : nullptr;
+            const float* w = k + (r * s.kw + q) * s.ic * s.kc;
+            for (int64_t ci = 0; ci < s.ic; ++ci) {
+              double v = inside ? pix[ci] : 0.0;
+              const float* wrow = w + ci * s.kc;
+              for (int64_t c = 0; c < s.kc; ++c) acc[c] += v * wrow[c];
+            }
+          }
+        }
+        float* o = out + ((n * s.oh + y) * s.ow + x) * s.kc;
+        for (int64_t c = 0; c < s.kc; ++c) o[c] = static_cast<float>(acc[c]);
+      }
+}
+
+}  // namespace mec4j

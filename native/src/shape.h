@@ -1,0 +1,44 @@
+// Internal: a validated convolution with its derived sizes, and the implementations' signatures.
+#ifndef MEC4J_SHAPE_H
+#define MEC4J_SHAPE_H
+
+#include <cstdint>
+#include "mec4j.h"
+
+namespace mec4j {
+
+// Multiplies non-negative sizes; false on 64-bit overflow.
+inline bool mul(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
+inline bool add(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_overflow(a, b, out); }
+
+struct Shape {
+  int64_t n, ih, iw, ic, kh, kw, kc, sh, sw, pt, pb, pl, pr;
+  int64_t ihp, iwp;         // padded input sizes
+  int64_t oh, ow;           // output sizes
+  int64_t threshold;        // T of the MEC A/B rule
+  int64_t input_elems, kernel_elems, output_elems;
+  int64_t mec_lowered_elems;    // |L| = n*ow*ihp*kw*ic
+  int64_t im2col_elems;         // n*oh*ow*kh*kw*ic
+  int64_t patch;                // kh*kw*ic: the GEMM K dimension
+  int64_t rows_used;            // padded rows any output reads: (oh-1)*sh + kh
+};
+
+// Fills *shape from *conv, or returns the failing status (and field name).
+mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad_field);
+
+// Each implementation writes output (NHWC) completely; workspace is big enough and aligned.
+void reference_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out);
+void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
+                    float* ws);
+void mec_forward(const Shape& s, bool solution_a, const float* in, const float* k, const float* bias,
+                 float* out, float* ws);
+
+bool mec_prefers_solution_a(const Shape& s);
+void add_bias(const Shape& s, const float* bias, float* out);
+
+// Row-major, no transposes, alpha 1, beta 0: C[MxN] = A[MxK] * B[KxN].
+void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float* c, int64_t ldc);
+
+}  // namespace mec4j
+#endif

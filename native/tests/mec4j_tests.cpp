@@ -1,0 +1,222 @@
+// Native tests of the C API: correctness against the reference, workspace formulas, guard zones
+// around every buffer the library writes, and status codes for bad input.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "mec4j.h"
+
+static int failures = 0;
+#define CHECK(cond, ...)                                            \
+  do {                                                              \
+    if (!(cond)) {                                                  \
+      ++failures;                                                   \
+      std::fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
+      std::fprintf(stderr, __VA_ARGS__);                            \
+      std::fprintf(stderr, "\n");                                   \
+    }                                                               \
+  } while (0)
+
+static mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw,
+                         int64_t kc, int64_t sh, int64_t sw, int64_t pt = 0, int64_t pb = 0,
+                         int64_t pl = 0, int64_t pr = 0) {
+  mec4j_conv2d c{};
+  c.batch = n; c.in_height = ih; c.in_width = iw; c.in_channels = ic;
+  c.kernel_height = kh; c.kernel_width = kw; c.out_channels = kc;
+  c.stride_height = sh; c.stride_width = sw;
+  c.pad_top = pt; c.pad_bottom = pb; c.pad_left = pl; c.pad_right = pr;
+  return c;
+}
+
+static int64_t ws_bytes(const mec4j_conv2d& c, mec4j_algorithm a) {
+  int64_t b = -1;
+  mec4j_status st = mec4j_workspace_size(&c, a, &b);
+  return st == MEC4J_OK ? b : -1;
+}
+
+// A buffer with GUARD floats of a sentinel on each side, to detect writes out of bounds.
+constexpr int64_t GUARD = 64;
+constexpr float SENTINEL = -12345.5f;
+struct Guarded {
+  std::vector<float> all;
+  int64_t n;
+  explicit Guarded(int64_t count) : all(count + 2 * GUARD, SENTINEL), n(count) {}
+  float* data() { return all.data() + GUARD; }
+  bool guards_intact() const {
+    for (int64_t i = 0; i < GUARD; ++i)
+      if (std::memcmp(&all[i], &SENTINEL, 4) || std::memcmp(&all[GUARD + n + i], &SENTINEL, 4)) return false;
+    return true;
+  }
+};
+
+static void test_paper_example() {
+  mec4j_conv2d c = conv(1, 7, 7, 1, 3, 3, 1, 1, 1);
+  CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC) == 105 * 4, "MEC workspace %lld", (long long)ws_bytes(c, MEC4J_ALGORITHM_MEC));
+  CHECK(ws_bytes(c, MEC4J_ALGORITHM_IM2COL) == 225 * 4, "im2col workspace");
+  CHECK(ws_bytes(c, MEC4J_ALGORITHM_REFERENCE) == 0, "reference workspace");
+  int64_t oh = 0, ow = 0;
+  CHECK(mec4j_output_size(&c, &oh, &ow) == MEC4J_OK && oh == 5 && ow == 5, "output 5x5");
+}
+
+static void test_cv_layer_formulas() {
+  struct { int64_t ih, iw, ic, kh, kw, kc, s; } cv[] = {
+      {227, 227, 3, 11, 11, 96, 4}, {231, 231, 3, 11, 11, 96, 4}, {227, 227, 3, 7, 7, 64, 2},
+      {224, 224, 64, 7, 7, 64, 2},  {24, 24, 96, 5, 5, 256, 1},   {12, 12, 256, 3, 3, 512, 1},
+      {224, 224, 3, 3, 3, 64, 1},   {112, 112, 64, 3, 3, 128, 1}, {56, 56, 64, 3, 3, 64, 1},
+      {28, 28, 128, 3, 3, 128, 1},  {14, 14, 256, 3, 3, 256, 1},  {7, 7, 512, 3, 3, 512, 1}};
+  for (int64_t n : {1, 32})
+    for (auto& l : cv) {
+      mec4j_conv2d c = conv(n, l.ih, l.iw, l.ic, l.kh, l.kw, l.kc, l.s, l.s);
+      int64_t oh = (l.ih - l.kh) / l.s + 1, ow = (l.iw - l.kw) / l.s + 1;
+      CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC) == 4 * n * ow * l.ih * l.kw * l.ic, "MEC formula");
+      CHECK(ws_bytes(c, MEC4J_ALGORITHM_IM2COL) == 4 * n * oh * ow * l.kh * l.kw * l.ic, "im2col formula");
+    }
+}
+
+// Runs one algorithm on a shape and compares with the reference; exact for small integers.
+static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, std::mt19937_64& rng,
+                     bool with_bias) {
+  int64_t oh, ow;
+  if (mec4j_output_size(&c, &oh, &ow) != MEC4J_OK) { CHECK(false, "shape rejected"); return; }
+  int64_t in_n = c.batch * c.in_height * c.in_width * c.in_channels;
+  int64_t k_n = c.kernel_height * c.kernel_width * c.in_channels * c.out_channels;
+  int64_t out_n = c.batch * oh * ow * c.out_channels;
+  std::uniform_int_distribution<int> small(-3, 3);
+  std::uniform_real_distribution<float> real(-1.f, 1.f);
+  auto fill = [&](std::vector<float>& v) { for (auto& x : v) x = integers ? (float)small(rng) : real(rng); };
+  std::vector<float> in(in_n), k(k_n), bias(c.out_channels), expect(out_n);
+  fill(in); fill(k); fill(bias);
+  const float* b = with_bias ? bias.data() : nullptr;
+  CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), b, expect.data(), nullptr, 0) == MEC4J_OK, "reference");
+
+  int64_t wsb = ws_bytes(c, a);
+  if (wsb < 0) { CHECK(a == MEC4J_ALGORITHM_MEC_A, "workspace query failed"); return; }
+  // Workspace: 64-byte aligned, NaN-filled (nothing may read stale data), guarded on both sides.
+  int64_t ws_floats = wsb / 4;
+  float* raw = static_cast<float*>(std::aligned_alloc(64, (ws_floats + 2 * 16) * 4));
+  for (int64_t i = 0; i < ws_floats + 32; ++i) raw[i] = (i < 16 || i >= ws_floats + 16) ? SENTINEL : NAN;
+  Guarded out(out_n);
+  mec4j_status st = mec4j_conv2d_forward(&c, a, in.data(), k.data(), b, out.data(), raw + 16, wsb);
+  CHECK(st == MEC4J_OK, "%s: %s", mec4j_algorithm_name(a), mec4j_status_string(st));
+  CHECK(out.guards_intact(), "%s wrote outside the output", mec4j_algorithm_name(a));
+  bool ws_guards = true;
+  for (int64_t i = 0; i < 16; ++i) ws_guards &= raw[i] == SENTINEL && raw[ws_floats + 16 + i] == SENTINEL;
+  CHECK(ws_guards, "%s wrote outside the workspace", mec4j_algorithm_name(a));
+  std::free(raw);
+  int bad = 0;
+  for (int64_t i = 0; i < out_n && bad < 3; ++i) {
+    float e = expect[i], g = out.data()[i];
+    float tol = integers ? 0.f : 1e-4f * (1.f + std::fabs(e)) * std::sqrt((float)(c.kernel_height * c.kernel_width * c.in_channels));
+    if (!(std::fabs(e - g) <= tol)) {
+      ++bad;
+      CHECK(false, "%s n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld: [%lld] %g != %g",
+            mec4j_algorithm_name(a), (long long)c.batch, (long long)c.in_height, (long long)c.in_width,
+            (long long)c.in_channels, (long long)c.kernel_height, (long long)c.kernel_width,
+            (long long)c.out_channels, (long long)c.stride_height, (long long)c.stride_width,
+            (long long)c.pad_top, (long long)c.pad_bottom, (long long)c.pad_left, (long long)c.pad_right,
+            (long long)i, g, e);
+    }
+  }
+}
+
+static void test_random_shapes(uint64_t seed, int cases) {
+  std::mt19937_64 rng(seed);
+  auto r = [&](int lo, int hi) { return (int64_t)std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B};
+  for (int i = 0; i < cases; ++i) {
+    int64_t kh = r(1, 5), kw = r(1, 5);
+    mec4j_conv2d c = conv(r(1, 3), 0, 0, r(1, 5), kh, kw, r(1, 6), r(1, 4), r(1, 4),
+                          r(0, kh - 1), r(0, kh - 1), r(0, kw - 1), r(0, kw - 1));
+    c.in_height = r(std::max<int64_t>(1, kh - c.pad_top - c.pad_bottom), 13);
+    c.in_width = r(std::max<int64_t>(1, kw - c.pad_left - c.pad_right), 13);
+    c.mec_threshold = r(1, 16);
+    bool integers = i % 2 == 0;
+    for (auto a : algos) run_case(c, a, integers, rng, i % 3 == 0);
+  }
+}
+
+static void test_bad_input() {
+  const char* field = nullptr;
+  mec4j_conv2d ok = conv(2, 9, 9, 3, 3, 3, 4, 1, 1);
+  CHECK(mec4j_conv2d_check(&ok, &field) == MEC4J_OK, "valid shape");
+  CHECK(mec4j_conv2d_check(nullptr, &field) == MEC4J_ERROR_NULL_ARGUMENT, "null conv");
+  struct { int64_t mec4j_conv2d::*member; int64_t value; const char* name; mec4j_status st; } cases[] = {
+      {&mec4j_conv2d::batch, 0, "batch", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::in_height, -1, "in_height", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::in_width, 0, "in_width", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::in_channels, 0, "in_channels", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::kernel_height, 0, "kernel_height", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::kernel_width, -3, "kernel_width", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::out_channels, 0, "out_channels", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::stride_height, 0, "stride_height", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::stride_width, -1, "stride_width", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::pad_top, -1, "pad_top", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::pad_bottom, 3, "pad_bottom", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::pad_left, 4, "pad_left", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::pad_right, -2, "pad_right", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::kernel_height, 10, "kernel_height", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::kernel_width, 12, "kernel_width", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::batch, INT64_MAX / 2, "conv", MEC4J_ERROR_SIZE_OVERFLOW},
+      {&mec4j_conv2d::in_channels, INT64_MAX / 4, "conv", MEC4J_ERROR_SIZE_OVERFLOW},
+      {&mec4j_conv2d::out_channels, INT64_MAX / 8, "conv", MEC4J_ERROR_SIZE_OVERFLOW},
+      {&mec4j_conv2d::in_width, INT64_MAX, "in_width", MEC4J_ERROR_SIZE_OVERFLOW},
+  };
+  std::vector<float> in(2 * 9 * 9 * 3, 1.f), k(3 * 3 * 3 * 4, 1.f), out(2 * 7 * 7 * 4, 7.f);
+  for (auto& tc : cases) {
+    mec4j_conv2d c = ok;
+    c.*tc.member = tc.value;
+    if (tc.member == &mec4j_conv2d::in_width && tc.value == INT64_MAX) c.pad_left = 1;
+    field = nullptr;
+    mec4j_status st = mec4j_conv2d_check(&c, &field);
+    CHECK(st == tc.st, "%s=%lld: status %d", tc.name, (long long)tc.value, (int)st);
+    CHECK(field && std::strcmp(field, tc.name) == 0, "%s=%lld: field %s", tc.name, (long long)tc.value, field ? field : "(null)");
+    int64_t b = 0;
+    CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == tc.st, "%s: workspace_size status", tc.name);
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), nullptr, out.data(), nullptr, 0) == tc.st, "%s: forward status", tc.name);
+  }
+  for (float v : out) CHECK(v == 7.f, "output touched on error");
+
+  int64_t wsb = ws_bytes(ok, MEC4J_ALGORITHM_MEC);
+  void* ws = mec4j_workspace_alloc(wsb);
+  CHECK(ws && reinterpret_cast<uintptr_t>(ws) % MEC4J_WORKSPACE_ALIGNMENT == 0, "aligned alloc");
+  auto fwd = [&](mec4j_algorithm a, const float* i, const float* kk, float* o, void* w, int64_t wb) {
+    return mec4j_conv2d_forward(&ok, a, i, kk, nullptr, o, w, wb);
+  };
+  CHECK(fwd(MEC4J_ALGORITHM_MEC, nullptr, k.data(), out.data(), ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null input");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), nullptr, out.data(), ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null kernel");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null output");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), nullptr, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null workspace");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), ws, wsb - 1) == MEC4J_ERROR_WORKSPACE_TOO_SMALL, "small workspace");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), static_cast<char*>(ws) + 4, wsb - 4) != MEC4J_OK, "misaligned");
+  CHECK(fwd((mec4j_algorithm)42, in.data(), k.data(), out.data(), ws, wsb) == MEC4J_ERROR_UNKNOWN_ALGORITHM, "unknown algorithm");
+  for (float v : out) CHECK(v == 7.f, "output touched on error");
+  mec4j_workspace_free(ws);
+  CHECK(mec4j_workspace_alloc(0) == nullptr && mec4j_workspace_alloc(-5) == nullptr, "alloc of <= 0");
+  CHECK(mec4j_workspace_alloc(INT64_MAX) == nullptr, "huge alloc fails cleanly");
+  // Solution A needs |O| <= |L|: 1x1 kernel with many output channels.
+  mec4j_conv2d wide = conv(1, 4, 4, 1, 1, 1, 64, 1, 1);
+  int64_t b;
+  CHECK(mec4j_workspace_size(&wide, MEC4J_ALGORITHM_MEC_A, &b) == MEC4J_ERROR_UNSUPPORTED, "A with |O|>|L|");
+  mec4j_algorithm r;
+  CHECK(mec4j_resolve_algorithm(&wide, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B, "auto picks B");
+  CHECK(mec4j_blas_set_threads(0) == MEC4J_ERROR_INVALID_ARGUMENT, "threads 0");
+  mec4j_blas_info info;
+  CHECK(mec4j_blas_query(&info) == MEC4J_OK && std::strlen(info.library) > 0, "blas query");
+  std::printf("BLAS: %s | %s | %s | threads %d\n", info.vendor, info.version, info.library, info.threads);
+}
+
+int main(int argc, char** argv) {
+  uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20170706;
+  int cases = argc > 2 ? std::atoi(argv[2]) : 300;
+  test_paper_example();
+  test_cv_layer_formulas();
+  test_bad_input();
+  test_random_shapes(seed, cases);
+  std::printf("%s: %d failure(s); random shapes: %d (seed %llu)\n", failures ? "FAILED" : "OK",
+              failures, cases, (unsigned long long)seed);
+  return failures ? 1 : 0;
+}
