@@ -54,7 +54,11 @@ extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
   auto ob_threads = find<int (*)()>("openblas_get_num_threads");
   if (mkl_version) {
     copy(info->vendor, sizeof info->vendor, "Intel MKL");
-    mkl_version(info->version, (int)sizeof info->version);
+    // MKL pads with blanks and does not terminate a full buffer.
+    mkl_version(info->version, (int)sizeof info->version - 1);
+    info->version[sizeof info->version - 1] = '\0';
+    for (size_t i = std::strlen(info->version); i > 0 && info->version[i - 1] == ' '; --i)
+      info->version[i - 1] = '\0';
     if (mkl_threads) info->threads = mkl_threads();
   } else if (ob_config) {
     copy(info->vendor, sizeof info->vendor, "OpenBLAS");

@@ -97,7 +97,7 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
   if (wsb < 0) { CHECK(a == MEC4J_ALGORITHM_MEC_A, "workspace query failed"); return; }
   // Workspace: 64-byte aligned, NaN-filled (nothing may read stale data), guarded on both sides.
   int64_t ws_floats = wsb / 4;
-  float* raw = static_cast<float*>(std::aligned_alloc(64, (ws_floats + 2 * 16) * 4));
+  float* raw = static_cast<float*>(std::aligned_alloc(64, ((ws_floats + 2 * 16) * 4 + 63) / 64 * 64));
   for (int64_t i = 0; i < ws_floats + 32; ++i) raw[i] = (i < 16 || i >= ws_floats + 16) ? SENTINEL : NAN;
   Guarded out(out_n);
   mec4j_status st = mec4j_conv2d_forward(&c, a, in.data(), k.data(), b, out.data(), raw + 16, wsb);

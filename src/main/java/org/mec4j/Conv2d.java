@@ -1,0 +1,251 @@
+package org.mec4j;
+
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.mec4j.internal.MecNative;
+
+/**
+ * An immutable description of a 2-D convolution layer: sizes, strides, zero padding.
+ *
+ * <p>Layouts, all row-major fp32: input NHWC (batch x height x width x channels), kernel HWIO
+ * (k_h x k_w x i_c x k_c), output NHWC, bias k_c. Every size is checked when the spec is built;
+ * element counts and workspace sizes are 64-bit and overflow-checked.
+ *
+ * <pre>{@code
+ * Conv2d spec = Conv2d.builder().batch(32).input(227, 227, 3).kernel(11, 11)
+ *     .outputChannels(96).stride(4, 4).padding(0, 0, 0, 0).build();
+ * }</pre>
+ */
+public final class Conv2d {
+  private final long batch, inHeight, inWidth, inChannels, kernelHeight, kernelWidth, outChannels;
+  private final long strideHeight, strideWidth, padTop, padBottom, padLeft, padRight;
+  private final long mecThreshold;
+  private final long outHeight, outWidth;
+  private final long inputSize, kernelSize, outputSize;
+
+  private Conv2d(Builder b) {
+    batch = positive("batch", b.batch);
+    inHeight = positive("inputHeight", b.inHeight);
+    inWidth = positive("inputWidth", b.inWidth);
+    inChannels = positive("inputChannels", b.inChannels);
+    kernelHeight = positive("kernelHeight", b.kernelHeight);
+    kernelWidth = positive("kernelWidth", b.kernelWidth);
+    outChannels = positive("outputChannels", b.outChannels);
+    strideHeight = positive("strideHeight", b.strideHeight);
+    strideWidth = positive("strideWidth", b.strideWidth);
+    padTop = padding("padTop", b.padTop, "kernelHeight", kernelHeight);
+    padBottom = padding("padBottom", b.padBottom, "kernelHeight", kernelHeight);
+    padLeft = padding("padLeft", b.padLeft, "kernelWidth", kernelWidth);
+    padRight = padding("padRight", b.padRight, "kernelWidth", kernelWidth);
+    if (b.mecThreshold < 0) throw new IllegalArgumentException("mecThreshold must be >= 0 (0 = default), got " + b.mecThreshold);
+    mecThreshold = b.mecThreshold;
+    long paddedHeight = exactAdd("padded input height", inHeight, padTop + padBottom);
+    long paddedWidth = exactAdd("padded input width", inWidth, padLeft + padRight);
+    if (kernelHeight > paddedHeight)
+      throw new IllegalArgumentException("kernelHeight " + kernelHeight + " exceeds the padded input height " + paddedHeight);
+    if (kernelWidth > paddedWidth)
+      throw new IllegalArgumentException("kernelWidth " + kernelWidth + " exceeds the padded input width " + paddedWidth);
+    outHeight = (paddedHeight - kernelHeight) / strideHeight + 1;
+    outWidth = (paddedWidth - kernelWidth) / strideWidth + 1;
+    inputSize = product("input", batch, inHeight, inWidth, inChannels);
+    kernelSize = product("kernel", kernelHeight, kernelWidth, inChannels, outChannels);
+    outputSize = product("output", batch, outHeight, outWidth, outChannels);
+    // The largest workspaces (MEC and im2col), in bytes, must be representable too.
+    product("MEC workspace bytes", batch, outWidth, paddedHeight, kernelWidth, inChannels, Float.BYTES);
+    product("im2col workspace bytes", batch, outHeight, outWidth, kernelHeight, kernelWidth, inChannels, Float.BYTES);
+  }
+
+  private static long positive(String name, long v) {
+    if (v < 1) throw new IllegalArgumentException(name + " must be >= 1, got " + v);
+    return v;
+  }
+
+  private static long padding(String name, long v, String kernelName, long kernel) {
+    if (v < 0) throw new IllegalArgumentException(name + " must be >= 0, got " + v);
+    if (v >= kernel)
+      throw new IllegalArgumentException(name + " must be < " + kernelName + " (" + kernel + "), got " + v);
+    return v;
+  }
+
+  private static long exactAdd(String what, long a, long b) {
+    try {
+      return Math.addExact(a, b);
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(what + " overflows 64 bits: " + a + " + " + b);
+    }
+  }
+
+  private static long product(String what, long... factors) {
+    long p = 1;
+    try {
+      for (long f : factors) p = Math.multiplyExact(p, f);
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(what + " overflows 64 bits: " + java.util.Arrays.toString(factors));
+    }
+    return p;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder initialised with this spec's values. */
+  public Builder toBuilder() {
+    return new Builder().batch(batch).input(inHeight, inWidth, inChannels).kernel(kernelHeight, kernelWidth)
+        .outputChannels(outChannels).stride(strideHeight, strideWidth)
+        .padding(padTop, padBottom, padLeft, padRight).mecThreshold(mecThreshold);
+  }
+
+  public long batch() { return batch; }
+  public long inputHeight() { return inHeight; }
+  public long inputWidth() { return inWidth; }
+  public long inputChannels() { return inChannels; }
+  public long kernelHeight() { return kernelHeight; }
+  public long kernelWidth() { return kernelWidth; }
+  public long outputChannels() { return outChannels; }
+  public long strideHeight() { return strideHeight; }
+  public long strideWidth() { return strideWidth; }
+  public long padTop() { return padTop; }
+  public long padBottom() { return padBottom; }
+  public long padLeft() { return padLeft; }
+  public long padRight() { return padRight; }
+  /** T of the MEC A/B rule; 0 means the library default. */
+  public long mecThreshold() { return mecThreshold; }
+  public long outputHeight() { return outHeight; }
+  public long outputWidth() { return outWidth; }
+  /** Floats in the NHWC input. */
+  public long inputSize() { return inputSize; }
+  /** Floats in the HWIO kernel. */
+  public long kernelSize() { return kernelSize; }
+  /** Floats in the NHWC output. */
+  public long outputSize() { return outputSize; }
+  /** Floats in the bias: one per output channel. */
+  public long biasSize() { return outChannels; }
+
+  /** 2·i_n·o_h·o_w·k_c·k_h·k_w·i_c: the multiply-adds of the layer, counted as two flops each. */
+  public double flops() {
+    return 2.0 * batch * outHeight * outWidth * outChannels * kernelHeight * kernelWidth * inChannels;
+  }
+
+  /** Scratch bytes the algorithm needs, from the native library's own query. */
+  public long workspaceBytes(Algorithm algorithm) {
+    Objects.requireNonNull(algorithm, "algorithm");
+    long[] bytes = new long[1];
+    try (MecNative.Conv2dStruct s = toNative()) {
+      Native.check(MecNative.mec4j_workspace_size(s, algorithm.code, bytes), "algorithm " + algorithm + " for " + this);
+    }
+    return bytes[0];
+  }
+
+  /** The algorithm that really runs: {@link Algorithm#MEC} resolves to MEC_A or MEC_B. */
+  public Algorithm resolve(Algorithm algorithm) {
+    Objects.requireNonNull(algorithm, "algorithm");
+    int[] resolved = new int[1];
+    try (MecNative.Conv2dStruct s = toNative()) {
+      Native.check(MecNative.mec4j_resolve_algorithm(s, algorithm.code, resolved), "algorithm " + algorithm + " for " + this);
+    }
+    return Algorithm.ofCode(resolved[0]);
+  }
+
+  MecNative.Conv2dStruct toNative() {
+    Native.ensureLoaded();
+    return new MecNative.Conv2dStruct().batch(batch).in_height(inHeight).in_width(inWidth)
+        .in_channels(inChannels).kernel_height(kernelHeight).kernel_width(kernelWidth)
+        .out_channels(outChannels).stride_height(strideHeight).stride_width(strideWidth)
+        .pad_top(padTop).pad_bottom(padBottom).pad_left(padLeft).pad_right(padRight)
+        .mec_threshold(mecThreshold);
+  }
+
+  private static final Pattern TERM = Pattern.compile("(mb|ih|iw|ic|oc|kh|kw|sh|sw|ph|pw|pt|pb|pl|pr)(\\d+)");
+
+  /**
+   * Parses a benchdnn-style shape such as {@code mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0}.
+   * Omitted terms: mb 1, iw = ih, kw = kh, sh/sw 1, padding 0; {@code ph}/{@code pw} pad both
+   * sides, {@code pt pb pl pr} one side each.
+   */
+  public static Conv2d parse(String shape) {
+    Objects.requireNonNull(shape, "shape");
+    String s = shape.trim().toLowerCase(java.util.Locale.ROOT);
+    Matcher m = TERM.matcher(s);
+    java.util.Map<String, Long> v = new java.util.HashMap<>();
+    int end = 0;
+    while (m.find()) {
+      if (m.start() != end) break;
+      try {
+        if (v.put(m.group(1), Long.parseLong(m.group(2))) != null)
+          throw new IllegalArgumentException("shape '" + shape + "': '" + m.group(1) + "' given twice");
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("shape '" + shape + "': number too large at '" + m.group() + "'");
+      }
+      end = m.end();
+    }
+    if (end != s.length() || s.isEmpty())
+      throw new IllegalArgumentException("shape '" + shape + "': cannot parse from position " + end
+          + " (expected terms like mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0)");
+    for (String required : new String[] {"ih", "ic", "oc", "kh"})
+      if (!v.containsKey(required)) throw new IllegalArgumentException("shape '" + shape + "': '" + required + "' is required");
+    long ph = v.getOrDefault("ph", 0L), pw = v.getOrDefault("pw", 0L);
+    return builder().batch(v.getOrDefault("mb", 1L))
+        .input(v.get("ih"), v.getOrDefault("iw", v.get("ih")), v.get("ic"))
+        .kernel(v.get("kh"), v.getOrDefault("kw", v.get("kh"))).outputChannels(v.get("oc"))
+        .stride(v.getOrDefault("sh", 1L), v.getOrDefault("sw", 1L))
+        .padding(v.getOrDefault("pt", ph), v.getOrDefault("pb", ph), v.getOrDefault("pl", pw), v.getOrDefault("pr", pw))
+        .build();
+  }
+
+  /** The benchdnn-style shape string; {@link #parse} reads it back. */
+  @Override
+  public String toString() {
+    return "mb" + batch + "ih" + inHeight + "iw" + inWidth + "ic" + inChannels + "oc" + outChannels
+        + "kh" + kernelHeight + "kw" + kernelWidth + "sh" + strideHeight + "sw" + strideWidth
+        + "pt" + padTop + "pb" + padBottom + "pl" + padLeft + "pr" + padRight;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof Conv2d)) return false;
+    Conv2d c = (Conv2d) o;
+    return toString().equals(c.toString()) && mecThreshold == c.mecThreshold;
+  }
+
+  @Override
+  public int hashCode() {
+    return toString().hashCode() * 31 + Long.hashCode(mecThreshold);
+  }
+
+  /** Builds a {@link Conv2d}. Defaults: batch 1, stride 1x1, no padding, default MEC threshold. */
+  public static final class Builder {
+    private long batch = 1, inHeight, inWidth, inChannels, kernelHeight, kernelWidth, outChannels;
+    private long strideHeight = 1, strideWidth = 1, padTop, padBottom, padLeft, padRight, mecThreshold;
+
+    private Builder() {}
+
+    public Builder batch(long n) { batch = n; return this; }
+
+    /** Input height, width and channels (NHWC). */
+    public Builder input(long height, long width, long channels) {
+      inHeight = height; inWidth = width; inChannels = channels; return this;
+    }
+
+    /** Kernel height and width; the kernel is HWIO: k_h x k_w x i_c x k_c. */
+    public Builder kernel(long height, long width) { kernelHeight = height; kernelWidth = width; return this; }
+
+    public Builder outputChannels(long k) { outChannels = k; return this; }
+
+    public Builder stride(long height, long width) { strideHeight = height; strideWidth = width; return this; }
+
+    /** Zero padding on each side: top, bottom, left, right. */
+    public Builder padding(long top, long bottom, long left, long right) {
+      padTop = top; padBottom = bottom; padLeft = left; padRight = right; return this;
+    }
+
+    /** T of the MEC rule "Solution A when o_w &lt;= T and |O| &lt;= |L|"; 0 = library default. */
+    public Builder mecThreshold(long t) { mecThreshold = t; return this; }
+
+    /** @throws IllegalArgumentException naming the first invalid parameter and its value */
+    public Conv2d build() {
+      return new Conv2d(this);
+    }
+  }
+}
