@@ -1,0 +1,2 @@
+ARG BASE_IMAGE=debian:bookworm-20251117-slim
+FROM ${BASE_IMAGE}

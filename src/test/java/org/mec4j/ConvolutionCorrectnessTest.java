@@ -1,0 +1,187 @@
+package org.mec4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Random;
+import org.bytedeco.javacpp.FloatPointer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Every fast algorithm against the direct reference, on seeded random and hand-picked layers. */
+class ConvolutionCorrectnessTest {
+  private static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B};
+
+  /** Runs spec with a caller-supplied, NaN-poisoned workspace. Returns null if the algorithm cannot run it. */
+  private static float[] run(Conv2d spec, Algorithm a, float[] in, float[] k, float[] bias) {
+    if (a == Algorithm.MEC_A && spec.outputSize() > spec.workspaceBytes(Algorithm.MEC) / Float.BYTES) return null;
+    long bytes = Math.max(1, spec.workspaceBytes(a));
+    float[] out = new float[Math.toIntExact(spec.outputSize())];
+    java.util.Arrays.fill(out, Float.NaN);
+    try (Workspace ws = Workspace.allocate(bytes); Convolution c = Convolution.create(spec, a, ws)) {
+      for (int run = 0; run < 2; run++) {  // a second run over the first run's leftovers
+        TestShapes.poison(ws);
+        c.forward(in, 0, k, 0, bias, 0, out, 0);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void randomLayersAreExactWithSmallIntegers() {
+    long seed = TestShapes.seed();
+    Random r = new Random(seed);
+    List<Conv2d> shapes = TestShapes.random(r, 200);
+    for (int i = 0; i < shapes.size(); i++) {
+      Conv2d spec = shapes.get(i);
+      float[] in = TestShapes.integers(r, spec.inputSize()), k = TestShapes.integers(r, spec.kernelSize());
+      float[] bias = i % 3 == 0 ? TestShapes.integers(r, spec.biasSize()) : null;
+      float[] expected = TestShapes.reference(spec, in, k, bias);
+      for (Algorithm a : FAST) {
+        float[] got = run(spec, a, in, k, bias);
+        if (got != null) assertArrayEquals(expected, got, 0f, () -> a + " on " + spec + " (seed " + seed + ")");
+      }
+    }
+  }
+
+  @Test
+  void randomLayersMatchWithinToleranceWithRandomFloats() {
+    long seed = TestShapes.seed() + 1;
+    Random r = new Random(seed);
+    for (Conv2d spec : TestShapes.random(r, 150)) {
+      float[] in = TestShapes.uniform(r, spec.inputSize()), k = TestShapes.uniform(r, spec.kernelSize());
+      float[] bias = TestShapes.uniform(r, spec.biasSize());
+      float[] expected = TestShapes.reference(spec, in, k, bias);
+      for (Algorithm a : FAST) {
+        float[] got = run(spec, a, in, k, bias);
+        if (got == null) continue;
+        for (int i = 0; i < got.length; i++)
+          if (!(Math.abs(got[i] - expected[i]) <= TestShapes.tolerance(spec, expected[i])))
+            fail(a + " on " + spec + " (seed " + seed + "): [" + i + "] " + got[i] + " != " + expected[i]);
+      }
+    }
+  }
+
+  @Test
+  void handPickedLayers() {
+    String[] shapes = {
+      "mb1ih7iw7ic1oc1kh3kw3",            // the paper's worked example
+      "mb2ih9iw11ic3oc5kh1kw1",           // 1x1 kernel
+      "mb3ih13iw10ic2oc4kh2kw3sh5sw4",    // strides larger than the kernel
+      "mb2ih5iw6ic3oc2kh3kw3ph2pw1",      // padding on every side
+      "mb1ih1iw1ic4oc3kh3kw3ph1pw1",      // 1x1 input, padding only
+      "mb4ih17iw15ic3oc8kh5kw3sh2sw3pt1pb4pl0pr2",  // asymmetric everything
+      "mb1ih3iw40ic2oc3kh3kw1",           // o_w above the default T
+      "mb5ih8iw8ic16oc32kh3kw3",
+    };
+    Random r = new Random(TestShapes.seed() + 2);
+    for (String s : shapes) {
+      Conv2d spec = Conv2d.parse(s);
+      float[] in = TestShapes.integers(r, spec.inputSize()), k = TestShapes.integers(r, spec.kernelSize());
+      float[] bias = TestShapes.integers(r, spec.biasSize());
+      float[] expected = TestShapes.reference(spec, in, k, bias);
+      for (Algorithm a : FAST) {
+        float[] got = run(spec, a, in, k, bias);
+        if (got != null) assertArrayEquals(expected, got, 0f, () -> a + " on " + spec);
+      }
+    }
+  }
+
+  /** The "20-line program": cv1 (AlexNet conv1) at batch 1 with MEC, against the reference. */
+  @Test
+  void cv1BatchOneWithMecMatchesReference() {
+    Conv2d spec = Conv2d.builder().batch(1).input(227, 227, 3).kernel(11, 11).outputChannels(96)
+        .stride(4, 4).padding(0, 0, 0, 0).build();
+    assertEquals(55, spec.outputHeight());
+    assertEquals(55, spec.outputWidth());
+    Random r = new Random(TestShapes.seed() + 3);
+    float[] in = TestShapes.integers(r, spec.inputSize()), k = TestShapes.integers(r, spec.kernelSize());
+    float[] out = new float[Math.toIntExact(spec.outputSize())];
+    try (Convolution conv = Convolution.create(spec, Algorithm.MEC)) {
+      conv.forward(in, k, out);
+    }
+    assertArrayEquals(TestShapes.reference(spec, in, k, null), out, 0f);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Algorithm.class, names = {"IM2COL", "MEC", "MEC_B"})
+  void arraysWithOffsetsDirectBuffersAndPointersAgree(Algorithm a) {
+    Conv2d spec = Conv2d.parse("mb2ih9iw8ic3oc4kh3kw2sh2sw1ph1pw1");
+    Random r = new Random(TestShapes.seed() + 4);
+    float[] in = TestShapes.integers(r, spec.inputSize()), k = TestShapes.integers(r, spec.kernelSize());
+    float[] bias = TestShapes.integers(r, spec.biasSize());
+    float[] expected = TestShapes.reference(spec, in, k, bias);
+    int n = Math.toIntExact(spec.outputSize());
+    try (Convolution c = Convolution.create(spec, a)) {
+      // Arrays with offsets: the data sits after 3, 5, 7 and 11 unrelated floats.
+      float[] inX = shifted(in, 3), kX = shifted(k, 5), bX = shifted(bias, 7), outX = new float[n + 11 + 13];
+      java.util.Arrays.fill(outX, 42f);
+      c.forward(inX, 3, kX, 5, bX, 7, outX, 11);
+      assertArrayEquals(expected, java.util.Arrays.copyOfRange(outX, 11, 11 + n), 0f);
+      for (int i = 0; i < 11; i++) assertEquals(42f, outX[i], "written before the output range");
+      for (int i = 11 + n; i < outX.length; i++) assertEquals(42f, outX[i], "written after the output range");
+
+      // Direct buffers, from their positions.
+      FloatBuffer inB = direct(in, 2), kB = direct(k, 0), bB = direct(bias, 1), outB = direct(new float[n], 0);
+      c.forward(inB, kB, bB, outB);
+      float[] got = new float[n];
+      outB.get(0, got);
+      assertArrayEquals(expected, got, 0f);
+      assertEquals(2, inB.position(), "positions are not changed");
+
+      // Native pointers.
+      try (FloatPointer inP = new FloatPointer(in); FloatPointer kP = new FloatPointer(k);
+           FloatPointer bP = new FloatPointer(bias); FloatPointer outP = new FloatPointer(n)) {
+        c.forward(inP, kP, bP, outP);
+        outP.get(got);
+        assertArrayEquals(expected, got, 0f);
+      }
+    }
+  }
+
+  @Test
+  void resultsDoNotDependOnPreviousWorkspaceContents() {
+    Conv2d spec = Conv2d.parse("mb2ih12iw12ic4oc6kh3kw3ph1pw1");
+    Random r = new Random(TestShapes.seed() + 5);
+    float[] in = TestShapes.uniform(r, spec.inputSize()), k = TestShapes.uniform(r, spec.kernelSize());
+    for (Algorithm a : FAST) {
+      float[] first = run(spec, a, in, k, null);
+      float[] second = run(spec, a, in, k, null);
+      if (first != null) assertArrayEquals(first, second, 0f, a.toString());
+    }
+  }
+
+  @Test
+  void automaticChoiceFollowsTheRule() {
+    // A: o_w <= T and |O| <= |L|.
+    Conv2d small = Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3");
+    assertEquals(Algorithm.MEC_A, small.resolve(Algorithm.MEC));
+    assertEquals(Algorithm.MEC_B, small.toBuilder().mecThreshold(4).build().resolve(Algorithm.MEC));
+    // |O| > |L| forces B whatever T says.
+    Conv2d wide = Conv2d.parse("mb1ih4iw4ic1oc64kh1kw1");
+    assertEquals(Algorithm.MEC_B, wide.toBuilder().mecThreshold(1000).build().resolve(Algorithm.MEC));
+    assertTrue(Algorithm.IM2COL == wide.resolve(Algorithm.IM2COL));
+  }
+
+  private static float[] shifted(float[] a, int offset) {
+    float[] b = new float[a.length + offset + 9];
+    java.util.Arrays.fill(b, Float.NaN);
+    System.arraycopy(a, 0, b, offset, a.length);
+    return b;
+  }
+
+  private static FloatBuffer direct(float[] a, int position) {
+    FloatBuffer b = ByteBuffer.allocateDirect((a.length + position) * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    b.position(position);
+    b.put(a);
+    b.position(position);
+    return b;
+  }
+}

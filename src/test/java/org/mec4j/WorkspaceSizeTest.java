@@ -1,0 +1,49 @@
+package org.mec4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** workspaceBytes against the formulas of MEC.md. */
+class WorkspaceSizeTest {
+  @Test
+  void paperWorkedExample() {
+    Conv2d spec = Conv2d.builder().input(7, 7, 1).kernel(3, 3).outputChannels(1).build();
+    assertEquals(105 * 4, spec.workspaceBytes(Algorithm.MEC));
+    assertEquals(105 * 4, spec.workspaceBytes(Algorithm.MEC_A));
+    assertEquals(105 * 4, spec.workspaceBytes(Algorithm.MEC_B));
+    assertEquals(225 * 4, spec.workspaceBytes(Algorithm.IM2COL));
+    assertEquals(0, spec.workspaceBytes(Algorithm.REFERENCE));
+  }
+
+  @Test
+  void allTwelvePaperLayersAtBatchOneAndThirtyTwo() throws IOException {
+    List<String> lines = Files.readAllLines(Path.of("data/cv-layers.csv"));
+    assertEquals("name,i_h,i_w,i_c,k_h,k_w,k_c,s_h,s_w,pad,likely_source", lines.get(0));
+    assertEquals(13, lines.size());
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",");
+      long ih = Long.parseLong(f[1]), iw = Long.parseLong(f[2]), ic = Long.parseLong(f[3]);
+      long kh = Long.parseLong(f[4]), kw = Long.parseLong(f[5]), kc = Long.parseLong(f[6]);
+      long sh = Long.parseLong(f[7]), sw = Long.parseLong(f[8]);
+      for (long n : new long[] {1, 32}) {
+        Conv2d spec = Conv2d.builder().batch(n).input(ih, iw, ic).kernel(kh, kw).outputChannels(kc).stride(sh, sw).build();
+        long oh = (ih - kh) / sh + 1, ow = (iw - kw) / sw + 1;
+        assertEquals(4 * n * ow * ih * kw * ic, spec.workspaceBytes(Algorithm.MEC), f[0] + " MEC, batch " + n);
+        assertEquals(4 * n * oh * ow * kh * kw * ic, spec.workspaceBytes(Algorithm.IM2COL), f[0] + " im2col, batch " + n);
+      }
+    }
+  }
+
+  @Test
+  void paddingCountsInTheLoweredHeight() {
+    Conv2d spec = Conv2d.parse("mb2ih10iw8ic3oc4kh3kw3pt1pb2pl1pr1");
+    long ihp = 13, iwp = 10, oh = (ihp - 3) + 1, ow = (iwp - 3) + 1;
+    assertEquals(4 * 2 * ow * ihp * 3 * 3, spec.workspaceBytes(Algorithm.MEC));
+    assertEquals(4 * 2 * oh * ow * 3 * 3 * 3, spec.workspaceBytes(Algorithm.IM2COL));
+  }
+}
