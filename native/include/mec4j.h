@@ -36,13 +36,15 @@ typedef enum mec4j_status {
   MEC4J_ERROR_INTERNAL = 9
 } mec4j_status;
 
-/* Implementations, by role. MEC chooses Solution A or B by the rule in mec4j_mec_choose(). */
+/* Implementations, by role. MEC chooses among its variants per layer (mec4j_resolve_algorithm). */
 typedef enum mec4j_algorithm {
   MEC4J_ALGORITHM_REFERENCE = 0, /* direct loops, double accumulation: the test oracle, no workspace */
   MEC4J_ALGORITHM_IM2COL = 1,    /* im2col of the whole mini-batch + one sgemm */
   MEC4J_ALGORITHM_MEC = 2,       /* MEC, Solution A or B chosen automatically */
   MEC4J_ALGORITHM_MEC_A = 3,     /* MEC, Solution A forced: o_h GEMMs over the whole batch */
-  MEC4J_ALGORITHM_MEC_B = 4      /* MEC, Solution B forced: i_n * o_h GEMMs, NHWC written directly */
+  MEC4J_ALGORITHM_MEC_B = 4,     /* MEC, Solution B forced: i_n * o_h GEMMs, NHWC written directly */
+  MEC4J_ALGORITHM_MEC_ROWS = 5   /* MEC's workspace in row order: k_h GEMMs (M = o_h*o_w) per image,
+                                    accumulated; the batch is folded in when |O| <= |L| */
 } mec4j_algorithm;
 
 /* Alignment, in bytes, that every workspace must have. */
@@ -74,8 +76,8 @@ mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, in
 mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                   int64_t* bytes);
 
-/* The solution the automatic MEC would run for this layer: MEC4J_ALGORITHM_MEC_A or _MEC_B
- * (other algorithms are returned unchanged). */
+/* The variant the automatic MEC would run for this layer: MEC4J_ALGORITHM_MEC_A, _MEC_B or
+ * _MEC_ROWS (other algorithms are returned unchanged). */
 mec4j_status mec4j_resolve_algorithm(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                      mec4j_algorithm* resolved);
 

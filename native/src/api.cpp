@@ -78,6 +78,8 @@ bool gemm_dims_fit(const Shape& s, mec4j_algorithm a) {
     case MEC4J_ALGORITHM_MEC_B:
       return fits_blas_int(s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
              fits_blas_int(lda_mec);
+    case MEC4J_ALGORITHM_MEC_ROWS:
+      return fits_blas_int(s.n * s.oh * s.ow) && fits_blas_int(s.kw * s.ic) && fits_blas_int(s.kc);
     default:
       return true;
   }
@@ -86,7 +88,11 @@ bool gemm_dims_fit(const Shape& s, mec4j_algorithm a) {
 mec4j_status resolve(const Shape& s, mec4j_algorithm a, mec4j_algorithm* out) {
   switch (a) {
     case MEC4J_ALGORITHM_MEC:
-      *out = mec_prefers_solution_a(s) ? MEC4J_ALGORITHM_MEC_A : MEC4J_ALGORITHM_MEC_B;
+      switch (mec_choose(s)) {
+        case MecSolution::A: *out = MEC4J_ALGORITHM_MEC_A; break;
+        case MecSolution::B: *out = MEC4J_ALGORITHM_MEC_B; break;
+        case MecSolution::Rows: *out = MEC4J_ALGORITHM_MEC_ROWS; break;
+      }
       return MEC4J_OK;
     case MEC4J_ALGORITHM_MEC_A:
       // Solution A permutes O through L's buffer.
@@ -96,6 +102,7 @@ mec4j_status resolve(const Shape& s, mec4j_algorithm a, mec4j_algorithm* out) {
     case MEC4J_ALGORITHM_REFERENCE:
     case MEC4J_ALGORITHM_IM2COL:
     case MEC4J_ALGORITHM_MEC_B:
+    case MEC4J_ALGORITHM_MEC_ROWS:
       *out = a;
       return MEC4J_OK;
   }
@@ -106,7 +113,8 @@ int64_t workspace_elems(const Shape& s, mec4j_algorithm resolved) {
   switch (resolved) {
     case MEC4J_ALGORITHM_IM2COL: return s.im2col_elems;
     case MEC4J_ALGORITHM_MEC_A:
-    case MEC4J_ALGORITHM_MEC_B: return s.mec_lowered_elems;
+    case MEC4J_ALGORITHM_MEC_B:
+    case MEC4J_ALGORITHM_MEC_ROWS: return s.mec_lowered_elems;
     default: return 0;
   }
 }
@@ -147,7 +155,7 @@ mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm a, i
   Shape s;
   mec4j_status st = make_shape(conv, &s, nullptr);
   if (st != MEC4J_OK) return st;
-  mec4j_algorithm r;
+  mec4j_algorithm r = MEC4J_ALGORITHM_REFERENCE;
   if ((st = resolve(s, a, &r)) != MEC4J_OK) return st;
   *bytes = workspace_elems(s, r) * (int64_t)sizeof(float);  // overflow excluded by make_shape
   return MEC4J_OK;
@@ -159,7 +167,7 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, c
   Shape s;
   mec4j_status st = make_shape(conv, &s, nullptr);
   if (st != MEC4J_OK) return st;
-  mec4j_algorithm r;
+  mec4j_algorithm r = MEC4J_ALGORITHM_REFERENCE;
   if ((st = resolve(s, a, &r)) != MEC4J_OK) return st;
   if (!input || !kernel || !output) return MEC4J_ERROR_NULL_ARGUMENT;
   if (!gemm_dims_fit(s, r)) return MEC4J_ERROR_UNSUPPORTED;
@@ -175,8 +183,9 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, c
     switch (r) {
       case MEC4J_ALGORITHM_REFERENCE: reference_forward(s, input, kernel, bias, output); break;
       case MEC4J_ALGORITHM_IM2COL: im2col_forward(s, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_A: mec_forward(s, true, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_B: mec_forward(s, false, input, kernel, bias, output, ws); break;
+      case MEC4J_ALGORITHM_MEC_A: mec_forward(s, MecSolution::A, input, kernel, bias, output, ws); break;
+      case MEC4J_ALGORITHM_MEC_B: mec_forward(s, MecSolution::B, input, kernel, bias, output, ws); break;
+      case MEC4J_ALGORITHM_MEC_ROWS: mec_forward(s, MecSolution::Rows, input, kernel, bias, output, ws); break;
       default: return MEC4J_ERROR_INTERNAL;
     }
   } catch (const std::bad_alloc&) {
@@ -210,6 +219,7 @@ const char* mec4j_algorithm_name(mec4j_algorithm a) {
     case MEC4J_ALGORITHM_MEC: return "mec";
     case MEC4J_ALGORITHM_MEC_A: return "mec-a";
     case MEC4J_ALGORITHM_MEC_B: return "mec-b";
+    case MEC4J_ALGORITHM_MEC_ROWS: return "mec-rows";
   }
   return "unknown";
 }

@@ -13,9 +13,9 @@
 namespace mec4j {
 
 void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-           int64_t ldb, float* c, int64_t ldc) {
+           int64_t ldb, float* c, int64_t ldc, float beta) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,
-              b, (int)ldb, 0.0f, c, (int)ldc);
+              b, (int)ldb, beta, c, (int)ldc);
 }
 
 void add_bias(const Shape& s, const float* bias, float* out) {

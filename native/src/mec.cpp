@@ -1,57 +1,150 @@
-// MEC (Cho & Brand 2017, Algorithm 2): lower into L = i_n x o_w x i_h x k_w x i_c, then run
-// strided GEMMs over overlapping windows of L, read in place.
+// MEC (Cho & Brand 2017) and a row-major variant with the same workspace.
+//
+// Column lowering (the paper's, Solutions A and B): L = i_n x o_w x i_h x k_w x i_c; output row
+// h reads the window of k_h*k_w*i_c columns starting at column h*s_h*k_w*i_c, in place.
+//
+// Row lowering (MEC_ROWS): per image, the same |L| floats ordered i_h x o_w x k_w x i_c, with the
+// rows grouped by phase (h mod s_h). Kernel row r = q*s_h + p then needs input rows
+// p + s_h*(y + q) for y = 0..o_h-1: consecutive rows of phase p, i.e. ONE contiguous
+// (o_h*o_w) x (k_w*i_c) matrix. So each kernel row is one GEMM with M = o_h*o_w, accumulated with
+// beta = 1: k_h large GEMMs per image instead of o_h small ones. With a batch and |O| <= |L| the
+// images can be interleaved (rows, then n) so that each kernel row is one GEMM over the whole
+// batch (M = i_n*o_h*o_w), at the price of Solution A's permutation.
 #include <cstring>
 
 #include "lowering.h"
+#include "parallel.h"
 #include "shape.h"
 
 namespace mec4j {
 
 namespace {
 
+// --- Column lowering (the paper's) ---------------------------------------------------------
+
 // L[n, w, h, :, :] = padded input row h, columns s_w*w .. s_w*w + k_w - 1. Rows that no output
 // reads (h >= rows_used) are left unwritten: no GEMM window reaches them.
-void lower(const Shape& s, const float* in, float* L) {
+void lower_columns(const Shape& s, const float* in, float* L, int threads) {
   const int64_t row = s.kw * s.ic;
   const int64_t strip = s.ihp * row;  // one (n, w) strip
-  for (int64_t n = 0; n < s.n; ++n) {
-    const float* image = in + n * s.ih * s.iw * s.ic;
-    for (int64_t w = 0; w < s.ow; ++w) {
-      float* dst = L + (n * s.ow + w) * strip;
-      for (int64_t h = 0; h < s.rows_used; ++h)
-        copy_window_row(s, image, h - s.pt, w * s.sw, dst + h * row);
+  parallel_for(s.n * s.ow, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t nw = begin; nw < end; ++nw) {
+      const int64_t n = nw / s.ow, w = nw % s.ow;
+      const float* image = in + n * s.ih * s.iw * s.ic;
+      float* dst = L + nw * strip;
+      for (int64_t h = 0; h < s.rows_used; ++h) copy_window_row(s, image, h - s.pt, w * s.sw, dst + h * row);
     }
+  });
+}
+
+// Permutes O from (h, n, w, c) to (n, h, w, c) through L's buffer (|O| <= |L| checked by caller).
+void unpermute_rows(const Shape& s, float* out, float* L, int threads) {
+  std::memcpy(L, out, s.output_elems * sizeof(float));
+  const int64_t run = s.ow * s.kc;
+  parallel_for(s.oh * s.n, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t hn = begin; hn < end; ++hn) {
+      const int64_t h = hn / s.n, n = hn % s.n;
+      std::memcpy(out + (n * s.oh + h) * run, L + hn * run, run * sizeof(float));
+    }
+  });
+}
+
+// --- Row lowering --------------------------------------------------------------------------
+
+// Index of padded row h in the phase-grouped order: rows of phase 0 first, then phase 1, ...
+int64_t phase_row(const Shape& s, int64_t h) {
+  const int64_t p = h % s.sh, j = h / s.sh;
+  int64_t before = 0;  // rows of phases < p: ceil((ihp - p') / s_h) each
+  for (int64_t q = 0; q < p; ++q) before += (s.ihp - q + s.sh - 1) / s.sh;
+  return before + j;
+}
+
+// interleaved == false: per image [row][w][k_w*i_c]; true: [row][n][w][k_w*i_c].
+void lower_rows(const Shape& s, const float* in, float* L, bool interleaved, int threads) {
+  const int64_t piece = s.kw * s.ic;
+  const int64_t row = s.ow * piece;  // one lowered row of one image
+  parallel_for(s.n * s.rows_used, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t nh = begin; nh < end; ++nh) {
+      const int64_t n = nh / s.rows_used, h = nh % s.rows_used;
+      const float* image = in + n * s.ih * s.iw * s.ic;
+      const int64_t r = phase_row(s, h);
+      float* dst = interleaved ? L + (r * s.n + n) * row : L + (n * s.ihp + r) * row;
+      for (int64_t w = 0; w < s.ow; ++w) copy_window_row(s, image, h - s.pt, w * s.sw, dst + w * piece);
+    }
+  });
+}
+
+enum class GemmParallel { Blas, Split };
+
+GemmParallel gemm_parallel() {
+  static const GemmParallel mode = [] {
+    const char* e = std::getenv("MEC4J_GEMM_PARALLEL");
+    return e && std::strcmp(e, "split") == 0 ? GemmParallel::Split : GemmParallel::Blas;
+  }();
+  return mode;
+}
+
+// Runs gemm(i) for i in [0, count): either one after another with the BLAS's own threads, or
+// split across mec4j's threads with a single-threaded BLAS in each.
+template <typename Gemm>
+void run_gemms(int64_t count, int threads, Gemm gemm) {
+  if (threads <= 1 || gemm_parallel() == GemmParallel::Blas || count < threads) {
+    for (int64_t i = 0; i < count; ++i) gemm(i);
+    return;
   }
+  parallel_for(count, threads, [&](int64_t begin, int64_t end) {
+    SingleThreadedBlas single;
+    for (int64_t i = begin; i < end; ++i) gemm(i);
+  });
 }
 
 }  // namespace
 
-// Solution A pays an extra copy and permutation of O but runs o_h large GEMMs (M = i_n*o_w);
-// it needs |O| <= |L| because the permutation goes through L's buffer.
-bool mec_prefers_solution_a(const Shape& s) {
-  return s.ow <= s.threshold && s.output_elems <= s.mec_lowered_elems;
+bool mec_rows_interleaved(const Shape& s) {
+  return s.n > 1 && s.output_elems <= s.mec_lowered_elems;
 }
 
-void mec_forward(const Shape& s, bool solution_a, const float* in, const float* k,
-                 const float* bias, float* out, float* L) {
-  lower(s, in, L);
-  const int64_t lda = s.ihp * s.kw * s.ic;
-  const int64_t window_step = s.sh * s.kw * s.ic;  // column offset between output rows
-  if (!solution_a) {
-    for (int64_t n = 0; n < s.n; ++n)
-      for (int64_t h = 0; h < s.oh; ++h)
-        sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * window_step, lda, k, s.kc,
-              out + (n * s.oh + h) * s.ow * s.kc, s.kc);
+void mec_forward(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
+                 float* out, float* L) {
+  const int threads = available_threads();
+  const int64_t patch_row = s.kw * s.ic;
+  if (solution == MecSolution::Rows) {
+    const bool interleaved = mec_rows_interleaved(s);
+    lower_rows(s, in, L, interleaved, threads);
+    const int64_t images = interleaved ? 1 : s.n;       // GEMM groups
+    const int64_t m = interleaved ? s.n * s.oh * s.ow : s.oh * s.ow;
+    const int64_t rows_per_lowered_row = interleaved ? s.n * s.ow : s.ow;
+    // Kernel rows accumulate into the same output, so split work over images, never over r.
+    run_gemms(images, threads, [&](int64_t n) {
+      const float* image_rows = L + n * s.ihp * s.ow * patch_row;
+      float* c = out + n * s.oh * s.ow * s.kc;
+      for (int64_t r = 0; r < s.kh; ++r) {
+        const int64_t first = phase_row(s, r % s.sh) + r / s.sh;
+        sgemm(m, s.kc, patch_row, image_rows + first * rows_per_lowered_row * patch_row, patch_row,
+              k + r * patch_row * s.kc, s.kc, c, s.kc, r == 0 ? 0.f : 1.f);
+      }
+    });
+    if (interleaved) unpermute_rows(s, out, L, threads);
+    add_bias(s, bias, out);
+    return;
+  }
+
+  lower_columns(s, in, L, threads);
+  const int64_t lda = s.ihp * patch_row;
+  const int64_t window_step = s.sh * patch_row;  // column offset between output rows
+  if (solution == MecSolution::B) {
+    run_gemms(s.n * s.oh, threads, [&](int64_t nh) {
+      const int64_t n = nh / s.oh, h = nh % s.oh;
+      sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * window_step, lda, k, s.kc,
+            out + nh * s.ow * s.kc, s.kc, 0.f);
+    });
   } else {
     // GEMM h writes rows (n, w) of output row h: O holds (h, n, w, c) afterwards.
     const int64_t plane = s.n * s.ow * s.kc;
-    for (int64_t h = 0; h < s.oh; ++h)
-      sgemm(s.n * s.ow, s.kc, s.patch, L + h * window_step, lda, k, s.kc, out + h * plane, s.kc);
-    std::memcpy(L, out, s.output_elems * sizeof(float));
-    const int64_t run = s.ow * s.kc;
-    for (int64_t h = 0; h < s.oh; ++h)
-      for (int64_t n = 0; n < s.n; ++n)
-        std::memcpy(out + (n * s.oh + h) * run, L + (h * s.n + n) * run, run * sizeof(float));
+    run_gemms(s.oh, threads, [&](int64_t h) {
+      sgemm(s.n * s.ow, s.kc, s.patch, L + h * window_step, lda, k, s.kc, out + h * plane, s.kc, 0.f);
+    });
+    unpermute_rows(s, out, L, threads);
   }
   add_bias(s, bias, out);
 }

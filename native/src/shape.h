@@ -30,15 +30,19 @@ mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad
 void reference_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out);
 void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
                     float* ws);
-void mec_forward(const Shape& s, bool solution_a, const float* in, const float* k, const float* bias,
+enum class MecSolution { A, B, Rows };
+void mec_forward(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
                  float* out, float* ws);
 
-bool mec_prefers_solution_a(const Shape& s);
+// The solution the automatic MEC runs for this layer (the calibrated rule, see mec_choose.cpp).
+MecSolution mec_choose(const Shape& s);
+// Whether MEC_ROWS folds the batch into its GEMMs (then it permutes like Solution A).
+bool mec_rows_interleaved(const Shape& s);
 void add_bias(const Shape& s, const float* bias, float* out);
 
-// Row-major, no transposes, alpha 1, beta 0: C[MxN] = A[MxK] * B[KxN].
+// Row-major, no transposes: C[MxN] = A[MxK] * B[KxN] + beta * C.
 void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-           int64_t ldb, float* c, int64_t ldc);
+           int64_t ldb, float* c, int64_t ldc, float beta);
 
 }  // namespace mec4j
 #endif

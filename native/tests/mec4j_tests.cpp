@@ -126,7 +126,7 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
 static void test_random_shapes(uint64_t seed, int cases) {
   std::mt19937_64 rng(seed);
   auto r = [&](int lo, int hi) { return (int64_t)std::uniform_int_distribution<int>(lo, hi)(rng); };
-  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B};
+  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B, MEC4J_ALGORITHM_MEC_ROWS};
   for (int i = 0; i < cases; ++i) {
     int64_t kh = r(1, 5), kw = r(1, 5);
     mec4j_conv2d c = conv(r(1, 3), 0, 0, r(1, 5), kh, kw, r(1, 6), r(1, 4), r(1, 4),

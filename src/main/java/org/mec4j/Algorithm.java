@@ -9,11 +9,17 @@ package org.mec4j;
  *   <li>{@link #IM2COL}: the whole mini-batch lowered to one (i_n·o_h·o_w) x (k_h·k_w·i_c) matrix,
  *       one sgemm. Workspace i_n·o_h·o_w·k_h·k_w·i_c.
  *   <li>{@link #MEC}: MEC's lowering, i_n x o_w x i_h x k_w x i_c, then strided sgemm calls over
- *       overlapping windows of it; Solution A or B chosen per layer. Workspace i_n·o_w·i_h·k_w·i_c,
- *       about k_h/s_h times less than im2col.
+ *       overlapping windows of it; the variant (A, B or ROWS) chosen per layer by a rule
+ *       calibrated by measurement. Workspace i_n·o_w·i_h·k_w·i_c, about k_h/s_h times less than
+ *       im2col.
  *   <li>{@link #MEC_A}: MEC, Solution A forced (o_h GEMMs over the whole batch, then a permutation
  *       through the workspace). Needs |output| &lt;= |workspace|.
  *   <li>{@link #MEC_B}: MEC, Solution B forced (i_n·o_h GEMMs writing NHWC directly).
+ *   <li>{@link #MEC_ROWS}: MEC's workspace filled in row order (rows grouped by s_h phase), so
+ *       that each kernel row is one GEMM with M = o_h·o_w per image, accumulated with beta = 1
+ *       (k_h large GEMMs instead of o_h small ones). With a batch and |output| &lt;= |workspace|
+ *       the images are interleaved and each kernel row is one GEMM over the whole batch, followed
+ *       by Solution A's permutation. Same workspace as MEC.
  * </ul>
  */
 public enum Algorithm {
@@ -21,7 +27,8 @@ public enum Algorithm {
   IM2COL(1),
   MEC(2),
   MEC_A(3),
-  MEC_B(4);
+  MEC_B(4),
+  MEC_ROWS(5);
 
   final int code;
 

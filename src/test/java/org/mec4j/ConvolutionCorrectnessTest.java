@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** Every fast algorithm against the direct reference, on seeded random and hand-picked layers. */
 class ConvolutionCorrectnessTest {
-  private static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B};
+  private static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS};
 
   /** Runs spec with a caller-supplied, NaN-poisoned workspace. Returns null if the algorithm cannot run it. */
   private static float[] run(Conv2d spec, Algorithm a, float[] in, float[] k, float[] bias) {
@@ -111,7 +111,7 @@ class ConvolutionCorrectnessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Algorithm.class, names = {"IM2COL", "MEC", "MEC_B"})
+  @EnumSource(value = Algorithm.class, names = {"IM2COL", "MEC", "MEC_B", "MEC_ROWS"})
   void arraysWithOffsetsDirectBuffersAndPointersAgree(Algorithm a) {
     Conv2d spec = Conv2d.parse("mb2ih9iw8ic3oc4kh3kw2sh2sw1ph1pw1");
     Random r = new Random(TestShapes.seed() + 4);

@@ -1,0 +1,140 @@
+#include "parallel.h"
+
+#include <dlfcn.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace mec4j {
+
+namespace {
+
+template <typename F>
+F find(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
+}
+
+struct BlasThreadApi {
+  int (*mkl_get_max)() = find<int (*)()>("MKL_Get_Max_Threads");
+  int (*mkl_set_local)(int) = find<int (*)(int)>("MKL_Set_Num_Threads_Local");
+  int (*ob_get)() = find<int (*)()>("openblas_get_num_threads");
+  int (*ob_set_local)(int) = find<int (*)(int)>("openblas_set_num_threads_local");
+};
+
+const BlasThreadApi& api() {
+  static const BlasThreadApi a;
+  return a;
+}
+
+// Workers sleep on a condition variable between jobs (no spinning that would steal a core from
+// the BLAS's threads).
+class Pool {
+ public:
+  void run(int threads, int64_t count, const std::function<void(int64_t, int64_t)>& body) {
+    std::unique_lock<std::mutex> call(call_mutex_);  // one parallel job at a time
+    ensure(threads - 1);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      body_ = &body;
+      count_ = count;
+      chunks_ = threads;
+      pending_ = threads - 1;
+      ++generation_;
+    }
+    wake_.notify_all();
+    chunk(0);
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    body_ = nullptr;
+  }
+
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      ++generation_;
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+ private:
+  void chunk(int index) {
+    int64_t begin = count_ * index / chunks_, end = count_ * (index + 1) / chunks_;
+    if (begin < end) (*body_)(begin, end);
+  }
+
+  void ensure(int workers) {
+    while ((int)workers_.size() < workers) {
+      int index = (int)workers_.size() + 1;
+      uint64_t start;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        start = generation_;  // jobs from here on are this worker's to see
+      }
+      workers_.emplace_back([this, index, start] { loop(index, start); });
+    }
+  }
+
+  void loop(int index, uint64_t seen) {
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return generation_ != seen; });
+      seen = generation_;
+      if (stop_) return;
+      if (index >= chunks_) continue;  // this job needs fewer threads
+      lock.unlock();
+      chunk(index);
+      lock.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex call_mutex_, mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int64_t, int64_t)>* body_ = nullptr;
+  int64_t count_ = 0;
+  int chunks_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+Pool& pool() {
+  static Pool p;
+  return p;
+}
+
+}  // namespace
+
+int available_threads() {
+  const auto& a = api();
+  int n = a.mkl_get_max ? a.mkl_get_max() : a.ob_get ? a.ob_get() : 1;
+  return n < 1 ? 1 : n;
+}
+
+void parallel_for(int64_t count, int threads, const std::function<void(int64_t, int64_t)>& body) {
+  if (count <= 0) return;
+  if (threads > count) threads = (int)count;
+  if (threads <= 1) {
+    body(0, count);
+    return;
+  }
+  pool().run(threads, count, body);
+}
+
+SingleThreadedBlas::SingleThreadedBlas() : previous_(-1) {
+  const auto& a = api();
+  if (a.mkl_set_local) previous_ = a.mkl_set_local(1);
+  else if (a.ob_set_local) previous_ = a.ob_set_local(1);
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+  const auto& a = api();
+  if (a.mkl_set_local) a.mkl_set_local(previous_ < 0 ? 0 : previous_);  // 0: back to global
+  else if (a.ob_set_local && previous_ > 0) a.ob_set_local(previous_);
+}
+
+}  // namespace mec4j
