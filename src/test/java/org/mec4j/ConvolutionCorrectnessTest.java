@@ -160,10 +160,12 @@ class ConvolutionCorrectnessTest {
 
   @Test
   void automaticChoiceFollowsTheRule() {
-    // A: o_w <= T and |O| <= |L|.
-    Conv2d small = Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3");
+    // A: batch > 1, o_w <= T and |O| <= |L|.
+    Conv2d small = Conv2d.parse("mb2ih7iw7ic512oc512kh3kw3");
     assertEquals(Algorithm.MEC_A, small.resolve(Algorithm.MEC));
     assertEquals(Algorithm.MEC_B, small.toBuilder().mecThreshold(4).build().resolve(Algorithm.MEC));
+    // At batch 1, A would run B's GEMMs plus a permutation.
+    assertEquals(Algorithm.MEC_B, small.toBuilder().batch(1).build().resolve(Algorithm.MEC));
     // |O| > |L| forces B whatever T says.
     Conv2d wide = Conv2d.parse("mb1ih4iw4ic1oc64kh1kw1");
     assertEquals(Algorithm.MEC_B, wide.toBuilder().mecThreshold(1000).build().resolve(Algorithm.MEC));
