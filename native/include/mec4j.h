@@ -51,7 +51,7 @@ typedef enum mec4j_algorithm {
 #define MEC4J_WORKSPACE_ALIGNMENT 64
 
 /* Default threshold T of the MEC A/B rule (see README, "Choosing Solution A or B"). */
-#define MEC4J_DEFAULT_MEC_THRESHOLD 64
+#define MEC4J_DEFAULT_MEC_THRESHOLD 80
 
 typedef struct mec4j_conv2d {
   int64_t batch;                 /* i_n */

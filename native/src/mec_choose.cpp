@@ -1,13 +1,25 @@
-// The rule the automatic MEC uses to pick its variant. Calibrated on this project's reference
-// machine (see README, "Choosing the MEC variant"); T is the paper's threshold.
+// The rule the automatic MEC uses to pick its variant, calibrated by measurement on this
+// project's reference machine (2-core Zen 4, OpenBLAS 0.3.31 and MKL 2025.3; README, "Choosing
+// the MEC variant", has the table behind each constant).
 #include "shape.h"
 
 namespace mec4j {
 
+namespace {
+// MEC_ROWS runs GEMMs with K = k_w*i_c and re-reads its output once per kernel row (beta = 1):
+// it needs a K this large to amortise that. At batch 1 its output tile is small and stays in
+// cache, so a much smaller K suffices.
+constexpr int64_t kRowsMinPatchBatch1 = 16;
+constexpr int64_t kRowsMinPatch = 256;
+}  // namespace
+
 MecSolution mec_choose(const Shape& s) {
-  // The paper's rule: Solution A when o_w <= T and |O| <= |L|. At batch 1, A runs exactly B's
-  // GEMMs plus a permutation, so B is never slower there.
-  if (s.n > 1 && s.ow <= s.threshold && s.output_elems <= s.mec_lowered_elems) return MecSolution::A;
+  const int64_t row_patch = s.kw * s.ic;
+  if (s.n == 1) return row_patch >= kRowsMinPatchBatch1 ? MecSolution::Rows : MecSolution::B;
+  if (row_patch >= kRowsMinPatch) return MecSolution::Rows;
+  // The paper's rule: Solution A when o_w <= T and |O| <= |L|. (At batch 1, A would run exactly
+  // B's GEMMs plus a permutation, hence the batch test above.)
+  if (s.ow <= s.threshold && s.output_elems <= s.mec_lowered_elems) return MecSolution::A;
   return MecSolution::B;
 }
 

@@ -2,7 +2,6 @@ package org.mec4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.ByteBuffer;
@@ -160,16 +159,19 @@ class ConvolutionCorrectnessTest {
 
   @Test
   void automaticChoiceFollowsTheRule() {
-    // A: batch > 1, o_w <= T and |O| <= |L|.
-    Conv2d small = Conv2d.parse("mb2ih7iw7ic512oc512kh3kw3");
+    // Batch > 1, small k_w*i_c: the paper's rule, A when o_w <= T and |O| <= |L|.
+    Conv2d small = Conv2d.parse("mb2ih9iw9ic4oc4kh3kw3");
     assertEquals(Algorithm.MEC_A, small.resolve(Algorithm.MEC));
     assertEquals(Algorithm.MEC_B, small.toBuilder().mecThreshold(4).build().resolve(Algorithm.MEC));
-    // At batch 1, A would run B's GEMMs plus a permutation.
-    assertEquals(Algorithm.MEC_B, small.toBuilder().batch(1).build().resolve(Algorithm.MEC));
-    // |O| > |L| forces B whatever T says.
-    Conv2d wide = Conv2d.parse("mb1ih4iw4ic1oc64kh1kw1");
+    // |O| > |L| rules A out whatever T says.
+    Conv2d wide = Conv2d.parse("mb2ih4iw4ic1oc64kh1kw1");
     assertEquals(Algorithm.MEC_B, wide.toBuilder().mecThreshold(1000).build().resolve(Algorithm.MEC));
-    assertTrue(Algorithm.IM2COL == wide.resolve(Algorithm.IM2COL));
+    // At batch 1, A would run B's GEMMs plus a permutation: B, or ROWS when k_w*i_c >= 16.
+    assertEquals(Algorithm.MEC_B, small.toBuilder().batch(1).build().resolve(Algorithm.MEC));
+    assertEquals(Algorithm.MEC_ROWS, Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
+    // Large k_w*i_c: ROWS at any batch.
+    assertEquals(Algorithm.MEC_ROWS, Conv2d.parse("mb32ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
+    assertEquals(Algorithm.IM2COL, wide.resolve(Algorithm.IM2COL));
   }
 
   private static float[] shifted(float[] a, int offset) {
