@@ -1,2 +1,121 @@
+# mec4j: reproducible build and run image. Builds with the legacy builder and with BuildKit.
+#
+#   docker/make-base-image.sh     # the base image: pulled, or made with debootstrap when offline
+#   docker build -t mec4j .        # builds and tests (ctest + JUnit under OpenBLAS and MKL)
+#   docker run --rm -v "$PWD/out:/results" mec4j          # the paper comparison (or help)
+#
+# Extra CA certificates (TLS-intercepting proxies): put *.crt files in
+# docker/extra-ca-certificates/ (git-ignored) before building; see the README there.
+
+# Pinned: the base image tag and every Debian package the build or the runtime installs.
+# make-base-image.sh creates this exact tag locally when Docker Hub cannot be reached.
 ARG BASE_IMAGE=debian:bookworm-20251117-slim
-FROM ${BASE_IMAGE}
+
+############################################################################################
+FROM ${BASE_IMAGE} AS build
+
+# Trust extra CA certificates, if any were put in the build context (never committed).
+COPY docker/extra-ca-certificates/ /usr/local/share/ca-certificates/mec4j-extra/
+RUN set -eux; \
+    find /usr/local/share/ca-certificates/mec4j-extra -type f ! -name '*.crt' -delete; \
+    mkdir -p /usr/share/man/man1; \
+    apt-get update; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates=20250419~deb12u2 \
+      openjdk-17-jdk-headless=17.0.21.1+2-1~deb12u1 \
+      maven=3.8.7-1 \
+      g++-12=12.2.0-14+deb12u1 g++=4:12.2.0-3 binutils=2.40-2 \
+      cmake=3.25.1-1 make=4.3-4.1 \
+      unzip=6.0-28+deb12u1; \
+    update-ca-certificates; \
+    rm -rf /var/lib/apt/lists/*
+
+ENV LANG=C.UTF-8 \
+    TZ=UTC \
+    MAVEN_OPTS="-Xmx1g" \
+    MVN_FLAGS="-B -ntp"
+WORKDIR /src
+
+# 1. Maven's downloads, in layers keyed on the poms only: a source change reuses them.
+#    A stub project with the real pom runs the whole lifecycle (every plugin, the JUnit
+#    provider, both test executions) and installs a stub jar so that bench/ resolves too.
+COPY pom.xml /src/pom.xml
+COPY docker/maven-stub/ /tmp/stub/
+RUN set -eux; \
+    cp /src/pom.xml /tmp/stub/pom.xml; \
+    cd /tmp/stub; \
+    mvn $MVN_FLAGS -Dexec.skip=true -Djavacpp.skip=true install \
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/tmp/stub-lib; \
+    rm -rf /tmp/stub-lib ~/.javacpp
+# bench/ is optional: the placeholder folder keeps this COPY valid when it does not exist.
+COPY docker/no-bench/ bench/pom.xm[l] /src/bench/
+RUN set -eux; \
+    if [ -f /src/bench/pom.xml ]; then \
+      mkdir -p /tmp/stub-bench && cp /src/bench/pom.xml /tmp/stub-bench/ && cd /tmp/stub-bench && \
+      mvn $MVN_FLAGS -DskipTests package dependency:copy-dependencies -DoutputDirectory=/tmp/stub-bench-lib && \
+      rm -rf /tmp/stub-bench /tmp/stub-bench-lib; \
+    fi; \
+    rm -rf /tmp/stub ~/.m2/repository/org/mec4j
+
+# Changing REBUILD (scripts/verify-reproducible.sh --image) rebuilds everything below.
+ARG REBUILD=
+
+# 2. The library: offline (-o), so a missing download fails here instead of being fetched.
+COPY cmake/ /src/cmake/
+COPY native/ /src/native/
+COPY src/ /src/src/
+RUN set -eux; \
+    mvn $MVN_FLAGS -o install \
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib; \
+    cp target/mec4j-0.1.0-SNAPSHOT.jar /out/lib/; \
+    sha256sum target/mec4j-0.1.0-SNAPSHOT.jar | tee /out/mec4j-jar.sha256; \
+    rm -rf ~/.javacpp
+
+# 3. The comparison tool, if bench/ is in the build context. A jar in both the library's lib/
+#    and the tool's lib/ is kept once (a symbolic link): MKL alone is 160 MB.
+COPY docker/no-bench/ bench*/ /src/bench/
+COPY data/ /out/data/
+COPY docker/selfcheck/ /src/docker/selfcheck/
+COPY docker/entrypoint.sh /out/bin/mec4j-docker
+RUN set -eux; \
+    mkdir -p /out/tools; \
+    javac --release 17 -cp "/out/lib/*" -d /tmp/selfcheck docker/selfcheck/SelfCheck.java; \
+    jar --create --date=2026-11-23T00:00:00Z --file /out/tools/selfcheck.jar -C /tmp/selfcheck .; \
+    if [ -f bench/pom.xml ]; then \
+      (cd bench && mvn $MVN_FLAGS -o -DskipTests package dependency:copy-dependencies \
+          -DincludeScope=runtime -DoutputDirectory=target/lib); \
+      mkdir -p /out/bench; \
+      cp -r bench/. /out/bench/; \
+      rm -rf /out/bench/target/classes /out/bench/target/test-classes /out/bench/target/*-sources \
+             /out/bench/target/maven-* /out/bench/target/generated-*; \
+      for f in /out/bench/target/lib/*.jar; do \
+        b=/out/lib/$(basename "$f"); \
+        if [ -f "$b" ] && cmp -s "$f" "$b"; then ln -sf "../../../lib/$(basename "$f")" "$f"; fi; \
+      done; \
+    fi; \
+    chmod 0755 /out/bin/mec4j-docker
+
+############################################################################################
+FROM ${BASE_IMAGE} AS runtime
+
+RUN set -eux; \
+    mkdir -p /usr/share/man/man1; \
+    apt-get update; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      openjdk-17-jre-headless=17.0.21.1+2-1~deb12u1 \
+      libstdc++6=12.2.0-14+deb12u1 libgomp1=12.2.0-14+deb12u1; \
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
+
+COPY --from=build /out /opt/mec4j
+
+# Any user id can run the image (docker run --user): JavaCPP unpacks its libraries into
+# $HOME/.javacpp/cache, so HOME is a world-writable folder.
+ENV LANG=C.UTF-8 \
+    TZ=UTC \
+    HOME=/home/mec4j \
+    MEC4J_HOME=/opt/mec4j \
+    PATH=/opt/mec4j/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+RUN mkdir -p /home/mec4j /results && chmod 1777 /home/mec4j /results
+WORKDIR /results
+ENTRYPOINT ["/opt/mec4j/bin/mec4j-docker"]
+CMD ["compare"]
