@@ -211,7 +211,7 @@ static void test_bad_input() {
 
 int main(int argc, char** argv) {
   uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20170706;
-  int cases = argc > 2 ? std::atoi(argv[2]) : 300;
+  int cases = argc > 2 ? std::atoi(argv[2]) : 2000;
   test_paper_example();
   test_cv_layer_formulas();
   test_bad_input();

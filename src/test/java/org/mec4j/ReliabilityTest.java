@@ -1,0 +1,186 @@
+package org.mec4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.bytedeco.javacpp.Pointer;
+import org.junit.jupiter.api.Test;
+
+/** Concurrency, leaks, caps and numerical edge cases. */
+class ReliabilityTest {
+  private static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS};
+
+  @Test
+  void manyConvolutionsInParallelAreBitIdenticalToASerialRun() throws Exception {
+    // MKL picks its own thread count per call when called from several threads at once
+    // (MKL_DYNAMIC), which changes its summation order; with one BLAS thread it is deterministic.
+    // OpenBLAS keeps its partitioning, so it runs with its default threads.
+    BlasBackend blas = Blas.backend();
+    if (blas.isMkl()) Blas.setThreads(1);
+    try {
+      parallelRunsMatchSerial();
+    } finally {
+      if (blas.isMkl()) Blas.setThreads(Math.max(1, blas.threads()));
+    }
+  }
+
+  private void parallelRunsMatchSerial() throws Exception {
+    int threads = 8, calls = 500;
+    Random r = new Random(TestShapes.seed() + 10);
+    List<Conv2d> specs = new ArrayList<>();
+    List<float[][]> data = new ArrayList<>();
+    List<float[]> serial = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Conv2d spec = Conv2d.parse(new String[] {"mb2ih12iw10ic3oc8kh3kw3ph1pw1", "mb1ih9iw9ic16oc16kh3kw3",
+          "mb3ih8iw8ic4oc4kh2kw2sh2sw2", "mb1ih15iw7ic2oc5kh5kw3sh1sw2pt2pb2"}[t % 4]);
+      specs.add(spec);
+      float[] in = TestShapes.uniform(r, spec.inputSize()), k = TestShapes.uniform(r, spec.kernelSize());
+      data.add(new float[][] {in, k});
+      float[] out = new float[(int) spec.outputSize()];
+      try (Convolution c = Convolution.create(spec, algorithmFor(t))) {
+        c.forward(in, k, out);
+      }
+      serial.add(out);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        final int id = t;
+        results.add(pool.submit(() -> {
+          Conv2d spec = specs.get(id);
+          float[] out = new float[(int) spec.outputSize()];
+          int identical = 0;
+          try (Convolution c = Convolution.create(spec, algorithmFor(id))) {
+            for (int i = 0; i < calls; i++) {
+              c.forward(data.get(id)[0], data.get(id)[1], out);
+              if (java.util.Arrays.equals(out, serial.get(id))) identical++;
+            }
+          }
+          return identical;
+        }));
+      }
+      for (Future<Integer> f : results) assertEquals(calls, f.get(), "calls bit-identical to the serial run");
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  /** Every fast algorithm but MEC_A (which needs |O| <= |L|) takes a turn. */
+  private static Algorithm algorithmFor(int thread) {
+    Algorithm a = FAST[thread % FAST.length];
+    return a == Algorithm.MEC_A ? Algorithm.MEC : a;
+  }
+
+  @Test
+  void createForwardCloseCyclesKeepNativeMemoryFlat() {
+    Conv2d spec = Conv2d.parse("mb1ih8iw8ic2oc3kh3kw3");
+    float[] in = new float[(int) spec.inputSize()], k = new float[(int) spec.kernelSize()], out = new float[(int) spec.outputSize()];
+    int cycles = Integer.getInteger("mec4j.leak.cycles", 100_000);
+    Runnable cycle = () -> {
+      try (Convolution c = Convolution.create(spec, Algorithm.MEC)) {
+        c.forward(in, k, out);
+      }
+    };
+    for (int i = 0; i < 5_000; i++) cycle.run();  // warm up allocators and JIT
+    long liveBefore = Workspace.liveBytes(), javacppBefore = Pointer.totalBytes(), rssBefore = Pointer.physicalBytes();
+    for (int i = 0; i < cycles; i++) cycle.run();
+    long liveAfter = Workspace.liveBytes(), javacppAfter = Pointer.totalBytes(), rssAfter = Pointer.physicalBytes();
+    System.out.printf("leak check: %d cycles, workspace live bytes %d -> %d, JavaCPP bytes %d -> %d, RSS %.1f -> %.1f MiB%n",
+        cycles, liveBefore, liveAfter, javacppBefore, javacppAfter, rssBefore / 1048576.0, rssAfter / 1048576.0);
+    assertEquals(liveBefore, liveAfter, "workspace bytes still allocated");
+    assertTrue(javacppAfter - javacppBefore < 1 << 20, "JavaCPP-tracked bytes grew by " + (javacppAfter - javacppBefore));
+    // A leak of even one workspace (1.7 KB) per cycle would add ~170 MB.
+    assertTrue(rssAfter - rssBefore < 64L << 20, "RSS grew by " + (rssAfter - rssBefore) + " bytes");
+  }
+
+  @Test
+  void forgottenWorkspacesAreReclaimedByTheGarbageCollector() throws InterruptedException {
+    long before = Workspace.liveCount();
+    for (int i = 0; i < 200; i++) Workspace.allocate(4096);  // never closed
+    for (int i = 0; i < 100 && Workspace.liveCount() > before; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertEquals(before, Workspace.liveCount(), "unclosed workspaces must be freed once unreachable");
+  }
+
+  @Test
+  void workspaceCapIsEnforcedWithAClearError() {
+    long old = Workspace.maxBytes();
+    Conv2d spec = Conv2d.parse("mb1ih64iw64ic8oc8kh3kw3");
+    try {
+      Workspace.setMaxBytes(1024);
+      WorkspaceLimitException e = assertThrows(WorkspaceLimitException.class, () -> Convolution.create(spec, Algorithm.MEC));
+      assertEquals(spec.workspaceBytes(Algorithm.MEC), e.requestedBytes());
+      assertEquals(1024, e.maxBytes());
+      assertTrue(e.getMessage().contains("exceeds the limit of 1024 bytes"), e.getMessage());
+      try (Convolution c = Convolution.create(spec, Algorithm.REFERENCE)) {  // needs none: allowed
+        assertEquals(0, c.workspaceBytes());
+      }
+    } finally {
+      Workspace.setMaxBytes(old);
+    }
+    assertThrows(IllegalArgumentException.class, () -> Workspace.setMaxBytes(0));
+  }
+
+  @Test
+  void nanAndInfinityPropagateLikeTheReference() {
+    Random r = new Random(TestShapes.seed() + 11);
+    for (String s : new String[] {"mb2ih7iw6ic3oc4kh3kw3ph1pw1", "mb1ih9iw9ic8oc8kh3kw3sh2sw2", "mb3ih5iw5ic2oc3kh1kw1"}) {
+      Conv2d spec = Conv2d.parse(s);
+      float[] in = TestShapes.uniform(r, spec.inputSize()), k = TestShapes.uniform(r, spec.kernelSize());
+      in[r.nextInt(in.length)] = Float.NaN;
+      in[r.nextInt(in.length)] = Float.POSITIVE_INFINITY;
+      in[r.nextInt(in.length)] = Float.NEGATIVE_INFINITY;
+      k[r.nextInt(k.length)] = Float.POSITIVE_INFINITY;
+      float[] expected = TestShapes.reference(spec, in, k, null);
+      for (Algorithm a : FAST) {
+        if (a == Algorithm.MEC_A && spec.outputSize() > spec.workspaceBytes(Algorithm.MEC) / 4) continue;
+        float[] got = new float[expected.length];
+        try (Convolution c = Convolution.create(spec, a)) {
+          c.forward(in, k, got);
+        }
+        for (int i = 0; i < got.length; i++) {
+          if (Float.isNaN(expected[i]) || Float.isInfinite(expected[i]))
+            assertEquals(expected[i], got[i], a + " on " + s + " at " + i);  // NaN equals NaN here
+          else
+            assertTrue(Math.abs(expected[i] - got[i]) <= TestShapes.tolerance(spec, expected[i]), a + " on " + s + " at " + i);
+        }
+      }
+    }
+  }
+
+  @Test
+  void denormalsAndLargeChannelCounts() {
+    Random r = new Random(TestShapes.seed() + 12);
+    Conv2d deep = Conv2d.parse("mb1ih3iw3ic4096oc64kh1kw1");
+    Conv2d spatial = Conv2d.parse("mb2ih6iw6ic8oc8kh3kw3");
+    for (Conv2d spec : new Conv2d[] {deep, spatial}) {
+      boolean tiny = spec == spatial;
+      float[] in = TestShapes.uniform(r, spec.inputSize()), k = TestShapes.uniform(r, spec.kernelSize());
+      if (tiny) for (int i = 0; i < in.length; i++) in[i] *= Float.MIN_NORMAL;  // denormal inputs
+      float[] expected = TestShapes.reference(spec, in, k, null);
+      for (Algorithm a : FAST) {
+        if (a == Algorithm.MEC_A && spec.outputSize() > spec.workspaceBytes(Algorithm.MEC) / 4) continue;
+        float[] got = new float[expected.length];
+        try (Convolution c = Convolution.create(spec, a)) {
+          c.forward(in, k, got);
+        }
+        for (int i = 0; i < got.length; i++) {
+          // Denormal results may be flushed to zero by a BLAS: allow an absolute error below MIN_NORMAL.
+          float tol = tiny ? Float.MIN_NORMAL : TestShapes.tolerance(spec, expected[i]);
+          assertTrue(Math.abs(expected[i] - got[i]) <= tol, a + " on " + spec + " at " + i + ": " + got[i] + " vs " + expected[i]);
+        }
+      }
+    }
+  }
+}
