@@ -33,7 +33,8 @@ typedef enum mec4j_status {
   MEC4J_ERROR_WORKSPACE_MISALIGNED = 6, /* the workspace is not MEC4J_WORKSPACE_ALIGNMENT-aligned */
   MEC4J_ERROR_OUT_OF_MEMORY = 7,
   MEC4J_ERROR_UNKNOWN_ALGORITHM = 8,
-  MEC4J_ERROR_INTERNAL = 9
+  MEC4J_ERROR_INTERNAL = 9,
+  MEC4J_ERROR_WORKSPACE_LIMIT = 10    /* mec_workspace_limit is below MEC's smallest tile */
 } mec4j_status;
 
 /* Implementations, by role. MEC chooses among its variants per layer (mec4j_resolve_algorithm). */
@@ -63,6 +64,10 @@ typedef struct mec4j_conv2d {
   int64_t pad_top, pad_bottom, pad_left, pad_right;
   /* Solution A is used when o_w <= mec_threshold and |O| <= |L|; <= 0 means the default. */
   int64_t mec_threshold;
+  /* MEC only: > 0 caps MEC's workspace at this many bytes. MEC then works on tiles: groups of
+   * images, or, when one image is too large, groups of output columns (with Solution B).
+   * mec4j_workspace_size() reports the capped size. <= 0: no cap. */
+  int64_t mec_workspace_limit;
 } mec4j_conv2d;
 
 /* Checks every field. On failure, if bad_field is not NULL, it receives the offending field's

@@ -59,7 +59,35 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
                     s->im2col_elems})
     ok = ok && mul(e, (int64_t)sizeof(float), &t);
   if (!ok) return fail(bad, "conv", MEC4J_ERROR_SIZE_OVERFLOW);
+
+  s->tile_n = s->n;
+  s->tile_w = s->ow;
+  if (c->mec_workspace_limit > 0) {
+    const int64_t limit = c->mec_workspace_limit / (int64_t)sizeof(float);
+    const int64_t strip = s->ihp * s->kw * s->ic;  // one (image, output column) of L
+    if (s->mec_lowered_elems > limit) {
+      if (strip > limit) return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
+      const int64_t image = strip * s->ow;
+      if (image <= limit) {
+        s->tile_n = limit / image;
+      } else {
+        s->tile_n = 1;
+        s->tile_w = limit / strip;
+      }
+    }
+  }
   return MEC4J_OK;
+}
+
+Shape with_batch(const Shape& s, int64_t n) {
+  Shape t = s;
+  t.n = n;
+  t.input_elems = s.input_elems / s.n * n;
+  t.output_elems = s.output_elems / s.n * n;
+  t.mec_lowered_elems = s.mec_lowered_elems / s.n * n;
+  t.im2col_elems = s.im2col_elems / s.n * n;
+  t.tile_n = n;
+  return t;
 }
 
 namespace {
@@ -85,18 +113,41 @@ bool gemm_dims_fit(const Shape& s, mec4j_algorithm a) {
   }
 }
 
+// Runs MEC tile by tile under the workspace limit: groups of tile_n images, or single images in
+// groups of tile_w output columns. Untiled layers are one tile.
+void mec_tiled(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
+               float* out, float* ws) {
+  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
+  if (s.tile_w == s.ow) {
+    for (int64_t n0 = 0; n0 < s.n; n0 += s.tile_n) {
+      Shape t = with_batch(s, s.tile_n < s.n - n0 ? s.tile_n : s.n - n0);
+      mec_forward(t, solution, in + n0 * image_in, k, bias, out + n0 * image_out, ws);
+    }
+    return;
+  }
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t w0 = 0; w0 < s.ow; w0 += s.tile_w)
+      mec_forward_columns(s, w0, s.tile_w < s.ow - w0 ? s.tile_w : s.ow - w0, in + n * image_in, k,
+                          out + n * image_out, ws);
+  add_bias(s, bias, out);
+}
+
 mec4j_status resolve(const Shape& s, mec4j_algorithm a, mec4j_algorithm* out) {
   switch (a) {
     case MEC4J_ALGORITHM_MEC:
-      switch (mec_choose(s)) {
+      if (s.tile_w < s.ow) {  // column tiles run Solution B
+        *out = MEC4J_ALGORITHM_MEC_B;
+        return MEC4J_OK;
+      }
+      switch (mec_choose(with_batch(s, s.tile_n))) {
         case MecSolution::A: *out = MEC4J_ALGORITHM_MEC_A; break;
         case MecSolution::B: *out = MEC4J_ALGORITHM_MEC_B; break;
         case MecSolution::Rows: *out = MEC4J_ALGORITHM_MEC_ROWS; break;
       }
       return MEC4J_OK;
     case MEC4J_ALGORITHM_MEC_A:
-      // Solution A permutes O through L's buffer.
-      if (s.output_elems > s.mec_lowered_elems) return MEC4J_ERROR_UNSUPPORTED;
+      // Solution A permutes O through L's buffer; column tiles have no room for that.
+      if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow) return MEC4J_ERROR_UNSUPPORTED;
       *out = a;
       return MEC4J_OK;
     case MEC4J_ALGORITHM_REFERENCE:
@@ -114,7 +165,7 @@ int64_t workspace_elems(const Shape& s, mec4j_algorithm resolved) {
     case MEC4J_ALGORITHM_IM2COL: return s.im2col_elems;
     case MEC4J_ALGORITHM_MEC_A:
     case MEC4J_ALGORITHM_MEC_B:
-    case MEC4J_ALGORITHM_MEC_ROWS: return s.mec_lowered_elems;
+    case MEC4J_ALGORITHM_MEC_ROWS: return s.mec_tile_elems();
     default: return 0;
   }
 }
@@ -183,9 +234,9 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, c
     switch (r) {
       case MEC4J_ALGORITHM_REFERENCE: reference_forward(s, input, kernel, bias, output); break;
       case MEC4J_ALGORITHM_IM2COL: im2col_forward(s, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_A: mec_forward(s, MecSolution::A, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_B: mec_forward(s, MecSolution::B, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_ROWS: mec_forward(s, MecSolution::Rows, input, kernel, bias, output, ws); break;
+      case MEC4J_ALGORITHM_MEC_A: mec_tiled(s, MecSolution::A, input, kernel, bias, output, ws); break;
+      case MEC4J_ALGORITHM_MEC_B: mec_tiled(s, MecSolution::B, input, kernel, bias, output, ws); break;
+      case MEC4J_ALGORITHM_MEC_ROWS: mec_tiled(s, MecSolution::Rows, input, kernel, bias, output, ws); break;
       default: return MEC4J_ERROR_INTERNAL;
     }
   } catch (const std::bad_alloc&) {
@@ -208,6 +259,7 @@ const char* mec4j_status_string(mec4j_status st) {
     case MEC4J_ERROR_OUT_OF_MEMORY: return "out of memory";
     case MEC4J_ERROR_UNKNOWN_ALGORITHM: return "unknown algorithm";
     case MEC4J_ERROR_INTERNAL: return "internal error";
+    case MEC4J_ERROR_WORKSPACE_LIMIT: return "workspace limit below MEC's smallest tile (one output column of one image)";
   }
   return "unknown status";
 }

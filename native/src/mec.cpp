@@ -100,6 +100,22 @@ void run_gemms(int64_t count, int threads, Gemm gemm) {
 
 }  // namespace
 
+void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k,
+                         float* image_out, float* L) {
+  const int threads = available_threads();
+  const int64_t patch_row = s.kw * s.ic;
+  const int64_t lda = s.ihp * patch_row;  // one strip per output column, as in lower_columns
+  parallel_for(wt, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t w = begin; w < end; ++w)
+      for (int64_t h = 0; h < s.rows_used; ++h)
+        copy_window_row(s, image, h - s.pt, (w0 + w) * s.sw, L + w * lda + h * patch_row);
+  });
+  run_gemms(s.oh, threads, [&](int64_t h) {
+    sgemm(wt, s.kc, s.patch, L + h * s.sh * patch_row, lda, k, s.kc, image_out + (h * s.ow + w0) * s.kc,
+          s.kc, 0.f);
+  });
+}
+
 bool mec_rows_interleaved(const Shape& s) {
   return s.n > 1 && s.output_elems <= s.mec_lowered_elems;
 }

@@ -21,7 +21,15 @@ struct Shape {
   int64_t im2col_elems;         // n*oh*ow*kh*kw*ic
   int64_t patch;                // kh*kw*ic: the GEMM K dimension
   int64_t rows_used;            // padded rows any output reads: (oh-1)*sh + kh
+  // MEC's tiling under mec_workspace_limit: images per tile and output columns per tile.
+  // tile_w < ow only when tile_n == 1. No cap: tile_n = n, tile_w = ow.
+  int64_t tile_n, tile_w;
+  bool tiled() const { return tile_n < n || tile_w < ow; }
+  int64_t mec_tile_elems() const { return tile_n * tile_w * ihp * kw * ic; }
 };
+
+// The same layer restricted to images [0, n) (pointers are offset by the caller).
+Shape with_batch(const Shape& s, int64_t n);
 
 // Fills *shape from *conv, or returns the failing status (and field name).
 mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad_field);
@@ -31,8 +39,12 @@ void reference_forward(const Shape& s, const float* in, const float* k, const fl
 void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
                     float* ws);
 enum class MecSolution { A, B, Rows };
+// One MEC run on the whole of s (s is not tiled).
 void mec_forward(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
                  float* out, float* ws);
+// Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
+void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k,
+                         float* image_out, float* ws);
 
 // The solution the automatic MEC runs for this layer (the calibrated rule, see mec_choose.cpp).
 MecSolution mec_choose(const Shape& s);

@@ -134,6 +134,17 @@ static void test_random_shapes(uint64_t seed, int cases) {
     c.in_height = r(std::max<int64_t>(1, kh - c.pad_top - c.pad_bottom), 13);
     c.in_width = r(std::max<int64_t>(1, kw - c.pad_left - c.pad_right), 13);
     c.mec_threshold = r(1, 16);
+    if (i % 4 == 1) {  // a workspace cap between one strip and the whole of L: MEC must tile
+      int64_t oh, ow;
+      mec4j_output_size(&c, &oh, &ow);
+      int64_t ihp = c.in_height + c.pad_top + c.pad_bottom;
+      int64_t strip = ihp * c.kernel_width * c.in_channels * 4;
+      int64_t full = strip * ow * c.batch;
+      c.mec_workspace_limit = strip + (int64_t)(std::uniform_real_distribution<double>(0, 1)(rng) * (full - strip));
+      int64_t b = 0;
+      CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b <= c.mec_workspace_limit,
+            "capped workspace %lld over the limit %lld", (long long)b, (long long)c.mec_workspace_limit);
+    }
     bool integers = i % 2 == 0;
     for (auto a : algos) run_case(c, a, integers, rng, i % 3 == 0);
   }
@@ -204,6 +215,17 @@ static void test_bad_input() {
   mec4j_algorithm r;
   CHECK(mec4j_resolve_algorithm(&wide, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B, "auto picks B");
   CHECK(mec4j_blas_set_threads(0) == MEC4J_ERROR_INVALID_ARGUMENT, "threads 0");
+  // A workspace limit below one strip (one output column of one image) cannot be met.
+  mec4j_conv2d capped = ok;
+  capped.mec_workspace_limit = 9 * 3 * 3 * 4 - 1;
+  field = nullptr;
+  CHECK(mec4j_conv2d_check(&capped, &field) == MEC4J_ERROR_WORKSPACE_LIMIT && field &&
+        std::strcmp(field, "mec_workspace_limit") == 0, "limit below one strip");
+  capped.mec_workspace_limit = 9 * 3 * 3 * 4;  // exactly one strip: column tiles of width 1
+  CHECK(mec4j_workspace_size(&capped, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b == 9 * 3 * 3 * 4, "one strip");
+  CHECK(mec4j_resolve_algorithm(&capped, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B, "column tiles use B");
+  CHECK(mec4j_workspace_size(&capped, MEC4J_ALGORITHM_MEC_A, &b) == MEC4J_ERROR_UNSUPPORTED, "no A on column tiles");
+  CHECK(mec4j_workspace_size(&capped, MEC4J_ALGORITHM_IM2COL, &b) == MEC4J_OK && b == ws_bytes(ok, MEC4J_ALGORITHM_IM2COL), "im2col ignores the MEC cap");
   mec4j_blas_info info;
   CHECK(mec4j_blas_query(&info) == MEC4J_OK && std::strlen(info.library) > 0, "blas query");
   std::printf("BLAS: %s | %s | %s | threads %d\n", info.vendor, info.version, info.library, info.threads);

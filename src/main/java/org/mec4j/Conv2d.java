@@ -21,6 +21,7 @@ public final class Conv2d {
   private final long batch, inHeight, inWidth, inChannels, kernelHeight, kernelWidth, outChannels;
   private final long strideHeight, strideWidth, padTop, padBottom, padLeft, padRight;
   private final long mecThreshold;
+  private final long mecWorkspaceLimit;
   private final long outHeight, outWidth;
   private final long inputSize, kernelSize, outputSize;
 
@@ -54,6 +55,13 @@ public final class Conv2d {
     // The largest workspaces (MEC and im2col), in bytes, must be representable too.
     product("MEC workspace bytes", batch, outWidth, paddedHeight, kernelWidth, inChannels, Float.BYTES);
     product("im2col workspace bytes", batch, outHeight, outWidth, kernelHeight, kernelWidth, inChannels, Float.BYTES);
+    if (b.mecWorkspaceLimit < 0)
+      throw new IllegalArgumentException("mecWorkspaceLimit must be >= 0 (0 = no limit), got " + b.mecWorkspaceLimit);
+    long smallestTile = paddedHeight * kernelWidth * inChannels * Float.BYTES;  // one column of one image
+    if (b.mecWorkspaceLimit > 0 && b.mecWorkspaceLimit < smallestTile)
+      throw new IllegalArgumentException("mecWorkspaceLimit " + b.mecWorkspaceLimit + " is below MEC's smallest tile"
+          + " (one output column of one image): " + smallestTile + " bytes");
+    mecWorkspaceLimit = b.mecWorkspaceLimit;
   }
 
   private static long positive(String name, long v) {
@@ -94,7 +102,8 @@ public final class Conv2d {
   public Builder toBuilder() {
     return new Builder().batch(batch).input(inHeight, inWidth, inChannels).kernel(kernelHeight, kernelWidth)
         .outputChannels(outChannels).stride(strideHeight, strideWidth)
-        .padding(padTop, padBottom, padLeft, padRight).mecThreshold(mecThreshold);
+        .padding(padTop, padBottom, padLeft, padRight).mecThreshold(mecThreshold)
+        .mecWorkspaceLimit(mecWorkspaceLimit);
   }
 
   public long batch() { return batch; }
@@ -112,6 +121,8 @@ public final class Conv2d {
   public long padRight() { return padRight; }
   /** T of the MEC A/B rule; 0 means the library default. */
   public long mecThreshold() { return mecThreshold; }
+  /** MEC's workspace cap in bytes; 0 means none. */
+  public long mecWorkspaceLimit() { return mecWorkspaceLimit; }
   public long outputHeight() { return outHeight; }
   public long outputWidth() { return outWidth; }
   /** Floats in the NHWC input. */
@@ -154,7 +165,7 @@ public final class Conv2d {
         .in_channels(inChannels).kernel_height(kernelHeight).kernel_width(kernelWidth)
         .out_channels(outChannels).stride_height(strideHeight).stride_width(strideWidth)
         .pad_top(padTop).pad_bottom(padBottom).pad_left(padLeft).pad_right(padRight)
-        .mec_threshold(mecThreshold);
+        .mec_threshold(mecThreshold).mec_workspace_limit(mecWorkspaceLimit);
   }
 
   private static final Pattern TERM = Pattern.compile("(mb|ih|iw|ic|oc|kh|kw|sh|sw|ph|pw|pt|pb|pl|pr)(\\d+)");
@@ -206,18 +217,19 @@ public final class Conv2d {
   public boolean equals(Object o) {
     if (!(o instanceof Conv2d)) return false;
     Conv2d c = (Conv2d) o;
-    return toString().equals(c.toString()) && mecThreshold == c.mecThreshold;
+    return toString().equals(c.toString()) && mecThreshold == c.mecThreshold && mecWorkspaceLimit == c.mecWorkspaceLimit;
   }
 
   @Override
   public int hashCode() {
-    return toString().hashCode() * 31 + Long.hashCode(mecThreshold);
+    return (toString().hashCode() * 31 + Long.hashCode(mecThreshold)) * 31 + Long.hashCode(mecWorkspaceLimit);
   }
 
   /** Builds a {@link Conv2d}. Defaults: batch 1, stride 1x1, no padding, default MEC threshold. */
   public static final class Builder {
     private long batch = 1, inHeight, inWidth, inChannels, kernelHeight, kernelWidth, outChannels;
     private long strideHeight = 1, strideWidth = 1, padTop, padBottom, padLeft, padRight, mecThreshold;
+    private long mecWorkspaceLimit;
 
     private Builder() {}
 
@@ -242,6 +254,14 @@ public final class Conv2d {
 
     /** T of the MEC rule "Solution A when o_w &lt;= T and |O| &lt;= |L|"; 0 = library default. */
     public Builder mecThreshold(long t) { mecThreshold = t; return this; }
+
+    /**
+     * Caps MEC's workspace at {@code bytes} (0 = no cap): MEC then runs on tiles, groups of
+     * images or, when one image does not fit, groups of output columns (with Solution B), so
+     * that {@link Conv2d#workspaceBytes} never exceeds the cap. At least one output column of
+     * one image (i_h·k_w·i_c floats, i_h padded) must fit. Other algorithms ignore it.
+     */
+    public Builder mecWorkspaceLimit(long bytes) { mecWorkspaceLimit = bytes; return this; }
 
     /** @throws IllegalArgumentException naming the first invalid parameter and its value */
     public Conv2d build() {

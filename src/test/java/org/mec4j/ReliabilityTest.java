@@ -128,6 +128,34 @@ class ReliabilityTest {
   }
 
   @Test
+  void cappedMecTilesItsWorkAndStaysExact() {
+    Random r = new Random(TestShapes.seed() + 13);
+    for (String shape : new String[] {"mb5ih12iw11ic3oc4kh3kw3ph1pw1", "mb1ih20iw17ic4oc6kh5kw3sh2sw1", "mb3ih9iw9ic8oc8kh3kw3"}) {
+      Conv2d full = Conv2d.parse(shape);
+      float[] in = TestShapes.integers(r, full.inputSize()), k = TestShapes.integers(r, full.kernelSize());
+      float[] bias = TestShapes.integers(r, full.biasSize());
+      float[] expected = TestShapes.reference(full, in, k, bias);
+      long strip = (full.inputHeight() + full.padTop() + full.padBottom()) * full.kernelWidth() * full.inputChannels() * 4;
+      long whole = full.workspaceBytes(Algorithm.MEC);
+      for (long limit : new long[] {strip, strip * 3 + 5, whole / 2, whole - 1, whole}) {
+        Conv2d capped = full.toBuilder().mecWorkspaceLimit(limit).build();
+        for (Algorithm a : new Algorithm[] {Algorithm.MEC, Algorithm.MEC_B, Algorithm.MEC_ROWS}) {
+          assertTrue(capped.workspaceBytes(a) <= limit, a + " workspace over the cap " + limit);
+          float[] got = new float[expected.length];
+          try (Workspace ws = Workspace.allocate(capped.workspaceBytes(a)); Convolution c = Convolution.create(capped, a, ws)) {
+            TestShapes.poison(ws);
+            c.forward(in, k, bias, got);
+          }
+          assertArrayEquals(expected, got, 0f, a + " on " + shape + " capped at " + limit);
+        }
+      }
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> full.toBuilder().mecWorkspaceLimit(strip - 1).build());
+      assertTrue(e.getMessage().contains("below MEC's smallest tile"), e.getMessage());
+    }
+  }
+
+  @Test
   void nanAndInfinityPropagateLikeTheReference() {
     Random r = new Random(TestShapes.seed() + 11);
     for (String s : new String[] {"mb2ih7iw6ic3oc4kh3kw3ph1pw1", "mb1ih9iw9ic8oc8kh3kw3sh2sw2", "mb3ih5iw5ic2oc3kh1kw1"}) {

@@ -64,6 +64,7 @@ public final class MecNative {
     public native long pad_left(); public native Conv2dStruct pad_left(long v);
     public native long pad_right(); public native Conv2dStruct pad_right(long v);
     public native long mec_threshold(); public native Conv2dStruct mec_threshold(long v);
+    public native long mec_workspace_limit(); public native Conv2dStruct mec_workspace_limit(long v);
   }
 
   /** struct mec4j_blas_info. */
