@@ -1,0 +1,63 @@
+package org.mec4j.bench;
+
+import java.util.Locale;
+import org.mec4j.Algorithm;
+
+/** What the runner times: mec4j's algorithms (same BLAS) and oneDNN. */
+public enum Algo {
+  /** MEC, Solution A or B chosen by the library's rule. */
+  MEC(Algorithm.MEC, "MEC (auto)"),
+  MEC_A(Algorithm.MEC_A, "MEC A"),
+  MEC_B(Algorithm.MEC_B, "MEC B"),
+  /** mec4j's row-ordered MEC variant (k_h accumulated GEMMs), when the library has it. */
+  MEC_ROWS(libAlgorithm("MEC_ROWS"), "MEC ROWS"),
+  IM2COL(Algorithm.IM2COL, "im2col"),
+  ONEDNN(null, "oneDNN");
+
+  private final Algorithm lib;
+  private final String label;
+
+  Algo(Algorithm lib, String label) {
+    this.lib = lib;
+    this.label = label;
+  }
+
+  /** The mec4j algorithm, or null for oneDNN. */
+  public Algorithm lib() {
+    return lib;
+  }
+
+  public String label() {
+    return label;
+  }
+
+  public boolean isMecFamily() {
+    return this == MEC || this == MEC_A || this == MEC_B || this == MEC_ROWS;
+  }
+
+  /** False for a variant the installed library does not have. */
+  public boolean available() {
+    return this == ONEDNN || lib != null;
+  }
+
+  private static Algorithm libAlgorithm(String name) {
+    for (Algorithm a : Algorithm.values()) if (a.name().equals(name)) return a;
+    return null;
+  }
+
+  public static Algo parse(String s) {
+    String t = s.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+    if (t.equals("DNNL") || t.equals("ONE_DNN")) t = "ONEDNN";
+    if (t.equals("A")) t = "MEC_A";
+    if (t.equals("B")) t = "MEC_B";
+    if (t.equals("ROWS")) t = "MEC_ROWS";
+    Algo a;
+    try {
+      a = valueOf(t);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown algorithm '" + s + "' (MEC, MEC_A, MEC_B, MEC_ROWS, IM2COL, ONEDNN)");
+    }
+    if (!a.available()) throw new IllegalArgumentException("algorithm " + a + " is not in the installed mec4j library");
+    return a;
+  }
+}

@@ -1,0 +1,220 @@
+package org.mec4j.bench;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.CategoryLabelPositions;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.CombinedDomainCategoryPlot;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.mec4j.Conv2d;
+
+/** The PNG charts of a run (JFreeChart, headless). Returns the file names written. */
+final class Charts {
+  private static final Color[] COLORS = {new Color(0x4E79A7), new Color(0xF28E2B), new Color(0xE15759), new Color(0x76B7B2),
+      new Color(0x59A14F), new Color(0xEDC948), new Color(0xB07AA1)};
+  private static final Font TITLE = new Font("SansSerif", Font.BOLD, 15);
+
+  private Charts() {}
+
+  static List<String> write(Path dir, Report.Input in) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    List<String> files = new ArrayList<>();
+    for (long b : in.batches()) {
+      String f = "workspace-mb" + b + ".png";
+      if (workspace(dir.resolve(f), in, b)) files.add(f);
+    }
+    for (long b : in.batches()) {
+      String f = "time-vs-im2col-mb" + b + ".png";
+      if (time(dir.resolve(f), in, b)) files.add(f);
+    }
+    if (in.rows().stream().anyMatch(r -> r.kind().equals("sweep"))) {
+      if (sweepMemory(dir.resolve("sweep-memory.png"), in)) files.add("sweep-memory.png");
+      if (sweepTime(dir.resolve("sweep-time.png"), in)) files.add("sweep-time.png");
+    }
+    return files;
+  }
+
+  private static void style(BarRenderer r) {
+    r.setBarPainter(new StandardBarPainter());
+    r.setShadowVisible(false);
+    r.setItemMargin(0.05);
+    for (int i = 0; i < COLORS.length; i++) r.setSeriesPaint(i, COLORS[i]);
+  }
+
+  private static JFreeChart chart(String title, org.jfree.chart.plot.Plot plot) {
+    JFreeChart c = new JFreeChart(title, TITLE, plot, true);
+    c.setBackgroundPaint(Color.WHITE);
+    return c;
+  }
+
+  /** Workspace per layer: im2col, MEC, oneDNN scratchpad, MiB on a log scale. */
+  static boolean workspace(Path file, Report.Input in, long batch) throws IOException {
+    DefaultCategoryDataset d = new DefaultCategoryDataset();
+    for (var lb : in.layerBatches(batch)) {
+      String l = lb.getKey();
+      Row im = Report.findAny(in, "layer", l, batch, Algo.IM2COL), mec = Report.findAny(in, "layer", l, batch, Algo.MEC);
+      Row dn = Report.findAny(in, "layer", l, batch, Algo.ONEDNN);
+      d.addValue(mib(im), "im2col", l);
+      d.addValue(mib(mec), "MEC", l);
+      d.addValue(mib(dn), "oneDNN scratchpad", l);
+    }
+    if (d.getColumnCount() == 0) return false;
+    LogAxis y = new LogAxis("workspace (MiB, log scale)");
+    y.setSmallestValue(1e-3);
+    y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+    BarRenderer r = new BarRenderer();
+    r.setBase(1e-3);
+    style(r);
+    CategoryPlot p = new CategoryPlot(d, new CategoryAxis("layer (mini-batch " + batch + ")"), y, r);
+    p.setBackgroundPaint(Color.WHITE);
+    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    ChartUtils.saveChartAsPNG(file.toFile(), chart("Workspace per layer, mini-batch " + batch, p), 1000, 520);
+    return true;
+  }
+
+  private static Double mib(Row r) {
+    if (r == null || r.workspaceBytes() <= 0) return null;
+    return r.workspaceBytes() / 1048576.0;
+  }
+
+  /** Time per layer normalised to im2col (=1), one panel per JVM (backend, threads). */
+  static boolean time(Path file, Report.Input in, long batch) throws IOException {
+    CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis("layer (mini-batch " + batch + ")"));
+    plot.setGap(12);
+    int panels = 0;
+    for (Report.Config c : in.configs()) {
+      DefaultCategoryDataset d = new DefaultCategoryDataset();
+      for (var lb : in.layerBatches(batch)) {
+        String l = lb.getKey();
+        Row im = in.find("layer", l, batch, c.blas(), c.threads(), Algo.IM2COL);
+        for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.ONEDNN}) {
+          if (!a.available()) continue;
+          Row x = in.find("layer", l, batch, c.blas(), c.threads(), a);
+          d.addValue(im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);
+        }
+      }
+      if (d.getColumnCount() == 0) continue;
+      LogAxis y = new LogAxis(c.shortLabel() + ": time / im2col");
+      y.setBase(2);
+      y.setSmallestValue(1e-2);
+      y.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
+      BarRenderer r = new BarRenderer();
+      r.setBase(1e-2);
+      style(r);
+      CategoryPlot p = new CategoryPlot(d, null, y, r);
+      p.setBackgroundPaint(Color.WHITE);
+      p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+      ValueMarker one = new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f));
+      p.addRangeMarker(one);
+      plot.add(p, 1);
+      panels++;
+    }
+    if (panels == 0) return false;
+    ChartUtils.saveChartAsPNG(file.toFile(), chart("Time per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch " + batch, plot),
+        1100, 260 + 230 * panels);
+    return true;
+  }
+
+  /** Memory ratio im2col/MEC against k/s: measured, formula, and the line y = k/s. */
+  static boolean sweepMemory(Path file, Report.Input in) throws IOException {
+    XYSeries measured = new XYSeries("im2col/MEC workspace, measured", true, true);
+    XYSeries formula = new XYSeries("formula o_h·k_h/i_h", true, true);
+    XYSeries diag = new XYSeries("k/s", true, true);
+    double maxX = 0;
+    for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
+      Row im = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL);
+      Row mec = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.MEC);
+      if (im == null || mec == null) continue;
+      double x = (double) p.k() / p.s();
+      maxX = Math.max(maxX, x);
+      measured.add(x, (double) im.workspaceBytes() / mec.workspaceBytes());
+      formula.add(x, Formula.ratio(p.spec()));
+    }
+    if (measured.isEmpty()) return false;
+    diag.add(0.0, 0.0);
+    diag.add(maxX, maxX);
+    XYSeriesCollection d = new XYSeriesCollection();
+    d.addSeries(measured);
+    d.addSeries(formula);
+    d.addSeries(diag);
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer();
+    r.setSeriesLinesVisible(0, false);
+    r.setSeriesShapesVisible(0, true);
+    r.setSeriesLinesVisible(1, false);
+    r.setSeriesShapesVisible(1, true);
+    r.setSeriesShape(1, new java.awt.geom.Ellipse2D.Double(-2, -2, 4, 4));
+    r.setSeriesLinesVisible(2, true);
+    r.setSeriesShapesVisible(2, false);
+    r.setSeriesStroke(2, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
+    for (int i = 0; i < 3; i++) r.setSeriesPaint(i, COLORS[i]);
+    NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
+    x.setTickUnit(new NumberTickUnit(1));
+    XYPlot p = new XYPlot(d, x, new NumberAxis("memory im2col / MEC"), r);
+    p.setBackgroundPaint(Color.WHITE);
+    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    p.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    ChartUtils.saveChartAsPNG(file.toFile(), chart("k/s sweep: memory saved by MEC (" + sweepBase(in) + ")", p), 900, 520);
+    return true;
+  }
+
+  /** Time ratio MEC/im2col against k/s, one series per JVM that ran the sweep. */
+  static boolean sweepTime(Path file, Report.Input in) throws IOException {
+    XYSeriesCollection d = new XYSeriesCollection();
+    for (Report.Config c : in.configs()) {
+      XYSeries s = new XYSeries("MEC/im2col time, " + c.shortLabel(), true, true);
+      XYSeries sa = new XYSeries("MEC/im2col memory", true, true);
+      for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
+        Row im = in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.IM2COL);
+        Row mec = in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC);
+        if (im == null || mec == null) continue;
+        s.add((double) p.k() / p.s(), mec.medianMs() / im.medianMs());
+      }
+      if (!s.isEmpty()) d.addSeries(s);
+    }
+    if (d.getSeriesCount() == 0) return false;
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
+    for (int i = 0; i < d.getSeriesCount(); i++) r.setSeriesPaint(i, COLORS[i % COLORS.length]);
+    NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
+    x.setTickUnit(new NumberTickUnit(1));
+    LogAxis y = new LogAxis("time MEC / im2col (log scale; below 1 = MEC faster)");
+    y.setBase(2);
+    y.setSmallestValue(1e-2);
+    y.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
+    XYPlot p = new XYPlot(d, x, y, r);
+    p.setBackgroundPaint(Color.WHITE);
+    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    p.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
+    ChartUtils.saveChartAsPNG(file.toFile(), chart("k/s sweep: MEC time relative to im2col (" + sweepBase(in) + ")", p), 900, 520);
+    return true;
+  }
+
+  private static String sweepBase(Report.Input in) {
+    Conv2d b = Plan.sweepSpecs(in.options()).get(0).spec();
+    return "mb" + b.batch() + " " + b.inputHeight() + "×" + b.inputWidth() + "×" + b.inputChannels() + " → " + b.outputChannels();
+  }
+
+  @SuppressWarnings("unused")
+  private static Map<String, Object> unused() {
+    return Map.of(CategoryLabelPositions.class.getName(), 0);
+  }
+}

@@ -1,0 +1,215 @@
+package org.mec4j.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.mec4j.Blas;
+import org.mec4j.BlasBackend;
+import org.mec4j.Conv2d;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * One child JVM: one BLAS (chosen at load with -Dmec4j.blas), one thread count (-Dmec4j.threads
+ * and OMP_NUM_THREADS for oneDNN). Runs its plan and writes rows-TAG.csv, issues-TAG.csv and
+ * env-TAG.properties into the run folder; progress goes to stdout as "@@mec4j ..." lines.
+ */
+@Command(name = "mec4j-bench-child", mixinStandardHelpOptions = true, hidden = true)
+public final class ChildMain implements Callable<Integer> {
+  public static final String PREFIX = "@@mec4j ";
+  /** Exit code when the loaded BLAS is not the one requested. */
+  public static final int EXIT_WRONG_BLAS = 3;
+
+  @Mixin Options options = new Options();
+
+  @Option(names = "--blas", required = true) String blas;
+  @Option(names = "--nthreads", required = true) int nthreads;
+  @Option(names = "--dir", required = true) Path dir;
+  @Option(names = "--with-sweep") boolean withSweep;
+
+  private final PrintStream out = System.out;
+
+  public static String tag(String blas, int threads) {
+    return blas + "-t" + threads;
+  }
+
+  public static void main(String[] args) {
+    NativeCache.refreshStale();
+    System.exit(new CommandLine(new ChildMain()).execute(args));
+  }
+
+  /** Null if the loaded BLAS is the one requested, else why the child must stop. */
+  public static String blasMismatch(String requested, BlasBackend b) {
+    String loaded = b.isMkl() ? "mkl" : b.isOpenBlas() ? "openblas" : "unknown";
+    if (loaded.equals(requested)) return null;
+    return requested.toUpperCase(Locale.ROOT) + " was requested (-Dmec4j.blas=" + requested + ") but " + b.vendor()
+        + " is loaded (" + b.library() + "): refusing to report its numbers under " + requested;
+  }
+
+  private void emit(String s) {
+    synchronized (out) {
+      out.println(PREFIX + s);
+      out.flush();
+    }
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    String tag = tag(blas, nthreads);
+    Files.createDirectories(dir);
+    Path rowsFile = dir.resolve("rows-" + tag + ".csv"), issuesFile = dir.resolve("issues-" + tag + ".csv");
+    Env env = new Env(dir.resolve("env-" + tag + ".properties"));
+    env.put("tag", tag);
+    env.put("requested_blas", blas);
+    env.put("requested_threads", Integer.toString(nthreads));
+    env.put("omp_num_threads", String.valueOf(System.getenv("OMP_NUM_THREADS")));
+    env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    env.put("started", java.time.Instant.now().toString());
+    long t0 = System.nanoTime();
+
+    try (Writer rows = Files.newBufferedWriter(rowsFile, StandardCharsets.UTF_8);
+        Writer issues = Files.newBufferedWriter(issuesFile, StandardCharsets.UTF_8)) {
+      rows.write(Row.header() + "\n");
+      issues.write(Issue.HEADER + "\n");
+      rows.flush();
+      issues.flush();
+
+      BlasBackend b = Blas.backend();
+      String loaded = b.isMkl() ? "mkl" : b.isOpenBlas() ? "openblas" : "unknown";
+      env.put("blas", loaded);
+      env.put("blas_vendor", b.vendor());
+      env.put("blas_version", b.version());
+      env.put("blas_library", b.library());
+      env.put("blas_threads", Integer.toString(b.threads()));
+      String msg = blasMismatch(blas, b);
+      if (msg != null) {
+        issues.write(new Issue("error", "*", 0, blas, nthreads, "*", msg).toCsv() + "\n");
+        issues.flush();
+        emit("fatal " + msg);
+        env.put("fatal", msg);
+        return EXIT_WRONG_BLAS;
+      }
+      if (b.threads() != nthreads) env.put("threads_warning", "BLAS reports " + b.threads() + " threads, " + nthreads + " requested");
+      env.put("onednn", OneDnnConv.version());
+      OneDnnConv.announce = true;
+
+      List<Plan.Task> tasks = Plan.build(options, nthreads, withSweep);
+      LayerRunner.Settings settings = options.settings();
+      double ceiling = Double.NaN;
+      for (Plan.Task t : tasks) {
+        emit("task " + t.index() + " " + t.label());
+        if (t.kind() == Plan.Kind.SGEMM) {
+          double[] g = Sgemm.measure(options.sgemmSize, 2, 7);
+          Stats s = Stats.of(g);
+          ceiling = s.median();
+          env.put("sgemm_n", Integer.toString(options.sgemmSize));
+          env.put("sgemm_gflops", Row.num(s.median()));
+          env.put("sgemm_gflops_min", Row.num(s.min()));
+          env.put("sgemm_gflops_max", Row.num(s.max()));
+        } else {
+          runLayer(t, settings, ceiling, rows, issues);
+        }
+        emit("done " + t.index());
+      }
+      // The ceiling again at the end: how much the machine drifted during the run.
+      Stats end = Stats.of(Sgemm.measure(options.sgemmSize, 1, 5));
+      env.put("sgemm_gflops_end", Row.num(end.median()));
+    } catch (RuntimeException | Error e) {
+      env.put("fatal", e.toString());
+      emit("fatal " + e);
+      e.printStackTrace();
+      return 1;
+    } finally {
+      env.put("elapsed_s", Row.num((System.nanoTime() - t0) / 1e9));
+      env.put("finished", java.time.Instant.now().toString());
+    }
+    return 0;
+  }
+
+  private void runLayer(Plan.Task t, LayerRunner.Settings settings, double ceiling, Writer rows, Writer issues)
+      throws IOException {
+    Conv2d c = t.spec();
+    String kind = t.kind() == Plan.Kind.SWEEP ? "sweep" : "layer";
+    LayerRunner.Settings s = settings;
+    if (t.kind() == Plan.Kind.SWEEP) {
+      java.util.Set<Algo> a = java.util.EnumSet.of(Algo.MEC, Algo.IM2COL);
+      s = new LayerRunner.Settings(settings.minReps(), settings.maxReps(), settings.minTimeMs(), settings.warmupMs(),
+          settings.tolerance(), settings.seed(), a, settings.fault() == Algo.MEC ? Algo.MEC : null);
+    }
+    long last[] = {0};
+    LayerRunner.Outcome o;
+    try {
+      o = LayerRunner.run(c, s, (label, f) -> {
+        long now = System.nanoTime();
+        if (now - last[0] > 100_000_000L || f >= 1) {
+          last[0] = now;
+          emit(String.format(Locale.ROOT, "step %d %.3f %s", t.index(), f, label));
+        }
+      });
+    } catch (LayerRunner.MismatchException e) {
+      issues.write(new Issue("error", t.name(), c.batch(), blas, nthreads, e.algo().name(),
+          "wrong result, layer aborted: " + e.getMessage()).toCsv() + "\n");
+      issues.flush();
+      emit("error " + t.label() + ": " + e.getMessage());
+      return;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      issues.write(new Issue("error", t.name(), c.batch(), blas, nthreads, "*", "layer failed: " + e).toCsv() + "\n");
+      issues.flush();
+      emit("error " + t.label() + ": " + e);
+      return;
+    }
+    for (LayerRunner.Skipped k : o.skipped())
+      issues.write(new Issue("skipped", t.name(), c.batch(), blas, nthreads, k.algo().name(), k.reason()).toCsv() + "\n");
+    for (LayerRunner.Measured m : o.measured()) {
+      Stats st = m.stats();
+      double gflops = c.flops() / 1e9 / (st.median() / 1e3);
+      rows.write(new Row(t.name(), c.batch(), nthreads, blas, m.algo().name(), st.median(), st.min(), st.max(), gflops,
+          gflops / ceiling, m.workspaceBytes(), Formula.bytes(m.algo(), c), m.resolved(), st.n(), kind, c.toString(),
+          c.flops() / 1e9, ceiling, m.maxRelErr()).toCsv() + "\n");
+    }
+    if (o.onednnImpl() != null) {
+      // Kept for the report: the one-off reordered weights copy of oneDNN (not timed).
+      issues.write(new Issue("info", t.name(), c.batch(), blas, nthreads, "ONEDNN",
+          "weights reordered once into oneDNN's format: " + o.onednnWeightsBytes() + " bytes").toCsv() + "\n");
+    }
+    rows.flush();
+    issues.flush();
+  }
+
+  /** env-TAG.properties, rewritten after every change so that a crash leaves what was known. */
+  static final class Env {
+    private final Path file;
+    private final java.util.Properties p = new java.util.Properties();
+
+    Env(Path file) {
+      this.file = file;
+    }
+
+    void put(String k, String v) throws IOException {
+      p.setProperty(k, v == null ? "" : v);
+      List<String> lines = new ArrayList<>();
+      for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) lines.add(key + "=" + escape(p.getProperty(key)));
+      Files.write(file, lines, StandardCharsets.UTF_8);
+    }
+
+    private static String escape(String v) {
+      StringBuilder b = new StringBuilder();
+      for (char ch : v.toCharArray()) {
+        if (ch == '\\') b.append("\\\\");
+        else if (ch == '\n') b.append("\\n");
+        else if (ch < 0x20 || ch > 0x7e) b.append(String.format("\\u%04x", (int) ch));
+        else b.append(ch);
+      }
+      return b.toString();
+    }
+  }
+}

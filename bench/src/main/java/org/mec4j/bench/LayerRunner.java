@@ -1,0 +1,259 @@
+package org.mec4j.bench;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.mec4j.Algorithm;
+import org.mec4j.Conv2d;
+import org.mec4j.Convolution;
+import org.mec4j.Workspace;
+
+/**
+ * Runs one layer at one batch: the same seeded input and weights for every algorithm, each
+ * output checked against im2col's and oneDNN's before anything is timed, then the timed
+ * repetitions with the algorithms interleaved (A B C, B C A, C A B, ...) so that a slow phase of
+ * the noisy machine does not land on one algorithm only. Memory is allocated per layer and freed
+ * before this returns.
+ */
+public final class LayerRunner {
+
+  /**
+   * How much to measure.
+   *
+   * @param minReps timed repetitions per algorithm, at least
+   * @param maxReps at most (short layers repeat until {@code minTimeMs})
+   * @param minTimeMs total timed time per algorithm to aim for
+   * @param warmupMs untimed runs per algorithm until this much time was spent (the check run counts)
+   * @param tolerance factor of {@link Checker#tolerance}
+   * @param seed base seed of the random input and weights
+   * @param algorithms what to run (IM2COL is always run: it is the reference of the check)
+   * @param fault test hook: corrupt this algorithm's output after its check run (null: none)
+   */
+  public record Settings(int minReps, int maxReps, double minTimeMs, double warmupMs, double tolerance, long seed,
+      Set<Algo> algorithms, Algo fault) {
+    public Settings {
+      if (minReps < 1 || maxReps < minReps) throw new IllegalArgumentException("need 1 <= minReps <= maxReps");
+      algorithms = EnumSet.copyOf(algorithms);
+      algorithms.add(Algo.IM2COL);
+    }
+  }
+
+  /** One timed algorithm. */
+  public record Measured(Algo algo, double[] samplesMs, long workspaceBytes, String resolved, double maxRelErr) {
+    public Stats stats() {
+      return Stats.of(samplesMs);
+    }
+  }
+
+  /** An algorithm that could not run this layer (not an error). */
+  public record Skipped(Algo algo, String reason) {}
+
+  public record Outcome(List<Measured> measured, List<Skipped> skipped, String onednnImpl, long onednnWeightsBytes) {}
+
+  /** A result that failed the correctness check: the layer is aborted, nothing of it is timed. */
+  public static final class MismatchException extends RuntimeException {
+    private final Algo algo;
+
+    public MismatchException(Algo algo, String message) {
+      super(message);
+      this.algo = algo;
+    }
+
+    public Algo algo() {
+      return algo;
+    }
+  }
+
+  /** Progress callback: a short label of what runs now and the fraction of this layer done. */
+  public interface Listener {
+    void step(String label, double fraction);
+  }
+
+  private static final class Contestant {
+    final Algo algo;
+    final Runnable run;
+    final NativeFloats out;
+    final long workspaceBytes;
+    final String resolved;
+    double checkMs;
+    double maxRelErr;
+    final List<Double> samples = new ArrayList<>();
+
+    Contestant(Algo algo, Runnable run, NativeFloats out, long workspaceBytes, String resolved) {
+      this.algo = algo;
+      this.run = run;
+      this.out = out;
+      this.workspaceBytes = workspaceBytes;
+      this.resolved = resolved;
+    }
+
+    double timed() {
+      long t0 = System.nanoTime();
+      run.run();
+      return (System.nanoTime() - t0) / 1e6;
+    }
+  }
+
+  private LayerRunner() {}
+
+  /** Seed of a tensor: depends on the base seed, the shape and the role only (same data in every JVM). */
+  static long seed(long base, Conv2d c, String role) {
+    long h = base * 0x9E3779B97F4A7C15L;
+    for (char ch : (c + "/" + role).toCharArray()) h = (h ^ ch) * 0x100000001B3L;
+    return h;
+  }
+
+  public static Outcome run(Conv2d c, Settings s, Listener listener) {
+    List<AutoCloseable> resources = new ArrayList<>();
+    try {
+      return run(c, s, listener, resources);
+    } finally {
+      for (int i = resources.size() - 1; i >= 0; i--) {
+        try {
+          resources.get(i).close();
+        } catch (Exception e) {
+          throw new IllegalStateException("closing " + resources.get(i), e);
+        }
+      }
+    }
+  }
+
+  private static <T extends AutoCloseable> T keep(List<AutoCloseable> resources, T r) {
+    resources.add(r);
+    return r;
+  }
+
+  private static Outcome run(Conv2d c, Settings s, Listener listener, List<AutoCloseable> res) {
+    listener.step("allocating and filling input", 0);
+    NativeFloats input = keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
+    NativeFloats kernel = keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")));
+    NativeFloats refOut = keep(res, new NativeFloats(c.outputSize()));
+    List<Skipped> skipped = new ArrayList<>();
+    Map<Algo, Contestant> cs = new LinkedHashMap<>();
+
+    // im2col first: the reference of the check.
+    Convolution im2col = keep(res, Convolution.create(c, Algorithm.IM2COL));
+    cs.put(Algo.IM2COL, new Contestant(Algo.IM2COL, () -> im2col.forward(input.pointer(), kernel.pointer(), null, refOut.pointer()),
+        refOut, im2col.workspaceBytes(), "IM2COL"));
+
+    OneDnnConv dnnl = null;
+    NativeFloats dnnlOut = null;
+    if (s.algorithms().contains(Algo.ONEDNN)) {
+      NativeFloats o = keep(res, new NativeFloats(c.outputSize()));
+      OneDnnConv d = keep(res, new OneDnnConv(c, input, kernel, o));
+      dnnl = d;
+      dnnlOut = o;
+      cs.put(Algo.ONEDNN, new Contestant(Algo.ONEDNN, d::run, o, d.scratchpadBytes(), d.impl()));
+    }
+
+    // The MEC variants run one after another: they share one workspace and one output.
+    List<Algo> mecs = new ArrayList<>();
+    long mecBytes = 0;
+    Map<Algo, Long> mecWs = new LinkedHashMap<>();
+    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS}) {
+      if (!s.algorithms().contains(a)) continue;
+      try {
+        long b = c.workspaceBytes(a.lib());
+        mecWs.put(a, b);
+        mecs.add(a);
+        mecBytes = Math.max(mecBytes, b);
+      } catch (IllegalArgumentException e) {
+        skipped.add(new Skipped(a, e.getMessage()));
+      }
+    }
+    if (!mecs.isEmpty()) {
+      NativeFloats mecOut = keep(res, new NativeFloats(c.outputSize()));
+      Workspace ws = mecBytes > 0 ? keep(res, Workspace.allocate(mecBytes)) : null;
+      for (Algo a : mecs) {
+        Convolution conv;
+        try {
+          conv = ws == null ? Convolution.create(c, a.lib()) : Convolution.create(c, a.lib(), ws);
+        } catch (IllegalArgumentException e) {
+          skipped.add(new Skipped(a, e.getMessage()));
+          continue;
+        }
+        keep(res, conv);
+        cs.put(a, new Contestant(a, () -> conv.forward(input.pointer(), kernel.pointer(), null, mecOut.pointer()), mecOut,
+            mecWs.get(a), conv.resolvedAlgorithm().name()));
+      }
+    }
+
+    // Correctness: every output against im2col's and oneDNN's, before any timing.
+    long dot = Layer.dotLength(c);
+    List<Contestant> list = new ArrayList<>(cs.values());
+    int total = list.size();
+    int k = 0;
+    for (Contestant x : list) {
+      listener.step("checking " + x.algo.label(), 0.05 + 0.25 * k++ / total);
+      x.out.fill(Float.NaN);
+      x.checkMs = x.timed();
+      if (x.algo == s.fault()) corrupt(x.out);
+      if (x.algo != Algo.IM2COL) {
+        Checker.Result r = Checker.compare(x.out, refOut, dot, s.tolerance());
+        x.maxRelErr = Math.max(x.maxRelErr, r.relError());
+        if (!r.ok()) {
+          String what = x.algo == Algo.ONEDNN ? "oneDNN and im2col disagree" : x.algo + " differs from im2col";
+          throw new MismatchException(x.algo, what + ": " + r);
+        }
+        if (dnnlOut != null && x.algo != Algo.ONEDNN) {
+          Checker.Result r2 = Checker.compare(x.out, dnnlOut, dot, s.tolerance());
+          x.maxRelErr = Math.max(x.maxRelErr, r2.relError());
+          if (!r2.ok()) throw new MismatchException(x.algo, x.algo + " differs from oneDNN: " + r2);
+        }
+      } else if (s.fault() == Algo.IM2COL && dnnlOut == null) {
+        throw new IllegalStateException("a fault in im2col can only be caught with oneDNN enabled");
+      }
+    }
+    Contestant ref = cs.get(Algo.IM2COL);
+    if (dnnl != null) ref.maxRelErr = cs.get(Algo.ONEDNN).maxRelErr;
+
+    // MEC (auto) makes the very same native call as the variant it resolves to (Convolution runs
+    // the resolved algorithm): when that variant is timed anyway, MEC shares its samples instead of
+    // being timed twice. It was checked above like every other algorithm.
+    Contestant auto = cs.get(Algo.MEC);
+    Contestant twin = null;
+    if (auto != null) {
+      for (Contestant x : list)
+        if (x != auto && x.algo.isMecFamily() && x.resolved.equals(auto.resolved)) twin = x;
+    }
+    List<Contestant> timed = new ArrayList<>(list);
+    if (twin != null) timed.remove(auto);
+    int nt = timed.size();
+
+    // Warm-up beyond the check run, for short layers.
+    for (Contestant x : timed) {
+      double spent = x.checkMs;
+      for (int i = 0; spent < s.warmupMs() && i < 1000; i++) spent += x.timed();
+    }
+
+    // Timed repetitions, interleaved with a rotating start.
+    double mean = 0;
+    for (Contestant x : timed) mean += x.checkMs / nt;
+    int reps = (int) Math.max(s.minReps(), Math.min(s.maxReps(), Math.ceil(s.minTimeMs() / Math.max(mean, 1e-3))));
+    for (int r = 0; r < reps; r++) {
+      listener.step("timing rep " + (r + 1) + "/" + reps, 0.3 + 0.7 * r / reps);
+      for (int j = 0; j < nt; j++) {
+        Contestant x = timed.get((r + j) % nt);
+        x.samples.add(x.timed());
+      }
+    }
+    if (twin != null) auto.samples.addAll(twin.samples);
+    List<Measured> measured = new ArrayList<>();
+    for (Contestant x : list)
+      measured.add(new Measured(x.algo, x.samples.stream().mapToDouble(Double::doubleValue).toArray(), x.workspaceBytes,
+          x.resolved, x.maxRelErr));
+    listener.step("done", 1);
+    return new Outcome(measured, skipped, dnnl == null ? null : dnnl.impl(), dnnl == null ? 0 : dnnl.reorderedWeightsBytes());
+  }
+
+  /** The test hook: one element off by 0.1% of the output's scale, the kind a small indexing bug makes. */
+  private static void corrupt(NativeFloats out) {
+    float max = 0;
+    for (long i = 0; i < out.size(); i++) max = Math.max(max, Math.abs(out.get(i)));
+    long i = out.size() / 2;
+    out.set(i, out.get(i) + 1e-3f * Math.max(max, 1e-20f));
+  }
+}

@@ -1,0 +1,278 @@
+package org.mec4j.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The paper comparison: the MEC paper's layers (and any from the command line) through MEC
+ * (auto, A, B), im2col and oneDNN, under each BLAS and thread count in its own child JVM; merges
+ * the children's rows and writes results.csv, report.md and PNG charts into one folder.
+ */
+@Command(name = "compare.sh", mixinStandardHelpOptions = true, version = "mec4j-bench 0.1.0-SNAPSHOT",
+    sortOptions = false, usageHelpWidth = 110,
+    description = {"Runs the MEC paper's 12 layers (data/cv-layers.csv) and any layer given with --layer through "
+        + "MEC (auto, A, B), im2col (same BLAS) and oneDNN, each backend and thread count in its own JVM, "
+        + "checks every result before timing it, and writes results.csv, report.md and charts.", ""},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:all results correct and measured", "1:the run could not be done",
+        "2:usage error", "4:some layer failed its correctness check, a child failed, or a BLAS was not the one requested"})
+public final class Main implements Callable<Integer> {
+  public static final int EXIT_PROBLEMS = 4;
+
+  @Mixin Options options = new Options();
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Output folder (created; must not hold a previous results.csv). Default: mec4j-results/<timestamp>.")
+  Path out;
+
+  @Option(names = "--no-progress", description = "No progress bar on stderr.")
+  boolean noProgress;
+
+  private final PrintStream err = System.err;
+  private final List<String> argv = new ArrayList<>();
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  public static int run(String... args) {
+    Main m = new Main();
+    m.argv.addAll(List.of(args));
+    CommandLine cl = new CommandLine(m);
+    cl.setExecutionExceptionHandler((e, c, p) -> {
+      if (e instanceof IllegalArgumentException) {
+        c.getErr().println("error: " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    return cl.execute(args);
+  }
+
+  /** A child: one BLAS and one thread count. */
+  record Child(String blas, int threads, boolean sweep, List<Plan.Task> tasks) {
+    String tag() {
+      return ChildMain.tag(blas, threads);
+    }
+  }
+
+  /** What a child said about itself beyond its env file (read from its stdout). */
+  static final class ChildLog {
+    Integer exitCode;
+    String onednnThreads = "";
+    String onednnIsa = "";
+    final List<String> fatal = new ArrayList<>();
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    options.validate();
+    NativeCache.refreshStale();
+    Path dir = out != null ? out : Path.of("mec4j-results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    if (Files.exists(dir.resolve("results.csv")))
+      throw new IllegalArgumentException(dir + " already holds a results.csv: choose another --out");
+    Files.createDirectories(dir);
+    dir = dir.toAbsolutePath().normalize();
+
+    List<Integer> threads = options.threadCounts();
+    int maxThreads = threads.stream().mapToInt(Integer::intValue).max().orElse(1);
+    List<Child> children = new ArrayList<>();
+    for (String b : options.backendList())
+      for (int t : threads) children.add(new Child(b, t, t == maxThreads, Plan.build(options, t, t == maxThreads)));
+    double total = 0;
+    for (Child c : children) {
+      total += 2.5;  // JVM start, native loads
+      for (Plan.Task t : c.tasks()) total += t.estSeconds();
+    }
+    Files.writeString(dir.resolve("command.txt"), "bench/compare.sh " + String.join(" ", quoteAll(argv)) + "\n"
+        + "child options: " + String.join(" ", quoteAll(options.toArgs())) + "\n");
+
+    err.printf(Locale.ROOT, "mec4j paper comparison -> %s%n  %d layer(s) x batches %s, backends %s, threads %s%s; first estimate ~%s%n",
+        dir, options.layerList().size(), options.batches, options.backendList(), threads,
+        options.sweep ? ", k/s sweep" : "", Progress.duration(total));
+    Progress progress = new Progress(err, total, !noProgress);
+    Map<String, ChildLog> logs = new LinkedHashMap<>();
+    long t0 = System.nanoTime();
+    for (Child c : children) logs.put(c.tag(), runChild(c, dir, progress));
+    progress.end();
+    double wall = (System.nanoTime() - t0) / 1e9;
+
+    // Merge.
+    List<String> tags = children.stream().map(Child::tag).toList();
+    List<String> layerOrder = new ArrayList<>();
+    for (Layer l : options.layerList()) layerOrder.add(l.name());
+    if (options.sweep) for (Plan.SweepPoint p : Plan.sweepSpecs(options)) layerOrder.add(p.name());
+    List<Row> rows = Merge.merge(Merge.readChildren(dir, tags), layerOrder, options.backendList());
+    Merge.writeCsv(dir.resolve("results.csv"), rows);
+    List<Issue> issues = new ArrayList<>(Merge.readIssues(dir, tags));
+    Map<String, Map<String, String>> envs = new LinkedHashMap<>();
+    for (Child c : children) {
+      Map<String, String> env = readEnv(dir.resolve("env-" + c.tag() + ".properties"));
+      ChildLog log = logs.get(c.tag());
+      env.put("onednn_threads_reported", log.onednnThreads);
+      env.put("onednn_isa", log.onednnIsa);
+      env.put("exit_code", String.valueOf(log.exitCode));
+      envs.put(c.tag(), env);
+      if (log.exitCode == null || log.exitCode != 0) {
+        String why = log.exitCode != null && log.exitCode == ChildMain.EXIT_WRONG_BLAS ? "the loaded BLAS is not the one requested"
+            : "the child JVM failed (exit code " + log.exitCode + ")";
+        String detail = log.fatal.isEmpty() ? "see child-" + c.tag() + ".log" : String.join("; ", log.fatal);
+        boolean dup = issues.stream().anyMatch(i -> i.isError() && i.blas().equals(c.blas()) && i.threads() == c.threads() && i.layer().equals("*"));
+        if (!dup) issues.add(new Issue("error", "*", 0, c.blas(), c.threads(), "*", why + ": " + detail));
+      }
+    }
+    writeIssues(dir.resolve("errors.csv"), issues);
+
+    Report.Input in = new Report.Input(options, rows, issues, envs, wall, argv, children.stream().map(Child::tag).toList());
+    List<String> charts = Charts.write(dir, in);
+    Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
+
+    long errors = issues.stream().filter(Issue::isError).count();
+    err.printf(Locale.ROOT, "%nDone in %s: %d result rows, %d error(s).%n  %s%n  %s%n", Progress.duration(wall), rows.size(),
+        errors, dir.resolve("report.md"), dir.resolve("results.csv"));
+    for (Issue i : issues) if (i.isError()) err.println("  ERROR " + i.layer() + " mb" + i.batch() + " " + i.blas() + " t" + i.threads() + " " + i.algorithm() + ": " + i.message());
+    return errors > 0 ? EXIT_PROBLEMS : 0;
+  }
+
+  private static final Pattern NTHR = Pattern.compile("onednn_verbose.*runtime:([A-Za-z]+),nthr:(\\d+)");
+  private static final Pattern ISA = Pattern.compile("onednn_verbose.*info,cpu,isa:(.*)");
+
+  private ChildLog runChild(Child c, Path dir, Progress progress) throws IOException, InterruptedException {
+    ChildLog log = new ChildLog();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = new ArrayList<>(List.of(java, "-Dmec4j.blas=" + c.blas(), "-Dmec4j.threads=" + c.threads(),
+        "-Djava.awt.headless=true", "-XX:+UseSerialGC", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0",
+        "-cp", classPath(), ChildMain.class.getName()));
+    cmd.addAll(options.toArgs());
+    cmd.addAll(List.of("--blas", c.blas(), "--nthreads", Integer.toString(c.threads()), "--dir", dir.toString()));
+    if (c.sweep()) cmd.add("--with-sweep");
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Map<String, String> env = pb.environment();
+    String n = Integer.toString(c.threads());
+    env.put("OMP_NUM_THREADS", n);          // oneDNN (OpenMP) and MKL
+    env.put("OPENBLAS_NUM_THREADS", n);
+    env.put("MKL_NUM_THREADS", n);
+    env.remove("MEC4J_BLAS");
+    env.remove("MEC4J_NUM_THREADS");
+    Path logFile = dir.resolve("child-" + c.tag() + ".log");
+    String where = c.blas() + " t" + c.threads();
+    progress.startTask(where, "starting JVM", 2.5);
+    Process p = pb.start();
+    Thread hook = new Thread(p::destroyForcibly);
+    Runtime.getRuntime().addShutdownHook(hook);
+    try (Writer w = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8)) {
+      w.write(String.join(" ", cmd) + "\n");
+      Thread pump = new Thread(() -> {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = r.readLine()) != null) {
+            synchronized (w) {
+              w.write("[stderr] " + line + "\n");
+            }
+          }
+        } catch (IOException e) {
+          // the child is gone
+        }
+      }, "stderr-" + c.tag());
+      pump.setDaemon(true);
+      pump.start();
+      boolean first = true;
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          synchronized (w) {
+            w.write(line + "\n");
+          }
+          Matcher m = NTHR.matcher(line);
+          if (m.find()) log.onednnThreads = m.group(1) + ", nthr " + m.group(2);
+          m = ISA.matcher(line);
+          if (m.find()) log.onednnIsa = m.group(1).trim();
+          if (!line.startsWith(ChildMain.PREFIX)) continue;
+          String[] f = line.substring(ChildMain.PREFIX.length()).split(" ", 2);
+          String rest = f.length > 1 ? f[1] : "";
+          switch (f[0]) {
+            case "task" -> {
+              if (first) progress.finishTask();  // the JVM start
+              first = false;
+              String[] g = rest.split(" ", 2);
+              Plan.Task t = c.tasks().get(Integer.parseInt(g[0]));
+              progress.startTask(where, t.label(), t.estSeconds());
+            }
+            case "step" -> {
+              String[] g = rest.split(" ", 3);
+              progress.step(c.tasks().get(Integer.parseInt(g[0])).label() + ": " + (g.length > 2 ? g[2] : ""),
+                  Double.parseDouble(g[1]));
+            }
+            case "done" -> progress.finishTask();
+            case "error" -> progress.message("ERROR (" + where + ") " + rest);
+            case "fatal" -> {
+              log.fatal.add(rest);
+              progress.message("FATAL (" + where + ") " + rest);
+            }
+            default -> { }
+          }
+        }
+      }
+      log.exitCode = p.waitFor();
+      pump.join(5000);
+      if (first) progress.finishTask();
+    } finally {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      if (p.isAlive()) p.destroyForcibly();
+    }
+    if (log.exitCode != 0) progress.message("child " + c.tag() + " exited with code " + log.exitCode + " (log: " + logFile + ")");
+    return log;
+  }
+
+  /** The class path of this JVM, absolute (a jar's manifest Class-Path is followed by the child too). */
+  static String classPath() {
+    List<String> parts = new ArrayList<>();
+    for (String s : System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+      if (!s.isEmpty()) parts.add(Path.of(s).toAbsolutePath().toString());
+    return String.join(java.io.File.pathSeparator, parts);
+  }
+
+  static Map<String, String> readEnv(Path f) throws IOException {
+    Map<String, String> m = new LinkedHashMap<>();
+    if (!Files.exists(f)) return m;
+    java.util.Properties p = new java.util.Properties();
+    try (var r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+      p.load(r);
+    }
+    for (String k : new java.util.TreeSet<>(p.stringPropertyNames())) m.put(k, p.getProperty(k));
+    return m;
+  }
+
+  private static void writeIssues(Path f, List<Issue> issues) throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add(Issue.HEADER);
+    for (Issue i : issues) lines.add(i.toCsv());
+    Files.write(f, lines, StandardCharsets.UTF_8);
+  }
+
+  private static List<String> quoteAll(List<String> args) {
+    List<String> out = new ArrayList<>();
+    for (String a : args) out.add(a.matches("[A-Za-z0-9_./=,:+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+    return out;
+  }
+}

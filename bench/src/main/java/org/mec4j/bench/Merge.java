@@ -1,0 +1,116 @@
+package org.mec4j.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Merges the children's rows (and issues) into one table, refusing duplicates and bad files. */
+public final class Merge {
+  private Merge() {}
+
+  /** Rows of one child's CSV text; the header must hold every column of {@link Row#COLUMNS}. */
+  public static List<Row> parseRows(String text, String source) {
+    List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+    if (lines.isEmpty()) throw new IllegalArgumentException(source + ": empty (no header)");
+    List<String> header = Row.Csv.split(lines.get(0));
+    if (!new HashSet<>(header).containsAll(Row.COLUMNS))
+      throw new IllegalArgumentException(source + ": header lacks columns of " + Row.COLUMNS + ": " + lines.get(0));
+    List<Row> out = new ArrayList<>();
+    for (int i = 1; i < lines.size(); i++) {
+      try {
+        out.add(Row.parse(header, lines.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(source + " line " + (i + 1) + ": " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
+  public static List<Issue> parseIssues(String text, String source) {
+    List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+    List<Issue> out = new ArrayList<>();
+    if (lines.isEmpty()) return out;
+    if (!lines.get(0).equals(Issue.HEADER)) throw new IllegalArgumentException(source + ": bad header " + lines.get(0));
+    for (int i = 1; i < lines.size(); i++) out.add(Issue.parse(lines.get(i)));
+    return out;
+  }
+
+  /**
+   * Concatenates the children's rows in a stable order: kind (layers, then sweep), layer order as
+   * given, batch, BLAS order, threads, algorithm. Two rows with the same key are an error.
+   */
+  public static List<Row> merge(List<List<Row>> children, List<String> layerOrder, List<String> blasOrder) {
+    Map<String, Row> seen = new HashMap<>();
+    List<Row> all = new ArrayList<>();
+    for (List<Row> rows : children) {
+      for (Row r : rows) {
+        Row prev = seen.put(r.key(), r);
+        if (prev != null) throw new IllegalArgumentException("two results for " + r.key());
+        all.add(r);
+      }
+    }
+    Map<String, Integer> lo = index(layerOrder), bo = index(blasOrder);
+    all.sort(Comparator.<Row>comparingInt(r -> r.kind().equals("layer") ? 0 : 1)
+        .thenComparingInt(r -> lo.getOrDefault(r.layer(), Integer.MAX_VALUE))
+        .thenComparing(Row::layer)
+        .thenComparingLong(Row::batch)
+        .thenComparingInt(r -> bo.getOrDefault(r.blas(), Integer.MAX_VALUE))
+        .thenComparingInt(Row::threads)
+        .thenComparingInt(r -> algoOrder(r.algorithm())));
+    return all;
+  }
+
+  private static int algoOrder(String a) {
+    try {
+      return Algo.valueOf(a).ordinal();
+    } catch (IllegalArgumentException e) {
+      return Integer.MAX_VALUE;
+    }
+  }
+
+  private static Map<String, Integer> index(List<String> order) {
+    Map<String, Integer> m = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) m.putIfAbsent(order.get(i), i);
+    return m;
+  }
+
+  /** Reads rows-*.csv of a run folder in the given child order; missing files are skipped. */
+  public static List<List<Row>> readChildren(Path dir, List<String> tags) throws IOException {
+    List<List<Row>> out = new ArrayList<>();
+    for (String tag : tags) {
+      Path f = dir.resolve("rows-" + tag + ".csv");
+      if (Files.exists(f)) out.add(parseRows(Files.readString(f, StandardCharsets.UTF_8), f.getFileName().toString()));
+    }
+    return out;
+  }
+
+  public static List<Issue> readIssues(Path dir, List<String> tags) throws IOException {
+    List<Issue> out = new ArrayList<>();
+    for (String tag : tags) {
+      Path f = dir.resolve("issues-" + tag + ".csv");
+      if (Files.exists(f)) out.addAll(parseIssues(Files.readString(f, StandardCharsets.UTF_8), f.getFileName().toString()));
+    }
+    return out;
+  }
+
+  public static void writeCsv(Path file, List<Row> rows) throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add(Row.header());
+    for (Row r : rows) lines.add(r.toCsv());
+    Files.write(file, lines, StandardCharsets.UTF_8);
+  }
+
+  static Set<String> keys(List<Row> rows) {
+    Set<String> s = new HashSet<>();
+    for (Row r : rows) s.add(r.key());
+    return s;
+  }
+}

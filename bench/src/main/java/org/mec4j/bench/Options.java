@@ -1,0 +1,193 @@
+package org.mec4j.bench;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import picocli.CommandLine.Option;
+
+/** What to run and how much: shared by the parent command and its child JVMs. */
+public final class Options {
+  /** The default layer of the k/s sweep: ResNet conv2_x's input (cv9) with its kernel varied. */
+  public static final String DEFAULT_SWEEP_LAYER = "mb32ih56iw56ic64oc64";
+
+  @Option(names = "--layers", paramLabel = "LIST", defaultValue = "all",
+      description = "Paper layers to run: comma-separated names (cv1,cv5), 'all' or 'none'. Default: ${DEFAULT-VALUE}.")
+  String layers = "all";
+
+  @Option(names = "--layer", paramLabel = "NAME=SHAPE",
+      description = "An extra layer, benchdnn-style, e.g. mine=mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0 "
+          + "(or SHAPEn\"NAME\"). With mb it runs at that batch only. Repeatable.")
+  List<String> userLayers = new ArrayList<>();
+
+  @Option(names = "--batches", paramLabel = "LIST", split = ",", defaultValue = "1,32",
+      description = "Mini-batch sizes. Default: ${DEFAULT-VALUE}.")
+  List<Long> batches = new ArrayList<>(List.of(1L, 32L));
+
+  @Option(names = "--backends", paramLabel = "LIST", split = ",", defaultValue = "openblas,mkl",
+      description = "BLAS backends, one child JVM each: openblas, mkl. Default: ${DEFAULT-VALUE}.")
+  List<String> backends = new ArrayList<>(List.of("openblas", "mkl"));
+
+  @Option(names = "--threads", paramLabel = "LIST", split = ",", defaultValue = "1,all",
+      description = "Thread counts (BLAS and oneDNN), one child JVM each; 'all' = every core. Default: ${DEFAULT-VALUE}.")
+  List<String> threads = new ArrayList<>(List.of("1", "all"));
+
+  @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "MEC,MEC_A,MEC_B,MEC_ROWS,IM2COL,ONEDNN",
+      description = "What to time; IM2COL always runs (it is the check's reference). Default: ${DEFAULT-VALUE}.")
+  List<String> algorithms = new ArrayList<>(List.of("MEC", "MEC_A", "MEC_B", "MEC_ROWS", "IM2COL", "ONEDNN"));
+
+  @Option(names = "--reps", paramLabel = "N", defaultValue = "3",
+      description = "Timed repetitions per algorithm, at least. Default: ${DEFAULT-VALUE}.")
+  int reps = 3;
+
+  @Option(names = "--max-reps", paramLabel = "N", defaultValue = "25",
+      description = "At most this many repetitions (short layers repeat until --min-time-ms). Default: ${DEFAULT-VALUE}.")
+  int maxReps = 25;
+
+  @Option(names = "--min-time-ms", paramLabel = "MS", defaultValue = "60",
+      description = "Timed time per algorithm and layer to aim for. Default: ${DEFAULT-VALUE}.")
+  double minTimeMs = 60;
+
+  @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "30",
+      description = "Untimed warm-up per algorithm and layer, at least one run (the correctness check). Default: ${DEFAULT-VALUE}.")
+  double warmupMs = 30;
+
+  @Option(names = "--tolerance", paramLabel = "F", defaultValue = "16",
+      description = "Correctness check: max|diff|/max|ref| must be <= F * 2^-23 * sqrt(kh*kw*ic). Default: ${DEFAULT-VALUE}.")
+  double tolerance = Checker.DEFAULT_FACTOR;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "20170706",
+      description = "Seed of the random inputs and weights. Default: ${DEFAULT-VALUE}.")
+  long seed = 20170706L;
+
+  @Option(names = "--sgemm-size", paramLabel = "N", defaultValue = "2048",
+      description = "Size of the square sgemm that measures the ceiling. Default: ${DEFAULT-VALUE}.")
+  int sgemmSize = 2048;
+
+  @Option(names = "--sweep", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Run the k/s sweep (at the largest thread count, each backend). Default: on; --no-sweep to skip.")
+  boolean sweep = true;
+
+  @Option(names = "--sweep-layer", paramLabel = "SHAPE", defaultValue = DEFAULT_SWEEP_LAYER,
+      description = "Base of the sweep without kernel and stride (mb, ih, iw, ic, oc). Default: ${DEFAULT-VALUE}.")
+  String sweepLayer = DEFAULT_SWEEP_LAYER;
+
+  @Option(names = "--sweep-k", paramLabel = "LIST", split = ",", defaultValue = "1,3,5,7,9,11",
+      description = "Kernel sizes of the sweep (square). Default: ${DEFAULT-VALUE}.")
+  List<Long> sweepK = new ArrayList<>(List.of(1L, 3L, 5L, 7L, 9L, 11L));
+
+  @Option(names = "--sweep-s", paramLabel = "LIST", split = ",", defaultValue = "1,2,4",
+      description = "Strides of the sweep; only k >= s is run. Default: ${DEFAULT-VALUE}.")
+  List<Long> sweepS = new ArrayList<>(List.of(1L, 2L, 4L));
+
+  @Option(names = "--inject-fault", paramLabel = "ALGORITHM", hidden = true,
+      description = "Test hook: corrupt this algorithm's output after its check run (the run must refuse it).")
+  String injectFault;
+
+  // ---- derived values ---------------------------------------------------------------------
+
+  public Set<Algo> algorithmSet() {
+    Set<Algo> s = EnumSet.noneOf(Algo.class);
+    for (String a : algorithms) s.add(Algo.parse(a));
+    s.add(Algo.IM2COL);
+    return s;
+  }
+
+  public Algo fault() {
+    return injectFault == null || injectFault.isBlank() ? null : Algo.parse(injectFault);
+  }
+
+  public static int cores() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+
+  /** The thread counts, 'all' resolved, duplicates removed, in the given order. */
+  public List<Integer> threadCounts() {
+    List<Integer> out = new ArrayList<>();
+    for (String t : threads) {
+      String s = t.trim().toLowerCase(Locale.ROOT);
+      int n;
+      if (s.equals("all") || s.equals("max")) {
+        n = cores();
+      } else {
+        try {
+          n = Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("--threads: '" + t + "' is not a number or 'all'");
+        }
+        if (n < 1) throw new IllegalArgumentException("--threads: must be >= 1, got " + n);
+      }
+      if (!out.contains(n)) out.add(n);
+    }
+    if (out.isEmpty()) throw new IllegalArgumentException("--threads: empty");
+    return out;
+  }
+
+  public List<String> backendList() {
+    List<String> out = new ArrayList<>();
+    for (String b : backends) {
+      String s = b.trim().toLowerCase(Locale.ROOT);
+      if (!s.equals("openblas") && !s.equals("mkl")) throw new IllegalArgumentException("--backends: '" + b + "' is not openblas or mkl");
+      if (!out.contains(s)) out.add(s);
+    }
+    if (out.isEmpty()) throw new IllegalArgumentException("--backends: empty");
+    return out;
+  }
+
+  public List<Layer> layerList() {
+    List<Layer> user = new ArrayList<>();
+    for (String u : userLayers) user.add(Layers.parseUser(u));
+    return Layers.select(Layers.paper(), layers, user);
+  }
+
+  /** Checks everything that can be checked before a child starts. */
+  public void validate() {
+    backendList();
+    threadCounts();
+    algorithmSet();
+    fault();
+    layerList();
+    for (long b : batches) if (b < 1) throw new IllegalArgumentException("--batches: must be >= 1, got " + b);
+    if (batches.isEmpty()) throw new IllegalArgumentException("--batches: empty");
+    if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1");
+    if (maxReps < reps) maxReps = reps;
+    if (tolerance <= 0) throw new IllegalArgumentException("--tolerance must be > 0");
+    if (sgemmSize < 64) throw new IllegalArgumentException("--sgemm-size must be >= 64");
+    if (sweep) Plan.sweepSpecs(this);
+  }
+
+  public LayerRunner.Settings settings() {
+    return new LayerRunner.Settings(reps, maxReps, minTimeMs, warmupMs, tolerance, seed, algorithmSet(), fault());
+  }
+
+  /** These options as command-line arguments (for a child JVM). */
+  public List<String> toArgs() {
+    List<String> a = new ArrayList<>();
+    a.add("--layers=" + layers);
+    for (String u : userLayers) a.add("--layer=" + u);
+    a.add("--batches=" + join(batches));
+    a.add("--backends=" + String.join(",", backends));
+    a.add("--threads=" + String.join(",", threads));
+    a.add("--algorithms=" + String.join(",", algorithms));
+    a.add("--reps=" + reps);
+    a.add("--max-reps=" + maxReps);
+    a.add("--min-time-ms=" + minTimeMs);
+    a.add("--warmup-ms=" + warmupMs);
+    a.add("--tolerance=" + tolerance);
+    a.add("--seed=" + seed);
+    a.add("--sgemm-size=" + sgemmSize);
+    a.add(sweep ? "--sweep" : "--no-sweep");
+    a.add("--sweep-layer=" + sweepLayer);
+    a.add("--sweep-k=" + join(sweepK));
+    a.add("--sweep-s=" + join(sweepS));
+    if (injectFault != null) a.add("--inject-fault=" + injectFault);
+    return a;
+  }
+
+  private static String join(List<Long> v) {
+    StringBuilder b = new StringBuilder();
+    for (long x : v) b.append(b.length() > 0 ? "," : "").append(x);
+    return b.toString();
+  }
+}

@@ -1,0 +1,89 @@
+package org.mec4j.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.mec4j.Conv2d;
+
+/**
+ * The tasks of one child JVM (one BLAS, one thread count), in order, with a rough cost estimate
+ * (seconds) for the progress bar. Parent and child build the same plan from the same options.
+ */
+public final class Plan {
+  public enum Kind { SGEMM, LAYER, SWEEP }
+
+  /** One unit of work: a layer at a batch, a sweep point, or the sgemm ceiling. */
+  public record Task(int index, Kind kind, String name, Conv2d spec, double estSeconds) {
+    public String label() {
+      return switch (kind) {
+        case SGEMM -> "sgemm ceiling";
+        case LAYER -> name + " mb" + spec.batch();
+        case SWEEP -> "sweep " + name + " (mb" + spec.batch() + ")";
+      };
+    }
+  }
+
+  /** A sweep point: kernel k x k, stride s x s on the sweep's base layer. */
+  public record SweepPoint(long k, long s, Conv2d spec) {
+    public String name() {
+      return "k" + k + "s" + s;
+    }
+  }
+
+  private Plan() {}
+
+  /** Assumed sustained GFLOP/s per thread, only for the first estimate of the time left. */
+  static final double GFLOPS_PER_THREAD = 45;
+
+  public static List<Task> build(Options o, int threads, boolean withSweep) {
+    List<Task> tasks = new ArrayList<>();
+    int nAlgos = o.algorithmSet().size();
+    double sg = 2.0 * Math.pow(o.sgemmSize, 3) * 12 / 1e9 / (GFLOPS_PER_THREAD * 2 * threads) + 0.5;
+    tasks.add(new Task(0, Kind.SGEMM, "sgemm", null, sg));
+    List<Layer> layers = o.layerList();
+    List<Long> batches = o.batches;
+    for (int bi = 0; bi < batches.size(); bi++) {
+      for (Layer l : layers) {
+        Conv2d c;
+        if (l.fixedBatch()) {
+          if (bi > 0) continue;
+          c = l.spec();
+        } else {
+          c = l.at(batches.get(bi));
+        }
+        tasks.add(new Task(tasks.size(), Kind.LAYER, l.name(), c, estimate(c, nAlgos, o, threads)));
+      }
+    }
+    if (withSweep && o.sweep) {
+      for (SweepPoint p : sweepSpecs(o))
+        tasks.add(new Task(tasks.size(), Kind.SWEEP, p.name(), p.spec(), estimate(p.spec(), 2, o, threads)));
+    }
+    return tasks;
+  }
+
+  static double estimate(Conv2d c, int nAlgos, Options o, int threads) {
+    double runs = 1 + o.reps;
+    double compute = c.flops() / 1e9 * nAlgos * runs / (GFLOPS_PER_THREAD * threads);
+    double bytes = 4.0 * (c.inputSize() + 3 * c.outputSize()) + Formula.im2colBytes(c) + Formula.mecBytes(c);
+    return 0.02 + compute + bytes / 1.0e9 + Math.min(o.minTimeMs * nAlgos / 1e3, 1.0);
+  }
+
+  /** The sweep's points: every k of --sweep-k with every s of --sweep-s such that k >= s. */
+  public static List<SweepPoint> sweepSpecs(Options o) {
+    Conv2d base;
+    try {
+      base = Conv2d.parse(o.sweepLayer.contains("kh") ? o.sweepLayer : o.sweepLayer + "kh1");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--sweep-layer: " + e.getMessage(), e);
+    }
+    List<SweepPoint> out = new ArrayList<>();
+    for (long s : o.sweepS) {
+      for (long k : o.sweepK) {
+        if (k < s || k < 1 || s < 1) continue;
+        if (k > base.inputHeight() || k > base.inputWidth()) continue;
+        out.add(new SweepPoint(k, s, base.toBuilder().kernel(k, k).stride(s, s).padding(0, 0, 0, 0).build()));
+      }
+    }
+    if (out.isEmpty()) throw new IllegalArgumentException("the sweep has no point with k >= s");
+    return out;
+  }
+}

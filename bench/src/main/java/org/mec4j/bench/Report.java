@@ -1,0 +1,454 @@
+package org.mec4j.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.mec4j.Conv2d;
+
+/** report.md: the tables of a run, and what the paper states beside them. */
+public final class Report {
+  private Report() {}
+
+  /** Everything a report (and the charts) is made from. */
+  public record Input(Options options, List<Row> rows, List<Issue> issues, Map<String, Map<String, String>> envs,
+      double wallSeconds, List<String> argv, List<String> tags) {
+
+    Row find(String kind, String layer, long batch, String blas, int threads, Algo a) {
+      for (Row r : rows)
+        if (r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.blas().equals(blas)
+            && r.threads() == threads && r.algorithm().equals(a.name())) return r;
+      return null;
+    }
+
+    /** (blas, threads) of every child, in run order. */
+    List<Config> configs() {
+      List<Config> out = new ArrayList<>();
+      for (String t : tags) {
+        int i = t.lastIndexOf("-t");
+        out.add(new Config(t.substring(0, i), Integer.parseInt(t.substring(i + 2))));
+      }
+      return out;
+    }
+
+    /** The configurations at the largest thread count: the headline. */
+    List<Config> headline() {
+      int max = configs().stream().mapToInt(Config::threads).max().orElse(1);
+      return configs().stream().filter(c -> c.threads() == max).toList();
+    }
+
+    /** (layer, batch) pairs of the layer rows, in row order. */
+    List<Map.Entry<String, Long>> layerBatches(long batch) {
+      Set<String> seen = new LinkedHashSet<>();
+      List<Map.Entry<String, Long>> out = new ArrayList<>();
+      for (Row r : rows)
+        if (r.kind().equals("layer") && r.batch() == batch && seen.add(r.layer())) out.add(Map.entry(r.layer(), r.batch()));
+      return out;
+    }
+
+    List<Long> batches() {
+      Set<Long> b = new java.util.TreeSet<>();
+      for (Row r : rows) if (r.kind().equals("layer")) b.add(r.batch());
+      return new ArrayList<>(b);
+    }
+
+    Map<String, String> env(Config c) {
+      return envs.getOrDefault(ChildMain.tag(c.blas(), c.threads()), Map.of());
+    }
+  }
+
+  public record Config(String blas, int threads) {
+    String label() {
+      return (blas.equals("mkl") ? "MKL" : blas.equals("openblas") ? "OpenBLAS" : blas) + ", " + threads
+          + (threads == 1 ? " thread" : " threads");
+    }
+
+    String shortLabel() {
+      return (blas.equals("mkl") ? "MKL" : "OpenBLAS") + " t" + threads;
+    }
+  }
+
+  static String bytes(long b) {
+    if (b < 0) return "–";
+    if (b == 0) return "0";
+    if (b < 1024) return b + " B";
+    if (b < 1024 * 1024) return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+    if (b < 1024L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
+    return String.format(Locale.ROOT, "%.2f GiB", b / 1073741824.0);
+  }
+
+  static String ms(double v) {
+    if (Double.isNaN(v)) return "–";
+    if (v >= 100) return String.format(Locale.ROOT, "%.0f", v);
+    if (v >= 10) return String.format(Locale.ROOT, "%.1f", v);
+    if (v >= 1) return String.format(Locale.ROOT, "%.2f", v);
+    return String.format(Locale.ROOT, "%.3f", v);
+  }
+
+  static String ratio(double v) {
+    return Double.isNaN(v) || Double.isInfinite(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  static String pct(double f) {
+    return Double.isNaN(f) ? "–" : String.format(Locale.ROOT, "%.0f%%", 100 * f);
+  }
+
+  static double div(Row a, Row b) {
+    return a == null || b == null ? Double.NaN : a.medianMs() / b.medianMs();
+  }
+
+  static double geomean(List<Double> v) {
+    double s = 0;
+    int n = 0;
+    for (double x : v) if (!Double.isNaN(x) && x > 0) {
+      s += Math.log(x);
+      n++;
+    }
+    return n == 0 ? Double.NaN : Math.exp(s / n);
+  }
+
+  static String shapeOf(Row r) {
+    Conv2d c = Conv2d.parse(r.shape());
+    String pad = c.padTop() + c.padBottom() + c.padLeft() + c.padRight() == 0 ? "" : ", pad " + c.padTop();
+    return c.inputHeight() + "×" + c.inputWidth() + "×" + c.inputChannels() + ", " + c.kernelHeight() + "×"
+        + c.kernelWidth() + "×" + c.outputChannels() + ", s" + c.strideHeight() + pad;
+  }
+
+  public static String render(Input in, List<String> charts) {
+    StringBuilder md = new StringBuilder();
+    Options o = in.options();
+    List<Config> configs = in.configs(), head = in.headline();
+    Map<String, String> any = in.envs().values().stream().findFirst().orElse(Map.of());
+    long errors = in.issues().stream().filter(Issue::isError).count();
+
+    md.append("# mec4j: MEC against im2col and oneDNN on the paper's layers\n\n");
+    md.append("Wall time **").append(Progress.duration(in.wallSeconds())).append("** for ").append(configs.size())
+        .append(" child JVM(s); started ").append(any.getOrDefault("started", "?")).append(".  \n");
+    md.append("Command: `bench/compare.sh").append(in.argv().isEmpty() ? "" : " " + String.join(" ", in.argv())).append("`  \n");
+    md.append("Machine: ").append(Machine.describe()).append("; ").append(any.getOrDefault("java", "")).append("; ")
+        .append(any.getOrDefault("onednn", "oneDNN ?")).append(".\n\n");
+    if (errors > 0)
+      md.append("> **").append(errors).append(" error(s)**: see [Errors](#errors-and-skipped-combinations). A layer whose "
+          + "result was wrong is not in any table; a child whose BLAS was not the one requested has no rows.\n\n");
+
+    md.append("## How to read this\n\n");
+    md.append("- Every layer ran with the same seeded random input and weights in every algorithm. Before anything was timed, "
+        + "each output was compared with im2col's and oneDNN's: max|diff|/max|ref| ≤ ").append(Row.num(o.tolerance))
+        .append("·2⁻²³·√(k_h·k_w·i_c). A wrong result aborts the layer (an error below, never a row).\n");
+    md.append("- Times are medians of at least ").append(o.reps).append(" timed repetitions (more for short layers, up to ")
+        .append(o.maxReps).append(", aiming at ").append(Row.num(o.minTimeMs)).append(" ms per algorithm) after warm-up; "
+        + "the algorithms are interleaved (A B C, B C A, …) against the noise of the shared machine. Min and max are in results.csv.\n");
+    md.append("- **MEC/im2col** and **MEC/oneDNN** are ratios of median times in the same JVM: below 1, MEC is faster. "
+        + "MEC is the automatic choice (its A/B pick is shown); MEC A and MEC B forced are in the per-JVM tables.\n");
+    md.append("- **% sgemm** = the layer's flops (2·i_n·o_h·o_w·k_c·k_h·k_w·i_c) per median time, over the GFLOP/s of a "
+        + o.sgemmSize + "³ sgemm through the same BLAS and thread count, measured at the start of the same JVM (the ceiling of any GEMM-based "
+        + "convolution; oneDNN's is measured against the same number).\n");
+    md.append("- **Memory** is the workspace each algorithm asks for: mec4j's own query (Conv2d.workspaceBytes), oneDNN's "
+        + "scratchpad of the implementation it chose. *formula* is MEC.md's prediction im2col/MEC = o_h·k_h/i_h.\n");
+    md.append("- Each backend and thread count ran in its own JVM (the BLAS is chosen when mec4j loads). The BLAS reported is the "
+        + "one loaded (Blas.backend()), not the one requested.\n\n");
+
+    // Setup.
+    md.append("## Setup: one JVM per backend and thread count\n\n");
+    md.append("| JVM | requested | BLAS loaded (Blas.backend()) | BLAS threads | oneDNN threads (its verbose) | oneDNN ISA | sgemm ceiling GFLOP/s, start [min–max] / end | JVM time |\n");
+    md.append("|---|---|---|---|---|---|---|---|\n");
+    for (Config c : configs) {
+      Map<String, String> e = in.env(c);
+      String loaded = e.getOrDefault("blas_vendor", "?") + " – " + e.getOrDefault("blas_version", "?");
+      if (e.containsKey("fatal")) loaded += " **(" + e.get("fatal") + ")**";
+      md.append("| ").append(c.shortLabel()).append(" | ").append(e.getOrDefault("requested_blas", c.blas())).append(" | ")
+          .append(loaded.replace("|", "/")).append(" | ").append(e.getOrDefault("blas_threads", "?"))
+          .append(e.containsKey("threads_warning") ? " ⚠" : "").append(" | OMP_NUM_THREADS=").append(e.getOrDefault("omp_num_threads", "?"))
+          .append("; ").append(e.getOrDefault("onednn_threads_reported", "")).append(" | ").append(e.getOrDefault("onednn_isa", ""))
+          .append(" | ").append(e.getOrDefault("sgemm_gflops", "?")).append(" [").append(e.getOrDefault("sgemm_gflops_min", "?"))
+          .append("–").append(e.getOrDefault("sgemm_gflops_max", "?")).append("] / ").append(e.getOrDefault("sgemm_gflops_end", "?"))
+          .append(" | ").append(e.containsKey("elapsed_s") ? Progress.duration(Double.parseDouble(e.get("elapsed_s"))) : "?").append(" |\n");
+    }
+    md.append("\nBLAS libraries: ");
+    for (Config c : configs) md.append("`").append(in.env(c).getOrDefault("blas_library", "?")).append("` (").append(c.shortLabel()).append("); ");
+    md.append("\n\n");
+
+    // Headline.
+    md.append("## Headline\n\n");
+    for (long b : in.batches()) {
+      md.append("### Mini-batch ").append(b).append("\n\n");
+      md.append("| layer | shape (in, kernel×k_c, stride) | MEC ran |");
+      for (Config c : head) md.append(" MEC/im2col ").append(c.shortLabel()).append(" | MEC/oneDNN ").append(c.shortLabel())
+          .append(" | MEC % sgemm ").append(c.shortLabel()).append(" |");
+      md.append(" memory im2col/MEC (formula) |\n|---|---|---|");
+      for (int i = 0; i < head.size(); i++) md.append("---|---|---|");
+      md.append("---|\n");
+      for (var lb : in.layerBatches(b)) {
+        Row anyRow = null;
+        StringBuilder cells = new StringBuilder();
+        for (Config c : head) {
+          Row mec = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC);
+          Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
+          Row dn = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN);
+          if (anyRow == null) anyRow = mec != null ? mec : im;
+          cells.append(' ').append(ratio(div(mec, im))).append(" | ").append(ratio(div(mec, dn))).append(" | ")
+              .append(mec == null ? "–" : pct(mec.fractionOfSgemm())).append(" |");
+        }
+        if (anyRow == null) continue;
+        Row mecAny = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
+        Row imAny = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL);
+        md.append("| ").append(lb.getKey()).append(" | ").append(shapeOf(anyRow)).append(" | ")
+            .append(mecAny == null ? "–" : mecAny.resolved().replace("MEC_", "")).append(" |").append(cells)
+            .append(' ').append(mecAny == null || imAny == null ? "–" : ratio((double) imAny.workspaceBytes() / mecAny.workspaceBytes())
+                + " (" + ratio(Formula.ratio(Conv2d.parse(imAny.shape()))) + ")").append(" |\n");
+      }
+      md.append('\n');
+      for (Config c : head) md.append(summary(in, c, b)).append('\n');
+      md.append('\n');
+    }
+
+    // Memory.
+    md.append("## Memory: workspace per layer\n\n");
+    md.append("> MEC.md: *\"The memory figures follow from the formulas above and can be reproduced exactly.\"* "
+        + "im2col: i_n·o_h·o_w·k_h·k_w·i_c floats; MEC: i_n·o_w·i_h·k_w·i_c floats; ratio o_h·k_h/i_h, roughly k_h/s_h.\n\n");
+    int exact = 0, compared = 0;
+    for (long b : in.batches()) {
+      md.append("### Mini-batch ").append(b).append("\n\n");
+      md.append("| layer | im2col | MEC | oneDNN scratchpad (impl) | im2col/MEC measured | formula o_h·k_h/i_h | k_h/s_h | measured = formula (bytes) |\n");
+      md.append("|---|---|---|---|---|---|---|---|\n");
+      for (var lb : in.layerBatches(b)) {
+        Row im = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL), mec = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
+        Row dn = findAny(in, "layer", lb.getKey(), b, Algo.ONEDNN);
+        if (im == null) continue;
+        Conv2d c = Conv2d.parse(im.shape());
+        boolean same = im.workspaceBytes() == im.formulaBytes() && (mec == null || mec.workspaceBytes() == mec.formulaBytes());
+        compared++;
+        if (same) exact++;
+        md.append("| ").append(lb.getKey()).append(" | ").append(bytes(im.workspaceBytes())).append(" | ")
+            .append(mec == null ? "–" : bytes(mec.workspaceBytes())).append(" | ")
+            .append(dn == null ? "–" : bytes(dn.workspaceBytes()) + " (" + dn.resolved() + ")").append(" | ")
+            .append(mec == null ? "–" : ratio((double) im.workspaceBytes() / mec.workspaceBytes())).append(" | ")
+            .append(ratio(Formula.ratio(c))).append(" | ").append(ratio((double) c.kernelHeight() / c.strideHeight()))
+            .append(" | ").append(same ? "yes" : "**no**").append(" |\n");
+      }
+      md.append('\n');
+    }
+    md.append("Workspace equal to the formula, byte for byte: ").append(exact).append(" of ").append(compared)
+        .append(" (layer, batch) pairs. oneDNN's scratchpad is for the implementation it picked at the headline thread count "
+            + "(it can differ with threads; results.csv has each JVM's); oneDNN also keeps its weights reordered once into its own "
+            + "blocked format (a copy of the kernel, not counted as workspace).\n\n");
+
+    // Per JVM.
+    md.append("## Times per JVM (median ms)\n\n");
+    for (Config c : configs) {
+      md.append("### ").append(c.label()).append("\n\n");
+      md.append("| layer | mb | MEC (auto→) | MEC A | MEC B | MEC ROWS | im2col | oneDNN | oneDNN impl | best MEC/im2col | % sgemm MEC / im2col / oneDNN | GFLOP/s MEC / im2col / oneDNN |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      boolean anyRow = false;
+      for (long b : in.batches()) {
+        for (var lb : in.layerBatches(b)) {
+          Row mec = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC);
+          Row a = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_A);
+          Row bb = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_B);
+          Row rw = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_ROWS);
+          Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
+          Row dn = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN);
+          if (im == null) continue;
+          anyRow = true;
+          double best = Double.NaN;
+          for (Row r : new Row[] {a, bb, rw, mec}) if (r != null && (Double.isNaN(best) || r.medianMs() < best)) best = r.medianMs();
+          md.append("| ").append(lb.getKey()).append(" | ").append(b).append(" | ")
+              .append(mec == null ? "–" : ms(mec.medianMs()) + " (" + mec.resolved().replace("MEC_", "") + ")").append(" | ")
+              .append(a == null ? "n/a" : ms(a.medianMs())).append(" | ").append(bb == null ? "–" : ms(bb.medianMs())).append(" | ")
+              .append(ms(im.medianMs())).append(" | ").append(dn == null ? "–" : ms(dn.medianMs())).append(" | ")
+              .append(dn == null ? "" : dn.resolved()).append(" | ").append(ratio(best / im.medianMs())).append(" | ")
+              .append(mec == null ? "–" : pct(mec.fractionOfSgemm())).append(" / ").append(pct(im.fractionOfSgemm())).append(" / ")
+              .append(dn == null ? "–" : pct(dn.fractionOfSgemm())).append(" | ")
+              .append(mec == null ? "–" : Row.num(Math.round(mec.gflops() * 10) / 10.0)).append(" / ")
+              .append(Row.num(Math.round(im.gflops() * 10) / 10.0)).append(" / ")
+              .append(dn == null ? "–" : Row.num(Math.round(dn.gflops() * 10) / 10.0)).append(" |\n");
+        }
+      }
+      if (!anyRow) md.append("| (no results) ||||||||||||\n");
+      md.append("\n");
+    }
+    md.append("*n/a*: Solution A needs |O| ≤ |L| (its output passes through the lowered matrix); not run there.\n\n");
+
+    // Sweep.
+    List<Row> sweep = in.rows().stream().filter(r -> r.kind().equals("sweep")).toList();
+    if (!sweep.isEmpty()) {
+      md.append("## k/s sweep\n\n");
+      md.append("> MEC.md: *\"MEC saves memory exactly when k_h > s_h, and the ratio im2col/MEC is o_h·k_h/i_h, roughly k_h/s_h. "
+          + "The paper studies memory and runtime as k/s varies.\"*\n\n");
+      Conv2d base = Plan.sweepSpecs(o).get(0).spec();
+      md.append("Base layer: ").append(base.batch()).append(" × ").append(base.inputHeight()).append("×").append(base.inputWidth())
+          .append("×").append(base.inputChannels()).append(" input, ").append(base.outputChannels())
+          .append(" output channels (cv9, ResNet conv2_x, by default); kernel k×k and stride s×s varied, no padding.\n\n");
+      List<Config> sc = new ArrayList<>();
+      for (Config c : configs) if (sweep.stream().anyMatch(r -> r.blas().equals(c.blas()) && r.threads() == c.threads())) sc.add(c);
+      md.append("| k | s | k/s | im2col | MEC | im2col/MEC | formula |");
+      for (Config c : sc) md.append(" MEC/im2col time ").append(c.shortLabel()).append(" |");
+      md.append("\n|---|---|---|---|---|---|---|");
+      for (int i = 0; i < sc.size(); i++) md.append("---|");
+      md.append('\n');
+      for (Plan.SweepPoint p : Plan.sweepSpecs(o)) {
+        Row im = findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL), mec = findAny(in, "sweep", p.name(), p.spec().batch(), Algo.MEC);
+        if (im == null || mec == null) continue;
+        md.append("| ").append(p.k()).append(" | ").append(p.s()).append(" | ").append(ratio((double) p.k() / p.s())).append(" | ")
+            .append(bytes(im.workspaceBytes())).append(" | ").append(bytes(mec.workspaceBytes())).append(" | ")
+            .append(ratio((double) im.workspaceBytes() / mec.workspaceBytes())).append(" | ")
+            .append(ratio(Formula.ratio(p.spec()))).append(" |");
+        for (Config c : sc)
+          md.append(' ').append(ratio(div(in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC),
+              in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.IM2COL)))).append(" |");
+        md.append('\n');
+      }
+      md.append('\n');
+    }
+
+    // The paper, beside.
+    md.append("## What the paper reports, beside this run\n\n");
+    md.append("From MEC.md (\"What the paper reports\"): the per-layer bar charts of the paper could not be recovered as numbers; "
+        + "what can be stated is quoted here, with what this run measured.\n\n");
+    md.append("| the paper (via MEC.md) | this run |\n|---|---|\n");
+    md.append("| *\"MEC reduces memory consumption significantly … compared with other indirect convolution algorithms\"*; the "
+        + "memory figures follow from the formulas and can be reproduced exactly. | ").append(memorySentence(in, exact, compared)).append(" |\n");
+    md.append("| *\"… with good speedup on both mobile and server platforms\"* (server CPU: mini-batch 32, multithreaded OpenBLAS). | ")
+        .append(speedSentence(in, head)).append(" |\n");
+    md.append("| On the server CPU MEC *\"was faster than the Winograd baseline on 5 of 7 comparable layers\"*. | No Winograd "
+        + "baseline here; the state-of-the-art peer is oneDNN's own choice (convolution_auto). ").append(dnnlSentence(in, head)).append(" |\n");
+    md.append("| Later independent work (Anderson et al., 2017 and 2020) *\"found MEC slower than a good im2col on a wide range of "
+        + "inputs, blaming the loss of cache reuse across many small GEMMs\"*. | ").append(abSentence(in, head)).append(" |\n\n");
+
+    // Charts.
+    if (!charts.isEmpty()) {
+      md.append("## Charts\n\n");
+      for (String c : charts) md.append("![").append(c).append("](").append(c).append(")\n\n");
+    }
+
+    // Issues.
+    md.append("## Errors and skipped combinations\n\n");
+    List<Issue> shown = in.issues().stream().filter(i -> !i.severity().equals("info")).toList();
+    if (shown.isEmpty()) {
+      md.append("None: every result passed the correctness check.\n\n");
+    } else {
+      md.append("| severity | layer | mb | JVM | algorithm | message |\n|---|---|---|---|---|---|\n");
+      Map<String, Integer> seenSkips = new LinkedHashMap<>();
+      for (Issue i : shown) {
+        if (!i.isError()) {
+          String k = i.layer() + "/" + i.batch() + "/" + i.algorithm();
+          if (seenSkips.merge(k, 1, Integer::sum) > 1) continue;
+        }
+        md.append("| ").append(i.isError() ? "**error**" : i.severity()).append(" | ").append(i.layer()).append(" | ")
+            .append(i.batch()).append(" | ").append(i.isError() ? i.blas() + " t" + i.threads() : "all").append(" | ")
+            .append(i.algorithm()).append(" | ").append(i.message().replace("|", "/")).append(" |\n");
+      }
+      md.append('\n');
+    }
+
+    md.append("## Method notes\n\n");
+    md.append("- mec4j: `Convolution.create(spec, algorithm)` per layer, NHWC input, HWIO kernel, no bias; the MEC variants share "
+        + "one workspace of the largest size they need; workspaces and buffers are allocated per layer and freed after it.\n");
+    md.append("- oneDNN: fp32 forward inference, `convolution_auto`, source and destination NHWC in the same memory as mec4j's, "
+        + "weights passed as HWIO with `format_tag any` for the primitive, so oneDNN chose its weights layout; the one-off reorder "
+        + "into it is **not timed** (as a framework does it once at model load). Scratchpad in user mode, allocated once. oneDNN "
+        + "runs on its own OpenMP runtime: its thread count is set with OMP_NUM_THREADS in each child JVM and confirmed by its "
+        + "verbose header (Setup). oneDNN rows under a BLAS name ran in that BLAS's JVM; oneDNN does not use the BLAS.\n");
+    md.append("- im2col and MEC call cblas_sgemm of the loaded BLAS with the JVM's thread count; the sgemm ceiling uses the same call.\n");
+    md.append("- Raw data: results.csv (all rows), errors.csv (errors, skipped combinations, oneDNN weight copies), env-*.properties "
+        + "(what each JVM loaded), child-*.log (each JVM's output), command.txt.\n");
+    return md.toString();
+  }
+
+  static Row findAny(Input in, String kind, String layer, long batch, Algo a) {
+    for (Config c : in.headline()) {
+      Row r = in.find(kind, layer, batch, c.blas(), c.threads(), a);
+      if (r != null) return r;
+    }
+    for (Row r : in.rows())
+      if (r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.algorithm().equals(a.name())) return r;
+    return null;
+  }
+
+  /** "OpenBLAS t2: MEC faster than im2col on 5 of 12 layers (geometric mean MEC/im2col 1.12), faster than oneDNN on 2 of 12 (1.90)." */
+  static String summary(Input in, Config c, long batch) {
+    List<Double> vsIm = new ArrayList<>(), vsDn = new ArrayList<>();
+    int fasterIm = 0, fasterDn = 0, n = 0, nd = 0;
+    for (var lb : in.layerBatches(batch)) {
+      Row mec = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.MEC);
+      Row im = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.IM2COL);
+      Row dn = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.ONEDNN);
+      if (mec != null && im != null) {
+        n++;
+        double r = div(mec, im);
+        vsIm.add(r);
+        if (r < 1) fasterIm++;
+      }
+      if (mec != null && dn != null) {
+        nd++;
+        double r = div(mec, dn);
+        vsDn.add(r);
+        if (r < 1) fasterDn++;
+      }
+    }
+    if (n == 0) return "- " + c.label() + ": no results.";
+    return String.format(Locale.ROOT, "- %s: MEC faster than im2col on %d of %d layers (geometric mean of MEC/im2col %s)%s.",
+        c.label(), fasterIm, n, ratio(geomean(vsIm)),
+        nd == 0 ? "" : String.format(Locale.ROOT, "; faster than oneDNN on %d of %d (geometric mean of MEC/oneDNN %s)", fasterDn, nd, ratio(geomean(vsDn))));
+  }
+
+  private static String memorySentence(Input in, int exact, int compared) {
+    List<Double> r = new ArrayList<>();
+    double min = Double.MAX_VALUE, max = 0;
+    for (long b : in.batches())
+      for (var lb : in.layerBatches(b)) {
+        Row im = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL), mec = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
+        if (im == null || mec == null || mec.workspaceBytes() == 0) continue;
+        double x = (double) im.workspaceBytes() / mec.workspaceBytes();
+        r.add(x);
+        min = Math.min(min, x);
+        max = Math.max(max, x);
+      }
+    if (r.isEmpty()) return "no memory results";
+    return String.format(Locale.ROOT, "MEC's workspace is %s–%s× smaller than im2col's (geometric mean %s×); %d of %d "
+        + "workspaces equal the formula to the byte.", ratio(min), ratio(max), ratio(geomean(r)), exact, compared);
+  }
+
+  private static String speedSentence(Input in, List<Config> head) {
+    StringBuilder s = new StringBuilder();
+    for (long b : in.batches()) for (Config c : head) s.append(summary(in, c, b).substring(2).replace("MEC faster", "mb" + b + ": MEC faster")).append(" ");
+    return s.toString().trim();
+  }
+
+  private static String dnnlSentence(Input in, List<Config> head) {
+    int faster = 0, n = 0;
+    for (long b : in.batches())
+      for (Config c : head)
+        for (var lb : in.layerBatches(b)) {
+          double r = div(in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC), in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN));
+          if (Double.isNaN(r)) continue;
+          n++;
+          if (r < 1) faster++;
+        }
+    return n == 0 ? "(oneDNN not run)" : "MEC was faster than oneDNN in " + faster + " of " + n + " (layer, batch, backend) cases at the headline thread count.";
+  }
+
+  private static String abSentence(Input in, List<Config> head) {
+    int faster = 0, n = 0, bestFaster = 0;
+    for (long b : in.batches())
+      for (Config c : head)
+        for (var lb : in.layerBatches(b)) {
+          Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
+          Row mec = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC);
+          if (im == null || mec == null) continue;
+          n++;
+          if (mec.medianMs() < im.medianMs()) faster++;
+          double best = mec.medianMs();
+          for (Algo a : new Algo[] {Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS}) {
+            Row x = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), a);
+            if (x != null) best = Math.min(best, x.medianMs());
+          }
+          if (best < im.medianMs()) bestFaster++;
+        }
+    return n == 0 ? "(no results)" : "Automatic MEC beat im2col (same BLAS) in " + faster + " of " + n + " cases; the better of MEC A and B "
+        + "would have in " + bestFaster + " of " + n + ".";
+  }
+}

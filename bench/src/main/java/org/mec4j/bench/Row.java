@@ -1,0 +1,133 @@
+package org.mec4j.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One measured (layer, batch, BLAS, threads, algorithm): a line of results.csv. Only results that
+ * passed the correctness check become rows.
+ *
+ * @param layer layer name (cv1..cv12, a command-line name, or sweep-k7s2)
+ * @param batch mini-batch
+ * @param threads BLAS (and oneDNN) threads of the child JVM
+ * @param blas the BLAS really loaded in that JVM: "openblas" or "mkl" (oneDNN rows: the BLAS of
+ *     the JVM they ran in; oneDNN does not use it)
+ * @param algorithm MEC, MEC_A, MEC_B, MEC_ROWS, IM2COL or ONEDNN
+ * @param medianMs median time of one forward pass
+ * @param minMs fastest
+ * @param maxMs slowest
+ * @param gflops layer flops / median time
+ * @param fractionOfSgemm gflops / the sgemm ceiling measured in the same JVM
+ * @param workspaceBytes mec4j's workspace query, or oneDNN's scratchpad size
+ * @param formulaBytes the workspace MEC.md's formula predicts (-1 for oneDNN)
+ * @param resolved MEC: the variant the automatic choice ran (MEC_A, MEC_B, MEC_ROWS); oneDNN: its implementation name
+ * @param samples timed repetitions
+ * @param kind "layer" or "sweep"
+ * @param shape benchdnn-style shape at this batch
+ * @param gflop the layer's work, 2·i_n·o_h·o_w·k_c·k_h·k_w·i_c / 1e9
+ * @param sgemmGflops the sgemm ceiling of that JVM
+ * @param maxRelErr worst max|diff|/max|ref| seen by the correctness check
+ */
+public record Row(String layer, long batch, int threads, String blas, String algorithm, double medianMs, double minMs,
+    double maxMs, double gflops, double fractionOfSgemm, long workspaceBytes, long formulaBytes, String resolved,
+    int samples, String kind, String shape, double gflop, double sgemmGflops, double maxRelErr) {
+
+  public static final List<String> COLUMNS = List.of("layer", "batch", "threads", "blas", "algorithm", "median_ms",
+      "min_ms", "max_ms", "gflops", "fraction_of_sgemm", "workspace_bytes", "formula_bytes", "resolved", "samples",
+      "kind", "shape", "gflop", "sgemm_gflops", "max_rel_err");
+
+  public static String header() {
+    return String.join(",", COLUMNS);
+  }
+
+  /** Identity of a row: no two rows of a merged run may share it. */
+  public String key() {
+    return kind + "/" + layer + "/" + batch + "/" + blas + "/" + threads + "/" + algorithm;
+  }
+
+  public String toCsv() {
+    List<String> f = List.of(layer, Long.toString(batch), Integer.toString(threads), blas, algorithm, num(medianMs),
+        num(minMs), num(maxMs), num(gflops), num(fractionOfSgemm), Long.toString(workspaceBytes),
+        Long.toString(formulaBytes), resolved, Integer.toString(samples), kind, shape, num(gflop), num(sgemmGflops),
+        sci(maxRelErr));
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < f.size(); i++) {
+      if (i > 0) b.append(',');
+      b.append(Csv.quote(f.get(i)));
+    }
+    return b.toString();
+  }
+
+  /** Parses a line written by {@link #toCsv()} with the columns of {@code header}. */
+  public static Row parse(List<String> header, String line) {
+    List<String> f = Csv.split(line);
+    if (f.size() != header.size())
+      throw new IllegalArgumentException("expected " + header.size() + " fields, got " + f.size() + ": " + line);
+    java.util.Map<String, String> v = new java.util.HashMap<>();
+    for (int i = 0; i < header.size(); i++) v.put(header.get(i), f.get(i));
+    for (String c : COLUMNS) if (!v.containsKey(c)) throw new IllegalArgumentException("missing column '" + c + "'");
+    try {
+      return new Row(v.get("layer"), Long.parseLong(v.get("batch")), Integer.parseInt(v.get("threads")), v.get("blas"),
+          v.get("algorithm"), Double.parseDouble(v.get("median_ms")), Double.parseDouble(v.get("min_ms")),
+          Double.parseDouble(v.get("max_ms")), Double.parseDouble(v.get("gflops")),
+          Double.parseDouble(v.get("fraction_of_sgemm")), Long.parseLong(v.get("workspace_bytes")),
+          Long.parseLong(v.get("formula_bytes")), v.get("resolved"), Integer.parseInt(v.get("samples")), v.get("kind"),
+          v.get("shape"), Double.parseDouble(v.get("gflop")), Double.parseDouble(v.get("sgemm_gflops")),
+          Double.parseDouble(v.get("max_rel_err")));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("bad number in: " + line, e);
+    }
+  }
+
+  static String num(double d) {
+    if (Double.isNaN(d)) return "NaN";
+    return String.format(Locale.ROOT, "%.6g", d).replaceAll("(\\.\\d*?)0+($|e)", "$1$2").replaceAll("\\.($|e)", "$1");
+  }
+
+  static String sci(double d) {
+    return String.format(Locale.ROOT, "%.3e", d);
+  }
+
+  /** The helper that splits and quotes CSV fields (RFC 4180 quoting). */
+  static final class Csv {
+    private Csv() {}
+
+    static String quote(String s) {
+      if (s == null) return "";
+      if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0) return s;
+      return '"' + s.replace("\"", "\"\"") + '"';
+    }
+
+    static List<String> split(String line) {
+      List<String> out = new ArrayList<>();
+      StringBuilder cur = new StringBuilder();
+      boolean q = false;
+      for (int i = 0; i < line.length(); i++) {
+        char c = line.charAt(i);
+        if (q) {
+          if (c == '"') {
+            if (i + 1 < line.length() && line.charAt(i + 1) == '"') {
+              cur.append('"');
+              i++;
+            } else {
+              q = false;
+            }
+          } else {
+            cur.append(c);
+          }
+        } else if (c == '"') {
+          q = true;
+        } else if (c == ',') {
+          out.add(cur.toString());
+          cur.setLength(0);
+        } else {
+          cur.append(c);
+        }
+      }
+      if (q) throw new IllegalArgumentException("unterminated quote in: " + line);
+      out.add(cur.toString());
+      return out;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package org.mec4j.bench;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mec4j.BlasBackend;
+
+/** The whole runner on tiny layers: child JVMs, merge, report, charts. */
+class EndToEndTest {
+  @org.junit.jupiter.api.BeforeAll
+  static void freshNatives() {
+    NativeCache.refreshStale();
+  }
+
+  static List<String> tiny(Path out, String... more) {
+    List<String> a = new ArrayList<>(List.of("--layers", "none", "--layer", "t1=ih9iw9ic3oc4kh3", "--layer",
+        "t2=mb3ih8ic4oc5kh3sh2ph1pw1", "--batches", "1,2", "--reps", "2", "--max-reps", "3", "--min-time-ms", "1",
+        "--warmup-ms", "0", "--sgemm-size", "128", "--sweep-layer", "mb1ih12iw12ic3oc4", "--sweep-k", "1,3,5",
+        "--sweep-s", "1,2", "--out", out.toString(), "--no-progress"));
+    a.addAll(List.of(more));
+    return a;
+  }
+
+  @Test
+  void bothBackendsInChildJvmsMergedIntoOneFolder(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    int code = Main.run(tiny(out, "--backends", "openblas,mkl", "--threads", "1").toArray(String[]::new));
+    assertEquals(0, code, () -> read(out.resolve("errors.csv")));
+    List<Row> rows = Merge.parseRows(Files.readString(out.resolve("results.csv")), "results.csv");
+    // t1 at batches 1 and 2, t2 at its fixed batch 3; both BLAS; sweep: 5 points x 2 algorithms
+    assertTrue(rows.stream().anyMatch(r -> r.layer().equals("t1") && r.batch() == 2 && r.blas().equals("mkl")));
+    assertTrue(rows.stream().anyMatch(r -> r.layer().equals("t2") && r.batch() == 3 && r.blas().equals("openblas")));
+    assertFalse(rows.stream().anyMatch(r -> r.layer().equals("t2") && r.batch() != 3));
+    assertEquals(2 * 5 * 2, rows.stream().filter(r -> r.kind().equals("sweep")).count());
+    for (Row r : rows) {
+      assertTrue(r.medianMs() > 0 && r.minMs() <= r.medianMs() && r.medianMs() <= r.maxMs(), r.toCsv());
+      assertTrue(r.sgemmGflops() > 0 && r.fractionOfSgemm() > 0, r.toCsv());
+    }
+    String env = Files.readString(out.resolve("env-mkl-t1.properties"));
+    assertTrue(env.contains("blas_vendor=Intel MKL"), env);
+    String report = Files.readString(out.resolve("report.md"));
+    for (String s : new String[] {"## Headline", "## Memory", "## k/s sweep", "What the paper reports", "Intel MKL",
+        "OpenBLAS", "OMP_NUM_THREADS=1", "nthr 1", "workspace-mb1.png", "sweep-time.png", "None: every result passed"})
+      assertTrue(report.contains(s), s);
+    for (String png : new String[] {"workspace-mb1.png", "workspace-mb2.png", "time-vs-im2col-mb1.png", "sweep-memory.png",
+        "sweep-time.png"}) {
+      byte[] b = Files.readAllBytes(out.resolve(png));
+      assertTrue(b.length > 1000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png);
+    }
+    // The folder is not reused.
+    assertEquals(2, Main.run(tiny(out, "--backends", "openblas", "--threads", "1").toArray(String[]::new)));
+  }
+
+  @Test
+  void aWrongResultIsAnErrorNotARow(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    int code = Main.run(tiny(out, "--backends", "openblas", "--threads", "1", "--no-sweep", "--inject-fault", "MEC_B")
+        .toArray(String[]::new));
+    assertEquals(Main.EXIT_PROBLEMS, code);
+    List<Row> rows = Merge.parseRows(Files.readString(out.resolve("results.csv")), "results.csv");
+    assertTrue(rows.isEmpty(), "no layer may have rows: every one had a wrong MEC_B: " + rows);
+    List<String> errors = Files.readAllLines(out.resolve("errors.csv")).stream().filter(l -> l.startsWith("error,")).toList();
+    assertEquals(3, errors.size(), errors.toString());  // t1 mb1, t1 mb2, t2 mb3
+    assertTrue(errors.get(0).contains("MEC_B differs from im2col"), errors.get(0));
+    String report = Files.readString(out.resolve("report.md"));
+    assertTrue(report.contains("3 error(s)"), report);
+  }
+
+  @Test
+  void mklRequestedButOpenBlasLoadedIsRefused() {
+    BlasBackend openblas = new BlasBackend("OpenBLAS", "0.3.31", "/x/libopenblas.so.0", 1, "mkl");
+    String msg = ChildMain.blasMismatch("mkl", openblas);
+    assertNotNull(msg);
+    assertTrue(msg.contains("MKL was requested") && msg.contains("OpenBLAS is loaded"), msg);
+    assertNull(ChildMain.blasMismatch("openblas", openblas));
+    assertNull(ChildMain.blasMismatch("mkl", new BlasBackend("Intel MKL", "2025.3", "/x", 1, "mkl")));
+  }
+
+  static String read(Path p) {
+    try {
+      return Files.readString(p);
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+}

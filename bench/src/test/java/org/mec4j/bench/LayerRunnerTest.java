@@ -1,0 +1,93 @@
+package org.mec4j.bench;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.mec4j.Conv2d;
+
+/** The runner on tiny layers, in this JVM (OpenBLAS, as surefire asks). */
+class LayerRunnerTest {
+  @org.junit.jupiter.api.BeforeAll
+  static void freshNatives() {
+    NativeCache.refreshStale();
+  }
+
+  static final Set<Algo> ALL = EnumSet.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.IM2COL, Algo.ONEDNN);
+
+  static LayerRunner.Settings settings(Set<Algo> algos, Algo fault) {
+    return new LayerRunner.Settings(2, 4, 1, 0, Checker.DEFAULT_FACTOR, 42, algos, fault);
+  }
+
+  static LayerRunner.Outcome run(String shape, Set<Algo> algos, Algo fault) {
+    return LayerRunner.run(Conv2d.parse(shape), settings(algos, fault), (l, f) -> { });
+  }
+
+  @Test
+  void everyAlgorithmAgreesAndIsTimed() {
+    for (String shape : new String[] {"mb2ih9iw11ic3oc4kh3kw2sh1sw2", "mb1ih8ic4oc5kh3sh2ph1pw2", "mb3ih7ic2oc3kh7"}) {
+      LayerRunner.Outcome o = run(shape, ALL, null);
+      Conv2d c = Conv2d.parse(shape);
+      for (LayerRunner.Measured m : o.measured()) {
+        assertTrue(m.samplesMs().length >= 2, shape + " " + m.algo());
+        assertTrue(m.maxRelErr() <= Checker.tolerance(Layer.dotLength(c), Checker.DEFAULT_FACTOR), shape + " " + m.algo());
+        if (m.algo().lib() != null) assertEquals(c.workspaceBytes(m.algo().lib()), m.workspaceBytes());
+        if (m.algo() == Algo.IM2COL || m.algo().isMecFamily() && m.algo() != Algo.MEC_A)
+          assertEquals(Formula.bytes(m.algo(), c), m.workspaceBytes(), shape + " " + m.algo());
+      }
+      List<Algo> got = o.measured().stream().map(LayerRunner.Measured::algo).toList();
+      assertTrue(got.containsAll(List.of(Algo.MEC, Algo.MEC_B, Algo.IM2COL, Algo.ONEDNN)), got.toString());
+      assertNotNull(o.onednnImpl());
+      // MEC_A either ran or was skipped with a reason, never silently dropped
+      assertTrue(got.contains(Algo.MEC_A) || o.skipped().stream().anyMatch(s -> s.algo() == Algo.MEC_A));
+    }
+  }
+
+  @Test
+  void mecAutoSharesTheSamplesOfItsVariant() {
+    LayerRunner.Outcome o = run("mb2ih10ic3oc4kh3", ALL, null);
+    LayerRunner.Measured auto = find(o, Algo.MEC);
+    LayerRunner.Measured twin = find(o, Algo.valueOf(auto.resolved()));
+    assertArrayEquals(twin.samplesMs(), auto.samplesMs());
+    // timed on its own when its variant is not asked for
+    LayerRunner.Outcome alone = run("mb2ih10ic3oc4kh3", EnumSet.of(Algo.MEC, Algo.IM2COL), null);
+    assertEquals(2, alone.measured().size());
+  }
+
+  @Test
+  void aDeliberatelyWrongResultAbortsTheLayer() {
+    for (Algo bad : new Algo[] {Algo.MEC, Algo.MEC_B, Algo.ONEDNN, Algo.IM2COL}) {
+      LayerRunner.MismatchException e = assertThrows(LayerRunner.MismatchException.class,
+          () -> run("mb2ih9ic3oc4kh3", ALL, bad), bad.toString());
+      if (bad != Algo.IM2COL) assertEquals(bad, e.algo());
+      assertTrue(e.getMessage().contains("max|diff|/max|ref|"), e.getMessage());
+    }
+  }
+
+  @Test
+  void sameDataInEveryJvm() {
+    Conv2d c = Conv2d.parse("mb2ih9ic3oc4kh3");
+    assertEquals(LayerRunner.seed(1, c, "input"), LayerRunner.seed(1, c, "input"));
+    assertNotEquals(LayerRunner.seed(1, c, "input"), LayerRunner.seed(1, c, "kernel"));
+    assertNotEquals(LayerRunner.seed(1, c, "input"), LayerRunner.seed(2, c, "input"));
+  }
+
+  @Test
+  void oneDnnReportsWhatItChose() {
+    org.mec4j.Blas.backend();
+    Conv2d c = Conv2d.parse("mb1ih12ic8oc16kh3");
+    try (NativeFloats in = new NativeFloats(c.inputSize()).fillRandom(1); NativeFloats k = new NativeFloats(c.kernelSize()).fillRandom(2);
+        NativeFloats out = new NativeFloats(c.outputSize()); OneDnnConv d = new OneDnnConv(c, in, k, out)) {
+      d.run();
+      assertFalse(d.impl().isBlank());
+      assertTrue(d.scratchpadBytes() >= 0);
+      assertTrue(OneDnnConv.version().startsWith("oneDNN 3."), OneDnnConv.version());
+    }
+  }
+
+  static LayerRunner.Measured find(LayerRunner.Outcome o, Algo a) {
+    return o.measured().stream().filter(m -> m.algo() == a).findFirst().orElseThrow();
+  }
+}

@@ -1,0 +1,85 @@
+package org.mec4j.bench;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RowMergeTest {
+  static Row row(String layer, long batch, String blas, int threads, String algo, double ms) {
+    return new Row(layer, batch, threads, blas, algo, ms, ms * 0.9, ms * 1.2, 1.5, 0.25, 1024, 1024, "brg_conv, \"x\"", 3,
+        "layer", "mb" + batch + "ih8iw8ic4oc5kh3kw3sh1sw1pt0pb0pl0pr0", 0.01, 100, 1.2e-7);
+  }
+
+  @Test
+  void csvRoundTripWithQuoting() {
+    Row r = row("cv1", 32, "mkl", 2, "ONEDNN", 12.345678);
+    String line = r.toCsv();
+    assertTrue(line.contains("\"brg_conv, \"\"x\"\"\""), line);
+    Row back = Row.parse(Row.COLUMNS, line);
+    assertEquals(r.resolved(), back.resolved());
+    assertEquals(12.3457, back.medianMs(), 1e-9);
+    assertEquals(r.key(), back.key());
+    assertEquals(List.of("a", "b,c", "", "d\"e"), Row.Csv.split("a,\"b,c\",,\"d\"\"e\""));
+    assertThrows(IllegalArgumentException.class, () -> Row.Csv.split("a,\"b"));
+  }
+
+  @Test
+  void theRequiredColumnsComeFirst() {
+    assertEquals(List.of("layer", "batch", "threads", "blas", "algorithm", "median_ms", "min_ms", "max_ms", "gflops",
+        "fraction_of_sgemm", "workspace_bytes"), Row.COLUMNS.subList(0, 11));
+  }
+
+  @Test
+  void mergeOrdersRowsOfSeveralChildren() {
+    List<Row> openblas = List.of(row("cv2", 1, "openblas", 1, "IM2COL", 2), row("cv1", 1, "openblas", 1, "MEC", 1),
+        row("cv1", 1, "openblas", 1, "ONEDNN", 1));
+    List<Row> mkl = List.of(row("cv1", 1, "mkl", 1, "MEC", 3), row("cv1", 32, "mkl", 1, "MEC", 30));
+    List<Row> m = Merge.merge(List.of(mkl, openblas), List.of("cv1", "cv2"), List.of("openblas", "mkl"));
+    assertEquals(List.of("cv1/1/openblas/MEC", "cv1/1/openblas/ONEDNN", "cv1/1/mkl/MEC", "cv1/32/mkl/MEC", "cv2/1/openblas/IM2COL"),
+        m.stream().map(r -> r.layer() + "/" + r.batch() + "/" + r.blas() + "/" + r.algorithm()).toList());
+  }
+
+  @Test
+  void mergeRefusesDuplicatesAndBadFiles() {
+    List<Row> a = List.of(row("cv1", 1, "openblas", 1, "MEC", 1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Merge.merge(List.of(a, a), List.of("cv1"), List.of("openblas")));
+    assertTrue(e.getMessage().contains("two results"));
+    assertThrows(IllegalArgumentException.class, () -> Merge.parseRows("", "x.csv"));
+    assertThrows(IllegalArgumentException.class, () -> Merge.parseRows("layer,batch\ncv1,1\n", "x.csv"));
+    String bad = Row.header() + "\n" + a.get(0).toCsv().replace(",MEC,", ",MEC,extra,") + "\n";
+    e = assertThrows(IllegalArgumentException.class, () -> Merge.parseRows(bad, "rows-x.csv"));
+    assertTrue(e.getMessage().startsWith("rows-x.csv line 2"), e.getMessage());
+  }
+
+  @Test
+  void readsChildFilesOfARunFolder(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("rows-openblas-t1.csv"), Row.header() + "\n" + row("cv1", 1, "openblas", 1, "MEC", 1).toCsv() + "\n");
+    Files.writeString(dir.resolve("rows-mkl-t1.csv"), Row.header() + "\n" + row("cv1", 1, "mkl", 1, "MEC", 2).toCsv() + "\n");
+    Files.writeString(dir.resolve("issues-mkl-t1.csv"), Issue.HEADER + "\n"
+        + new Issue("error", "cv2", 1, "mkl", 1, "MEC_B", "wrong, result").toCsv() + "\n");
+    List<List<Row>> rows = Merge.readChildren(dir, List.of("openblas-t1", "mkl-t1", "openblas-t2"));  // t2 crashed: no file
+    assertEquals(2, rows.size());
+    assertEquals(2, Merge.merge(rows, List.of("cv1"), List.of("openblas", "mkl")).size());
+    List<Issue> issues = Merge.readIssues(dir, List.of("openblas-t1", "mkl-t1"));
+    assertEquals(1, issues.size());
+    assertEquals("wrong, result", issues.get(0).message());
+    assertTrue(issues.get(0).isError());
+  }
+
+  @Test
+  void statsAndNumbers() {
+    Stats s = Stats.of(new double[] {5, 1, 3, 100});
+    assertEquals(4, s.median());
+    assertEquals(1, s.min());
+    assertEquals(100, s.max());
+    assertEquals(3, Stats.of(new double[] {3}).median());
+    assertEquals("12.5", Row.num(12.5));
+    assertEquals("100", Row.num(100));
+    assertEquals("1e+06", Row.num(1e6));
+  }
+}
