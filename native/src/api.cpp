@@ -61,22 +61,51 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   if (!ok) return fail(bad, "conv", MEC4J_ERROR_SIZE_OVERFLOW);
 
   s->tile_n = s->n;
+  s->tile_oh = s->oh;
   s->tile_w = s->ow;
+  s->banded = false;
   if (c->mec_workspace_limit > 0) {
     const int64_t limit = c->mec_workspace_limit / (int64_t)sizeof(float);
-    const int64_t strip = s->ihp * s->kw * s->ic;  // one (image, output column) of L
+    const int64_t strip = s->ihp * s->kw * s->ic;   // one (image, output column) of L
+    const int64_t row = s->ow * s->kw * s->ic;      // one padded input row of one image
     if (s->mec_lowered_elems > limit) {
-      if (strip > limit) return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
-      const int64_t image = strip * s->ow;
-      if (image <= limit) {
-        s->tile_n = limit / image;
+      if (strip > limit && s->kh * row > limit)
+        return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
+      s->tile_n = 1;
+      if (strip * s->ow <= limit) {
+        s->tile_n = limit / (strip * s->ow);
+      } else if (s->kh * row <= limit) {
+        s->banded = true;
+        s->tile_oh = (limit / row - s->kh) / s->sh + 1;  // bands keep the GEMMs' M = rows * o_w
+        if (s->tile_oh > s->oh) s->tile_oh = s->oh;
       } else {
-        s->tile_n = 1;
         s->tile_w = limit / strip;
       }
     }
   }
   return MEC4J_OK;
+}
+
+Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row) {
+  const int64_t first = y0 * s.sh;                 // first padded row the band reads
+  const int64_t count = (rows - 1) * s.sh + s.kh;  // padded rows it reads
+  const int64_t begin = first - s.pt < 0 ? 0 : first - s.pt;
+  const int64_t end = first - s.pt + count < s.ih ? first - s.pt + count : s.ih;
+  Shape t = with_batch(s, 1);
+  t.pt = s.pt - first > 0 ? s.pt - first : 0;
+  t.ih = end - begin;
+  t.pb = count - t.pt - t.ih;
+  t.ihp = count;
+  t.oh = rows;
+  t.rows_used = count;
+  t.input_elems = t.ih * s.iw * s.ic;
+  t.output_elems = rows * s.ow * s.kc;
+  t.mec_lowered_elems = count * s.ow * s.kw * s.ic;
+  t.im2col_elems = rows * s.ow * s.patch;
+  t.tile_oh = rows;
+  t.banded = false;
+  *input_row = begin;
+  return t;
 }
 
 Shape with_batch(const Shape& s, int64_t n) {
@@ -87,6 +116,9 @@ Shape with_batch(const Shape& s, int64_t n) {
   t.mec_lowered_elems = s.mec_lowered_elems / s.n * n;
   t.im2col_elems = s.im2col_elems / s.n * n;
   t.tile_n = n;
+  t.tile_oh = s.oh;
+  t.tile_w = s.ow;
+  t.banded = false;
   return t;
 }
 
@@ -113,11 +145,20 @@ bool gemm_dims_fit(const Shape& s, mec4j_algorithm a) {
   }
 }
 
-// Runs MEC tile by tile under the workspace limit: groups of tile_n images, or single images in
-// groups of tile_w output columns. Untiled layers are one tile.
+// Runs MEC tile by tile under the workspace limit (see Shape::tile_n). Untiled layers are one tile.
 void mec_tiled(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
                float* out, float* ws) {
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
+  if (s.banded) {
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t y0 = 0; y0 < s.oh; y0 += s.tile_oh) {
+        int64_t first_row;
+        Shape t = row_band(s, y0, s.tile_oh < s.oh - y0 ? s.tile_oh : s.oh - y0, &first_row);
+        mec_forward(t, solution == MecSolution::A ? MecSolution::B : solution,
+                    in + n * image_in + first_row * s.iw * s.ic, k, bias, out + n * image_out + y0 * s.ow * s.kc, ws);
+      }
+    return;
+  }
   if (s.tile_w == s.ow) {
     for (int64_t n0 = 0; n0 < s.n; n0 += s.tile_n) {
       Shape t = with_batch(s, s.tile_n < s.n - n0 ? s.tile_n : s.n - n0);
@@ -139,15 +180,16 @@ mec4j_status resolve(const Shape& s, mec4j_algorithm a, mec4j_algorithm* out) {
         *out = MEC4J_ALGORITHM_MEC_B;
         return MEC4J_OK;
       }
-      switch (mec_choose(with_batch(s, s.tile_n))) {
+      switch (mec_choose(with_batch(s, s.tile_n))) {  // row bands: one image, as at batch 1
         case MecSolution::A: *out = MEC4J_ALGORITHM_MEC_A; break;
         case MecSolution::B: *out = MEC4J_ALGORITHM_MEC_B; break;
         case MecSolution::Rows: *out = MEC4J_ALGORITHM_MEC_ROWS; break;
       }
       return MEC4J_OK;
     case MEC4J_ALGORITHM_MEC_A:
-      // Solution A permutes O through L's buffer; column tiles have no room for that.
-      if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow) return MEC4J_ERROR_UNSUPPORTED;
+      // Solution A permutes O through L's buffer; single-image tiles gain nothing from it.
+      if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow || s.banded)
+        return MEC4J_ERROR_UNSUPPORTED;
       *out = a;
       return MEC4J_OK;
     case MEC4J_ALGORITHM_REFERENCE:

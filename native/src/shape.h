@@ -21,15 +21,24 @@ struct Shape {
   int64_t im2col_elems;         // n*oh*ow*kh*kw*ic
   int64_t patch;                // kh*kw*ic: the GEMM K dimension
   int64_t rows_used;            // padded rows any output reads: (oh-1)*sh + kh
-  // MEC's tiling under mec_workspace_limit: images per tile and output columns per tile.
-  // tile_w < ow only when tile_n == 1. No cap: tile_n = n, tile_w = ow.
-  int64_t tile_n, tile_w;
-  bool tiled() const { return tile_n < n || tile_w < ow; }
-  int64_t mec_tile_elems() const { return tile_n * tile_w * ihp * kw * ic; }
+  // MEC's tiling under mec_workspace_limit, coarsest first: tile_n images at a time; else one
+  // image in bands of tile_oh output rows; else one image in groups of tile_w output columns.
+  // No cap: tile_n = n, tile_oh = oh, tile_w = ow.
+  int64_t tile_n, tile_oh, tile_w;
+  bool banded;  // row bands (tile_oh may still equal oh: a band skips the unread bottom rows)
+  int64_t mec_tile_elems() const {
+    if (tile_w < ow) return tile_w * ihp * kw * ic;
+    if (banded) return ((tile_oh - 1) * sh + kh) * ow * kw * ic;
+    return tile_n * ow * ihp * kw * ic;
+  }
 };
 
 // The same layer restricted to images [0, n) (pointers are offset by the caller).
 Shape with_batch(const Shape& s, int64_t n);
+// One image restricted to output rows [y0, y0 + rows): a layer of its own over the input rows
+// those outputs read, with the padding that falls inside them. *input_row is the first input
+// row it reads.
+Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row);
 
 // Fills *shape from *conv, or returns the failing status (and field name).
 mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad_field);

@@ -57,11 +57,21 @@ public final class Conv2d {
     product("im2col workspace bytes", batch, outHeight, outWidth, kernelHeight, kernelWidth, inChannels, Float.BYTES);
     if (b.mecWorkspaceLimit < 0)
       throw new IllegalArgumentException("mecWorkspaceLimit must be >= 0 (0 = no limit), got " + b.mecWorkspaceLimit);
-    long smallestTile = paddedHeight * kernelWidth * inChannels * Float.BYTES;  // one column of one image
+    long smallestTile = smallestMecTileBytes(paddedHeight);
     if (b.mecWorkspaceLimit > 0 && b.mecWorkspaceLimit < smallestTile)
       throw new IllegalArgumentException("mecWorkspaceLimit " + b.mecWorkspaceLimit + " is below MEC's smallest tile"
-          + " (one output column of one image): " + smallestTile + " bytes");
+          + " (one output column of one image, or one output row band): " + smallestTile + " bytes");
     mecWorkspaceLimit = b.mecWorkspaceLimit;
+  }
+
+  /** The smaller of one output column of one image and the k_h input rows of one output row. */
+  private long smallestMecTileBytes(long paddedHeight) {
+    return Math.min(paddedHeight, kernelHeight * outWidth) * kernelWidth * inChannels * Float.BYTES;
+  }
+
+  /** The smallest {@link Builder#mecWorkspaceLimit} this layer accepts. */
+  public long minimumMecWorkspaceLimit() {
+    return smallestMecTileBytes(inHeight + padTop + padBottom);
   }
 
   private static long positive(String name, long v) {
@@ -256,10 +266,11 @@ public final class Conv2d {
     public Builder mecThreshold(long t) { mecThreshold = t; return this; }
 
     /**
-     * Caps MEC's workspace at {@code bytes} (0 = no cap): MEC then runs on tiles, groups of
-     * images or, when one image does not fit, groups of output columns (with Solution B), so
-     * that {@link Conv2d#workspaceBytes} never exceeds the cap. At least one output column of
-     * one image (i_h·k_w·i_c floats, i_h padded) must fit. Other algorithms ignore it.
+     * Caps MEC's workspace at {@code bytes} (0 = no cap): MEC then runs on tiles, so that
+     * {@link Conv2d#workspaceBytes} never exceeds the cap: groups of images; when one image does
+     * not fit, bands of output rows (same GEMM shapes, fewer rows); when not even one output row
+     * fits, groups of output columns (Solution B). {@link Conv2d#minimumMecWorkspaceLimit} is the
+     * smallest cap a layer accepts. Other algorithms ignore it.
      */
     public Builder mecWorkspaceLimit(long bytes) { mecWorkspaceLimit = bytes; return this; }
 

@@ -136,8 +136,12 @@ class ReliabilityTest {
       float[] bias = TestShapes.integers(r, full.biasSize());
       float[] expected = TestShapes.reference(full, in, k, bias);
       long strip = (full.inputHeight() + full.padTop() + full.padBottom()) * full.kernelWidth() * full.inputChannels() * 4;
+      long band = full.kernelHeight() * full.outputWidth() * full.kernelWidth() * full.inputChannels() * 4;
+      long smallest = Math.min(strip, band);
+      assertEquals(smallest, full.minimumMecWorkspaceLimit());
       long whole = full.workspaceBytes(Algorithm.MEC);
-      for (long limit : new long[] {strip, strip * 3 + 5, whole / 2, whole - 1, whole}) {
+      for (long limit : new long[] {smallest, strip, band, band * 2 + 7, whole / 2, whole - 1, whole}) {
+        if (limit < smallest) continue;
         Conv2d capped = full.toBuilder().mecWorkspaceLimit(limit).build();
         for (Algorithm a : new Algorithm[] {Algorithm.MEC, Algorithm.MEC_B, Algorithm.MEC_ROWS}) {
           assertTrue(capped.workspaceBytes(a) <= limit, a + " workspace over the cap " + limit);
@@ -150,7 +154,7 @@ class ReliabilityTest {
         }
       }
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> full.toBuilder().mecWorkspaceLimit(strip - 1).build());
+          () -> full.toBuilder().mecWorkspaceLimit(smallest - 1).build());
       assertTrue(e.getMessage().contains("below MEC's smallest tile"), e.getMessage());
     }
   }
