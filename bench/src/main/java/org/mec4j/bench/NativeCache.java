@@ -21,11 +21,11 @@ import java.util.zip.CRC32;
  * (UnsatisfiedLinkError, or worse). Before mec4j loads, this compares the cached files with the
  * jar's entries (CRC-32) and deletes the stale ones, so that JavaCPP extracts them again.
  */
-final class NativeCache {
+public final class NativeCache {
   private NativeCache() {}
 
   /** Deletes stale cached native files of the jar that holds mec4j; returns what was deleted. */
-  static List<Path> refreshStale() {
+  public static List<Path> refreshStale() {
     List<Path> deleted = new ArrayList<>();
     try {
       var src = org.mec4j.Blas.class.getProtectionDomain().getCodeSource();
