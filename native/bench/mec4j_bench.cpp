@@ -1,0 +1,101 @@
+// Times the C API without the JVM: mec4j_bench SHAPE [ALGORITHM...] [--reps N] [--threads N]
+// SHAPE is benchdnn-style (mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0). Prints the median, min and
+// max milliseconds and GFLOP/s per algorithm, runs interleaved (A B A B ...) to share the noise.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mec4j.h"
+
+static bool parse_shape(const char* text, mec4j_conv2d* c) {
+  std::map<std::string, int64_t> v{{"mb", 1}, {"sh", 1}, {"sw", 1}};
+  const char* p = text;
+  while (*p) {
+    std::string key;
+    while (*p >= 'a' && *p <= 'z') key += *p++;
+    char* end;
+    long long n = std::strtoll(p, &end, 10);
+    if (key.empty() || end == p) return false;
+    v[key] = n;
+    p = end;
+  }
+  if (!v.count("ih") || !v.count("ic") || !v.count("oc") || !v.count("kh")) return false;
+  *c = mec4j_conv2d{};
+  c->batch = v["mb"]; c->in_height = v["ih"]; c->in_width = v.count("iw") ? v["iw"] : v["ih"];
+  c->in_channels = v["ic"]; c->out_channels = v["oc"];
+  c->kernel_height = v["kh"]; c->kernel_width = v.count("kw") ? v["kw"] : v["kh"];
+  c->stride_height = v["sh"]; c->stride_width = v["sw"];
+  c->pad_top = c->pad_bottom = v.count("ph") ? v["ph"] : 0;
+  c->pad_left = c->pad_right = v.count("pw") ? v["pw"] : 0;
+  if (v.count("limit")) c->mec_workspace_limit = v["limit"];
+  return true;
+}
+
+int main(int argc, char** argv) {
+  mec4j_conv2d c;
+  if (argc < 2 || !parse_shape(argv[1], &c)) {
+    std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows ...] [--reps N] [--threads N]\n"
+                         "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3 (optional limitBYTES caps MEC's workspace)\n");
+    return 2;
+  }
+  int reps = 9;
+  std::vector<mec4j_algorithm> algos;
+  for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) { reps = std::atoi(argv[++i]); continue; }
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) { mec4j_blas_set_threads(std::atoi(argv[++i])); continue; }
+    bool found = false;
+    for (int a = MEC4J_ALGORITHM_IM2COL; a <= MEC4J_ALGORITHM_MEC_ROWS; ++a)
+      if (!std::strcmp(argv[i], mec4j_algorithm_name((mec4j_algorithm)a))) { algos.push_back((mec4j_algorithm)a); found = true; }
+    if (!found) { std::fprintf(stderr, "unknown algorithm %s\n", argv[i]); return 2; }
+  }
+  if (algos.empty()) algos = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC};
+  int64_t oh, ow;
+  if (mec4j_status st = mec4j_output_size(&c, &oh, &ow)) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 2; }
+  const int64_t in_n = c.batch * c.in_height * c.in_width * c.in_channels;
+  const int64_t k_n = c.kernel_height * c.kernel_width * c.in_channels * c.out_channels;
+  std::vector<float> in(in_n), k(k_n), out(c.batch * oh * ow * c.out_channels);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (auto& x : in) x = u(rng);
+  for (auto& x : k) x = u(rng);
+  const double flops = 2.0 * c.batch * oh * ow * c.out_channels * k_n / c.out_channels;
+  mec4j_blas_info info;
+  mec4j_blas_query(&info);
+  std::printf("%s, %s %s, %d thread(s)\n", argv[1], info.vendor, info.version, info.threads);
+
+  std::vector<void*> ws(algos.size());
+  std::vector<int64_t> bytes(algos.size());
+  std::vector<std::vector<double>> ms(algos.size());
+  for (size_t a = 0; a < algos.size(); ++a) {
+    if (mec4j_status st = mec4j_workspace_size(&c, algos[a], &bytes[a])) {
+      std::fprintf(stderr, "%s: %s\n", mec4j_algorithm_name(algos[a]), mec4j_status_string(st));
+      return 1;
+    }
+    ws[a] = bytes[a] ? mec4j_workspace_alloc(bytes[a]) : nullptr;
+  }
+  for (int rep = -1; rep < reps; ++rep)  // rep -1 warms up
+    for (size_t a = 0; a < algos.size(); ++a) {
+      auto t0 = std::chrono::steady_clock::now();
+      mec4j_status st = mec4j_conv2d_forward(&c, algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
+      auto t1 = std::chrono::steady_clock::now();
+      if (st) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 1; }
+      if (rep >= 0) ms[a].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+  for (size_t a = 0; a < algos.size(); ++a) {
+    std::sort(ms[a].begin(), ms[a].end());
+    mec4j_algorithm r;
+    mec4j_resolve_algorithm(&c, algos[a], &r);
+    double med = ms[a][ms[a].size() / 2];
+    std::printf("%-9s (%-8s) median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s  workspace %lld bytes\n",
+                mec4j_algorithm_name(algos[a]), mec4j_algorithm_name(r), med, ms[a].front(), ms[a].back(),
+                flops / med / 1e6, (long long)bytes[a]);
+    mec4j_workspace_free(ws[a]);
+  }
+  return 0;
+}
