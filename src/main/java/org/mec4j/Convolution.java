@@ -152,18 +152,9 @@ public final class Convolution implements AutoCloseable {
     if (bias != null) checkBuffer("bias", bias, spec.biasSize());
     checkBuffer("output", output, spec.outputSize());
     if (output.isReadOnly()) throw new IllegalArgumentException("output must be writable, got a read-only FloatBuffer");
-    FloatPointer in = new FloatPointer(input), k = new FloatPointer(kernel), out = new FloatPointer(output);
-    FloatPointer b = bias == null ? null : new FloatPointer(bias);
-    checkNoOverlap("input", in, spec.inputSize(), out, spec.outputSize());
-    checkNoOverlap("kernel", k, spec.kernelSize(), out, spec.outputSize());
-    if (b != null) checkNoOverlap("bias", b, spec.biasSize(), out, spec.outputSize());
-    enter();
-    try {
-      Native.check(MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0,
-          workspace == null ? null : workspace.pointer(), workspaceBytes), "forward");
-    } finally {
-      busy.set(false);
-    }
+    // A FloatPointer over a direct buffer shares its memory, position and limit: no copy.
+    forward(new FloatPointer(input), new FloatPointer(kernel), bias == null ? null : new FloatPointer(bias),
+        new FloatPointer(output));
   }
 
   /**

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
  * Long mode: {@code -Dmec4j.fuzz.cases=200000}.
  */
 class DifferentialFuzzTest {
-  private static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS};
 
   static Conv2d randomLayer(Random r) {
     // Sizes skewed small (most bugs live at edges) with an occasional wide one.
@@ -38,8 +37,8 @@ class DifferentialFuzzTest {
     float[] bias = r.nextBoolean() ? TestShapes.integers(r, spec.biasSize()) : null;
     float[] expected = TestShapes.reference(spec, in, k, bias);
     float[] got = new float[expected.length];
-    for (Algorithm a : FAST) {
-      if (a == Algorithm.MEC_A && spec.outputSize() > spec.workspaceBytes(Algorithm.MEC) / Float.BYTES) continue;
+    for (Algorithm a : TestShapes.FAST) {
+      if (!TestShapes.supports(spec, a)) continue;
       try (Workspace ws = Workspace.allocate(Math.max(1, spec.workspaceBytes(a)));
            Convolution c = Convolution.create(spec, a, ws)) {
         TestShapes.poison(ws);

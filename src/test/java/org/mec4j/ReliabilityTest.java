@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 
 /** Concurrency, leaks, caps and numerical edge cases. */
 class ReliabilityTest {
-  private static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS};
 
   @Test
   void manyConvolutionsInParallelAreBitIdenticalToASerialRun() throws Exception {
@@ -71,7 +70,7 @@ class ReliabilityTest {
 
   /** Every fast algorithm but MEC_A (which needs |O| <= |L|) takes a turn. */
   private static Algorithm algorithmFor(int thread) {
-    Algorithm a = FAST[thread % FAST.length];
+    Algorithm a = TestShapes.FAST[thread % TestShapes.FAST.length];
     return a == Algorithm.MEC_A ? Algorithm.MEC : a;
   }
 
@@ -170,12 +169,9 @@ class ReliabilityTest {
       in[r.nextInt(in.length)] = Float.NEGATIVE_INFINITY;
       k[r.nextInt(k.length)] = Float.POSITIVE_INFINITY;
       float[] expected = TestShapes.reference(spec, in, k, null);
-      for (Algorithm a : FAST) {
-        if (a == Algorithm.MEC_A && spec.outputSize() > spec.workspaceBytes(Algorithm.MEC) / 4) continue;
-        float[] got = new float[expected.length];
-        try (Convolution c = Convolution.create(spec, a)) {
-          c.forward(in, k, got);
-        }
+      for (var e : TestShapes.fastOutputs(spec, in, k, null).entrySet()) {
+        Algorithm a = e.getKey();
+        float[] got = e.getValue();
         for (int i = 0; i < got.length; i++) {
           if (Float.isNaN(expected[i]) || Float.isInfinite(expected[i]))
             assertEquals(expected[i], got[i], a + " on " + s + " at " + i);  // NaN equals NaN here
@@ -196,12 +192,9 @@ class ReliabilityTest {
       float[] in = TestShapes.uniform(r, spec.inputSize()), k = TestShapes.uniform(r, spec.kernelSize());
       if (tiny) for (int i = 0; i < in.length; i++) in[i] *= Float.MIN_NORMAL;  // denormal inputs
       float[] expected = TestShapes.reference(spec, in, k, null);
-      for (Algorithm a : FAST) {
-        if (a == Algorithm.MEC_A && spec.outputSize() > spec.workspaceBytes(Algorithm.MEC) / 4) continue;
-        float[] got = new float[expected.length];
-        try (Convolution c = Convolution.create(spec, a)) {
-          c.forward(in, k, got);
-        }
+      for (var e : TestShapes.fastOutputs(spec, in, k, null).entrySet()) {
+        Algorithm a = e.getKey();
+        float[] got = e.getValue();
         for (int i = 0; i < got.length; i++) {
           // Denormal results may be flushed to zero by a BLAS: allow an absolute error below MIN_NORMAL.
           float tol = tiny ? Float.MIN_NORMAL : TestShapes.tolerance(spec, expected[i]);

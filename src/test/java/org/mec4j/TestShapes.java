@@ -9,6 +9,28 @@ import org.bytedeco.javacpp.Pointer;
 final class TestShapes {
   private TestShapes() {}
 
+  /** The GEMM-based algorithms, each checked against {@link Algorithm#REFERENCE}. */
+  static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS};
+
+  /** MEC_A needs |output| <= |workspace|; everything else runs every layer. */
+  static boolean supports(Conv2d spec, Algorithm a) {
+    return a != Algorithm.MEC_A || spec.outputSize() <= spec.workspaceBytes(Algorithm.MEC) / Float.BYTES;
+  }
+
+  /** The output of every fast algorithm that supports the layer, each with its own workspace. */
+  static java.util.Map<Algorithm, float[]> fastOutputs(Conv2d spec, float[] in, float[] k, float[] bias) {
+    java.util.Map<Algorithm, float[]> outputs = new java.util.LinkedHashMap<>();
+    for (Algorithm a : FAST) {
+      if (!supports(spec, a)) continue;
+      float[] out = new float[Math.toIntExact(spec.outputSize())];
+      try (Convolution c = Convolution.create(spec, a)) {
+        c.forward(in, 0, k, 0, bias, 0, out, 0);
+      }
+      outputs.put(a, out);
+    }
+    return outputs;
+  }
+
   static long seed() {
     return Long.getLong("mec4j.test.seed", 20170706L);
   }
