@@ -5,6 +5,7 @@ import java.nio.FloatBuffer;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.mec4j.internal.MecNative;
 
 /**
@@ -152,9 +153,17 @@ public final class Convolution implements AutoCloseable {
     if (bias != null) checkBuffer("bias", bias, spec.biasSize());
     checkBuffer("output", output, spec.outputSize());
     if (output.isReadOnly()) throw new IllegalArgumentException("output must be writable, got a read-only FloatBuffer");
-    // A FloatPointer over a direct buffer shares its memory, position and limit: no copy.
-    forward(new FloatPointer(input), new FloatPointer(kernel), bias == null ? null : new FloatPointer(bias),
-        new FloatPointer(output));
+    long out = address(output);
+    checkNoOverlap("input", address(input), spec.inputSize(), out, spec.outputSize());
+    checkNoOverlap("kernel", address(kernel), spec.kernelSize(), out, spec.outputSize());
+    if (bias != null) checkNoOverlap("bias", address(bias), spec.biasSize(), out, spec.outputSize());
+    enter();
+    try {
+      Native.check(MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0,
+          workspace == null ? null : workspace.pointer(), workspaceBytes), "forward");
+    } finally {
+      busy.set(false);
+    }
   }
 
   /**
@@ -169,9 +178,10 @@ public final class Convolution implements AutoCloseable {
     checkPointer("kernel", kernel, spec.kernelSize());
     if (bias != null) checkPointer("bias", bias, spec.biasSize());
     checkPointer("output", output, spec.outputSize());
-    checkNoOverlap("input", input, spec.inputSize(), output, spec.outputSize());
-    checkNoOverlap("kernel", kernel, spec.kernelSize(), output, spec.outputSize());
-    if (bias != null) checkNoOverlap("bias", bias, spec.biasSize(), output, spec.outputSize());
+    long out = address(output);
+    checkNoOverlap("input", address(input), spec.inputSize(), out, spec.outputSize());
+    checkNoOverlap("kernel", address(kernel), spec.kernelSize(), out, spec.outputSize());
+    if (bias != null) checkNoOverlap("bias", address(bias), spec.biasSize(), out, spec.outputSize());
     enter();
     try {
       Native.check(MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0,
@@ -226,10 +236,18 @@ public final class Convolution implements AutoCloseable {
           + ", but its limit is " + p.limit());
   }
 
-  private static void checkNoOverlap(String name, FloatPointer a, long aSize, FloatPointer out, long outSize) {
-    long aStart = a.address() + a.position() * (long) Float.BYTES, aEnd = aStart + aSize * Float.BYTES;
-    long oStart = out.address() + out.position() * (long) Float.BYTES, oEnd = oStart + outSize * Float.BYTES;
-    if (aStart < oEnd && oStart < aEnd)
+  /** Byte address of the pointer's position. */
+  private static long address(FloatPointer p) {
+    return p.address() + p.position() * (long) Float.BYTES;
+  }
+
+  /** Byte address of the direct buffer's position (a plain Pointer over a buffer starts at element 0). */
+  private static long address(FloatBuffer b) {
+    return new Pointer(b).address() + b.position() * (long) Float.BYTES;
+  }
+
+  private static void checkNoOverlap(String name, long start, long size, long outStart, long outSize) {
+    if (start < outStart + outSize * Float.BYTES && outStart < start + size * Float.BYTES)
       throw new IllegalArgumentException(name + " and output must not overlap in memory");
   }
 

@@ -125,6 +125,9 @@ class ValidationTest {
       FloatBuffer outInside = both.duplicate().position(3).slice();
       m = assertThrows(IllegalArgumentException.class, () -> c.forward(both, k, null, outInside)).getMessage();
       assertTrue(m.contains("input and output must not overlap"), m);
+      // Adjacent, not overlapping: the output starts right after the input, in the same memory.
+      FloatBuffer outAfter = both.duplicate().position((int) spec.inputSize()).slice();
+      c.forward(both, k, null, outAfter);
 
       try (FloatPointer pin = new FloatPointer(spec.inputSize()); FloatPointer pk = new FloatPointer(spec.kernelSize());
            FloatPointer pout = new FloatPointer(spec.outputSize() - 1)) {

@@ -1,5 +1,6 @@
 package org.mec4j.internal;
 
+import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
@@ -102,6 +103,13 @@ public final class MecNative {
       @Const Conv2dStruct conv, int algorithm,
       @Const float[] input, long inputOffset, @Const float[] kernel, long kernelOffset,
       @Const float[] bias, long biasOffset, float[] output, long outputOffset,
+      Pointer workspace, long workspaceBytes);
+
+  /** Direct buffers: zero copy; JavaCPP adds each buffer's position, offsets come on top. */
+  public static native int mec4j_forward_at(
+      @Const Conv2dStruct conv, int algorithm,
+      @Const FloatBuffer input, long inputOffset, @Const FloatBuffer kernel, long kernelOffset,
+      @Const FloatBuffer bias, long biasOffset, FloatBuffer output, long outputOffset,
       Pointer workspace, long workspaceBytes);
 
   /** Native pointers: zero copy; JavaCPP adds each pointer's position. */
