@@ -1,6 +1,7 @@
-// Times the C API without the JVM: mec4j_bench SHAPE [ALGORITHM...] [--reps N] [--threads N]
-// SHAPE is benchdnn-style (mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0). Prints the median, min and
-// max milliseconds and GFLOP/s per algorithm, runs interleaved (A B A B ...) to share the noise.
+// Times the C API without the JVM: mec4j_bench SHAPE [ALGORITHM[@LIMIT]...] [--reps N] [--threads N]
+// SHAPE is benchdnn-style (mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0); ALGORITHM@LIMIT runs MEC
+// with its workspace capped at LIMIT bytes. Prints the median, min and max milliseconds and
+// GFLOP/s per entry, runs interleaved (A B A B ...) so that all entries share the noise.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -33,7 +34,6 @@ static bool parse_shape(const char* text, mec4j_conv2d* c) {
   c->stride_height = v["sh"]; c->stride_width = v["sw"];
   c->pad_top = c->pad_bottom = v.count("ph") ? v["ph"] : 0;
   c->pad_left = c->pad_right = v.count("pw") ? v["pw"] : 0;
-  if (v.count("limit")) c->mec_workspace_limit = v["limit"];
   return true;
 }
 
@@ -41,20 +41,36 @@ int main(int argc, char** argv) {
   mec4j_conv2d c;
   if (argc < 2 || !parse_shape(argv[1], &c)) {
     std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows ...] [--reps N] [--threads N]\n"
-                         "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3 (optional limitBYTES caps MEC's workspace)\n");
+                         "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n");
     return 2;
   }
   int reps = 9;
   std::vector<mec4j_algorithm> algos;
+  std::vector<int64_t> limits;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) { reps = std::atoi(argv[++i]); continue; }
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) { mec4j_blas_set_threads(std::atoi(argv[++i])); continue; }
     bool found = false;
+    std::string name = argv[i];
+    int64_t limit = 0;
+    if (auto at = name.find('@'); at != std::string::npos) {
+      limit = std::strtoll(name.c_str() + at + 1, nullptr, 10);
+      name.resize(at);
+    }
     for (int a = MEC4J_ALGORITHM_IM2COL; a <= MEC4J_ALGORITHM_MEC_ROWS; ++a)
-      if (!std::strcmp(argv[i], mec4j_algorithm_name((mec4j_algorithm)a))) { algos.push_back((mec4j_algorithm)a); found = true; }
+      if (name == mec4j_algorithm_name((mec4j_algorithm)a)) {
+        algos.push_back((mec4j_algorithm)a);
+        limits.push_back(limit);
+        found = true;
+      }
     if (!found) { std::fprintf(stderr, "unknown algorithm %s\n", argv[i]); return 2; }
   }
-  if (algos.empty()) algos = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC};
+  if (algos.empty()) {
+    algos = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC};
+    limits = {0, 0};
+  }
+  std::vector<mec4j_conv2d> convs(algos.size(), c);
+  for (size_t a = 0; a < algos.size(); ++a) convs[a].mec_workspace_limit = limits[a];
   int64_t oh, ow;
   if (mec4j_status st = mec4j_output_size(&c, &oh, &ow)) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 2; }
   const int64_t in_n = c.batch * c.in_height * c.in_width * c.in_channels;
@@ -73,7 +89,7 @@ int main(int argc, char** argv) {
   std::vector<int64_t> bytes(algos.size());
   std::vector<std::vector<double>> ms(algos.size());
   for (size_t a = 0; a < algos.size(); ++a) {
-    if (mec4j_status st = mec4j_workspace_size(&c, algos[a], &bytes[a])) {
+    if (mec4j_status st = mec4j_workspace_size(&convs[a], algos[a], &bytes[a])) {
       std::fprintf(stderr, "%s: %s\n", mec4j_algorithm_name(algos[a]), mec4j_status_string(st));
       return 1;
     }
@@ -82,7 +98,7 @@ int main(int argc, char** argv) {
   for (int rep = -1; rep < reps; ++rep)  // rep -1 warms up
     for (size_t a = 0; a < algos.size(); ++a) {
       auto t0 = std::chrono::steady_clock::now();
-      mec4j_status st = mec4j_conv2d_forward(&c, algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
+      mec4j_status st = mec4j_conv2d_forward(&convs[a], algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
       auto t1 = std::chrono::steady_clock::now();
       if (st) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 1; }
       if (rep >= 0) ms[a].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
@@ -90,10 +106,12 @@ int main(int argc, char** argv) {
   for (size_t a = 0; a < algos.size(); ++a) {
     std::sort(ms[a].begin(), ms[a].end());
     mec4j_algorithm r;
-    mec4j_resolve_algorithm(&c, algos[a], &r);
+    mec4j_resolve_algorithm(&convs[a], algos[a], &r);
     double med = ms[a][ms[a].size() / 2];
-    std::printf("%-9s (%-8s) median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s  workspace %lld bytes\n",
-                mec4j_algorithm_name(algos[a]), mec4j_algorithm_name(r), med, ms[a].front(), ms[a].back(),
+    std::string label = mec4j_algorithm_name(algos[a]);
+    if (limits[a] > 0) label += "@" + std::to_string(limits[a]);
+    std::printf("%-14s (%-8s) median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s  workspace %lld bytes\n",
+                label.c_str(), mec4j_algorithm_name(r), med, ms[a].front(), ms[a].back(),
                 flops / med / 1e6, (long long)bytes[a]);
     mec4j_workspace_free(ws[a]);
   }
