@@ -143,7 +143,7 @@ public final class ChildMain implements Callable<Integer> {
     if (t.kind() == Plan.Kind.SWEEP) {
       java.util.Set<Algo> a = java.util.EnumSet.of(Algo.MEC, Algo.IM2COL);
       s = new LayerRunner.Settings(settings.minReps(), settings.maxReps(), settings.minTimeMs(), settings.warmupMs(),
-          settings.tolerance(), settings.seed(), a, settings.fault() == Algo.MEC ? Algo.MEC : null);
+          settings.tolerance(), settings.seed(), a, settings.fault() == Algo.MEC ? Algo.MEC : null, settings.maxAlgSeconds());
     }
     long last[] = {0};
     LayerRunner.Outcome o;

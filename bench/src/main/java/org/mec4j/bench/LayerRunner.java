@@ -31,9 +31,11 @@ public final class LayerRunner {
    * @param seed base seed of the random input and weights
    * @param algorithms what to run (IM2COL is always run: it is the reference of the check)
    * @param fault test hook: corrupt this algorithm's output after its check run (null: none)
+   * @param maxAlgSeconds timed seconds per algorithm and layer beyond which repetitions are cut
+   *     (never below one)
    */
   public record Settings(int minReps, int maxReps, double minTimeMs, double warmupMs, double tolerance, long seed,
-      Set<Algo> algorithms, Algo fault) {
+      Set<Algo> algorithms, Algo fault, double maxAlgSeconds) {
     public Settings {
       if (minReps < 1 || maxReps < minReps) throw new IllegalArgumentException("need 1 <= minReps <= maxReps");
       algorithms = EnumSet.copyOf(algorithms);
@@ -229,15 +231,20 @@ public final class LayerRunner {
       for (int i = 0; spent < s.warmupMs() && i < 1000; i++) spent += x.timed();
     }
 
-    // Timed repetitions, interleaved with a rotating start.
+    // Timed repetitions, interleaved with a rotating start. Short layers repeat until minTimeMs;
+    // an algorithm whose run is long gets fewer repetitions (at least one) so that it spends no
+    // more than maxAlgSeconds, which keeps a 20-second variant from dominating the run.
     double mean = 0;
     for (Contestant x : timed) mean += x.checkMs / nt;
     int reps = (int) Math.max(s.minReps(), Math.min(s.maxReps(), Math.ceil(s.minTimeMs() / Math.max(mean, 1e-3))));
+    Map<Contestant, Integer> own = new java.util.HashMap<>();
+    for (Contestant x : timed)
+      own.put(x, (int) Math.max(1, Math.min(reps, Math.floor(s.maxAlgSeconds() * 1e3 / Math.max(x.checkMs, 1e-3)))));
     for (int r = 0; r < reps; r++) {
       listener.step("timing rep " + (r + 1) + "/" + reps, 0.3 + 0.7 * r / reps);
       for (int j = 0; j < nt; j++) {
         Contestant x = timed.get((r + j) % nt);
-        x.samples.add(x.timed());
+        if (r < own.get(x)) x.samples.add(x.timed());
       }
     }
     if (twin != null) auto.samples.addAll(twin.samples);

@@ -97,8 +97,13 @@ public final class Main implements Callable<Integer> {
     List<Integer> threads = options.threadCounts();
     int maxThreads = threads.stream().mapToInt(Integer::intValue).max().orElse(1);
     List<Child> children = new ArrayList<>();
+    boolean sweepPlaced = false;
     for (String b : options.backendList())
-      for (int t : threads) children.add(new Child(b, t, t == maxThreads, Plan.build(options, t, t == maxThreads)));
+      for (int t : threads) {
+        boolean sweep = !sweepPlaced && t == maxThreads;  // the sweep runs once
+        sweepPlaced |= sweep;
+        children.add(new Child(b, t, sweep, Plan.build(options, t, sweep)));
+      }
     double total = 0;
     for (Child c : children) {
       total += 2.5;  // JVM start, native loads

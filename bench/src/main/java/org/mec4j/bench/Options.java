@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /** What to run and how much: shared by the parent command and its child JVMs. */
 public final class Options {
   /** The default layer of the k/s sweep: ResNet conv2_x's input (cv9) with its kernel varied. */
-  public static final String DEFAULT_SWEEP_LAYER = "mb32ih56iw56ic64oc64";
+  public static final String DEFAULT_SWEEP_LAYER = "mb8ih56iw56ic64oc64";
 
   @Option(names = "--layers", paramLabel = "LIST", defaultValue = "all",
       description = "Paper layers to run: comma-separated names (cv1,cv5), 'all' or 'none'. Default: ${DEFAULT-VALUE}.")
@@ -29,9 +29,10 @@ public final class Options {
       description = "BLAS backends, one child JVM each: openblas, mkl. Default: ${DEFAULT-VALUE}.")
   List<String> backends = new ArrayList<>(List.of("openblas", "mkl"));
 
-  @Option(names = "--threads", paramLabel = "LIST", split = ",", defaultValue = "1,all",
-      description = "Thread counts (BLAS and oneDNN), one child JVM each; 'all' = every core. Default: ${DEFAULT-VALUE}.")
-  List<String> threads = new ArrayList<>(List.of("1", "all"));
+  @Option(names = "--threads", paramLabel = "LIST", split = ",", defaultValue = "all",
+      description = "Thread counts (BLAS and oneDNN), one child JVM each; 'all' = every core. Default: ${DEFAULT-VALUE} "
+          + "(1 and all threads: --threads 1,all, about twice as long).")
+  List<String> threads = new ArrayList<>(List.of("all"));
 
   @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "MEC,MEC_A,MEC_B,MEC_ROWS,IM2COL,ONEDNN",
       description = "What to time; IM2COL always runs (it is the check's reference). Default: ${DEFAULT-VALUE}.")
@@ -44,6 +45,11 @@ public final class Options {
   @Option(names = "--max-reps", paramLabel = "N", defaultValue = "25",
       description = "At most this many repetitions (short layers repeat until --min-time-ms). Default: ${DEFAULT-VALUE}.")
   int maxReps = 25;
+
+  @Option(names = "--max-alg-seconds", paramLabel = "S", defaultValue = "10",
+      description = "Timed seconds per algorithm and layer beyond which its repetitions are cut (to at least 1): "
+          + "keeps a very slow variant from dominating the run. Default: ${DEFAULT-VALUE}.")
+  double maxAlgSeconds = 10;
 
   @Option(names = "--min-time-ms", paramLabel = "MS", defaultValue = "60",
       description = "Timed time per algorithm and layer to aim for. Default: ${DEFAULT-VALUE}.")
@@ -66,7 +72,7 @@ public final class Options {
   int sgemmSize = 2048;
 
   @Option(names = "--sweep", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Run the k/s sweep (at the largest thread count, each backend). Default: on; --no-sweep to skip.")
+      description = "Run the k/s sweep, once: first backend, largest thread count. Default: on; --no-sweep to skip.")
   boolean sweep = true;
 
   @Option(names = "--sweep-layer", paramLabel = "SHAPE", defaultValue = DEFAULT_SWEEP_LAYER,
@@ -152,13 +158,14 @@ public final class Options {
     if (batches.isEmpty()) throw new IllegalArgumentException("--batches: empty");
     if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1");
     if (maxReps < reps) maxReps = reps;
+    if (maxAlgSeconds <= 0) throw new IllegalArgumentException("--max-alg-seconds must be > 0");
     if (tolerance <= 0) throw new IllegalArgumentException("--tolerance must be > 0");
     if (sgemmSize < 64) throw new IllegalArgumentException("--sgemm-size must be >= 64");
     if (sweep) Plan.sweepSpecs(this);
   }
 
   public LayerRunner.Settings settings() {
-    return new LayerRunner.Settings(reps, maxReps, minTimeMs, warmupMs, tolerance, seed, algorithmSet(), fault());
+    return new LayerRunner.Settings(reps, maxReps, minTimeMs, warmupMs, tolerance, seed, algorithmSet(), fault(), maxAlgSeconds);
   }
 
   /** These options as command-line arguments (for a child JVM). */
@@ -173,6 +180,7 @@ public final class Options {
     a.add("--reps=" + reps);
     a.add("--max-reps=" + maxReps);
     a.add("--min-time-ms=" + minTimeMs);
+    a.add("--max-alg-seconds=" + maxAlgSeconds);
     a.add("--warmup-ms=" + warmupMs);
     a.add("--tolerance=" + tolerance);
     a.add("--seed=" + seed);

@@ -18,7 +18,7 @@ class LayerRunnerTest {
   static final Set<Algo> ALL = EnumSet.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.IM2COL, Algo.ONEDNN);
 
   static LayerRunner.Settings settings(Set<Algo> algos, Algo fault) {
-    return new LayerRunner.Settings(2, 4, 1, 0, Checker.DEFAULT_FACTOR, 42, algos, fault);
+    return new LayerRunner.Settings(2, 4, 1, 0, Checker.DEFAULT_FACTOR, 42, algos, fault, 10);
   }
 
   static LayerRunner.Outcome run(String shape, Set<Algo> algos, Algo fault) {
@@ -64,6 +64,13 @@ class LayerRunnerTest {
       if (bad != Algo.IM2COL) assertEquals(bad, e.algo());
       assertTrue(e.getMessage().contains("max|diff|/max|ref|"), e.getMessage());
     }
+  }
+
+  @Test
+  void slowAlgorithmsGetFewerRepetitionsButAtLeastOne() {
+    LayerRunner.Settings capped = new LayerRunner.Settings(3, 3, 1, 0, Checker.DEFAULT_FACTOR, 42, ALL, null, 1e-9);
+    LayerRunner.Outcome o = LayerRunner.run(Conv2d.parse("mb2ih10ic3oc4kh3"), capped, (l, f) -> { });
+    for (LayerRunner.Measured m : o.measured()) assertEquals(1, m.samplesMs().length, m.algo().toString());
   }
 
   @Test

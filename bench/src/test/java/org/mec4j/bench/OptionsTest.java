@@ -19,6 +19,7 @@ class OptionsTest {
     o.validate();
     assertEquals(List.of(1L, 32L), o.batches);
     assertEquals(List.of("openblas", "mkl"), o.backendList());
+    assertEquals(List.of(Options.cores()), o.threadCounts());
     assertEquals(12, o.layerList().size());
     assertTrue(o.sweep);
     assertTrue(o.algorithmSet().containsAll(List.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.IM2COL, Algo.ONEDNN)));
@@ -78,7 +79,7 @@ class OptionsTest {
     Options o = parse("--layers", "cv1,cv2", "--layer", "fixed=mb3ih8ic4oc5kh3", "--sweep-k", "1,3", "--sweep-s", "1,2");
     List<Plan.Task> t = Plan.build(o, 2, true);
     assertEquals(List.of("sgemm ceiling", "cv1 mb1", "cv2 mb1", "fixed mb3", "cv1 mb32", "cv2 mb32",
-        "sweep k1s1 (mb32)", "sweep k3s1 (mb32)", "sweep k3s2 (mb32)"), t.stream().map(Plan.Task::label).toList());
+        "sweep k1s1 (mb8)", "sweep k3s1 (mb8)", "sweep k3s2 (mb8)"), t.stream().map(Plan.Task::label).toList());
     for (int i = 0; i < t.size(); i++) assertEquals(i, t.get(i).index());
     assertTrue(t.stream().allMatch(x -> x.estSeconds() > 0));
     assertEquals(6, Plan.build(o, 1, false).size());
