@@ -1,4 +1,4 @@
-# mec4j: reproducible build and run image. Builds with the legacy builder and with BuildKit.
+# mec4j: reproducible build and run image (the legacy builder is enough: no BuildKit features).
 #
 #   docker/make-base-image.sh     # the base image: pulled, or made with debootstrap when offline
 #   docker build -t mec4j .        # builds and tests (ctest + JUnit under OpenBLAS and MKL)
@@ -38,15 +38,15 @@ WORKDIR /src
 
 # 1. Maven's downloads, in layers keyed on the poms only: a source change reuses them.
 #    A stub project with the real pom runs the whole lifecycle (every plugin, the JUnit
-#    provider, both test executions; CMake and JavaCPP skipped, ctest given no tests) and
-#    installs a stub jar so that bench/ resolves too; the stub jar is removed afterwards.
+#    provider, both test executions; the exec steps, CMake and JavaCPP, skipped; ctest given
+#    no tests) and installs a stub jar so that bench/ resolves; it is removed afterwards.
 COPY pom.xml /src/pom.xml
 COPY docker/maven-stub/ /tmp/stub/
 RUN set -eux; \
     cp /src/pom.xml /tmp/stub/pom.xml; \
     cd /tmp/stub; \
     mkdir -p target/native && : > target/native/CTestTestfile.cmake; \
-    mvn $MVN_FLAGS -Dexec.skip=true -Djavacpp.skip=true install \
+    mvn $MVN_FLAGS -Dexec.skip=true install \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/tmp/stub-lib; \
     rm -rf /tmp/stub-lib ~/.javacpp
 # bench/ is optional: the placeholder folder keeps this COPY valid when it does not exist.

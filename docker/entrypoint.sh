@@ -24,7 +24,7 @@ USAGE
   if [[ -f $tool ]]; then
     echo
     echo "The comparison's options (compare ARGS):"
-    java -jar "$tool" --help || true
+    java -Djava.awt.headless=true -jar "$tool" --help || true
   else
     echo
     echo "(This image has no comparison tool: bench/ was not in the build context.)"
@@ -64,7 +64,7 @@ case $cmd in
   info) info ;;
   compare)
     if [[ -f $tool ]]; then
-      exec java -jar "$tool" "$@"
+      exec java -Djava.awt.headless=true -jar "$tool" "$@"
     fi
     usage
     ;;
