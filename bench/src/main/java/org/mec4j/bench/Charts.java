@@ -7,11 +7,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
-import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
@@ -79,7 +77,9 @@ final class Charts {
     }
     if (d.getColumnCount() == 0) return false;
     LogAxis y = new LogAxis("workspace (MiB, log scale)");
+    y.setBase(10);
     y.setSmallestValue(1e-3);
+    y.setTickUnit(new NumberTickUnit(1));
     y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
     BarRenderer r = new BarRenderer();
     r.setBase(1e-3);
@@ -101,6 +101,7 @@ final class Charts {
     CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis("layer (mini-batch " + batch + ")"));
     plot.setGap(12);
     int panels = 0;
+    org.jfree.chart.LegendItemCollection legend = null;
     for (Report.Config c : in.configs()) {
       DefaultCategoryDataset d = new DefaultCategoryDataset();
       for (var lb : in.layerBatches(batch)) {
@@ -115,12 +116,14 @@ final class Charts {
       if (d.getColumnCount() == 0) continue;
       LogAxis y = new LogAxis(c.shortLabel() + ": time / im2col");
       y.setBase(2);
-      y.setSmallestValue(1e-2);
-      y.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
+      y.setSmallestValue(1e-3);
+      y.setTickUnit(new NumberTickUnit(1));
+      y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
       BarRenderer r = new BarRenderer();
-      r.setBase(1e-2);
+      r.setBase(1.0);  // bars grow from im2col's 1: up = slower, down = faster
       style(r);
       CategoryPlot p = new CategoryPlot(d, null, y, r);
+      if (legend == null) legend = p.getLegendItems();
       p.setBackgroundPaint(Color.WHITE);
       p.setRangeGridlinePaint(Color.LIGHT_GRAY);
       ValueMarker one = new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f));
@@ -129,6 +132,7 @@ final class Charts {
       panels++;
     }
     if (panels == 0) return false;
+    plot.setFixedLegendItems(legend);
     ChartUtils.saveChartAsPNG(file.toFile(), chart("Time per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch " + batch, plot),
         1100, 260 + 230 * panels);
     return true;
@@ -161,7 +165,10 @@ final class Charts {
     r.setSeriesShapesVisible(0, true);
     r.setSeriesLinesVisible(1, false);
     r.setSeriesShapesVisible(1, true);
-    r.setSeriesShape(1, new java.awt.geom.Ellipse2D.Double(-2, -2, 4, 4));
+    r.setSeriesShape(0, new java.awt.geom.Rectangle2D.Double(-2.5, -2.5, 5, 5));
+    r.setSeriesShape(1, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
+    r.setSeriesShapesFilled(1, false);
+    r.setUseOutlinePaint(false);
     r.setSeriesLinesVisible(2, true);
     r.setSeriesShapesVisible(2, false);
     r.setSeriesStroke(2, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
@@ -179,32 +186,38 @@ final class Charts {
   /** Time ratio MEC/im2col against k/s, one series per JVM that ran the sweep. */
   static boolean sweepTime(Path file, Report.Input in) throws IOException {
     XYSeriesCollection d = new XYSeriesCollection();
-    for (Report.Config c : in.configs()) {
-      XYSeries s = new XYSeries("MEC/im2col time, " + c.shortLabel(), true, true);
-      XYSeries sa = new XYSeries("MEC/im2col memory", true, true);
+    List<Report.Config> configs = new ArrayList<>();
+    for (Report.Config c : in.configs())
+      if (in.rows().stream().anyMatch(r -> r.kind().equals("sweep") && r.blas().equals(c.blas()) && r.threads() == c.threads()))
+        configs.add(c);
+    java.util.Map<String, XYSeries> series = new java.util.LinkedHashMap<>();
+    for (Report.Config c : configs) {
       for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
         Row im = in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.IM2COL);
         Row mec = in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC);
         if (im == null || mec == null) continue;
-        s.add((double) p.k() / p.s(), mec.medianMs() / im.medianMs());
+        String name = "stride " + p.s() + (configs.size() > 1 ? ", " + c.shortLabel() : "");
+        series.computeIfAbsent(name, k -> new XYSeries(k, true, true)).add((double) p.k() / p.s(), mec.medianMs() / im.medianMs());
       }
-      if (!s.isEmpty()) d.addSeries(s);
     }
+    for (XYSeries x : series.values()) d.addSeries(x);
     if (d.getSeriesCount() == 0) return false;
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
     for (int i = 0; i < d.getSeriesCount(); i++) r.setSeriesPaint(i, COLORS[i % COLORS.length]);
     NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
     x.setTickUnit(new NumberTickUnit(1));
-    LogAxis y = new LogAxis("time MEC / im2col (log scale; below 1 = MEC faster)");
+    LogAxis y = new LogAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)");
     y.setBase(2);
-    y.setSmallestValue(1e-2);
+    y.setSmallestValue(1e-3);
+    y.setTickUnit(new NumberTickUnit(1));
     y.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
     XYPlot p = new XYPlot(d, x, y, r);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
     p.setDomainGridlinePaint(Color.LIGHT_GRAY);
     p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
-    ChartUtils.saveChartAsPNG(file.toFile(), chart("k/s sweep: MEC time relative to im2col (" + sweepBase(in) + ")", p), 900, 520);
+    ChartUtils.saveChartAsPNG(file.toFile(), chart("k/s sweep: MEC time relative to im2col (" + sweepBase(in) + ", "
+        + configs.get(0).shortLabel() + ")", p), 900, 520);
     return true;
   }
 
@@ -213,8 +226,4 @@ final class Charts {
     return "mb" + b.batch() + " " + b.inputHeight() + "×" + b.inputWidth() + "×" + b.inputChannels() + " → " + b.outputChannels();
   }
 
-  @SuppressWarnings("unused")
-  private static Map<String, Object> unused() {
-    return Map.of(CategoryLabelPositions.class.getName(), 0);
-  }
 }

@@ -110,11 +110,12 @@ public final class ChildMain implements Callable<Integer> {
         if (t.kind() == Plan.Kind.SGEMM) {
           double[] g = Sgemm.measure(options.sgemmSize, 2, 7);
           Stats s = Stats.of(g);
-          ceiling = s.median();
+          ceiling = s.max();  // the best of 7: a ceiling; the parent raises it with the end run
           env.put("sgemm_n", Integer.toString(options.sgemmSize));
           env.put("sgemm_gflops", Row.num(s.median()));
           env.put("sgemm_gflops_min", Row.num(s.min()));
           env.put("sgemm_gflops_max", Row.num(s.max()));
+          env.put("sgemm_best", Row.num(s.max()));
         } else {
           runLayer(t, settings, ceiling, rows, issues);
         }
@@ -123,6 +124,7 @@ public final class ChildMain implements Callable<Integer> {
       // The ceiling again at the end: how much the machine drifted during the run.
       Stats end = Stats.of(Sgemm.measure(options.sgemmSize, 1, 5));
       env.put("sgemm_gflops_end", Row.num(end.median()));
+      env.put("sgemm_best", Row.num(Math.max(ceiling, end.max())));
     } catch (RuntimeException | Error e) {
       env.put("fatal", e.toString());
       emit("fatal " + e);

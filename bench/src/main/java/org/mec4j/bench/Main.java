@@ -48,6 +48,10 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--no-progress", description = "No progress bar on stderr.")
   boolean noProgress;
 
+  @Option(names = "--report-from", paramLabel = "DIR", hidden = true,
+      description = "Re-render report.md and the charts of an existing run folder (nothing is run).")
+  Path reportFrom;
+
   private final PrintStream err = System.err;
   private final List<String> argv = new ArrayList<>();
 
@@ -86,6 +90,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (reportFrom != null) return rerender(reportFrom);
     options.validate();
     NativeCache.refreshStale();
     Path dir = out != null ? out : Path.of("mec4j-results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -127,17 +132,25 @@ public final class Main implements Callable<Integer> {
     List<String> layerOrder = new ArrayList<>();
     for (Layer l : options.layerList()) layerOrder.add(l.name());
     if (options.sweep) for (Plan.SweepPoint p : Plan.sweepSpecs(options)) layerOrder.add(p.name());
-    List<Row> rows = Merge.merge(Merge.readChildren(dir, tags), layerOrder, options.backendList());
-    Merge.writeCsv(dir.resolve("results.csv"), rows);
     List<Issue> issues = new ArrayList<>(Merge.readIssues(dir, tags));
     Map<String, Map<String, String>> envs = new LinkedHashMap<>();
+    Map<String, Double> ceilings = new LinkedHashMap<>();
+    java.util.Properties parentEnv = new java.util.Properties();
     for (Child c : children) {
       Map<String, String> env = readEnv(dir.resolve("env-" + c.tag() + ".properties"));
       ChildLog log = logs.get(c.tag());
       env.put("onednn_threads_reported", log.onednnThreads);
       env.put("onednn_isa", log.onednnIsa);
       env.put("exit_code", String.valueOf(log.exitCode));
+      parentEnv.setProperty(c.tag() + ".onednn_threads_reported", log.onednnThreads);
+      parentEnv.setProperty(c.tag() + ".onednn_isa", log.onednnIsa);
+      parentEnv.setProperty(c.tag() + ".exit_code", String.valueOf(log.exitCode));
       envs.put(c.tag(), env);
+      try {
+        ceilings.put(c.tag(), Double.parseDouble(env.getOrDefault("sgemm_best", "NaN")));
+      } catch (NumberFormatException e) {
+        // no ceiling: the child failed before measuring it
+      }
       if (log.exitCode == null || log.exitCode != 0) {
         String why = log.exitCode != null && log.exitCode == ChildMain.EXIT_WRONG_BLAS ? "the loaded BLAS is not the one requested"
             : "the child JVM failed (exit code " + log.exitCode + ")";
@@ -146,17 +159,64 @@ public final class Main implements Callable<Integer> {
         if (!dup) issues.add(new Issue("error", "*", 0, c.blas(), c.threads(), "*", why + ": " + detail));
       }
     }
+    List<Row> rows = Merge.withCeilings(Merge.merge(Merge.readChildren(dir, tags), layerOrder, options.backendList()), ceilings);
+    Merge.writeCsv(dir.resolve("results.csv"), rows);
     writeIssues(dir.resolve("errors.csv"), issues);
+    try (Writer w = Files.newBufferedWriter(dir.resolve("run-env.properties"), StandardCharsets.UTF_8)) {
+      parentEnv.store(w, "read by the parent from each child's output");
+    }
 
     Report.Input in = new Report.Input(options, rows, issues, envs, wall, argv, children.stream().map(Child::tag).toList());
     List<String> charts = Charts.write(dir, in);
     Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
+    java.util.Properties run = new java.util.Properties();
+    run.setProperty("wall_seconds", Double.toString(wall));
+    run.setProperty("tags", String.join(",", in.tags()));
+    for (int i = 0; i < argv.size(); i++) run.setProperty("argv." + i, argv.get(i));
+    List<String> childArgs = options.toArgs();
+    for (int i = 0; i < childArgs.size(); i++) run.setProperty("options." + i, childArgs.get(i));
+    try (Writer w = Files.newBufferedWriter(dir.resolve("run.properties"), StandardCharsets.UTF_8)) {
+      run.store(w, "mec4j-bench run: what --report-from needs to re-render this folder");
+    }
 
     long errors = issues.stream().filter(Issue::isError).count();
     err.printf(Locale.ROOT, "%nDone in %s: %d result rows, %d error(s).%n  %s%n  %s%n", Progress.duration(wall), rows.size(),
         errors, dir.resolve("report.md"), dir.resolve("results.csv"));
     for (Issue i : issues) if (i.isError()) err.println("  ERROR " + i.layer() + " mb" + i.batch() + " " + i.blas() + " t" + i.threads() + " " + i.algorithm() + ": " + i.message());
     return errors > 0 ? EXIT_PROBLEMS : 0;
+  }
+
+  /** Rebuilds report.md and the charts from a finished run folder. */
+  private int rerender(Path dir) throws IOException {
+    java.util.Properties run = new java.util.Properties();
+    try (var r = Files.newBufferedReader(dir.resolve("run.properties"), StandardCharsets.UTF_8)) {
+      run.load(r);
+    }
+    List<String> args = new ArrayList<>(), childArgs = new ArrayList<>();
+    for (int i = 0; run.containsKey("argv." + i); i++) args.add(run.getProperty("argv." + i));
+    for (int i = 0; run.containsKey("options." + i); i++) childArgs.add(run.getProperty("options." + i));
+    Main m = new Main();
+    new CommandLine(m).parseArgs(childArgs.toArray(String[]::new));
+    List<String> tags = List.of(run.getProperty("tags").split(","));
+    List<Row> rows = Merge.parseRows(Files.readString(dir.resolve("results.csv"), StandardCharsets.UTF_8), "results.csv");
+    List<Issue> issues = Merge.parseIssues(Files.readString(dir.resolve("errors.csv"), StandardCharsets.UTF_8), "errors.csv");
+    Map<String, Map<String, String>> envs = new LinkedHashMap<>();
+    for (String t : tags) envs.put(t, readEnv(dir.resolve("env-" + t + ".properties")));
+    // what the parent added from the children's output
+    java.util.Properties extra = new java.util.Properties();
+    Path ef = dir.resolve("run-env.properties");
+    if (Files.exists(ef)) try (var r = Files.newBufferedReader(ef, StandardCharsets.UTF_8)) {
+      extra.load(r);
+    }
+    for (String k : extra.stringPropertyNames()) {
+      int dot = k.indexOf('.');
+      envs.computeIfAbsent(k.substring(0, dot), x -> new LinkedHashMap<>()).put(k.substring(dot + 1), extra.getProperty(k));
+    }
+    Report.Input in = new Report.Input(m.options, rows, issues, envs, Double.parseDouble(run.getProperty("wall_seconds")), args, tags);
+    List<String> charts = Charts.write(dir, in);
+    Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
+    err.println("re-rendered " + dir.resolve("report.md"));
+    return 0;
   }
 
   private static final Pattern NTHR = Pattern.compile("onednn_verbose.*runtime:([A-Za-z]+),nthr:(\\d+)");

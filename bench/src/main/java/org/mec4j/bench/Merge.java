@@ -34,6 +34,25 @@ public final class Merge {
     return out;
   }
 
+  /**
+   * Recomputes fraction_of_sgemm of each child's rows against that child's final ceiling (the best
+   * sgemm of its JVM, start and end); rows of a child without a known ceiling are kept as written.
+   */
+  public static List<Row> withCeilings(List<Row> rows, Map<String, Double> ceilingByTag) {
+    List<Row> out = new ArrayList<>();
+    for (Row r : rows) {
+      Double c = ceilingByTag.get(r.blas() + "-t" + r.threads());
+      if (c == null || !(c > 0)) {
+        out.add(r);
+        continue;
+      }
+      out.add(new Row(r.layer(), r.batch(), r.threads(), r.blas(), r.algorithm(), r.medianMs(), r.minMs(), r.maxMs(),
+          r.gflops(), r.gflops() / c, r.workspaceBytes(), r.formulaBytes(), r.resolved(), r.samples(), r.kind(), r.shape(),
+          r.gflop(), c, r.maxRelErr()));
+    }
+    return out;
+  }
+
   public static List<Issue> parseIssues(String text, String source) {
     List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
     List<Issue> out = new ArrayList<>();

@@ -88,6 +88,14 @@ public final class Report {
     return String.format(Locale.ROOT, "%.3f", v);
   }
 
+  static String g1(String v) {
+    try {
+      return String.format(Locale.ROOT, "%.1f", Double.parseDouble(v));
+    } catch (RuntimeException e) {
+      return "?";
+    }
+  }
+
   static String ratio(double v) {
     return Double.isNaN(v) || Double.isInfinite(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
   }
@@ -142,10 +150,11 @@ public final class Report {
         .append(o.maxReps).append(", aiming at ").append(Row.num(o.minTimeMs)).append(" ms per algorithm) after warm-up; "
         + "the algorithms are interleaved (A B C, B C A, …) against the noise of the shared machine. Min and max are in results.csv.\n");
     md.append("- **MEC/im2col** and **MEC/oneDNN** are ratios of median times in the same JVM: below 1, MEC is faster. "
-        + "MEC is the automatic choice (its A/B pick is shown); MEC A and MEC B forced are in the per-JVM tables.\n");
-    md.append("- **% sgemm** = the layer's flops (2·i_n·o_h·o_w·k_c·k_h·k_w·i_c) per median time, over the GFLOP/s of a "
-        + o.sgemmSize + "³ sgemm through the same BLAS and thread count, measured at the start of the same JVM (the ceiling of any GEMM-based "
-        + "convolution; oneDNN's is measured against the same number).\n");
+        + "MEC is mec4j's automatic choice (the variant it ran is shown: A, B or ROWS); the forced variants are in the per-JVM tables.\n");
+    md.append("- **% sgemm** = the layer's flops (2·i_n·o_h·o_w·k_c·k_h·k_w·i_c) per median time, over the sgemm ceiling: the best "
+        + "GFLOP/s of 12 runs of a " + o.sgemmSize + "³ sgemm (7 at the start of the JVM, 5 at its end) through the same BLAS and "
+        + "thread count, in the same JVM. It is the ceiling of any GEMM-based convolution; oneDNN is measured against the same "
+        + "number and can exceed it (its kernels are not GEMM calls).\n");
     md.append("- **Memory** is the workspace each algorithm asks for: mec4j's own query (Conv2d.workspaceBytes), oneDNN's "
         + "scratchpad of the implementation it chose. *formula* is MEC.md's prediction im2col/MEC = o_h·k_h/i_h.\n");
     md.append("- Each backend and thread count ran in its own JVM (the BLAS is chosen when mec4j loads). The BLAS reported is the "
@@ -153,7 +162,7 @@ public final class Report {
 
     // Setup.
     md.append("## Setup: one JVM per backend and thread count\n\n");
-    md.append("| JVM | requested | BLAS loaded (Blas.backend()) | BLAS threads | oneDNN threads (its verbose) | oneDNN ISA | sgemm ceiling GFLOP/s, start [min–max] / end | JVM time |\n");
+    md.append("| JVM | requested | BLAS loaded (Blas.backend()) | BLAS threads | oneDNN threads (its verbose) | oneDNN ISA | sgemm GFLOP/s: ceiling (best) · start median [min–max] · end median | JVM time |\n");
     md.append("|---|---|---|---|---|---|---|---|\n");
     for (Config c : configs) {
       Map<String, String> e = in.env(c);
@@ -163,8 +172,8 @@ public final class Report {
           .append(loaded.replace("|", "/")).append(" | ").append(e.getOrDefault("blas_threads", "?"))
           .append(e.containsKey("threads_warning") ? " ⚠" : "").append(" | OMP_NUM_THREADS=").append(e.getOrDefault("omp_num_threads", "?"))
           .append("; ").append(e.getOrDefault("onednn_threads_reported", "")).append(" | ").append(e.getOrDefault("onednn_isa", ""))
-          .append(" | ").append(e.getOrDefault("sgemm_gflops", "?")).append(" [").append(e.getOrDefault("sgemm_gflops_min", "?"))
-          .append("–").append(e.getOrDefault("sgemm_gflops_max", "?")).append("] / ").append(e.getOrDefault("sgemm_gflops_end", "?"))
+          .append(" | **").append(g1(e.get("sgemm_best"))).append("** · ").append(g1(e.get("sgemm_gflops"))).append(" [").append(g1(e.get("sgemm_gflops_min")))
+          .append("–").append(g1(e.get("sgemm_gflops_max"))).append("] · ").append(g1(e.get("sgemm_gflops_end")))
           .append(" | ").append(e.containsKey("elapsed_s") ? Progress.duration(Double.parseDouble(e.get("elapsed_s"))) : "?").append(" |\n");
     }
     md.append("\nBLAS libraries: ");
@@ -258,6 +267,7 @@ public final class Report {
           md.append("| ").append(lb.getKey()).append(" | ").append(b).append(" | ")
               .append(mec == null ? "–" : ms(mec.medianMs()) + " (" + mec.resolved().replace("MEC_", "") + ")").append(" | ")
               .append(a == null ? "n/a" : ms(a.medianMs())).append(" | ").append(bb == null ? "–" : ms(bb.medianMs())).append(" | ")
+              .append(rw == null ? "–" : ms(rw.medianMs())).append(" | ")
               .append(ms(im.medianMs())).append(" | ").append(dn == null ? "–" : ms(dn.medianMs())).append(" | ")
               .append(dn == null ? "" : dn.resolved()).append(" | ").append(ratio(best / im.medianMs())).append(" | ")
               .append(mec == null ? "–" : pct(mec.fractionOfSgemm())).append(" / ").append(pct(im.fractionOfSgemm())).append(" / ")
@@ -284,9 +294,9 @@ public final class Report {
           .append(" output channels (cv9, ResNet conv2_x, by default); kernel k×k and stride s×s varied, no padding.\n\n");
       List<Config> sc = new ArrayList<>();
       for (Config c : configs) if (sweep.stream().anyMatch(r -> r.blas().equals(c.blas()) && r.threads() == c.threads())) sc.add(c);
-      md.append("| k | s | k/s | im2col | MEC | im2col/MEC | formula |");
+      md.append("| k | s | k/s | im2col | MEC | im2col/MEC | formula | MEC ran |");
       for (Config c : sc) md.append(" MEC/im2col time ").append(c.shortLabel()).append(" |");
-      md.append("\n|---|---|---|---|---|---|---|");
+      md.append("\n|---|---|---|---|---|---|---|---|");
       for (int i = 0; i < sc.size(); i++) md.append("---|");
       md.append('\n');
       for (Plan.SweepPoint p : Plan.sweepSpecs(o)) {
@@ -295,7 +305,7 @@ public final class Report {
         md.append("| ").append(p.k()).append(" | ").append(p.s()).append(" | ").append(ratio((double) p.k() / p.s())).append(" | ")
             .append(bytes(im.workspaceBytes())).append(" | ").append(bytes(mec.workspaceBytes())).append(" | ")
             .append(ratio((double) im.workspaceBytes() / mec.workspaceBytes())).append(" | ")
-            .append(ratio(Formula.ratio(p.spec()))).append(" |");
+            .append(ratio(Formula.ratio(p.spec()))).append(" | ").append(mec.resolved().replace("MEC_", "")).append(" |");
         for (Config c : sc)
           md.append(' ').append(ratio(div(in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC),
               in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.IM2COL)))).append(" |");
@@ -339,7 +349,7 @@ public final class Report {
         }
         md.append("| ").append(i.isError() ? "**error**" : i.severity()).append(" | ").append(i.layer()).append(" | ")
             .append(i.batch()).append(" | ").append(i.isError() ? i.blas() + " t" + i.threads() : "all").append(" | ")
-            .append(i.algorithm()).append(" | ").append(i.message().replace("|", "/")).append(" |\n");
+            .append(i.algorithm()).append(" | ").append(i.message().replace("|", "\\|")).append(" |\n");
       }
       md.append('\n');
     }
@@ -413,9 +423,24 @@ public final class Report {
   }
 
   private static String speedSentence(Input in, List<Config> head) {
-    StringBuilder s = new StringBuilder();
-    for (long b : in.batches()) for (Config c : head) s.append(summary(in, c, b).substring(2).replace("MEC faster", "mb" + b + ": MEC faster")).append(" ");
-    return s.toString().trim();
+    List<String> parts = new ArrayList<>();
+    for (long b : in.batches()) {
+      List<String> per = new ArrayList<>();
+      for (Config c : head) {
+        List<Double> v = new ArrayList<>();
+        int faster = 0;
+        for (var lb : in.layerBatches(b)) {
+          double r = div(in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC),
+              in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL));
+          if (Double.isNaN(r)) continue;
+          v.add(r);
+          if (r < 1) faster++;
+        }
+        if (!v.isEmpty()) per.add(c.shortLabel() + " " + faster + "/" + v.size() + " (geo-mean MEC/im2col " + ratio(geomean(v)) + ")");
+      }
+      if (!per.isEmpty()) parts.add("mini-batch " + b + ": MEC faster than im2col on " + String.join(", ", per));
+    }
+    return parts.isEmpty() ? "(no results)" : String.join("; ", parts) + ".";
   }
 
   private static String dnnlSentence(Input in, List<Config> head) {
@@ -448,7 +473,8 @@ public final class Report {
           }
           if (best < im.medianMs()) bestFaster++;
         }
-    return n == 0 ? "(no results)" : "Automatic MEC beat im2col (same BLAS) in " + faster + " of " + n + " cases; the better of MEC A and B "
-        + "would have in " + bestFaster + " of " + n + ".";
+    return n == 0 ? "(no results)" : "Automatic MEC beat im2col (same BLAS, same JVM) in " + faster + " of " + n
+        + " (layer, batch, backend) cases at the headline thread count; the best of the forced variants (A, B, ROWS) did in "
+        + bestFaster + " of " + n + ".";
   }
 }
