@@ -232,8 +232,10 @@ public final class LayerRunner {
     }
 
     // Timed repetitions, interleaved with a rotating start. Short layers repeat until minTimeMs;
-    // an algorithm whose run is long gets fewer repetitions (at least one) so that it spends no
-    // more than maxAlgSeconds, which keeps a 20-second variant from dominating the run.
+    // an algorithm whose runs are long gets fewer repetitions (at least one): planned from its
+    // check run, and stopped once its timed samples add up to maxAlgSeconds (on a loaded machine a
+    // run of many small multi-threaded GEMMs can stall for tens of seconds). This keeps one slow
+    // variant from dominating the run; results.csv says how many samples each row has.
     double mean = 0;
     for (Contestant x : timed) mean += x.checkMs / nt;
     int reps = (int) Math.max(s.minReps(), Math.min(s.maxReps(), Math.ceil(s.minTimeMs() / Math.max(mean, 1e-3))));
@@ -244,7 +246,11 @@ public final class LayerRunner {
       listener.step("timing rep " + (r + 1) + "/" + reps, 0.3 + 0.7 * r / reps);
       for (int j = 0; j < nt; j++) {
         Contestant x = timed.get((r + j) % nt);
-        if (r < own.get(x)) x.samples.add(x.timed());
+        if (r >= own.get(x)) continue;
+        double spent = 0;
+        for (double v : x.samples) spent += v;
+        if (!x.samples.isEmpty() && spent >= s.maxAlgSeconds() * 1e3) continue;  // a run stalled: enough
+        x.samples.add(x.timed());
       }
     }
     if (twin != null) auto.samples.addAll(twin.samples);
