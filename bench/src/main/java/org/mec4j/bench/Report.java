@@ -148,7 +148,9 @@ public final class Report {
         .append("·2⁻²³·√(k_h·k_w·i_c). A wrong result aborts the layer (an error below, never a row).\n");
     md.append("- Times are medians of at least ").append(o.reps).append(" timed repetitions (more for short layers, up to ")
         .append(o.maxReps).append(", aiming at ").append(Row.num(o.minTimeMs)).append(" ms per algorithm) after warm-up; "
-        + "the algorithms are interleaved (A B C, B C A, …) against the noise of the shared machine. Min and max are in results.csv.\n");
+        + "fewer, but at least one, for an algorithm whose runs add up to more than ").append(Row.num(o.maxAlgSeconds))
+        .append(" s (the `samples` column of results.csv). The algorithms are interleaved (A B C, B C A, …) against the noise "
+        + "of the shared machine. Min and max are in results.csv.\n");
     md.append("- **MEC/im2col** and **MEC/oneDNN** are ratios of median times in the same JVM: below 1, MEC is faster. "
         + "MEC is mec4j's automatic choice (the variant it ran is shown: A, B or ROWS); the forced variants are in the per-JVM tables.\n");
     md.append("- **% sgemm** = the layer's flops (2·i_n·o_h·o_w·k_c·k_h·k_w·i_c) per median time, over the sgemm ceiling: the best "
