@@ -48,6 +48,14 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--no-progress", description = "No progress bar on stderr.")
   boolean noProgress;
 
+  @Option(names = "--child-classpath", paramLabel = "CP", hidden = true,
+      description = "Class path of the child JVMs (default: this JVM's).")
+  String childClassPath;
+
+  @Option(names = "--child-jvm-arg", paramLabel = "ARG", hidden = true,
+      description = "An extra argument for the child JVMs, e.g. -Xmx8g. Repeatable.")
+  List<String> childJvmArgs = new ArrayList<>();
+
   @Option(names = "--report-from", paramLabel = "DIR", hidden = true,
       description = "Re-render report.md and the charts of an existing run folder (nothing is run).")
   Path reportFrom;
@@ -226,8 +234,9 @@ public final class Main implements Callable<Integer> {
     ChildLog log = new ChildLog();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-Dmec4j.blas=" + c.blas(), "-Dmec4j.threads=" + c.threads(),
-        "-Djava.awt.headless=true", "-XX:+UseSerialGC", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0",
-        "-cp", classPath(), ChildMain.class.getName()));
+        "-Djava.awt.headless=true", "-XX:+UseSerialGC", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0"));
+    cmd.addAll(childJvmArgs);
+    cmd.addAll(List.of("-cp", childClassPath != null ? childClassPath : classPath(), ChildMain.class.getName()));
     cmd.addAll(options.toArgs());
     cmd.addAll(List.of("--blas", c.blas(), "--nthreads", Integer.toString(c.threads()), "--dir", dir.toString()));
     if (c.sweep()) cmd.add("--with-sweep");

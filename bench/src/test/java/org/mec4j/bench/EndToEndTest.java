@@ -73,6 +73,24 @@ class EndToEndTest {
   }
 
   @Test
+  void aChildWithoutMklThatAsksForMklFailsLoudly(@TempDir Path tmp) throws Exception {
+    // No MKL jar on the child's class path and an empty JavaCPP cache (which would otherwise still
+    // hold MKL's libraries): the OpenBLAS preset silently falls back to OpenBLAS.
+    String cp = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(e -> !e.contains("mkl-")).collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    Path out = tmp.resolve("run");
+    int code = Main.run(tiny(out, "--backends", "mkl", "--threads", "1", "--no-sweep", "--child-classpath", cp,
+        "--child-jvm-arg", "-Dorg.bytedeco.javacpp.cachedir=" + tmp.resolve("cache")).toArray(String[]::new));
+    assertEquals(Main.EXIT_PROBLEMS, code);
+    String errors = Files.readString(out.resolve("errors.csv"));
+    assertTrue(errors.contains("MKL was requested (-Dmec4j.blas=mkl) but OpenBLAS is loaded"), errors);
+    assertEquals(1, Files.readAllLines(out.resolve("results.csv")).size(), "header only");
+    String report = Files.readString(out.resolve("report.md"));
+    assertTrue(report.contains("1 error(s)") && report.contains("MKL was requested"), report);
+    assertTrue(Files.readString(out.resolve("env-mkl-t1.properties")).contains("blas_vendor=OpenBLAS"));
+  }
+
+  @Test
   void mklRequestedButOpenBlasLoadedIsRefused() {
     BlasBackend openblas = new BlasBackend("OpenBLAS", "0.3.31", "/x/libopenblas.so.0", 1, "mkl");
     String msg = ChildMain.blasMismatch("mkl", openblas);
