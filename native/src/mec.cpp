@@ -74,21 +74,29 @@ void lower_rows(const Shape& s, const float* in, float* L, bool interleaved, int
   });
 }
 
-enum class GemmParallel { Blas, Split };
+enum class GemmParallel { Auto, Blas, Split };
 
+// MEC4J_GEMM_PARALLEL=blas|split overrides the default (auto) for experiments.
 GemmParallel gemm_parallel() {
   static const GemmParallel mode = [] {
     const char* e = std::getenv("MEC4J_GEMM_PARALLEL");
-    return e && std::strcmp(e, "split") == 0 ? GemmParallel::Split : GemmParallel::Blas;
+    if (e && std::strcmp(e, "split") == 0) return GemmParallel::Split;
+    if (e && std::strcmp(e, "blas") == 0) return GemmParallel::Blas;
+    return GemmParallel::Auto;
   }();
   return mode;
 }
 
 // Runs gemm(i) for i in [0, count): either one after another with the BLAS's own threads, or
-// split across mec4j's threads with a single-threaded BLAS in each.
+// split across mec4j's threads with a single-threaded BLAS in each. By default (Auto) only
+// `split_by_default` calls split: Solution B over a batch, i_n*o_h small GEMMs (M = o_w), where
+// waking the BLAS's threads for every GEMM cost 10-35% on this project's 2-core machine (README,
+// "Threads"); a few large GEMMs (A, ROWS) keep the BLAS's threads.
 template <typename Gemm>
-void run_gemms(int64_t count, int threads, Gemm gemm) {
-  if (threads <= 1 || gemm_parallel() == GemmParallel::Blas || count < threads) {
+void run_gemms(int64_t count, int threads, bool split_by_default, Gemm gemm) {
+  const GemmParallel mode = gemm_parallel();
+  const bool split = mode == GemmParallel::Split || (mode == GemmParallel::Auto && split_by_default);
+  if (threads <= 1 || !split || count < threads) {
     for (int64_t i = 0; i < count; ++i) gemm(i);
     return;
   }
@@ -110,7 +118,7 @@ void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* im
       for (int64_t h = 0; h < s.rows_used; ++h)
         copy_window_row(s, image, h - s.pt, (w0 + w) * s.sw, L + w * lda + h * patch_row);
   });
-  run_gemms(s.oh, threads, [&](int64_t h) {
+  run_gemms(s.oh, threads, false, [&](int64_t h) {
     sgemm(wt, s.kc, s.patch, L + h * s.sh * patch_row, lda, k, s.kc, image_out + (h * s.ow + w0) * s.kc,
           s.kc, 0.f);
   });
@@ -131,7 +139,7 @@ void mec_forward(const Shape& s, MecSolution solution, const float* in, const fl
     const int64_t m = interleaved ? s.n * s.oh * s.ow : s.oh * s.ow;
     const int64_t rows_per_lowered_row = interleaved ? s.n * s.ow : s.ow;
     // Kernel rows accumulate into the same output, so split work over images, never over r.
-    run_gemms(images, threads, [&](int64_t n) {
+    run_gemms(images, threads, false, [&](int64_t n) {
       const float* image_rows = L + n * s.ihp * s.ow * patch_row;
       float* c = out + n * s.oh * s.ow * s.kc;
       for (int64_t r = 0; r < s.kh; ++r) {
@@ -149,7 +157,7 @@ void mec_forward(const Shape& s, MecSolution solution, const float* in, const fl
   const int64_t lda = s.ihp * patch_row;
   const int64_t window_step = s.sh * patch_row;  // column offset between output rows
   if (solution == MecSolution::B) {
-    run_gemms(s.n * s.oh, threads, [&](int64_t nh) {
+    run_gemms(s.n * s.oh, threads, s.n > 1, [&](int64_t nh) {
       const int64_t n = nh / s.oh, h = nh % s.oh;
       sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * window_step, lda, k, s.kc,
             out + nh * s.ow * s.kc, s.kc, 0.f);
@@ -157,7 +165,7 @@ void mec_forward(const Shape& s, MecSolution solution, const float* in, const fl
   } else {
     // GEMM h writes rows (n, w) of output row h: O holds (h, n, w, c) afterwards.
     const int64_t plane = s.n * s.ow * s.kc;
-    run_gemms(s.oh, threads, [&](int64_t h) {
+    run_gemms(s.oh, threads, false, [&](int64_t h) {
       sgemm(s.n * s.ow, s.kc, s.patch, L + h * window_step, lda, k, s.kc, out + h * plane, s.kc, 0.f);
     });
     unpermute_rows(s, out, L, threads);

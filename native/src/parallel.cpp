@@ -20,7 +20,7 @@ struct BlasThreadApi {
   int (*mkl_get_max)() = find<int (*)()>("MKL_Get_Max_Threads");
   int (*mkl_set_local)(int) = find<int (*)(int)>("MKL_Set_Num_Threads_Local");
   int (*ob_get)() = find<int (*)()>("openblas_get_num_threads");
-  int (*ob_set_local)(int) = find<int (*)(int)>("openblas_set_num_threads_local");
+  void (*ob_set)(int) = find<void (*)(int)>("openblas_set_num_threads");
 };
 
 const BlasThreadApi& api() {
@@ -125,16 +125,36 @@ void parallel_for(int64_t count, int threads, const std::function<void(int64_t, 
   pool().run(threads, count, body);
 }
 
+// MKL's setting is truly per thread. OpenBLAS's openblas_set_num_threads_local changes the global
+// count (seen here: concurrent save/restore pairs left it at 1, halving later GEMMs), so for
+// OpenBLAS the global count is set to 1 while any SingleThreadedBlas is alive and restored by
+// the last one to go. Other calls running meanwhile also get one thread: slower, never wrong.
+namespace {
+std::mutex openblas_mutex;
+int openblas_users = 0, openblas_saved = 0;
+}  // namespace
+
 SingleThreadedBlas::SingleThreadedBlas() : previous_(-1) {
   const auto& a = api();
-  if (a.mkl_set_local) previous_ = a.mkl_set_local(1);
-  else if (a.ob_set_local) previous_ = a.ob_set_local(1);
+  if (a.mkl_set_local) {
+    previous_ = a.mkl_set_local(1);
+  } else if (a.ob_get && a.ob_set) {
+    std::lock_guard<std::mutex> lock(openblas_mutex);
+    if (openblas_users++ == 0) {
+      openblas_saved = a.ob_get();
+      a.ob_set(1);
+    }
+  }
 }
 
 SingleThreadedBlas::~SingleThreadedBlas() {
   const auto& a = api();
-  if (a.mkl_set_local) a.mkl_set_local(previous_ < 0 ? 0 : previous_);  // 0: back to global
-  else if (a.ob_set_local && previous_ > 0) a.ob_set_local(previous_);
+  if (a.mkl_set_local) {
+    a.mkl_set_local(previous_ < 0 ? 0 : previous_);  // 0: back to the global setting
+  } else if (a.ob_get && a.ob_set) {
+    std::lock_guard<std::mutex> lock(openblas_mutex);
+    if (--openblas_users == 0) a.ob_set(openblas_saved);
+  }
 }
 
 }  // namespace mec4j

@@ -18,7 +18,7 @@ int available_threads();
 void parallel_for(int64_t count, int threads, const std::function<void(int64_t, int64_t)>& body);
 
 // While alive, BLAS calls made from this thread run single-threaded (thread-local setting in
-// OpenBLAS >= 0.3.27 and MKL); restores the previous value afterwards.
+// MKL; for OpenBLAS a process-wide count, see parallel.cpp); restores it afterwards.
 class SingleThreadedBlas {
  public:
   SingleThreadedBlas();

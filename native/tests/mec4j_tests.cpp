@@ -228,6 +228,20 @@ static void test_bad_input() {
   CHECK(mec4j_workspace_size(&capped, MEC4J_ALGORITHM_IM2COL, &b) == MEC4J_OK && b == ws_bytes(ok, MEC4J_ALGORITHM_IM2COL), "im2col ignores the MEC cap");
   mec4j_blas_info info;
   CHECK(mec4j_blas_query(&info) == MEC4J_OK && std::strlen(info.library) > 0, "blas query");
+  // Solution B over a batch runs its GEMMs split with a single-threaded BLAS: the BLAS's thread
+  // count must be back where it was afterwards.
+  {
+    mec4j_conv2d batch = conv(4, 12, 12, 3, 3, 3, 8, 1, 1);
+    int64_t bb = ws_bytes(batch, MEC4J_ALGORITHM_MEC_B);
+    std::vector<float> bi(4 * 12 * 12 * 3, 1.f), bk(3 * 3 * 3 * 8, 1.f), bo(4 * 10 * 10 * 8);
+    void* bw = mec4j_workspace_alloc(bb);
+    for (int rep = 0; rep < 20; ++rep)
+      mec4j_conv2d_forward(&batch, MEC4J_ALGORITHM_MEC_B, bi.data(), bk.data(), nullptr, bo.data(), bw, bb);
+    mec4j_workspace_free(bw);
+    mec4j_blas_info after;
+    mec4j_blas_query(&after);
+    CHECK(after.threads == info.threads, "BLAS threads %d after split GEMMs, %d before", after.threads, info.threads);
+  }
   std::printf("BLAS: %s | %s | %s | threads %d\n", info.vendor, info.version, info.library, info.threads);
 }
 
