@@ -131,13 +131,8 @@ public final class Convolution implements AutoCloseable {
     checkNoOverlap("input", input == output, inputOffset, spec.inputSize(), outputOffset, spec.outputSize());
     checkNoOverlap("kernel", kernel == output, kernelOffset, spec.kernelSize(), outputOffset, spec.outputSize());
     if (bias != null) checkNoOverlap("bias", bias == output, biasOffset, spec.biasSize(), outputOffset, spec.outputSize());
-    enter();
-    try {
-      Native.check(MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, inputOffset, kernel, kernelOffset,
-          bias, biasOffset, output, outputOffset, workspace == null ? null : workspace.pointer(), workspaceBytes), "forward");
-    } finally {
-      busy.set(false);
-    }
+    run(ws -> MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, inputOffset, kernel, kernelOffset,
+        bias, biasOffset, output, outputOffset, ws, workspaceBytes));
   }
 
   /**
@@ -153,17 +148,9 @@ public final class Convolution implements AutoCloseable {
     if (bias != null) checkBuffer("bias", bias, spec.biasSize());
     checkBuffer("output", output, spec.outputSize());
     if (output.isReadOnly()) throw new IllegalArgumentException("output must be writable, got a read-only FloatBuffer");
-    long out = address(output);
-    checkNoOverlap("input", address(input), spec.inputSize(), out, spec.outputSize());
-    checkNoOverlap("kernel", address(kernel), spec.kernelSize(), out, spec.outputSize());
-    if (bias != null) checkNoOverlap("bias", address(bias), spec.biasSize(), out, spec.outputSize());
-    enter();
-    try {
-      Native.check(MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0,
-          workspace == null ? null : workspace.pointer(), workspaceBytes), "forward");
-    } finally {
-      busy.set(false);
-    }
+    checkNoOverlaps(address(input), address(kernel), bias == null ? -1 : address(bias), address(output));
+    run(ws -> MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0, ws,
+        workspaceBytes));
   }
 
   /**
@@ -178,17 +165,26 @@ public final class Convolution implements AutoCloseable {
     checkPointer("kernel", kernel, spec.kernelSize());
     if (bias != null) checkPointer("bias", bias, spec.biasSize());
     checkPointer("output", output, spec.outputSize());
-    long out = address(output);
-    checkNoOverlap("input", address(input), spec.inputSize(), out, spec.outputSize());
-    checkNoOverlap("kernel", address(kernel), spec.kernelSize(), out, spec.outputSize());
-    if (bias != null) checkNoOverlap("bias", address(bias), spec.biasSize(), out, spec.outputSize());
+    checkNoOverlaps(address(input), address(kernel), bias == null ? -1 : address(bias), address(output));
+    run(ws -> MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0, ws,
+        workspaceBytes));
+  }
+
+  /** Runs the one native call of a forward: fails fast if closed or busy, checks its status. */
+  private void run(java.util.function.ToIntFunction<Pointer> call) {
     enter();
     try {
-      Native.check(MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0,
-          workspace == null ? null : workspace.pointer(), workspaceBytes), "forward");
+      Native.check(call.applyAsInt(workspace == null ? null : workspace.pointer()), "forward");
     } finally {
       busy.set(false);
     }
+  }
+
+  /** Byte-address overlap of input, kernel and bias (-1: none) with the output. */
+  private void checkNoOverlaps(long input, long kernel, long bias, long output) {
+    checkNoOverlap("input", input, spec.inputSize(), output, spec.outputSize());
+    checkNoOverlap("kernel", kernel, spec.kernelSize(), output, spec.outputSize());
+    if (bias != -1) checkNoOverlap("bias", bias, spec.biasSize(), output, spec.outputSize());
   }
 
   private void enter() {
