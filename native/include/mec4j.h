@@ -41,7 +41,7 @@ typedef enum mec4j_status {
 typedef enum mec4j_algorithm {
   MEC4J_ALGORITHM_REFERENCE = 0, /* direct loops, double accumulation: the test oracle, no workspace */
   MEC4J_ALGORITHM_IM2COL = 1,    /* im2col of the whole mini-batch + one sgemm */
-  MEC4J_ALGORITHM_MEC = 2,       /* MEC, Solution A or B chosen automatically */
+  MEC4J_ALGORITHM_MEC = 2,       /* MEC, the variant (A, B or ROWS) chosen per layer */
   MEC4J_ALGORITHM_MEC_A = 3,     /* MEC, Solution A forced: o_h GEMMs over the whole batch */
   MEC4J_ALGORITHM_MEC_B = 4,     /* MEC, Solution B forced: i_n * o_h GEMMs, NHWC written directly */
   MEC4J_ALGORITHM_MEC_ROWS = 5   /* MEC's workspace in row order: k_h GEMMs (M = o_h*o_w) per image,
@@ -51,7 +51,7 @@ typedef enum mec4j_algorithm {
 /* Alignment, in bytes, that every workspace must have. */
 #define MEC4J_WORKSPACE_ALIGNMENT 64
 
-/* Default threshold T of the MEC A/B rule (see README, "Choosing Solution A or B"). */
+/* Default threshold T of the MEC A/B rule (see README, "Choosing the MEC variant (and T)"). */
 #define MEC4J_DEFAULT_MEC_THRESHOLD 80
 
 typedef struct mec4j_conv2d {
