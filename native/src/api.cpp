@@ -146,6 +146,7 @@ bool gemm_dims_fit(const Shape& s, mec4j_algorithm a) {
 }
 
 // Runs MEC tile by tile under the workspace limit (see Shape::tile_n). Untiled layers are one tile.
+// Solution A never reaches single-image tiles: resolve() refuses it there.
 void mec_tiled(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
                float* out, float* ws) {
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
@@ -154,7 +155,7 @@ void mec_tiled(const Shape& s, MecSolution solution, const float* in, const floa
       for (int64_t y0 = 0; y0 < s.oh; y0 += s.tile_oh) {
         int64_t first_row;
         Shape t = row_band(s, y0, s.tile_oh < s.oh - y0 ? s.tile_oh : s.oh - y0, &first_row);
-        mec_forward(t, solution == MecSolution::A ? MecSolution::B : solution,
+        mec_forward(t, solution,
                     in + n * image_in + first_row * s.iw * s.ic, k, bias, out + n * image_out + y0 * s.ow * s.kc, ws);
       }
     return;

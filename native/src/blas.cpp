@@ -7,6 +7,7 @@
 
 #include <cblas.h>
 
+#include "blas_symbols.h"
 #include "mec4j.h"
 #include "shape.h"
 
@@ -32,6 +33,18 @@ template <typename F>
 F find(const char* name) {
   return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
 }
+}  // namespace
+
+const BlasSymbols& blas_symbols() {
+  static const BlasSymbols symbols{
+      find<void (*)(char*, int)>("mkl_get_version_string"), find<int (*)()>("MKL_Get_Max_Threads"),
+      find<void (*)(int)>("MKL_Set_Num_Threads"),           find<int (*)(int)>("MKL_Set_Num_Threads_Local"),
+      find<char* (*)()>("openblas_get_config"),             find<int (*)()>("openblas_get_num_threads"),
+      find<void (*)(int)>("openblas_set_num_threads")};
+  return symbols;
+}
+
+namespace {
 void copy(char* dst, size_t cap, const char* src) {
   std::snprintf(dst, cap, "%s", src ? src : "");
 }
@@ -48,10 +61,11 @@ extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
     copy(info->library, sizeof info->library, where.dli_fname);
   info->threads = -1;
   // MKL first: MKL's runtime also answers some openblas_* names in compatibility layers.
-  auto mkl_version = find<void (*)(char*, int)>("mkl_get_version_string");
-  auto mkl_threads = find<int (*)()>("MKL_Get_Max_Threads");
-  auto ob_config = find<char* (*)()>("openblas_get_config");
-  auto ob_threads = find<int (*)()>("openblas_get_num_threads");
+  const BlasSymbols& b = blas_symbols();
+  auto mkl_version = b.mkl_version;
+  auto mkl_threads = b.mkl_get_max;
+  auto ob_config = b.ob_config;
+  auto ob_threads = b.ob_get;
   if (mkl_version) {
     copy(info->vendor, sizeof info->vendor, "Intel MKL");
     // MKL pads with blanks and does not terminate a full buffer.
@@ -72,12 +86,13 @@ extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
 
 extern "C" mec4j_status mec4j_blas_set_threads(int32_t threads) {
   if (threads < 1) return MEC4J_ERROR_INVALID_ARGUMENT;
-  if (auto mkl = find<void (*)(int)>("MKL_Set_Num_Threads")) {
-    mkl(threads);
+  const BlasSymbols& b = blas_symbols();
+  if (b.mkl_set) {
+    b.mkl_set(threads);
     return MEC4J_OK;
   }
-  if (auto ob = find<void (*)(int)>("openblas_set_num_threads")) {
-    ob(threads);
+  if (b.ob_set) {
+    b.ob_set(threads);
     return MEC4J_OK;
   }
   return MEC4J_ERROR_UNSUPPORTED;

@@ -1,6 +1,6 @@
 #include "parallel.h"
 
-#include <dlfcn.h>
+#include "blas_symbols.h"
 
 #include <condition_variable>
 #include <mutex>
@@ -10,23 +10,6 @@
 namespace mec4j {
 
 namespace {
-
-template <typename F>
-F find(const char* name) {
-  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
-}
-
-struct BlasThreadApi {
-  int (*mkl_get_max)() = find<int (*)()>("MKL_Get_Max_Threads");
-  int (*mkl_set_local)(int) = find<int (*)(int)>("MKL_Set_Num_Threads_Local");
-  int (*ob_get)() = find<int (*)()>("openblas_get_num_threads");
-  void (*ob_set)(int) = find<void (*)(int)>("openblas_set_num_threads");
-};
-
-const BlasThreadApi& api() {
-  static const BlasThreadApi a;
-  return a;
-}
 
 // Workers sleep on a condition variable between jobs (no spinning that would steal a core from
 // the BLAS's threads).
@@ -110,7 +93,7 @@ Pool& pool() {
 }  // namespace
 
 int available_threads() {
-  const auto& a = api();
+  const auto& a = blas_symbols();
   int n = a.mkl_get_max ? a.mkl_get_max() : a.ob_get ? a.ob_get() : 1;
   return n < 1 ? 1 : n;
 }
@@ -135,7 +118,7 @@ int openblas_users = 0, openblas_saved = 0;
 }  // namespace
 
 SingleThreadedBlas::SingleThreadedBlas() : previous_(-1) {
-  const auto& a = api();
+  const auto& a = blas_symbols();
   if (a.mkl_set_local) {
     previous_ = a.mkl_set_local(1);
   } else if (a.ob_get && a.ob_set) {
@@ -148,7 +131,7 @@ SingleThreadedBlas::SingleThreadedBlas() : previous_(-1) {
 }
 
 SingleThreadedBlas::~SingleThreadedBlas() {
-  const auto& a = api();
+  const auto& a = blas_symbols();
   if (a.mkl_set_local) {
     a.mkl_set_local(previous_ < 0 ? 0 : previous_);  // 0: back to the global setting
   } else if (a.ob_get && a.ob_set) {
