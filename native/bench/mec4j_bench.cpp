@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       limit = std::strtoll(name.c_str() + at + 1, nullptr, 10);
       name.resize(at);
     }
-    for (int a = MEC4J_ALGORITHM_IM2COL; a <= MEC4J_ALGORITHM_MEC_ROWS; ++a)
+    for (int a = MEC4J_ALGORITHM_IM2COL; a <= MEC4J_ALGORITHM_MEC_FUSED; ++a)
       if (name == mec4j_algorithm_name((mec4j_algorithm)a)) {
         algos.push_back((mec4j_algorithm)a);
         limits.push_back(limit);

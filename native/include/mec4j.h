@@ -41,11 +41,14 @@ typedef enum mec4j_status {
 typedef enum mec4j_algorithm {
   MEC4J_ALGORITHM_REFERENCE = 0, /* direct loops, double accumulation: the test oracle, no workspace */
   MEC4J_ALGORITHM_IM2COL = 1,    /* im2col of the whole mini-batch + one sgemm */
-  MEC4J_ALGORITHM_MEC = 2,       /* MEC, the variant (A, B or ROWS) chosen per layer */
+  MEC4J_ALGORITHM_MEC = 2,       /* MEC, the variant (A, B, ROWS or FUSED) chosen per layer */
   MEC4J_ALGORITHM_MEC_A = 3,     /* MEC, Solution A forced: o_h GEMMs over the whole batch */
   MEC4J_ALGORITHM_MEC_B = 4,     /* MEC, Solution B forced: i_n * o_h GEMMs, NHWC written directly */
-  MEC4J_ALGORITHM_MEC_ROWS = 5   /* MEC's workspace in row order: k_h GEMMs (M = o_h*o_w) per image,
+  MEC4J_ALGORITHM_MEC_ROWS = 5,  /* MEC's workspace in row order: k_h GEMMs (M = o_h*o_w) per image,
                                     accumulated; the batch is folded in when |O| <= |L| */
+  MEC4J_ALGORITHM_MEC_FUSED = 6  /* MEC_ROWS's workspace, multiplied by mec4j's own GEMM, which reads
+                                    the k_h row windows in place as one K = k_h*k_w*i_c matrix
+                                    (x86-64 with AVX2+FMA; MEC4J_ERROR_UNSUPPORTED elsewhere) */
 } mec4j_algorithm;
 
 /* Alignment, in bytes, that every workspace must have. */
@@ -81,8 +84,8 @@ mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, in
 mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                   int64_t* bytes);
 
-/* The variant the automatic MEC would run for this layer: MEC4J_ALGORITHM_MEC_A, _MEC_B or
- * _MEC_ROWS (other algorithms are returned unchanged). */
+/* The variant the automatic MEC would run for this layer: MEC4J_ALGORITHM_MEC_A, _MEC_B,
+ * _MEC_ROWS or _MEC_FUSED (other algorithms are returned unchanged). */
 mec4j_status mec4j_resolve_algorithm(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                      mec4j_algorithm* resolved);
 

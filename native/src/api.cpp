@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <new>
 
+#include "fused_gemm.h"
 #include "mec4j.h"
 #include "shape.h"
 
@@ -185,12 +186,17 @@ mec4j_status resolve(const Shape& s, mec4j_algorithm a, mec4j_algorithm* out) {
         case MecSolution::A: *out = MEC4J_ALGORITHM_MEC_A; break;
         case MecSolution::B: *out = MEC4J_ALGORITHM_MEC_B; break;
         case MecSolution::Rows: *out = MEC4J_ALGORITHM_MEC_ROWS; break;
+        case MecSolution::Fused: *out = MEC4J_ALGORITHM_MEC_FUSED; break;
       }
       return MEC4J_OK;
     case MEC4J_ALGORITHM_MEC_A:
       // Solution A permutes O through L's buffer; single-image tiles gain nothing from it.
       if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow || s.banded)
         return MEC4J_ERROR_UNSUPPORTED;
+      *out = a;
+      return MEC4J_OK;
+    case MEC4J_ALGORITHM_MEC_FUSED:
+      if (!fused_gemm_supported()) return MEC4J_ERROR_UNSUPPORTED;
       *out = a;
       return MEC4J_OK;
     case MEC4J_ALGORITHM_REFERENCE:
@@ -208,7 +214,8 @@ int64_t workspace_elems(const Shape& s, mec4j_algorithm resolved) {
     case MEC4J_ALGORITHM_IM2COL: return s.im2col_elems;
     case MEC4J_ALGORITHM_MEC_A:
     case MEC4J_ALGORITHM_MEC_B:
-    case MEC4J_ALGORITHM_MEC_ROWS: return s.mec_tile_elems();
+    case MEC4J_ALGORITHM_MEC_ROWS:
+    case MEC4J_ALGORITHM_MEC_FUSED: return s.mec_tile_elems();
     default: return 0;
   }
 }
@@ -280,6 +287,7 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, c
       case MEC4J_ALGORITHM_MEC_A: mec_tiled(s, MecSolution::A, input, kernel, bias, output, ws); break;
       case MEC4J_ALGORITHM_MEC_B: mec_tiled(s, MecSolution::B, input, kernel, bias, output, ws); break;
       case MEC4J_ALGORITHM_MEC_ROWS: mec_tiled(s, MecSolution::Rows, input, kernel, bias, output, ws); break;
+      case MEC4J_ALGORITHM_MEC_FUSED: mec_tiled(s, MecSolution::Fused, input, kernel, bias, output, ws); break;
       default: return MEC4J_ERROR_INTERNAL;
     }
   } catch (const std::bad_alloc&) {
@@ -296,7 +304,7 @@ const char* mec4j_status_string(mec4j_status st) {
     case MEC4J_ERROR_NULL_ARGUMENT: return "a required pointer is null";
     case MEC4J_ERROR_INVALID_ARGUMENT: return "invalid argument";
     case MEC4J_ERROR_SIZE_OVERFLOW: return "a size overflows 64 bits";
-    case MEC4J_ERROR_UNSUPPORTED: return "unsupported by this algorithm (BLAS int range, or Solution A with |O| > |L|)";
+    case MEC4J_ERROR_UNSUPPORTED: return "unsupported by this algorithm (BLAS int range, Solution A with |O| > |L|, or MEC_FUSED on a CPU without AVX2+FMA)";
     case MEC4J_ERROR_WORKSPACE_TOO_SMALL: return "workspace too small";
     case MEC4J_ERROR_WORKSPACE_MISALIGNED: return "workspace not 64-byte aligned";
     case MEC4J_ERROR_OUT_OF_MEMORY: return "out of memory";
@@ -315,6 +323,7 @@ const char* mec4j_algorithm_name(mec4j_algorithm a) {
     case MEC4J_ALGORITHM_MEC_A: return "mec-a";
     case MEC4J_ALGORITHM_MEC_B: return "mec-b";
     case MEC4J_ALGORITHM_MEC_ROWS: return "mec-rows";
+    case MEC4J_ALGORITHM_MEC_FUSED: return "mec-fused";
   }
   return "unknown";
 }

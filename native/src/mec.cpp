@@ -11,7 +11,9 @@
 // images can be interleaved (rows, then n) so that each kernel row is one GEMM over the whole
 // batch (M = i_n*o_h*o_w), at the price of Solution A's permutation.
 #include <cstring>
+#include <vector>
 
+#include "fused_gemm.h"
 #include "lowering.h"
 #include "parallel.h"
 #include "shape.h"
@@ -132,6 +134,29 @@ void mec_forward(const Shape& s, MecSolution solution, const float* in, const fl
                  float* out, float* L) {
   const int threads = available_threads();
   const int64_t patch_row = s.kw * s.ic;
+  if (solution == MecSolution::Fused) {
+    // Per image [row][w][k_w*i_c]: output pixel p of an image reads, for kernel row r, the window
+    // at lowered row phase_row(r) + output row, column w. The GEMM gathers the k_h windows itself,
+    // so the batch needs no interleaving and the output comes out in NHWC.
+    lower_rows(s, in, L, false, threads);
+    std::vector<int64_t> row_offset(s.kh);
+    for (int64_t r = 0; r < s.kh; ++r)
+      row_offset[r] = (phase_row(s, r % s.sh) + r / s.sh) * s.ow * patch_row;
+    RowWindowGemm g{};
+    g.m = s.n * s.oh * s.ow;
+    g.n = s.kc;
+    g.piece = patch_row;
+    g.kernel_rows = s.kh;
+    g.pixels = s.oh * s.ow;
+    g.image_stride = s.ihp * s.ow * patch_row;
+    g.row_offset = row_offset.data();
+    g.lowered = L;
+    g.kernel = k;
+    g.bias = bias;
+    g.out = out;
+    fused_gemm(g, threads);
+    return;
+  }
   if (solution == MecSolution::Rows) {
     const bool interleaved = mec_rows_interleaved(s);
     lower_rows(s, in, L, interleaved, threads);

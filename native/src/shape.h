@@ -47,7 +47,7 @@ mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad
 void reference_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out);
 void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
                     float* ws);
-enum class MecSolution { A, B, Rows };
+enum class MecSolution { A, B, Rows, Fused };
 // One MEC run on the whole of s (s is not tiled).
 void mec_forward(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
                  float* out, float* ws);

@@ -126,7 +126,7 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
 static void test_random_shapes(uint64_t seed, int cases) {
   std::mt19937_64 rng(seed);
   auto r = [&](int lo, int hi) { return (int64_t)std::uniform_int_distribution<int>(lo, hi)(rng); };
-  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B, MEC4J_ALGORITHM_MEC_ROWS};
+  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED};
   for (int i = 0; i < cases; ++i) {
     int64_t kh = r(1, 5), kw = r(1, 5);
     mec4j_conv2d c = conv(r(1, 3), 0, 0, r(1, 5), kh, kw, r(1, 6), r(1, 4), r(1, 4),
@@ -148,6 +148,27 @@ static void test_random_shapes(uint64_t seed, int cases) {
     bool integers = i % 2 == 0;
     for (auto a : algos) run_case(c, a, integers, rng, i % 3 == 0);
   }
+}
+
+// Shapes large enough for full 6x16 micro-tiles, several K blocks of MEC_FUSED (K > 256, blocks
+// that start inside a row window), both of its thread splits (many rows / many column panels)
+// and a partial last column panel.
+static void test_large_shapes(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const mec4j_conv2d shapes[] = {
+      conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1),  // K = 1080, N = 37
+      conv(1, 5, 5, 96, 3, 3, 200, 1, 1),              // M = 9: split over column panels
+      conv(3, 17, 15, 7, 5, 4, 64, 2, 3, 2, 0, 0, 3),  // strides, asymmetric padding
+      conv(1, 30, 30, 3, 11, 11, 16, 4, 4)};           // K = 363 from 33-float windows
+  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED};
+  for (const auto& c : shapes)
+    for (auto a : algos)
+      for (bool integers : {true, false}) {
+        run_case(c, a, integers, rng, !integers);
+        mec4j_conv2d capped = c;  // row bands / image tiles
+        capped.mec_workspace_limit = ws_bytes(c, MEC4J_ALGORITHM_MEC) / 3;
+        run_case(capped, a, integers, rng, integers);
+      }
 }
 
 static void test_bad_input() {
@@ -251,6 +272,7 @@ int main(int argc, char** argv) {
   test_paper_example();
   test_cv_layer_formulas();
   test_bad_input();
+  test_large_shapes(seed);
   test_random_shapes(seed, cases);
   std::printf("%s: %d failure(s); random shapes: %d (seed %llu)\n", failures ? "FAILED" : "OK",
               failures, cases, (unsigned long long)seed);

@@ -9,7 +9,7 @@ package org.mec4j;
  *   <li>{@link #IM2COL}: the whole mini-batch lowered to one (i_n·o_h·o_w) x (k_h·k_w·i_c) matrix,
  *       one sgemm. Workspace i_n·o_h·o_w·k_h·k_w·i_c.
  *   <li>{@link #MEC}: MEC's lowering, i_n x o_w x i_h x k_w x i_c, then strided sgemm calls over
- *       overlapping windows of it; the variant (A, B or ROWS) chosen per layer by a rule
+ *       overlapping windows of it; the variant (A, B, ROWS or FUSED) chosen per layer by a rule
  *       calibrated by measurement. Workspace i_n·o_w·i_h·k_w·i_c, about k_h/s_h times less than
  *       im2col.
  *   <li>{@link #MEC_A}: MEC, Solution A forced (o_h GEMMs over the whole batch, then a permutation
@@ -20,6 +20,11 @@ package org.mec4j;
  *       (k_h large GEMMs instead of o_h small ones). With a batch and |output| &lt;= |workspace|
  *       the images are interleaved and each kernel row is one GEMM over the whole batch, followed
  *       by Solution A's permutation. Same workspace as MEC.
+ *   <li>{@link #MEC_FUSED}: MEC_ROWS's workspace, multiplied by mec4j's own blocked GEMM (AVX2 +
+ *       FMA micro-kernel), which reads the k_h row windows of each output pixel in place as one
+ *       row of K = k_h·k_w·i_c: one long-K GEMM over the whole batch, like im2col's, with MEC's
+ *       workspace and no BLAS call. Same workspace as MEC. Needs an x86-64 CPU with AVX2 and FMA;
+ *       elsewhere it is refused (IllegalArgumentException) and never chosen by {@link #MEC}.
  * </ul>
  */
 public enum Algorithm {
@@ -28,7 +33,8 @@ public enum Algorithm {
   MEC(2),
   MEC_A(3),
   MEC_B(4),
-  MEC_ROWS(5);
+  MEC_ROWS(5),
+  MEC_FUSED(6);
 
   final int code;
 

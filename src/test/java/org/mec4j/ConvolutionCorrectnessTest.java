@@ -109,7 +109,7 @@ class ConvolutionCorrectnessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Algorithm.class, names = {"IM2COL", "MEC", "MEC_B", "MEC_ROWS"})
+  @EnumSource(value = Algorithm.class, names = {"IM2COL", "MEC", "MEC_B", "MEC_ROWS", "MEC_FUSED"})
   void arraysWithOffsetsDirectBuffersAndPointersAgree(Algorithm a) {
     Conv2d spec = Conv2d.parse("mb2ih9iw8ic3oc4kh3kw2sh2sw1ph1pw1");
     Random r = new Random(TestShapes.seed() + 4);

@@ -156,7 +156,7 @@ class ReliabilityTest {
       for (long limit : new long[] {smallest, strip, band, band * 2 + 7, whole / 2, whole - 1, whole}) {
         if (limit < smallest) continue;
         Conv2d capped = full.toBuilder().mecWorkspaceLimit(limit).build();
-        for (Algorithm a : new Algorithm[] {Algorithm.MEC, Algorithm.MEC_B, Algorithm.MEC_ROWS}) {
+        for (Algorithm a : new Algorithm[] {Algorithm.MEC, Algorithm.MEC_B, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED}) {
           assertTrue(capped.workspaceBytes(a) <= limit, a + " workspace over the cap " + limit);
           float[] got = new float[expected.length];
           try (Workspace ws = Workspace.allocate(capped.workspaceBytes(a)); Convolution c = Convolution.create(capped, a, ws)) {

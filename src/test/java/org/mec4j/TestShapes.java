@@ -10,7 +10,7 @@ final class TestShapes {
   private TestShapes() {}
 
   /** The GEMM-based algorithms, each checked against {@link Algorithm#REFERENCE}. */
-  static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS};
+  static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED};
 
   /** MEC_A needs |output| <= |workspace|; everything else runs every layer. */
   static boolean supports(Conv2d spec, Algorithm a) {
