@@ -1,11 +1,14 @@
 // The rule the automatic MEC uses to pick its variant, calibrated by measurement on this
 // project's reference machine (2-core Zen 4, OpenBLAS 0.3.31 and MKL 2025.3; README, "Choosing
 // the MEC variant", has the table behind each constant).
+#include "fused_gemm.h"
 #include "shape.h"
 
 namespace mec4j {
 
 namespace {
+// MEC_FUSED computes 16 output channels per micro-tile: below that most of its lanes idle.
+constexpr int64_t kFusedMinChannels = 16;
 // MEC_ROWS runs GEMMs with K = k_w*i_c and re-reads its output once per kernel row (beta = 1):
 // it needs a K this large to amortise that. At batch 1 its output tile is small and stays in
 // cache, so a much smaller K suffices.
@@ -14,6 +17,8 @@ constexpr int64_t kRowsMinPatch = 256;
 }  // namespace
 
 MecSolution mec_choose(const Shape& s) {
+  // One long-K GEMM over MEC's workspace beat every BLAS variant on the cv layers (README).
+  if (s.kc >= kFusedMinChannels && fused_gemm_supported()) return MecSolution::Fused;
   const int64_t row_patch = s.kw * s.ic;
   if (s.n == 1) return row_patch >= kRowsMinPatchBatch1 ? MecSolution::Rows : MecSolution::B;
   if (row_patch >= kRowsMinPatch) return MecSolution::Rows;

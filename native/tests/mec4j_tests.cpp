@@ -234,7 +234,13 @@ static void test_bad_input() {
   int64_t b;
   CHECK(mec4j_workspace_size(&wide, MEC4J_ALGORITHM_MEC_A, &b) == MEC4J_ERROR_UNSUPPORTED, "A with |O|>|L|");
   mec4j_algorithm r;
-  CHECK(mec4j_resolve_algorithm(&wide, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B, "auto picks B");
+  // The rule: MEC_FUSED where the CPU runs it and k_c >= 16; else, with K = k_w*i_c = 1, B.
+  const bool fused = mec4j_workspace_size(&wide, MEC4J_ALGORITHM_MEC_FUSED, &b) == MEC4J_OK;
+  CHECK(mec4j_resolve_algorithm(&wide, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK &&
+        r == (fused ? MEC4J_ALGORITHM_MEC_FUSED : MEC4J_ALGORITHM_MEC_B), "auto on a 1x1 kernel, 64 channels");
+  mec4j_conv2d narrow = conv(1, 4, 4, 1, 1, 1, 8, 1, 1);
+  CHECK(mec4j_resolve_algorithm(&narrow, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B,
+        "auto on a 1x1 kernel, 8 channels picks B");
   CHECK(mec4j_blas_set_threads(0) == MEC4J_ERROR_INVALID_ARGUMENT, "threads 0");
   // A workspace limit below one strip (one output column of one image) cannot be met.
   mec4j_conv2d capped = ok;

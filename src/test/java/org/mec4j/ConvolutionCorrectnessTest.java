@@ -162,14 +162,20 @@ class ConvolutionCorrectnessTest {
     Conv2d small = Conv2d.parse("mb2ih9iw9ic4oc4kh3kw3");
     assertEquals(Algorithm.MEC_A, small.resolve(Algorithm.MEC));
     assertEquals(Algorithm.MEC_B, small.toBuilder().mecThreshold(4).build().resolve(Algorithm.MEC));
+    // From 16 output channels on, MEC_FUSED wherever this CPU runs it; otherwise the BLAS rule.
+    boolean fused = fusedSupported();
     // |O| > |L| rules A out whatever T says.
     Conv2d wide = Conv2d.parse("mb2ih4iw4ic1oc64kh1kw1");
-    assertEquals(Algorithm.MEC_B, wide.toBuilder().mecThreshold(1000).build().resolve(Algorithm.MEC));
+    assertEquals(fused ? Algorithm.MEC_FUSED : Algorithm.MEC_B,
+        wide.toBuilder().mecThreshold(1000).build().resolve(Algorithm.MEC));
+    assertEquals(Algorithm.MEC_B, wide.toBuilder().outputChannels(8).mecThreshold(1000).build().resolve(Algorithm.MEC));
     // At batch 1, A would run B's GEMMs plus a permutation: B, or ROWS when k_w*i_c >= 16.
     assertEquals(Algorithm.MEC_B, small.toBuilder().batch(1).build().resolve(Algorithm.MEC));
-    assertEquals(Algorithm.MEC_ROWS, Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
+    assertEquals(fused ? Algorithm.MEC_FUSED : Algorithm.MEC_ROWS,
+        Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
     // Large k_w*i_c: ROWS at any batch.
-    assertEquals(Algorithm.MEC_ROWS, Conv2d.parse("mb32ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
+    assertEquals(fused ? Algorithm.MEC_FUSED : Algorithm.MEC_ROWS,
+        Conv2d.parse("mb32ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
     assertEquals(Algorithm.IM2COL, wide.resolve(Algorithm.IM2COL));
   }
 
@@ -186,5 +192,15 @@ class ConvolutionCorrectnessTest {
     b.put(a);
     b.position(position);
     return b;
+  }
+
+  /** Whether this CPU runs MEC_FUSED (x86-64 with AVX2 and FMA): the native library refuses it otherwise. */
+  static boolean fusedSupported() {
+    try {
+      Conv2d.parse("mb1ih3iw3ic1oc16kh1kw1").workspaceBytes(Algorithm.MEC_FUSED);
+      return true;
+    } catch (IllegalArgumentException unsupported) {
+      return false;
+    }
   }
 }
