@@ -5,12 +5,14 @@ import org.mec4j.Algorithm;
 
 /** What the runner times: mec4j's algorithms (same BLAS) and oneDNN. */
 public enum Algo {
-  /** MEC, Solution A or B chosen by the library's rule. */
+  /** MEC, the variant (A, B, ROWS or FUSED) chosen by the library's rule. */
   MEC(Algorithm.MEC, "MEC (auto)"),
   MEC_A(Algorithm.MEC_A, "MEC A"),
   MEC_B(Algorithm.MEC_B, "MEC B"),
   /** mec4j's row-ordered MEC variant (k_h accumulated GEMMs), when the library has it. */
   MEC_ROWS(libAlgorithm("MEC_ROWS"), "MEC ROWS"),
+  /** mec4j's own GEMM over the row lowering (one K = k_h*k_w*i_c GEMM), when the library has it. */
+  MEC_FUSED(libAlgorithm("MEC_FUSED"), "MEC FUSED"),
   IM2COL(Algorithm.IM2COL, "im2col"),
   ONEDNN(null, "oneDNN");
 
@@ -32,7 +34,7 @@ public enum Algo {
   }
 
   public boolean isMecFamily() {
-    return this == MEC || this == MEC_A || this == MEC_B || this == MEC_ROWS;
+    return this == MEC || this == MEC_A || this == MEC_B || this == MEC_ROWS || this == MEC_FUSED;
   }
 
   /** False for a variant the installed library does not have. */
@@ -51,11 +53,12 @@ public enum Algo {
     if (t.equals("A")) t = "MEC_A";
     if (t.equals("B")) t = "MEC_B";
     if (t.equals("ROWS")) t = "MEC_ROWS";
+    if (t.equals("FUSED")) t = "MEC_FUSED";
     Algo a;
     try {
       a = valueOf(t);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown algorithm '" + s + "' (MEC, MEC_A, MEC_B, MEC_ROWS, IM2COL, ONEDNN)");
+      throw new IllegalArgumentException("unknown algorithm '" + s + "' (MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, IM2COL, ONEDNN)");
     }
     if (!a.available()) throw new IllegalArgumentException("algorithm " + a + " is not in the installed mec4j library");
     return a;

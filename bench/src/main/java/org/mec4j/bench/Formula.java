@@ -29,7 +29,7 @@ public final class Formula {
   public static long bytes(Algo a, Conv2d c) {
     return switch (a) {
       case IM2COL -> im2colBytes(c);
-      case MEC, MEC_A, MEC_B, MEC_ROWS -> mecBytes(c);
+      case MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED -> mecBytes(c);
       case ONEDNN -> -1;
     };
   }

@@ -155,7 +155,7 @@ public final class LayerRunner {
     List<Algo> mecs = new ArrayList<>();
     long mecBytes = 0;
     Map<Algo, Long> mecWs = new LinkedHashMap<>();
-    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS}) {
+    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED}) {
       if (!s.algorithms().contains(a)) continue;
       try {
         long b = c.workspaceBytes(a.lib());

@@ -34,9 +34,9 @@ public final class Options {
           + "(1 and all threads: --threads 1,all, about twice as long).")
   List<String> threads = new ArrayList<>(List.of("all"));
 
-  @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "MEC,MEC_A,MEC_B,MEC_ROWS,IM2COL,ONEDNN",
+  @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "MEC,MEC_A,MEC_B,MEC_ROWS,MEC_FUSED,IM2COL,ONEDNN",
       description = "What to time; IM2COL always runs (it is the check's reference). Default: ${DEFAULT-VALUE}.")
-  List<String> algorithms = new ArrayList<>(List.of("MEC", "MEC_A", "MEC_B", "MEC_ROWS", "IM2COL", "ONEDNN"));
+  List<String> algorithms = new ArrayList<>(List.of("MEC", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED", "IM2COL", "ONEDNN"));
 
   @Option(names = "--reps", paramLabel = "N", defaultValue = "3",
       description = "Timed repetitions per algorithm, at least. Default: ${DEFAULT-VALUE}.")

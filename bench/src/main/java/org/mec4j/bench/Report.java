@@ -152,7 +152,7 @@ public final class Report {
         .append(" s (the `samples` column of results.csv). The algorithms are interleaved (A B C, B C A, …) against the noise "
         + "of the shared machine. Min and max are in results.csv.\n");
     md.append("- **MEC/im2col** and **MEC/oneDNN** are ratios of median times in the same JVM: below 1, MEC is faster. "
-        + "MEC is mec4j's automatic choice (the variant it ran is shown: A, B or ROWS); the forced variants are in the per-JVM tables.\n");
+        + "MEC is mec4j's automatic choice (the variant it ran is shown: A, B, ROWS or FUSED); the forced variants are in the per-JVM tables.\n");
     md.append("- **% sgemm** = the layer's flops (2·i_n·o_h·o_w·k_c·k_h·k_w·i_c) per median time, over the sgemm ceiling: the best "
         + "GFLOP/s of 12 runs of a " + o.sgemmSize + "³ sgemm (7 at the start of the JVM, 5 at its end) through the same BLAS and "
         + "thread count, in the same JVM. It is the ceiling of any GEMM-based convolution; oneDNN is measured against the same "
@@ -251,8 +251,8 @@ public final class Report {
     md.append("## Times per JVM (median ms)\n\n");
     for (Config c : configs) {
       md.append("### ").append(c.label()).append("\n\n");
-      md.append("| layer | mb | MEC (auto→) | MEC A | MEC B | MEC ROWS | im2col | oneDNN | oneDNN impl | best MEC/im2col | % sgemm MEC / im2col / oneDNN | GFLOP/s MEC / im2col / oneDNN |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      md.append("| layer | mb | MEC (auto→) | MEC A | MEC B | MEC ROWS | MEC FUSED | im2col | oneDNN | oneDNN impl | best MEC/im2col | % sgemm MEC / im2col / oneDNN | GFLOP/s MEC / im2col / oneDNN |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
       boolean anyRow = false;
       for (long b : in.batches()) {
         for (var lb : in.layerBatches(b)) {
@@ -260,16 +260,18 @@ public final class Report {
           Row a = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_A);
           Row bb = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_B);
           Row rw = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_ROWS);
+          Row fu = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_FUSED);
           Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
           Row dn = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN);
           if (im == null) continue;
           anyRow = true;
           double best = Double.NaN;
-          for (Row r : new Row[] {a, bb, rw, mec}) if (r != null && (Double.isNaN(best) || r.medianMs() < best)) best = r.medianMs();
+          for (Row r : new Row[] {a, bb, rw, fu, mec}) if (r != null && (Double.isNaN(best) || r.medianMs() < best)) best = r.medianMs();
           md.append("| ").append(lb.getKey()).append(" | ").append(b).append(" | ")
               .append(mec == null ? "–" : ms(mec.medianMs()) + " (" + mec.resolved().replace("MEC_", "") + ")").append(" | ")
               .append(a == null ? "n/a" : ms(a.medianMs())).append(" | ").append(bb == null ? "–" : ms(bb.medianMs())).append(" | ")
               .append(rw == null ? "–" : ms(rw.medianMs())).append(" | ")
+              .append(fu == null ? "–" : ms(fu.medianMs())).append(" | ")
               .append(ms(im.medianMs())).append(" | ").append(dn == null ? "–" : ms(dn.medianMs())).append(" | ")
               .append(dn == null ? "" : dn.resolved()).append(" | ").append(ratio(best / im.medianMs())).append(" | ")
               .append(mec == null ? "–" : pct(mec.fractionOfSgemm())).append(" / ").append(pct(im.fractionOfSgemm())).append(" / ")
@@ -469,14 +471,14 @@ public final class Report {
           n++;
           if (mec.medianMs() < im.medianMs()) faster++;
           double best = mec.medianMs();
-          for (Algo a : new Algo[] {Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS}) {
+          for (Algo a : new Algo[] {Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED}) {
             Row x = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), a);
             if (x != null) best = Math.min(best, x.medianMs());
           }
           if (best < im.medianMs()) bestFaster++;
         }
     return n == 0 ? "(no results)" : "Automatic MEC beat im2col (same BLAS, same JVM) in " + faster + " of " + n
-        + " (layer, batch, backend) cases at the headline thread count; the best of the forced variants (A, B, ROWS) did in "
+        + " (layer, batch, backend) cases at the headline thread count; the best of the forced variants (A, B, ROWS, FUSED) did in "
         + bestFaster + " of " + n + ".";
   }
 }

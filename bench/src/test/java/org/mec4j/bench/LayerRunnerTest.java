@@ -15,7 +15,7 @@ class LayerRunnerTest {
     NativeCache.refreshStale();
   }
 
-  static final Set<Algo> ALL = EnumSet.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.IM2COL, Algo.ONEDNN);
+  static final Set<Algo> ALL = EnumSet.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.IM2COL, Algo.ONEDNN);
 
   static LayerRunner.Settings settings(Set<Algo> algos, Algo fault) {
     return new LayerRunner.Settings(2, 4, 1, 0, Checker.DEFAULT_FACTOR, 42, algos, fault, 10);

@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The core paths of mec4j through its public API on a few of the paper's layers: im2col, MEC
- * Solution A, Solution B and the ROWS variant (same BLAS, thread count from -Dmec4j.threads).
+ * Solution A, Solution B, the ROWS variant and the FUSED variant (same BLAS, thread count from -Dmec4j.threads).
  *
  * <pre>
  * bench/jmh.sh ConvBenchmark                          # OpenBLAS, 1 thread
@@ -45,7 +45,7 @@ public class ConvBenchmark {
   @Param({"1"})
   public int batch;
 
-  @Param({"IM2COL", "MEC_A", "MEC_B", "MEC_ROWS"})
+  @Param({"IM2COL", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED"})
   public String algorithm;
 
   /** Output channels: the layer's own (0), or e.g. 1 to approximate the lowering (LoweringBenchmark). */
