@@ -22,14 +22,10 @@ namespace {
 constexpr int kMr = 6;            // rows of the micro-tile (12 accumulators + 2 B + 1 A registers)
 constexpr int kNr = 16;           // columns: two 8-float AVX registers
 constexpr int64_t kKc = 256;      // K per block: a packed B panel is kKc*kNr*4 = 16 KiB (L1)
-// Rows per block: the block's A rows (rows x kKc) and C rows (rows x N) should share ~512 KiB of
-// the 1 MiB L2 (Zen 4; measured on cv5: 96 rows 59, 288 rows 70 GFLOP/s at 1 thread).
-constexpr int64_t kMcMax = 288;
-constexpr int64_t kL2Floats = 512 * 1024 / 4;
-int64_t rows_per_block(int64_t n) {
-  const int64_t rows = kL2Floats / (kKc + (n + kNr - 1) / kNr * kNr);
-  return std::max<int64_t>(kMr * 8, std::min(kMcMax, rows / kMr * kMr));
-}
+// Rows per block: the block's A rows (kMc x kKc floats, 288 KiB) stay in the 1 MiB L2 while
+// every B panel passes over them. Measured on Zen 4 at 1 thread: cv5 b1 59 GFLOP/s with 96 rows,
+// 70 with 288; at batch 32, 168 / 288 / 480 rows within 2% on cv5, cv6, cv12, 792 rows 10-25% worse.
+constexpr int64_t kMc = 288;
 
 // A stretch of K inside one row window: A(p, k0 + i) = row_base(p)[offset + i], i < length.
 struct Segment {
@@ -149,10 +145,9 @@ void compute_rect(const RowWindowGemm& g, const std::vector<KBlock>& blocks,
                   const std::vector<Segment>& segs, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
   alignas(64) float panel[kKc * kNr];
   alignas(32) float bias16[kNr];
-  const float* rows[kMcMax];
-  const int64_t mc = rows_per_block(g.n);
-  for (int64_t mb = m0; mb < m1; mb += mc) {
-    const int64_t me = std::min(mb + mc, m1);
+  const float* rows[kMc];
+  for (int64_t mb = m0; mb < m1; mb += kMc) {
+    const int64_t me = std::min(mb + kMc, m1);
     for (int64_t p = mb; p < me; ++p)
       rows[p - mb] = g.lowered + (p / g.pixels) * g.image_stride + (p % g.pixels) * g.piece;
     const int64_t micro_panels = (me - mb + kMr - 1) / kMr;
