@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # JMH benchmarks of mec4j's core paths (bench/src/main/java/org/mec4j/bench/jmh):
-#   bench/jmh.sh                        # everything: ConvBenchmark and LoweringBenchmark
+#   bench/jmh.sh                        # everything: ConvBenchmark, LoweringBenchmark, JavaOverheadBenchmark
+#   bench/jmh.sh JavaOverheadBenchmark  # Java API vs raw binding call (issue target 5), ~3.5 min
 #   bench/jmh.sh ConvBenchmark -p layer=cv10 -jvmArgsAppend -Dmec4j.blas=mkl
 #   bench/jmh.sh -h                     # JMH's own options
 # Builds like compare.sh (library installed if needed, then bench/), then runs JMH's main.
