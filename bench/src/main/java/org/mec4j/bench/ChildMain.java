@@ -72,6 +72,8 @@ public final class ChildMain implements Callable<Integer> {
     env.put("requested_blas", blas);
     env.put("requested_threads", Integer.toString(nthreads));
     env.put("omp_num_threads", String.valueOf(System.getenv("OMP_NUM_THREADS")));
+    for (String v : new String[] {"OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY", "KMP_BLOCKTIME"})
+      env.put(v.toLowerCase(java.util.Locale.ROOT), String.valueOf(System.getenv(v)));
     env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     env.put("started", java.time.Instant.now().toString());
     long t0 = System.nanoTime();

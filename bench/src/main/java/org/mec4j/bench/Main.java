@@ -246,6 +246,11 @@ public final class Main implements Callable<Integer> {
     env.put("OMP_NUM_THREADS", n);          // oneDNN (OpenMP) and MKL
     env.put("OPENBLAS_NUM_THREADS", n);
     env.put("MKL_NUM_THREADS", n);
+    if (!options.spinWait) {  // idle threads sleep at once (see --spin-wait)
+      env.put("OPENBLAS_THREAD_TIMEOUT", "4");
+      env.put("OMP_WAIT_POLICY", "PASSIVE");
+      env.put("KMP_BLOCKTIME", "0");
+    }
     env.remove("MEC4J_BLAS");
     env.remove("MEC4J_NUM_THREADS");
     Path logFile = dir.resolve("child-" + c.tag() + ".log");

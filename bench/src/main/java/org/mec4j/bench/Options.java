@@ -38,6 +38,13 @@ public final class Options {
       description = "What to time; IM2COL always runs (it is the check's reference). Default: ${DEFAULT-VALUE}.")
   List<String> algorithms = new ArrayList<>(List.of("MEC", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED", "IM2COL", "ONEDNN"));
 
+  @Option(names = "--spin-wait", negatable = true, defaultValue = "false",
+      description = "Leave the thread runtimes' idle spinning at their defaults (OpenBLAS ~0.1 s, OpenMP up to 0.2 s "
+          + "after each call). By default the child JVMs make idle threads sleep at once (OPENBLAS_THREAD_TIMEOUT=4, "
+          + "OMP_WAIT_POLICY=PASSIVE, KMP_BLOCKTIME=0): the algorithms are interleaved, and three runtimes (the BLAS's, "
+          + "oneDNN's OpenMP, mec4j's pool) otherwise spin on the cores the next algorithm needs.")
+  boolean spinWait;
+
   @Option(names = "--reps", paramLabel = "N", defaultValue = "3",
       description = "Timed repetitions per algorithm, at least. Default: ${DEFAULT-VALUE}.")
   int reps = 3;
@@ -177,6 +184,7 @@ public final class Options {
     a.add("--backends=" + String.join(",", backends));
     a.add("--threads=" + String.join(",", threads));
     a.add("--algorithms=" + String.join(",", algorithms));
+    a.add(spinWait ? "--spin-wait" : "--no-spin-wait");
     a.add("--reps=" + reps);
     a.add("--max-reps=" + maxReps);
     a.add("--min-time-ms=" + minTimeMs);

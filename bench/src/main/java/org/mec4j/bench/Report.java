@@ -366,7 +366,11 @@ public final class Report {
         + "into it is **not timed** (as a framework does it once at model load). Scratchpad in user mode, allocated once. oneDNN "
         + "runs on its own OpenMP runtime: its thread count is set with OMP_NUM_THREADS in each child JVM and confirmed by its "
         + "verbose header (Setup). oneDNN rows under a BLAS name ran in that BLAS's JVM; oneDNN does not use the BLAS.\n");
-    md.append("- im2col and MEC call cblas_sgemm of the loaded BLAS with the JVM's thread count; the sgemm ceiling uses the same call.\n");
+    md.append("- im2col and MEC call cblas_sgemm of the loaded BLAS with the JVM's thread count; the sgemm ceiling uses the same call. "
+        + "MEC_FUSED runs its own GEMM on mec4j's thread pool (same thread count).\n");
+    md.append("- Idle threads: " + idleThreads(in) + " The algorithms are interleaved, and each thread runtime (the BLAS's, oneDNN's "
+        + "OpenMP, mec4j's pool) would otherwise keep spinning on the cores for up to 0.1–0.2 s after its own call, while the "
+        + "next algorithm needs them (`--spin-wait` keeps the runtimes' defaults).\n");
     md.append("- Raw data: results.csv (all rows), errors.csv (errors, skipped combinations, oneDNN weight copies), env-*.properties "
         + "(what each JVM loaded), child-*.log (each JVM's output), command.txt.\n");
     return md.toString();
@@ -407,6 +411,16 @@ public final class Report {
     return String.format(Locale.ROOT, "- %s: MEC faster than im2col on %d of %d layers (geometric mean of MEC/im2col %s)%s.",
         c.label(), fasterIm, n, ratio(geomean(vsIm)),
         nd == 0 ? "" : String.format(Locale.ROOT, "; faster than oneDNN on %d of %d (geometric mean of MEC/oneDNN %s)", fasterDn, nd, ratio(geomean(vsDn))));
+  }
+
+  /** What the child JVMs set for idle threads (env-*.properties), e.g. for the method notes. */
+  static String idleThreads(Input in) {
+    Map<String, String> e = in.envs().values().stream().findFirst().orElse(Map.of());
+    String timeout = e.getOrDefault("openblas_thread_timeout", "null");
+    if (timeout.equals("null"))
+      return "the runtimes' defaults (`--spin-wait`): OpenBLAS and OpenMP threads spin after each call.";
+    return "made to sleep at once (OPENBLAS_THREAD_TIMEOUT=" + timeout + ", OMP_WAIT_POLICY="
+        + e.getOrDefault("omp_wait_policy", "?") + ", KMP_BLOCKTIME=" + e.getOrDefault("kmp_blocktime", "?") + ").";
   }
 
   private static String memorySentence(Input in, int exact, int compared) {
