@@ -173,9 +173,10 @@ class ConvolutionCorrectnessTest {
     assertEquals(Algorithm.MEC_B, small.toBuilder().batch(1).build().resolve(Algorithm.MEC));
     assertEquals(fused ? Algorithm.MEC_FUSED : Algorithm.MEC_ROWS,
         Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
-    // Large k_w*i_c: ROWS at any batch.
+    // Over a batch with k_c >= 512 and k_w*i_c >= 256: ROWS, with or without FUSED.
+    assertEquals(Algorithm.MEC_ROWS, Conv2d.parse("mb32ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
     assertEquals(fused ? Algorithm.MEC_FUSED : Algorithm.MEC_ROWS,
-        Conv2d.parse("mb32ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
+        Conv2d.parse("mb32ih7iw7ic512oc256kh3kw3").resolve(Algorithm.MEC));
     assertEquals(Algorithm.IM2COL, wide.resolve(Algorithm.IM2COL));
   }
 
