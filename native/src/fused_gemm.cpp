@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -189,7 +190,9 @@ void compute_rect(const RowWindowGemm& g, const std::vector<KBlock>& blocks,
 
 bool fused_gemm_supported() {
 #ifdef MEC4J_FUSED_X86
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  // MEC4J_FUSED=0 turns it off: the automatic MEC then uses the BLAS variants only.
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                         !(std::getenv("MEC4J_FUSED") && std::strcmp(std::getenv("MEC4J_FUSED"), "0") == 0);
   return ok;
 #else
   return false;

@@ -27,7 +27,7 @@ struct RowWindowGemm {
   float* out;
 };
 
-// Whether this CPU runs the kernel (x86-64 with AVX2 and FMA).
+// Whether this CPU runs the kernel (x86-64 with AVX2 and FMA) and MEC4J_FUSED is not "0".
 bool fused_gemm_supported();
 
 // Computes g with up to `threads` threads. Needs no scratch memory beyond a few KiB of stack.
