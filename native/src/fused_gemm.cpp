@@ -43,11 +43,11 @@ struct KBlock {
 
 // c[rows x cols] (ldc) = (first ? bias or 0 : c) + A * B over the K block's segments. a[i] is
 // the base of A's row i (rows beyond `rows` repeat a valid row; their results are dropped).
-// b: the block's B rows, ldb floats apart, 16 valid floats each (zero-padded when cols < 16).
+// b: the block's packed B panel, 16 floats per K step (zero-padded when cols < 16).
 __attribute__((target("avx2,fma"))) void micro_kernel(const float* const* a, const Segment* seg,
-                                                       int64_t nseg, const float* b, int64_t ldb,
-                                                       float* c, int64_t ldc, int rows, int cols,
-                                                       bool first, const float* bias16) {
+                                                       int64_t nseg, const float* b, float* c,
+                                                       int64_t ldc, int rows, int cols, bool first,
+                                                       const float* bias16) {
   alignas(32) float tile[kMr * kNr];
   const bool full = rows == kMr && cols == kNr;
   // Twelve named accumulators, not an array: GCC keeps an array of __m256 on the stack and
@@ -80,8 +80,8 @@ __attribute__((target("avx2,fma"))) void micro_kernel(const float* const* a, con
                 *a4 = a[4] + off, *a5 = a[5] + off;
 #pragma GCC unroll 4
     for (int64_t k = 0; k < len; ++k) {
-      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-      b += ldb;
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+      b += kNr;
       __m256 x = _mm256_broadcast_ss(a0 + k);
       c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01);
       x = _mm256_broadcast_ss(a1 + k);
@@ -152,20 +152,12 @@ void compute_rect(const RowWindowGemm& g, const std::vector<KBlock>& blocks,
     const int64_t me = std::min(mb + kMc, m1);
     for (int64_t p = mb; p < me; ++p)
       rows[p - mb] = g.lowered + (p / g.pixels) * g.image_stride + (p % g.pixels) * g.piece;
-    const int64_t micro_panels = (me - mb + kMr - 1) / kMr;
     for (size_t kb = 0; kb < blocks.size(); ++kb) {
       const KBlock& blk = blocks[kb];
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t col = q * kNr;
         const int cols = (int)std::min<int64_t>(kNr, g.n - col);
-        const float* b = g.kernel + blk.k0 * g.n + col;
-        int64_t ldb = g.n;
-        // Packing pays off when the panel is reused; a partial panel needs its zero padding.
-        if (micro_panels > 2 || cols < kNr) {
-          pack_panel(b, g.n, blk.length, cols, panel);
-          b = panel;
-          ldb = kNr;
-        }
+        pack_panel(g.kernel + blk.k0 * g.n + col, g.n, blk.length, cols, panel);
         const float* bias = nullptr;
         if (kb == 0 && g.bias) {
           std::memset(bias16, 0, sizeof bias16);
@@ -176,7 +168,7 @@ void compute_rect(const RowWindowGemm& g, const std::vector<KBlock>& blocks,
           const int n_rows = (int)std::min<int64_t>(kMr, me - p);
           const float* a[kMr];
           for (int i = 0; i < kMr; ++i) a[i] = rows[p - mb + (i < n_rows ? i : 0)];
-          micro_kernel(a, segs.data() + blk.first, blk.count, b, ldb, g.out + p * g.n + col, g.n,
+          micro_kernel(a, segs.data() + blk.first, blk.count, panel, g.out + p * g.n + col, g.n,
                        n_rows, cols, kb == 0, bias);
         }
       }
@@ -191,8 +183,10 @@ void compute_rect(const RowWindowGemm& g, const std::vector<KBlock>& blocks,
 bool fused_gemm_supported() {
 #ifdef MEC4J_FUSED_X86
   // MEC4J_FUSED=0 turns it off: the automatic MEC then uses the BLAS variants only.
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                         !(std::getenv("MEC4J_FUSED") && std::strcmp(std::getenv("MEC4J_FUSED"), "0") == 0);
+  static const bool ok = [] {
+    const char* off = std::getenv("MEC4J_FUSED");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !(off && std::strcmp(off, "0") == 0);
+  }();
   return ok;
 #else
   return false;

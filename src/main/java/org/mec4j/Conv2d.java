@@ -159,7 +159,7 @@ public final class Conv2d {
     return bytes[0];
   }
 
-  /** The algorithm that really runs: {@link Algorithm#MEC} resolves to MEC_A or MEC_B. */
+  /** The algorithm that really runs: {@link Algorithm#MEC} resolves to MEC_A, MEC_B, MEC_ROWS or MEC_FUSED. */
   public Algorithm resolve(Algorithm algorithm) {
     Objects.requireNonNull(algorithm, "algorithm");
     int[] resolved = new int[1];

@@ -91,12 +91,9 @@ public class JavaOverheadBenchmark {
 
     // What Convolution passes to the binding: Conv2d.toNative()'s struct, the resolved
     // algorithm's native code and the workspace's pointer (package-private, read once here).
-    nativeSpec = new MecNative.Conv2dStruct().batch(spec.batch()).in_height(spec.inputHeight())
-        .in_width(spec.inputWidth()).in_channels(spec.inputChannels()).kernel_height(spec.kernelHeight())
-        .kernel_width(spec.kernelWidth()).out_channels(spec.outputChannels()).stride_height(spec.strideHeight())
-        .stride_width(spec.strideWidth()).pad_top(spec.padTop()).pad_bottom(spec.padBottom())
-        .pad_left(spec.padLeft()).pad_right(spec.padRight()).mec_threshold(spec.mecThreshold())
-        .mec_workspace_limit(spec.mecWorkspaceLimit());
+    Method toNative = Conv2d.class.getDeclaredMethod("toNative");
+    toNative.setAccessible(true);
+    nativeSpec = (MecNative.Conv2dStruct) toNative.invoke(spec);
     Field code = Algorithm.class.getDeclaredField("code");
     code.setAccessible(true);
     resolvedCode = code.getInt(conv.resolvedAlgorithm());
