@@ -40,7 +40,7 @@ static bool parse_shape(const char* text, mec4j_conv2d* c) {
 int main(int argc, char** argv) {
   mec4j_conv2d c;
   if (argc < 2 || !parse_shape(argv[1], &c)) {
-    std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows ...] [--reps N] [--threads N]\n"
+    std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused ...] [--reps N] [--threads N]\n"
                          "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n");
     return 2;
   }

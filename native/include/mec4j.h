@@ -28,13 +28,15 @@ typedef enum mec4j_status {
   MEC4J_ERROR_INVALID_ARGUMENT = 2,   /* a size, stride or padding is out of range */
   MEC4J_ERROR_SIZE_OVERFLOW = 3,      /* an element count or byte size overflows 64 bits */
   MEC4J_ERROR_UNSUPPORTED = 4,        /* valid, but not for this algorithm: a GEMM dimension exceeds
-                                         the BLAS int range, or Solution A with |O| > |L| */
+                                         the BLAS int range, or Solution A with |O| > |L| or tiles */
   MEC4J_ERROR_WORKSPACE_TOO_SMALL = 5,
   MEC4J_ERROR_WORKSPACE_MISALIGNED = 6, /* the workspace is not MEC4J_WORKSPACE_ALIGNMENT-aligned */
   MEC4J_ERROR_OUT_OF_MEMORY = 7,
   MEC4J_ERROR_UNKNOWN_ALGORITHM = 8,
   MEC4J_ERROR_INTERNAL = 9,
-  MEC4J_ERROR_WORKSPACE_LIMIT = 10    /* mec_workspace_limit is below MEC's smallest tile */
+  MEC4J_ERROR_WORKSPACE_LIMIT = 10,   /* mec_workspace_limit is below MEC's smallest tile */
+  MEC4J_ERROR_BAD_ENVIRONMENT = 11    /* MEC4J_MAX_ISA or MEC4J_TUNING has a value mec4j does not know
+                                         (mec4j_status_string names the accepted ones) */
 } mec4j_status;
 
 /* Implementations, by role. MEC chooses among its variants per layer (mec4j_resolve_algorithm). */
@@ -46,10 +48,19 @@ typedef enum mec4j_algorithm {
   MEC4J_ALGORITHM_MEC_B = 4,     /* MEC, Solution B forced: i_n * o_h GEMMs, NHWC written directly */
   MEC4J_ALGORITHM_MEC_ROWS = 5,  /* MEC's workspace in row order: k_h GEMMs (M = o_h*o_w) per image,
                                     accumulated; the batch is folded in when |O| <= |L| */
-  MEC4J_ALGORITHM_MEC_FUSED = 6  /* MEC_ROWS's workspace, multiplied by mec4j's own GEMM, which reads
-                                    the k_h row windows in place as one K = k_h*k_w*i_c matrix
-                                    (x86-64 with AVX2+FMA; MEC4J_ERROR_UNSUPPORTED elsewhere) */
+  MEC4J_ALGORITHM_MEC_FUSED = 6  /* MEC_ROWS's workspace, multiplied by mec4j's own indirect GEMM
+                                    (per-ISA micro-kernels, mec4j_kernel_name), which reads the k_h
+                                    row windows in place as one K = k_h*k_w*i_c matrix. Unpadded 1x1
+                                    layers are read from the input itself: no workspace. */
 } mec4j_algorithm;
+
+/* Instruction sets mec4j has micro-kernels for, in increasing order. */
+typedef enum mec4j_isa {
+  MEC4J_ISA_PORTABLE = 0, /* portable C++ (SSE2 on x86-64, NEON on aarch64) */
+  MEC4J_ISA_AVX2 = 1,     /* AVX2 + FMA */
+  MEC4J_ISA_AVX512 = 2,   /* AVX-512F */
+  MEC4J_ISA_BEST = 3      /* as a cap: none, the best the CPU has */
+} mec4j_isa;
 
 /* Alignment, in bytes, that every workspace must have. */
 #define MEC4J_WORKSPACE_ALIGNMENT 64
@@ -80,14 +91,51 @@ mec4j_status mec4j_conv2d_check(const mec4j_conv2d* conv, const char** bad_field
 mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, int64_t* out_width);
 
 /* Scratch bytes the algorithm needs (0 for the reference). MEC: 4 * i_n*o_w*i_h*k_w*i_c
- * (i_h padded); im2col: 4 * i_n*o_h*o_w*k_h*k_w*i_c. */
+ * (i_h padded), or a tile of it under mec_workspace_limit; 0 for MEC, MEC_FUSED (and MEC_ROWS at
+ * stride 1) on unpadded 1x1 layers, which multiply the input in place. im2col:
+ * 4 * i_n*o_h*o_w*k_h*k_w*i_c. */
 mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                   int64_t* bytes);
 
-/* The variant the automatic MEC would run for this layer: MEC4J_ALGORITHM_MEC_A, _MEC_B,
- * _MEC_ROWS or _MEC_FUSED (other algorithms are returned unchanged). */
+/* The variant the automatic MEC runs for this layer: MEC4J_ALGORITHM_MEC_A, _MEC_B, _MEC_ROWS or
+ * _MEC_FUSED (other algorithms are returned unchanged). Under MEC4J_TUNING_MEASURE this is the
+ * measured choice once the layer has run (with the same threads and ISA cap), the heuristic's
+ * before; *measured (may be NULL) tells which. */
 mec4j_status mec4j_resolve_algorithm(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                      mec4j_algorithm* resolved);
+mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
+                                        mec4j_algorithm* resolved, int32_t* measured);
+
+/* How the automatic MEC picks its variant.
+ * MEASURE (the default): the first forward of a layer (its sizes, the thread count and the ISA
+ *   cap) times the variants that fit its workspace on the caller's data, twice each, interleaved,
+ *   and keeps the fastest for the rest of the process (as cudnnFind or FFTW's MEASURE planner).
+ *   That first call takes a few times longer; its output is the chosen variant's, so results
+ *   never change from call to call within a process, but may differ in the last bits between
+ *   processes if another variant wins there.
+ * HEURISTIC: a fixed rule from the layer's sizes and the micro-kernel's tile: the same variant,
+ *   hence the same bits, in every run on the same CPU and ISA cap (cuDNN's deterministic mode).
+ * The environment variable MEC4J_TUNING (measure|heuristic) sets the initial mode. */
+typedef enum mec4j_tuning { MEC4J_TUNING_MEASURE = 0, MEC4J_TUNING_HEURISTIC = 1 } mec4j_tuning;
+mec4j_status mec4j_set_tuning(mec4j_tuning tuning);
+mec4j_status mec4j_get_tuning(mec4j_tuning* tuning);
+
+/* The ISA cap (as oneDNN's ONEDNN_MAX_CPU_ISA / dnnl_set_max_cpu_isa): kernels above it are never
+ * used. It starts from the environment variable MEC4J_MAX_ISA (avx512, avx2, portable or best,
+ * any case; unset = best); a misspelt value makes every call that runs or plans a convolution
+ * fail with MEC4J_ERROR_BAD_ENVIRONMENT until mec4j_set_max_isa is called. A cap above what the
+ * CPU has caps at what it has. Process-wide; calls already running keep the kernel they started
+ * with. */
+mec4j_status mec4j_set_max_isa(mec4j_isa isa);
+mec4j_status mec4j_get_max_isa(mec4j_isa* isa);
+/* min(cap, what this CPU runs): the ISA whose kernels run. */
+mec4j_status mec4j_get_effective_isa(mec4j_isa* isa);
+/* What this CPU runs, whatever the cap. */
+mec4j_isa mec4j_get_host_isa(void);
+const char* mec4j_isa_name(mec4j_isa isa);
+/* The indirect-GEMM micro-kernel for the effective ISA, e.g. "f32-igemm-6x16-avx2-fma"
+ * ("unknown" while MEC4J_MAX_ISA is misspelt). */
+const char* mec4j_kernel_name(void);
 
 /* output = conv(input, kernel) (+ bias if not NULL). workspace may be NULL only when the
  * algorithm needs 0 bytes. On any error status, output is left untouched. */

@@ -1,9 +1,8 @@
-// The C API: argument checks, size queries and the one place that maps algorithms to code.
+// The C API's shape checks and size derivation (the implementations are in impl_list.cpp).
 #include <climits>
 #include <initializer_list>
 #include <new>
 
-#include "fused_gemm.h"
 #include "mec4j.h"
 #include "shape.h"
 
@@ -123,104 +122,6 @@ Shape with_batch(const Shape& s, int64_t n) {
   return t;
 }
 
-namespace {
-
-bool fits_blas_int(int64_t v) { return v <= INT_MAX; }
-
-// Every GEMM dimension and leading dimension an algorithm passes to cblas must fit in an int.
-bool gemm_dims_fit(const Shape& s, mec4j_algorithm a) {
-  int64_t lda_mec = s.ihp * s.kw * s.ic;  // <= |L|, cannot overflow
-  switch (a) {
-    case MEC4J_ALGORITHM_IM2COL:
-      return fits_blas_int(s.n * s.oh * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc);
-    case MEC4J_ALGORITHM_MEC_A:
-      return fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
-             fits_blas_int(lda_mec);
-    case MEC4J_ALGORITHM_MEC_B:
-      return fits_blas_int(s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
-             fits_blas_int(lda_mec);
-    case MEC4J_ALGORITHM_MEC_ROWS:
-      return fits_blas_int(s.n * s.oh * s.ow) && fits_blas_int(s.kw * s.ic) && fits_blas_int(s.kc);
-    default:
-      return true;
-  }
-}
-
-// Runs MEC tile by tile under the workspace limit (see Shape::tile_n). Untiled layers are one tile.
-// Solution A never reaches single-image tiles: resolve() refuses it there.
-void mec_tiled(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
-               float* out, float* ws) {
-  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
-  if (s.banded) {
-    for (int64_t n = 0; n < s.n; ++n)
-      for (int64_t y0 = 0; y0 < s.oh; y0 += s.tile_oh) {
-        int64_t first_row;
-        Shape t = row_band(s, y0, s.tile_oh < s.oh - y0 ? s.tile_oh : s.oh - y0, &first_row);
-        mec_forward(t, solution,
-                    in + n * image_in + first_row * s.iw * s.ic, k, bias, out + n * image_out + y0 * s.ow * s.kc, ws);
-      }
-    return;
-  }
-  if (s.tile_w == s.ow) {
-    for (int64_t n0 = 0; n0 < s.n; n0 += s.tile_n) {
-      Shape t = with_batch(s, s.tile_n < s.n - n0 ? s.tile_n : s.n - n0);
-      mec_forward(t, solution, in + n0 * image_in, k, bias, out + n0 * image_out, ws);
-    }
-    return;
-  }
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t w0 = 0; w0 < s.ow; w0 += s.tile_w)
-      mec_forward_columns(s, w0, s.tile_w < s.ow - w0 ? s.tile_w : s.ow - w0, in + n * image_in, k,
-                          out + n * image_out, ws);
-  add_bias(s, bias, out);
-}
-
-mec4j_status resolve(const Shape& s, mec4j_algorithm a, mec4j_algorithm* out) {
-  switch (a) {
-    case MEC4J_ALGORITHM_MEC:
-      if (s.tile_w < s.ow) {  // column tiles run Solution B
-        *out = MEC4J_ALGORITHM_MEC_B;
-        return MEC4J_OK;
-      }
-      switch (mec_choose(with_batch(s, s.tile_n))) {  // row bands: one image, as at batch 1
-        case MecSolution::A: *out = MEC4J_ALGORITHM_MEC_A; break;
-        case MecSolution::B: *out = MEC4J_ALGORITHM_MEC_B; break;
-        case MecSolution::Rows: *out = MEC4J_ALGORITHM_MEC_ROWS; break;
-        case MecSolution::Fused: *out = MEC4J_ALGORITHM_MEC_FUSED; break;
-      }
-      return MEC4J_OK;
-    case MEC4J_ALGORITHM_MEC_A:
-      // Solution A permutes O through L's buffer; single-image tiles gain nothing from it.
-      if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow || s.banded)
-        return MEC4J_ERROR_UNSUPPORTED;
-      *out = a;
-      return MEC4J_OK;
-    case MEC4J_ALGORITHM_MEC_FUSED:
-      if (!fused_gemm_supported()) return MEC4J_ERROR_UNSUPPORTED;
-      *out = a;
-      return MEC4J_OK;
-    case MEC4J_ALGORITHM_REFERENCE:
-    case MEC4J_ALGORITHM_IM2COL:
-    case MEC4J_ALGORITHM_MEC_B:
-    case MEC4J_ALGORITHM_MEC_ROWS:
-      *out = a;
-      return MEC4J_OK;
-  }
-  return MEC4J_ERROR_UNKNOWN_ALGORITHM;
-}
-
-int64_t workspace_elems(const Shape& s, mec4j_algorithm resolved) {
-  switch (resolved) {
-    case MEC4J_ALGORITHM_IM2COL: return s.im2col_elems;
-    case MEC4J_ALGORITHM_MEC_A:
-    case MEC4J_ALGORITHM_MEC_B:
-    case MEC4J_ALGORITHM_MEC_ROWS:
-    case MEC4J_ALGORITHM_MEC_FUSED: return s.mec_tile_elems();
-    default: return 0;
-  }
-}
-
-}  // namespace
 }  // namespace mec4j
 
 using namespace mec4j;
@@ -242,90 +143,22 @@ mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* oh, int64_t* o
   return MEC4J_OK;
 }
 
-mec4j_status mec4j_resolve_algorithm(const mec4j_conv2d* conv, mec4j_algorithm a,
-                                     mec4j_algorithm* resolved) {
-  if (!resolved) return MEC4J_ERROR_NULL_ARGUMENT;
-  Shape s;
-  mec4j_status st = make_shape(conv, &s, nullptr);
-  if (st != MEC4J_OK) return st;
-  return resolve(s, a, resolved);
-}
-
-mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm a, int64_t* bytes) {
-  if (!bytes) return MEC4J_ERROR_NULL_ARGUMENT;
-  Shape s;
-  mec4j_status st = make_shape(conv, &s, nullptr);
-  if (st != MEC4J_OK) return st;
-  mec4j_algorithm r = MEC4J_ALGORITHM_REFERENCE;
-  if ((st = resolve(s, a, &r)) != MEC4J_OK) return st;
-  *bytes = workspace_elems(s, r) * (int64_t)sizeof(float);  // overflow excluded by make_shape
-  return MEC4J_OK;
-}
-
-mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, const float* input,
-                                  const float* kernel, const float* bias, float* output,
-                                  void* workspace, int64_t workspace_bytes) {
-  Shape s;
-  mec4j_status st = make_shape(conv, &s, nullptr);
-  if (st != MEC4J_OK) return st;
-  mec4j_algorithm r = MEC4J_ALGORITHM_REFERENCE;
-  if ((st = resolve(s, a, &r)) != MEC4J_OK) return st;
-  if (!input || !kernel || !output) return MEC4J_ERROR_NULL_ARGUMENT;
-  if (!gemm_dims_fit(s, r)) return MEC4J_ERROR_UNSUPPORTED;
-  int64_t need = workspace_elems(s, r) * (int64_t)sizeof(float);
-  if (need > 0) {
-    if (!workspace) return MEC4J_ERROR_NULL_ARGUMENT;
-    if (workspace_bytes < need) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;
-    if (reinterpret_cast<uintptr_t>(workspace) % MEC4J_WORKSPACE_ALIGNMENT != 0)
-      return MEC4J_ERROR_WORKSPACE_MISALIGNED;
-  }
-  float* ws = static_cast<float*>(workspace);
-  try {
-    switch (r) {
-      case MEC4J_ALGORITHM_REFERENCE: reference_forward(s, input, kernel, bias, output); break;
-      case MEC4J_ALGORITHM_IM2COL: im2col_forward(s, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_A: mec_tiled(s, MecSolution::A, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_B: mec_tiled(s, MecSolution::B, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_ROWS: mec_tiled(s, MecSolution::Rows, input, kernel, bias, output, ws); break;
-      case MEC4J_ALGORITHM_MEC_FUSED: mec_tiled(s, MecSolution::Fused, input, kernel, bias, output, ws); break;
-      default: return MEC4J_ERROR_INTERNAL;
-    }
-  } catch (const std::bad_alloc&) {
-    return MEC4J_ERROR_OUT_OF_MEMORY;
-  } catch (...) {
-    return MEC4J_ERROR_INTERNAL;
-  }
-  return MEC4J_OK;
-}
-
 const char* mec4j_status_string(mec4j_status st) {
   switch (st) {
     case MEC4J_OK: return "ok";
     case MEC4J_ERROR_NULL_ARGUMENT: return "a required pointer is null";
     case MEC4J_ERROR_INVALID_ARGUMENT: return "invalid argument";
     case MEC4J_ERROR_SIZE_OVERFLOW: return "a size overflows 64 bits";
-    case MEC4J_ERROR_UNSUPPORTED: return "unsupported by this algorithm (BLAS int range, Solution A with |O| > |L|, or MEC_FUSED on a CPU without AVX2+FMA)";
+    case MEC4J_ERROR_UNSUPPORTED: return "unsupported by this algorithm (a GEMM size beyond the BLAS int range, or Solution A with |O| > |L| or with single-image tiles)";
     case MEC4J_ERROR_WORKSPACE_TOO_SMALL: return "workspace too small";
     case MEC4J_ERROR_WORKSPACE_MISALIGNED: return "workspace not 64-byte aligned";
     case MEC4J_ERROR_OUT_OF_MEMORY: return "out of memory";
     case MEC4J_ERROR_UNKNOWN_ALGORITHM: return "unknown algorithm";
     case MEC4J_ERROR_INTERNAL: return "internal error";
     case MEC4J_ERROR_WORKSPACE_LIMIT: return "workspace limit below MEC's smallest tile (one output column of one image)";
+    case MEC4J_ERROR_BAD_ENVIRONMENT: return "unknown value of MEC4J_MAX_ISA (accepted: avx512, avx2, portable, best) or MEC4J_TUNING (accepted: measure, heuristic)";
   }
   return "unknown status";
-}
-
-const char* mec4j_algorithm_name(mec4j_algorithm a) {
-  switch (a) {
-    case MEC4J_ALGORITHM_REFERENCE: return "reference";
-    case MEC4J_ALGORITHM_IM2COL: return "im2col";
-    case MEC4J_ALGORITHM_MEC: return "mec";
-    case MEC4J_ALGORITHM_MEC_A: return "mec-a";
-    case MEC4J_ALGORITHM_MEC_B: return "mec-b";
-    case MEC4J_ALGORITHM_MEC_ROWS: return "mec-rows";
-    case MEC4J_ALGORITHM_MEC_FUSED: return "mec-fused";
-  }
-  return "unknown";
 }
 
 }  // extern "C"

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <vector>
 
-#include "fused_gemm.h"
+#include "igemm.h"
 #include "lowering.h"
 #include "parallel.h"
 #include "shape.h"
@@ -61,13 +61,15 @@ int64_t phase_row(const Shape& s, int64_t h) {
   return before + j;
 }
 
-// interleaved == false: per image [row][w][k_w*i_c]; true: [row][n][w][k_w*i_c].
+// interleaved == false: per image [row][w][k_w*i_c]; true: [row][n][w][k_w*i_c]. Rows of a phase
+// that no kernel row reads (phase >= k_h, when k_h < s_h) are skipped.
 void lower_rows(const Shape& s, const float* in, float* L, bool interleaved, int threads) {
   const int64_t piece = s.kw * s.ic;
   const int64_t row = s.ow * piece;  // one lowered row of one image
   parallel_for(s.n * s.rows_used, threads, [&](int64_t begin, int64_t end) {
     for (int64_t nh = begin; nh < end; ++nh) {
       const int64_t n = nh / s.rows_used, h = nh % s.rows_used;
+      if (h % s.sh >= s.kh) continue;
       const float* image = in + n * s.ih * s.iw * s.ic;
       const int64_t r = phase_row(s, h);
       float* dst = interleaved ? L + (r * s.n + n) * row : L + (n * s.ihp + r) * row;
@@ -130,31 +132,54 @@ bool mec_rows_interleaved(const Shape& s) {
   return s.n > 1 && s.output_elems <= s.mec_lowered_elems;
 }
 
-void mec_forward(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
-                 float* out, float* L) {
+bool mec_reads_input_in_place(const Shape& s, MecSolution solution) {
+  const bool pointwise = s.kh == 1 && s.kw == 1 && s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
+  if (solution == MecSolution::Fused) return pointwise;
+  if (solution == MecSolution::Rows) return pointwise && s.sh == 1 && s.sw == 1;  // one sgemm, lda = i_c
+  return false;
+}
+
+void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
+                 const float* k, const float* bias, float* out, float* L) {
   const int threads = available_threads();
   const int64_t patch_row = s.kw * s.ic;
+  const bool in_place = mec_reads_input_in_place(s, solution);
   if (solution == MecSolution::Fused) {
-    // Per image [row][w][k_w*i_c]: output pixel p of an image reads, for kernel row r, the window
-    // at lowered row phase_row(r) + output row, column w. The GEMM gathers the k_h windows itself,
-    // so the batch needs no interleaving and the output comes out in NHWC.
-    lower_rows(s, in, L, false, threads);
-    std::vector<int64_t> row_offset(s.kh);
-    for (int64_t r = 0; r < s.kh; ++r)
-      row_offset[r] = (phase_row(s, r % s.sh) + r / s.sh) * s.ow * patch_row;
     RowWindowGemm g{};
     g.m = s.n * s.oh * s.ow;
     g.n = s.kc;
     g.piece = patch_row;
     g.kernel_rows = s.kh;
     g.pixels = s.oh * s.ow;
-    g.image_stride = s.ihp * s.ow * patch_row;
+    g.width = s.ow;
+    std::vector<int64_t> row_offset(s.kh);
+    if (in_place) {
+      // Output pixel (y, x) of a 1x1 unpadded layer reads input pixel (y*s_h, x*s_w).
+      g.origin = in;
+      g.image_stride = s.ih * s.iw * s.ic;
+      g.y_stride = s.sh * s.iw * s.ic;
+      g.x_stride = s.sw * s.ic;
+    } else {
+      // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
+      // lowered row phase_row(r) + y, column x. The GEMM gathers the k_h windows itself, so the
+      // batch needs no interleaving and the output comes out in NHWC.
+      lower_rows(s, in, L, false, threads);
+      for (int64_t r = 0; r < s.kh; ++r) row_offset[r] = (phase_row(s, r % s.sh) + r / s.sh) * s.ow * patch_row;
+      g.origin = L;
+      g.image_stride = s.ihp * s.ow * patch_row;
+      g.y_stride = s.ow * patch_row;
+      g.x_stride = patch_row;
+    }
     g.row_offset = row_offset.data();
-    g.lowered = L;
     g.kernel = k;
     g.bias = bias;
     g.out = out;
-    fused_gemm(g, threads);
+    mec4j::igemm(*igemm, g, threads);
+    return;
+  }
+  if (solution == MecSolution::Rows && in_place) {
+    sgemm(s.n * s.oh * s.ow, s.kc, s.ic, in, s.ic, k, s.kc, out, s.kc, 0.f);
+    add_bias(s, bias, out);
     return;
   }
   if (solution == MecSolution::Rows) {
@@ -195,6 +220,38 @@ void mec_forward(const Shape& s, MecSolution solution, const float* in, const fl
     });
     unpermute_rows(s, out, L, threads);
   }
+  add_bias(s, bias, out);
+}
+
+// Solution A never reaches single-image tiles: resolve() refuses it there.
+void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
+               const float* k, const float* bias, float* out, float* ws) {
+  if (mec_reads_input_in_place(s, solution)) {  // no workspace, so no tiles
+    mec_forward(with_batch(s, s.n), solution, igemm, in, k, bias, out, ws);
+    return;
+  }
+  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
+  if (s.banded) {
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t y0 = 0; y0 < s.oh; y0 += s.tile_oh) {
+        int64_t first_row;
+        Shape t = row_band(s, y0, s.tile_oh < s.oh - y0 ? s.tile_oh : s.oh - y0, &first_row);
+        mec_forward(t, solution, igemm,
+                    in + n * image_in + first_row * s.iw * s.ic, k, bias, out + n * image_out + y0 * s.ow * s.kc, ws);
+      }
+    return;
+  }
+  if (s.tile_w == s.ow) {
+    for (int64_t n0 = 0; n0 < s.n; n0 += s.tile_n) {
+      Shape t = with_batch(s, s.tile_n < s.n - n0 ? s.tile_n : s.n - n0);
+      mec_forward(t, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws);
+    }
+    return;
+  }
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t w0 = 0; w0 < s.ow; w0 += s.tile_w)
+      mec_forward_columns(s, w0, s.tile_w < s.ow - w0 ? s.tile_w : s.ow - w0, in + n * image_in, k,
+                          out + n * image_out, ws);
   add_bias(s, bias, out);
 }
 

@@ -7,6 +7,8 @@
 
 namespace mec4j {
 
+struct IgemmConfig;
+
 // Multiplies non-negative sizes; false on 64-bit overflow.
 inline bool mul(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
 inline bool add(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_overflow(a, b, out); }
@@ -48,15 +50,21 @@ void reference_forward(const Shape& s, const float* in, const float* k, const fl
 void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
                     float* ws);
 enum class MecSolution { A, B, Rows, Fused };
-// One MEC run on the whole of s (s is not tiled).
-void mec_forward(const Shape& s, MecSolution solution, const float* in, const float* k, const float* bias,
-                 float* out, float* ws);
+// Whether the solution multiplies the input itself, with no lowering and no workspace: unpadded
+// 1x1 layers, where the lowering would only copy (stride 1) or subsample (strided) the input.
+bool mec_reads_input_in_place(const Shape& s, MecSolution solution);
+// One MEC run on the whole of s (s is not tiled). igemm: the micro-kernel config for Fused.
+void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
+                 const float* k, const float* bias, float* out, float* ws);
+// MEC tile by tile under the workspace limit (see Shape::tile_n); untiled layers are one tile.
+void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
+               const float* k, const float* bias, float* out, float* ws);
 // Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
 void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k,
                          float* image_out, float* ws);
 
-// The solution the automatic MEC runs for this layer (the calibrated rule, see mec_choose.cpp).
-MecSolution mec_choose(const Shape& s);
+// The solution the heuristic picks for this layer and micro-kernel (see mec_choose.cpp).
+MecSolution mec_choose(const Shape& s, const IgemmConfig& igemm);
 // Whether MEC_ROWS folds the batch into its GEMMs (then it permutes like Solution A).
 bool mec_rows_interleaved(const Shape& s);
 void add_bias(const Shape& s, const float* bias, float* out);

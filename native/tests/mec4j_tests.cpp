@@ -8,7 +8,14 @@
 #include <random>
 #include <vector>
 
+#include "igemm_config.h"
 #include "mec4j.h"
+
+namespace mec4j {
+void f32_igemm_12x32_on_avx2_ukernel(const float* const*, const Segment*, int64_t, const float*, float*, int64_t,
+                                     int, int, bool, const float*);
+void f32_igemm_12x32_on_avx2_pack(const float*, int64_t, int64_t, int, float*);
+}  // namespace mec4j
 
 static int failures = 0;
 #define CHECK(cond, ...)                                            \
@@ -77,12 +84,6 @@ static void test_cv_layer_formulas() {
     }
 }
 
-// Whether MEC_FUSED runs here (AVX2+FMA, and not turned off with MEC4J_FUSED=0).
-static bool fused_supported() {
-  mec4j_conv2d c = conv(1, 1, 1, 1, 1, 1, 16, 1, 1);
-  int64_t b;
-  return mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC_FUSED, &b) == MEC4J_OK;
-}
 
 // Runs one algorithm on a shape and compares with the reference; exact for small integers.
 static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, std::mt19937_64& rng,
@@ -102,8 +103,7 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
 
   int64_t wsb = ws_bytes(c, a);
   if (wsb < 0) {
-    CHECK(a == MEC4J_ALGORITHM_MEC_A || (a == MEC4J_ALGORITHM_MEC_FUSED && !fused_supported()),
-          "%s: workspace query failed", mec4j_algorithm_name(a));
+    CHECK(a == MEC4J_ALGORITHM_MEC_A, "%s: workspace query failed", mec4j_algorithm_name(a));
     return;
   }
   // Workspace: 64-byte aligned, NaN-filled (nothing may read stale data), guarded on both sides.
@@ -116,7 +116,11 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
   CHECK(out.guards_intact(), "%s wrote outside the output", mec4j_algorithm_name(a));
   bool ws_guards = true;
   for (int64_t i = 0; i < 16; ++i) ws_guards &= raw[i] == SENTINEL && raw[ws_floats + 16 + i] == SENTINEL;
-  CHECK(ws_guards, "%s wrote outside the workspace", mec4j_algorithm_name(a));
+  CHECK(ws_guards, "%s wrote outside the workspace (%lld bytes): n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld limit %lld",
+        mec4j_algorithm_name(a), (long long)wsb, (long long)c.batch, (long long)c.in_height, (long long)c.in_width,
+        (long long)c.in_channels, (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
+        (long long)c.stride_height, (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom,
+        (long long)c.pad_left, (long long)c.pad_right, (long long)c.mec_workspace_limit);
   std::free(raw);
   int bad = 0;
   for (int64_t i = 0; i < out_n && bad < 3; ++i) {
@@ -245,13 +249,14 @@ static void test_bad_input() {
   int64_t b;
   CHECK(mec4j_workspace_size(&wide, MEC4J_ALGORITHM_MEC_A, &b) == MEC4J_ERROR_UNSUPPORTED, "A with |O|>|L|");
   mec4j_algorithm r;
-  // The rule: MEC_FUSED where the CPU runs it and k_c >= 16; else, with K = k_w*i_c = 1, B.
-  const bool fused = mec4j_workspace_size(&wide, MEC4J_ALGORITHM_MEC_FUSED, &b) == MEC4J_OK;
-  CHECK(mec4j_resolve_algorithm(&wide, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK &&
-        r == (fused ? MEC4J_ALGORITHM_MEC_FUSED : MEC4J_ALGORITHM_MEC_B), "auto on a 1x1 kernel, 64 channels");
-  mec4j_conv2d narrow = conv(1, 4, 4, 1, 1, 1, 8, 1, 1);
+  // Before a layer has run (or in heuristic mode): unpadded 1x1 layers multiply the input in
+  // place with the igemm; padded layers with few output channels (below half the kernel's tile)
+  // use the BLAS variants, with K = k_w*i_c = 3 at batch 1: B.
+  CHECK(mec4j_resolve_algorithm(&wide, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_FUSED,
+        "auto on a 1x1 kernel, 64 channels");
+  mec4j_conv2d narrow = conv(1, 4, 4, 1, 3, 3, 2, 1, 1, 1, 1, 1, 1);
   CHECK(mec4j_resolve_algorithm(&narrow, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B,
-        "auto on a 1x1 kernel, 8 channels picks B");
+        "auto on a padded 3x3 kernel, 2 channels picks B");
   CHECK(mec4j_blas_set_threads(0) == MEC4J_ERROR_INVALID_ARGUMENT, "threads 0");
   // A workspace limit below one strip (one output column of one image) cannot be met.
   mec4j_conv2d capped = ok;
@@ -283,15 +288,181 @@ static void test_bad_input() {
   std::printf("BLAS: %s | %s | %s | threads %d\n", info.vendor, info.version, info.library, info.threads);
 }
 
+// The max-ISA cap: set, read back, capped at the host, restored; invalid values refused.
+static void test_isa_control() {
+  mec4j_isa before = MEC4J_ISA_BEST, isa = MEC4J_ISA_BEST;
+  CHECK(mec4j_get_max_isa(&before) == MEC4J_OK, "get max isa");
+  const mec4j_isa host = mec4j_get_host_isa();
+  for (mec4j_isa cap : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512, MEC4J_ISA_BEST}) {
+    CHECK(mec4j_set_max_isa(cap) == MEC4J_OK, "set %s", mec4j_isa_name(cap));
+    CHECK(mec4j_get_effective_isa(&isa) == MEC4J_OK && isa == (cap == MEC4J_ISA_BEST || cap > host ? host : cap),
+          "effective isa under cap %s: %s", mec4j_isa_name(cap), mec4j_isa_name(isa));
+    const char* kernel = mec4j_kernel_name();
+    CHECK(std::strstr(kernel, isa == MEC4J_ISA_AVX512 ? "avx512" : isa == MEC4J_ISA_AVX2 ? "avx2" : "portable"),
+          "kernel %s under cap %s", kernel, mec4j_isa_name(cap));
+  }
+  CHECK(mec4j_set_max_isa((mec4j_isa)7) == MEC4J_ERROR_INVALID_ARGUMENT, "cap 7");
+  CHECK(mec4j_set_tuning((mec4j_tuning)5) == MEC4J_ERROR_INVALID_ARGUMENT, "tuning 5");
+  CHECK(mec4j_get_max_isa(nullptr) == MEC4J_ERROR_NULL_ARGUMENT, "null isa");
+  mec4j_set_max_isa(before);
+}
+
+// Every micro-kernel this host runs (and AVX-512's tile built for AVX2) against a double-precision
+// product: full and edge tiles (rows < MR, cols < NR), first (bias or zero) and accumulating calls,
+// and K split into segments that start inside a row window. Exact on small integers.
+static void test_ukernels(uint64_t seed) {
+  using namespace mec4j;
+  struct Kernel { const char* name; int mr, nr; IgemmUkernelFn run; PackPanelFn pack; };
+  std::vector<Kernel> kernels;
+  const mec4j_isa host = mec4j_get_host_isa();
+  for (mec4j_isa isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512})
+    if (isa <= host) {
+      const IgemmConfig* c = igemm_config(isa);
+      kernels.push_back({c->name, c->mr, c->nr, c->ukernel, c->pack});
+    }
+#if defined(MEC4J_HAVE_X86_KERNELS)
+  if (host >= MEC4J_ISA_AVX2)
+    kernels.push_back({"f32-igemm-12x32 (avx512 tile on avx2)", 12, 32, f32_igemm_12x32_on_avx2_ukernel,
+                       f32_igemm_12x32_on_avx2_pack});
+#endif
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> small(-3, 3);
+  for (const Kernel& kern : kernels) {
+    const int tiles[][2] = {{kern.mr, kern.nr}, {1, kern.nr}, {kern.mr, 1}, {kern.mr - 1, kern.nr - 3}, {2, 5}};
+    for (const auto& t : tiles)
+      for (int variant = 0; variant < 4; ++variant) {
+        const int rows = std::max(1, t[0]), cols = std::max(1, t[1]);
+        const bool first = variant < 2, with_bias = variant == 0;
+        // Row windows of 7 floats, 3 per row: segments (2, 5), (7 + 0, 7), (14 + 1, 3): K = 15.
+        const std::vector<Segment> seg = {{2, 5}, {7, 7}, {15, 3}};
+        const int64_t k_total = 15, stride = 24, ldc = cols + 3;
+        std::vector<float> a_buf((size_t)kern.mr * stride), b((size_t)k_total * cols), bias(kern.nr, 0.f),
+            c((size_t)kern.mr * ldc), panel((size_t)k_total * kern.nr + 16);
+        for (auto& x : a_buf) x = (float)small(rng);
+        for (auto& x : b) x = (float)small(rng);
+        for (int j = 0; j < cols; ++j) bias[j] = (float)small(rng);
+        for (auto& x : c) x = (float)small(rng);
+        std::vector<const float*> a(kern.mr);
+        for (int i = 0; i < kern.mr; ++i) a[i] = a_buf.data() + (i < rows ? i : 0) * stride;
+        std::vector<double> expect((size_t)rows * cols);
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < cols; ++j) {
+            double acc = first ? (with_bias ? bias[j] : 0.0) : c[(size_t)i * ldc + j];
+            int64_t kk = 0;
+            for (const Segment& s : seg)
+              for (int64_t q = 0; q < s.length; ++q, ++kk) acc += (double)a[i][s.offset + q] * b[kk * cols + j];
+            expect[(size_t)i * cols + j] = acc;
+          }
+        const std::vector<float> before = c;
+        kern.pack(b.data(), cols, k_total, cols, panel.data());
+        kern.run(a.data(), seg.data(), (int64_t)seg.size(), panel.data(), c.data(), ldc, rows, cols, first,
+                 with_bias ? bias.data() : nullptr);
+        int bad = 0;
+        for (int i = 0; i < kern.mr; ++i)
+          for (int j = 0; j < ldc; ++j) {
+            const size_t at = (size_t)i * ldc + j;
+            const bool inside = i < rows && j < cols;
+            const double want = inside ? expect[(size_t)i * cols + j] : before[at];
+            if (c[at] != (float)want && bad++ < 3)
+              CHECK(false, "%s tile %dx%d first=%d bias=%d: c[%d][%d] = %g, expected %g", kern.name, rows, cols,
+                    first, with_bias, i, j, c[at], want);
+          }
+      }
+  }
+}
+
+// Unpadded 1x1 layers need no lowering: MEC and MEC_FUSED read the input in place (workspace 0),
+// MEC_ROWS too at stride 1; padding or a larger kernel needs MEC's lowering.
+static void test_in_place_workspace() {
+  const mec4j_conv2d pointwise = conv(2, 6, 5, 8, 1, 1, 24, 1, 1), strided = conv(2, 6, 5, 8, 1, 1, 24, 2, 2),
+                     padded = conv(2, 6, 5, 8, 1, 1, 24, 1, 1, 0, 0, 0, 0);
+  CHECK(ws_bytes(pointwise, MEC4J_ALGORITHM_MEC) == 0 && ws_bytes(pointwise, MEC4J_ALGORITHM_MEC_FUSED) == 0 &&
+        ws_bytes(pointwise, MEC4J_ALGORITHM_MEC_ROWS) == 0, "1x1 stride 1 in place");
+  CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC) == 0 && ws_bytes(strided, MEC4J_ALGORITHM_MEC_FUSED) == 0,
+        "1x1 stride 2 in place");
+  CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC_ROWS) == 4 * 2 * 3 * 6 * 8, "1x1 stride 2, ROWS lowers: %lld",
+        (long long)ws_bytes(strided, MEC4J_ALGORITHM_MEC_ROWS));
+  CHECK(ws_bytes(padded, MEC4J_ALGORITHM_MEC_B) == 4 * 2 * 5 * 6 * 8, "B always lowers");
+  const mec4j_conv2d three = conv(1, 6, 6, 4, 3, 3, 8, 1, 1);
+  CHECK(ws_bytes(three, MEC4J_ALGORITHM_MEC_FUSED) == 4 * 4 * 6 * 3 * 4, "3x3 lowers");
+  std::mt19937_64 rng(7);
+  for (const auto& c : {pointwise, strided})
+    for (auto a : {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_MEC_ROWS})
+      for (bool integers : {true, false}) run_case(c, a, integers, rng, integers);
+}
+
+// Under MEC4J_TUNING_MEASURE the first run measures and later runs repeat the winner: the output
+// is bit-identical from call to call, and resolve reports the measured choice.
+static void test_measured_choice_is_stable(uint64_t seed) {
+  mec4j_tuning before;
+  mec4j_get_tuning(&before);
+  mec4j_set_tuning(MEC4J_TUNING_MEASURE);
+  mec4j_conv2d c = conv(2, 13, 11, 19, 3, 3, 21, 1, 1, 1, 1, 1, 1);
+  c.mec_threshold = 5 + (int64_t)(seed % 7);  // a layer no other test has measured
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> real(-1.f, 1.f);
+  std::vector<float> in(2 * 13 * 11 * 19), k(3 * 3 * 19 * 21), first(2 * 13 * 11 * 21), again(first.size());
+  for (auto& x : in) x = real(rng);
+  for (auto& x : k) x = real(rng);
+  const int64_t wsb = ws_bytes(c, MEC4J_ALGORITHM_MEC);
+  void* ws = mec4j_workspace_alloc(wsb);
+  int32_t measured = -1;
+  mec4j_algorithm r;
+  CHECK(mec4j_resolve_algorithm_ex(&c, MEC4J_ALGORITHM_MEC, &r, &measured) == MEC4J_OK && measured == 0,
+        "not measured before the first run");
+  CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, first.data(), ws, wsb) == MEC4J_OK,
+        "first run");
+  for (int rep = 0; rep < 3; ++rep) {
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, again.data(), ws, wsb) ==
+              MEC4J_OK, "later run");
+    CHECK(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) == 0, "run %d differs", rep);
+  }
+  CHECK(mec4j_resolve_algorithm_ex(&c, MEC4J_ALGORITHM_MEC, &r, &measured) == MEC4J_OK && measured == 1,
+        "measured after the first run");
+  // The winner alone gives the same bits.
+  CHECK(mec4j_conv2d_forward(&c, r, in.data(), k.data(), nullptr, again.data(), ws, wsb) == MEC4J_OK &&
+            std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) == 0,
+        "the measured choice %s gives the automatic MEC's bits", mec4j_algorithm_name(r));
+  mec4j_workspace_free(ws);
+  mec4j_set_tuning(before);
+}
+
 int main(int argc, char** argv) {
+  if (argc > 1 && !std::strcmp(argv[1], "--expect-bad-environment")) {
+    // Run with a misspelt MEC4J_MAX_ISA or MEC4J_TUNING: every planning call says so, until the
+    // API sets a valid value.
+    mec4j_conv2d c = conv(1, 5, 5, 2, 3, 3, 4, 1, 1);
+    int64_t b;
+    mec4j_isa isa;
+    mec4j_tuning t;
+    const bool isa_bad = mec4j_get_max_isa(&isa) == MEC4J_ERROR_BAD_ENVIRONMENT;
+    CHECK(isa_bad || mec4j_get_tuning(&t) == MEC4J_ERROR_BAD_ENVIRONMENT, "a misspelt value is reported");
+    CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_ERROR_BAD_ENVIRONMENT, "workspace query fails");
+    CHECK(std::strstr(mec4j_status_string(MEC4J_ERROR_BAD_ENVIRONMENT), "avx512, avx2, portable"), "names the values");
+    if (isa_bad) mec4j_set_max_isa(MEC4J_ISA_BEST);
+    else mec4j_set_tuning(MEC4J_TUNING_MEASURE);
+    CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK, "a valid value set through the API wins");
+    std::printf("%s: bad environment handled\n", failures ? "FAILED" : "OK");
+    return failures ? 1 : 0;
+  }
   uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20170706;
   int cases = argc > 2 ? std::atoi(argv[2]) : 2000;
   test_paper_example();
   test_cv_layer_formulas();
   test_bad_input();
+  test_isa_control();
+  test_ukernels(seed);
+  test_in_place_workspace();
+  test_measured_choice_is_stable(seed);
   test_large_shapes(seed);
   test_random_shapes(seed, cases);
-  std::printf("%s: %d failure(s); random shapes: %d (seed %llu); MEC_FUSED %s\n", failures ? "FAILED" : "OK",
-              failures, cases, (unsigned long long)seed, fused_supported() ? "on" : "off");
+  mec4j_isa isa = MEC4J_ISA_BEST;
+  mec4j_tuning tuning = MEC4J_TUNING_MEASURE;
+  mec4j_get_effective_isa(&isa);
+  mec4j_get_tuning(&tuning);
+  std::printf("%s: %d failure(s); random shapes: %d (seed %llu); ISA %s (host %s), kernel %s, tuning %s\n",
+              failures ? "FAILED" : "OK", failures, cases, (unsigned long long)seed, mec4j_isa_name(isa),
+              mec4j_isa_name(mec4j_get_host_isa()), mec4j_kernel_name(),
+              tuning == MEC4J_TUNING_MEASURE ? "measure" : "heuristic");
   return failures ? 1 : 0;
 }

@@ -9,9 +9,10 @@ package org.mec4j;
  *   <li>{@link #IM2COL}: the whole mini-batch lowered to one (i_n·o_h·o_w) x (k_h·k_w·i_c) matrix,
  *       one sgemm. Workspace i_n·o_h·o_w·k_h·k_w·i_c.
  *   <li>{@link #MEC}: MEC's lowering, i_n x o_w x i_h x k_w x i_c, then strided sgemm calls over
- *       overlapping windows of it; the variant (A, B, ROWS or FUSED) chosen per layer by a rule
- *       calibrated by measurement. Workspace i_n·o_w·i_h·k_w·i_c, about k_h/s_h times less than
- *       im2col.
+ *       overlapping windows of it; the variant (A, B, ROWS or FUSED) chosen per layer, by
+ *       measurement on the layer's first run or by a heuristic ({@link Tuning}). Workspace
+ *       i_n·o_w·i_h·k_w·i_c, about k_h/s_h times less than im2col; none for unpadded 1x1 layers,
+ *       which are multiplied in place.
  *   <li>{@link #MEC_A}: MEC, Solution A forced (o_h GEMMs over the whole batch, then a permutation
  *       through the workspace). Needs |output| &lt;= |workspace|.
  *   <li>{@link #MEC_B}: MEC, Solution B forced (i_n·o_h GEMMs writing NHWC directly).
@@ -20,11 +21,11 @@ package org.mec4j;
  *       (k_h large GEMMs instead of o_h small ones). With a batch and |output| &lt;= |workspace|
  *       the images are interleaved and each kernel row is one GEMM over the whole batch, followed
  *       by Solution A's permutation. Same workspace as MEC.
- *   <li>{@link #MEC_FUSED}: MEC_ROWS's workspace, multiplied by mec4j's own blocked GEMM (AVX2 +
- *       FMA micro-kernel), which reads the k_h row windows of each output pixel in place as one
- *       row of K = k_h·k_w·i_c: one long-K GEMM over the whole batch, like im2col's, with MEC's
- *       workspace and no BLAS call. Same workspace as MEC. Needs an x86-64 CPU with AVX2 and FMA;
- *       elsewhere it is refused (IllegalArgumentException) and never chosen by {@link #MEC}.
+ *   <li>{@link #MEC_FUSED}: MEC_ROWS's workspace, multiplied by mec4j's own indirect GEMM
+ *       (micro-kernels per ISA: AVX-512, AVX2+FMA, portable; see {@link Cpu}), which reads the k_h
+ *       row windows of each output pixel in place as one row of K = k_h·k_w·i_c: one long-K GEMM
+ *       over the whole batch, like im2col's, with MEC's workspace and no BLAS call. Unpadded 1x1
+ *       layers are read from the input itself (no workspace). Runs on every CPU.
  * </ul>
  */
 public enum Algorithm {

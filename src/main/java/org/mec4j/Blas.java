@@ -82,7 +82,9 @@ public final class Blas {
     Native.markLoaded();
     if (n > 0) Native.check(MecNative.mec4j_blas_set_threads(n), THREADS_PROPERTY + "=" + n);
     BlasBackend b = query();
-    LOG.log(Level.INFO, "mec4j: BLAS is {0}", b);
+    Cpu.checkEnvironment();
+    LOG.log(Level.INFO, "mec4j: BLAS is {0}; ISA {1} (cap {2}), micro-kernel {3}, tuning {4}", b, Cpu.effectiveIsa(),
+        Cpu.maxIsa(), Cpu.igemmKernel(), Tuning.current());
     if (want.equals("mkl") && !b.isMkl())
       LOG.log(Level.WARNING, "mec4j: Intel MKL was requested ({0}=mkl) but {1} is loaded: is the org.bytedeco:mkl "
           + "linux-x86_64-redist jar on the class path?", BLAS_PROPERTY, b.vendor());

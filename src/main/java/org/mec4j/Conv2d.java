@@ -159,14 +159,35 @@ public final class Conv2d {
     return bytes[0];
   }
 
-  /** The algorithm that really runs: {@link Algorithm#MEC} resolves to MEC_A, MEC_B, MEC_ROWS or MEC_FUSED. */
+  /**
+   * The algorithm that really runs: {@link Algorithm#MEC} resolves to MEC_A, MEC_B, MEC_ROWS or
+   * MEC_FUSED (see {@link #resolution} for whether that choice was measured).
+   */
   public Algorithm resolve(Algorithm algorithm) {
+    return resolution(algorithm).algorithm();
+  }
+
+  /**
+   * What runs for this layer and how it was chosen. Under {@link Tuning#MEASURE} the automatic MEC
+   * times its variants on a layer's first run and keeps the fastest: before that run (or under
+   * {@link Tuning#HEURISTIC}) this reports the heuristic's choice, with {@code measured} false.
+   */
+  public Resolution resolution(Algorithm algorithm) {
     Objects.requireNonNull(algorithm, "algorithm");
-    int[] resolved = new int[1];
+    int[] resolved = new int[1], measured = new int[1];
     try (MecNative.Conv2dStruct s = toNative()) {
-      Native.check(MecNative.mec4j_resolve_algorithm(s, algorithm.code, resolved), "algorithm " + algorithm + " for " + this);
+      Native.check(MecNative.mec4j_resolve_algorithm_ex(s, algorithm.code, resolved, measured),
+          "algorithm " + algorithm + " for " + this);
     }
-    return Algorithm.ofCode(resolved[0]);
+    return new Resolution(Algorithm.ofCode(resolved[0]), measured[0] != 0);
+  }
+
+  /** The implementation that runs, and whether the automatic MEC measured it (else: heuristic). */
+  public record Resolution(Algorithm algorithm, boolean measured) {
+    @Override
+    public String toString() {
+      return algorithm + (measured ? " (measured)" : " (heuristic)");
+    }
   }
 
   MecNative.Conv2dStruct toNative() {

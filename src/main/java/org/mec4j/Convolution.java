@@ -34,7 +34,6 @@ import org.mec4j.internal.MecNative;
 public final class Convolution implements AutoCloseable {
   private final Conv2d spec;
   private final Algorithm algorithm;
-  private final Algorithm resolved;
   private final long workspaceBytes;
   private final Workspace workspace;
   private final boolean ownsWorkspace;
@@ -45,7 +44,6 @@ public final class Convolution implements AutoCloseable {
   private Convolution(Conv2d spec, Algorithm algorithm, Workspace workspace, boolean owns) {
     this.spec = spec;
     this.algorithm = algorithm;
-    this.resolved = spec.resolve(algorithm);
     this.workspaceBytes = spec.workspaceBytes(algorithm);
     this.nativeSpec = spec.toNative();
     this.ownsWorkspace = owns;
@@ -96,8 +94,11 @@ public final class Convolution implements AutoCloseable {
   /** The algorithm asked for. */
   public Algorithm algorithm() { return algorithm; }
 
-  /** The algorithm that runs: MEC resolved to MEC_A or MEC_B. */
-  public Algorithm resolvedAlgorithm() { return resolved; }
+  /**
+   * The algorithm that runs: {@link Algorithm#MEC} resolved to one of its variants (the measured
+   * one after the first run under {@link Tuning#MEASURE}, see {@link Conv2d#resolution}).
+   */
+  public Algorithm resolvedAlgorithm() { return spec.resolve(algorithm); }
 
   /** Bytes of workspace this convolution uses. */
   public long workspaceBytes() { return workspaceBytes; }
@@ -131,7 +132,7 @@ public final class Convolution implements AutoCloseable {
     checkNoOverlap("input", input == output, inputOffset, spec.inputSize(), outputOffset, spec.outputSize());
     checkNoOverlap("kernel", kernel == output, kernelOffset, spec.kernelSize(), outputOffset, spec.outputSize());
     if (bias != null) checkNoOverlap("bias", bias == output, biasOffset, spec.biasSize(), outputOffset, spec.outputSize());
-    run(ws -> MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, inputOffset, kernel, kernelOffset,
+    run(ws -> MecNative.mec4j_forward_at(nativeSpec, algorithm.code, input, inputOffset, kernel, kernelOffset,
         bias, biasOffset, output, outputOffset, ws, workspaceBytes));
   }
 
@@ -149,7 +150,7 @@ public final class Convolution implements AutoCloseable {
     checkBuffer("output", output, spec.outputSize());
     if (output.isReadOnly()) throw new IllegalArgumentException("output must be writable, got a read-only FloatBuffer");
     checkNoOverlaps(address(input), address(kernel), bias == null ? -1 : address(bias), address(output));
-    run(ws -> MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0, ws,
+    run(ws -> MecNative.mec4j_forward_at(nativeSpec, algorithm.code, input, 0, kernel, 0, bias, 0, output, 0, ws,
         workspaceBytes));
   }
 
@@ -166,7 +167,7 @@ public final class Convolution implements AutoCloseable {
     if (bias != null) checkPointer("bias", bias, spec.biasSize());
     checkPointer("output", output, spec.outputSize());
     checkNoOverlaps(address(input), address(kernel), bias == null ? -1 : address(bias), address(output));
-    run(ws -> MecNative.mec4j_forward_at(nativeSpec, resolved.code, input, 0, kernel, 0, bias, 0, output, 0, ws,
+    run(ws -> MecNative.mec4j_forward_at(nativeSpec, algorithm.code, input, 0, kernel, 0, bias, 0, output, 0, ws,
         workspaceBytes));
   }
 

@@ -8,7 +8,8 @@ final class Native {
 
   // Status codes of native/include/mec4j.h.
   static final int OK = 0, NULL_ARGUMENT = 1, INVALID_ARGUMENT = 2, SIZE_OVERFLOW = 3, UNSUPPORTED = 4,
-      WORKSPACE_TOO_SMALL = 5, WORKSPACE_MISALIGNED = 6, OUT_OF_MEMORY = 7, UNKNOWN_ALGORITHM = 8;
+      WORKSPACE_TOO_SMALL = 5, WORKSPACE_MISALIGNED = 6, OUT_OF_MEMORY = 7, UNKNOWN_ALGORITHM = 8, INTERNAL = 9,
+      WORKSPACE_LIMIT = 10, BAD_ENVIRONMENT = 11;
 
   private static volatile boolean loaded;
 
@@ -29,7 +30,8 @@ final class Native {
       case INVALID_ARGUMENT:
       case SIZE_OVERFLOW:
       case UNSUPPORTED:
-      case UNKNOWN_ALGORITHM: throw new IllegalArgumentException(message);
+      case UNKNOWN_ALGORITHM:
+      case WORKSPACE_LIMIT: throw new IllegalArgumentException(message);
       case WORKSPACE_TOO_SMALL: throw new IndexOutOfBoundsException(message);
       case OUT_OF_MEMORY: throw new OutOfMemoryError(message);
       default: throw new IllegalStateException(message);

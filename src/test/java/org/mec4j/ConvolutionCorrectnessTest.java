@@ -2,6 +2,8 @@ package org.mec4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.ByteBuffer;
@@ -157,27 +159,49 @@ class ConvolutionCorrectnessTest {
   }
 
   @Test
-  void automaticChoiceFollowsTheRule() {
-    // Batch > 1, small k_w*i_c: the paper's rule, A when o_w <= T and |O| <= |L|.
-    Conv2d small = Conv2d.parse("mb2ih9iw9ic4oc4kh3kw3");
-    assertEquals(Algorithm.MEC_A, small.resolve(Algorithm.MEC));
-    assertEquals(Algorithm.MEC_B, small.toBuilder().mecThreshold(4).build().resolve(Algorithm.MEC));
-    // From 16 output channels on, MEC_FUSED wherever this CPU runs it; otherwise the BLAS rule.
-    boolean fused = fusedSupported();
-    // |O| > |L| rules A out whatever T says.
-    Conv2d wide = Conv2d.parse("mb2ih4iw4ic1oc64kh1kw1");
-    assertEquals(fused ? Algorithm.MEC_FUSED : Algorithm.MEC_B,
-        wide.toBuilder().mecThreshold(1000).build().resolve(Algorithm.MEC));
-    assertEquals(Algorithm.MEC_B, wide.toBuilder().outputChannels(8).mecThreshold(1000).build().resolve(Algorithm.MEC));
-    // At batch 1, A would run B's GEMMs plus a permutation: B, or ROWS when k_w*i_c >= 16.
-    assertEquals(Algorithm.MEC_B, small.toBuilder().batch(1).build().resolve(Algorithm.MEC));
-    assertEquals(fused ? Algorithm.MEC_FUSED : Algorithm.MEC_ROWS,
-        Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
-    // Over a batch with k_c >= 512 and k_w*i_c >= 256: ROWS, with or without FUSED.
-    assertEquals(Algorithm.MEC_ROWS, Conv2d.parse("mb32ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
-    assertEquals(fused ? Algorithm.MEC_FUSED : Algorithm.MEC_ROWS,
-        Conv2d.parse("mb32ih7iw7ic512oc256kh3kw3").resolve(Algorithm.MEC));
-    assertEquals(Algorithm.IM2COL, wide.resolve(Algorithm.IM2COL));
+  void heuristicChoiceFollowsTheRule() {
+    Tuning before = Tuning.current();
+    Tuning.set(Tuning.HEURISTIC);
+    try {
+      // Few output channels (2 * k_c below the micro-kernel's tile width): the BLAS rule. Batch > 1,
+      // small k_w*i_c: the paper's rule, A when o_w <= T and |O| <= |L|.
+      Conv2d small = Conv2d.parse("mb2ih9iw9ic4oc2kh3kw3");
+      assertEquals(Algorithm.MEC_A, small.resolve(Algorithm.MEC));
+      assertEquals(Algorithm.MEC_B, small.toBuilder().mecThreshold(4).build().resolve(Algorithm.MEC));
+      // At batch 1, A would run B's GEMMs plus a permutation: B, or ROWS when k_w*i_c >= 16.
+      assertEquals(Algorithm.MEC_B, small.toBuilder().batch(1).build().resolve(Algorithm.MEC));
+      assertEquals(Algorithm.MEC_ROWS, small.toBuilder().batch(1).input(9, 9, 8).build().resolve(Algorithm.MEC));
+      // Enough output channels: mec4j's own igemm, at any batch.
+      assertEquals(Algorithm.MEC_FUSED, Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
+      assertEquals(Algorithm.MEC_FUSED, Conv2d.parse("mb32ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));
+      // Unpadded 1x1: the igemm reads the input in place, with no workspace, even for 2 channels.
+      Conv2d pointwise = Conv2d.parse("mb2ih4iw4ic1oc2kh1kw1");
+      assertEquals(new Conv2d.Resolution(Algorithm.MEC_FUSED, false), pointwise.resolution(Algorithm.MEC));
+      assertEquals(0, pointwise.workspaceBytes(Algorithm.MEC));
+      assertEquals(Algorithm.IM2COL, pointwise.resolve(Algorithm.IM2COL));
+    } finally {
+      Tuning.set(before);
+    }
+  }
+
+  @Test
+  void measuredChoiceIsKeptAndReported() {
+    Tuning before = Tuning.current();
+    Tuning.set(Tuning.MEASURE);
+    try {
+      Conv2d spec = Conv2d.builder().batch(2).input(11, 10, 6).kernel(3, 3).outputChannels(9).padding(1, 1, 1, 1)
+          .mecThreshold(23).build();  // a threshold no other test uses: not measured yet
+      assertFalse(spec.resolution(Algorithm.MEC).measured());
+      Random r = new Random(TestShapes.seed() + 11);
+      float[] in = TestShapes.uniform(r, spec.inputSize()), k = TestShapes.uniform(r, spec.kernelSize());
+      float[] first = run(spec, Algorithm.MEC, in, k, null);
+      Conv2d.Resolution chosen = spec.resolution(Algorithm.MEC);
+      assertTrue(chosen.measured(), chosen.toString());
+      for (int i = 0; i < 3; i++) assertArrayEquals(first, run(spec, Algorithm.MEC, in, k, null), 0f);
+      assertArrayEquals(first, run(spec, chosen.algorithm(), in, k, null), 0f, "the winner gives MEC's bits");
+    } finally {
+      Tuning.set(before);
+    }
   }
 
   private static float[] shifted(float[] a, int offset) {
@@ -193,15 +217,5 @@ class ConvolutionCorrectnessTest {
     b.put(a);
     b.position(position);
     return b;
-  }
-
-  /** Whether this CPU runs MEC_FUSED (x86-64 with AVX2 and FMA): the native library refuses it otherwise. */
-  static boolean fusedSupported() {
-    try {
-      Conv2d.parse("mb1ih3iw3ic1oc16kh1kw1").workspaceBytes(Algorithm.MEC_FUSED);
-      return true;
-    } catch (IllegalArgumentException unsupported) {
-      return false;
-    }
   }
 }

@@ -88,14 +88,26 @@ public final class MecNative {
     @MemberGetter public native int threads();
   }
 
-  public static native int mec4j_conv2d_check(@Const Conv2dStruct conv, @Cast("const char**") Pointer badField);
-
   public static native int mec4j_workspace_size(
       @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Cast("int64_t*") long[] bytes);
 
-  public static native int mec4j_resolve_algorithm(
+  public static native int mec4j_resolve_algorithm_ex(
       @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm,
-      @Cast("mec4j_algorithm*") int[] resolved);
+      @Cast("mec4j_algorithm*") int[] resolved, @Cast("int32_t*") int[] measured);
+
+  public static native int mec4j_set_max_isa(@Cast("mec4j_isa") int isa);
+
+  public static native int mec4j_get_max_isa(@Cast("mec4j_isa*") int[] isa);
+
+  public static native int mec4j_get_effective_isa(@Cast("mec4j_isa*") int[] isa);
+
+  public static native @Cast("int") int mec4j_get_host_isa();
+
+  public static native @Cast("const char*") BytePointer mec4j_kernel_name();
+
+  public static native int mec4j_set_tuning(@Cast("mec4j_tuning") int tuning);
+
+  public static native int mec4j_get_tuning(@Cast("mec4j_tuning*") int[] tuning);
 
   /** Arrays: pinned for the call (a JNI critical region, no copy); offsets in floats. */
   @CriticalRegion

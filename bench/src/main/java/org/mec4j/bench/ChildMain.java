@@ -74,6 +74,9 @@ public final class ChildMain implements Callable<Integer> {
     env.put("omp_num_threads", String.valueOf(System.getenv("OMP_NUM_THREADS")));
     for (String v : new String[] {"OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY", "KMP_BLOCKTIME"})
       env.put(v.toLowerCase(java.util.Locale.ROOT), String.valueOf(System.getenv(v)));
+    env.put("max_isa", options.maxIsa);
+    env.put("host_avx512", Boolean.toString(Isa.hostAvx512()));
+    for (String v : Isa.RECORDED) env.put(v.toLowerCase(Locale.ROOT), String.valueOf(System.getenv(v)));
     env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     env.put("started", java.time.Instant.now().toString());
     long t0 = System.nanoTime();
@@ -100,6 +103,7 @@ public final class ChildMain implements Callable<Integer> {
         env.put("fatal", msg);
         return EXIT_WRONG_BLAS;
       }
+      for (var e : mec4jCpu().entrySet()) env.put(e.getKey(), e.getValue());
       if (b.threads() != nthreads) env.put("threads_warning", "BLAS reports " + b.threads() + " threads, " + nthreads + " requested");
       env.put("onednn", OneDnnConv.version());
       OneDnnConv.announce = true;
@@ -187,6 +191,29 @@ public final class ChildMain implements Callable<Integer> {
     }
     rows.flush();
     issues.flush();
+  }
+
+  /**
+   * mec4j's instruction set and micro-kernel as this JVM sees them (org.mec4j.Cpu), for
+   * env-TAG.properties: mec4j_cpu_isa, mec4j_cpu_max_isa, mec4j_cpu_igemm_kernel (mec4j_cpu_error
+   * if a call fails). Reflective, so that the bench builds against a mec4j without Cpu (then
+   * mec4j_cpu_isa says so); once every mec4j has Cpu, the body may become the plain calls
+   * Cpu.effectiveIsa(), Cpu.maxIsa(), Cpu.igemmKernel().
+   */
+  static java.util.Map<String, String> mec4jCpu() {
+    java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+    try {
+      Class<?> cpu = Class.forName("org.mec4j.Cpu");
+      m.put("mec4j_cpu_isa", String.valueOf(cpu.getMethod("effectiveIsa").invoke(null)));
+      m.put("mec4j_cpu_max_isa", String.valueOf(cpu.getMethod("maxIsa").invoke(null)));
+      m.put("mec4j_cpu_igemm_kernel", String.valueOf(cpu.getMethod("igemmKernel").invoke(null)));
+    } catch (ClassNotFoundException e) {
+      m.put("mec4j_cpu_isa", "n/a (this mec4j has no org.mec4j.Cpu)");
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      Throwable t = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null ? e.getCause() : e;
+      m.put("mec4j_cpu_error", t.toString());
+    }
+    return m;
   }
 
   /** env-TAG.properties, rewritten after every change so that a crash leaves what was known. */

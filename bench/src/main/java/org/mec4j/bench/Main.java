@@ -62,6 +62,8 @@ public final class Main implements Callable<Integer> {
 
   private final PrintStream err = System.err;
   private final List<String> argv = new ArrayList<>();
+  /** The --max-isa caps and oneDNN's fp32 mode, the same for every child. */
+  private Map<String, String> isaEnv = Map.of();
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -128,6 +130,10 @@ public final class Main implements Callable<Integer> {
     err.printf(Locale.ROOT, "mec4j paper comparison -> %s%n  %d layer(s) x batches %s, backends %s, threads %s%s; first estimate ~%s%n",
         dir, options.layerList().size(), options.batches, options.backendList(), threads,
         options.sweep ? ", k/s sweep" : "", Progress.duration(total));
+    boolean avx512 = Isa.hostAvx512();
+    String note = Isa.note(options.maxIsa, avx512);
+    if (note != null) err.println("  " + note);
+    isaEnv = Isa.childEnv(options.maxIsa, avx512, System.getenv());
     Progress progress = new Progress(err, total, !noProgress);
     Map<String, ChildLog> logs = new LinkedHashMap<>();
     long t0 = System.nanoTime();
@@ -253,6 +259,8 @@ public final class Main implements Callable<Integer> {
     }
     env.remove("MEC4J_BLAS");
     env.remove("MEC4J_NUM_THREADS");
+    for (String v : Isa.CAPS) env.remove(v);  // --max-isa owns them
+    env.putAll(isaEnv);
     Path logFile = dir.resolve("child-" + c.tag() + ".log");
     String where = c.blas() + " t" + c.threads();
     progress.startTask(where, "starting JVM", 2.5);

@@ -45,6 +45,13 @@ public final class Options {
           + "oneDNN's OpenMP, mec4j's pool) otherwise spin on the cores the next algorithm needs.")
   boolean spinWait;
 
+  @Option(names = "--max-isa", paramLabel = "ISA", defaultValue = "best", converter = Isa.Converter.class,
+      description = "Cap every library at one instruction set, for a fair comparison: best (no cap), avx512, avx2 or portable. "
+          + "Sets MEC4J_MAX_ISA, OPENBLAS_CORETYPE (SKYLAKEX, HASWELL, PRESCOTT), MKL_ENABLE_INSTRUCTIONS (AVX512, AVX2, SSE4_2) "
+          + "and ONEDNN_MAX_CPU_ISA (AVX512_CORE, AVX2, SSE41) in the child JVMs; none of them for best, nor the last three for "
+          + "avx512 on a host without AVX-512. Default: ${DEFAULT-VALUE}.")
+  String maxIsa = "best";
+
   @Option(names = "--reps", paramLabel = "N", defaultValue = "3",
       description = "Timed repetitions per algorithm, at least. Default: ${DEFAULT-VALUE}.")
   int reps = 3;
@@ -185,6 +192,7 @@ public final class Options {
     a.add("--threads=" + String.join(",", threads));
     a.add("--algorithms=" + String.join(",", algorithms));
     a.add(spinWait ? "--spin-wait" : "--no-spin-wait");
+    a.add("--max-isa=" + maxIsa);
     a.add("--reps=" + reps);
     a.add("--max-reps=" + maxReps);
     a.add("--min-time-ms=" + minTimeMs);

@@ -371,6 +371,7 @@ public final class Report {
     md.append("- Idle threads: " + idleThreads(in) + " The algorithms are interleaved, and each thread runtime (the BLAS's, oneDNN's "
         + "OpenMP, mec4j's pool) would otherwise keep spinning on the cores for up to 0.1–0.2 s after its own call, while the "
         + "next algorithm needs them (`--spin-wait` keeps the runtimes' defaults).\n");
+    md.append("- Instruction set: ").append(isa(in)).append('\n');
     md.append("- Raw data: results.csv (all rows), errors.csv (errors, skipped combinations, oneDNN weight copies), env-*.properties "
         + "(what each JVM loaded), child-*.log (each JVM's output), command.txt.\n");
     return md.toString();
@@ -421,6 +422,34 @@ public final class Report {
       return "the runtimes' defaults (`--spin-wait`): OpenBLAS and OpenMP threads spin after each call.";
     return "made to sleep at once (OPENBLAS_THREAD_TIMEOUT=" + timeout + ", OMP_WAIT_POLICY="
         + e.getOrDefault("omp_wait_policy", "?") + ", KMP_BLOCKTIME=" + e.getOrDefault("kmp_blocktime", "?") + ").";
+  }
+
+  /** --max-isa and what the child JVMs got for it, oneDNN's fp32 mode, mec4j's ISA per JVM (env-*.properties). */
+  static String isa(Input in) {
+    Map<String, String> e = in.envs().values().stream().filter(x -> x.containsKey("max_isa")).findFirst().orElse(null);
+    if (e == null) return "not recorded (a run from before `--max-isa`).";
+    List<String> vars = new ArrayList<>();
+    for (String v : Isa.CAPS) {
+      String x = e.getOrDefault(v.toLowerCase(Locale.ROOT), "null");
+      vars.add(v + "=" + (x.equals("null") || x.isEmpty() ? "unset" : x));
+    }
+    String fp = e.getOrDefault("onednn_default_fpmath_mode", "?");
+    StringBuilder b = new StringBuilder("`--max-isa ").append(e.get("max_isa")).append("`: ").append(String.join(", ", vars))
+        .append(" (unset: the library's own choice for this CPU").append("false".equals(e.get("host_avx512")) ? ", which has no AVX-512)" : ")")
+        .append("; oneDNN's fp32 math mode ONEDNN_DEFAULT_FPMATH_MODE=").append(fp)
+        .append(fp.equalsIgnoreCase("STRICT") ? " (strict fp32: no bf16/AMX down-conversion)" : " (from the runner's environment, not STRICT)")
+        .append(". mec4j (org.mec4j.Cpu): ");
+    Map<String, List<String>> seen = new LinkedHashMap<>();
+    for (Config c : in.configs()) {
+      Map<String, String> x = in.env(c);
+      String s = x.containsKey("mec4j_cpu_error") ? "error: " + x.get("mec4j_cpu_error")
+          : x.containsKey("mec4j_cpu_igemm_kernel") ? x.get("mec4j_cpu_isa") + " (cap " + x.get("mec4j_cpu_max_isa") + "), `" + x.get("mec4j_cpu_igemm_kernel") + "`"
+          : x.getOrDefault("mec4j_cpu_isa", "?");
+      seen.computeIfAbsent(s, k -> new ArrayList<>()).add(c.shortLabel());
+    }
+    List<String> parts = new ArrayList<>();
+    for (var kv : seen.entrySet()) parts.add(seen.size() == 1 ? kv.getKey() : kv.getKey() + " in " + String.join(", ", kv.getValue()));
+    return b.append(String.join("; ", parts)).append('.').toString();
   }
 
   private static String memorySentence(Input in, int exact, int compared) {

@@ -59,10 +59,21 @@ class OptionsTest {
   }
 
   @Test
+  void maxIsaAcceptsFourValues() {
+    assertEquals("best", parse().maxIsa);
+    for (String v : List.of("best", "avx512", "avx2", "portable")) assertEquals(v, parse("--max-isa", v).maxIsa);
+    assertEquals("avx2", parse("--max-isa=AVX2").maxIsa);
+    CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class, () -> parse("--max-isa", "sse2"));
+    assertTrue(e.getMessage().contains("--max-isa") && e.getMessage().contains("expected one of best, avx512, avx2, portable but was 'sse2'"),
+        e.getMessage());
+    assertEquals(2, Main.run("--max-isa", "avx10"));  // usage error exit code, nothing run
+  }
+
+  @Test
   void childArgumentsRoundTrip() {
     Options o = parse("--layers", "cv2", "--layer", "x=ih8ic4oc5kh3", "--batches", "1,4", "--threads", "1,all",
         "--algorithms", "MEC,IM2COL", "--reps", "4", "--max-reps", "9", "--min-time-ms", "12.5", "--tolerance", "8",
-        "--seed", "7", "--no-sweep", "--sweep-k", "3,5", "--inject-fault", "MEC");
+        "--seed", "7", "--no-sweep", "--sweep-k", "3,5", "--inject-fault", "MEC", "--max-isa", "portable");
     ChildMain c = new ChildMain();
     List<String> args = new java.util.ArrayList<>(o.toArgs());
     args.addAll(List.of("--blas", "mkl", "--nthreads", "2", "--dir", "/tmp/x"));
@@ -72,6 +83,8 @@ class OptionsTest {
     assertEquals(2, c.nthreads);
     assertEquals(Algo.MEC, c.options.fault());
     assertEquals(List.of(3L, 5L), c.options.sweepK);
+    assertEquals("portable", c.options.maxIsa);
+    assertTrue(o.toArgs().contains("--max-isa=portable"));
   }
 
   @Test

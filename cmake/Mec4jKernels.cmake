@@ -1,0 +1,36 @@
+# The micro-kernel sources and the compile flags of each ISA. On x86-64 every ISA's kernels are
+# built (MEC4J_HAVE_X86_KERNELS), whatever the build machine runs; elsewhere only the portable ones.
+set(MEC4J_KERNEL_DIR "${CMAKE_CURRENT_LIST_DIR}/../native/src/ukernels")
+set(MEC4J_X86 OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(MEC4J_X86 ON)
+endif()
+# Kernels contract a*b+c into FMA; the rest of the core keeps ISO rounding.
+set(MEC4J_KERNEL_COMMON_FLAGS -ffp-contract=fast)
+
+function(mec4j_add_kernels target)
+  target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-igemm-4x8-portable.cpp")
+  set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-4x8-portable.cpp" PROPERTIES
+    COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS}")
+  if(MEC4J_X86)
+    target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
+    target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-igemm-6x16-avx2-fma.cpp"
+                                     "${MEC4J_KERNEL_DIR}/f32-igemm-12x32-avx512f.cpp")
+    set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-6x16-avx2-fma.cpp" PROPERTIES
+      COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma")
+    set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-12x32-avx512f.cpp" PROPERTIES
+      COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx512f;-mavx2;-mfma")
+  endif()
+endfunction()
+
+# The tester's extra kernels: wider tiles built for the host's ISA, so that the tiling logic of an
+# ISA this machine lacks (AVX-512's 12x32, as two AVX2 halves) runs here.
+function(mec4j_add_kernel_emulations target)
+  if(MEC4J_X86)
+    set(src "${CMAKE_CURRENT_LIST_DIR}/../native/tests/f32-igemm-12x32-on-avx2.cpp")
+    target_sources(${target} PRIVATE "${src}")
+    # -Wno-psabi: 64-byte vectors pass through inlined helpers only, never across an ABI boundary.
+    set_source_files_properties("${src}" PROPERTIES COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma;-Wno-psabi")
+    target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
+  endif()
+endfunction()

@@ -1,0 +1,109 @@
+// mec4j's indirect GEMM (see igemm.h). A BLIS-style blocked GEMM whose A operand is never packed:
+// the micro-kernel (per ISA, igemm_config.h) broadcasts A straight from the row windows (each is
+// contiguous), and B (the kernel) is packed nr columns at a time into a small L1-resident panel.
+#include "igemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "parallel.h"
+
+namespace mec4j {
+
+namespace {
+
+// One K block: segments[first, first + count) cover K indices k0 .. k0 + length - 1.
+struct KBlock {
+  int64_t k0, length, first, count;
+};
+
+// Splits K into blocks of at most kc, each a list of row-window segments.
+void plan_k_blocks(const RowWindowGemm& g, int64_t kc, std::vector<KBlock>* blocks, std::vector<Segment>* segs) {
+  const int64_t k_total = g.kernel_rows * g.piece;
+  for (int64_t k0 = 0; k0 < k_total; k0 += kc) {
+    const int64_t k1 = std::min(k0 + kc, k_total);
+    KBlock blk{k0, k1 - k0, (int64_t)segs->size(), 0};
+    for (int64_t k = k0; k < k1;) {
+      const int64_t r = k / g.piece, j = k % g.piece;
+      const int64_t len = std::min(g.piece - j, k1 - k);
+      segs->push_back({g.row_offset[r] + j, len});
+      ++blk.count;
+      k += len;
+    }
+    blocks->push_back(blk);
+  }
+}
+
+const float* row_base(const RowWindowGemm& g, int64_t p) {
+  const int64_t image = p / g.pixels, q = p % g.pixels;
+  return g.origin + image * g.image_stride + q / g.width * g.y_stride + q % g.width * g.x_stride;
+}
+
+// Rows [m0, m1) x column panels [q0, q1) of the output, on the calling thread.
+void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, const std::vector<KBlock>& blocks,
+                  const std::vector<Segment>& segs, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
+  alignas(64) float panel[kMaxKc * kMaxNr];
+  alignas(64) float bias_panel[kMaxNr];
+  const float* rows[kMaxMc];
+  const float* a[kMaxNr];  // mr <= nr <= kMaxNr
+  const int mr = cfg.mr, nr = cfg.nr;
+  for (int64_t mb = m0; mb < m1; mb += cfg.mc) {
+    const int64_t me = std::min(mb + cfg.mc, m1);
+    for (int64_t p = mb; p < me; ++p) rows[p - mb] = row_base(g, p);
+    for (size_t kb = 0; kb < blocks.size(); ++kb) {
+      const KBlock& blk = blocks[kb];
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t col = q * nr;
+        const int cols = (int)std::min<int64_t>(nr, g.n - col);
+        cfg.pack(g.kernel + blk.k0 * g.n + col, g.n, blk.length, cols, panel);
+        const float* bias = nullptr;
+        if (kb == 0 && g.bias) {
+          std::memset(bias_panel, 0, sizeof bias_panel);
+          std::memcpy(bias_panel, g.bias + col, cols * sizeof(float));
+          bias = bias_panel;
+        }
+        for (int64_t p = mb; p < me; p += mr) {
+          const int n_rows = (int)std::min<int64_t>(mr, me - p);
+          for (int i = 0; i < mr; ++i) a[i] = rows[p - mb + (i < n_rows ? i : 0)];
+          cfg.ukernel(a, segs.data() + blk.first, blk.count, panel, g.out + p * g.n + col, g.n, n_rows, cols,
+                      kb == 0, bias);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) {
+  std::vector<KBlock> blocks;
+  std::vector<Segment> segs;
+  plan_k_blocks(g, cfg.kc, &blocks, &segs);
+  const int64_t col_panels = (g.n + cfg.nr - 1) / cfg.nr;
+  if (threads <= 1) {
+    compute_rect(cfg, g, blocks, segs, 0, g.m, 0, col_panels);
+    return;
+  }
+  // Work units: one row block x a group of column panels (groups only as fine as needed for ~4
+  // units per thread: each group re-reads the block's A rows). They are handed out one at a time,
+  // not split up front: a thread that shares its core with another runtime's spinning threads
+  // (the BLAS's or OpenMP's, after their own calls) then simply takes fewer units.
+  const int64_t row_blocks = (g.m + cfg.mc - 1) / cfg.mc;
+  int64_t group = col_panels;
+  while (group > 1 && row_blocks * ((col_panels + group - 1) / group) < 4 * threads) group = (group + 1) / 2;
+  const int64_t groups = (col_panels + group - 1) / group;
+  const int64_t units = row_blocks * groups;
+  const int workers = (int)std::min<int64_t>(threads, units);
+  std::atomic<int64_t> next{0};
+  parallel_for(workers, workers, [&](int64_t, int64_t) {
+    for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+      const int64_t rb = u / groups, q0 = u % groups * group;
+      compute_rect(cfg, g, blocks, segs, rb * cfg.mc, std::min((rb + 1) * cfg.mc, g.m), q0,
+                   std::min(q0 + group, col_panels));
+    }
+  });
+}
+
+}  // namespace mec4j

@@ -1,0 +1,56 @@
+#include "igemm_config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace mec4j {
+
+void f32_igemm_4x8_portable_ukernel(const float* const*, const Segment*, int64_t, const float*, float*, int64_t,
+                                    int, int, bool, const float*);
+void f32_igemm_4x8_portable_pack(const float*, int64_t, int64_t, int, float*);
+#if defined(MEC4J_HAVE_X86_KERNELS)
+void f32_igemm_6x16_avx2_fma_ukernel(const float* const*, const Segment*, int64_t, const float*, float*, int64_t,
+                                     int, int, bool, const float*);
+void f32_igemm_6x16_avx2_fma_pack(const float*, int64_t, int64_t, int, float*);
+void f32_igemm_12x32_avx512f_ukernel(const float* const*, const Segment*, int64_t, const float*, float*, int64_t,
+                                     int, int, bool, const float*);
+void f32_igemm_12x32_avx512f_pack(const float*, int64_t, int64_t, int, float*);
+#endif
+
+namespace {
+
+int64_t cache_bytes(int name, int64_t fallback) {
+  const long v = sysconf(name);
+  return v > 0 ? v : fallback;
+}
+
+// BLIS's rule of thumb for a kernel that streams B panels past a resident block of A: the B panel
+// (kc x nr) takes half of L1, the block of A rows (mc x kc) half of L2.
+IgemmConfig blocked(IgemmConfig c) {
+  const int64_t l1 = cache_bytes(_SC_LEVEL1_DCACHE_SIZE, 32 << 10);
+  const int64_t l2 = cache_bytes(_SC_LEVEL2_CACHE_SIZE, 512 << 10);
+  c.kc = std::clamp<int64_t>(l1 / 2 / (c.nr * (int64_t)sizeof(float)) / 16 * 16, 64, kMaxKc);
+  c.mc = std::clamp<int64_t>(l2 / 2 / (c.kc * (int64_t)sizeof(float)) / c.mr * c.mr, 4 * c.mr,
+                             kMaxMc / c.mr * c.mr);
+  return c;
+}
+
+}  // namespace
+
+const IgemmConfig* igemm_config(mec4j_isa isa) {
+  static const IgemmConfig portable = blocked({"f32-igemm-4x8-portable", MEC4J_ISA_PORTABLE, 4, 8, 0, 0,
+                                               f32_igemm_4x8_portable_ukernel, f32_igemm_4x8_portable_pack});
+#if defined(MEC4J_HAVE_X86_KERNELS)
+  static const IgemmConfig avx2 = blocked({"f32-igemm-6x16-avx2-fma", MEC4J_ISA_AVX2, 6, 16, 0, 0,
+                                           f32_igemm_6x16_avx2_fma_ukernel, f32_igemm_6x16_avx2_fma_pack});
+  static const IgemmConfig avx512 = blocked({"f32-igemm-12x32-avx512f", MEC4J_ISA_AVX512, 12, 32, 0, 0,
+                                             f32_igemm_12x32_avx512f_ukernel, f32_igemm_12x32_avx512f_pack});
+  if (isa >= MEC4J_ISA_AVX512) return &avx512;
+  if (isa >= MEC4J_ISA_AVX2) return &avx2;
+#endif
+  (void)isa;
+  return &portable;
+}
+
+}  // namespace mec4j

@@ -1,0 +1,32 @@
+// Internal: the igemm micro-kernel and its blocking per ISA (XNNPACK's gemm-config, BLIS's
+// cntx_init): chosen once per ISA, the blocking sized from this CPU's caches.
+#ifndef MEC4J_IGEMM_CONFIG_H
+#define MEC4J_IGEMM_CONFIG_H
+
+#include <cstdint>
+
+#include "mec4j.h"
+#include "ukernels/f32_igemm.h"
+
+namespace mec4j {
+
+struct IgemmConfig {
+  const char* name;  // operation-tile-ISA, e.g. "f32-igemm-6x16-avx2-fma"
+  mec4j_isa isa;
+  int mr, nr;        // the micro-tile
+  int64_t kc;        // K per block: a packed B panel (kc x nr) takes half of L1
+  int64_t mc;        // A rows per block: mc rows of kc floats take half of L2
+  IgemmUkernelFn ukernel;
+  PackPanelFn pack;
+};
+
+constexpr int kMaxNr = 32;
+constexpr int64_t kMaxKc = 512;
+constexpr int64_t kMaxMc = 1024;
+
+// The config for this ISA, or null if mec4j has no kernel for it in this build. Each ISA falls
+// back to the next lower one it has, so the effective ISA always has a config.
+const IgemmConfig* igemm_config(mec4j_isa isa);
+
+}  // namespace mec4j
+#endif

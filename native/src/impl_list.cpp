@@ -1,0 +1,314 @@
+// The implementation list, the automatic MEC's choice among its variants (heuristic or measured)
+// and the C API calls that plan and run a convolution.
+#include "impl_list.h"
+
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <new>
+#include <strings.h>
+#include <tuple>
+#include <vector>
+
+#include "isa.h"
+#include "parallel.h"
+
+namespace mec4j {
+
+namespace {
+
+bool fits_blas_int(int64_t v) { return v <= INT_MAX; }
+
+// Every GEMM dimension and leading dimension passed to cblas must fit in an int.
+mec4j_status blas_fit(bool fits) { return fits ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; }
+
+int64_t mec_lda(const Shape& s) { return s.ihp * s.kw * s.ic; }  // <= |L|, cannot overflow
+
+int64_t lowered_elems(const Plan& p, MecSolution solution) {
+  return mec_reads_input_in_place(p.s, solution) ? 0 : p.s.mec_tile_elems();
+}
+
+template <MecSolution S>
+int64_t mec_workspace(const Plan& p) { return lowered_elems(p, S); }
+
+template <MecSolution S>
+void mec_run(const Plan& p, const ConvBuffers& b) {
+  mec_tiled(p.s, S, p.igemm, b.in, b.kernel, b.bias, b.out, b.ws);
+}
+
+mec4j_status always(const Plan&) { return MEC4J_OK; }
+const ConvImpl* mec_heuristic(const Plan& p);
+int64_t no_workspace(const Plan&) { return 0; }
+
+const ConvImpl kImpls[] = {
+    {MEC4J_ALGORITHM_MEC_FUSED, "mec-fused", true, always, mec_workspace<MecSolution::Fused>,
+     mec_run<MecSolution::Fused>},
+    {MEC4J_ALGORITHM_MEC_ROWS, "mec-rows", true,
+     [](const Plan& p) {
+       return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.kw * p.s.ic) &&
+                       fits_blas_int(p.s.kc));
+     },
+     mec_workspace<MecSolution::Rows>, mec_run<MecSolution::Rows>},
+    {MEC4J_ALGORITHM_MEC_B, "mec-b", true,
+     [](const Plan& p) {
+       return blas_fit(fits_blas_int(p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc) &&
+                       fits_blas_int(mec_lda(p.s)));
+     },
+     mec_workspace<MecSolution::B>, mec_run<MecSolution::B>},
+    {MEC4J_ALGORITHM_MEC_A, "mec-a", true,
+     [](const Plan& p) {
+       const Shape& s = p.s;
+       // Solution A permutes O through L's buffer; single-image tiles gain nothing from it.
+       if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow || s.banded) return MEC4J_ERROR_UNSUPPORTED;
+       return blas_fit(fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
+                       fits_blas_int(mec_lda(s)));
+     },
+     mec_workspace<MecSolution::A>, mec_run<MecSolution::A>},
+    {MEC4J_ALGORITHM_MEC, "mec", false, [](const Plan& p) { return mec_heuristic(p)->check(p); },
+     // Every variant fits in this: the lowered tile, or nothing where the input is read in place.
+     mec_workspace<MecSolution::Fused>, mec_auto_run},
+    {MEC4J_ALGORITHM_IM2COL, "im2col", false,
+     [](const Plan& p) {
+       return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.patch) &&
+                       fits_blas_int(p.s.kc));
+     },
+     [](const Plan& p) { return p.s.im2col_elems; },
+     [](const Plan& p, const ConvBuffers& b) { im2col_forward(p.s, b.in, b.kernel, b.bias, b.out, b.ws); }},
+    {MEC4J_ALGORITHM_REFERENCE, "reference", false, always, no_workspace,
+     [](const Plan& p, const ConvBuffers& b) { reference_forward(p.s, b.in, b.kernel, b.bias, b.out); }},
+};
+
+// The variants the automatic MEC may run: those that take this layer within MEC's workspace.
+std::vector<const ConvImpl*> mec_candidates(const Plan& p) {
+  const int64_t budget = find_impl(MEC4J_ALGORITHM_MEC)->workspace_elems(p);
+  std::vector<const ConvImpl*> out;
+  for (const ConvImpl& impl : kImpls)
+    if (impl.mec_variant && impl.check(p) == MEC4J_OK && impl.workspace_elems(p) <= budget) out.push_back(&impl);
+  return out;
+}
+
+const ConvImpl* mec_heuristic(const Plan& p) {
+  const Shape& s = p.s;
+  if (mec_reads_input_in_place(s, MecSolution::Fused)) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // no tiles
+  if (s.tile_w < s.ow) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
+  // Row bands run one image at a time, as at batch 1.
+  switch (mec_choose(with_batch(s, s.tile_n), *p.igemm)) {
+    case MecSolution::A: return find_impl(MEC4J_ALGORITHM_MEC_A);
+    case MecSolution::B: return find_impl(MEC4J_ALGORITHM_MEC_B);
+    case MecSolution::Rows: return find_impl(MEC4J_ALGORITHM_MEC_ROWS);
+    case MecSolution::Fused: break;
+  }
+  return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
+}
+
+// --- Tuning: the measured choice, per layer, thread count and ISA, for the process's life ----
+
+constexpr int kTuningFromEnvironment = -1, kTuningMisspelt = -2;
+std::atomic<int> g_tuning{kTuningFromEnvironment};
+
+int tuning() {
+  int t = g_tuning.load(std::memory_order_acquire);
+  if (t == kTuningFromEnvironment) {
+    const char* e = std::getenv("MEC4J_TUNING");
+    int parsed = !e || !*e || !strcasecmp(e, "measure") ? MEC4J_TUNING_MEASURE
+                 : !strcasecmp(e, "heuristic")            ? MEC4J_TUNING_HEURISTIC
+                                                          : kTuningMisspelt;
+    if (g_tuning.compare_exchange_strong(t, parsed, std::memory_order_acq_rel)) t = parsed;
+  }
+  return t;
+}
+
+using TuningKey = std::tuple<std::vector<int64_t>, int, int>;
+
+TuningKey tuning_key(const Plan& p) {
+  const Shape& s = p.s;
+  return {{s.n, s.ih, s.iw, s.ic, s.kh, s.kw, s.kc, s.sh, s.sw, s.pt, s.pb, s.pl, s.pr, s.threshold, s.tile_n,
+           s.tile_oh, s.tile_w, s.banded},
+          (int)p.isa, p.threads};
+}
+
+std::mutex g_choices_mutex;  // guards g_choices (short lookups)
+std::map<TuningKey, mec4j_algorithm> g_choices;
+std::mutex g_measure_mutex;  // one measurement at a time: they would disturb each other
+
+const ConvImpl* measured_choice(const TuningKey& key) {
+  std::lock_guard<std::mutex> lock(g_choices_mutex);
+  auto it = g_choices.find(key);
+  return it == g_choices.end() ? nullptr : find_impl(it->second);
+}
+
+// Times each candidate twice, interleaved, on the caller's buffers; keeps the fastest (by its
+// better time). The output is written by the winner last.
+const ConvImpl* measure(const Plan& p, const ConvBuffers& b, const std::vector<const ConvImpl*>& candidates) {
+  std::vector<double> best(candidates.size(), 1e300);
+  for (int round = 0; round < 2; ++round)
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      candidates[i]->run(p, b);
+      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (t < best[i]) best[i] = t;
+    }
+  size_t win = 0;
+  for (size_t i = 1; i < candidates.size(); ++i)
+    if (best[i] < best[win]) win = i;
+  return candidates[win];
+}
+
+mec4j_status make_plan(const mec4j_conv2d* conv, Plan* p) {
+  mec4j_status st = make_shape(conv, &p->s, nullptr);
+  if (st != MEC4J_OK) return st;
+  if ((st = effective_isa(&p->isa)) != MEC4J_OK) return st;
+  if (tuning() == kTuningMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
+  p->igemm = igemm_config(p->isa);
+  p->threads = available_threads();
+  return MEC4J_OK;
+}
+
+// The implementation that runs `algorithm` on this plan (the MEC entry itself for MEC).
+mec4j_status plan_impl(const Plan& p, mec4j_algorithm algorithm, const ConvImpl** impl) {
+  const ConvImpl* found = find_impl(algorithm);
+  if (!found) return MEC4J_ERROR_UNKNOWN_ALGORITHM;
+  mec4j_status st = found->check(p);
+  if (st != MEC4J_OK) return st;
+  *impl = found;
+  return MEC4J_OK;
+}
+
+}  // namespace
+
+const ConvImpl* impl_list(size_t* count) {
+  *count = sizeof kImpls / sizeof kImpls[0];
+  return kImpls;
+}
+
+const ConvImpl* find_impl(mec4j_algorithm algorithm) {
+  for (const ConvImpl& impl : kImpls)
+    if (impl.algorithm == algorithm) return &impl;
+  return nullptr;
+}
+
+mec4j_status tuning_mode(mec4j_tuning* t) {
+  const int v = tuning();
+  if (v == kTuningMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
+  *t = (mec4j_tuning)v;
+  return MEC4J_OK;
+}
+
+const ConvImpl* mec_resolved(const Plan& p, bool* measured) {
+  *measured = false;
+  if (tuning() == MEC4J_TUNING_MEASURE)
+    if (const ConvImpl* chosen = measured_choice(tuning_key(p))) {
+      *measured = true;
+      return chosen;
+    }
+  return mec_heuristic(p);
+}
+
+void mec_auto_run(const Plan& p, const ConvBuffers& b) {
+  if (tuning() != MEC4J_TUNING_MEASURE) {
+    mec_heuristic(p)->run(p, b);
+    return;
+  }
+  const TuningKey key = tuning_key(p);
+  if (const ConvImpl* chosen = measured_choice(key)) {
+    chosen->run(p, b);
+    return;
+  }
+  std::lock_guard<std::mutex> measuring(g_measure_mutex);
+  const ConvImpl* chosen = measured_choice(key);  // another thread may have measured it meanwhile
+  if (!chosen) {
+    const std::vector<const ConvImpl*> candidates = mec_candidates(p);
+    chosen = candidates.size() == 1 ? candidates[0] : measure(p, b, candidates);
+    std::lock_guard<std::mutex> lock(g_choices_mutex);
+    g_choices.emplace(key, chosen->algorithm);
+  }
+  chosen->run(p, b);
+}
+
+}  // namespace mec4j
+
+using namespace mec4j;
+
+extern "C" {
+
+mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorithm a, mec4j_algorithm* resolved,
+                                        int32_t* measured) {
+  if (!resolved) return MEC4J_ERROR_NULL_ARGUMENT;
+  Plan p;
+  const ConvImpl* impl = nullptr;
+  mec4j_status st = make_plan(conv, &p);
+  if (st == MEC4J_OK) st = plan_impl(p, a, &impl);
+  if (st != MEC4J_OK) return st;
+  bool was_measured = false;
+  *resolved = a == MEC4J_ALGORITHM_MEC ? mec_resolved(p, &was_measured)->algorithm : a;
+  if (measured) *measured = was_measured;
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_resolve_algorithm(const mec4j_conv2d* conv, mec4j_algorithm a, mec4j_algorithm* resolved) {
+  return mec4j_resolve_algorithm_ex(conv, a, resolved, nullptr);
+}
+
+mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm a, int64_t* bytes) {
+  if (!bytes) return MEC4J_ERROR_NULL_ARGUMENT;
+  Plan p;
+  const ConvImpl* impl = nullptr;
+  mec4j_status st = make_plan(conv, &p);
+  if (st == MEC4J_OK) st = plan_impl(p, a, &impl);
+  if (st != MEC4J_OK) return st;
+  *bytes = impl->workspace_elems(p) * (int64_t)sizeof(float);  // overflow excluded by make_shape
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, const float* input,
+                                  const float* kernel, const float* bias, float* output, void* workspace,
+                                  int64_t workspace_bytes) {
+  Plan p;
+  const ConvImpl* impl = nullptr;
+  mec4j_status st = make_plan(conv, &p);
+  if (st == MEC4J_OK) st = plan_impl(p, a, &impl);
+  if (st != MEC4J_OK) return st;
+  if (!input || !kernel || !output) return MEC4J_ERROR_NULL_ARGUMENT;
+  const int64_t need = impl->workspace_elems(p) * (int64_t)sizeof(float);
+  if (need > 0) {
+    if (!workspace) return MEC4J_ERROR_NULL_ARGUMENT;
+    if (workspace_bytes < need) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;
+    if (reinterpret_cast<uintptr_t>(workspace) % MEC4J_WORKSPACE_ALIGNMENT != 0)
+      return MEC4J_ERROR_WORKSPACE_MISALIGNED;
+  }
+  try {
+    impl->run(p, ConvBuffers{input, kernel, bias, output, static_cast<float*>(workspace)});
+  } catch (const std::bad_alloc&) {
+    return MEC4J_ERROR_OUT_OF_MEMORY;
+  } catch (...) {
+    return MEC4J_ERROR_INTERNAL;
+  }
+  return MEC4J_OK;
+}
+
+const char* mec4j_algorithm_name(mec4j_algorithm a) {
+  const ConvImpl* impl = find_impl(a);
+  return impl ? impl->name : "unknown";
+}
+
+const char* mec4j_kernel_name(void) {
+  mec4j_isa isa;
+  return effective_isa(&isa) == MEC4J_OK ? igemm_config(isa)->name : "unknown";
+}
+
+mec4j_status mec4j_set_tuning(mec4j_tuning t) {
+  if (t != MEC4J_TUNING_MEASURE && t != MEC4J_TUNING_HEURISTIC) return MEC4J_ERROR_INVALID_ARGUMENT;
+  g_tuning.store(t, std::memory_order_release);
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_get_tuning(mec4j_tuning* t) {
+  if (!t) return MEC4J_ERROR_NULL_ARGUMENT;
+  return tuning_mode(t);
+}
+
+}  // extern "C"

@@ -1,0 +1,53 @@
+// Internal: the one ordered list of convolution implementations (oneDNN's
+// cpu_convolution_list.cpp). Each entry says whether it runs a layer on this CPU, how much
+// workspace it needs and runs it; the C API only walks this list.
+#ifndef MEC4J_IMPL_LIST_H
+#define MEC4J_IMPL_LIST_H
+
+#include <cstddef>
+#include <cstdint>
+
+#include "igemm_config.h"
+#include "shape.h"
+
+namespace mec4j {
+
+// A checked layer and what this call runs on: the kernel config follows the effective ISA.
+struct Plan {
+  Shape s;
+  mec4j_isa isa;
+  const IgemmConfig* igemm;
+  int threads;
+};
+
+struct ConvBuffers {
+  const float* in;
+  const float* kernel;
+  const float* bias;
+  float* out;
+  float* ws;
+};
+
+struct ConvImpl {
+  mec4j_algorithm algorithm;
+  const char* name;
+  bool mec_variant;  // one of the variants the automatic MEC chooses among
+  // MEC4J_OK if it runs this layer, else why not (checked before workspace_elems and run).
+  mec4j_status (*check)(const Plan&);
+  int64_t (*workspace_elems)(const Plan&);
+  void (*run)(const Plan&, const ConvBuffers&);
+};
+
+// The entries, in preference order; *count receives their number.
+const ConvImpl* impl_list(size_t* count);
+const ConvImpl* find_impl(mec4j_algorithm algorithm);
+
+// The automatic MEC's variant for the plan: the measured one when the layer has been measured
+// (*measured = true), else the heuristic's.
+const ConvImpl* mec_resolved(const Plan& p, bool* measured);
+// Runs the automatic MEC, measuring its variants on first use when tuning is MEASURE.
+void mec_auto_run(const Plan& p, const ConvBuffers& b);
+mec4j_status tuning_mode(mec4j_tuning* tuning);
+
+}  // namespace mec4j
+#endif

@@ -1,0 +1,95 @@
+// CPU detection and the max-ISA cap. The cap starts from MEC4J_MAX_ISA (read once, on first use)
+// and mec4j_set_max_isa() replaces it; a cap above what the CPU has caps at what it has.
+#include "isa.h"
+
+#include <atomic>
+#include <initializer_list>
+#include <cstdlib>
+#include <cstring>
+#include <strings.h>
+
+namespace mec4j {
+
+namespace {
+
+constexpr int kCapFromEnvironment = -1;
+constexpr int kCapMisspelt = -2;
+std::atomic<int> g_cap{kCapFromEnvironment};
+
+int parse_cap(const char* text) {
+  if (!text || !*text) return MEC4J_ISA_BEST;
+  for (int isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512, MEC4J_ISA_BEST})
+    if (!strcasecmp(text, mec4j_isa_name((mec4j_isa)isa))) return isa;
+  return kCapMisspelt;
+}
+
+int cap() {
+  int c = g_cap.load(std::memory_order_acquire);
+  if (c == kCapFromEnvironment) {
+    int parsed = parse_cap(std::getenv("MEC4J_MAX_ISA"));
+    // A concurrent mec4j_set_max_isa wins over the environment.
+    if (g_cap.compare_exchange_strong(c, parsed, std::memory_order_acq_rel)) c = parsed;
+  }
+  return c;
+}
+
+}  // namespace
+
+mec4j_isa host_isa() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
+  static const mec4j_isa isa = __builtin_cpu_supports("avx512f")                          ? MEC4J_ISA_AVX512
+                               : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? MEC4J_ISA_AVX2
+                                                                                                 : MEC4J_ISA_PORTABLE;
+  return isa;
+#else
+  return MEC4J_ISA_PORTABLE;
+#endif
+}
+
+mec4j_status effective_isa(mec4j_isa* isa) {
+  const int c = cap();
+  if (c == kCapMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
+  const mec4j_isa host = host_isa();
+  *isa = c == MEC4J_ISA_BEST || c > host ? host : (mec4j_isa)c;
+  return MEC4J_OK;
+}
+
+}  // namespace mec4j
+
+using namespace mec4j;
+
+extern "C" {
+
+mec4j_status mec4j_set_max_isa(mec4j_isa isa) {
+  if (isa < MEC4J_ISA_PORTABLE || isa > MEC4J_ISA_BEST) return MEC4J_ERROR_INVALID_ARGUMENT;
+  g_cap.store(isa, std::memory_order_release);
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_get_max_isa(mec4j_isa* isa) {
+  if (!isa) return MEC4J_ERROR_NULL_ARGUMENT;
+  const int c = cap();
+  if (c == kCapMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
+  *isa = (mec4j_isa)c;
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_get_effective_isa(mec4j_isa* isa) {
+  if (!isa) return MEC4J_ERROR_NULL_ARGUMENT;
+  return effective_isa(isa);
+}
+
+mec4j_isa mec4j_get_host_isa(void) { return host_isa(); }
+
+const char* mec4j_isa_name(mec4j_isa isa) {
+  switch (isa) {
+    case MEC4J_ISA_PORTABLE: return "portable";
+    case MEC4J_ISA_AVX2: return "avx2";
+    case MEC4J_ISA_AVX512: return "avx512";
+    case MEC4J_ISA_BEST: return "best";
+  }
+  return "unknown";
+}
+
+}  // extern "C"

@@ -1,0 +1,126 @@
+// Internal: the f32 indirect-GEMM micro-kernel (XNNPACK's igemm): A is never packed, each of its
+// MR rows is read in place through a pointer (the row windows of MEC's row lowering, or the input
+// itself), B (the convolution kernel) is packed in panels of NR columns.
+//
+// The kernel is one template over the tile (MR rows, NV vectors of VL floats) written with GCC
+// vector extensions; each ISA instantiates it in a file of its own compiled with that ISA's flags
+// (f32-igemm-<MR>x<NR>-<isa>.cpp), so one source gives the AVX-512, AVX2 and portable kernels.
+#ifndef MEC4J_F32_IGEMM_H
+#define MEC4J_F32_IGEMM_H
+
+#include <cstdint>
+#include <cstring>
+
+namespace mec4j {
+
+// A stretch of K inside one row window: A(i, k0 + t) = a[i][offset + t] for t < length.
+struct Segment {
+  int64_t offset, length;
+};
+
+// c[rows x cols] (row stride ldc) = (first ? bias or 0 : c) + A * B, K running over the segments.
+// a[i] is the base of A's row i; rows >= `rows` repeat a valid row (their results are dropped).
+// b: the packed panel, NR floats per K step, zero beyond `cols`. bias: NR floats or null.
+using IgemmUkernelFn = void (*)(const float* const* a, const Segment* seg, int64_t nseg, const float* b,
+                                float* c, int64_t ldc, int rows, int cols, bool first, const float* bias);
+// panel[k][0..NR) = b[k * ldb + 0..cols), zero-padded to NR; rows K steps.
+using PackPanelFn = void (*)(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);
+
+namespace ukernel {
+
+template <int MR, int NV, int VL>
+struct F32Igemm {
+  static constexpr int NR = NV * VL;
+  typedef float Vec __attribute__((vector_size(VL * sizeof(float))));
+  typedef float UnalignedVec __attribute__((vector_size(VL * sizeof(float)), aligned(sizeof(float))));
+
+  static Vec load(const float* p) { return *reinterpret_cast<const UnalignedVec*>(p); }
+  static void store(float* p, Vec v) { *reinterpret_cast<UnalignedVec*>(p) = v; }
+
+  static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c,
+                  int64_t ldc, int rows, int cols, bool first, const float* bias) {
+    alignas(64) float tile[MR * NR];
+    const bool full = rows == MR && cols == NR;
+    // An array that the fully unrolled loops below index with constants only, so that the
+    // compiler keeps every element in a register (checked in the generated code).
+    Vec acc[MR][NV];
+    if (first) {
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        const Vec init = bias ? load(bias + j * VL) : Vec{};
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) acc[i][j] = init;
+      }
+    } else {
+      const float* src = c;
+      int64_t lds = ldc;
+      if (!full) {
+        std::memset(tile, 0, sizeof tile);
+        for (int i = 0; i < rows; ++i) std::memcpy(tile + i * NR, c + i * ldc, cols * sizeof(float));
+        src = tile;
+        lds = NR;
+      }
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = load(src + i * lds + j * VL);
+    }
+    for (int64_t s = 0; s < nseg; ++s) {
+      const int64_t off = seg[s].offset, len = seg[s].length;
+      const float* ap[MR];
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) ap[i] = a[i] + off;
+#pragma GCC unroll 4
+      for (int64_t k = 0; k < len; ++k) {
+        Vec bv[NV];
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) bv[j] = load(b + j * VL);
+        b += NR;
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) {
+          const float x = ap[i][k];  // broadcast by the scalar-vector product (one FMA with -ffp-contract=fast)
+#pragma GCC unroll 8
+          for (int j = 0; j < NV; ++j) acc[i][j] += x * bv[j];
+        }
+      }
+    }
+    float* dst = full ? c : tile;
+    const int64_t ldd = full ? ldc : NR;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) store(dst + i * ldd + j * VL, acc[i][j]);
+    if (!full)
+      for (int i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * NR, cols * sizeof(float));
+  }
+
+  static void pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel) {
+    if (cols == NR) {
+      // A constant-size copy: the compiler emits vector moves (a memcpy call per row cost as much
+      // as the micro-kernels using the panel).
+      for (int64_t k = 0; k < rows; ++k, b += ldb, panel += NR) std::memcpy(panel, b, NR * sizeof(float));
+      return;
+    }
+    for (int64_t k = 0; k < rows; ++k, b += ldb, panel += NR) {
+      std::memcpy(panel, b, cols * sizeof(float));
+      std::memset(panel + cols, 0, (NR - cols) * sizeof(float));
+    }
+  }
+};
+
+}  // namespace ukernel
+}  // namespace mec4j
+
+// Defines the C++ functions <name>_ukernel and <name>_pack for one tile of the template.
+#define MEC4J_DEFINE_F32_IGEMM(name, MR, NV, VL)                                                      \
+  namespace mec4j {                                                                                \
+  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b,      \
+                      float* c, int64_t ldc, int rows, int cols, bool first, const float* bias) {   \
+    ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, c, ldc, rows, cols, first, bias);          \
+  }                                                                                                \
+  void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel) {             \
+    ukernel::F32Igemm<MR, NV, VL>::pack(b, ldb, rows, cols, panel);                                \
+  }                                                                                                \
+  }
+
+#endif

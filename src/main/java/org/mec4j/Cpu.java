@@ -1,0 +1,95 @@
+package org.mec4j;
+
+import java.util.Locale;
+import org.mec4j.internal.MecNative;
+
+/**
+ * The instruction sets mec4j's micro-kernels use, and the process-wide cap on them (as oneDNN's
+ * {@code ONEDNN_MAX_CPU_ISA}): kernels are chosen at run time from what the CPU has, capped at
+ * {@link #maxIsa()}. The cap starts from the environment variable {@value #MAX_ISA_ENV} ({@code
+ * avx512}, {@code avx2}, {@code portable} or {@code best}; unset means best) and {@link
+ * #setMaxIsa} changes it; a cap above what the CPU has caps at what it has. A misspelt value
+ * makes the library refuse to run (an {@link IllegalStateException} naming the accepted values)
+ * until {@link #setMaxIsa} sets a valid one.
+ */
+public final class Cpu {
+  private Cpu() {}
+
+  public static final String MAX_ISA_ENV = "MEC4J_MAX_ISA";
+
+  /** mec4j's kernel levels, lowest first; {@link #BEST} as a cap means none. */
+  public enum Isa {
+    PORTABLE(0),
+    AVX2(1),
+    AVX512(2),
+    BEST(3);
+
+    final int code;
+
+    Isa(int code) {
+      this.code = code;
+    }
+
+    static Isa ofCode(int code) {
+      for (Isa i : values()) if (i.code == code) return i;
+      throw new IllegalStateException("mec4j: unknown native ISA code " + code);
+    }
+
+    /** Parses avx512, avx2, portable or best (any case). */
+    public static Isa parse(String name) {
+      for (Isa i : values()) if (i.toString().equalsIgnoreCase(name)) return i;
+      throw new IllegalArgumentException("ISA must be one of avx512, avx2, portable, best, got '" + name + "'");
+    }
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** The ISA whose kernels run: min(cap, what this CPU has). */
+  public static Isa effectiveIsa() {
+    Native.ensureLoaded();
+    int[] isa = new int[1];
+    Native.check(MecNative.mec4j_get_effective_isa(isa), "effective ISA");
+    return Isa.ofCode(isa[0]);
+  }
+
+  /** The best ISA this CPU runs, whatever the cap. */
+  public static Isa hostIsa() {
+    Native.ensureLoaded();
+    return Isa.ofCode(MecNative.mec4j_get_host_isa());
+  }
+
+  /** The cap ({@link Isa#BEST} when there is none). */
+  public static Isa maxIsa() {
+    Native.ensureLoaded();
+    int[] isa = new int[1];
+    Native.check(MecNative.mec4j_get_max_isa(isa), MAX_ISA_ENV + "=" + System.getenv(MAX_ISA_ENV));
+    return Isa.ofCode(isa[0]);
+  }
+
+  /** Caps the kernels at {@code isa} for all later calls in this process. */
+  public static void setMaxIsa(Isa isa) {
+    java.util.Objects.requireNonNull(isa, "isa");
+    Native.ensureLoaded();
+    Native.check(MecNative.mec4j_set_max_isa(isa.code), "setMaxIsa(" + isa + ")");
+  }
+
+  /** The indirect-GEMM micro-kernel that runs, e.g. {@code f32-igemm-6x16-avx2-fma}. */
+  public static String igemmKernel() {
+    Native.ensureLoaded();
+    return MecNative.mec4j_kernel_name().getString();
+  }
+
+  /** Fails early, with the accepted values, when {@value #MAX_ISA_ENV} or the tuning variable is misspelt. */
+  static void checkEnvironment() {
+    int[] v = new int[1];
+    if (MecNative.mec4j_get_max_isa(v) == Native.BAD_ENVIRONMENT)
+      throw new IllegalStateException("mec4j: " + MAX_ISA_ENV + "='" + System.getenv(MAX_ISA_ENV)
+          + "' is not one of avx512, avx2, portable, best");
+    if (MecNative.mec4j_get_tuning(v) == Native.BAD_ENVIRONMENT)
+      throw new IllegalStateException("mec4j: " + Tuning.ENV + "='" + System.getenv(Tuning.ENV)
+          + "' is not one of measure, heuristic");
+  }
+}
