@@ -147,7 +147,7 @@ final class Charts {
     for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
       Row im = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL);
       Row mec = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.MEC);
-      if (im == null || mec == null) continue;
+      if (im == null || mec == null || mec.workspaceBytes() <= 0) continue;  // 0: 1x1 in place, no ratio
       double x = (double) p.k() / p.s();
       maxX = Math.max(maxX, x);
       measured.add(x, (double) im.workspaceBytes() / mec.workspaceBytes());

@@ -25,11 +25,21 @@ public final class Formula {
     return (double) c.outputHeight() * c.kernelHeight() / paddedHeight(c);
   }
 
+  /** Unpadded 1x1 layers: MEC's igemm (and at stride 1 its row variant) multiply the input in place. */
+  static boolean pointwiseUnpadded(Conv2d c) {
+    return c.kernelHeight() == 1 && c.kernelWidth() == 1 && c.padTop() == 0 && c.padBottom() == 0 && c.padLeft() == 0
+        && c.padRight() == 0;
+  }
+
   /** The formula's bytes for an algorithm, or -1 when it has none (oneDNN). */
   public static long bytes(Algo a, Conv2d c) {
+    boolean inPlace = pointwiseUnpadded(c);
+    boolean stride1 = c.strideHeight() == 1 && c.strideWidth() == 1;
     return switch (a) {
       case IM2COL -> im2colBytes(c);
-      case MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED -> mecBytes(c);
+      case MEC, MEC_FUSED -> inPlace ? 0 : mecBytes(c);
+      case MEC_ROWS -> inPlace && stride1 ? 0 : mecBytes(c);
+      case MEC_A, MEC_B -> mecBytes(c);
       case ONEDNN -> -1;
     };
   }

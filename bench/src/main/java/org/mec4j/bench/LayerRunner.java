@@ -79,7 +79,7 @@ public final class LayerRunner {
     final Runnable run;
     final NativeFloats out;
     final long workspaceBytes;
-    final String resolved;
+    String resolved;
     double checkMs;
     double maxRelErr;
     final List<Double> samples = new ArrayList<>();
@@ -212,14 +212,16 @@ public final class LayerRunner {
     Contestant ref = cs.get(Algo.IM2COL);
     if (dnnl != null) ref.maxRelErr = cs.get(Algo.ONEDNN).maxRelErr;
 
-    // MEC (auto) makes the very same native call as the variant it resolves to (Convolution runs
-    // the resolved algorithm): when that variant is timed anyway, MEC shares its samples instead of
-    // being timed twice. It was checked above like every other algorithm.
+    // MEC (auto) runs the variant it resolved to: under mec4j's measured tuning, the fastest one on
+    // its first run (the check above), else the heuristic's. When that variant is timed anyway, MEC
+    // shares its samples instead of being timed twice. It was checked above like every other algorithm.
     Contestant auto = cs.get(Algo.MEC);
     Contestant twin = null;
     if (auto != null) {
+      Conv2d.Resolution chosen = c.resolution(Algorithm.MEC);
+      auto.resolved = chosen.toString();  // e.g. "MEC_FUSED (measured)"
       for (Contestant x : list)
-        if (x != auto && x.algo.isMecFamily() && x.resolved.equals(auto.resolved)) twin = x;
+        if (x != auto && x.algo.isMecFamily() && x.resolved.equals(chosen.algorithm().name())) twin = x;
     }
     List<Contestant> timed = new ArrayList<>(list);
     if (twin != null) timed.remove(auto);

@@ -83,7 +83,7 @@ public class JavaOverheadBenchmark {
       throw new IllegalStateException("BLAS threads: " + Blas.backend().threads() + ", wanted 1");
     spec = Conv2d.parse(shape);
     workspaceBytes = spec.workspaceBytes(Algorithm.MEC);
-    workspace = Workspace.allocate(workspaceBytes);
+    workspace = Workspace.allocate(Math.max(1, workspaceBytes));  // 1x1 layers need none
     conv = Convolution.create(spec, Algorithm.MEC, workspace);
     input = ConvBenchmark.fill(new FloatPointer(spec.inputSize()), 1);
     kernel = ConvBenchmark.fill(new FloatPointer(spec.kernelSize()), 2);
