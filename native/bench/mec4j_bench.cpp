@@ -1,6 +1,6 @@
 // Times the C API without the JVM: mec4j_bench SHAPE [ALGORITHM[@LIMIT]...] [--reps N] [--threads N]
 // SHAPE is benchdnn-style (mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0); ALGORITHM@LIMIT runs MEC
-// with its workspace capped at LIMIT bytes. Prints the median, min and max milliseconds and
+// with its workspace capped at LIMIT bytes; mec-fused-packed runs MEC_FUSED on a kernel packed once. Prints the median, min and max milliseconds and
 // GFLOP/s per entry, runs interleaved (A B A B ...) so that all entries share the noise.
 #include <algorithm>
 #include <chrono>
@@ -40,18 +40,21 @@ static bool parse_shape(const char* text, mec4j_conv2d* c) {
 int main(int argc, char** argv) {
   mec4j_conv2d c;
   if (argc < 2 || !parse_shape(argv[1], &c)) {
-    std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused ...] [--reps N] [--threads N]\n"
+    std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused|mec-fused-packed ...] [--reps N] [--threads N]\n"
                          "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n");
     return 2;
   }
   int reps = 9;
   std::vector<mec4j_algorithm> algos;
   std::vector<int64_t> limits;
+  std::vector<bool> packed_kernel;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) { reps = std::atoi(argv[++i]); continue; }
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) { mec4j_blas_set_threads(std::atoi(argv[++i])); continue; }
     bool found = false;
     std::string name = argv[i];
+    const bool packed = name.rfind("mec-fused-packed", 0) == 0;
+    if (packed) name.replace(0, 16, "mec-fused");
     int64_t limit = 0;
     if (auto at = name.find('@'); at != std::string::npos) {
       limit = std::strtoll(name.c_str() + at + 1, nullptr, 10);
@@ -61,6 +64,7 @@ int main(int argc, char** argv) {
       if (name == mec4j_algorithm_name((mec4j_algorithm)a)) {
         algos.push_back((mec4j_algorithm)a);
         limits.push_back(limit);
+        packed_kernel.push_back(packed);
         found = true;
       }
     if (!found) { std::fprintf(stderr, "unknown algorithm %s\n", argv[i]); return 2; }
@@ -68,6 +72,7 @@ int main(int argc, char** argv) {
   if (algos.empty()) {
     algos = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC};
     limits = {0, 0};
+    packed_kernel = {false, false};
   }
   std::vector<mec4j_conv2d> convs(algos.size(), c);
   for (size_t a = 0; a < algos.size(); ++a) convs[a].mec_workspace_limit = limits[a];
@@ -85,7 +90,7 @@ int main(int argc, char** argv) {
   mec4j_blas_query(&info);
   std::printf("%s, %s %s, %d thread(s)\n", argv[1], info.vendor, info.version, info.threads);
 
-  std::vector<void*> ws(algos.size());
+  std::vector<void*> ws(algos.size()), packs(algos.size());
   std::vector<int64_t> bytes(algos.size());
   std::vector<std::vector<double>> ms(algos.size());
   for (size_t a = 0; a < algos.size(); ++a) {
@@ -94,11 +99,21 @@ int main(int argc, char** argv) {
       return 1;
     }
     ws[a] = bytes[a] ? mec4j_workspace_alloc(bytes[a]) : nullptr;
+    if (packed_kernel[a]) {
+      int64_t pb = 0;
+      mec4j_packed_kernel_size(&convs[a], &pb);
+      packs[a] = mec4j_workspace_alloc(pb);
+      if (mec4j_status st = mec4j_pack_kernel(&convs[a], k.data(), packs[a], pb)) {
+        std::fprintf(stderr, "pack: %s\n", mec4j_status_string(st));
+        return 1;
+      }
+    }
   }
   for (int rep = -1; rep < reps; ++rep)  // rep -1 warms up
     for (size_t a = 0; a < algos.size(); ++a) {
       auto t0 = std::chrono::steady_clock::now();
-      mec4j_status st = mec4j_conv2d_forward(&convs[a], algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
+      mec4j_status st = packs[a] ? mec4j_conv2d_forward_packed(&convs[a], in.data(), packs[a], nullptr, out.data(), ws[a], bytes[a])
+                                 : mec4j_conv2d_forward(&convs[a], algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
       auto t1 = std::chrono::steady_clock::now();
       if (st) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 1; }
       if (rep >= 0) ms[a].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
@@ -108,12 +123,13 @@ int main(int argc, char** argv) {
     mec4j_algorithm r;
     mec4j_resolve_algorithm(&convs[a], algos[a], &r);
     double med = ms[a][ms[a].size() / 2];
-    std::string label = mec4j_algorithm_name(algos[a]);
+    std::string label = packs[a] ? "mec-fused-packed" : mec4j_algorithm_name(algos[a]);
     if (limits[a] > 0) label += "@" + std::to_string(limits[a]);
     std::printf("%-14s (%-8s) median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s  workspace %lld bytes\n",
                 label.c_str(), mec4j_algorithm_name(r), med, ms[a].front(), ms[a].back(),
                 flops / med / 1e6, (long long)bytes[a]);
     mec4j_workspace_free(ws[a]);
+    mec4j_workspace_free(packs[a]);
   }
   return 0;
 }

@@ -108,8 +108,9 @@ mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorith
 
 /* How the automatic MEC picks its variant.
  * MEASURE (the default): the first forward of a layer (its sizes, the thread count and the ISA
- *   cap) times the variants that fit its workspace on the caller's data, twice each, interleaved,
- *   and keeps the fastest for the rest of the process (as cudnnFind or FFTW's MEASURE planner).
+ *   cap) times the variants that fit its workspace on the caller's data, three times each,
+ *   interleaved, and keeps the fastest (the heuristic's pick unless another beats it by more than
+ *   3%) for the rest of the process (as cudnnFind or FFTW's MEASURE planner).
  *   That first call takes a few times longer; its output is the chosen variant's, so results
  *   never change from call to call within a process, but may differ in the last bits between
  *   processes if another variant wins there.
@@ -142,6 +143,22 @@ const char* mec4j_kernel_name(void);
 mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                   const float* input, const float* kernel, const float* bias,
                                   float* output, void* workspace, int64_t workspace_bytes);
+
+/* Weights packed once (the inference case, as XNNPACK's create step): the kernel in the layout of
+ * the MEC_FUSED micro-kernel that runs now (effective ISA and blocking), so that later forwards
+ * skip MEC_FUSED's per-call packing. The packed kernel takes about the kernel's own size (columns
+ * rounded up to the tile width) plus a 64-byte header; it must be MEC4J_WORKSPACE_ALIGNMENT-
+ * aligned. It fits only the layer's k_h, k_w, i_c, k_c and the ISA it was packed for: after a
+ * change of the ISA cap, forward_packed fails with MEC4J_ERROR_INVALID_ARGUMENT (pack again). */
+mec4j_status mec4j_packed_kernel_size(const mec4j_conv2d* conv, int64_t* bytes);
+mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, void* packed,
+                               int64_t packed_bytes);
+/* output = conv(input, packed kernel) (+ bias), computed by MEC_FUSED; workspace as for
+ * mec4j_workspace_size(conv, MEC4J_ALGORITHM_MEC_FUSED). Not with a workspace limit so small that
+ * MEC tiles single output columns (MEC4J_ERROR_UNSUPPORTED). */
+mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* input, const void* packed,
+                                         const float* bias, float* output, void* workspace,
+                                         int64_t workspace_bytes);
 
 /* Aligned workspace memory (2 MiB huge pages are requested for large blocks). Returns NULL on
  * failure or for bytes <= 0. Free with mec4j_workspace_free. */

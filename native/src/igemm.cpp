@@ -36,6 +36,14 @@ void plan_k_blocks(const RowWindowGemm& g, int64_t kc, std::vector<KBlock>* bloc
   }
 }
 
+int64_t panels(const IgemmConfig& cfg, int64_t n) { return (n + cfg.nr - 1) / cfg.nr; }
+
+// Panel q of the K block starting at k0 (length floats of K) in a packed kernel.
+const float* packed_panel(const IgemmConfig& cfg, const float* packed, int64_t n, int64_t k0, int64_t length,
+                          int64_t q) {
+  return packed + k0 * panels(cfg, n) * cfg.nr + q * length * cfg.nr;
+}
+
 const float* row_base(const RowWindowGemm& g, int64_t p) {
   const int64_t image = p / g.pixels, q = p % g.pixels;
   return g.origin + image * g.image_stride + q / g.width * g.y_stride + q % g.width * g.x_stride;
@@ -57,7 +65,9 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, const std::vec
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t col = q * nr;
         const int cols = (int)std::min<int64_t>(nr, g.n - col);
-        cfg.pack(g.kernel + blk.k0 * g.n + col, g.n, blk.length, cols, panel);
+        const float* b = panel;
+        if (g.packed) b = packed_panel(cfg, g.packed, g.n, blk.k0, blk.length, q);
+        else cfg.pack(g.kernel + blk.k0 * g.n + col, g.n, blk.length, cols, panel);
         const float* bias = nullptr;
         if (kb == 0 && g.bias) {
           std::memset(bias_panel, 0, sizeof bias_panel);
@@ -67,7 +77,7 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, const std::vec
         for (int64_t p = mb; p < me; p += mr) {
           const int n_rows = (int)std::min<int64_t>(mr, me - p);
           for (int i = 0; i < mr; ++i) a[i] = rows[p - mb + (i < n_rows ? i : 0)];
-          cfg.ukernel(a, segs.data() + blk.first, blk.count, panel, g.out + p * g.n + col, g.n, n_rows, cols,
+          cfg.ukernel(a, segs.data() + blk.first, blk.count, b, g.out + p * g.n + col, g.n, n_rows, cols,
                       kb == 0, bias);
         }
       }
@@ -76,6 +86,21 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, const std::vec
 }
 
 }  // namespace
+
+int64_t packed_igemm_kernel_floats(const IgemmConfig& cfg, int64_t k, int64_t n) {
+  return k * panels(cfg, n) * cfg.nr;
+}
+
+void pack_igemm_kernel(const IgemmConfig& cfg, const float* kernel, int64_t k, int64_t n, float* packed) {
+  for (int64_t k0 = 0; k0 < k; k0 += cfg.kc) {
+    const int64_t length = std::min(cfg.kc, k - k0);
+    for (int64_t q = 0; q < panels(cfg, n); ++q) {
+      const int cols = (int)std::min<int64_t>(cfg.nr, n - q * cfg.nr);
+      cfg.pack(kernel + k0 * n + q * cfg.nr, n, length, cols,
+               const_cast<float*>(packed_panel(cfg, packed, n, k0, length, q)));
+    }
+  }
+}
 
 void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) {
   std::vector<KBlock> blocks;

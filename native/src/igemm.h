@@ -27,9 +27,15 @@ struct RowWindowGemm {
   const int64_t* row_offset;
   const float* origin;
   const float* kernel;    // HWIO: row k = r*piece + j
+  const float* packed;    // or null: the kernel already packed by pack_igemm_kernel for this config
   const float* bias;      // n floats, or null
   float* out;
 };
+
+// Floats of the kernel (K x N) packed for config: every K block's column panels, zero-padded.
+int64_t packed_igemm_kernel_floats(const IgemmConfig& config, int64_t k, int64_t n);
+// Packs kernel (K x N, row-major) in the order the GEMM reads its panels.
+void pack_igemm_kernel(const IgemmConfig& config, const float* kernel, int64_t k, int64_t n, float* packed);
 
 // Computes g with the given config and up to `threads` threads. Needs no scratch memory beyond a
 // few dozen KiB of stack.

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "igemm.h"
 #include "isa.h"
 #include "parallel.h"
 
@@ -141,20 +142,34 @@ const ConvImpl* measured_choice(const TuningKey& key) {
   return it == g_choices.end() ? nullptr : find_impl(it->second);
 }
 
-// Times each candidate twice, interleaved, on the caller's buffers; keeps the fastest (by its
-// better time). The output is written by the winner last.
+// Times each candidate kRounds times on the caller's buffers, interleaved with a rotating start
+// (no candidate always runs right after the same other one: a BLAS's threads still spinning after
+// its call would slow whatever comes next), and compares their best times. Another variant
+// replaces the heuristic's pick only when it is faster by more than kMargin: on a noisy machine a
+// near tie is not worth giving up the deterministic choice for. The winner runs last, so the
+// output is its own.
+constexpr int kRounds = 3;
+constexpr double kMargin = 0.03;
+
 const ConvImpl* measure(const Plan& p, const ConvBuffers& b, const std::vector<const ConvImpl*>& candidates) {
-  std::vector<double> best(candidates.size(), 1e300);
-  for (int round = 0; round < 2; ++round)
-    for (size_t i = 0; i < candidates.size(); ++i) {
+  const size_t n = candidates.size();
+  std::vector<double> best(n, 1e300);
+  for (int round = 0; round < kRounds; ++round)
+    for (size_t j = 0; j < n; ++j) {
+      const size_t i = (j + round) % n;
       const auto t0 = std::chrono::steady_clock::now();
       candidates[i]->run(p, b);
       const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (t < best[i]) best[i] = t;
     }
-  size_t win = 0;
-  for (size_t i = 1; i < candidates.size(); ++i)
-    if (best[i] < best[win]) win = i;
+  const ConvImpl* preferred = mec_heuristic(p);
+  size_t win = n;
+  for (size_t i = 0; i < n; ++i)
+    if (candidates[i] == preferred) win = i;
+  if (win == n) win = 0;  // the heuristic's pick does not fit: plain fastest
+  const double bar = best[win];
+  for (size_t i = 0; i < n; ++i)
+    if (best[i] < bar * (1 - kMargin) && best[i] < best[win]) win = i;
   return candidates[win];
 }
 
@@ -282,6 +297,80 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, c
   }
   try {
     impl->run(p, ConvBuffers{input, kernel, bias, output, static_cast<float*>(workspace)});
+  } catch (const std::bad_alloc&) {
+    return MEC4J_ERROR_OUT_OF_MEMORY;
+  } catch (...) {
+    return MEC4J_ERROR_INTERNAL;
+  }
+  return MEC4J_OK;
+}
+
+namespace {
+// The packed kernel's header: what it was packed for, checked by every forward_packed.
+struct alignas(MEC4J_WORKSPACE_ALIGNMENT) PackedHeader {
+  uint64_t magic;
+  int64_t isa, nr, kc, k, n;
+};
+constexpr uint64_t kPackedMagic = 0x6d6563346a706b31ull;  // "mec4jpk1"
+
+PackedHeader packed_header(const Plan& p) {
+  return PackedHeader{kPackedMagic, p.isa, p.igemm->nr, p.igemm->kc, p.s.patch, p.s.kc};
+}
+
+mec4j_status packed_bytes(const Plan& p, int64_t* bytes) {
+  int64_t floats;
+  if (!mul(p.s.patch, (p.s.kc + p.igemm->nr - 1) / p.igemm->nr * p.igemm->nr, &floats) ||
+      !mul(floats, (int64_t)sizeof(float), bytes) || !add(*bytes, (int64_t)sizeof(PackedHeader), bytes))
+    return MEC4J_ERROR_SIZE_OVERFLOW;
+  return MEC4J_OK;
+}
+}  // namespace
+
+mec4j_status mec4j_packed_kernel_size(const mec4j_conv2d* conv, int64_t* bytes) {
+  if (!bytes) return MEC4J_ERROR_NULL_ARGUMENT;
+  Plan p;
+  mec4j_status st = make_plan(conv, &p);
+  return st != MEC4J_OK ? st : packed_bytes(p, bytes);
+}
+
+mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, void* packed, int64_t packed_size) {
+  Plan p;
+  int64_t need = 0;
+  mec4j_status st = make_plan(conv, &p);
+  if (st == MEC4J_OK) st = packed_bytes(p, &need);
+  if (st != MEC4J_OK) return st;
+  if (!kernel || !packed) return MEC4J_ERROR_NULL_ARGUMENT;
+  if (packed_size < need) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;
+  if (reinterpret_cast<uintptr_t>(packed) % MEC4J_WORKSPACE_ALIGNMENT != 0) return MEC4J_ERROR_WORKSPACE_MISALIGNED;
+  auto* header = static_cast<PackedHeader*>(packed);
+  *header = packed_header(p);
+  pack_igemm_kernel(*p.igemm, kernel, p.s.patch, p.s.kc, reinterpret_cast<float*>(header + 1));
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* input, const void* packed,
+                                         const float* bias, float* output, void* workspace, int64_t workspace_bytes) {
+  Plan p;
+  mec4j_status st = make_plan(conv, &p);
+  if (st != MEC4J_OK) return st;
+  if (!input || !packed || !output) return MEC4J_ERROR_NULL_ARGUMENT;
+  if (reinterpret_cast<uintptr_t>(packed) % MEC4J_WORKSPACE_ALIGNMENT != 0) return MEC4J_ERROR_WORKSPACE_MISALIGNED;
+  const auto* header = static_cast<const PackedHeader*>(packed);
+  const PackedHeader want = packed_header(p);
+  if (header->magic != want.magic || header->isa != want.isa || header->nr != want.nr || header->kc != want.kc ||
+      header->k != want.k || header->n != want.n)
+    return MEC4J_ERROR_INVALID_ARGUMENT;  // another layer's, or another ISA's layout
+  if (p.s.tile_w < p.s.ow) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
+  const int64_t need = lowered_elems(p, MecSolution::Fused) * (int64_t)sizeof(float);
+  if (need > 0) {
+    if (!workspace) return MEC4J_ERROR_NULL_ARGUMENT;
+    if (workspace_bytes < need) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;
+    if (reinterpret_cast<uintptr_t>(workspace) % MEC4J_WORKSPACE_ALIGNMENT != 0)
+      return MEC4J_ERROR_WORKSPACE_MISALIGNED;
+  }
+  try {
+    mec_tiled(p.s, MecSolution::Fused, p.igemm, input, nullptr, bias, output, static_cast<float*>(workspace),
+              reinterpret_cast<const float*>(header + 1));
   } catch (const std::bad_alloc&) {
     return MEC4J_ERROR_OUT_OF_MEMORY;
   } catch (...) {

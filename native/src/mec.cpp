@@ -140,7 +140,7 @@ bool mec_reads_input_in_place(const Shape& s, MecSolution solution) {
 }
 
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-                 const float* k, const float* bias, float* out, float* L) {
+                 const float* k, const float* bias, float* out, float* L, const float* packed_kernel) {
   const int threads = available_threads();
   const int64_t patch_row = s.kw * s.ic;
   const bool in_place = mec_reads_input_in_place(s, solution);
@@ -172,6 +172,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
     }
     g.row_offset = row_offset.data();
     g.kernel = k;
+    g.packed = packed_kernel;
     g.bias = bias;
     g.out = out;
     mec4j::igemm(*igemm, g, threads);
@@ -225,9 +226,9 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
 
 // Solution A never reaches single-image tiles: resolve() refuses it there.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-               const float* k, const float* bias, float* out, float* ws) {
+               const float* k, const float* bias, float* out, float* ws, const float* packed_kernel) {
   if (mec_reads_input_in_place(s, solution)) {  // no workspace, so no tiles
-    mec_forward(with_batch(s, s.n), solution, igemm, in, k, bias, out, ws);
+    mec_forward(with_batch(s, s.n), solution, igemm, in, k, bias, out, ws, packed_kernel);
     return;
   }
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
@@ -236,15 +237,15 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
       for (int64_t y0 = 0; y0 < s.oh; y0 += s.tile_oh) {
         int64_t first_row;
         Shape t = row_band(s, y0, s.tile_oh < s.oh - y0 ? s.tile_oh : s.oh - y0, &first_row);
-        mec_forward(t, solution, igemm,
-                    in + n * image_in + first_row * s.iw * s.ic, k, bias, out + n * image_out + y0 * s.ow * s.kc, ws);
+        mec_forward(t, solution, igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
+                    out + n * image_out + y0 * s.ow * s.kc, ws, packed_kernel);
       }
     return;
   }
   if (s.tile_w == s.ow) {
     for (int64_t n0 = 0; n0 < s.n; n0 += s.tile_n) {
       Shape t = with_batch(s, s.tile_n < s.n - n0 ? s.tile_n : s.n - n0);
-      mec_forward(t, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws);
+      mec_forward(t, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);
     }
     return;
   }

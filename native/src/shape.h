@@ -53,12 +53,14 @@ enum class MecSolution { A, B, Rows, Fused };
 // Whether the solution multiplies the input itself, with no lowering and no workspace: unpadded
 // 1x1 layers, where the lowering would only copy (stride 1) or subsample (strided) the input.
 bool mec_reads_input_in_place(const Shape& s, MecSolution solution);
-// One MEC run on the whole of s (s is not tiled). igemm: the micro-kernel config for Fused.
+// One MEC run on the whole of s (s is not tiled). igemm: the micro-kernel config for Fused;
+// packed_kernel: Fused only, k packed for that config (pack_igemm_kernel), or null.
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-                 const float* k, const float* bias, float* out, float* ws);
+                 const float* k, const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
 // MEC tile by tile under the workspace limit (see Shape::tile_n); untiled layers are one tile.
+// Column tiles (tile_w < o_w) run Solution B and need k itself.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-               const float* k, const float* bias, float* out, float* ws);
+               const float* k, const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
 // Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
 void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k,
                          float* image_out, float* ws);

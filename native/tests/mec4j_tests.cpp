@@ -391,6 +391,72 @@ static void test_in_place_workspace() {
       for (bool integers : {true, false}) run_case(c, a, integers, rng, integers);
 }
 
+// Weights packed once: forward_packed gives MEC_FUSED's bits exactly (same kernel, same order), on
+// layers with several K blocks, a partial column panel, batches, padding, 1x1 in place and row
+// bands; a packed kernel from another ISA or layer, a short or misaligned buffer are refused.
+static void test_packed_kernel(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> real(-1.f, 1.f);
+  mec4j_conv2d banded = conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1);
+  banded.mec_workspace_limit = ws_bytes(banded, MEC4J_ALGORITHM_MEC_FUSED) / 5;
+  const mec4j_conv2d shapes[] = {conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1), conv(1, 7, 7, 64, 3, 3, 70, 1, 1),
+                                 conv(3, 6, 5, 33, 1, 1, 19, 2, 1), banded};
+  for (const auto& c : shapes) {
+    int64_t oh, ow, pb = 0;
+    mec4j_output_size(&c, &oh, &ow);
+    const int64_t out_n = c.batch * oh * ow * c.out_channels;
+    std::vector<float> in(c.batch * c.in_height * c.in_width * c.in_channels),
+        k(c.kernel_height * c.kernel_width * c.in_channels * c.out_channels), bias(c.out_channels), plain(out_n);
+    for (auto* v : {&in, &k, &bias})
+      for (auto& x : *v) x = real(rng);
+    const int64_t wsb = ws_bytes(c, MEC4J_ALGORITHM_MEC_FUSED);
+    void* ws = wsb ? mec4j_workspace_alloc(wsb) : nullptr;
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC_FUSED, in.data(), k.data(), bias.data(), plain.data(), ws, wsb) ==
+              MEC4J_OK, "plain fused");
+    CHECK(mec4j_packed_kernel_size(&c, &pb) == MEC4J_OK && pb >= (int64_t)(k.size() * 4), "packed size %lld", (long long)pb);
+    void* packed = mec4j_workspace_alloc(pb + 64);
+    CHECK(mec4j_pack_kernel(&c, k.data(), packed, pb - 1) == MEC4J_ERROR_WORKSPACE_TOO_SMALL, "short packed buffer");
+    CHECK(mec4j_pack_kernel(&c, k.data(), static_cast<char*>(packed) + 4, pb) == MEC4J_ERROR_WORKSPACE_MISALIGNED,
+          "misaligned packed buffer");
+    CHECK(mec4j_pack_kernel(&c, k.data(), packed, pb) == MEC4J_OK, "pack");
+    Guarded out(out_n);
+    CHECK(mec4j_conv2d_forward_packed(&c, in.data(), packed, bias.data(), out.data(), ws, wsb) == MEC4J_OK, "packed forward");
+    CHECK(out.guards_intact(), "packed forward wrote outside the output");
+    CHECK(std::memcmp(out.data(), plain.data(), out_n * sizeof(float)) == 0, "packed forward differs from MEC_FUSED");
+    mec4j_conv2d other = c;
+    other.out_channels += 1;
+    Guarded untouched(out_n);
+    std::fill(untouched.data(), untouched.data() + out_n, 7.f);
+    CHECK(mec4j_conv2d_forward_packed(&other, in.data(), packed, bias.data(), untouched.data(), ws, wsb) ==
+              MEC4J_ERROR_INVALID_ARGUMENT, "packed for another layer");
+    mec4j_isa host = mec4j_get_host_isa(), before, effective;
+    mec4j_get_max_isa(&before);
+    mec4j_get_effective_isa(&effective);
+    if (host > MEC4J_ISA_PORTABLE) {  // another kernel layout: portable, or the best when capped at portable
+      mec4j_set_max_isa(effective == MEC4J_ISA_PORTABLE ? MEC4J_ISA_BEST : MEC4J_ISA_PORTABLE);
+      CHECK(mec4j_conv2d_forward_packed(&c, in.data(), packed, bias.data(), untouched.data(), ws, wsb) ==
+                MEC4J_ERROR_INVALID_ARGUMENT, "packed for another ISA");
+      mec4j_set_max_isa(before);
+    }
+    CHECK(untouched.data()[0] == 7.f && untouched.data()[out_n - 1] == 7.f, "output untouched on error");
+    mec4j_workspace_free(packed);
+    mec4j_workspace_free(ws);
+  }
+  mec4j_conv2d columns = conv(1, 9, 9, 3, 3, 3, 4, 1, 1);
+  columns.mec_workspace_limit = 9 * 3 * 3 * 4;  // one strip: column tiles
+  int64_t pb = 0;
+  mec4j_packed_kernel_size(&columns, &pb);
+  void* packed = mec4j_workspace_alloc(pb);
+  std::vector<float> in(81 * 3, 1.f), k(3 * 3 * 3 * 4, 1.f), out(49 * 4);
+  void* ws = mec4j_workspace_alloc(9 * 3 * 3 * 4);
+  CHECK(mec4j_pack_kernel(&columns, k.data(), packed, pb) == MEC4J_OK &&
+            mec4j_conv2d_forward_packed(&columns, in.data(), packed, nullptr, out.data(), ws, 9 * 3 * 3 * 4) ==
+                MEC4J_ERROR_UNSUPPORTED,
+        "column tiles need the plain kernel");
+  mec4j_workspace_free(ws);
+  mec4j_workspace_free(packed);
+}
+
 // Under MEC4J_TUNING_MEASURE the first run measures and later runs repeat the winner: the output
 // is bit-identical from call to call, and resolve reports the measured choice.
 static void test_measured_choice_is_stable(uint64_t seed) {
@@ -454,6 +520,7 @@ int main(int argc, char** argv) {
   test_ukernels(seed);
   test_in_place_workspace();
   test_measured_choice_is_stable(seed);
+  test_packed_kernel(seed);
   test_large_shapes(seed);
   test_random_shapes(seed, cases);
   mec4j_isa isa = MEC4J_ISA_BEST;

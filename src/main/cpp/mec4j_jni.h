@@ -16,4 +16,18 @@ static inline mec4j_status mec4j_forward_at(const mec4j_conv2d* conv, int algori
                               output + output_offset, workspace, workspace_bytes);
 }
 
+static inline mec4j_status mec4j_pack_kernel_at(const mec4j_conv2d* conv, const float* kernel,
+                                                int64_t kernel_offset, void* packed, int64_t packed_bytes) {
+  return mec4j_pack_kernel(conv, kernel + kernel_offset, packed, packed_bytes);
+}
+
+static inline mec4j_status mec4j_forward_packed_at(const mec4j_conv2d* conv, const float* input,
+                                                   int64_t input_offset, const void* packed,
+                                                   const float* bias, int64_t bias_offset, float* output,
+                                                   int64_t output_offset, void* workspace,
+                                                   int64_t workspace_bytes) {
+  return mec4j_conv2d_forward_packed(conv, input + input_offset, packed, bias ? bias + bias_offset : 0,
+                                     output + output_offset, workspace, workspace_bytes);
+}
+
 #endif

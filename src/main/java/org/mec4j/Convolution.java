@@ -137,6 +137,36 @@ public final class Convolution implements AutoCloseable {
   }
 
   /**
+   * output = conv(input, kernel packed once) + bias (bias may be null), computed by
+   * {@link Algorithm#MEC_FUSED} without packing the kernel again: for a Convolution created with
+   * {@link Algorithm#MEC} or {@link Algorithm#MEC_FUSED} (their workspace fits), whole arrays from
+   * index 0. The kernel must be packed for this layer under the ISA in effect now.
+   */
+  public void forward(float[] input, PackedKernel kernel, float[] bias, float[] output) {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(kernel, "kernel");
+    Objects.requireNonNull(output, "output");
+    if (algorithm != Algorithm.MEC && algorithm != Algorithm.MEC_FUSED)
+      throw new IllegalArgumentException("a PackedKernel runs MEC_FUSED: create the Convolution with MEC or MEC_FUSED, not "
+          + algorithm);
+    Conv2d k = kernel.spec();
+    if (k.kernelHeight() != spec.kernelHeight() || k.kernelWidth() != spec.kernelWidth()
+        || k.inputChannels() != spec.inputChannels() || k.outputChannels() != spec.outputChannels())
+      throw new IllegalArgumentException("kernel was packed for " + k + ", whose kernel differs from " + spec + "'s");
+    Cpu.Isa now = Cpu.effectiveIsa();
+    if (kernel.isa() != now)
+      throw new IllegalStateException("mec4j: kernel was packed for ISA " + kernel.isa() + ", the effective ISA is now "
+          + now + ": pack it again");
+    checkRange("input", input.length, 0, spec.inputSize());
+    if (bias != null) checkRange("bias", bias.length, 0, spec.biasSize());
+    checkRange("output", output.length, 0, spec.outputSize());
+    checkNoOverlap("input", input == output, 0, spec.inputSize(), 0, spec.outputSize());
+    if (bias != null) checkNoOverlap("bias", bias == output, 0, spec.biasSize(), 0, spec.outputSize());
+    run(ws -> MecNative.mec4j_forward_packed_at(nativeSpec, input, 0, kernel.pointer(), bias, 0, output, 0, ws,
+        workspaceBytes));
+  }
+
+  /**
    * Direct buffers, native byte order, read from each buffer's position (positions are not
    * changed); bias may be null.
    */

@@ -9,8 +9,9 @@ import org.mec4j.internal.MecNative;
  *
  * <ul>
  *   <li>{@link #MEASURE} (default): a layer's first run (per layer sizes, thread count and ISA cap)
- *       times the variants that fit MEC's workspace on the caller's data, twice each, interleaved,
- *       and keeps the fastest for the rest of the process (as cudnnFind or FFTW's MEASURE
+ *       times the variants that fit MEC's workspace on the caller's data, three times each,
+ *       interleaved, and keeps the fastest (the heuristic's pick unless another beats it by more
+ *       than 3%) for the rest of the process (as cudnnFind or FFTW's MEASURE
  *       planner). That first call takes a few times longer. Its output is the winner's, so results
  *       never change from call to call within a process; another process may pick another variant
  *       and differ in the last bits.

@@ -131,6 +131,18 @@ public final class MecNative {
       @Const FloatPointer bias, long biasOffset, FloatPointer output, long outputOffset,
       Pointer workspace, long workspaceBytes);
 
+  public static native int mec4j_packed_kernel_size(@Const Conv2dStruct conv, @Cast("int64_t*") long[] bytes);
+
+  @CriticalRegion
+  public static native int mec4j_pack_kernel_at(
+      @Const Conv2dStruct conv, @Const float[] kernel, long kernelOffset, Pointer packed, long packedBytes);
+
+  @CriticalRegion
+  public static native int mec4j_forward_packed_at(
+      @Const Conv2dStruct conv, @Const float[] input, long inputOffset, @Const Pointer packed,
+      @Const float[] bias, long biasOffset, float[] output, long outputOffset,
+      Pointer workspace, long workspaceBytes);
+
   public static native Pointer mec4j_workspace_alloc(long bytes);
 
   public static native void mec4j_workspace_free(Pointer workspace);
