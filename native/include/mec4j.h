@@ -65,7 +65,7 @@ typedef enum mec4j_isa {
 /* Alignment, in bytes, that every workspace must have. */
 #define MEC4J_WORKSPACE_ALIGNMENT 64
 
-/* Default threshold T of the MEC A/B rule (see README, "Choosing the MEC variant (and T)"). */
+/* Default threshold T of the MEC A/B rule (see docs/tuning.md). */
 #define MEC4J_DEFAULT_MEC_THRESHOLD 80
 
 typedef struct mec4j_conv2d {

@@ -193,6 +193,28 @@ mec4j_status plan_impl(const Plan& p, mec4j_algorithm algorithm, const ConvImpl*
   return MEC4J_OK;
 }
 
+// A workspace of `elems` floats is needed: present, large enough, aligned.
+mec4j_status check_workspace(int64_t elems, const void* workspace, int64_t workspace_bytes) {
+  if (elems == 0) return MEC4J_OK;
+  if (!workspace) return MEC4J_ERROR_NULL_ARGUMENT;
+  if (workspace_bytes < elems * (int64_t)sizeof(float)) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;  // no overflow: make_shape
+  if (reinterpret_cast<uintptr_t>(workspace) % MEC4J_WORKSPACE_ALIGNMENT != 0) return MEC4J_ERROR_WORKSPACE_MISALIGNED;
+  return MEC4J_OK;
+}
+
+// Runs a convolution; nothing may throw across the C boundary.
+template <typename Run>
+mec4j_status run_guarded(Run run) {
+  try {
+    run();
+  } catch (const std::bad_alloc&) {
+    return MEC4J_ERROR_OUT_OF_MEMORY;
+  } catch (...) {
+    return MEC4J_ERROR_INTERNAL;
+  }
+  return MEC4J_OK;
+}
+
 }  // namespace
 
 const ConvImpl* impl_list(size_t* count) {
@@ -288,21 +310,9 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, c
   if (st == MEC4J_OK) st = plan_impl(p, a, &impl);
   if (st != MEC4J_OK) return st;
   if (!input || !kernel || !output) return MEC4J_ERROR_NULL_ARGUMENT;
-  const int64_t need = impl->workspace_elems(p) * (int64_t)sizeof(float);
-  if (need > 0) {
-    if (!workspace) return MEC4J_ERROR_NULL_ARGUMENT;
-    if (workspace_bytes < need) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;
-    if (reinterpret_cast<uintptr_t>(workspace) % MEC4J_WORKSPACE_ALIGNMENT != 0)
-      return MEC4J_ERROR_WORKSPACE_MISALIGNED;
-  }
-  try {
-    impl->run(p, ConvBuffers{input, kernel, bias, output, static_cast<float*>(workspace)});
-  } catch (const std::bad_alloc&) {
-    return MEC4J_ERROR_OUT_OF_MEMORY;
-  } catch (...) {
-    return MEC4J_ERROR_INTERNAL;
-  }
-  return MEC4J_OK;
+  st = check_workspace(impl->workspace_elems(p), workspace, workspace_bytes);
+  if (st != MEC4J_OK) return st;
+  return run_guarded([&] { impl->run(p, ConvBuffers{input, kernel, bias, output, static_cast<float*>(workspace)}); });
 }
 
 namespace {
@@ -361,22 +371,12 @@ mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* 
       header->k != want.k || header->n != want.n)
     return MEC4J_ERROR_INVALID_ARGUMENT;  // another layer's, or another ISA's layout
   if (p.s.tile_w < p.s.ow) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
-  const int64_t need = lowered_elems(p, MecSolution::Fused) * (int64_t)sizeof(float);
-  if (need > 0) {
-    if (!workspace) return MEC4J_ERROR_NULL_ARGUMENT;
-    if (workspace_bytes < need) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;
-    if (reinterpret_cast<uintptr_t>(workspace) % MEC4J_WORKSPACE_ALIGNMENT != 0)
-      return MEC4J_ERROR_WORKSPACE_MISALIGNED;
-  }
-  try {
+  st = check_workspace(lowered_elems(p, MecSolution::Fused), workspace, workspace_bytes);
+  if (st != MEC4J_OK) return st;
+  return run_guarded([&] {
     mec_tiled(p.s, MecSolution::Fused, p.igemm, input, nullptr, bias, output, static_cast<float*>(workspace),
               reinterpret_cast<const float*>(header + 1));
-  } catch (const std::bad_alloc&) {
-    return MEC4J_ERROR_OUT_OF_MEMORY;
-  } catch (...) {
-    return MEC4J_ERROR_INTERNAL;
-  }
-  return MEC4J_OK;
+  });
 }
 
 const char* mec4j_algorithm_name(mec4j_algorithm a) {
