@@ -13,6 +13,12 @@ public enum Algo {
   MEC_ROWS(libAlgorithm("MEC_ROWS"), "MEC ROWS"),
   /** mec4j's own GEMM over the row lowering (one K = k_h*k_w*i_c GEMM), when the library has it. */
   MEC_FUSED(libAlgorithm("MEC_FUSED"), "MEC FUSED"),
+  /**
+   * The inference path: MEC_FUSED with its kernel packed once ({@code org.mec4j.PackedKernel}),
+   * outside the timing, as oneDNN's weights are reordered once; {@link #lib()} is MEC_FUSED (its
+   * workspace).
+   */
+  MEC_PACKED(libAlgorithm("MEC_FUSED"), "MEC PACKED"),
   IM2COL(Algorithm.IM2COL, "im2col"),
   ONEDNN(null, "oneDNN");
 
@@ -24,7 +30,7 @@ public enum Algo {
     this.label = label;
   }
 
-  /** The mec4j algorithm, or null for oneDNN. */
+  /** The mec4j algorithm (MEC_FUSED for MEC_PACKED), or null for oneDNN. */
   public Algorithm lib() {
     return lib;
   }
@@ -34,7 +40,8 @@ public enum Algo {
   }
 
   public boolean isMecFamily() {
-    return this == MEC || this == MEC_A || this == MEC_B || this == MEC_ROWS || this == MEC_FUSED;
+    return this == MEC || this == MEC_A || this == MEC_B || this == MEC_ROWS || this == MEC_FUSED
+        || this == MEC_PACKED;
   }
 
   /** False for a variant the installed library does not have. */
@@ -54,11 +61,12 @@ public enum Algo {
     if (t.equals("B")) t = "MEC_B";
     if (t.equals("ROWS")) t = "MEC_ROWS";
     if (t.equals("FUSED")) t = "MEC_FUSED";
+    if (t.equals("PACKED")) t = "MEC_PACKED";
     Algo a;
     try {
       a = valueOf(t);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown algorithm '" + s + "' (MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, IM2COL, ONEDNN)");
+      throw new IllegalArgumentException("unknown algorithm '" + s + "' (MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, MEC_PACKED, IM2COL, ONEDNN)");
     }
     if (!a.available()) throw new IllegalArgumentException("algorithm " + a + " is not in the installed mec4j library");
     return a;

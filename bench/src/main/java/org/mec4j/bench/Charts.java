@@ -107,7 +107,7 @@ final class Charts {
       for (var lb : in.layerBatches(batch)) {
         String l = lb.getKey();
         Row im = in.find("layer", l, batch, c.blas(), c.threads(), Algo.IM2COL);
-        for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.ONEDNN}) {
+        for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED, Algo.ONEDNN}) {
           if (!a.available()) continue;
           Row x = in.find("layer", l, batch, c.blas(), c.threads(), a);
           d.addValue(im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);

@@ -189,6 +189,12 @@ public final class ChildMain implements Callable<Integer> {
       issues.write(new Issue("info", t.name(), c.batch(), blas, nthreads, "ONEDNN",
           "weights reordered once into oneDNN's format: " + o.onednnWeightsBytes() + " bytes").toCsv() + "\n");
     }
+    if (o.packedKernelIsa() != null) {
+      // Likewise MEC_PACKED's kernel, packed once into MEC_FUSED's micro-kernel layout (not timed).
+      issues.write(new Issue("info", t.name(), c.batch(), blas, nthreads, "MEC_PACKED",
+          "kernel packed once into MEC_FUSED's layout (" + o.packedKernelIsa() + "): " + o.packedKernelBytes() + " bytes")
+          .toCsv() + "\n");
+    }
     rows.flush();
     issues.flush();
   }

@@ -37,7 +37,7 @@ public final class Formula {
     boolean stride1 = c.strideHeight() == 1 && c.strideWidth() == 1;
     return switch (a) {
       case IM2COL -> im2colBytes(c);
-      case MEC, MEC_FUSED -> inPlace ? 0 : mecBytes(c);
+      case MEC, MEC_FUSED, MEC_PACKED -> inPlace ? 0 : mecBytes(c);
       case MEC_ROWS -> inPlace && stride1 ? 0 : mecBytes(c);
       case MEC_A, MEC_B -> mecBytes(c);
       case ONEDNN -> -1;

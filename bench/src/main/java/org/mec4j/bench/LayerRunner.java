@@ -9,6 +9,7 @@ import java.util.Set;
 import org.mec4j.Algorithm;
 import org.mec4j.Conv2d;
 import org.mec4j.Convolution;
+import org.mec4j.PackedKernel;
 import org.mec4j.Workspace;
 
 /**
@@ -53,7 +54,13 @@ public final class LayerRunner {
   /** An algorithm that could not run this layer (not an error). */
   public record Skipped(Algo algo, String reason) {}
 
-  public record Outcome(List<Measured> measured, List<Skipped> skipped, String onednnImpl, long onednnWeightsBytes) {}
+  /**
+   * What ran. onednnImpl is null when oneDNN did not run; packedKernelIsa is null when MEC_PACKED
+   * did not run, else the ISA whose layout its kernel was packed in (packedKernelBytes: the native
+   * bytes of that one-off copy, like onednnWeightsBytes for oneDNN's reordered weights).
+   */
+  public record Outcome(List<Measured> measured, List<Skipped> skipped, String onednnImpl, long onednnWeightsBytes,
+      String packedKernelIsa, long packedKernelBytes) {}
 
   /** A result that failed the correctness check: the layer is aborted, nothing of it is timed. */
   public static final class MismatchException extends RuntimeException {
@@ -79,6 +86,10 @@ public final class LayerRunner {
     final Runnable run;
     final NativeFloats out;
     final long workspaceBytes;
+    /** MEC_PACKED: the float[] its timed call writes; copied into {@link #out} after the check run only. */
+    float[] heapOut;
+    /** MEC_PACKED: its kernel, packed once (closed with the layer's resources). */
+    PackedKernel packed;
     String resolved;
     double checkMs;
     double maxRelErr;
@@ -155,10 +166,10 @@ public final class LayerRunner {
     List<Algo> mecs = new ArrayList<>();
     long mecBytes = 0;
     Map<Algo, Long> mecWs = new LinkedHashMap<>();
-    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED}) {
+    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED}) {
       if (!s.algorithms().contains(a)) continue;
       try {
-        long b = c.workspaceBytes(a.lib());
+        long b = c.workspaceBytes(a.lib());  // MEC_PACKED: MEC_FUSED's
         mecWs.put(a, b);
         mecs.add(a);
         mecBytes = Math.max(mecBytes, b);
@@ -166,10 +177,18 @@ public final class LayerRunner {
         skipped.add(new Skipped(a, e.getMessage()));
       }
     }
+    PackedKernel packed = null;
     if (!mecs.isEmpty()) {
       NativeFloats mecOut = keep(res, new NativeFloats(c.outputSize()));
       Workspace ws = mecBytes > 0 ? keep(res, Workspace.allocate(mecBytes)) : null;
       for (Algo a : mecs) {
+        if (a == Algo.MEC_PACKED) {
+          Contestant x = packedContestant(c, input, kernel, mecOut, ws, mecWs.get(a), skipped, res);
+          if (x == null) continue;
+          cs.put(a, x);
+          packed = x.packed;
+          continue;
+        }
         Convolution conv;
         try {
           conv = ws == null ? Convolution.create(c, a.lib()) : Convolution.create(c, a.lib(), ws);
@@ -191,7 +210,9 @@ public final class LayerRunner {
     for (Contestant x : list) {
       listener.step("checking " + x.algo.label(), 0.05 + 0.25 * k++ / total);
       x.out.fill(Float.NaN);
+      if (x.heapOut != null) java.util.Arrays.fill(x.heapOut, Float.NaN);
       x.checkMs = x.timed();
+      if (x.heapOut != null) x.out.write(0, x.heapOut, x.heapOut.length);  // untimed: the check reads x.out
       if (x.algo == s.fault()) corrupt(x.out);
       if (x.algo != Algo.IM2COL) {
         Checker.Result r = Checker.compare(x.out, refOut, dot, s.tolerance());
@@ -220,8 +241,10 @@ public final class LayerRunner {
     if (auto != null) {
       Conv2d.Resolution chosen = c.resolution(Algorithm.MEC);
       auto.resolved = chosen.toString();  // e.g. "MEC_FUSED (measured)"
+      // Never MEC_PACKED: it skips the kernel packing that MEC's call does (its resolved name is not a variant's either).
       for (Contestant x : list)
-        if (x != auto && x.algo.isMecFamily() && x.resolved.equals(chosen.algorithm().name())) twin = x;
+        if (x != auto && x.algo.isMecFamily() && x.algo != Algo.MEC_PACKED && x.resolved.equals(chosen.algorithm().name()))
+          twin = x;
     }
     List<Contestant> timed = new ArrayList<>(list);
     if (twin != null) timed.remove(auto);
@@ -261,7 +284,58 @@ public final class LayerRunner {
       measured.add(new Measured(x.algo, x.samples.stream().mapToDouble(Double::doubleValue).toArray(), x.workspaceBytes,
           x.resolved, x.maxRelErr));
     listener.step("done", 1);
-    return new Outcome(measured, skipped, dnnl == null ? null : dnnl.impl(), dnnl == null ? 0 : dnnl.reorderedWeightsBytes());
+    return new Outcome(measured, skipped, dnnl == null ? null : dnnl.impl(), dnnl == null ? 0 : dnnl.reorderedWeightsBytes(),
+        packed == null ? null : packed.isa().toString(), packed == null ? 0 : packed.bytes());
+  }
+
+  /**
+   * MEC_PACKED, the inference path: MEC_FUSED with the kernel packed once, here, outside the
+   * timing (as oneDNN's weights are reordered once when it is created); the timed call is the
+   * forward alone. Convolution.forward(float[], PackedKernel, ...) has only a float[] overload, so
+   * it reads a float[] copy of the input made here and writes a float[] output (the library pins
+   * them for the call, without a copy), which the check run copies into {@code out} (the MEC variants'
+   * shared output) outside the timing. Null, with a skip, when it cannot run this layer.
+   */
+  private static Contestant packedContestant(Conv2d c, NativeFloats input, NativeFloats kernel, NativeFloats out,
+      Workspace ws, long workspaceBytes, List<Skipped> skipped, List<AutoCloseable> res) {
+    long limit = Integer.MAX_VALUE - 8;  // the largest Java array
+    if (c.inputSize() > limit || c.kernelSize() > limit || c.outputSize() > limit) {
+      skipped.add(new Skipped(Algo.MEC_PACKED, "its input, kernel or output exceeds a Java float[] (the packed forward "
+          + "has a float[] overload only)"));
+      return null;
+    }
+    float[] in, out2, k;
+    try {
+      in = new float[(int) c.inputSize()];
+      out2 = new float[(int) c.outputSize()];
+      k = new float[(int) c.kernelSize()];
+    } catch (OutOfMemoryError e) {
+      skipped.add(new Skipped(Algo.MEC_PACKED, "no Java heap for float[] copies of its input and output ("
+          + e.getMessage() + "; raise it with --child-jvm-arg -Xmx...)"));
+      return null;
+    }
+    input.read(0, in, in.length);
+    kernel.read(0, k, k.length);
+    Convolution conv;
+    try {
+      conv = ws == null ? Convolution.create(c, Algorithm.MEC_FUSED) : Convolution.create(c, Algorithm.MEC_FUSED, ws);
+    } catch (IllegalArgumentException e) {
+      skipped.add(new Skipped(Algo.MEC_PACKED, e.getMessage()));
+      return null;
+    }
+    keep(res, conv);
+    PackedKernel pk;
+    try {
+      pk = keep(res, PackedKernel.pack(c, k));
+    } catch (IllegalArgumentException e) {
+      skipped.add(new Skipped(Algo.MEC_PACKED, "packing the kernel: " + e.getMessage()));
+      return null;
+    }
+    Contestant x = new Contestant(Algo.MEC_PACKED, () -> conv.forward(in, pk, null, out2), out, workspaceBytes,
+        "MEC_FUSED (kernel packed once)");
+    x.heapOut = out2;
+    x.packed = pk;
+    return x;
   }
 
   /** The test hook: one element off by 0.1% of the output's scale, the kind a small indexing bug makes. */

@@ -25,13 +25,13 @@ import picocli.CommandLine.Option;
 
 /**
  * The paper comparison: the MEC paper's layers (and any from the command line) through MEC
- * (auto, A, B), im2col and oneDNN, under each BLAS and thread count in its own child JVM; merges
+ * (auto, A, B, ROWS, FUSED, PACKED), im2col and oneDNN, under each BLAS and thread count in its own child JVM; merges
  * the children's rows and writes results.csv, report.md and PNG charts into one folder.
  */
 @Command(name = "compare.sh", mixinStandardHelpOptions = true, version = "mec4j-bench 0.1.0-SNAPSHOT",
     sortOptions = false, usageHelpWidth = 110,
     description = {"Runs the MEC paper's 12 layers (data/cv-layers.csv) and any layer given with --layer through "
-        + "MEC (automatic; A, B, ROWS, FUSED forced), im2col (same BLAS) and oneDNN, each backend and thread count in its own JVM, "
+        + "MEC (automatic; A, B, ROWS, FUSED forced; FUSED with its kernel packed once), im2col (same BLAS) and oneDNN, each backend and thread count in its own JVM, "
         + "checks every result before timing it, and writes results.csv, report.md and charts.", ""},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:all results correct and measured", "1:the run could not be done",

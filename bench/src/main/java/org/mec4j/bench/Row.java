@@ -13,7 +13,7 @@ import java.util.Locale;
  * @param threads BLAS (and oneDNN) threads of the child JVM
  * @param blas the BLAS really loaded in that JVM: "openblas" or "mkl" (oneDNN rows: the BLAS of
  *     the JVM they ran in; oneDNN does not use it)
- * @param algorithm MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, IM2COL or ONEDNN
+ * @param algorithm MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, MEC_PACKED, IM2COL or ONEDNN
  * @param medianMs median time of one forward pass
  * @param minMs fastest
  * @param maxMs slowest
@@ -21,7 +21,7 @@ import java.util.Locale;
  * @param fractionOfSgemm gflops / the sgemm ceiling measured in the same JVM
  * @param workspaceBytes mec4j's workspace query, or oneDNN's scratchpad size
  * @param formulaBytes the workspace MEC.md's formula predicts (-1 for oneDNN)
- * @param resolved MEC: the variant the automatic choice ran (MEC_A, MEC_B, MEC_ROWS, MEC_FUSED); oneDNN: its implementation name
+ * @param resolved MEC: the variant the automatic choice ran (MEC_A, MEC_B, MEC_ROWS, MEC_FUSED); MEC_PACKED: "MEC_FUSED (kernel packed once)"; oneDNN: its implementation name
  * @param samples timed repetitions
  * @param kind "layer" or "sweep"
  * @param shape benchdnn-style shape at this batch

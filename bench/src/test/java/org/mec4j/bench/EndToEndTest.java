@@ -42,11 +42,24 @@ class EndToEndTest {
       assertTrue(r.medianMs() > 0 && r.minMs() <= r.medianMs() && r.medianMs() <= r.maxMs(), r.toCsv());
       assertTrue(r.sgemmGflops() > 0 && r.fractionOfSgemm() > 0, r.toCsv());
     }
+    // MEC_PACKED: a row beside every MEC_FUSED row, same workspace and formula; its packed kernel an info row
+    List<Row> fused = rows.stream().filter(r -> r.algorithm().equals("MEC_FUSED")).toList();
+    assertEquals(2 * 3, fused.size());  // (t1 mb1, t1 mb2, t2 mb3) x 2 BLAS
+    for (Row f : fused) {
+      Row p = rows.stream().filter(r -> r.algorithm().equals("MEC_PACKED") && r.key().equals(f.key().replace("MEC_FUSED", "MEC_PACKED")))
+          .findFirst().orElseThrow(() -> new AssertionError("no MEC_PACKED beside " + f.toCsv()));
+      assertEquals(f.workspaceBytes(), p.workspaceBytes(), p.toCsv());
+      assertEquals(f.formulaBytes(), p.formulaBytes(), p.toCsv());
+      assertEquals("MEC_FUSED (kernel packed once)", p.resolved());
+    }
+    String issues = Files.readString(out.resolve("errors.csv"));
+    assertEquals(2 * 3, issues.lines().filter(l -> l.startsWith("info,") && l.contains(",MEC_PACKED,")
+        && l.contains("kernel packed once into MEC_FUSED's layout")).count(), issues);
     String env = Files.readString(out.resolve("env-mkl-t1.properties"));
     assertTrue(env.contains("blas_vendor=Intel MKL"), env);
     String report = Files.readString(out.resolve("report.md"));
     for (String s : new String[] {"## Headline", "## Memory", "## k/s sweep", "What the paper reports", "Intel MKL",
-        "OpenBLAS", "OMP_NUM_THREADS=1", "nthr 1", "workspace-mb1.png", "sweep-time.png", "None: every result passed"})
+        "OpenBLAS", "OMP_NUM_THREADS=1", "nthr 1", "| MEC PACKED |", "MEC_PACKED is the inference path", "workspace-mb1.png", "sweep-time.png", "None: every result passed"})
       assertTrue(report.contains(s), s);
     for (String png : new String[] {"workspace-mb1.png", "workspace-mb2.png", "time-vs-im2col-mb1.png", "sweep-memory.png",
         "sweep-time.png"}) {

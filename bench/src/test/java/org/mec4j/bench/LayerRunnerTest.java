@@ -15,7 +15,8 @@ class LayerRunnerTest {
     NativeCache.refreshStale();
   }
 
-  static final Set<Algo> ALL = EnumSet.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.IM2COL, Algo.ONEDNN);
+  static final Set<Algo> ALL = EnumSet.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED, Algo.IM2COL,
+      Algo.ONEDNN);
 
   static LayerRunner.Settings settings(Set<Algo> algos, Algo fault) {
     return new LayerRunner.Settings(2, 4, 1, 0, Checker.DEFAULT_FACTOR, 42, algos, fault, 10);
@@ -27,7 +28,8 @@ class LayerRunnerTest {
 
   @Test
   void everyAlgorithmAgreesAndIsTimed() {
-    for (String shape : new String[] {"mb2ih9iw11ic3oc4kh3kw2sh1sw2", "mb1ih8ic4oc5kh3sh2ph1pw2", "mb3ih7ic2oc3kh7"}) {
+    for (String shape : new String[] {"mb2ih9iw11ic3oc4kh3kw2sh1sw2", "mb1ih8ic4oc5kh3sh2ph1pw2", "mb3ih7ic2oc3kh7",
+        "mb2ih6ic8oc20kh1"}) {
       LayerRunner.Outcome o = run(shape, ALL, null);
       Conv2d c = Conv2d.parse(shape);
       for (LayerRunner.Measured m : o.measured()) {
@@ -38,8 +40,15 @@ class LayerRunnerTest {
           assertEquals(Formula.bytes(m.algo(), c), m.workspaceBytes(), shape + " " + m.algo());
       }
       List<Algo> got = o.measured().stream().map(LayerRunner.Measured::algo).toList();
-      assertTrue(got.containsAll(List.of(Algo.MEC, Algo.MEC_B, Algo.IM2COL, Algo.ONEDNN)), got.toString());
+      assertTrue(got.containsAll(List.of(Algo.MEC, Algo.MEC_B, Algo.MEC_FUSED, Algo.MEC_PACKED, Algo.IM2COL, Algo.ONEDNN)),
+          got.toString());
       assertNotNull(o.onednnImpl());
+      // MEC_PACKED: MEC_FUSED's workspace and formula, its kernel packed once (reported like oneDNN's reorder)
+      assertEquals(find(o, Algo.MEC_FUSED).workspaceBytes(), find(o, Algo.MEC_PACKED).workspaceBytes(), shape);
+      assertEquals(Formula.bytes(Algo.MEC_FUSED, c), Formula.bytes(Algo.MEC_PACKED, c), shape);
+      assertEquals("MEC_FUSED (kernel packed once)", find(o, Algo.MEC_PACKED).resolved());
+      assertEquals(org.mec4j.Cpu.effectiveIsa().toString(), o.packedKernelIsa());
+      assertTrue(o.packedKernelBytes() >= 4L * c.kernelSize(), shape + " " + o.packedKernelBytes());
       // MEC_A either ran or was skipped with a reason, never silently dropped
       assertTrue(got.contains(Algo.MEC_A) || o.skipped().stream().anyMatch(s -> s.algo() == Algo.MEC_A));
     }
@@ -55,11 +64,24 @@ class LayerRunnerTest {
     // timed on its own when its variant is not asked for
     LayerRunner.Outcome alone = run("mb2ih10ic3oc4kh3", EnumSet.of(Algo.MEC, Algo.IM2COL), null);
     assertEquals(2, alone.measured().size());
+    assertNull(alone.packedKernelIsa());
+  }
+
+  @Test
+  void mecPackedIsNeverTheTwinOfMecAuto() {
+    // MEC (auto) resolves to FUSED here or not; either way it is timed on its own beside MEC_PACKED.
+    for (String shape : new String[] {"mb2ih10ic3oc4kh3", "mb1ih7ic64oc64kh3"}) {
+      LayerRunner.Outcome o = run(shape, EnumSet.of(Algo.MEC, Algo.MEC_PACKED, Algo.IM2COL), null);
+      LayerRunner.Measured auto = find(o, Algo.MEC), packed = find(o, Algo.MEC_PACKED);
+      assertNotSame(auto.samplesMs(), packed.samplesMs());
+      assertFalse(java.util.Arrays.equals(auto.samplesMs(), packed.samplesMs()), shape + " " + auto.resolved());
+      for (org.mec4j.Algorithm a : org.mec4j.Algorithm.values()) assertNotEquals(a.name(), packed.resolved());
+    }
   }
 
   @Test
   void aDeliberatelyWrongResultAbortsTheLayer() {
-    for (Algo bad : new Algo[] {Algo.MEC, Algo.MEC_B, Algo.ONEDNN, Algo.IM2COL}) {
+    for (Algo bad : new Algo[] {Algo.MEC, Algo.MEC_B, Algo.MEC_PACKED, Algo.ONEDNN, Algo.IM2COL}) {
       LayerRunner.MismatchException e = assertThrows(LayerRunner.MismatchException.class,
           () -> run("mb2ih9ic3oc4kh3", ALL, bad), bad.toString());
       if (bad != Algo.IM2COL) assertEquals(bad, e.algo());

@@ -22,7 +22,10 @@ class OptionsTest {
     assertEquals(List.of(Options.cores()), o.threadCounts());
     assertEquals(12, o.layerList().size());
     assertTrue(o.sweep);
-    assertTrue(o.algorithmSet().containsAll(List.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.IM2COL, Algo.ONEDNN)));
+    assertTrue(o.algorithmSet().containsAll(List.of(Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_FUSED, Algo.MEC_PACKED,
+        Algo.IM2COL, Algo.ONEDNN)));
+    assertEquals(Algo.MEC_PACKED, Algo.parse("packed"));
+    assertEquals(Algo.MEC_FUSED.lib(), Algo.MEC_PACKED.lib());
     assertNull(o.fault());
   }
 

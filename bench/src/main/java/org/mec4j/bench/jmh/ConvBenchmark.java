@@ -6,6 +6,7 @@ import org.mec4j.Algorithm;
 import org.mec4j.Blas;
 import org.mec4j.Conv2d;
 import org.mec4j.Convolution;
+import org.mec4j.PackedKernel;
 import org.mec4j.bench.Layer;
 import org.mec4j.bench.Layers;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -24,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The core paths of mec4j through its public API on a few of the paper's layers: im2col, MEC
- * Solution A, Solution B, the ROWS variant and the FUSED variant (same BLAS, thread count from -Dmec4j.threads).
+ * Solution A, Solution B, the ROWS variant and the FUSED variant (same BLAS, thread count from -Dmec4j.threads), and
+ * MEC_PACKED: FUSED with the kernel packed once at set-up ({@link PackedKernel}, the inference path), float[] input and
+ * output (the packed forward's only overload).
  *
  * <pre>
  * bench/jmh.sh ConvBenchmark                          # OpenBLAS, 1 thread
@@ -45,7 +48,8 @@ public class ConvBenchmark {
   @Param({"1"})
   public int batch;
 
-  @Param({"IM2COL", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED"})
+  /** An org.mec4j.Algorithm, or MEC_PACKED. */
+  @Param({"IM2COL", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED", "MEC_PACKED"})
   public String algorithm;
 
   /** Output channels: the layer's own (0), or e.g. 1 to approximate the lowering (LoweringBenchmark). */
@@ -53,6 +57,9 @@ public class ConvBenchmark {
 
   Convolution conv;
   FloatPointer input, kernel, output;
+  /** MEC_PACKED only. */
+  PackedKernel packed;
+  float[] inputArray, outputArray;
 
   static Conv2d spec(String name, int batch, int outputChannels) {
     for (Layer l : Layers.paper()) {
@@ -68,10 +75,19 @@ public class ConvBenchmark {
     org.mec4j.bench.NativeCache.refreshStale();
     Blas.backend();
     Conv2d c = spec(layer, batch, outputChannels);
-    conv = Convolution.create(c, Algorithm.valueOf(algorithm));
+    boolean pack = algorithm.equals("MEC_PACKED");
+    conv = Convolution.create(c, pack ? Algorithm.MEC_FUSED : Algorithm.valueOf(algorithm));
     input = fill(new FloatPointer(c.inputSize()), 1);
     kernel = fill(new FloatPointer(c.kernelSize()), 2);
     output = new FloatPointer(c.outputSize());
+    if (pack) {
+      inputArray = new float[(int) c.inputSize()];
+      input.get(inputArray);
+      float[] k = new float[(int) c.kernelSize()];
+      kernel.get(k);
+      packed = PackedKernel.pack(c, k);
+      outputArray = new float[(int) c.outputSize()];
+    }
   }
 
   static FloatPointer fill(FloatPointer p, long seed) {
@@ -81,7 +97,11 @@ public class ConvBenchmark {
   }
 
   @Benchmark
-  public FloatPointer forward() {
+  public Object forward() {
+    if (packed != null) {
+      conv.forward(inputArray, packed, null, outputArray);
+      return outputArray;
+    }
     conv.forward(input, kernel, null, output);
     return output;
   }
@@ -89,6 +109,7 @@ public class ConvBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     conv.close();
+    if (packed != null) packed.close();
     input.close();
     kernel.close();
     output.close();
