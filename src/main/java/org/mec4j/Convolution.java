@@ -144,8 +144,34 @@ public final class Convolution implements AutoCloseable {
    */
   public void forward(float[] input, PackedKernel kernel, float[] bias, float[] output) {
     Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(kernel, "kernel");
     Objects.requireNonNull(output, "output");
+    checkPacked(kernel);
+    checkRange("input", input.length, 0, spec.inputSize());
+    if (bias != null) checkRange("bias", bias.length, 0, spec.biasSize());
+    checkRange("output", output.length, 0, spec.outputSize());
+    checkNoOverlap("input", input == output, 0, spec.inputSize(), 0, spec.outputSize());
+    if (bias != null) checkNoOverlap("bias", bias == output, 0, spec.biasSize(), 0, spec.outputSize());
+    run(ws -> MecNative.mec4j_forward_packed_at(nativeSpec, input, 0, kernel.pointer(), bias, 0, output, 0, ws,
+        workspaceBytes));
+  }
+
+  /** The same on native memory, from each pointer's position up to its limit; bias may be null. */
+  public void forward(FloatPointer input, PackedKernel kernel, FloatPointer bias, FloatPointer output) {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(output, "output");
+    checkPacked(kernel);
+    checkPointer("input", input, spec.inputSize());
+    if (bias != null) checkPointer("bias", bias, spec.biasSize());
+    checkPointer("output", output, spec.outputSize());
+    checkNoOverlap("input", address(input), spec.inputSize(), address(output), spec.outputSize());
+    if (bias != null) checkNoOverlap("bias", address(bias), spec.biasSize(), address(output), spec.outputSize());
+    run(ws -> MecNative.mec4j_forward_packed_at(nativeSpec, input, 0, kernel.pointer(), bias, 0, output, 0, ws,
+        workspaceBytes));
+  }
+
+  /** A packed kernel runs MEC_FUSED on this layer's kernel, in the layout of the ISA in effect. */
+  private void checkPacked(PackedKernel kernel) {
+    Objects.requireNonNull(kernel, "kernel");
     if (algorithm != Algorithm.MEC && algorithm != Algorithm.MEC_FUSED)
       throw new IllegalArgumentException("a PackedKernel runs MEC_FUSED: create the Convolution with MEC or MEC_FUSED, not "
           + algorithm);
@@ -157,13 +183,6 @@ public final class Convolution implements AutoCloseable {
     if (kernel.isa() != now)
       throw new IllegalStateException("mec4j: kernel was packed for ISA " + kernel.isa() + ", the effective ISA is now "
           + now + ": pack it again");
-    checkRange("input", input.length, 0, spec.inputSize());
-    if (bias != null) checkRange("bias", bias.length, 0, spec.biasSize());
-    checkRange("output", output.length, 0, spec.outputSize());
-    checkNoOverlap("input", input == output, 0, spec.inputSize(), 0, spec.outputSize());
-    if (bias != null) checkNoOverlap("bias", bias == output, 0, spec.biasSize(), 0, spec.outputSize());
-    run(ws -> MecNative.mec4j_forward_packed_at(nativeSpec, input, 0, kernel.pointer(), bias, 0, output, 0, ws,
-        workspaceBytes));
   }
 
   /**

@@ -23,6 +23,14 @@ class PackedKernelTest {
         fused.forward(in, k, bias, plain);
         auto.forward(in, pk, bias, packed);
         assertArrayEquals(plain, packed, 0f, spec.toString());
+        try (org.bytedeco.javacpp.FloatPointer pin = new org.bytedeco.javacpp.FloatPointer(in);
+            org.bytedeco.javacpp.FloatPointer pb = new org.bytedeco.javacpp.FloatPointer(bias);
+            org.bytedeco.javacpp.FloatPointer pout = new org.bytedeco.javacpp.FloatPointer(plain.length)) {
+          auto.forward(pin, pk, pb, pout);
+          float[] viaPointers = new float[plain.length];
+          pout.get(viaPointers);
+          assertArrayEquals(plain, viaPointers, 0f, "FloatPointer overload, " + spec);
+        }
         assertTrue(pk.bytes() >= spec.kernelSize() * Float.BYTES, pk.bytes() + " bytes");
       }
     }

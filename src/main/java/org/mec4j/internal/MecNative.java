@@ -143,6 +143,11 @@ public final class MecNative {
       @Const float[] bias, long biasOffset, float[] output, long outputOffset,
       Pointer workspace, long workspaceBytes);
 
+  public static native int mec4j_forward_packed_at(
+      @Const Conv2dStruct conv, @Const FloatPointer input, long inputOffset, @Const Pointer packed,
+      @Const FloatPointer bias, long biasOffset, FloatPointer output, long outputOffset,
+      Pointer workspace, long workspaceBytes);
+
   public static native Pointer mec4j_workspace_alloc(long bytes);
 
   public static native void mec4j_workspace_free(Pointer workspace);

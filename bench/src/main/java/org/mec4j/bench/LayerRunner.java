@@ -87,7 +87,6 @@ public final class LayerRunner {
     final NativeFloats out;
     final long workspaceBytes;
     /** MEC_PACKED: the float[] its timed call writes; copied into {@link #out} after the check run only. */
-    float[] heapOut;
     /** MEC_PACKED: its kernel, packed once (closed with the layer's resources). */
     PackedKernel packed;
     String resolved;
@@ -210,9 +209,7 @@ public final class LayerRunner {
     for (Contestant x : list) {
       listener.step("checking " + x.algo.label(), 0.05 + 0.25 * k++ / total);
       x.out.fill(Float.NaN);
-      if (x.heapOut != null) java.util.Arrays.fill(x.heapOut, Float.NaN);
       x.checkMs = x.timed();
-      if (x.heapOut != null) x.out.write(0, x.heapOut, x.heapOut.length);  // untimed: the check reads x.out
       if (x.algo == s.fault()) corrupt(x.out);
       if (x.algo != Algo.IM2COL) {
         Checker.Result r = Checker.compare(x.out, refOut, dot, s.tolerance());
@@ -291,49 +288,28 @@ public final class LayerRunner {
   /**
    * MEC_PACKED, the inference path: MEC_FUSED with the kernel packed once, here, outside the
    * timing (as oneDNN's weights are reordered once when it is created); the timed call is the
-   * forward alone. Convolution.forward(float[], PackedKernel, ...) has only a float[] overload, so
-   * it reads a float[] copy of the input made here and writes a float[] output (the library pins
-   * them for the call, without a copy), which the check run copies into {@code out} (the MEC variants'
-   * shared output) outside the timing. Null, with a skip, when it cannot run this layer.
+   * forward alone, on the same native buffers as the MEC variants. Null, with a skip, when it
+   * cannot run this layer.
    */
   private static Contestant packedContestant(Conv2d c, NativeFloats input, NativeFloats kernel, NativeFloats out,
       Workspace ws, long workspaceBytes, List<Skipped> skipped, List<AutoCloseable> res) {
-    long limit = Integer.MAX_VALUE - 8;  // the largest Java array
-    if (c.inputSize() > limit || c.kernelSize() > limit || c.outputSize() > limit) {
-      skipped.add(new Skipped(Algo.MEC_PACKED, "its input, kernel or output exceeds a Java float[] (the packed forward "
-          + "has a float[] overload only)"));
+    if (c.kernelSize() > Integer.MAX_VALUE - 8) {
+      skipped.add(new Skipped(Algo.MEC_PACKED, "its kernel exceeds a Java float[] (PackedKernel.pack takes one)"));
       return null;
     }
-    float[] in, out2, k;
-    try {
-      in = new float[(int) c.inputSize()];
-      out2 = new float[(int) c.outputSize()];
-      k = new float[(int) c.kernelSize()];
-    } catch (OutOfMemoryError e) {
-      skipped.add(new Skipped(Algo.MEC_PACKED, "no Java heap for float[] copies of its input and output ("
-          + e.getMessage() + "; raise it with --child-jvm-arg -Xmx...)"));
-      return null;
-    }
-    input.read(0, in, in.length);
+    float[] k = new float[(int) c.kernelSize()];  // setup only: the timed forward reads the native buffers
     kernel.read(0, k, k.length);
     Convolution conv;
+    PackedKernel pk;
     try {
-      conv = ws == null ? Convolution.create(c, Algorithm.MEC_FUSED) : Convolution.create(c, Algorithm.MEC_FUSED, ws);
+      conv = keep(res, ws == null ? Convolution.create(c, Algorithm.MEC_FUSED) : Convolution.create(c, Algorithm.MEC_FUSED, ws));
+      pk = keep(res, PackedKernel.pack(c, k));
     } catch (IllegalArgumentException e) {
       skipped.add(new Skipped(Algo.MEC_PACKED, e.getMessage()));
       return null;
     }
-    keep(res, conv);
-    PackedKernel pk;
-    try {
-      pk = keep(res, PackedKernel.pack(c, k));
-    } catch (IllegalArgumentException e) {
-      skipped.add(new Skipped(Algo.MEC_PACKED, "packing the kernel: " + e.getMessage()));
-      return null;
-    }
-    Contestant x = new Contestant(Algo.MEC_PACKED, () -> conv.forward(in, pk, null, out2), out, workspaceBytes,
-        "MEC_FUSED (kernel packed once)");
-    x.heapOut = out2;
+    Contestant x = new Contestant(Algo.MEC_PACKED, () -> conv.forward(input.pointer(), pk, null, out.pointer()), out,
+        workspaceBytes, "MEC_FUSED (kernel packed once)");
     x.packed = pk;
     return x;
   }

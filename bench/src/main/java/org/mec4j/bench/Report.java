@@ -373,7 +373,7 @@ public final class Report {
         + "MEC_FUSED runs its own GEMM on mec4j's thread pool (same thread count).\n");
     md.append("- MEC_PACKED is the inference path: MEC_FUSED with the kernel packed once into its micro-kernel's layout "
         + "(`PackedKernel.pack`) when the layer is set up, **not timed**, so each timed call is `Convolution.forward(input, "
-        + "packedKernel, null, output)` alone (no bias, like the others), on float[] copies of the same input (MEC_FUSED re-packs the kernel on every "
+        + "packedKernel, null, output)` alone (no bias, like the others), on the same buffers (MEC_FUSED re-packs the kernel on every "
         + "call); oneDNN's one-off weights reorder is likewise outside its timing.\n");
     md.append("- Idle threads: " + idleThreads(in) + " The algorithms are interleaved, and each thread runtime (the BLAS's, oneDNN's "
         + "OpenMP, mec4j's pool) would otherwise keep spinning on the cores for up to 0.1–0.2 s after its own call, while the "

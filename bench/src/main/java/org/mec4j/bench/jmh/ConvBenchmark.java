@@ -26,8 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The core paths of mec4j through its public API on a few of the paper's layers: im2col, MEC
  * Solution A, Solution B, the ROWS variant and the FUSED variant (same BLAS, thread count from -Dmec4j.threads), and
- * MEC_PACKED: FUSED with the kernel packed once at set-up ({@link PackedKernel}, the inference path), float[] input and
- * output (the packed forward's only overload).
+ * MEC_PACKED: FUSED with the kernel packed once at set-up ({@link PackedKernel}, the inference path).
  *
  * <pre>
  * bench/jmh.sh ConvBenchmark                          # OpenBLAS, 1 thread
@@ -59,7 +58,6 @@ public class ConvBenchmark {
   FloatPointer input, kernel, output;
   /** MEC_PACKED only. */
   PackedKernel packed;
-  float[] inputArray, outputArray;
 
   static Conv2d spec(String name, int batch, int outputChannels) {
     for (Layer l : Layers.paper()) {
@@ -81,12 +79,9 @@ public class ConvBenchmark {
     kernel = fill(new FloatPointer(c.kernelSize()), 2);
     output = new FloatPointer(c.outputSize());
     if (pack) {
-      inputArray = new float[(int) c.inputSize()];
-      input.get(inputArray);
       float[] k = new float[(int) c.kernelSize()];
       kernel.get(k);
       packed = PackedKernel.pack(c, k);
-      outputArray = new float[(int) c.outputSize()];
     }
   }
 
@@ -97,12 +92,9 @@ public class ConvBenchmark {
   }
 
   @Benchmark
-  public Object forward() {
-    if (packed != null) {
-      conv.forward(inputArray, packed, null, outputArray);
-      return outputArray;
-    }
-    conv.forward(input, kernel, null, output);
+  public FloatPointer forward() {
+    if (packed != null) conv.forward(input, packed, null, output);
+    else conv.forward(input, kernel, null, output);
     return output;
   }
 
