@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code api}: {@link Convolution#forward(FloatPointer, FloatPointer, FloatPointer,
  *       FloatPointer)}, every Java-side check included;
  *   <li>{@code raw}: the JavaCPP binding {@code MecNative.mec4j_forward_at} with the same
- *       arguments (same struct contents, resolved algorithm, workspace), no Java-side check.
+ *       arguments (same struct contents, algorithm MEC, workspace), no Java-side check.
  * </ul>
  *
  * <p>On cv12 the two differ by less than the machine's noise, so the overhead is bounded on the
@@ -67,7 +67,7 @@ public class JavaOverheadBenchmark {
   Workspace workspace;
   Convolution conv;
   MecNative.Conv2dStruct nativeSpec;
-  int resolvedCode;
+  int algorithmCode;
   Pointer workspacePointer;
   long workspaceBytes;
   FloatPointer input, kernel, output;
@@ -89,14 +89,15 @@ public class JavaOverheadBenchmark {
     kernel = ConvBenchmark.fill(new FloatPointer(spec.kernelSize()), 2);
     output = new FloatPointer(spec.outputSize());
 
-    // What Convolution passes to the binding: Conv2d.toNative()'s struct, the resolved
-    // algorithm's native code and the workspace's pointer (package-private, read once here).
+    // What Convolution passes to the binding: Conv2d.toNative()'s struct, the algorithm's native
+    // code (MEC itself: the native side applies its measured or heuristic choice, the same for both
+    // paths) and the workspace's pointer (package-private, read once here).
     Method toNative = Conv2d.class.getDeclaredMethod("toNative");
     toNative.setAccessible(true);
     nativeSpec = (MecNative.Conv2dStruct) toNative.invoke(spec);
     Field code = Algorithm.class.getDeclaredField("code");
     code.setAccessible(true);
-    resolvedCode = code.getInt(conv.resolvedAlgorithm());
+    algorithmCode = code.getInt(Algorithm.MEC);
     Method pointer = Workspace.class.getDeclaredMethod("pointer");
     pointer.setAccessible(true);
     workspacePointer = (Pointer) pointer.invoke(workspace);
@@ -124,7 +125,7 @@ public class JavaOverheadBenchmark {
   /** The JavaCPP binding alone: the call Convolution.forward ends in. */
   @Benchmark
   public int raw() {
-    return MecNative.mec4j_forward_at(nativeSpec, resolvedCode, input, 0, kernel, 0, bias, 0, output, 0,
+    return MecNative.mec4j_forward_at(nativeSpec, algorithmCode, input, 0, kernel, 0, bias, 0, output, 0,
         workspacePointer, workspaceBytes);
   }
 
