@@ -51,7 +51,7 @@ typedef enum mec4j_algorithm {
   MEC4J_ALGORITHM_MEC_FUSED = 6  /* MEC_ROWS's workspace, multiplied by mec4j's own indirect GEMM
                                     (per-ISA micro-kernels, mec4j_kernel_name), which reads the k_h
                                     row windows in place as one K = k_h*k_w*i_c matrix. Unpadded 1x1
-                                    layers are read from the input itself: no workspace. */
+                                    layers: the input itself (stride 1) or its dense subsample. */
 } mec4j_algorithm;
 
 /* Instruction sets mec4j has micro-kernels for, in increasing order. */
@@ -91,8 +91,9 @@ mec4j_status mec4j_conv2d_check(const mec4j_conv2d* conv, const char** bad_field
 mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, int64_t* out_width);
 
 /* Scratch bytes the algorithm needs (0 for the reference). MEC: 4 * i_n*o_w*i_h*k_w*i_c
- * (i_h padded), or a tile of it under mec_workspace_limit; 0 for MEC, MEC_FUSED (and MEC_ROWS at
- * stride 1) on unpadded 1x1 layers, which multiply the input in place. im2col:
+ * (i_h padded), or a tile of it under mec_workspace_limit. Unpadded 1x1 layers, for MEC, MEC_FUSED
+ * and MEC_ROWS: 0 at stride 1 (the input is multiplied in place), 4 * i_n*o_h*o_w*i_c strided (a
+ * dense subsample; under a limit that tiles the layer, MEC's lowering). im2col:
  * 4 * i_n*o_h*o_w*k_h*k_w*i_c. */
 mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                   int64_t* bytes);

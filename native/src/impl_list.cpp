@@ -30,7 +30,12 @@ mec4j_status blas_fit(bool fits) { return fits ? MEC4J_OK : MEC4J_ERROR_UNSUPPOR
 int64_t mec_lda(const Shape& s) { return s.ihp * s.kw * s.ic; }  // <= |L|, cannot overflow
 
 int64_t lowered_elems(const Plan& p, MecSolution solution) {
-  return mec_reads_input_in_place(p.s, solution) ? 0 : p.s.mec_tile_elems();
+  switch (mec_lowering(p.s, solution)) {
+    case Lowering::InPlace: return 0;
+    case Lowering::Subsample: return p.s.n * p.s.oh * p.s.ow * p.s.ic;  // <= |L|: cannot overflow
+    case Lowering::Mec: break;
+  }
+  return p.s.mec_tile_elems();
 }
 
 template <MecSolution S>
@@ -94,7 +99,7 @@ std::vector<const ConvImpl*> mec_candidates(const Plan& p) {
 
 const ConvImpl* mec_heuristic(const Plan& p) {
   const Shape& s = p.s;
-  if (mec_reads_input_in_place(s, MecSolution::Fused)) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // no tiles
+  if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // 1x1
   if (s.tile_w < s.ow) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
   // Row bands run one image at a time, as at batch 1.
   switch (mec_choose(with_batch(s, s.tile_n), *p.igemm)) {

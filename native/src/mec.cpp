@@ -132,18 +132,36 @@ bool mec_rows_interleaved(const Shape& s) {
   return s.n > 1 && s.output_elems <= s.mec_lowered_elems;
 }
 
-bool mec_reads_input_in_place(const Shape& s, MecSolution solution) {
+Lowering mec_lowering(const Shape& s, MecSolution solution) {
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
-  if (solution == MecSolution::Fused) return pointwise;
-  if (solution == MecSolution::Rows) return pointwise && s.sh == 1 && s.sw == 1;  // one sgemm, lda = i_c
-  return false;
+  if (!pointwise || (solution != MecSolution::Fused && solution != MecSolution::Rows)) return Lowering::Mec;
+  if (s.sh == 1 && s.sw == 1) return Lowering::InPlace;
+  const bool tiled = s.tile_n < s.n || s.banded || s.tile_w < s.ow;
+  return tiled ? Lowering::Mec : Lowering::Subsample;
 }
+
+namespace {
+// A of a strided 1x1 layer: L[(n, y, x)] = the input pixel (n, y*s_h, x*s_w), i_c floats each.
+void subsample(const Shape& s, const float* in, float* L, int threads) {
+  parallel_for(s.n * s.oh, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t ny = begin; ny < end; ++ny) {
+      const int64_t n = ny / s.oh, y = ny % s.oh;
+      const float* row = in + (n * s.ih + y * s.sh) * s.iw * s.ic;
+      for (int64_t x = 0; x < s.ow; ++x)
+        std::memcpy(L + (ny * s.ow + x) * s.ic, row + x * s.sw * s.ic, s.ic * sizeof(float));
+    }
+  });
+}
+}  // namespace
 
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
                  const float* k, const float* bias, float* out, float* L, const float* packed_kernel) {
   const int threads = available_threads();
   const int64_t patch_row = s.kw * s.ic;
-  const bool in_place = mec_reads_input_in_place(s, solution);
+  const Lowering lowering = mec_lowering(s, solution);
+  // Unpadded 1x1: A is the input (stride 1) or its subsample, dense NHWC pixels of i_c floats.
+  const float* dense = lowering == Lowering::InPlace ? in : lowering == Lowering::Subsample ? L : nullptr;
+  if (lowering == Lowering::Subsample) subsample(s, in, L, threads);
   if (solution == MecSolution::Fused) {
     RowWindowGemm g{};
     g.m = s.n * s.oh * s.ow;
@@ -153,12 +171,11 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
     g.pixels = s.oh * s.ow;
     g.width = s.ow;
     std::vector<int64_t> row_offset(s.kh);
-    if (in_place) {
-      // Output pixel (y, x) of a 1x1 unpadded layer reads input pixel (y*s_h, x*s_w).
-      g.origin = in;
-      g.image_stride = s.ih * s.iw * s.ic;
-      g.y_stride = s.sh * s.iw * s.ic;
-      g.x_stride = s.sw * s.ic;
+    if (dense) {
+      g.origin = dense;
+      g.image_stride = s.oh * s.ow * s.ic;
+      g.y_stride = s.ow * s.ic;
+      g.x_stride = s.ic;
     } else {
       // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
       // lowered row phase_row(r) + y, column x. The GEMM gathers the k_h windows itself, so the
@@ -178,8 +195,8 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
     mec4j::igemm(*igemm, g, threads);
     return;
   }
-  if (solution == MecSolution::Rows && in_place) {
-    sgemm(s.n * s.oh * s.ow, s.kc, s.ic, in, s.ic, k, s.kc, out, s.kc, 0.f);
+  if (solution == MecSolution::Rows && dense) {
+    sgemm(s.n * s.oh * s.ow, s.kc, s.ic, dense, s.ic, k, s.kc, out, s.kc, 0.f);
     add_bias(s, bias, out);
     return;
   }
@@ -227,7 +244,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
 // Solution A never reaches single-image tiles: resolve() refuses it there.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
                const float* k, const float* bias, float* out, float* ws, const float* packed_kernel) {
-  if (mec_reads_input_in_place(s, solution)) {  // no workspace, so no tiles
+  if (mec_lowering(s, solution) != Lowering::Mec) {  // untiled: no workspace, or a subsample
     mec_forward(with_batch(s, s.n), solution, igemm, in, k, bias, out, ws, packed_kernel);
     return;
   }

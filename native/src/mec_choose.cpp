@@ -15,9 +15,9 @@ constexpr int64_t kRowsMinPatch = 256;
 }  // namespace
 
 MecSolution mec_choose(const Shape& s, const IgemmConfig& igemm) {
-  // One long-K GEMM over MEC's workspace (or the input itself), with the widest kernel the CPU
-  // runs, unless most of its nr lanes would idle on few output channels.
-  if (mec_reads_input_in_place(s, MecSolution::Fused) || 2 * s.kc >= igemm.nr) return MecSolution::Fused;
+  // One long-K GEMM over MEC's workspace (or the input itself, or its subsample), with the widest
+  // kernel the CPU runs, unless most of its nr lanes would idle on few output channels.
+  if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec || 2 * s.kc >= igemm.nr) return MecSolution::Fused;
   const int64_t row_patch = s.kw * s.ic;
   if (s.n == 1) return row_patch >= kRowsMinPatchBatch1 ? MecSolution::Rows : MecSolution::B;
   if (row_patch >= kRowsMinPatch) return MecSolution::Rows;

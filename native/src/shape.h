@@ -50,9 +50,12 @@ void reference_forward(const Shape& s, const float* in, const float* k, const fl
 void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
                     float* ws);
 enum class MecSolution { A, B, Rows, Fused };
-// Whether the solution multiplies the input itself, with no lowering and no workspace: unpadded
-// 1x1 layers, where the lowering would only copy (stride 1) or subsample (strided) the input.
-bool mec_reads_input_in_place(const Shape& s, MecSolution solution);
+// Where a solution's A matrix comes from. Unpadded 1x1 layers need no MEC lowering: at stride 1
+// the NHWC input is A itself (InPlace, no workspace); strided, A is the input's pixels at the
+// stride, copied densely (Subsample, i_n*o_h*o_w*i_c floats: less than |L|, which also counts
+// rows no output reads). Under a workspace limit that tiles the layer, strided ones lower as MEC.
+enum class Lowering { Mec, InPlace, Subsample };
+Lowering mec_lowering(const Shape& s, MecSolution solution);
 // One MEC run on the whole of s (s is not tiled). igemm: the micro-kernel config for Fused;
 // packed_kernel: Fused only, k packed for that config (pack_igemm_kernel), or null.
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,

@@ -371,22 +371,30 @@ static void test_ukernels(uint64_t seed) {
   }
 }
 
-// Unpadded 1x1 layers need no lowering: MEC and MEC_FUSED read the input in place (workspace 0),
-// MEC_ROWS too at stride 1; padding or a larger kernel needs MEC's lowering.
+// Unpadded 1x1 layers need no MEC lowering: at stride 1, MEC, MEC_FUSED and MEC_ROWS read the
+// input in place (workspace 0); strided, they subsample it densely (i_n*o_h*o_w*i_c floats, less
+// than |L|); padding, a larger kernel or Solutions A/B need MEC's lowering.
 static void test_in_place_workspace() {
   const mec4j_conv2d pointwise = conv(2, 6, 5, 8, 1, 1, 24, 1, 1), strided = conv(2, 6, 5, 8, 1, 1, 24, 2, 2),
                      padded = conv(2, 6, 5, 8, 1, 1, 24, 1, 1, 0, 0, 0, 0);
   CHECK(ws_bytes(pointwise, MEC4J_ALGORITHM_MEC) == 0 && ws_bytes(pointwise, MEC4J_ALGORITHM_MEC_FUSED) == 0 &&
         ws_bytes(pointwise, MEC4J_ALGORITHM_MEC_ROWS) == 0, "1x1 stride 1 in place");
-  CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC) == 0 && ws_bytes(strided, MEC4J_ALGORITHM_MEC_FUSED) == 0,
-        "1x1 stride 2 in place");
-  CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC_ROWS) == 4 * 2 * 3 * 6 * 8, "1x1 stride 2, ROWS lowers: %lld",
-        (long long)ws_bytes(strided, MEC4J_ALGORITHM_MEC_ROWS));
+  const int64_t sub = 4 * 2 * 3 * 3 * 8;  // i_n*o_h*o_w*i_c floats
+  CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC) == sub && ws_bytes(strided, MEC4J_ALGORITHM_MEC_FUSED) == sub &&
+            ws_bytes(strided, MEC4J_ALGORITHM_MEC_ROWS) == sub,
+        "1x1 stride 2 subsampled: %lld", (long long)ws_bytes(strided, MEC4J_ALGORITHM_MEC));
+  CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC_B) == 4 * 2 * 3 * 6 * 8, "1x1 stride 2, B lowers: %lld",
+        (long long)ws_bytes(strided, MEC4J_ALGORITHM_MEC_B));
   CHECK(ws_bytes(padded, MEC4J_ALGORITHM_MEC_B) == 4 * 2 * 5 * 6 * 8, "B always lowers");
+  mec4j_conv2d tiled = strided;  // a cap that tiles the layer: MEC's lowering, within the cap
+  tiled.mec_workspace_limit = 4 * 3 * 6 * 8;
+  int64_t b = -1;
+  CHECK(mec4j_workspace_size(&tiled, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b > 0 && b <= tiled.mec_workspace_limit,
+        "1x1 stride 2 under a cap: %lld", (long long)b);
   const mec4j_conv2d three = conv(1, 6, 6, 4, 3, 3, 8, 1, 1);
   CHECK(ws_bytes(three, MEC4J_ALGORITHM_MEC_FUSED) == 4 * 4 * 6 * 3 * 4, "3x3 lowers");
   std::mt19937_64 rng(7);
-  for (const auto& c : {pointwise, strided})
+  for (const auto& c : {pointwise, strided, tiled})
     for (auto a : {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_MEC_ROWS})
       for (bool integers : {true, false}) run_case(c, a, integers, rng, integers);
 }

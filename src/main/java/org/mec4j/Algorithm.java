@@ -11,8 +11,8 @@ package org.mec4j;
  *   <li>{@link #MEC}: MEC's lowering, i_n x o_w x i_h x k_w x i_c, then strided sgemm calls over
  *       overlapping windows of it; the variant (A, B, ROWS or FUSED) chosen per layer, by
  *       measurement on the layer's first run or by a heuristic ({@link Tuning}). Workspace
- *       i_n·o_w·i_h·k_w·i_c, about k_h/s_h times less than im2col; none for unpadded 1x1 layers,
- *       which are multiplied in place.
+ *       i_n·o_w·i_h·k_w·i_c, about k_h/s_h times less than im2col; for unpadded 1x1 layers none at
+ *       stride 1 (multiplied in place) and i_n·o_h·o_w·i_c strided (a dense subsample).
  *   <li>{@link #MEC_A}: MEC, Solution A forced (o_h GEMMs over the whole batch, then a permutation
  *       through the workspace). Needs |output| &lt;= |workspace|.
  *   <li>{@link #MEC_B}: MEC, Solution B forced (i_n·o_h GEMMs writing NHWC directly).
@@ -25,7 +25,7 @@ package org.mec4j;
  *       (micro-kernels per ISA: AVX-512, AVX2+FMA, portable; see {@link Cpu}), which reads the k_h
  *       row windows of each output pixel in place as one row of K = k_h·k_w·i_c: one long-K GEMM
  *       over the whole batch, like im2col's, with MEC's workspace and no BLAS call. Unpadded 1x1
- *       layers are read from the input itself (no workspace). Runs on every CPU.
+ *       layers: the input itself (stride 1) or its subsample. Runs on every CPU.
  * </ul>
  */
 public enum Algorithm {

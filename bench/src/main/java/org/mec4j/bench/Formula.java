@@ -25,20 +25,21 @@ public final class Formula {
     return (double) c.outputHeight() * c.kernelHeight() / paddedHeight(c);
   }
 
-  /** Unpadded 1x1 layers: MEC's igemm (and at stride 1 its row variant) multiply the input in place. */
+  /** Unpadded 1x1 layers: MEC's igemm and its row variant need no MEC lowering. */
   static boolean pointwiseUnpadded(Conv2d c) {
     return c.kernelHeight() == 1 && c.kernelWidth() == 1 && c.padTop() == 0 && c.padBottom() == 0 && c.padLeft() == 0
         && c.padRight() == 0;
   }
 
-  /** The formula's bytes for an algorithm, or -1 when it has none (oneDNN). */
+  /** The formula's bytes for an algorithm, or -1 when it has none (oneDNN). Unpadded 1x1 layers (no workspace limit):
+   * FUSED and ROWS read the input in place at stride 1, a dense subsample i_n·o_h·o_w·i_c when strided. */
   public static long bytes(Algo a, Conv2d c) {
-    boolean inPlace = pointwiseUnpadded(c);
     boolean stride1 = c.strideHeight() == 1 && c.strideWidth() == 1;
+    long pointwise = stride1 ? 0 : 4L * c.batch() * c.outputHeight() * c.outputWidth() * c.inputChannels();
+    boolean noLowering = pointwiseUnpadded(c) && (stride1 || c.mecWorkspaceLimit() <= 0);
     return switch (a) {
       case IM2COL -> im2colBytes(c);
-      case MEC, MEC_FUSED, MEC_PACKED -> inPlace ? 0 : mecBytes(c);
-      case MEC_ROWS -> inPlace && stride1 ? 0 : mecBytes(c);
+      case MEC, MEC_FUSED, MEC_PACKED, MEC_ROWS -> noLowering ? pointwise : mecBytes(c);
       case MEC_A, MEC_B -> mecBytes(c);
       case ONEDNN -> -1;
     };
