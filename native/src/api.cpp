@@ -1,7 +1,5 @@
 // The C API's shape checks and size derivation (the implementations are in impl_list.cpp).
-#include <climits>
 #include <initializer_list>
-#include <new>
 
 #include "mec4j.h"
 #include "shape.h"

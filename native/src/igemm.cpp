@@ -87,10 +87,6 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, const std::vec
 
 }  // namespace
 
-int64_t packed_igemm_kernel_floats(const IgemmConfig& cfg, int64_t k, int64_t n) {
-  return k * panels(cfg, n) * cfg.nr;
-}
-
 void pack_igemm_kernel(const IgemmConfig& cfg, const float* kernel, int64_t k, int64_t n, float* packed) {
   for (int64_t k0 = 0; k0 < k; k0 += cfg.kc) {
     const int64_t length = std::min(cfg.kc, k - k0);

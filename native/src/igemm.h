@@ -32,9 +32,8 @@ struct RowWindowGemm {
   float* out;
 };
 
-// Floats of the kernel (K x N) packed for config: every K block's column panels, zero-padded.
-int64_t packed_igemm_kernel_floats(const IgemmConfig& config, int64_t k, int64_t n);
-// Packs kernel (K x N, row-major) in the order the GEMM reads its panels.
+// Packs kernel (K x N, row-major; K x ceil(N / nr) * nr floats packed) in the order the GEMM reads
+// its panels.
 void pack_igemm_kernel(const IgemmConfig& config, const float* kernel, int64_t k, int64_t n, float* packed);
 
 // Computes g with the given config and up to `threads` threads. Needs no scratch memory beyond a

@@ -4,19 +4,13 @@
 
 #include <algorithm>
 
-namespace mec4j {
-
-void f32_igemm_4x8_portable_ukernel(const float* const*, const Segment*, int64_t, const float*, float*, int64_t,
-                                    int, int, bool, const float*);
-void f32_igemm_4x8_portable_pack(const float*, int64_t, int64_t, int, float*);
+MEC4J_DECLARE_F32_IGEMM(f32_igemm_4x8_portable)
 #if defined(MEC4J_HAVE_X86_KERNELS)
-void f32_igemm_6x16_avx2_fma_ukernel(const float* const*, const Segment*, int64_t, const float*, float*, int64_t,
-                                     int, int, bool, const float*);
-void f32_igemm_6x16_avx2_fma_pack(const float*, int64_t, int64_t, int, float*);
-void f32_igemm_12x32_avx512f_ukernel(const float* const*, const Segment*, int64_t, const float*, float*, int64_t,
-                                     int, int, bool, const float*);
-void f32_igemm_12x32_avx512f_pack(const float*, int64_t, int64_t, int, float*);
+MEC4J_DECLARE_F32_IGEMM(f32_igemm_6x16_avx2_fma)
+MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_avx512f)
 #endif
+
+namespace mec4j {
 
 namespace {
 

@@ -2,6 +2,7 @@
 // and the C API calls that plan and run a convolution.
 #include "impl_list.h"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -11,7 +12,6 @@
 #include <mutex>
 #include <new>
 #include <strings.h>
-#include <tuple>
 #include <vector>
 
 #include "igemm.h"
@@ -128,13 +128,13 @@ int tuning() {
   return t;
 }
 
-using TuningKey = std::tuple<std::vector<int64_t>, int, int>;
+// Everything the choice depends on; an array, not a vector: it is built on every MEC call.
+using TuningKey = std::array<int64_t, 20>;
 
 TuningKey tuning_key(const Plan& p) {
   const Shape& s = p.s;
-  return {{s.n, s.ih, s.iw, s.ic, s.kh, s.kw, s.kc, s.sh, s.sw, s.pt, s.pb, s.pl, s.pr, s.threshold, s.tile_n,
-           s.tile_oh, s.tile_w, s.banded},
-          (int)p.isa, p.threads};
+  return {s.n,  s.ih, s.iw,        s.ic,     s.kh,     s.kw,      s.kc,   s.sh, s.sw, s.pt,
+          s.pb, s.pl, s.pr, s.threshold, s.tile_n, s.tile_oh, s.tile_w, s.banded, p.isa, p.threads};
 }
 
 std::mutex g_choices_mutex;  // guards g_choices (short lookups)
@@ -178,22 +178,19 @@ const ConvImpl* measure(const Plan& p, const ConvBuffers& b, const std::vector<c
   return candidates[win];
 }
 
-mec4j_status make_plan(const mec4j_conv2d* conv, Plan* p) {
+// The checked layer and what it runs on; with impl, also the implementation that runs `algorithm`
+// on it (the MEC entry itself for MEC).
+mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, const ConvImpl** impl) {
   mec4j_status st = make_shape(conv, &p->s, nullptr);
   if (st != MEC4J_OK) return st;
   if ((st = effective_isa(&p->isa)) != MEC4J_OK) return st;
   if (tuning() == kTuningMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
   p->igemm = igemm_config(p->isa);
   p->threads = available_threads();
-  return MEC4J_OK;
-}
-
-// The implementation that runs `algorithm` on this plan (the MEC entry itself for MEC).
-mec4j_status plan_impl(const Plan& p, mec4j_algorithm algorithm, const ConvImpl** impl) {
+  if (!impl) return MEC4J_OK;
   const ConvImpl* found = find_impl(algorithm);
   if (!found) return MEC4J_ERROR_UNKNOWN_ALGORITHM;
-  mec4j_status st = found->check(p);
-  if (st != MEC4J_OK) return st;
+  if ((st = found->check(*p)) != MEC4J_OK) return st;
   *impl = found;
   return MEC4J_OK;
 }
@@ -282,8 +279,7 @@ mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorith
   if (!resolved) return MEC4J_ERROR_NULL_ARGUMENT;
   Plan p;
   const ConvImpl* impl = nullptr;
-  mec4j_status st = make_plan(conv, &p);
-  if (st == MEC4J_OK) st = plan_impl(p, a, &impl);
+  mec4j_status st = plan(conv, a, &p, &impl);
   if (st != MEC4J_OK) return st;
   bool was_measured = false;
   *resolved = a == MEC4J_ALGORITHM_MEC ? mec_resolved(p, &was_measured)->algorithm : a;
@@ -299,8 +295,7 @@ mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm a, i
   if (!bytes) return MEC4J_ERROR_NULL_ARGUMENT;
   Plan p;
   const ConvImpl* impl = nullptr;
-  mec4j_status st = make_plan(conv, &p);
-  if (st == MEC4J_OK) st = plan_impl(p, a, &impl);
+  mec4j_status st = plan(conv, a, &p, &impl);
   if (st != MEC4J_OK) return st;
   *bytes = impl->workspace_elems(p) * (int64_t)sizeof(float);  // overflow excluded by make_shape
   return MEC4J_OK;
@@ -311,8 +306,7 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, c
                                   int64_t workspace_bytes) {
   Plan p;
   const ConvImpl* impl = nullptr;
-  mec4j_status st = make_plan(conv, &p);
-  if (st == MEC4J_OK) st = plan_impl(p, a, &impl);
+  mec4j_status st = plan(conv, a, &p, &impl);
   if (st != MEC4J_OK) return st;
   if (!input || !kernel || !output) return MEC4J_ERROR_NULL_ARGUMENT;
   st = check_workspace(impl->workspace_elems(p), workspace, workspace_bytes);
@@ -344,14 +338,14 @@ mec4j_status packed_bytes(const Plan& p, int64_t* bytes) {
 mec4j_status mec4j_packed_kernel_size(const mec4j_conv2d* conv, int64_t* bytes) {
   if (!bytes) return MEC4J_ERROR_NULL_ARGUMENT;
   Plan p;
-  mec4j_status st = make_plan(conv, &p);
+  mec4j_status st = plan(conv, MEC4J_ALGORITHM_MEC_FUSED, &p, nullptr);
   return st != MEC4J_OK ? st : packed_bytes(p, bytes);
 }
 
 mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, void* packed, int64_t packed_size) {
   Plan p;
   int64_t need = 0;
-  mec4j_status st = make_plan(conv, &p);
+  mec4j_status st = plan(conv, MEC4J_ALGORITHM_MEC_FUSED, &p, nullptr);
   if (st == MEC4J_OK) st = packed_bytes(p, &need);
   if (st != MEC4J_OK) return st;
   if (!kernel || !packed) return MEC4J_ERROR_NULL_ARGUMENT;
@@ -366,7 +360,7 @@ mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, vo
 mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* input, const void* packed,
                                          const float* bias, float* output, void* workspace, int64_t workspace_bytes) {
   Plan p;
-  mec4j_status st = make_plan(conv, &p);
+  mec4j_status st = plan(conv, MEC4J_ALGORITHM_MEC_FUSED, &p, nullptr);
   if (st != MEC4J_OK) return st;
   if (!input || !packed || !output) return MEC4J_ERROR_NULL_ARGUMENT;
   if (reinterpret_cast<uintptr_t>(packed) % MEC4J_WORKSPACE_ALIGNMENT != 0) return MEC4J_ERROR_WORKSPACE_MISALIGNED;

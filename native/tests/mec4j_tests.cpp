@@ -11,11 +11,7 @@
 #include "igemm_config.h"
 #include "mec4j.h"
 
-namespace mec4j {
-void f32_igemm_12x32_on_avx2_ukernel(const float* const*, const Segment*, int64_t, const float*, float*, int64_t,
-                                     int, int, bool, const float*);
-void f32_igemm_12x32_on_avx2_pack(const float*, int64_t, int64_t, int, float*);
-}  // namespace mec4j
+MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_on_avx2)
 
 static int failures = 0;
 #define CHECK(cond, ...)                                            \

@@ -111,6 +111,14 @@ struct F32Igemm {
 }  // namespace ukernel
 }  // namespace mec4j
 
+// Declares the C++ functions <name>_ukernel and <name>_pack of one kernel file.
+#define MEC4J_DECLARE_F32_IGEMM(name)                                                               \
+  namespace mec4j {                                                                                \
+  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b,      \
+                      float* c, int64_t ldc, int rows, int cols, bool first, const float* bias);    \
+  void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);             \
+  }
+
 // Defines the C++ functions <name>_ukernel and <name>_pack for one tile of the template.
 #define MEC4J_DEFINE_F32_IGEMM(name, MR, NV, VL)                                                      \
   namespace mec4j {                                                                                \
