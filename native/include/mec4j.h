@@ -8,7 +8,9 @@
  *      mec4j_conv2d_forward() as often as you like.
  *
  * Layouts (row-major, fp32): input NHWC, kernel HWIO (k_h x k_w x i_c x k_c), output NHWC,
- * optional bias of k_c floats. Padding is implicit zeros, written during lowering.
+ * optional bias of k_c floats. With groups g, the kernel is g x k_h x k_w x (i_c/g) x (k_c/g): each
+ * group's HWIO kernel in turn. Padding is implicit zeros, of any size >= 0 (outputs that see only
+ * padding get the bias).
  * All sizes are 64-bit; every size computation is overflow-checked.
  * No function aborts, throws or prints: each reports a mec4j_status.
  */
@@ -82,6 +84,14 @@ typedef struct mec4j_conv2d {
    * images, or, when one image is too large, groups of output columns (with Solution B).
    * mec4j_workspace_size() reports the capped size. <= 0: no cap. */
   int64_t mec_workspace_limit;
+  /* Grouped convolution: groups divides in_channels and out_channels; group j reads input
+   * channels [j*i_c/g, (j+1)*i_c/g) and writes output channels [j*k_c/g, (j+1)*k_c/g). The kernel
+   * is then g x k_h x k_w x (i_c/g) x (k_c/g) (HWIO per group). groups == in_channels is a
+   * depthwise convolution (any channel multiplier k_c/i_c). 0 or 1: none. */
+  int64_t groups;
+  /* Dilation (1 = none, as PyTorch; 0 is read as 1): kernel tap (r, q) reads input row
+   * y*s_h + r*d_h - pad_top, column x*s_w + q*d_w - pad_left. */
+  int64_t dilation_height, dilation_width;
 } mec4j_conv2d;
 
 /* Checks every field. On failure, if bad_field is not NULL, it receives the offending field's

@@ -22,32 +22,41 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
       {c->stride_height, "stride_height"}, {c->stride_width, "stride_width"}};
   for (const auto& p : positives)
     if (p.v < 1) return fail(bad, p.name, MEC4J_ERROR_INVALID_ARGUMENT);
-  // Padding of a kernel's full extent or more would produce outputs that see only zeros.
-  struct Pad { int64_t v, kernel; const char* name; } pads[] = {
-      {c->pad_top, c->kernel_height, "pad_top"}, {c->pad_bottom, c->kernel_height, "pad_bottom"},
-      {c->pad_left, c->kernel_width, "pad_left"}, {c->pad_right, c->kernel_width, "pad_right"}};
+  struct NonNegative { int64_t v; const char* name; } pads[] = {
+      {c->pad_top, "pad_top"}, {c->pad_bottom, "pad_bottom"}, {c->pad_left, "pad_left"}, {c->pad_right, "pad_right"},
+      {c->groups, "groups"}, {c->dilation_height, "dilation_height"}, {c->dilation_width, "dilation_width"}};
   for (const auto& p : pads)
-    if (p.v < 0 || p.v >= p.kernel) return fail(bad, p.name, MEC4J_ERROR_INVALID_ARGUMENT);
+    if (p.v < 0) return fail(bad, p.name, MEC4J_ERROR_INVALID_ARGUMENT);
 
   *s = Shape{};
   s->n = c->batch; s->ih = c->in_height; s->iw = c->in_width; s->ic = c->in_channels;
   s->kh = c->kernel_height; s->kw = c->kernel_width; s->kc = c->out_channels;
   s->sh = c->stride_height; s->sw = c->stride_width;
   s->pt = c->pad_top; s->pb = c->pad_bottom; s->pl = c->pad_left; s->pr = c->pad_right;
+  s->g = c->groups > 1 ? c->groups : 1;
+  s->dh = c->dilation_height > 1 ? c->dilation_height : 1;
+  s->dw = c->dilation_width > 1 ? c->dilation_width : 1;
+  if (s->ic % s->g != 0) return fail(bad, "groups", MEC4J_ERROR_INVALID_ARGUMENT);
+  if (s->kc % s->g != 0) return fail(bad, "groups", MEC4J_ERROR_INVALID_ARGUMENT);
+  s->icg = s->ic / s->g;
+  s->kcg = s->kc / s->g;
   s->threshold = c->mec_threshold > 0 ? c->mec_threshold : MEC4J_DEFAULT_MEC_THRESHOLD;
-  // Paddings are below the kernel sizes, so these sums cannot overflow unless the input does.
-  if (!add(s->ih, s->pt + s->pb, &s->ihp)) return fail(bad, "in_height", MEC4J_ERROR_SIZE_OVERFLOW);
-  if (!add(s->iw, s->pl + s->pr, &s->iwp)) return fail(bad, "in_width", MEC4J_ERROR_SIZE_OVERFLOW);
-  if (s->kh > s->ihp) return fail(bad, "kernel_height", MEC4J_ERROR_INVALID_ARGUMENT);
-  if (s->kw > s->iwp) return fail(bad, "kernel_width", MEC4J_ERROR_INVALID_ARGUMENT);
-  s->oh = (s->ihp - s->kh) / s->sh + 1;
-  s->ow = (s->iwp - s->kw) / s->sw + 1;
-  s->rows_used = (s->oh - 1) * s->sh + s->kh;
-
   int64_t t;
+  if (!mul(s->kh - 1, s->dh, &t) || !add(t, 1, &s->ekh)) return fail(bad, "dilation_height", MEC4J_ERROR_SIZE_OVERFLOW);
+  if (!mul(s->kw - 1, s->dw, &t) || !add(t, 1, &s->ekw)) return fail(bad, "dilation_width", MEC4J_ERROR_SIZE_OVERFLOW);
+  if (!add(s->pt, s->pb, &t) || !add(s->ih, t, &s->ihp)) return fail(bad, "in_height", MEC4J_ERROR_SIZE_OVERFLOW);
+  if (!add(s->pl, s->pr, &t) || !add(s->iw, t, &s->iwp)) return fail(bad, "in_width", MEC4J_ERROR_SIZE_OVERFLOW);
+  // The output must have at least one row and column.
+  if (s->ekh > s->ihp) return fail(bad, "kernel_height", MEC4J_ERROR_INVALID_ARGUMENT);
+  if (s->ekw > s->iwp) return fail(bad, "kernel_width", MEC4J_ERROR_INVALID_ARGUMENT);
+  s->oh = (s->ihp - s->ekh) / s->sh + 1;
+  s->ow = (s->iwp - s->ekw) / s->sw + 1;
+  s->rows_used = (s->oh - 1) * s->sh + s->ekh;
+
   bool ok = mul(s->n, s->ih, &t) && mul(t, s->iw, &t) && mul(t, s->ic, &s->input_elems) &&
             mul(s->kh, s->kw, &t) && mul(t, s->ic, &s->patch) &&
-            mul(s->patch, s->kc, &s->kernel_elems) &&
+            mul(s->kh, s->kw, &t) && mul(t, s->icg, &s->group_patch) &&
+            mul(s->group_patch, s->kc, &s->kernel_elems) &&
             mul(s->n, s->oh, &t) && mul(t, s->ow, &t) && mul(t, s->kc, &s->output_elems) &&
             mul(s->n, s->ow, &t) && mul(t, s->ihp, &t) && mul(t, s->kw, &t) &&
             mul(t, s->ic, &s->mec_lowered_elems) &&
@@ -66,15 +75,17 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
     const int64_t limit = c->mec_workspace_limit / (int64_t)sizeof(float);
     const int64_t strip = s->ihp * s->kw * s->ic;   // one (image, output column) of L
     const int64_t row = s->ow * s->kw * s->ic;      // one padded input row of one image
+    // Column tiles run Solution B, which needs one contiguous window per output row.
+    const bool column_tiles = s->g == 1 && s->dh == 1;
     if (s->mec_lowered_elems > limit) {
-      if (strip > limit && s->kh * row > limit)
+      if ((strip > limit || !column_tiles) && s->ekh * row > limit)
         return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
       s->tile_n = 1;
       if (strip * s->ow <= limit) {
         s->tile_n = limit / (strip * s->ow);
-      } else if (s->kh * row <= limit) {
+      } else if (s->ekh * row <= limit) {
         s->banded = true;
-        s->tile_oh = (limit / row - s->kh) / s->sh + 1;  // bands keep the GEMMs' M = rows * o_w
+        s->tile_oh = (limit / row - s->ekh) / s->sh + 1;  // bands keep the GEMMs' M = rows * o_w
         if (s->tile_oh > s->oh) s->tile_oh = s->oh;
       } else {
         s->tile_w = limit / strip;
@@ -85,13 +96,18 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
 }
 
 Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row) {
-  const int64_t first = y0 * s.sh;                 // first padded row the band reads
-  const int64_t count = (rows - 1) * s.sh + s.kh;  // padded rows it reads
-  const int64_t begin = first - s.pt < 0 ? 0 : first - s.pt;
+  const int64_t first = y0 * s.sh;                  // first padded row the band reads
+  const int64_t count = (rows - 1) * s.sh + s.ekh;  // padded rows it reads
+  int64_t begin = first - s.pt < 0 ? 0 : first - s.pt;
   const int64_t end = first - s.pt + count < s.ih ? first - s.pt + count : s.ih;
   Shape t = with_batch(s, 1);
   t.pt = s.pt - first > 0 ? s.pt - first : 0;
   t.ih = end - begin;
+  if (t.ih <= 0) {  // a band inside padding larger than the kernel reads zeros only
+    t.ih = 0;
+    t.pt = count;
+    begin = 0;
+  }
   t.pb = count - t.pt - t.ih;
   t.ihp = count;
   t.oh = rows;

@@ -14,11 +14,6 @@ namespace mec4j {
 
 namespace {
 
-// One K block: segments[first, first + count) cover K indices k0 .. k0 + length - 1.
-struct KBlock {
-  int64_t k0, length, first, count;
-};
-
 // Splits K into blocks of at most kc, each a list of row-window segments.
 void plan_k_blocks(const RowWindowGemm& g, int64_t kc, std::vector<KBlock>* blocks, std::vector<Segment>* segs) {
   const int64_t k_total = g.kernel_rows * g.piece;
@@ -77,7 +72,7 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, const std::vec
         for (int64_t p = mb; p < me; p += mr) {
           const int n_rows = (int)std::min<int64_t>(mr, me - p);
           for (int i = 0; i < mr; ++i) a[i] = rows[p - mb + (i < n_rows ? i : 0)];
-          cfg.ukernel(a, segs.data() + blk.first, blk.count, b, g.out + p * g.n + col, g.n, n_rows, cols,
+          cfg.ukernel(a, segs.data() + blk.first, blk.count, b, g.out + p * g.ldc + col, g.ldc, n_rows, cols,
                       kb == 0, bias);
         }
       }
@@ -98,10 +93,19 @@ void pack_igemm_kernel(const IgemmConfig& cfg, const float* kernel, int64_t k, i
   }
 }
 
-void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) {
-  std::vector<KBlock> blocks;
-  std::vector<Segment> segs;
-  plan_k_blocks(g, cfg.kc, &blocks, &segs);
+IgemmSchedule igemm_schedule(const IgemmConfig& cfg, const RowWindowGemm& g) {
+  IgemmSchedule s;
+  plan_k_blocks(g, cfg.kc, &s.blocks, &s.segs);
+  return s;
+}
+
+int64_t packed_group_floats(const IgemmConfig& cfg, int64_t k, int64_t n) { return k * panels(cfg, n) * cfg.nr; }
+
+void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) { igemm(cfg, g, igemm_schedule(cfg, g), threads); }
+
+void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, const IgemmSchedule& schedule, int threads) {
+  const std::vector<KBlock>& blocks = schedule.blocks;
+  const std::vector<Segment>& segs = schedule.segs;
   const int64_t col_panels = (g.n + cfg.nr - 1) / cfg.nr;
   if (threads <= 1) {
     compute_rect(cfg, g, blocks, segs, 0, g.m, 0, col_panels);

@@ -9,6 +9,7 @@
 #define MEC4J_IGEMM_H
 
 #include <cstdint>
+#include <vector>
 
 #include "igemm_config.h"
 
@@ -20,6 +21,7 @@ namespace mec4j {
 //   origin + image * image_stride + y * y_stride + x * x_stride + row_offset[r].
 struct RowWindowGemm {
   int64_t m, n;
+  int64_t ldc;            // out's row stride (>= n)
   int64_t piece;          // k_w * i_c: floats of one row window
   int64_t kernel_rows;    // k_h
   int64_t pixels, width;  // output pixels per image (o_h * o_w), output width (o_w)
@@ -32,12 +34,31 @@ struct RowWindowGemm {
   float* out;
 };
 
+// One K block: segments[first, first + count) cover K indices k0 .. k0 + length - 1.
+struct KBlock {
+  int64_t k0, length, first, count;
+};
+
+// The GEMM's K split into blocks of row-window segments: it depends only on kernel_rows, piece
+// and row_offset, so GEMMs that differ in origin, kernel or out share it.
+struct IgemmSchedule {
+  std::vector<KBlock> blocks;
+  std::vector<Segment> segs;
+};
+IgemmSchedule igemm_schedule(const IgemmConfig& config, const RowWindowGemm& g);
+
 // Packs kernel (K x N, row-major; K x ceil(N / nr) * nr floats packed) in the order the GEMM reads
 // its panels.
 void pack_igemm_kernel(const IgemmConfig& config, const float* kernel, int64_t k, int64_t n, float* packed);
 
-// Computes g with the given config and up to `threads` threads. Needs no scratch memory beyond a
-// few dozen KiB of stack.
+// Floats of one group's kernel packed by pack_igemm_kernel: k_h*k_w*i_c/g rows, k_c/g columns
+// rounded up to the tile width.
+int64_t packed_group_floats(const IgemmConfig& config, int64_t k, int64_t n);
+
+// Computes g with the given config and up to `threads` threads. Allocates nothing (a few dozen
+// KiB of stack), so it may run on any thread of a parallel_for.
+void igemm(const IgemmConfig& config, const RowWindowGemm& g, const IgemmSchedule& schedule, int threads);
+// The same, scheduling first (may throw std::bad_alloc).
 void igemm(const IgemmConfig& config, const RowWindowGemm& g, int threads);
 
 }  // namespace mec4j

@@ -1,10 +1,14 @@
 // The paper's baseline: im2col of the whole mini-batch, then one sgemm.
+#include <cstring>
+
 #include "lowering.h"
 #include "parallel.h"
 #include "shape.h"
 
 namespace mec4j {
 
+// Rows of the im2col matrix are output pixels; with groups, columns are ordered (group, k_h, k_w,
+// i_c/g) so that each group's GEMM reads a contiguous block of k_h*k_w*i_c/g columns.
 void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
                     float* ws) {
   const int64_t row_width = s.kw * s.ic;
@@ -14,12 +18,29 @@ void im2col_forward(const Shape& s, const float* in, const float* k, const float
       const float* image = in + n * s.ih * s.iw * s.ic;
       for (int64_t x = 0; x < s.ow; ++x) {
         float* patch = ws + (ny * s.ow + x) * s.patch;
-        for (int64_t r = 0; r < s.kh; ++r)
-          copy_window_row(s, image, y * s.sh + r - s.pt, x * s.sw, patch + r * row_width);
+        for (int64_t r = 0; r < s.kh; ++r) {
+          const int64_t iy = y * s.sh + r * s.dh - s.pt;
+          if (s.g == 1) {
+            copy_window_row(s, image, iy, x * s.sw, patch + r * row_width);
+            continue;
+          }
+          for (int64_t q = 0; q < s.kw; ++q) {
+            const int64_t ix = x * s.sw + q * s.dw - s.pl;
+            const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+            const float* pixel = inside ? image + (iy * s.iw + ix) * s.ic : nullptr;
+            for (int64_t grp = 0; grp < s.g; ++grp) {
+              float* dst = patch + grp * s.group_patch + (r * s.kw + q) * s.icg;
+              if (inside) std::memcpy(dst, pixel + grp * s.icg, s.icg * sizeof(float));
+              else std::memset(dst, 0, s.icg * sizeof(float));
+            }
+          }
+        }
       }
     }
   });
-  sgemm(s.n * s.oh * s.ow, s.kc, s.patch, ws, s.patch, k, s.kc, out, s.kc, 0.f);
+  for (int64_t grp = 0; grp < s.g; ++grp)
+    sgemm(s.n * s.oh * s.ow, s.kcg, s.group_patch, ws + grp * s.group_patch, s.patch,
+          k + grp * s.group_patch * s.kcg, s.kcg, out + grp * s.kcg, s.kc, 0.f);
   add_bias(s, bias, out);
 }
 

@@ -47,6 +47,11 @@ void mec_run(const Plan& p, const ConvBuffers& b) {
 }
 
 mec4j_status always(const Plan&) { return MEC4J_OK; }
+// MEC_ROWS's BLAS GEMMs read each kernel row's k_w*i_c floats as one block: no groups.
+mec4j_status ungrouped(const Plan& p) { return p.s.g == 1 ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; }
+// Solutions A and B read one contiguous window of k_h*k_w*i_c floats per output row: no groups,
+// no dilation across rows.
+mec4j_status one_window(const Plan& p) { return p.s.g == 1 && p.s.dh == 1 ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; }
 const ConvImpl* mec_heuristic(const Plan& p);
 int64_t no_workspace(const Plan&) { return 0; }
 
@@ -55,12 +60,14 @@ const ConvImpl kImpls[] = {
      mec_run<MecSolution::Fused>},
     {MEC4J_ALGORITHM_MEC_ROWS, "mec-rows", true,
      [](const Plan& p) {
+       if (ungrouped(p) != MEC4J_OK) return ungrouped(p);
        return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.kw * p.s.ic) &&
                        fits_blas_int(p.s.kc));
      },
      mec_workspace<MecSolution::Rows>, mec_run<MecSolution::Rows>},
     {MEC4J_ALGORITHM_MEC_B, "mec-b", true,
      [](const Plan& p) {
+       if (one_window(p) != MEC4J_OK) return one_window(p);
        return blas_fit(fits_blas_int(p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc) &&
                        fits_blas_int(mec_lda(p.s)));
      },
@@ -68,6 +75,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_MEC_A, "mec-a", true,
      [](const Plan& p) {
        const Shape& s = p.s;
+       if (one_window(p) != MEC4J_OK) return one_window(p);
        // Solution A permutes O through L's buffer; single-image tiles gain nothing from it.
        if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow || s.banded) return MEC4J_ERROR_UNSUPPORTED;
        return blas_fit(fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
@@ -101,6 +109,8 @@ const ConvImpl* mec_heuristic(const Plan& p) {
   const Shape& s = p.s;
   if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // 1x1
   if (s.tile_w < s.ow) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
+  // The BLAS variants split grouped or row-dilated layers into many small GEMMs, or do not apply.
+  if (s.g > 1 || s.dh > 1) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
   // Row bands run one image at a time, as at batch 1.
   switch (mec_choose(with_batch(s, s.tile_n), *p.igemm)) {
     case MecSolution::A: return find_impl(MEC4J_ALGORITHM_MEC_A);
@@ -129,12 +139,12 @@ int tuning() {
 }
 
 // Everything the choice depends on; an array, not a vector: it is built on every MEC call.
-using TuningKey = std::array<int64_t, 20>;
+using TuningKey = std::array<int64_t, 23>;
 
 TuningKey tuning_key(const Plan& p) {
   const Shape& s = p.s;
   return {s.n,  s.ih, s.iw,        s.ic,     s.kh,     s.kw,      s.kc,   s.sh, s.sw, s.pt,
-          s.pb, s.pl, s.pr, s.threshold, s.tile_n, s.tile_oh, s.tile_w, s.banded, p.isa, p.threads};
+          s.pb, s.pl, s.pr, s.threshold, s.tile_n, s.tile_oh, s.tile_w, s.banded, s.g, s.dh, s.dw, p.isa, p.threads};
 }
 
 std::mutex g_choices_mutex;  // guards g_choices (short lookups)
@@ -318,17 +328,18 @@ namespace {
 // The packed kernel's header: what it was packed for, checked by every forward_packed.
 struct alignas(MEC4J_WORKSPACE_ALIGNMENT) PackedHeader {
   uint64_t magic;
-  int64_t isa, nr, kc, k, n;
+  int64_t isa, nr, kc, k, n, groups;
 };
 constexpr uint64_t kPackedMagic = 0x6d6563346a706b31ull;  // "mec4jpk1"
 
 PackedHeader packed_header(const Plan& p) {
-  return PackedHeader{kPackedMagic, p.isa, p.igemm->nr, p.igemm->kc, p.s.patch, p.s.kc};
+  return PackedHeader{kPackedMagic, p.isa, p.igemm->nr, p.igemm->kc, p.s.group_patch, p.s.kc, p.s.g};
 }
 
 mec4j_status packed_bytes(const Plan& p, int64_t* bytes) {
-  int64_t floats;
-  if (!mul(p.s.patch, (p.s.kc + p.igemm->nr - 1) / p.igemm->nr * p.igemm->nr, &floats) ||
+  int64_t floats;  // per group: k_h*k_w*i_c/g rows, k_c/g columns rounded up to the tile width
+  if (!mul(p.s.group_patch, (p.s.kcg + p.igemm->nr - 1) / p.igemm->nr * p.igemm->nr, &floats) ||
+      !mul(floats, p.s.g, &floats) ||
       !mul(floats, (int64_t)sizeof(float), bytes) || !add(*bytes, (int64_t)sizeof(PackedHeader), bytes))
     return MEC4J_ERROR_SIZE_OVERFLOW;
   return MEC4J_OK;
@@ -353,7 +364,11 @@ mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, vo
   if (reinterpret_cast<uintptr_t>(packed) % MEC4J_WORKSPACE_ALIGNMENT != 0) return MEC4J_ERROR_WORKSPACE_MISALIGNED;
   auto* header = static_cast<PackedHeader*>(packed);
   *header = packed_header(p);
-  pack_igemm_kernel(*p.igemm, kernel, p.s.patch, p.s.kc, reinterpret_cast<float*>(header + 1));
+  float* dst = reinterpret_cast<float*>(header + 1);
+  const int64_t group_floats = packed_group_floats(*p.igemm, p.s.group_patch, p.s.kcg);
+  for (int64_t grp = 0; grp < p.s.g; ++grp)
+    pack_igemm_kernel(*p.igemm, kernel + grp * p.s.group_patch * p.s.kcg, p.s.group_patch, p.s.kcg,
+                      dst + grp * group_floats);
   return MEC4J_OK;
 }
 
@@ -367,7 +382,7 @@ mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* 
   const auto* header = static_cast<const PackedHeader*>(packed);
   const PackedHeader want = packed_header(p);
   if (header->magic != want.magic || header->isa != want.isa || header->nr != want.nr || header->kc != want.kc ||
-      header->k != want.k || header->n != want.n)
+      header->k != want.k || header->n != want.n || header->groups != want.groups)
     return MEC4J_ERROR_INVALID_ARGUMENT;  // another layer's, or another ISA's layout
   if (p.s.tile_w < p.s.ow) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
   st = check_workspace(lowered_elems(p, MecSolution::Fused), workspace, workspace_bytes);

@@ -61,15 +61,26 @@ int64_t phase_row(const Shape& s, int64_t h) {
   return before + j;
 }
 
+// Whether some kernel row reads padded rows of phase p (kernel row r reads phase r*d_h mod s_h).
+bool phase_read(const Shape& s, int64_t p) {
+  if (s.dh == 1) return p < s.kh;
+  for (int64_t r = 0; r < s.kh; ++r)
+    if (r * s.dh % s.sh == p) return true;
+  return false;
+}
+
+// The lowered row that kernel row r reads for output row 0 (output row y reads y rows further).
+int64_t kernel_row_start(const Shape& s, int64_t r) { return phase_row(s, r * s.dh); }
+
 // interleaved == false: per image [row][w][k_w*i_c]; true: [row][n][w][k_w*i_c]. Rows of a phase
-// that no kernel row reads (phase >= k_h, when k_h < s_h) are skipped.
+// that no kernel row reads (when k_h < s_h, or with dilation) are skipped.
 void lower_rows(const Shape& s, const float* in, float* L, bool interleaved, int threads) {
   const int64_t piece = s.kw * s.ic;
   const int64_t row = s.ow * piece;  // one lowered row of one image
   parallel_for(s.n * s.rows_used, threads, [&](int64_t begin, int64_t end) {
     for (int64_t nh = begin; nh < end; ++nh) {
       const int64_t n = nh / s.rows_used, h = nh % s.rows_used;
-      if (h % s.sh >= s.kh) continue;
+      if (!phase_read(s, h % s.sh)) continue;
       const float* image = in + n * s.ih * s.iw * s.ic;
       const int64_t r = phase_row(s, h);
       float* dst = interleaved ? L + (r * s.n + n) * row : L + (n * s.ihp + r) * row;
@@ -163,14 +174,16 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   const float* dense = lowering == Lowering::InPlace ? in : lowering == Lowering::Subsample ? L : nullptr;
   if (lowering == Lowering::Subsample) subsample(s, in, L, threads);
   if (solution == MecSolution::Fused) {
+    // The GEMM's K runs over segments of contiguous floats: per kernel row its k_w*i_c lowered
+    // floats, or with groups per kernel tap (r, q) the group's i_c/g channels.
+    std::vector<int64_t> base(s.kh, 0);  // per kernel row, relative to an output pixel's origin
     RowWindowGemm g{};
     g.m = s.n * s.oh * s.ow;
-    g.n = s.kc;
-    g.piece = patch_row;
-    g.kernel_rows = s.kh;
+    g.n = s.kcg;
+    g.ldc = s.kc;
     g.pixels = s.oh * s.ow;
     g.width = s.ow;
-    std::vector<int64_t> row_offset(s.kh);
+    int64_t row_stride = 0;  // between the floats of consecutive taps q of one kernel row
     if (dense) {
       g.origin = dense;
       g.image_stride = s.oh * s.ow * s.ic;
@@ -178,21 +191,40 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
       g.x_stride = s.ic;
     } else {
       // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
-      // lowered row phase_row(r) + y, column x. The GEMM gathers the k_h windows itself, so the
-      // batch needs no interleaving and the output comes out in NHWC.
+      // lowered row kernel_row_start(r) + y, column x. The GEMM gathers the k_h windows itself,
+      // so the batch needs no interleaving and the output comes out in NHWC.
       lower_rows(s, in, L, false, threads);
-      for (int64_t r = 0; r < s.kh; ++r) row_offset[r] = (phase_row(s, r % s.sh) + r / s.sh) * s.ow * patch_row;
+      for (int64_t r = 0; r < s.kh; ++r) base[r] = kernel_row_start(s, r) * s.ow * patch_row;
       g.origin = L;
       g.image_stride = s.ihp * s.ow * patch_row;
       g.y_stride = s.ow * patch_row;
       g.x_stride = patch_row;
+      row_stride = s.ic;
     }
+    // With groups, group j's windows are group 0's shifted by j*i_c/g floats.
+    const bool grouped = s.g > 1;
+    const int64_t taps = dense ? 1 : s.kh, columns = grouped && !dense ? s.kw : 1;
+    std::vector<int64_t> row_offset(taps * columns);
+    for (int64_t r = 0; r < taps; ++r)
+      for (int64_t q = 0; q < columns; ++q) row_offset[r * columns + q] = base[r] + q * row_stride;
+    g.kernel_rows = taps * columns;
+    g.piece = grouped ? s.icg : dense ? s.ic : patch_row;
     g.row_offset = row_offset.data();
-    g.kernel = k;
-    g.packed = packed_kernel;
-    g.bias = bias;
-    g.out = out;
-    mec4j::igemm(*igemm, g, threads);
+    const IgemmSchedule schedule = igemm_schedule(*igemm, g);
+    const int64_t packed_group = packed_group_floats(*igemm, s.group_patch, s.kcg);
+    // Many small groups: one thread per group; few: each group's GEMM uses every thread.
+    const bool split_groups = grouped && threads > 1 && s.g >= 2 * threads;
+    parallel_for(s.g, split_groups ? threads : 1, [&](int64_t begin, int64_t end) {
+      for (int64_t grp = begin; grp < end; ++grp) {
+        RowWindowGemm gg = g;
+        gg.origin = g.origin + grp * s.icg;
+        gg.kernel = k ? k + grp * s.group_patch * s.kcg : nullptr;
+        gg.packed = packed_kernel ? packed_kernel + grp * packed_group : nullptr;
+        gg.bias = bias ? bias + grp * s.kcg : nullptr;
+        gg.out = out + grp * s.kcg;
+        mec4j::igemm(*igemm, gg, schedule, split_groups ? 1 : threads);
+      }
+    });
     return;
   }
   if (solution == MecSolution::Rows && dense) {
@@ -211,7 +243,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
       const float* image_rows = L + n * s.ihp * s.ow * patch_row;
       float* c = out + n * s.oh * s.ow * s.kc;
       for (int64_t r = 0; r < s.kh; ++r) {
-        const int64_t first = phase_row(s, r % s.sh) + r / s.sh;
+        const int64_t first = kernel_row_start(s, r);
         sgemm(m, s.kc, patch_row, image_rows + first * rows_per_lowered_row * patch_row, patch_row,
               k + r * patch_row * s.kc, s.kc, c, s.kc, r == 0 ? 0.f : 1.f);
       }

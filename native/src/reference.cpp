@@ -13,17 +13,21 @@ void reference_forward(const Shape& s, const float* in, const float* k, const fl
     for (int64_t y = 0; y < s.oh; ++y)
       for (int64_t x = 0; x < s.ow; ++x) {
         for (int64_t c = 0; c < s.kc; ++c) acc[c] = bias ? bias[c] : 0.0;
-        for (int64_t r = 0; r < s.kh; ++r) {
-          int64_t iy = y * s.sh + r - s.pt;
-          for (int64_t q = 0; q < s.kw; ++q) {
-            int64_t ix = x * s.sw + q - s.pl;
-            bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
-            const float* pix = inside ? in + ((n * s.ih + iy) * s.iw + ix) * s.ic : nullptr;
-            const float* w = k + (r * s.kw + q) * s.ic * s.kc;
-            for (int64_t ci = 0; ci < s.ic; ++ci) {
-              double v = inside ? pix[ci] : 0.0;
-              const float* wrow = w + ci * s.kc;
-              for (int64_t c = 0; c < s.kc; ++c) acc[c] += v * wrow[c];
+        for (int64_t grp = 0; grp < s.g; ++grp) {
+          const float* kg = k + grp * s.group_patch * s.kcg;  // g x k_h x k_w x i_c/g x k_c/g
+          double* ag = acc.data() + grp * s.kcg;
+          for (int64_t r = 0; r < s.kh; ++r) {
+            const int64_t iy = y * s.sh + r * s.dh - s.pt;
+            for (int64_t q = 0; q < s.kw; ++q) {
+              const int64_t ix = x * s.sw + q * s.dw - s.pl;
+              const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+              const float* pix = inside ? in + ((n * s.ih + iy) * s.iw + ix) * s.ic + grp * s.icg : nullptr;
+              const float* w = kg + (r * s.kw + q) * s.icg * s.kcg;
+              for (int64_t ci = 0; ci < s.icg; ++ci) {
+                const double v = inside ? pix[ci] : 0.0;
+                const float* wrow = w + ci * s.kcg;
+                for (int64_t c = 0; c < s.kcg; ++c) ag[c] += v * wrow[c];
+              }
             }
           }
         }

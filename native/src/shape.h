@@ -15,22 +15,28 @@ inline bool add(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_over
 
 struct Shape {
   int64_t n, ih, iw, ic, kh, kw, kc, sh, sw, pt, pb, pl, pr;
+  int64_t g;                // groups: g divides i_c and k_c; channels of a group are contiguous
+  int64_t icg, kcg;         // i_c / g, k_c / g
+  int64_t dh, dw;           // dilation (1 = none)
+  int64_t ekh, ekw;         // extent of the dilated kernel: (k - 1) * d + 1
   int64_t ihp, iwp;         // padded input sizes
   int64_t oh, ow;           // output sizes
   int64_t threshold;        // T of the MEC A/B rule
   int64_t input_elems, kernel_elems, output_elems;
   int64_t mec_lowered_elems;    // |L| = n*ow*ihp*kw*ic
   int64_t im2col_elems;         // n*oh*ow*kh*kw*ic
-  int64_t patch;                // kh*kw*ic: the GEMM K dimension
-  int64_t rows_used;            // padded rows any output reads: (oh-1)*sh + kh
+  int64_t patch;                // kh*kw*ic: one im2col row (all groups)
+  int64_t group_patch;          // kh*kw*icg: the GEMM K dimension of one group
+  int64_t rows_used;            // padded rows any output reads: (oh-1)*sh + ekh
   // MEC's tiling under mec_workspace_limit, coarsest first: tile_n images at a time; else one
   // image in bands of tile_oh output rows; else one image in groups of tile_w output columns.
   // No cap: tile_n = n, tile_oh = oh, tile_w = ow.
   int64_t tile_n, tile_oh, tile_w;
   bool banded;  // row bands (tile_oh may still equal oh: a band skips the unread bottom rows)
+  bool depthwise() const { return g > 1 && icg == 1; }
   int64_t mec_tile_elems() const {
     if (tile_w < ow) return tile_w * ihp * kw * ic;
-    if (banded) return ((tile_oh - 1) * sh + kh) * ow * kw * ic;
+    if (banded) return ((tile_oh - 1) * sh + ekh) * ow * kw * ic;
     return tile_n * ow * ihp * kw * ic;
   }
 };

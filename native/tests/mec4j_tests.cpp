@@ -81,13 +81,25 @@ static void test_cv_layer_formulas() {
 }
 
 
+static const char* describe(const mec4j_conv2d& c) {
+  static char text[256];
+  std::snprintf(text, sizeof text, "n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld g%lld d%lldx%lld limit %lld",
+                (long long)c.batch, (long long)c.in_height, (long long)c.in_width, (long long)c.in_channels,
+                (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
+                (long long)c.stride_height, (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom,
+                (long long)c.pad_left, (long long)c.pad_right, (long long)c.groups, (long long)c.dilation_height,
+                (long long)c.dilation_width, (long long)c.mec_workspace_limit);
+  return text;
+}
+
 // Runs one algorithm on a shape and compares with the reference; exact for small integers.
 static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, std::mt19937_64& rng,
                      bool with_bias) {
   int64_t oh, ow;
   if (mec4j_output_size(&c, &oh, &ow) != MEC4J_OK) { CHECK(false, "shape rejected"); return; }
   int64_t in_n = c.batch * c.in_height * c.in_width * c.in_channels;
-  int64_t k_n = c.kernel_height * c.kernel_width * c.in_channels * c.out_channels;
+  const int64_t groups = c.groups > 1 ? c.groups : 1;
+  int64_t k_n = c.kernel_height * c.kernel_width * c.in_channels / groups * c.out_channels;
   int64_t out_n = c.batch * oh * ow * c.out_channels;
   std::uniform_int_distribution<int> small(-3, 3);
   std::uniform_real_distribution<float> real(-1.f, 1.f);
@@ -98,10 +110,15 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
   CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), b, expect.data(), nullptr, 0) == MEC4J_OK, "reference");
 
   int64_t wsb = ws_bytes(c, a);
+  // Which BLAS variants refuse grouped or row-dilated layers (the implementation list says so).
+  const bool one_window = groups == 1 && c.dilation_height <= 1;
+  const bool refused = (a == MEC4J_ALGORITHM_MEC_B && !one_window) || (a == MEC4J_ALGORITHM_MEC_ROWS && groups > 1);
   if (wsb < 0) {
-    CHECK(a == MEC4J_ALGORITHM_MEC_A, "%s: workspace query failed", mec4j_algorithm_name(a));
+    CHECK(a == MEC4J_ALGORITHM_MEC_A || refused, "%s: workspace query failed", mec4j_algorithm_name(a));
     return;
   }
+  CHECK(!refused, "%s accepted groups %lld, dilation %lld", mec4j_algorithm_name(a), (long long)groups,
+        (long long)c.dilation_height);
   // Workspace: 64-byte aligned, NaN-filled (nothing may read stale data), guarded on both sides.
   int64_t ws_floats = wsb / 4;
   float* raw = static_cast<float*>(std::aligned_alloc(64, ((ws_floats + 2 * 16) * 4 + 63) / 64 * 64));
@@ -112,24 +129,15 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
   CHECK(out.guards_intact(), "%s wrote outside the output", mec4j_algorithm_name(a));
   bool ws_guards = true;
   for (int64_t i = 0; i < 16; ++i) ws_guards &= raw[i] == SENTINEL && raw[ws_floats + 16 + i] == SENTINEL;
-  CHECK(ws_guards, "%s wrote outside the workspace (%lld bytes): n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld limit %lld",
-        mec4j_algorithm_name(a), (long long)wsb, (long long)c.batch, (long long)c.in_height, (long long)c.in_width,
-        (long long)c.in_channels, (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
-        (long long)c.stride_height, (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom,
-        (long long)c.pad_left, (long long)c.pad_right, (long long)c.mec_workspace_limit);
+  CHECK(ws_guards, "%s wrote outside the workspace (%lld bytes): %s", mec4j_algorithm_name(a), (long long)wsb, describe(c));
   std::free(raw);
   int bad = 0;
   for (int64_t i = 0; i < out_n && bad < 3; ++i) {
     float e = expect[i], g = out.data()[i];
-    float tol = integers ? 0.f : 1e-4f * (1.f + std::fabs(e)) * std::sqrt((float)(c.kernel_height * c.kernel_width * c.in_channels));
+    float tol = integers ? 0.f : 1e-4f * (1.f + std::fabs(e)) * std::sqrt((float)(c.kernel_height * c.kernel_width * c.in_channels / groups));
     if (!(std::fabs(e - g) <= tol)) {
       ++bad;
-      CHECK(false, "%s n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld: [%lld] %g != %g",
-            mec4j_algorithm_name(a), (long long)c.batch, (long long)c.in_height, (long long)c.in_width,
-            (long long)c.in_channels, (long long)c.kernel_height, (long long)c.kernel_width,
-            (long long)c.out_channels, (long long)c.stride_height, (long long)c.stride_width,
-            (long long)c.pad_top, (long long)c.pad_bottom, (long long)c.pad_left, (long long)c.pad_right,
-            (long long)i, g, e);
+      CHECK(false, "%s %s: [%lld] %g != %g", mec4j_algorithm_name(a), describe(c), (long long)i, g, e);
     }
   }
 }
@@ -140,25 +148,48 @@ static void test_random_shapes(uint64_t seed, int cases) {
   const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED};
   for (int i = 0; i < cases; ++i) {
     int64_t kh = r(1, 5), kw = r(1, 5);
+    // Padding up to two beyond the kernel (outputs that see only zeros); every fourth case
+    // grouped (depthwise among them), every fifth dilated.
     mec4j_conv2d c = conv(r(1, 3), 0, 0, r(1, 5), kh, kw, r(1, 6), r(1, 4), r(1, 4),
-                          r(0, kh - 1), r(0, kh - 1), r(0, kw - 1), r(0, kw - 1));
-    c.in_height = r(std::max<int64_t>(1, kh - c.pad_top - c.pad_bottom), 13);
-    c.in_width = r(std::max<int64_t>(1, kw - c.pad_left - c.pad_right), 13);
+                          r(0, kh + 1), r(0, kh + 1), r(0, kw + 1), r(0, kw + 1));
+    if (i % 4 == 3) {
+      const int64_t g = r(2, 4);
+      c.groups = g;
+      c.in_channels = g * (i % 8 == 3 ? 1 : r(1, 3));
+      c.out_channels = g * r(1, 3);
+    }
+    if (i % 5 == 2) {
+      c.dilation_height = r(1, 3);
+      c.dilation_width = r(1, 3);
+    }
+    const int64_t ekh = (kh - 1) * std::max<int64_t>(1, c.dilation_height) + 1;
+    const int64_t ekw = (kw - 1) * std::max<int64_t>(1, c.dilation_width) + 1;
+    c.in_height = r(std::max<int64_t>(1, ekh - c.pad_top - c.pad_bottom), 13);
+    c.in_width = r(std::max<int64_t>(1, ekw - c.pad_left - c.pad_right), 13);
     c.mec_threshold = r(1, 16);
-    if (i % 4 == 1) {  // a workspace cap between one strip and the whole of L: MEC must tile
+    if (i % 4 == 1 || i % 7 == 3) {  // a workspace cap between the smallest tile and the whole of L: MEC must tile
       int64_t oh, ow;
       mec4j_output_size(&c, &oh, &ow);
       int64_t ihp = c.in_height + c.pad_top + c.pad_bottom;
       int64_t strip = ihp * c.kernel_width * c.in_channels * 4;
+      int64_t band = ekh * ow * c.kernel_width * c.in_channels * 4;  // one output row
+      const bool column_tiles = c.groups <= 1 && c.dilation_height <= 1;
+      int64_t smallest = column_tiles ? std::min(strip, band) : band;
       int64_t full = strip * ow * c.batch;
-      c.mec_workspace_limit = strip + (int64_t)(std::uniform_real_distribution<double>(0, 1)(rng) * (full - strip));
+      c.mec_workspace_limit = smallest + (int64_t)(std::uniform_real_distribution<double>(0, 1)(rng) * (full - smallest));
       int64_t b = 0;
       CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b <= c.mec_workspace_limit,
-            "capped workspace %lld over the limit %lld", (long long)b, (long long)c.mec_workspace_limit);
+            "capped workspace %lld over the limit: %s", (long long)b, describe(c));
     }
     bool integers = i % 2 == 0;
     for (auto a : algos) run_case(c, a, integers, rng, i % 3 == 0);
   }
+}
+
+static mec4j_conv2d grouped_conv(mec4j_conv2d c, int64_t groups, int64_t dilation) {
+  c.groups = groups;
+  c.dilation_height = c.dilation_width = dilation;
+  return c;
 }
 
 // Shapes large enough for full 6x16 micro-tiles, several K blocks of MEC_FUSED (K > 256, blocks
@@ -170,7 +201,11 @@ static void test_large_shapes(uint64_t seed) {
       conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1),  // K = 1080, N = 37
       conv(1, 5, 5, 96, 3, 3, 200, 1, 1),              // M = 9: split over column panels
       conv(3, 17, 15, 7, 5, 4, 64, 2, 3, 2, 0, 0, 3),  // strides, asymmetric padding
-      conv(1, 30, 30, 3, 11, 11, 16, 4, 4)};           // K = 363 from 33-float windows
+      conv(1, 30, 30, 3, 11, 11, 16, 4, 4),            // K = 363 from 33-float windows
+      grouped_conv(conv(2, 14, 13, 128, 3, 3, 128, 1, 1, 1, 1, 1, 1), 32, 1),  // ResNeXt: 32 groups of 4
+      grouped_conv(conv(1, 12, 12, 96, 3, 3, 96, 2, 2, 1, 1, 1, 1), 96, 1),    // depthwise, stride 2
+      grouped_conv(conv(2, 21, 19, 40, 3, 3, 70, 1, 1, 4, 4, 4, 4), 2, 4),     // dilation 4, 2 groups
+      grouped_conv(conv(1, 17, 17, 300, 3, 3, 20, 1, 1, 2, 2, 2, 2), 1, 2)};   // dilated, K blocks
   const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED};
   for (const auto& c : shapes)
     for (auto a : algos)
@@ -180,6 +215,59 @@ static void test_large_shapes(uint64_t seed) {
         capped.mec_workspace_limit = ws_bytes(c, MEC4J_ALGORITHM_MEC) / 3;
         run_case(capped, a, integers, rng, integers);
       }
+}
+
+// Outputs computed by hand, so that a convention shared by the reference and every algorithm
+// (padding, output size, kernel layout per group, dilation) cannot be wrong unnoticed.
+static void test_known_answers() {
+  struct Case {
+    const char* what;
+    mec4j_conv2d c;
+    std::vector<float> in, k, bias, out;
+  };
+  mec4j_conv2d padded = conv(1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);  // padding beyond the kernel
+  mec4j_conv2d grouped = conv(1, 1, 1, 4, 1, 1, 2, 1, 1);
+  grouped.groups = 2;
+  mec4j_conv2d dilated = conv(1, 1, 5, 1, 1, 2, 1, 1, 1);
+  dilated.dilation_width = 2;
+  mec4j_conv2d dilated_rows = conv(1, 5, 1, 1, 2, 1, 1, 2, 1, 1, 0, 0, 0);
+  dilated_rows.dilation_height = 3;
+  mec4j_conv2d depthwise = conv(1, 1, 2, 2, 1, 2, 4, 1, 1, 0, 0, 1, 0);  // channel multiplier 2
+  depthwise.groups = 2;
+  const Case cases[] = {
+      {"padding 1 around a 1x1 kernel", padded, {1, 2, 3, 4}, {2}, {0.5f},
+       {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 2.5f, 4.5f, 0.5f, 0.5f, 6.5f, 8.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}},
+      {"2 groups", grouped, {1, 2, 3, 4}, {1, 10, 100, 1000}, {}, {21, 4300}},
+      {"dilation 2 across columns", dilated, {1, 2, 3, 4, 5}, {1, 10}, {}, {31, 42, 53}},
+      // rows -1 (padding), 0..4; taps at rows y*2 - 1 and y*2 + 2: o_h = (6 - 4) / 2 + 1 = 2
+      {"dilation 3 down rows, stride 2", dilated_rows, {1, 2, 3, 4, 5}, {1, 10}, {}, {30, 2 + 50}},
+      // output (0, x) for x = 0, 1: taps at columns x - 1 and x; channel c feeds outputs 2c, 2c+1
+      {"depthwise, multiplier 2", depthwise, {1, 2, 3, 4}, {1, 2, 10, 20, 3, 4, 30, 40}, {},
+       {10, 20, 60, 80, 1 + 30, 2 + 60, 3 * 2 + 4 * 30, 4 * 2 + 4 * 40}},
+  };
+  size_t count = 0;
+  for (const Case& tc : cases)
+    for (int a = MEC4J_ALGORITHM_REFERENCE; a <= MEC4J_ALGORITHM_MEC_FUSED + 1; ++a) {
+      const mec4j_algorithm alg = (mec4j_algorithm)a;
+      int64_t wsb = 0;
+      const mec4j_status st = mec4j_workspace_size(&tc.c, alg, &wsb);
+      if (st == MEC4J_ERROR_UNKNOWN_ALGORITHM) continue;
+      const bool must_run = alg == MEC4J_ALGORITHM_REFERENCE || alg == MEC4J_ALGORITHM_IM2COL ||
+                            alg == MEC4J_ALGORITHM_MEC || alg == MEC4J_ALGORITHM_MEC_FUSED;
+      CHECK(st == MEC4J_OK || (!must_run && st == MEC4J_ERROR_UNSUPPORTED), "%s, %s: %s", tc.what,
+            mec4j_algorithm_name(alg), mec4j_status_string(st));
+      if (st != MEC4J_OK) continue;
+      void* ws = wsb ? mec4j_workspace_alloc(wsb) : nullptr;
+      std::vector<float> out(tc.out.size() + 1, SENTINEL);
+      CHECK(mec4j_conv2d_forward(&tc.c, alg, tc.in.data(), tc.k.data(), tc.bias.empty() ? nullptr : tc.bias.data(),
+                                 out.data(), ws, wsb) == MEC4J_OK, "%s, %s: forward", tc.what, mec4j_algorithm_name(alg));
+      mec4j_workspace_free(ws);
+      for (size_t i = 0; i < tc.out.size(); ++i)
+        CHECK(out[i] == tc.out[i], "%s, %s: [%zu] %g != %g", tc.what, mec4j_algorithm_name(alg), i, out[i], tc.out[i]);
+      CHECK(out.back() == SENTINEL, "%s, %s wrote past the output", tc.what, mec4j_algorithm_name(alg));
+      ++count;
+    }
+  CHECK(count >= 20, "known answers: only %zu runs", count);
 }
 
 static void test_bad_input() {
@@ -198,8 +286,15 @@ static void test_bad_input() {
       {&mec4j_conv2d::stride_height, 0, "stride_height", MEC4J_ERROR_INVALID_ARGUMENT},
       {&mec4j_conv2d::stride_width, -1, "stride_width", MEC4J_ERROR_INVALID_ARGUMENT},
       {&mec4j_conv2d::pad_top, -1, "pad_top", MEC4J_ERROR_INVALID_ARGUMENT},
-      {&mec4j_conv2d::pad_bottom, 3, "pad_bottom", MEC4J_ERROR_INVALID_ARGUMENT},
-      {&mec4j_conv2d::pad_left, 4, "pad_left", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::pad_bottom, -3, "pad_bottom", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::pad_left, -4, "pad_left", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::groups, -1, "groups", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::groups, 2, "groups", MEC4J_ERROR_INVALID_ARGUMENT},  // does not divide i_c = 3
+      {&mec4j_conv2d::groups, 3, "groups", MEC4J_ERROR_INVALID_ARGUMENT},  // does not divide k_c = 4
+      {&mec4j_conv2d::dilation_height, -1, "dilation_height", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::dilation_width, -2, "dilation_width", MEC4J_ERROR_INVALID_ARGUMENT},
+      {&mec4j_conv2d::dilation_height, 5, "kernel_height", MEC4J_ERROR_INVALID_ARGUMENT},  // (3-1)*5+1 > 9
+      {&mec4j_conv2d::dilation_width, INT64_MAX / 2 + 1, "dilation_width", MEC4J_ERROR_SIZE_OVERFLOW},
       {&mec4j_conv2d::pad_right, -2, "pad_right", MEC4J_ERROR_INVALID_ARGUMENT},
       {&mec4j_conv2d::kernel_height, 10, "kernel_height", MEC4J_ERROR_INVALID_ARGUMENT},
       {&mec4j_conv2d::kernel_width, 12, "kernel_width", MEC4J_ERROR_INVALID_ARGUMENT},
@@ -403,14 +498,18 @@ static void test_packed_kernel(uint64_t seed) {
   std::uniform_real_distribution<float> real(-1.f, 1.f);
   mec4j_conv2d banded = conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1);
   banded.mec_workspace_limit = ws_bytes(banded, MEC4J_ALGORITHM_MEC_FUSED) / 5;
+  mec4j_conv2d grouped = conv(2, 9, 8, 64, 3, 3, 96, 1, 1, 1, 1, 1, 1);  // 4 groups of 16 -> 24
+  grouped.groups = 4;
+  grouped.dilation_height = 2;
   const mec4j_conv2d shapes[] = {conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1), conv(1, 7, 7, 64, 3, 3, 70, 1, 1),
-                                 conv(3, 6, 5, 33, 1, 1, 19, 2, 1), banded};
+                                 conv(3, 6, 5, 33, 1, 1, 19, 2, 1), banded, grouped};
   for (const auto& c : shapes) {
     int64_t oh, ow, pb = 0;
     mec4j_output_size(&c, &oh, &ow);
     const int64_t out_n = c.batch * oh * ow * c.out_channels;
     std::vector<float> in(c.batch * c.in_height * c.in_width * c.in_channels),
-        k(c.kernel_height * c.kernel_width * c.in_channels * c.out_channels), bias(c.out_channels), plain(out_n);
+        k(c.kernel_height * c.kernel_width * c.in_channels / (c.groups > 1 ? c.groups : 1) * c.out_channels),
+        bias(c.out_channels), plain(out_n);
     for (auto* v : {&in, &k, &bias})
       for (auto& x : *v) x = real(rng);
     const int64_t wsb = ws_bytes(c, MEC4J_ALGORITHM_MEC_FUSED);
@@ -526,6 +625,7 @@ int main(int argc, char** argv) {
   test_measured_choice_is_stable(seed);
   test_packed_kernel(seed);
   test_large_shapes(seed);
+  test_known_answers();
   test_random_shapes(seed, cases);
   mec4j_isa isa = MEC4J_ISA_BEST;
   mec4j_tuning tuning = MEC4J_TUNING_MEASURE;

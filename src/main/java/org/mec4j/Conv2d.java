@@ -12,6 +12,13 @@ import org.mec4j.internal.MecNative;
  * (k_h x k_w x i_c x k_c), output NHWC, bias k_c. Every size is checked when the spec is built;
  * element counts and workspace sizes are 64-bit and overflow-checked.
  *
+ * <p>Grouped convolutions ({@link Builder#groups}): group j reads input channels
+ * [j·i_c/g, (j+1)·i_c/g) and writes output channels [j·k_c/g, (j+1)·k_c/g), as in oneDNN and
+ * PyTorch; the kernel is g x k_h x k_w x (i_c/g) x (k_c/g), each group's HWIO kernel in turn
+ * ({@link #kernelFromPyTorch} converts PyTorch's weight). g = i_c is a depthwise convolution.
+ * Dilation ({@link Builder#dilation}) spaces the kernel taps d apart (1 = none). Padding may be any
+ * size &gt;= 0: outputs that see only padding get the bias.
+ *
  * <pre>{@code
  * Conv2d spec = Conv2d.builder().batch(32).input(227, 227, 3).kernel(11, 11)
  *     .outputChannels(96).stride(4, 4).padding(0, 0, 0, 0).build();
@@ -20,6 +27,7 @@ import org.mec4j.internal.MecNative;
 public final class Conv2d {
   private final long batch, inHeight, inWidth, inChannels, kernelHeight, kernelWidth, outChannels;
   private final long strideHeight, strideWidth, padTop, padBottom, padLeft, padRight;
+  private final long groups, dilationHeight, dilationWidth;
   private final long mecThreshold;
   private final long mecWorkspaceLimit;
   private final long outHeight, outWidth;
@@ -35,43 +43,59 @@ public final class Conv2d {
     outChannels = positive("outputChannels", b.outChannels);
     strideHeight = positive("strideHeight", b.strideHeight);
     strideWidth = positive("strideWidth", b.strideWidth);
-    padTop = padding("padTop", b.padTop, "kernelHeight", kernelHeight);
-    padBottom = padding("padBottom", b.padBottom, "kernelHeight", kernelHeight);
-    padLeft = padding("padLeft", b.padLeft, "kernelWidth", kernelWidth);
-    padRight = padding("padRight", b.padRight, "kernelWidth", kernelWidth);
+    padTop = nonNegative("padTop", b.padTop);
+    padBottom = nonNegative("padBottom", b.padBottom);
+    padLeft = nonNegative("padLeft", b.padLeft);
+    padRight = nonNegative("padRight", b.padRight);
+    groups = positive("groups", b.groups);
+    if (inChannels % groups != 0)
+      throw new IllegalArgumentException("groups " + groups + " must divide inputChannels " + inChannels);
+    if (outChannels % groups != 0)
+      throw new IllegalArgumentException("groups " + groups + " must divide outputChannels " + outChannels);
+    dilationHeight = positive("dilationHeight", b.dilationHeight);
+    dilationWidth = positive("dilationWidth", b.dilationWidth);
     if (b.mecThreshold < 0) throw new IllegalArgumentException("mecThreshold must be >= 0 (0 = default), got " + b.mecThreshold);
     mecThreshold = b.mecThreshold;
-    long paddedHeight = exactAdd("padded input height", inHeight, padTop + padBottom);
-    long paddedWidth = exactAdd("padded input width", inWidth, padLeft + padRight);
-    if (kernelHeight > paddedHeight)
-      throw new IllegalArgumentException("kernelHeight " + kernelHeight + " exceeds the padded input height " + paddedHeight);
-    if (kernelWidth > paddedWidth)
-      throw new IllegalArgumentException("kernelWidth " + kernelWidth + " exceeds the padded input width " + paddedWidth);
-    outHeight = (paddedHeight - kernelHeight) / strideHeight + 1;
-    outWidth = (paddedWidth - kernelWidth) / strideWidth + 1;
+    long paddedHeight = exactAdd("padded input height", inHeight, exactAdd("padding", padTop, padBottom));
+    long paddedWidth = exactAdd("padded input width", inWidth, exactAdd("padding", padLeft, padRight));
+    long extentHeight = exactAdd("dilated kernel height", product("dilated kernel height", kernelHeight - 1, dilationHeight), 1);
+    long extentWidth = exactAdd("dilated kernel width", product("dilated kernel width", kernelWidth - 1, dilationWidth), 1);
+    if (extentHeight > paddedHeight)
+      throw new IllegalArgumentException("kernelHeight " + kernelHeight + (dilationHeight > 1 ? " dilated by " + dilationHeight
+          + " (" + extentHeight + " rows)" : "") + " exceeds the padded input height " + paddedHeight + ": no output row");
+    if (extentWidth > paddedWidth)
+      throw new IllegalArgumentException("kernelWidth " + kernelWidth + (dilationWidth > 1 ? " dilated by " + dilationWidth
+          + " (" + extentWidth + " columns)" : "") + " exceeds the padded input width " + paddedWidth + ": no output column");
+    outHeight = (paddedHeight - extentHeight) / strideHeight + 1;
+    outWidth = (paddedWidth - extentWidth) / strideWidth + 1;
     inputSize = product("input", batch, inHeight, inWidth, inChannels);
-    kernelSize = product("kernel", kernelHeight, kernelWidth, inChannels, outChannels);
+    kernelSize = product("kernel", kernelHeight, kernelWidth, inChannels / groups, outChannels);
     outputSize = product("output", batch, outHeight, outWidth, outChannels);
     // The largest workspaces (MEC and im2col), in bytes, must be representable too.
     product("MEC workspace bytes", batch, outWidth, paddedHeight, kernelWidth, inChannels, Float.BYTES);
     product("im2col workspace bytes", batch, outHeight, outWidth, kernelHeight, kernelWidth, inChannels, Float.BYTES);
     if (b.mecWorkspaceLimit < 0)
       throw new IllegalArgumentException("mecWorkspaceLimit must be >= 0 (0 = no limit), got " + b.mecWorkspaceLimit);
-    long smallestTile = smallestMecTileBytes(paddedHeight);
+    long smallestTile = smallestMecTileBytes(paddedHeight, extentHeight);
     if (b.mecWorkspaceLimit > 0 && b.mecWorkspaceLimit < smallestTile)
       throw new IllegalArgumentException("mecWorkspaceLimit " + b.mecWorkspaceLimit + " is below MEC's smallest tile"
           + " (one output column of one image, or one output row band): " + smallestTile + " bytes");
     mecWorkspaceLimit = b.mecWorkspaceLimit;
   }
 
-  /** The smaller of one output column of one image and the k_h input rows of one output row. */
-  private long smallestMecTileBytes(long paddedHeight) {
-    return Math.min(paddedHeight, kernelHeight * outWidth) * kernelWidth * inChannels * Float.BYTES;
+  /**
+   * The smaller of one output column of one image (only where column tiles apply: no groups, no
+   * dilation across rows) and the rows of one output row band.
+   */
+  private long smallestMecTileBytes(long paddedHeight, long extentHeight) {
+    long band = extentHeight * outWidth;
+    long rows = groups == 1 && dilationHeight == 1 ? Math.min(paddedHeight, band) : band;
+    return rows * kernelWidth * inChannels * Float.BYTES;
   }
 
   /** The smallest {@link Builder#mecWorkspaceLimit} this layer accepts. */
   public long minimumMecWorkspaceLimit() {
-    return smallestMecTileBytes(inHeight + padTop + padBottom);
+    return smallestMecTileBytes(inHeight + padTop + padBottom, (kernelHeight - 1) * dilationHeight + 1);
   }
 
   private static long positive(String name, long v) {
@@ -79,10 +103,8 @@ public final class Conv2d {
     return v;
   }
 
-  private static long padding(String name, long v, String kernelName, long kernel) {
+  private static long nonNegative(String name, long v) {
     if (v < 0) throw new IllegalArgumentException(name + " must be >= 0, got " + v);
-    if (v >= kernel)
-      throw new IllegalArgumentException(name + " must be < " + kernelName + " (" + kernel + "), got " + v);
     return v;
   }
 
@@ -112,7 +134,8 @@ public final class Conv2d {
   public Builder toBuilder() {
     return new Builder().batch(batch).input(inHeight, inWidth, inChannels).kernel(kernelHeight, kernelWidth)
         .outputChannels(outChannels).stride(strideHeight, strideWidth)
-        .padding(padTop, padBottom, padLeft, padRight).mecThreshold(mecThreshold)
+        .padding(padTop, padBottom, padLeft, padRight).groups(groups).dilation(dilationHeight, dilationWidth)
+        .mecThreshold(mecThreshold)
         .mecWorkspaceLimit(mecWorkspaceLimit);
   }
 
@@ -129,6 +152,12 @@ public final class Conv2d {
   public long padBottom() { return padBottom; }
   public long padLeft() { return padLeft; }
   public long padRight() { return padRight; }
+  /** Groups (1 = an ordinary convolution; = inputChannels: depthwise). */
+  public long groups() { return groups; }
+  public long dilationHeight() { return dilationHeight; }
+  public long dilationWidth() { return dilationWidth; }
+  /** Whether each input channel has its own filters (groups = inputChannels). */
+  public boolean isDepthwise() { return groups > 1 && groups == inChannels; }
   /** T of the MEC A/B rule; 0 means the library default. */
   public long mecThreshold() { return mecThreshold; }
   /** MEC's workspace cap in bytes; 0 means none. */
@@ -137,16 +166,38 @@ public final class Conv2d {
   public long outputWidth() { return outWidth; }
   /** Floats in the NHWC input. */
   public long inputSize() { return inputSize; }
-  /** Floats in the HWIO kernel. */
+  /** Floats in the kernel: k_h·k_w·(i_c/g)·k_c (HWIO, per group). */
   public long kernelSize() { return kernelSize; }
   /** Floats in the NHWC output. */
   public long outputSize() { return outputSize; }
   /** Floats in the bias: one per output channel. */
   public long biasSize() { return outChannels; }
 
-  /** 2·i_n·o_h·o_w·k_c·k_h·k_w·i_c: the multiply-adds of the layer, counted as two flops each. */
+  /** 2·i_n·o_h·o_w·k_c·k_h·k_w·i_c/g: the multiply-adds of the layer, counted as two flops each. */
   public double flops() {
-    return 2.0 * batch * outHeight * outWidth * outChannels * kernelHeight * kernelWidth * inChannels;
+    return 2.0 * batch * outHeight * outWidth * outChannels * kernelHeight * kernelWidth * (inChannels / groups);
+  }
+
+  /**
+   * This layer's kernel from a PyTorch {@code Conv2d.weight} (k_c x i_c/g x k_h x k_w, row-major):
+   * element (o, c, r, q) goes to mec4j's (group o / (k_c/g), r, q, c, o % (k_c/g)).
+   *
+   * @throws IllegalArgumentException if the array does not hold {@link #kernelSize()} floats
+   */
+  public float[] kernelFromPyTorch(float[] weight) {
+    Objects.requireNonNull(weight, "weight");
+    if (weight.length != kernelSize)
+      throw new IllegalArgumentException("weight has " + weight.length + " floats, the kernel needs " + kernelSize);
+    int kcg = (int) (outChannels / groups), icg = (int) (inChannels / groups), kh = (int) kernelHeight, kw = (int) kernelWidth;
+    float[] kernel = new float[weight.length];
+    for (int o = 0; o < outChannels; o++) {
+      int group = o / kcg, j = o % kcg;
+      for (int c = 0; c < icg; c++)
+        for (int r = 0; r < kh; r++)
+          for (int q = 0; q < kw; q++)
+            kernel[(((group * kh + r) * kw + q) * icg + c) * kcg + j] = weight[((o * icg + c) * kh + r) * kw + q];
+    }
+    return kernel;
   }
 
   /** Scratch bytes the algorithm needs, from the native library's own query. */
@@ -196,15 +247,17 @@ public final class Conv2d {
         .in_channels(inChannels).kernel_height(kernelHeight).kernel_width(kernelWidth)
         .out_channels(outChannels).stride_height(strideHeight).stride_width(strideWidth)
         .pad_top(padTop).pad_bottom(padBottom).pad_left(padLeft).pad_right(padRight)
+        .groups(groups).dilation_height(dilationHeight).dilation_width(dilationWidth)
         .mec_threshold(mecThreshold).mec_workspace_limit(mecWorkspaceLimit);
   }
 
-  private static final Pattern TERM = Pattern.compile("(mb|ih|iw|ic|oc|kh|kw|sh|sw|ph|pw|pt|pb|pl|pr)(\\d+)");
+  private static final Pattern TERM = Pattern.compile("(mb|ih|iw|ic|oc|kh|kw|sh|sw|ph|pw|pt|pb|pl|pr|g|dh|dw)(\\d+)");
 
   /**
    * Parses a benchdnn-style shape such as {@code mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0}.
-   * Omitted terms: mb 1, iw = ih, kw = kh, sh/sw 1, padding 0; {@code ph}/{@code pw} pad both
-   * sides, {@code pt pb pl pr} one side each.
+   * Omitted terms: mb 1, iw = ih, kw = kh, sh/sw 1, padding 0, g 1, no dilation;
+   * {@code ph}/{@code pw} pad both sides, {@code pt pb pl pr} one side each. As in benchdnn,
+   * {@code dh}/{@code dw} give the dilation minus one ({@code dh0} = none; dw = dh if omitted).
    */
   public static Conv2d parse(String shape) {
     Objects.requireNonNull(shape, "shape");
@@ -228,7 +281,9 @@ public final class Conv2d {
     for (String required : new String[] {"ih", "ic", "oc", "kh"})
       if (!v.containsKey(required)) throw new IllegalArgumentException("shape '" + shape + "': '" + required + "' is required");
     long ph = v.getOrDefault("ph", 0L), pw = v.getOrDefault("pw", 0L);
-    return builder().batch(v.getOrDefault("mb", 1L))
+    long dh = v.getOrDefault("dh", 0L), dw = v.getOrDefault("dw", dh);
+    return builder().batch(v.getOrDefault("mb", 1L)).groups(v.getOrDefault("g", 1L))
+        .dilation(exactAdd("dilation", dh, 1), exactAdd("dilation", dw, 1))
         .input(v.get("ih"), v.getOrDefault("iw", v.get("ih")), v.get("ic"))
         .kernel(v.get("kh"), v.getOrDefault("kw", v.get("kh"))).outputChannels(v.get("oc"))
         .stride(v.getOrDefault("sh", 1L), v.getOrDefault("sw", 1L))
@@ -241,7 +296,9 @@ public final class Conv2d {
   public String toString() {
     return "mb" + batch + "ih" + inHeight + "iw" + inWidth + "ic" + inChannels + "oc" + outChannels
         + "kh" + kernelHeight + "kw" + kernelWidth + "sh" + strideHeight + "sw" + strideWidth
-        + "pt" + padTop + "pb" + padBottom + "pl" + padLeft + "pr" + padRight;
+        + "pt" + padTop + "pb" + padBottom + "pl" + padLeft + "pr" + padRight
+        + (groups > 1 ? "g" + groups : "")
+        + (dilationHeight > 1 || dilationWidth > 1 ? "dh" + (dilationHeight - 1) + "dw" + (dilationWidth - 1) : "");
   }
 
   @Override
@@ -261,6 +318,7 @@ public final class Conv2d {
     private long batch = 1, inHeight, inWidth, inChannels, kernelHeight, kernelWidth, outChannels;
     private long strideHeight = 1, strideWidth = 1, padTop, padBottom, padLeft, padRight, mecThreshold;
     private long mecWorkspaceLimit;
+    private long groups = 1, dilationHeight = 1, dilationWidth = 1;
 
     private Builder() {}
 
@@ -278,7 +336,16 @@ public final class Conv2d {
 
     public Builder stride(long height, long width) { strideHeight = height; strideWidth = width; return this; }
 
-    /** Zero padding on each side: top, bottom, left, right. */
+    /**
+     * Groups: g divides the input and output channels; g = inputChannels is depthwise. The kernel
+     * is then g x k_h x k_w x (i_c/g) x (k_c/g). Default 1.
+     */
+    public Builder groups(long g) { groups = g; return this; }
+
+    /** Dilation of the kernel taps down and across (1 = none, as in PyTorch). Default 1, 1. */
+    public Builder dilation(long height, long width) { dilationHeight = height; dilationWidth = width; return this; }
+
+    /** Zero padding on each side (any size &gt;= 0): top, bottom, left, right. */
     public Builder padding(long top, long bottom, long left, long right) {
       padTop = top; padBottom = bottom; padLeft = left; padRight = right; return this;
     }

@@ -15,16 +15,10 @@ import org.junit.jupiter.api.Test;
 class DifferentialFuzzTest {
 
   static Conv2d randomLayer(Random r) {
-    // Sizes skewed small (most bugs live at edges) with an occasional wide one.
-    int kh = 1 + r.nextInt(r.nextInt(8) == 0 ? 11 : 5), kw = 1 + r.nextInt(r.nextInt(8) == 0 ? 11 : 5);
-    int pt = r.nextInt(kh), pb = r.nextInt(kh), pl = r.nextInt(kw), pr = r.nextInt(kw);
-    int ih = Math.max(1, kh - pt - pb) + r.nextInt(r.nextInt(4) == 0 ? 40 : 10);
-    int iw = Math.max(1, kw - pl - pr) + r.nextInt(r.nextInt(4) == 0 ? 40 : 10);
-    return Conv2d.builder().batch(1 + r.nextInt(r.nextInt(4) == 0 ? 8 : 2))
-        .input(ih, iw, 1 + r.nextInt(r.nextInt(4) == 0 ? 64 : 8)).kernel(kh, kw)
-        .outputChannels(1 + r.nextInt(r.nextInt(4) == 0 ? 64 : 8))
-        .stride(1 + r.nextInt(r.nextInt(3) == 0 ? 6 : 2), 1 + r.nextInt(r.nextInt(3) == 0 ? 6 : 2))
-        .padding(pt, pb, pl, pr).mecThreshold(r.nextInt(3) == 0 ? 0 : 1 + r.nextInt(64)).build();
+    // Sizes skewed small (most bugs live at edges) with an occasional wide one; groups, dilation
+    // and padding beyond the kernel as in TestShapes.
+    return TestShapes.randomLayer(r, r.nextInt(8) == 0 ? 11 : 5, r.nextInt(4) == 0 ? 40 : 10,
+        r.nextInt(4) == 0 ? 64 : 8, r.nextInt(4) == 0 ? 64 : 8, r.nextInt(4) == 0 ? 8 : 2, r.nextInt(3) == 0 ? 6 : 2);
   }
 
   /** Checks one case; returns null when all algorithms agree, else a description. */
@@ -36,6 +30,10 @@ class DifferentialFuzzTest {
     float[] k = integers ? TestShapes.integers(r, spec.kernelSize()) : TestShapes.uniform(r, spec.kernelSize());
     float[] bias = r.nextBoolean() ? TestShapes.integers(r, spec.biasSize()) : null;
     float[] expected = TestShapes.reference(spec, in, k, bias);
+    float[] independent = TestShapes.javaReference(spec, in, k, bias);
+    for (int i = 0; i < expected.length; i++)
+      if (!(Math.abs(independent[i] - expected[i]) <= (integers ? 0f : TestShapes.tolerance(spec, expected[i]))))
+        return "REFERENCE differs from the Java oracle on " + spec + ": [" + i + "] " + expected[i] + " != " + independent[i];
     float[] got = new float[expected.length];
     for (Algorithm a : TestShapes.FAST) {
       if (!TestShapes.supports(spec, a)) continue;

@@ -12,9 +12,18 @@ final class TestShapes {
   /** The GEMM-based algorithms, each checked against {@link Algorithm#REFERENCE}. */
   static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED};
 
-  /** MEC_A needs |output| <= |workspace|; everything else runs every layer. */
+  /**
+   * What the implementation list says: MEC_A and MEC_B need one contiguous window per output row
+   * (no groups, no dilation down the rows), MEC_A also |output| <= |workspace|; MEC_ROWS no groups.
+   */
   static boolean supports(Conv2d spec, Algorithm a) {
-    return a != Algorithm.MEC_A || spec.outputSize() <= spec.workspaceBytes(Algorithm.MEC) / Float.BYTES;
+    boolean oneWindow = spec.groups() == 1 && spec.dilationHeight() == 1;
+    return switch (a) {
+      case MEC_A -> oneWindow && spec.outputSize() <= spec.workspaceBytes(Algorithm.MEC) / Float.BYTES;
+      case MEC_B -> oneWindow;
+      case MEC_ROWS -> spec.groups() == 1;
+      default -> true;
+    };
   }
 
   /** The output of every fast algorithm that supports the layer, each with its own workspace. */
@@ -35,18 +44,36 @@ final class TestShapes {
     return Long.getLong("mec4j.test.seed", 20170706L);
   }
 
-  /** Random small layers: odd sizes, strides above the kernel, padding, 1x1 kernels, batch > 1. */
+  /**
+   * Random small layers: odd sizes, strides above the kernel, padding up to two beyond the kernel,
+   * 1x1 kernels, batch > 1; a quarter grouped (depthwise among them), a fifth dilated.
+   */
   static List<Conv2d> random(Random r, int count) {
     List<Conv2d> shapes = new ArrayList<>();
-    while (shapes.size() < count) {
-      int kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5);
-      int pt = r.nextInt(kh), pb = r.nextInt(kh), pl = r.nextInt(kw), pr = r.nextInt(kw);
-      int ih = Math.max(1, kh - pt - pb) + r.nextInt(12), iw = Math.max(1, kw - pl - pr) + r.nextInt(12);
-      shapes.add(Conv2d.builder().batch(1 + r.nextInt(3)).input(ih, iw, 1 + r.nextInt(6)).kernel(kh, kw)
-          .outputChannels(1 + r.nextInt(7)).stride(1 + r.nextInt(4), 1 + r.nextInt(4))
-          .padding(pt, pb, pl, pr).mecThreshold(1 + r.nextInt(16)).build());
-    }
+    while (shapes.size() < count) shapes.add(randomLayer(r, 5, 12, 6, 7, 3, 4));
     return shapes;
+  }
+
+  /** One random layer with kernels up to maxKernel, inputs up to minimum + maxExtra, etc. */
+  static Conv2d randomLayer(Random r, int maxKernel, int maxExtra, int maxChannels, int maxOut, int maxBatch, int maxStride) {
+    int kh = 1 + r.nextInt(maxKernel), kw = 1 + r.nextInt(maxKernel);
+    int pt = r.nextInt(kh + 2), pb = r.nextInt(kh + 2), pl = r.nextInt(kw + 2), pr = r.nextInt(kw + 2);
+    int groups = 1, ic = 1 + r.nextInt(maxChannels), oc = 1 + r.nextInt(maxOut);
+    if (r.nextInt(4) == 0) {
+      groups = 2 + r.nextInt(3);
+      ic = groups * (r.nextBoolean() ? 1 : 1 + r.nextInt(3));  // half of them depthwise
+      oc = groups * (1 + r.nextInt(3));
+    }
+    int dh = 1, dw = 1;
+    if (r.nextInt(5) == 0) {
+      dh = 1 + r.nextInt(3);
+      dw = 1 + r.nextInt(3);
+    }
+    int ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
+    int ih = Math.max(1, ekh - pt - pb) + r.nextInt(maxExtra), iw = Math.max(1, ekw - pl - pr) + r.nextInt(maxExtra);
+    return Conv2d.builder().batch(1 + r.nextInt(maxBatch)).input(ih, iw, ic).kernel(kh, kw).outputChannels(oc)
+        .stride(1 + r.nextInt(maxStride), 1 + r.nextInt(maxStride)).padding(pt, pb, pl, pr).groups(groups)
+        .dilation(dh, dw).mecThreshold(1 + r.nextInt(16)).build();
   }
 
   /** Small integers in [-3, 3]: every product and sum is exact in float, in any order. */
@@ -76,9 +103,39 @@ final class TestShapes {
     return out;
   }
 
+  /**
+   * A second oracle, independent of the native library: direct loops in double, written from the
+   * layout documentation alone (NHWC input, per-group HWIO kernel, dilation, zero padding).
+   */
+  static float[] javaReference(Conv2d spec, float[] in, float[] k, float[] bias) {
+    int n = (int) spec.batch(), ih = (int) spec.inputHeight(), iw = (int) spec.inputWidth(), ic = (int) spec.inputChannels();
+    int kh = (int) spec.kernelHeight(), kw = (int) spec.kernelWidth(), kc = (int) spec.outputChannels();
+    int oh = (int) spec.outputHeight(), ow = (int) spec.outputWidth(), g = (int) spec.groups();
+    int icg = ic / g, kcg = kc / g;
+    float[] out = new float[Math.toIntExact(spec.outputSize())];
+    for (int b = 0; b < n; b++)
+      for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++)
+          for (int o = 0; o < kc; o++) {
+            int group = o / kcg, j = o % kcg;
+            double acc = bias == null ? 0 : bias[o];
+            for (int r = 0; r < kh; r++)
+              for (int q = 0; q < kw; q++) {
+                long iy = (long) y * spec.strideHeight() + (long) r * spec.dilationHeight() - spec.padTop();
+                long ix = (long) x * spec.strideWidth() + (long) q * spec.dilationWidth() - spec.padLeft();
+                if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+                for (int c = 0; c < icg; c++)
+                  acc += (double) in[(int) (((b * ih + iy) * iw + ix) * ic + group * icg + c)]
+                      * k[(((group * kh + r) * kw + q) * icg + c) * kcg + j];
+              }
+            out[((b * oh + y) * ow + x) * kc + o] = (float) acc;
+          }
+    return out;
+  }
+
   /** Relative tolerance for float inputs in [-1, 1]: grows with sqrt of the dot-product length. */
   static float tolerance(Conv2d spec, float expected) {
-    double k = spec.kernelHeight() * spec.kernelWidth() * spec.inputChannels();
+    double k = spec.kernelHeight() * spec.kernelWidth() * spec.inputChannels() / spec.groups();
     return (float) (1e-5 * Math.sqrt(k) * (1 + Math.abs(expected)) * 4);
   }
 }

@@ -42,8 +42,15 @@ class ValidationTest {
     rejects("strideHeight must be >= 1, got 0", b -> b.stride(0, 1));
     rejects("strideWidth must be >= 1, got -3", b -> b.stride(1, -3));
     rejects("padTop must be >= 0, got -1", b -> b.padding(-1, 0, 0, 0));
-    rejects("padBottom must be < kernelHeight (3), got 3", b -> b.padding(0, 3, 0, 0));
-    rejects("padLeft must be < kernelWidth (3), got 5", b -> b.padding(0, 0, 5, 0));
+    rejects("padBottom must be >= 0, got -3", b -> b.padding(0, -3, 0, 0));
+    rejects("padLeft must be >= 0, got -5", b -> b.padding(0, 0, -5, 0));
+    rejects("groups must be >= 1, got 0", b -> b.groups(0));
+    rejects("groups 2 must divide inputChannels 3", b -> b.groups(2));
+    rejects("groups 3 must divide outputChannels 4", b -> b.groups(3));
+    rejects("dilationHeight must be >= 1, got 0", b -> b.dilation(0, 1));
+    rejects("dilationWidth must be >= 1, got -2", b -> b.dilation(1, -2));
+    rejects("kernelHeight 3 dilated by 5 (11 rows) exceeds the padded input height 9: no output row", b -> b.dilation(5, 1));
+    rejects("dilated kernel width overflows 64 bits", b -> b.dilation(1, Long.MAX_VALUE));
     rejects("padRight must be >= 0, got -7", b -> b.padding(0, 0, 0, -7));
     rejects("kernelHeight 10 exceeds the padded input height 9", b -> b.kernel(10, 3));
     rejects("kernelWidth 11 exceeds the padded input width 10", b -> b.kernel(3, 11).padding(0, 0, 1, 1));
@@ -62,6 +69,14 @@ class ValidationTest {
     assertEquals(32, c.batch());
     assertEquals(55, c.outputHeight());
     assertEquals(c, Conv2d.parse(c.toString()));
+    // benchdnn's grammar: g groups, dh/dw the dilation minus one (dh0 = none)
+    Conv2d dw = Conv2d.parse("g32mb1ic32ih112oc32kh3ph1dh1");
+    assertEquals(32, dw.groups());
+    assertTrue(dw.isDepthwise());
+    assertEquals(2, dw.dilationHeight());
+    assertEquals(2, dw.dilationWidth());
+    assertEquals(dw, Conv2d.parse(dw.toString()));
+    assertEquals(3 * 3 * 32, dw.kernelSize());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Conv2d.parse("mb1ih7ic3oc4kh3zz9"));
     assertTrue(e.getMessage().contains("position"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Conv2d.parse("mb1ih7ic3kh3"));

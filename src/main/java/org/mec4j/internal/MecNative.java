@@ -65,6 +65,9 @@ public final class MecNative {
     public native long pad_right(); public native Conv2dStruct pad_right(long v);
     public native long mec_threshold(); public native Conv2dStruct mec_threshold(long v);
     public native long mec_workspace_limit(); public native Conv2dStruct mec_workspace_limit(long v);
+    public native long groups(); public native Conv2dStruct groups(long v);
+    public native long dilation_height(); public native Conv2dStruct dilation_height(long v);
+    public native long dilation_width(); public native Conv2dStruct dilation_width(long v);
   }
 
   /** struct mec4j_blas_info. */
