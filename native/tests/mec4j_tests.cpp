@@ -112,13 +112,19 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
   int64_t wsb = ws_bytes(c, a);
   // Which BLAS variants refuse grouped or row-dilated layers (the implementation list says so).
   const bool one_window = groups == 1 && c.dilation_height <= 1;
-  const bool refused = (a == MEC4J_ALGORITHM_MEC_B && !one_window) || (a == MEC4J_ALGORITHM_MEC_ROWS && groups > 1);
+  // Solution A also permutes the output through L (|O| <= |L|) and never runs single-image tiles.
+  const int64_t ihp = c.in_height + c.pad_top + c.pad_bottom;
+  const int64_t image_l = ow * ihp * c.kernel_width * c.in_channels;  // one image's L, floats
+  const bool single_image_tiles = c.mec_workspace_limit > 0 && c.mec_workspace_limit / 4 < image_l &&
+                                  c.mec_workspace_limit / 4 < image_l * c.batch;
+  const bool refused = ((a == MEC4J_ALGORITHM_MEC_B || a == MEC4J_ALGORITHM_MEC_A) && !one_window) ||
+                       (a == MEC4J_ALGORITHM_MEC_ROWS && groups > 1) ||
+                       (a == MEC4J_ALGORITHM_MEC_A && (out_n > image_l * c.batch || single_image_tiles));
   if (wsb < 0) {
-    CHECK(a == MEC4J_ALGORITHM_MEC_A || refused, "%s: workspace query failed", mec4j_algorithm_name(a));
+    CHECK(refused, "%s: workspace query failed: %s", mec4j_algorithm_name(a), describe(c));
     return;
   }
-  CHECK(!refused, "%s accepted groups %lld, dilation %lld", mec4j_algorithm_name(a), (long long)groups,
-        (long long)c.dilation_height);
+  CHECK(!refused, "%s accepted a layer it cannot run: %s", mec4j_algorithm_name(a), describe(c));
   // Workspace: 64-byte aligned, NaN-filled (nothing may read stale data), guarded on both sides.
   int64_t ws_floats = wsb / 4;
   float* raw = static_cast<float*>(std::aligned_alloc(64, ((ws_floats + 2 * 16) * 4 + 63) / 64 * 64));
@@ -329,7 +335,12 @@ static void test_bad_input() {
   CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null output");
   CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), nullptr, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null workspace");
   CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), ws, wsb - 1) == MEC4J_ERROR_WORKSPACE_TOO_SMALL, "small workspace");
-  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), static_cast<char*>(ws) + 4, wsb - 4) != MEC4J_OK, "misaligned");
+  {  // large enough, but 4 bytes off the alignment
+    void* roomy = mec4j_workspace_alloc(wsb + 64);
+    CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), static_cast<char*>(roomy) + 4, wsb) ==
+              MEC4J_ERROR_WORKSPACE_MISALIGNED, "misaligned");
+    mec4j_workspace_free(roomy);
+  }
   CHECK(fwd((mec4j_algorithm)42, in.data(), k.data(), out.data(), ws, wsb) == MEC4J_ERROR_UNKNOWN_ALGORITHM, "unknown algorithm");
   for (float v : out) CHECK(v == 7.f, "output touched on error");
   mec4j_workspace_free(ws);

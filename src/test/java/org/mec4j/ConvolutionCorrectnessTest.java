@@ -218,4 +218,42 @@ class ConvolutionCorrectnessTest {
     b.position(position);
     return b;
   }
+
+  /**
+   * A grouped, dilated, padded layer with its weights given as PyTorch holds them
+   * (k_c x i_c/g x k_h x k_w): converted by kernelFromPyTorch, every algorithm that takes the
+   * layer matches a direct convolution written against PyTorch's own indexing.
+   */
+  @Test
+  void pyTorchWeightsOfAGroupedDilatedLayer() {
+    Conv2d spec = Conv2d.builder().batch(2).input(9, 8, 6).kernel(3, 2).outputChannels(9).groups(3)
+        .dilation(2, 3).stride(1, 2).padding(2, 3, 4, 1).build();
+    Random r = new Random(TestShapes.seed() + 11);
+    float[] in = TestShapes.integers(r, spec.inputSize()), torch = TestShapes.integers(r, spec.kernelSize());
+    int oh = (int) spec.outputHeight(), ow = (int) spec.outputWidth(), icg = 2, kcg = 3;
+    float[] expected = new float[Math.toIntExact(spec.outputSize())];
+    for (int n = 0; n < 2; n++)
+      for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++)
+          for (int o = 0; o < 9; o++) {
+            float acc = 0;
+            for (int c = 0; c < icg; c++)
+              for (int kr = 0; kr < 3; kr++)
+                for (int kq = 0; kq < 2; kq++) {
+                  int iy = y + kr * 2 - 2, ix = x * 2 + kq * 3 - 4;
+                  if (iy < 0 || iy >= 9 || ix < 0 || ix >= 8) continue;
+                  acc += in[((n * 9 + iy) * 8 + ix) * 6 + o / kcg * icg + c] * torch[((o * icg + c) * 3 + kr) * 2 + kq];
+                }
+            expected[((n * oh + y) * ow + x) * 9 + o] = acc;
+          }
+    float[] kernel = spec.kernelFromPyTorch(torch);
+    int ran = 0;
+    for (Algorithm a : Algorithm.values()) {
+      float[] got = a == Algorithm.REFERENCE ? TestShapes.reference(spec, in, kernel, null) : run(spec, a, in, kernel, null);
+      if (got == null) continue;
+      assertArrayEquals(expected, got, 0f, a.toString());
+      ran++;
+    }
+    assertTrue(ran >= 4, "algorithms run: " + ran);  // REFERENCE, IM2COL, MEC, MEC_FUSED
+  }
 }
