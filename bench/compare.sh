@@ -6,20 +6,27 @@
 #   bench/compare.sh --layers cv1,cv5 --batches 1 --backends openblas --threads 1 --reps 5 --out DIR
 #   bench/compare.sh --help
 #
+#   bench/compare.sh --network resnet_50 --batches 1   # a whole network (benchdnn list, see bench/README.md)
+#
 # Works from a fresh clone: installs the library into the local Maven repository when it is
 # missing or older than its sources, builds bench/ (dependencies in bench/target/lib), then runs.
+#   MEC4J_SKIP_INSTALL=1   use the installed library as it is (its sources may be mid-edit)
+#   MEC4J_MVN_ARGS="-o"    extra Maven arguments, e.g. offline
 set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root_dir="$(dirname "$bench_dir")"
-mvn_cmd=(mvn -B -q)
+read -r -a mvn_extra <<< "${MEC4J_MVN_ARGS:-}"
+mvn_cmd=(mvn -B -q "${mvn_extra[@]}")
 
 repo="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
 installed="$repo/org/mec4j/mec4j/0.1.0-SNAPSHOT/mec4j-0.1.0-SNAPSHOT.jar"
 
 # 1. The library: install it unless the installed jar is newer than every source of it.
 need_install=no
-if [[ ! -f "$installed" ]]; then
+if [[ "${MEC4J_SKIP_INSTALL:-0}" == 1 ]]; then
+  [[ -f "$installed" ]] || { echo "compare.sh: MEC4J_SKIP_INSTALL=1 but $installed is missing" >&2; exit 1; }
+elif [[ ! -f "$installed" ]]; then
   need_install=yes
 elif [[ -n "$(find "$root_dir/pom.xml" "$root_dir/src/main" "$root_dir/native" -newer "$installed" \
                    -type f -print -quit 2>/dev/null)" ]]; then

@@ -44,6 +44,7 @@ final class Charts {
       String f = "time-vs-im2col-mb" + b + ".png";
       if (time(dir.resolve(f), in, b)) files.add(f);
     }
+    if (NetworkReport.any(in) && networks(dir.resolve("networks-time.png"), in)) files.add("networks-time.png");
     if (in.rows().stream().anyMatch(r -> r.kind().equals("sweep"))) {
       if (sweepMemory(dir.resolve("sweep-memory.png"), in)) files.add("sweep-memory.png");
       if (sweepTime(dir.resolve("sweep-time.png"), in)) files.add("sweep-time.png");
@@ -135,6 +136,47 @@ final class Charts {
     plot.setFixedLegendItems(legend);
     ChartUtils.saveChartAsPNG(file.toFile(), chart("Time per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch " + batch, plot),
         1100, 260 + 230 * panels);
+    return true;
+  }
+
+  /** Whole-network forward time of MEC (auto), im2col and oneDNN, one panel per JVM (log scale). */
+  static boolean networks(Path file, Report.Input in) throws IOException {
+    List<NetworkReport.Summary> all = NetworkReport.summaries(in);
+    CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis("network (mini-batch)"));
+    plot.setGap(12);
+    int panels = 0;
+    org.jfree.chart.LegendItemCollection legend = null;
+    for (Report.Config c : in.configs()) {
+      DefaultCategoryDataset d = new DefaultCategoryDataset();
+      for (NetworkReport.Summary s : all) {
+        if (!s.config().equals(c)) continue;
+        String col = s.network() + " (" + s.batch() + ")";
+        for (Algo a : NetworkReport.ALGOS) {
+          double v = s.total(a);
+          d.addValue(Double.isNaN(v) || v <= 0 ? null : v, a.label(), col);
+        }
+      }
+      if (d.getColumnCount() == 0) continue;
+      LogAxis y = new LogAxis(c.shortLabel() + ": total ms (log)");
+      y.setBase(10);
+      y.setSmallestValue(1e-3);
+      y.setTickUnit(new NumberTickUnit(1));
+      y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+      BarRenderer r = new BarRenderer();
+      r.setBase(1e-3);
+      r.setMaximumBarWidth(0.06);
+      style(r);
+      CategoryPlot p = new CategoryPlot(d, null, y, r);
+      if (legend == null) legend = p.getLegendItems();
+      p.setBackgroundPaint(Color.WHITE);
+      p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+      plot.add(p, 1);
+      panels++;
+    }
+    if (panels == 0) return false;
+    plot.setFixedLegendItems(legend);
+    ChartUtils.saveChartAsPNG(file.toFile(), chart("Whole-network forward time: Σ layers (median × count)", plot),
+        Math.max(900, 160 + 110 * (int) all.stream().map(NetworkReport.Summary::network).distinct().count()), 260 + 230 * panels);
     return true;
   }
 

@@ -5,7 +5,7 @@ package org.mec4j.bench;
  * output of the same layer (im2col's, and oneDNN's).
  *
  * <p>Metric: max |got - ref| / max |ref| over the whole output (NaN or infinity anywhere fails).
- * Tolerance: {@code factor * 2^-23 * sqrt(K)}, K = k_h·k_w·i_c the length of each dot product:
+ * Tolerance: {@code factor * 2^-23 * sqrt(K)}, K = k_h·k_w·i_c/g the length of each dot product:
  * rounding errors of two correct fp32 summation orders grow like sqrt(K), so the bound stays
  * tight for small layers and fair for large ones. With inputs and weights uniform in [-1, 1),
  * dropping or corrupting a single product in one output element is caught for K up to ~10^5.

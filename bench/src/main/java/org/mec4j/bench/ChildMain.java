@@ -146,8 +146,13 @@ public final class ChildMain implements Callable<Integer> {
   private void runLayer(Plan.Task t, LayerRunner.Settings settings, double ceiling, Writer rows, Writer issues)
       throws IOException {
     Conv2d c = t.spec();
-    String kind = t.kind() == Plan.Kind.SWEEP ? "sweep" : "layer";
+    boolean net = t.kind() == Plan.Kind.NETWORK;
+    String kind = t.kind() == Plan.Kind.SWEEP ? "sweep" : net ? "network" : "layer";
+    String layer = net ? t.network() + "/" + t.name() : t.name();  // issues have no network column
     LayerRunner.Settings s = settings;
+    if (net)
+      s = new LayerRunner.Settings(settings.minReps(), settings.maxReps(), settings.minTimeMs(), settings.warmupMs(),
+          settings.tolerance(), settings.seed(), options.networkAlgorithmSet(), settings.fault(), settings.maxAlgSeconds());
     if (t.kind() == Plan.Kind.SWEEP) {
       java.util.Set<Algo> a = java.util.EnumSet.of(Algo.MEC, Algo.IM2COL);
       s = new LayerRunner.Settings(settings.minReps(), settings.maxReps(), settings.minTimeMs(), settings.warmupMs(),
@@ -164,34 +169,34 @@ public final class ChildMain implements Callable<Integer> {
         }
       });
     } catch (LayerRunner.MismatchException e) {
-      issues.write(new Issue("error", t.name(), c.batch(), blas, nthreads, e.algo().name(),
+      issues.write(new Issue("error", layer, c.batch(), blas, nthreads, e.algo().name(),
           "wrong result, layer aborted: " + e.getMessage()).toCsv() + "\n");
       issues.flush();
       emit("error " + t.label() + ": " + e.getMessage());
       return;
     } catch (RuntimeException | OutOfMemoryError e) {
-      issues.write(new Issue("error", t.name(), c.batch(), blas, nthreads, "*", "layer failed: " + e).toCsv() + "\n");
+      issues.write(new Issue("error", layer, c.batch(), blas, nthreads, "*", "layer failed: " + e).toCsv() + "\n");
       issues.flush();
       emit("error " + t.label() + ": " + e);
       return;
     }
     for (LayerRunner.Skipped k : o.skipped())
-      issues.write(new Issue("skipped", t.name(), c.batch(), blas, nthreads, k.algo().name(), k.reason()).toCsv() + "\n");
+      issues.write(new Issue("skipped", layer, c.batch(), blas, nthreads, k.algo().name(), k.reason()).toCsv() + "\n");
     for (LayerRunner.Measured m : o.measured()) {
       Stats st = m.stats();
       double gflops = c.flops() / 1e9 / (st.median() / 1e3);
       rows.write(new Row(t.name(), c.batch(), nthreads, blas, m.algo().name(), st.median(), st.min(), st.max(), gflops,
           gflops / ceiling, m.workspaceBytes(), Formula.bytes(m.algo(), c), m.resolved(), st.n(), kind, c.toString(),
-          c.flops() / 1e9, ceiling, m.maxRelErr()).toCsv() + "\n");
+          c.flops() / 1e9, ceiling, m.maxRelErr(), net ? t.network() : "", net ? t.count() : 1).toCsv() + "\n");
     }
     if (o.onednnImpl() != null) {
       // Kept for the report: the one-off reordered weights copy of oneDNN (not timed).
-      issues.write(new Issue("info", t.name(), c.batch(), blas, nthreads, "ONEDNN",
+      issues.write(new Issue("info", layer, c.batch(), blas, nthreads, "ONEDNN",
           "weights reordered once into oneDNN's format: " + o.onednnWeightsBytes() + " bytes").toCsv() + "\n");
     }
     if (o.packedKernelIsa() != null) {
       // Likewise MEC_PACKED's kernel, packed once into MEC_FUSED's micro-kernel layout (not timed).
-      issues.write(new Issue("info", t.name(), c.batch(), blas, nthreads, "MEC_PACKED",
+      issues.write(new Issue("info", layer, c.batch(), blas, nthreads, "MEC_PACKED",
           "kernel packed once into MEC_FUSED's layout (" + o.packedKernelIsa() + "): " + o.packedKernelBytes() + " bytes")
           .toCsv() + "\n");
     }

@@ -17,8 +17,8 @@ public record Layer(String name, Conv2d spec, boolean fixedBatch, String source)
     return spec.toBuilder().batch(n).build();
   }
 
-  /** Length of each output's dot product: k_h·k_w·i_c. */
+  /** Length of each output's dot product: k_h·k_w·i_c/g. */
   public static long dotLength(Conv2d c) {
-    return c.kernelHeight() * c.kernelWidth() * c.inputChannels();
+    return c.kernelHeight() * c.kernelWidth() * (c.inputChannels() / c.groups());
   }
 }

@@ -108,6 +108,11 @@ public final class Layers {
    * "all" or "none"), in table order, then the user layers. Unknown names are errors.
    */
   public static List<Layer> select(List<Layer> paper, String selection, List<Layer> user) {
+    return select(paper, selection, user, false);
+  }
+
+  /** As above; {@code emptyOk}: a run with networks may have no layer of its own. */
+  public static List<Layer> select(List<Layer> paper, String selection, List<Layer> user, boolean emptyOk) {
     Map<String, Layer> byName = new LinkedHashMap<>();
     for (Layer l : paper) byName.put(l.name().toLowerCase(Locale.ROOT), l);
     List<Layer> out = new ArrayList<>();
@@ -132,7 +137,7 @@ public final class Layers {
         throw new IllegalArgumentException("layer name '" + l.name() + "' is used twice");
       out.add(l);
     }
-    if (out.isEmpty()) throw new IllegalArgumentException("no layers selected");
+    if (out.isEmpty() && !emptyOk) throw new IllegalArgumentException("no layers selected");
     return out;
   }
 }

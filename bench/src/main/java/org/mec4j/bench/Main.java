@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
     sortOptions = false, usageHelpWidth = 110,
     description = {"Runs the MEC paper's 12 layers (data/cv-layers.csv) and any layer given with --layer through "
         + "MEC (automatic; A, B, ROWS, FUSED forced; FUSED with its kernel packed once), im2col (same BLAS) and oneDNN, each backend and thread count in its own JVM, "
-        + "checks every result before timing it, and writes results.csv, report.md and charts.", ""},
+        + "checks every result before timing it, and writes results.csv, report.md and charts. With --network: whole networks "
+        + "(benchdnn shape lists), every 2-D layer, and per network the total time of MEC, im2col and oneDNN (networks.csv).", ""},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:all results correct and measured", "1:the run could not be done",
         "2:usage error", "4:some layer failed its correctness check, a child failed, or a BLAS was not the one requested"})
@@ -101,6 +102,7 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (reportFrom != null) return rerender(reportFrom);
+    options.resolveDefaults();
     options.validate();
     NativeCache.refreshStale();
     Path dir = out != null ? out : Path.of("mec4j-results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -127,9 +129,15 @@ public final class Main implements Callable<Integer> {
     Files.writeString(dir.resolve("command.txt"), "bench/compare.sh " + String.join(" ", quoteAll(argv)) + "\n"
         + "child options: " + String.join(" ", quoteAll(options.toArgs())) + "\n");
 
-    err.printf(Locale.ROOT, "mec4j paper comparison -> %s%n  %d layer(s) x batches %s, backends %s, threads %s%s; first estimate ~%s%n",
-        dir, options.layerList().size(), options.batches, options.backendList(), threads,
-        options.sweep ? ", k/s sweep" : "", Progress.duration(total));
+    int nLayers = options.layerList().size();
+    String what = nLayers > 0 || !options.hasNetworks() ? nLayers + " layer(s) x batches " + options.batches + ", " : "";
+    err.printf(Locale.ROOT, "mec4j %s -> %s%n  %sbackends %s, threads %s%s; first estimate ~%s%n",
+        options.hasNetworks() ? (nLayers > 0 ? "paper comparison and networks" : "networks") : "paper comparison", dir, what,
+        options.backendList(), threads, options.sweep ? ", k/s sweep" : "", Progress.duration(total));
+    for (Networks.Network n : options.networkList())
+      err.printf(Locale.ROOT, "  network %s: %d 2-D layer(s), %d convolution(s) with counts%s, at %s; %s%n", n.name(), n.layers().size(),
+          n.convolutions(), n.skipped().isEmpty() ? "" : ", " + n.skipped().size() + " line(s) skipped",
+          options.networkBatches.isEmpty() ? "the list's mb" : "mb " + options.networkBatches, n.file());
     boolean avx512 = Isa.hostAvx512();
     String note = Isa.note(options.maxIsa, avx512);
     if (note != null) err.println("  " + note);
@@ -146,7 +154,13 @@ public final class Main implements Callable<Integer> {
     List<String> layerOrder = new ArrayList<>();
     for (Layer l : options.layerList()) layerOrder.add(l.name());
     if (options.sweep) for (Plan.SweepPoint p : Plan.sweepSpecs(options)) layerOrder.add(p.name());
-    List<Issue> issues = new ArrayList<>(Merge.readIssues(dir, tags));
+    for (Networks.Network n : options.networkList())
+      for (Networks.NetLayer l : n.layers()) layerOrder.add(n.name() + "/" + l.name());
+    List<Issue> issues = new ArrayList<>();
+    for (Networks.Network n : options.networkList())
+      for (Networks.Skip k : n.skipped())
+        issues.add(new Issue("skipped", n.name() + "/line" + k.line(), 0, "*", 0, "list", k.reason() + ": " + k.text()));
+    issues.addAll(Merge.readIssues(dir, tags));
     Map<String, Map<String, String>> envs = new LinkedHashMap<>();
     Map<String, Double> ceilings = new LinkedHashMap<>();
     java.util.Properties parentEnv = new java.util.Properties();
@@ -181,6 +195,7 @@ public final class Main implements Callable<Integer> {
     }
 
     Report.Input in = new Report.Input(options, rows, issues, envs, wall, argv, children.stream().map(Child::tag).toList());
+    if (NetworkReport.any(in)) NetworkReport.writeCsv(dir.resolve("networks.csv"), NetworkReport.summaries(in));
     List<String> charts = Charts.write(dir, in);
     Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
     java.util.Properties run = new java.util.Properties();
@@ -196,6 +211,7 @@ public final class Main implements Callable<Integer> {
     long errors = issues.stream().filter(Issue::isError).count();
     err.printf(Locale.ROOT, "%nDone in %s: %d result rows, %d error(s).%n  %s%n  %s%n", Progress.duration(wall), rows.size(),
         errors, dir.resolve("report.md"), dir.resolve("results.csv"));
+    if (Files.exists(dir.resolve("networks.csv"))) err.println("  " + dir.resolve("networks.csv"));
     for (Issue i : issues) if (i.isError()) err.println("  ERROR " + i.layer() + " mb" + i.batch() + " " + i.blas() + " t" + i.threads() + " " + i.algorithm() + ": " + i.message());
     return errors > 0 ? EXIT_PROBLEMS : 0;
   }
@@ -227,6 +243,7 @@ public final class Main implements Callable<Integer> {
       envs.computeIfAbsent(k.substring(0, dot), x -> new LinkedHashMap<>()).put(k.substring(dot + 1), extra.getProperty(k));
     }
     Report.Input in = new Report.Input(m.options, rows, issues, envs, Double.parseDouble(run.getProperty("wall_seconds")), args, tags);
+    if (NetworkReport.any(in)) NetworkReport.writeCsv(dir.resolve("networks.csv"), NetworkReport.summaries(in));
     List<String> charts = Charts.write(dir, in);
     Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
     err.println("re-rendered " + dir.resolve("report.md"));

@@ -21,7 +21,9 @@ public final class Merge {
     List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
     if (lines.isEmpty()) throw new IllegalArgumentException(source + ": empty (no header)");
     List<String> header = Row.Csv.split(lines.get(0));
-    if (!new HashSet<>(header).containsAll(Row.COLUMNS))
+    Set<String> required = new HashSet<>(Row.COLUMNS);
+    required.removeAll(Row.OPTIONAL);
+    if (!new HashSet<>(header).containsAll(required))
       throw new IllegalArgumentException(source + ": header lacks columns of " + Row.COLUMNS + ": " + lines.get(0));
     List<Row> out = new ArrayList<>();
     for (int i = 1; i < lines.size(); i++) {
@@ -46,9 +48,7 @@ public final class Merge {
         out.add(r);
         continue;
       }
-      out.add(new Row(r.layer(), r.batch(), r.threads(), r.blas(), r.algorithm(), r.medianMs(), r.minMs(), r.maxMs(),
-          r.gflops(), r.gflops() / c, r.workspaceBytes(), r.formulaBytes(), r.resolved(), r.samples(), r.kind(), r.shape(),
-          r.gflop(), c, r.maxRelErr()));
+      out.add(r.withCeiling(c));
     }
     return out;
   }
@@ -63,8 +63,9 @@ public final class Merge {
   }
 
   /**
-   * Concatenates the children's rows in a stable order: kind (layers, then sweep), layer order as
-   * given, batch, BLAS order, threads, algorithm. Two rows with the same key are an error.
+   * Concatenates the children's rows in a stable order: kind (layers, networks, then sweep), layer
+   * order as given (a network's layer as NETWORK/LAYER), batch, BLAS order, threads, algorithm. Two
+   * rows with the same key are an error.
    */
   public static List<Row> merge(List<List<Row>> children, List<String> layerOrder, List<String> blasOrder) {
     Map<String, Row> seen = new HashMap<>();
@@ -77,14 +78,19 @@ public final class Merge {
       }
     }
     Map<String, Integer> lo = index(layerOrder), bo = index(blasOrder);
-    all.sort(Comparator.<Row>comparingInt(r -> r.kind().equals("layer") ? 0 : 1)
-        .thenComparingInt(r -> lo.getOrDefault(r.layer(), Integer.MAX_VALUE))
+    all.sort(Comparator.<Row>comparingInt(r -> r.kind().equals("layer") ? 0 : r.kind().equals("network") ? 1 : 2)
+        .thenComparingInt(r -> lo.getOrDefault(orderKey(r), Integer.MAX_VALUE))
+        .thenComparing(Row::network)
         .thenComparing(Row::layer)
         .thenComparingLong(Row::batch)
         .thenComparingInt(r -> bo.getOrDefault(r.blas(), Integer.MAX_VALUE))
         .thenComparingInt(Row::threads)
         .thenComparingInt(r -> algoOrder(r.algorithm())));
     return all;
+  }
+
+  static String orderKey(Row r) {
+    return r.network().isEmpty() ? r.layer() : r.network() + "/" + r.layer();
   }
 
   private static int algoOrder(String a) {

@@ -18,8 +18,8 @@ import org.mec4j.Conv2d;
 /**
  * oneDNN's best CPU convolution for a layer, through the C API of the JavaCPP preset: fp32,
  * forward inference, {@code convolution_auto} (oneDNN picks the implementation), source and
- * destination NHWC in the caller's memory (the same buffers mec4j uses), weights given in HWIO and
- * reordered once, outside any timed region, into the blocked format oneDNN asks for
+ * destination NHWC in the caller's memory (the same buffers mec4j uses), weights given in HWIO
+ * (grouped: mec4j's g x HWIO, oneDNN's ghwio) and reordered once, outside any timed region, into the blocked format oneDNN asks for
  * ({@code format_tag any}). The scratchpad is in user mode: allocated once here, its size is what
  * {@link #scratchpadBytes()} reports.
  *
@@ -67,14 +67,24 @@ final class OneDnnConv implements AutoCloseable {
     try {
       long n = c.batch(), ic = c.inputChannels(), oc = c.outputChannels();
       check(dnnl_memory_desc_create_with_tag(srcMd, 4, new long[] {n, ic, c.inputHeight(), c.inputWidth()}, dnnl_f32, dnnl_nhwc), "src md");
-      long[] w = {oc, ic, c.kernelHeight(), c.kernelWidth()};
-      check(dnnl_memory_desc_create_with_tag(userWeiMd, 4, w, dnnl_f32, dnnl_hwio), "weights md");
-      check(dnnl_memory_desc_create_with_tag(anyWeiMd, 4, w, dnnl_f32, dnnl_format_tag_any), "weights md any");
+      long g = c.groups();
+      if (g == 1) {
+        long[] w = {oc, ic, c.kernelHeight(), c.kernelWidth()};
+        check(dnnl_memory_desc_create_with_tag(userWeiMd, 4, w, dnnl_f32, dnnl_hwio), "weights md");
+        check(dnnl_memory_desc_create_with_tag(anyWeiMd, 4, w, dnnl_f32, dnnl_format_tag_any), "weights md any");
+      } else {
+        // oneDNN's grouped weights are {g, oc/g, ic/g, kh, kw}; mec4j's g x kh x kw x icg x kcg
+        // (each group's HWIO in turn) is the tag ghwio. Depthwise takes this path too.
+        long[] w = {g, oc / g, ic / g, c.kernelHeight(), c.kernelWidth()};
+        check(dnnl_memory_desc_create_with_tag(userWeiMd, 5, w, dnnl_f32, dnnl_ghwio), "grouped weights md");
+        check(dnnl_memory_desc_create_with_tag(anyWeiMd, 5, w, dnnl_f32, dnnl_format_tag_any), "grouped weights md any");
+      }
       check(dnnl_memory_desc_create_with_tag(dstMd, 4, new long[] {n, oc, c.outputHeight(), c.outputWidth()}, dnnl_f32, dnnl_nhwc), "dst md");
       check(dnnl_primitive_attr_create(attr), "attr");
       check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
       check(dnnl_convolution_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_convolution_auto,
-          srcMd, anyWeiMd, null, dstMd, new long[] {c.strideHeight(), c.strideWidth()}, new long[] {0, 0},
+          srcMd, anyWeiMd, null, dstMd, new long[] {c.strideHeight(), c.strideWidth()},
+          new long[] {c.dilationHeight() - 1, c.dilationWidth() - 1},  // oneDNN counts dilation from 0
           new long[] {c.padTop(), c.padLeft()}, new long[] {c.padBottom(), c.padRight()}, attr), "convolution primitive desc");
       PointerPointer<BytePointer> info = new PointerPointer<>(1);
       check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, info), "impl query");

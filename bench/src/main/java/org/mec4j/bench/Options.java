@@ -1,5 +1,6 @@
 package org.mec4j.bench;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -13,7 +14,8 @@ public final class Options {
   public static final String DEFAULT_SWEEP_LAYER = "mb8ih56iw56ic64oc64";
 
   @Option(names = "--layers", paramLabel = "LIST", defaultValue = "all",
-      description = "Paper layers to run: comma-separated names (cv1,cv5), 'all' or 'none'. Default: ${DEFAULT-VALUE}.")
+      description = "Paper layers to run: comma-separated names (cv1,cv5), 'all' or 'none'. Default: ${DEFAULT-VALUE} "
+          + "(none with --network).")
   String layers = "all";
 
   @Option(names = "--layer", paramLabel = "NAME=SHAPE",
@@ -22,7 +24,7 @@ public final class Options {
   List<String> userLayers = new ArrayList<>();
 
   @Option(names = "--batches", paramLabel = "LIST", split = ",", defaultValue = "1,32",
-      description = "Mini-batch sizes. Default: ${DEFAULT-VALUE}.")
+      description = "Mini-batch sizes. Default: ${DEFAULT-VALUE} (a network: its list's own mb; given, they replace it).")
   List<Long> batches = new ArrayList<>(List.of(1L, 32L));
 
   @Option(names = "--backends", paramLabel = "LIST", split = ",", defaultValue = "openblas,mkl",
@@ -36,7 +38,8 @@ public final class Options {
 
   @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "MEC,MEC_A,MEC_B,MEC_ROWS,MEC_FUSED,MEC_PACKED,IM2COL,ONEDNN",
       description = "What to time; IM2COL always runs (it is the check's reference). MEC_PACKED is MEC_FUSED with the "
-          + "kernel packed once, outside the timing (the inference path). Default: ${DEFAULT-VALUE}.")
+          + "kernel packed once, outside the timing (the inference path). Default: ${DEFAULT-VALUE} (a network: MEC,IM2COL,ONEDNN "
+          + "unless given; a variant that refuses a layer is skipped there).")
   List<String> algorithms = new ArrayList<>(List.of("MEC", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED", "MEC_PACKED", "IM2COL", "ONEDNN"));
 
   @Option(names = "--spin-wait", negatable = true, defaultValue = "false",
@@ -75,7 +78,7 @@ public final class Options {
   double warmupMs = 30;
 
   @Option(names = "--tolerance", paramLabel = "F", defaultValue = "16",
-      description = "Correctness check: max|diff|/max|ref| must be <= F * 2^-23 * sqrt(kh*kw*ic). Default: ${DEFAULT-VALUE}.")
+      description = "Correctness check: max|diff|/max|ref| must be <= F * 2^-23 * sqrt(kh*kw*ic/g). Default: ${DEFAULT-VALUE}.")
   double tolerance = Checker.DEFAULT_FACTOR;
 
   @Option(names = "--seed", paramLabel = "N", defaultValue = "20170706",
@@ -87,7 +90,7 @@ public final class Options {
   int sgemmSize = 2048;
 
   @Option(names = "--sweep", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Run the k/s sweep, once: first backend, largest thread count. Default: on; --no-sweep to skip.")
+      description = "Run the k/s sweep, once: first backend, largest thread count. Default: on (off with --network); --no-sweep to skip.")
   boolean sweep = true;
 
   @Option(names = "--sweep-layer", paramLabel = "SHAPE", defaultValue = DEFAULT_SWEEP_LAYER,
@@ -102,6 +105,35 @@ public final class Options {
       description = "Strides of the sweep; only k >= s is run. Default: ${DEFAULT-VALUE}.")
   List<Long> sweepS = new ArrayList<>(List.of(1L, 2L, 4L));
 
+  @Option(names = "--network", paramLabel = "NAME|FILE",
+      description = "A whole network: a benchdnn conv shape list, by NAME (resnet_50, mobilenet_dw: the file shapes_NAME "
+          + "in --network-dir) or FILE. Runs at the list's own mini-batch unless --batches is given; algorithms MEC, "
+          + "IM2COL, ONEDNN unless --algorithms is given; no paper layers (unless --layers) and no sweep (unless --sweep). Repeatable.")
+  List<String> networks = new ArrayList<>();
+
+  @Option(names = "--networks", paramLabel = "all",
+      description = "'all': every shapes_* list of --network-dir, as if each were given with --network.")
+  String networksAll;
+
+  @Option(names = "--network-dir", paramLabel = "DIR",
+      description = "Folder of the benchdnn lists. Default: $" + Networks.ENV_DIR + ", else ../shared/benchdnn from the "
+          + "working directory.")
+  java.nio.file.Path networkDir;
+
+  // Resolved by the parent (resolveDefaults) and passed to the children as such.
+  @Option(names = "--network-batches", split = ",", hidden = true,
+      description = "Mini-batches of the networks (empty: each list's own).")
+  List<Long> networkBatches = new ArrayList<>();
+
+  @Option(names = "--network-algorithms", split = ",", hidden = true, defaultValue = "MEC,IM2COL,ONEDNN",
+      description = "What to time on the network layers.")
+  List<String> networkAlgorithms = new ArrayList<>(List.of("MEC", "IM2COL", "ONEDNN"));
+
+  @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+  picocli.CommandLine.Model.CommandSpec mixee;
+
+  private List<Networks.Network> networkCache;
+
   @Option(names = "--inject-fault", paramLabel = "ALGORITHM", hidden = true,
       description = "Test hook: corrupt this algorithm's output after its check run (the run must refuse it).")
   String injectFault;
@@ -113,6 +145,60 @@ public final class Options {
     for (String a : algorithms) s.add(Algo.parse(a));
     s.add(Algo.IM2COL);
     return s;
+  }
+
+  /** What the network layers time (IM2COL always: the reference of the check). */
+  public Set<Algo> networkAlgorithmSet() {
+    Set<Algo> s = EnumSet.noneOf(Algo.class);
+    for (String a : networkAlgorithms) s.add(Algo.parse(a));
+    s.add(Algo.IM2COL);
+    return s;
+  }
+
+  public boolean hasNetworks() {
+    return !networks.isEmpty() || networksAll != null;
+  }
+
+  /** The network lists, read once: --network values in order, then --networks all; each file once. */
+  public List<Networks.Network> networkList() {
+    if (networkCache != null) return networkCache;
+    java.util.LinkedHashSet<java.nio.file.Path> files = new java.util.LinkedHashSet<>();
+    Path[] dir = {null};
+    java.util.function.Supplier<Path> d = () -> dir[0] != null ? dir[0] : (dir[0] = Networks.directory(networkDir, System.getenv()));
+    for (String n : networks) files.add(Networks.find(n.trim(), d));
+    if (networksAll != null) {
+      if (!networksAll.trim().equalsIgnoreCase("all"))
+        throw new IllegalArgumentException("--networks: only 'all' is accepted (name single lists with --network), got '" + networksAll + "'");
+      files.addAll(Networks.all(d.get()));
+    }
+    List<Networks.Network> out = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (Path f : files) {
+      Networks.Network n = Networks.read(f);
+      if (!names.add(n.name())) throw new IllegalArgumentException("two network lists are named '" + n.name() + "': " + f);
+      if (n.layers().isEmpty()) throw new IllegalArgumentException("network list " + f + " has no 2-D layer");
+      out.add(n);
+    }
+    return networkCache = out;
+  }
+
+  /**
+   * Parent only, once, before validate: with networks, options not given on the command line take
+   * their network defaults (no paper layers, no sweep; batches and algorithms of --batches and
+   * --algorithms only when given). The children get the result spelled out.
+   */
+  public void resolveDefaults() {
+    if (!hasNetworks()) return;
+    if (!given("--layers")) layers = "none";
+    if (!given("--sweep")) sweep = false;
+    if (given("--batches")) networkBatches = new ArrayList<>(batches);
+    if (given("--algorithms")) networkAlgorithms = new ArrayList<>(algorithms);
+  }
+
+  private boolean given(String option) {
+    if (mixee == null || mixee.commandLine() == null) return false;
+    picocli.CommandLine.ParseResult pr = mixee.commandLine().getParseResult();
+    return pr != null && pr.hasMatchedOption(option);
   }
 
   public Algo fault() {
@@ -157,9 +243,13 @@ public final class Options {
   }
 
   public List<Layer> layerList() {
+    return Layers.select(Layers.paper(), layers, userLayersParsed(), hasNetworks());
+  }
+
+  private List<Layer> userLayersParsed() {
     List<Layer> user = new ArrayList<>();
     for (String u : userLayers) user.add(Layers.parseUser(u));
-    return Layers.select(Layers.paper(), layers, user);
+    return user;
   }
 
   /** Checks everything that can be checked before a child starts. */
@@ -168,7 +258,10 @@ public final class Options {
     threadCounts();
     algorithmSet();
     fault();
+    networkList();
     layerList();
+    networkAlgorithmSet();
+    for (long b : networkBatches) if (b < 1) throw new IllegalArgumentException("--batches: must be >= 1, got " + b);
     for (long b : batches) if (b < 1) throw new IllegalArgumentException("--batches: must be >= 1, got " + b);
     if (batches.isEmpty()) throw new IllegalArgumentException("--batches: empty");
     if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1");
@@ -207,6 +300,12 @@ public final class Options {
     a.add("--sweep-k=" + join(sweepK));
     a.add("--sweep-s=" + join(sweepS));
     if (injectFault != null) a.add("--inject-fault=" + injectFault);
+    if (hasNetworks()) {
+      // Files, resolved: the children neither search nor depend on the environment.
+      for (Networks.Network n : networkList()) a.add("--network=" + n.file());
+      if (!networkBatches.isEmpty()) a.add("--network-batches=" + join(networkBatches));
+      a.add("--network-algorithms=" + String.join(",", networkAlgorithms));
+    }
     return a;
   }
 

@@ -9,15 +9,23 @@ import org.mec4j.Conv2d;
  * (seconds) for the progress bar. Parent and child build the same plan from the same options.
  */
 public final class Plan {
-  public enum Kind { SGEMM, LAYER, SWEEP }
+  public enum Kind { SGEMM, LAYER, SWEEP, NETWORK }
 
-  /** One unit of work: a layer at a batch, a sweep point, or the sgemm ceiling. */
-  public record Task(int index, Kind kind, String name, Conv2d spec, double estSeconds) {
+  /**
+   * One unit of work: a layer at a batch, a sweep point, a network's layer, or the sgemm ceiling.
+   * {@code network} and {@code count} (times the network has the layer) are for NETWORK tasks.
+   */
+  public record Task(int index, Kind kind, String name, Conv2d spec, double estSeconds, String network, long count) {
+    public Task(int index, Kind kind, String name, Conv2d spec, double estSeconds) {
+      this(index, kind, name, spec, estSeconds, "", 1);
+    }
+
     public String label() {
       return switch (kind) {
         case SGEMM -> "sgemm ceiling";
         case LAYER -> name + " mb" + spec.batch();
         case SWEEP -> "sweep " + name + " (mb" + spec.batch() + ")";
+        case NETWORK -> "[" + network + "] " + name + (count > 1 ? " x" + count : "") + " mb" + spec.batch();
       };
     }
   }
@@ -51,6 +59,18 @@ public final class Plan {
           c = l.at(batches.get(bi));
         }
         tasks.add(new Task(tasks.size(), Kind.LAYER, l.name(), c, estimate(c, nAlgos, o, threads)));
+      }
+    }
+    // Networks: layer by layer in list order, at the list's batch or each of --batches.
+    if (o.hasNetworks()) {
+      int nNet = o.networkAlgorithmSet().size();
+      for (Networks.Network n : o.networkList()) {
+        List<Long> nb = o.networkBatches.isEmpty() ? java.util.Collections.singletonList(null) : o.networkBatches;
+        for (Long b : nb)
+          for (Networks.NetLayer l : n.layers()) {
+            Conv2d c = b == null ? l.spec() : l.at(b);
+            tasks.add(new Task(tasks.size(), Kind.NETWORK, l.name(), c, estimate(c, nNet, o, threads), n.name(), l.count()));
+          }
       }
     }
     if (withSweep && o.sweep) {

@@ -132,7 +132,12 @@ public final class Report {
     Map<String, String> any = in.envs().values().stream().findFirst().orElse(Map.of());
     long errors = in.issues().stream().filter(Issue::isError).count();
 
-    md.append("# mec4j: MEC against im2col and oneDNN on the paper's layers\n\n");
+    boolean networks = o.hasNetworks() || NetworkReport.any(in);
+    // The paper's sections only when paper (or command-line) layers were asked for, or no network.
+    boolean paper = !networks || !o.layerList().isEmpty() || in.rows().stream().anyMatch(r -> !r.kind().equals("network"));
+    md.append("# mec4j: MEC against im2col and oneDNN on ")
+        .append(paper && networks ? "the paper's layers and whole networks" : networks ? "whole networks" : "the paper's layers")
+        .append("\n\n");
     md.append("Wall time **").append(Progress.duration(in.wallSeconds())).append("** for ").append(configs.size())
         .append(" child JVM(s); started ").append(any.getOrDefault("started", "?")).append(".  \n");
     md.append("Command: `bench/compare.sh").append(in.argv().isEmpty() ? "" : " " + String.join(" ", in.argv())).append("`  \n");
@@ -145,7 +150,7 @@ public final class Report {
     md.append("## How to read this\n\n");
     md.append("- Every layer ran with the same seeded random input and weights in every algorithm. Before anything was timed, "
         + "each output was compared with im2col's and oneDNN's: max|diff|/max|ref| ≤ ").append(Row.num(o.tolerance))
-        .append("·2⁻²³·√(k_h·k_w·i_c). A wrong result aborts the layer (an error below, never a row).\n");
+        .append("·2⁻²³·√(k_h·k_w·i_c/g). A wrong result aborts the layer (an error below, never a row).\n");
     md.append("- Times are medians of at least ").append(o.reps).append(" timed repetitions (more for short layers, up to ")
         .append(o.maxReps).append(", aiming at ").append(Row.num(o.minTimeMs)).append(" ms per algorithm) after warm-up; "
         + "fewer, but at least one, for an algorithm whose runs add up to more than ").append(Row.num(o.maxAlgSeconds))
@@ -153,7 +158,7 @@ public final class Report {
         + "of the shared machine. Min and max are in results.csv.\n");
     md.append("- **MEC/im2col** and **MEC/oneDNN** are ratios of median times in the same JVM: below 1, MEC is faster. "
         + "MEC is mec4j's automatic choice (the variant it ran is shown: A, B, ROWS or FUSED); the forced variants are in the per-JVM tables.\n");
-    md.append("- **% sgemm** = the layer's flops (2·i_n·o_h·o_w·k_c·k_h·k_w·i_c) per median time, over the sgemm ceiling: the best "
+    md.append("- **% sgemm** = the layer's flops (2·i_n·o_h·o_w·k_c·k_h·k_w·i_c/g) per median time, over the sgemm ceiling: the best "
         + "GFLOP/s of 12 runs of a " + o.sgemmSize + "³ sgemm (7 at the start of the JVM, 5 at its end) through the same BLAS and "
         + "thread count, in the same JVM. It is the ceiling of any GEMM-based convolution; oneDNN is measured against the same "
         + "number and can exceed it (its kernels are not GEMM calls).\n");
@@ -182,6 +187,9 @@ public final class Report {
     for (Config c : configs) md.append("`").append(in.env(c).getOrDefault("blas_library", "?")).append("` (").append(c.shortLabel()).append("); ");
     md.append("\n\n");
 
+    if (networks) md.append(NetworkReport.render(in, NetworkReport.summaries(in)));
+
+    int paperStart = md.length();
     // Headline.
     md.append("## Headline\n\n");
     for (long b : in.batches()) {
@@ -334,6 +342,8 @@ public final class Report {
         + "baseline here; the state-of-the-art peer is oneDNN's own choice (convolution_auto). ").append(dnnlSentence(in, head)).append(" |\n");
     md.append("| Later independent work (Anderson et al., 2017 and 2020) *\"found MEC slower than a good im2col on a wide range of "
         + "inputs, blaming the loss of cache reuse across many small GEMMs\"*. | ").append(abSentence(in, head)).append(" |\n\n");
+
+    if (!paper) md.setLength(paperStart);  // those sections are empty without paper layers
 
     // Charts.
     if (!charts.isEmpty()) {

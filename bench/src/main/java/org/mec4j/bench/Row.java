@@ -28,14 +28,36 @@ import java.util.Locale;
  * @param gflop the layer's work, 2·i_n·o_h·o_w·k_c·k_h·k_w·i_c / 1e9
  * @param sgemmGflops the sgemm ceiling of that JVM
  * @param maxRelErr worst max|diff|/max|ref| seen by the correctness check
+ * @param network the network a "network" row's layer belongs to ("" otherwise)
+ * @param count how many times the network has that layer (1 otherwise)
  */
 public record Row(String layer, long batch, int threads, String blas, String algorithm, double medianMs, double minMs,
     double maxMs, double gflops, double fractionOfSgemm, long workspaceBytes, long formulaBytes, String resolved,
-    int samples, String kind, String shape, double gflop, double sgemmGflops, double maxRelErr) {
+    int samples, String kind, String shape, double gflop, double sgemmGflops, double maxRelErr, String network, long count) {
+
+  public Row {
+    if (network == null) network = "";
+  }
+
+  /** A row outside any network. */
+  public Row(String layer, long batch, int threads, String blas, String algorithm, double medianMs, double minMs,
+      double maxMs, double gflops, double fractionOfSgemm, long workspaceBytes, long formulaBytes, String resolved,
+      int samples, String kind, String shape, double gflop, double sgemmGflops, double maxRelErr) {
+    this(layer, batch, threads, blas, algorithm, medianMs, minMs, maxMs, gflops, fractionOfSgemm, workspaceBytes, formulaBytes,
+        resolved, samples, kind, shape, gflop, sgemmGflops, maxRelErr, "", 1);
+  }
+
+  /** The same row with another sgemm ceiling. */
+  public Row withCeiling(double ceiling) {
+    return new Row(layer, batch, threads, blas, algorithm, medianMs, minMs, maxMs, gflops, gflops / ceiling, workspaceBytes,
+        formulaBytes, resolved, samples, kind, shape, gflop, ceiling, maxRelErr, network, count);
+  }
 
   public static final List<String> COLUMNS = List.of("layer", "batch", "threads", "blas", "algorithm", "median_ms",
       "min_ms", "max_ms", "gflops", "fraction_of_sgemm", "workspace_bytes", "formula_bytes", "resolved", "samples",
-      "kind", "shape", "gflop", "sgemm_gflops", "max_rel_err");
+      "kind", "shape", "gflop", "sgemm_gflops", "max_rel_err", "network", "count");
+  /** Columns a results.csv from before networks lacks: parsed with their defaults. */
+  static final java.util.Set<String> OPTIONAL = java.util.Set.of("network", "count");
 
   public static String header() {
     return String.join(",", COLUMNS);
@@ -43,14 +65,14 @@ public record Row(String layer, long batch, int threads, String blas, String alg
 
   /** Identity of a row: no two rows of a merged run may share it. */
   public String key() {
-    return kind + "/" + layer + "/" + batch + "/" + blas + "/" + threads + "/" + algorithm;
+    return kind + "/" + (network.isEmpty() ? "" : network + "/") + layer + "/" + batch + "/" + blas + "/" + threads + "/" + algorithm;
   }
 
   public String toCsv() {
     List<String> f = List.of(layer, Long.toString(batch), Integer.toString(threads), blas, algorithm, num(medianMs),
         num(minMs), num(maxMs), num(gflops), num(fractionOfSgemm), Long.toString(workspaceBytes),
         Long.toString(formulaBytes), resolved, Integer.toString(samples), kind, shape, num(gflop), num(sgemmGflops),
-        sci(maxRelErr));
+        sci(maxRelErr), network, Long.toString(count));
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < f.size(); i++) {
       if (i > 0) b.append(',');
@@ -66,7 +88,7 @@ public record Row(String layer, long batch, int threads, String blas, String alg
       throw new IllegalArgumentException("expected " + header.size() + " fields, got " + f.size() + ": " + line);
     java.util.Map<String, String> v = new java.util.HashMap<>();
     for (int i = 0; i < header.size(); i++) v.put(header.get(i), f.get(i));
-    for (String c : COLUMNS) if (!v.containsKey(c)) throw new IllegalArgumentException("missing column '" + c + "'");
+    for (String c : COLUMNS) if (!v.containsKey(c) && !OPTIONAL.contains(c)) throw new IllegalArgumentException("missing column '" + c + "'");
     try {
       return new Row(v.get("layer"), Long.parseLong(v.get("batch")), Integer.parseInt(v.get("threads")), v.get("blas"),
           v.get("algorithm"), Double.parseDouble(v.get("median_ms")), Double.parseDouble(v.get("min_ms")),
@@ -74,7 +96,7 @@ public record Row(String layer, long batch, int threads, String blas, String alg
           Double.parseDouble(v.get("fraction_of_sgemm")), Long.parseLong(v.get("workspace_bytes")),
           Long.parseLong(v.get("formula_bytes")), v.get("resolved"), Integer.parseInt(v.get("samples")), v.get("kind"),
           v.get("shape"), Double.parseDouble(v.get("gflop")), Double.parseDouble(v.get("sgemm_gflops")),
-          Double.parseDouble(v.get("max_rel_err")));
+          Double.parseDouble(v.get("max_rel_err")), v.getOrDefault("network", ""), Long.parseLong(v.getOrDefault("count", "1")));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("bad number in: " + line, e);
     }

@@ -113,6 +113,63 @@ class EndToEndTest {
     assertNull(ChildMain.blasMismatch("mkl", new BlasBackend("Intel MKL", "2025.3", "/x", 1, "mkl")));
   }
 
+  @Test
+  void aWholeNetworkIsSummedLayerByLayer(@TempDir Path tmp) throws Exception {
+    Path list = tmp.resolve("shapes_mini");
+    Files.writeString(list, String.join("\n", "# a grouped, a depthwise and a dilated layer; a 3-D line (skipped)",
+        "g2mb2ic8ih10oc6oh10kh3n\"mini:grouped*3\"", "g8mb2ic8ih10oc8kh3ph1sh2n\"mini:dw*2\"",
+        "mb2ic4ih12oc5kh3dh1ph2n\"mini:dilated\"", "mb2ic4id6ih6oc4kd3kh3n\"mini:3d\"", ""));
+    Path out = tmp.resolve("run");
+    int code = Main.run("--network", list.toString(), "--backends", "openblas", "--threads", "1", "--reps", "1", "--max-reps", "2",
+        "--min-time-ms", "1", "--warmup-ms", "0", "--sgemm-size", "128", "--out", out.toString(), "--no-progress");
+    assertEquals(0, code, () -> read(out.resolve("errors.csv")));
+    List<Row> rows = Merge.parseRows(Files.readString(out.resolve("results.csv")), "results.csv");
+    assertEquals(3 * 3, rows.size(), rows.toString());  // 3 layers x MEC, IM2COL, ONEDNN; no paper layer, no sweep
+    assertTrue(rows.stream().allMatch(r -> r.kind().equals("network") && r.network().equals("mini") && r.batch() == 2));
+    assertEquals(java.util.Set.of("MEC", "IM2COL", "ONEDNN"), rows.stream().map(Row::algorithm).collect(java.util.stream.Collectors.toSet()));
+    List<String> csv = Files.readAllLines(out.resolve("networks.csv"));
+    assertEquals(2, csv.size(), csv.toString());
+    assertEquals(NetworkReport.CSV_COLUMNS, List.of(csv.get(0).split(",")));
+    java.util.Map<String, String> net = new java.util.HashMap<>();
+    List<String> f = Row.Csv.split(csv.get(1));
+    for (int i = 0; i < f.size(); i++) net.put(NetworkReport.CSV_COLUMNS.get(i), f.get(i));
+    assertEquals("mini", net.get("network"));
+    assertEquals("3", net.get("layers"));
+    assertEquals("6", net.get("convolutions"));
+    assertEquals("1", net.get("depthwise_layers"));
+    for (String[] a : new String[][] {{"MEC", "mec"}, {"IM2COL", "im2col"}, {"ONEDNN", "onednn"}}) {
+      double sum = 0;
+      long peak = 0;
+      for (Row r : rows)
+        if (r.algorithm().equals(a[0])) {
+          sum += r.medianMs() * r.count();
+          peak = Math.max(peak, r.workspaceBytes());
+        }
+      assertEquals(sum, Double.parseDouble(net.get(a[1] + "_ms")), 1e-4 * sum, a[0]);
+      assertEquals(peak, Long.parseLong(net.get(a[1] + (a[0].equals("ONEDNN") ? "_peak_scratchpad_bytes" : "_peak_workspace_bytes"))), a[0]);
+    }
+    assertEquals(Double.parseDouble(net.get("mec_ms")) / Double.parseDouble(net.get("onednn_ms")),
+        Double.parseDouble(net.get("mec_over_onednn")), 1e-4);
+    assertEquals(Double.parseDouble(net.get("mec_ms")) / Double.parseDouble(net.get("im2col_ms")),
+        Double.parseDouble(net.get("mec_over_im2col")), 1e-4);
+    Row dwMec = rows.stream().filter(r -> r.layer().equals("mini:dw") && r.algorithm().equals("MEC")).findFirst().orElseThrow();
+    assertEquals(2, dwMec.count());
+    assertEquals(dwMec.medianMs() * 2, Double.parseDouble(net.get("depthwise_mec_ms")), 1e-4 * dwMec.medianMs());
+    String errors = Files.readString(out.resolve("errors.csv"));
+    assertTrue(errors.contains("skipped,mini/line5,0,*,0,list,\"3-D (id/kd/od): mb2ic4id6ih6oc4kd3kh3n\"\"mini:3d\"\"\""), errors);
+    String report = Files.readString(out.resolve("report.md"));
+    for (String s : new String[] {"on whole networks", "## Whole networks", "### Depthwise layers", "| mini | 2 | OpenBLAS t1 | 3 | 6 |",
+        "geometric mean of MEC/oneDNN over 1 network", "1 3-D (id/kd/od)", "networks-time.png"})
+      assertTrue(report.contains(s), s);
+    assertFalse(report.contains("## Headline") || report.contains("## k/s sweep"), report);
+    byte[] png = Files.readAllBytes(out.resolve("networks-time.png"));
+    assertTrue(png.length > 1000 && png[1] == 'P', "networks-time.png");
+    // A re-render gives the same network table.
+    String before = Files.readString(out.resolve("networks.csv"));
+    assertEquals(0, Main.run("--report-from", out.toString()));
+    assertEquals(before, Files.readString(out.resolve("networks.csv")));
+  }
+
   static String read(Path p) {
     try {
       return Files.readString(p);

@@ -117,6 +117,43 @@ class LayerRunnerTest {
     }
   }
 
+  /** Grouped, depthwise, dilated, padding beyond the kernel: the real networks' layers. */
+  static final String[] NETWORK_SHAPES = {"mb2ih9iw8ic6oc4kh3kw2g2ph1", "mb1ih10ic8oc8kh3g8ph1sh2sw2", "mb2ih11iw9ic3oc4kh3dh1dw2ph2",
+      "mb1ih7ic4oc8kh3g4dh1ph4pw3", "mb2ih12ic6oc6kh3g3dh1ph2sh2"};
+
+  @Test
+  void oneDnnAgreesWithTheReferenceOnGroupedAndDilatedLayers() {
+    org.mec4j.Blas.backend();
+    for (String shape : NETWORK_SHAPES) {
+      Conv2d c = Conv2d.parse(shape);
+      try (NativeFloats in = new NativeFloats(c.inputSize()).fillRandom(1); NativeFloats k = new NativeFloats(c.kernelSize()).fillRandom(2);
+          NativeFloats ref = new NativeFloats(c.outputSize()); NativeFloats out = new NativeFloats(c.outputSize());
+          org.mec4j.Convolution r = org.mec4j.Convolution.create(c, org.mec4j.Algorithm.REFERENCE);
+          OneDnnConv d = new OneDnnConv(c, in, k, out)) {
+        r.forward(in.pointer(), k.pointer(), null, ref.pointer());
+        out.fill(Float.NaN);
+        d.run();
+        Checker.Result res = Checker.compare(out, ref, Layer.dotLength(c), Checker.DEFAULT_FACTOR);
+        assertTrue(res.ok(), shape + " (" + d.impl() + "): " + res);
+      }
+    }
+  }
+
+  @Test
+  void networkLayersRunEveryApplicableAlgorithm() {
+    for (String shape : NETWORK_SHAPES) {
+      Conv2d c = Conv2d.parse(shape);
+      LayerRunner.Outcome o = run(shape, ALL, null);
+      List<Algo> got = o.measured().stream().map(LayerRunner.Measured::algo).toList();
+      assertTrue(got.containsAll(List.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN)), shape + " " + got);
+      for (Algo a : ALL)  // each algorithm ran or was skipped with the library's reason
+        assertTrue(got.contains(a) || o.skipped().stream().anyMatch(s -> s.algo() == a), shape + " " + a);
+      if (c.groups() > 1) assertFalse(got.contains(Algo.MEC_A) || got.contains(Algo.MEC_B), shape + " " + got);
+      for (LayerRunner.Measured m : o.measured())
+        assertTrue(m.maxRelErr() <= Checker.tolerance(Layer.dotLength(c), Checker.DEFAULT_FACTOR), shape + " " + m.algo());
+    }
+  }
+
   static LayerRunner.Measured find(LayerRunner.Outcome o, Algo a) {
     return o.measured().stream().filter(m -> m.algo() == a).findFirst().orElseThrow();
   }

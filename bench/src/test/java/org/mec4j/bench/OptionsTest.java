@@ -2,8 +2,11 @@ package org.mec4j.bench;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class OptionsTest {
@@ -11,6 +14,80 @@ class OptionsTest {
     Main m = new Main();
     new CommandLine(m).parseArgs(args);
     return m.options;
+  }
+
+  /** As the parent does: network defaults for what the command line does not give. */
+  private static Options parent(String... args) {
+    Options o = parse(args);
+    o.resolveDefaults();
+    o.validate();
+    return o;
+  }
+
+  static Path tinyList(Path dir) throws java.io.IOException {
+    Files.writeString(dir.resolve("shapes_tiny"), "# tiny\nmb3ic4ih8oc4kh3ph1n\"tiny:a*2\"\ng4mb3ic4ih8oc8kh3ph1n\"tiny:dw\"\n"
+        + "mb3ic4id8ih8oc4kd3kh3n\"tiny:3d\"\n");
+    Files.writeString(dir.resolve("shapes_other"), "mb1ic4ih6oc4kh1n\"other:a\"\n");
+    return dir.resolve("shapes_tiny");
+  }
+
+  @Test
+  void aNetworkRunsAloneAtItsOwnBatchWithMecIm2colAndOneDnn(@TempDir Path tmp) throws Exception {
+    tinyList(tmp);
+    Options o = parent("--network", "tiny", "--network-dir", tmp.toString());
+    assertEquals("none", o.layers);
+    assertFalse(o.sweep);
+    assertTrue(o.layerList().isEmpty());
+    assertTrue(o.networkBatches.isEmpty());
+    assertEquals(java.util.EnumSet.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN), o.networkAlgorithmSet());
+    assertEquals(1, o.networkList().size());
+    assertEquals(2, o.networkList().get(0).layers().size());
+    assertEquals(1, o.networkList().get(0).skipped().size());
+    List<Plan.Task> t = Plan.build(o, 1, true);
+    assertEquals(List.of("sgemm ceiling", "[tiny] tiny:a x2 mb3", "[tiny] tiny:dw mb3"), t.stream().map(Plan.Task::label).toList());
+    assertEquals(Plan.Kind.NETWORK, t.get(1).kind());
+    assertEquals(2, t.get(1).count());
+    // paper runs are unchanged
+    Options paper = parent();
+    assertEquals("all", paper.layers);
+    assertTrue(paper.sweep);
+    assertEquals(List.of(1L, 32L), paper.batches);
+  }
+
+  @Test
+  void givenOptionsOverrideTheNetworkDefaults(@TempDir Path tmp) throws Exception {
+    Path f = tinyList(tmp);
+    Options o = parent("--network", f.toString(), "--networks", "all", "--network-dir", tmp.toString(), "--batches", "1,2",
+        "--algorithms", "MEC,MEC_FUSED", "--layers", "cv1", "--sweep");
+    assertEquals(List.of("tiny", "other"), o.networkList().stream().map(Networks.Network::name).toList());  // each once
+    assertEquals(List.of(1L, 2L), o.networkBatches);
+    assertEquals(java.util.EnumSet.of(Algo.MEC, Algo.MEC_FUSED, Algo.IM2COL), o.networkAlgorithmSet());
+    assertEquals(List.of("cv1"), o.layerList().stream().map(Layer::name).toList());
+    assertTrue(o.sweep);
+    List<String> labels = Plan.build(o, 1, false).stream().map(Plan.Task::label).toList();
+    assertEquals(List.of("sgemm ceiling", "cv1 mb1", "cv1 mb2", "[tiny] tiny:a x2 mb1", "[tiny] tiny:dw mb1", "[tiny] tiny:a x2 mb2",
+        "[tiny] tiny:dw mb2", "[other] other:a mb1", "[other] other:a mb2"), labels);
+    // The children get it all spelled out, files resolved: the same plan without the folder or the parse result.
+    ChildMain c = new ChildMain();
+    List<String> args = new java.util.ArrayList<>(o.toArgs());
+    assertTrue(args.contains("--network=" + f.toAbsolutePath()), args.toString());
+    args.addAll(List.of("--blas", "openblas", "--nthreads", "1", "--dir", tmp.toString()));
+    new CommandLine(c).parseArgs(args.toArray(String[]::new));
+    assertEquals(o.toArgs(), c.options.toArgs());
+    assertEquals(labels, Plan.build(c.options, 1, false).stream().map(Plan.Task::label).toList());
+  }
+
+  @Test
+  void badNetworkOptionsAreUsageErrors(@TempDir Path tmp) throws Exception {
+    tinyList(tmp);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> parent("--network", "tiny", "--network-dir", tmp.resolve("nope").toString()));
+    assertTrue(e.getMessage().contains("--network-dir"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> parent("--network", "resnet", "--network-dir", tmp.toString()));
+    assertTrue(e.getMessage().contains("no list 'resnet'") && e.getMessage().contains("tiny"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> parent("--networks", "some", "--network-dir", tmp.toString()));
+    assertThrows(IllegalArgumentException.class, () -> parent("--network", tmp.resolve("missing/list").toString()));
+    assertEquals(2, Main.run("--network", "resnet", "--network-dir", tmp.toString()));
   }
 
   @Test

@@ -44,6 +44,26 @@ class RowMergeTest {
   }
 
   @Test
+  void networkRowsAndResultsFromBeforeNetworks() {
+    Row paper = row("cv1", 1, "openblas", 1, "MEC", 1);
+    assertEquals("", paper.network());
+    assertEquals(1, paper.count());
+    // An older results.csv has neither network nor count: read with their defaults.
+    List<String> old = Row.COLUMNS.subList(0, Row.COLUMNS.size() - 2);
+    String line = paper.toCsv().replaceAll(",,1$", "");
+    Row back = Row.parse(old, line);
+    assertEquals(paper, back);
+    assertEquals(1, Merge.parseRows(String.join(",", old) + "\n" + line + "\n", "old.csv").size());
+    // Two networks may name a layer alike: the network is part of the key and comes before the layer in the order.
+    Row a = new Row("x:conv1", 1, 1, "openblas", "MEC", 1, 1, 1, 1, 1, 0, -1, "MEC_FUSED", 1, "network", "mb1ih8ic4oc4kh3", 0, 1, 0, "b", 2);
+    Row b = new Row("x:conv1", 1, 1, "openblas", "MEC", 1, 1, 1, 1, 1, 0, -1, "MEC_FUSED", 1, "network", "mb1ih8ic4oc4kh3", 0, 1, 0, "a", 1);
+    assertNotEquals(a.key(), b.key());
+    assertEquals(a, Row.parse(Row.COLUMNS, a.toCsv()));
+    List<Row> m = Merge.merge(List.of(List.of(a, b, paper)), List.of("cv1", "b/x:conv1", "a/x:conv1"), List.of("openblas"));
+    assertEquals(List.of("cv1", "b", "a"), m.stream().map(r -> r.network().isEmpty() ? r.layer() : r.network()).toList());
+  }
+
+  @Test
   void mergeRefusesDuplicatesAndBadFiles() {
     List<Row> a = List.of(row("cv1", 1, "openblas", 1, "MEC", 1));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
