@@ -12,6 +12,9 @@ function(mec4j_add_kernels target)
   target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-igemm-4x8-portable.cpp")
   set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-4x8-portable.cpp" PROPERTIES
     COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS}")
+  target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-dwconv-4x8-portable.cpp")
+  set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-dwconv-4x8-portable.cpp" PROPERTIES
+    COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS}")
   if(MEC4J_X86)
     target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
     target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-igemm-6x16-avx2-fma.cpp"
@@ -19,6 +22,12 @@ function(mec4j_add_kernels target)
     set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-6x16-avx2-fma.cpp" PROPERTIES
       COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma")
     set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-12x32-avx512f.cpp" PROPERTIES
+      COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx512f;-mavx2;-mfma")
+    target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-dwconv-3x32-avx2-fma.cpp"
+                                     "${MEC4J_KERNEL_DIR}/f32-dwconv-6x32-avx512f.cpp")
+    set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-dwconv-3x32-avx2-fma.cpp" PROPERTIES
+      COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma")
+    set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-dwconv-6x32-avx512f.cpp" PROPERTIES
       COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx512f;-mavx2;-mfma")
   endif()
 endfunction()
@@ -30,6 +39,17 @@ function(mec4j_add_kernel_emulations target)
     set(src "${CMAKE_CURRENT_LIST_DIR}/../native/tests/f32-igemm-12x32-on-avx2.cpp")
     target_sources(${target} PRIVATE "${src}")
     # -Wno-psabi: 64-byte vectors pass through inlined helpers only, never across an ABI boundary.
+    set_source_files_properties("${src}" PROPERTIES COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma;-Wno-psabi")
+    target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
+  endif()
+endfunction()
+
+# The depthwise tester's extra kernel: AVX-512's dwconv tile built for AVX2 (16-float vectors as
+# two ymm halves), so that its template instantiation runs here.
+function(mec4j_add_dwconv_emulations target)
+  if(MEC4J_X86)
+    set(src "${CMAKE_CURRENT_LIST_DIR}/../native/tests/f32-dwconv-6x32-on-avx2.cpp")
+    target_sources(${target} PRIVATE "${src}")
     set_source_files_properties("${src}" PROPERTIES COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma;-Wno-psabi")
     target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
   endif()

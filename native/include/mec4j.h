@@ -29,8 +29,10 @@ typedef enum mec4j_status {
   MEC4J_ERROR_NULL_ARGUMENT = 1,      /* a required pointer is NULL */
   MEC4J_ERROR_INVALID_ARGUMENT = 2,   /* a size, stride or padding is out of range */
   MEC4J_ERROR_SIZE_OVERFLOW = 3,      /* an element count or byte size overflows 64 bits */
-  MEC4J_ERROR_UNSUPPORTED = 4,        /* valid, but not for this algorithm: a GEMM dimension exceeds
-                                         the BLAS int range, or Solution A with |O| > |L| or tiles */
+  MEC4J_ERROR_UNSUPPORTED = 4,        /* valid, but not for this algorithm: groups or dilation it
+                                         does not take, DEPTHWISE on a layer that is not depthwise, a
+                                         GEMM dimension beyond the BLAS int range, or Solution A with
+                                         |O| > |L| or tiles */
   MEC4J_ERROR_WORKSPACE_TOO_SMALL = 5,
   MEC4J_ERROR_WORKSPACE_MISALIGNED = 6, /* the workspace is not MEC4J_WORKSPACE_ALIGNMENT-aligned */
   MEC4J_ERROR_OUT_OF_MEMORY = 7,
@@ -50,10 +52,17 @@ typedef enum mec4j_algorithm {
   MEC4J_ALGORITHM_MEC_B = 4,     /* MEC, Solution B forced: i_n * o_h GEMMs, NHWC written directly */
   MEC4J_ALGORITHM_MEC_ROWS = 5,  /* MEC's workspace in row order: k_h GEMMs (M = o_h*o_w) per image,
                                     accumulated; the batch is folded in when |O| <= |L| */
-  MEC4J_ALGORITHM_MEC_FUSED = 6  /* MEC_ROWS's workspace, multiplied by mec4j's own indirect GEMM
+  MEC4J_ALGORITHM_MEC_FUSED = 6, /* MEC_ROWS's workspace, multiplied by mec4j's own indirect GEMM
                                     (per-ISA micro-kernels, mec4j_kernel_name), which reads the k_h
                                     row windows in place as one K = k_h*k_w*i_c matrix. Unpadded 1x1
-                                    layers: the input itself (stride 1) or its dense subsample. */
+                                    layers: the input itself (stride 1) or its dense subsample. Takes
+                                    groups and dilation (each group's windows in turn). */
+  MEC4J_ALGORITHM_DEPTHWISE = 7  /* depthwise layers only (groups == in_channels, any channel
+                                    multiplier): a direct convolution with per-ISA kernels
+                                    vectorised over channels, no workspace. The automatic MEC runs
+                                    it for depthwise layers: with one input channel per group, a
+                                    lowering would copy each input pixel k_h*k_w/s_h times to feed
+                                    GEMMs with K = k_h*k_w, which no GEMM runs near its peak. */
 } mec4j_algorithm;
 
 /* Instruction sets mec4j has micro-kernels for, in increasing order. */
@@ -101,7 +110,8 @@ mec4j_status mec4j_conv2d_check(const mec4j_conv2d* conv, const char** bad_field
 mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, int64_t* out_width);
 
 /* Scratch bytes the algorithm needs (0 for the reference). MEC: 4 * i_n*o_w*i_h*k_w*i_c
- * (i_h padded), or a tile of it under mec_workspace_limit. Unpadded 1x1 layers, for MEC, MEC_FUSED
+ * (i_h padded; with groups too: i_c/g per group, summed), or a tile of it under
+ * mec_workspace_limit; 0 for depthwise layers (MEC runs DEPTHWISE). Unpadded 1x1 layers, for MEC, MEC_FUSED
  * and MEC_ROWS: 0 at stride 1 (the input is multiplied in place), 4 * i_n*o_h*o_w*i_c strided (a
  * dense subsample; under a limit that tiles the layer, MEC's lowering). im2col:
  * 4 * i_n*o_h*o_w*k_h*k_w*i_c. */
@@ -148,6 +158,8 @@ const char* mec4j_isa_name(mec4j_isa isa);
 /* The indirect-GEMM micro-kernel for the effective ISA, e.g. "f32-igemm-6x16-avx2-fma"
  * ("unknown" while MEC4J_MAX_ISA is misspelt). */
 const char* mec4j_kernel_name(void);
+/* The depthwise kernel for the effective ISA, e.g. "f32-dwconv-3x32-avx2-fma". */
+const char* mec4j_depthwise_kernel_name(void);
 
 /* output = conv(input, kernel) (+ bias if not NULL). workspace may be NULL only when the
  * algorithm needs 0 bytes. On any error status, output is left untouched. */

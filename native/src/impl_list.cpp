@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <vector>
 
+#include "depthwise.h"
 #include "igemm.h"
 #include "isa.h"
 #include "parallel.h"
@@ -55,7 +56,16 @@ mec4j_status one_window(const Plan& p) { return p.s.g == 1 && p.s.dh == 1 ? MEC4
 const ConvImpl* mec_heuristic(const Plan& p);
 int64_t no_workspace(const Plan&) { return 0; }
 
+// MEC's workspace: every variant fits in it (the lowered tile, or nothing where the input is
+// read in place); none for depthwise layers, which run DEPTHWISE.
+int64_t mec_auto_workspace(const Plan& p) { return p.s.depthwise() ? 0 : mec_workspace<MecSolution::Fused>(p); }
+
 const ConvImpl kImpls[] = {
+    {MEC4J_ALGORITHM_DEPTHWISE, "depthwise", true,
+     [](const Plan& p) { return p.s.depthwise() ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; }, no_workspace,
+     [](const Plan& p, const ConvBuffers& b) {
+       depthwise_forward(p.s, p.isa, b.in, b.kernel, b.bias, b.out, p.threads);
+     }},
     {MEC4J_ALGORITHM_MEC_FUSED, "mec-fused", true, always, mec_workspace<MecSolution::Fused>,
      mec_run<MecSolution::Fused>},
     {MEC4J_ALGORITHM_MEC_ROWS, "mec-rows", true,
@@ -83,8 +93,7 @@ const ConvImpl kImpls[] = {
      },
      mec_workspace<MecSolution::A>, mec_run<MecSolution::A>},
     {MEC4J_ALGORITHM_MEC, "mec", false, [](const Plan& p) { return mec_heuristic(p)->check(p); },
-     // Every variant fits in this: the lowered tile, or nothing where the input is read in place.
-     mec_workspace<MecSolution::Fused>, mec_auto_run},
+     mec_auto_workspace, mec_auto_run},
     {MEC4J_ALGORITHM_IM2COL, "im2col", false,
      [](const Plan& p) {
        return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.patch) &&
@@ -107,6 +116,7 @@ std::vector<const ConvImpl*> mec_candidates(const Plan& p) {
 
 const ConvImpl* mec_heuristic(const Plan& p) {
   const Shape& s = p.s;
+  if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
   if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // 1x1
   if (s.tile_w < s.ow) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
   // The BLAS variants split grouped or row-dilated layers into many small GEMMs, or do not apply.
@@ -401,6 +411,11 @@ const char* mec4j_algorithm_name(mec4j_algorithm a) {
 const char* mec4j_kernel_name(void) {
   mec4j_isa isa;
   return effective_isa(&isa) == MEC4J_OK ? igemm_config(isa)->name : "unknown";
+}
+
+const char* mec4j_depthwise_kernel_name(void) {
+  mec4j_isa isa;
+  return effective_isa(&isa) == MEC4J_OK ? depthwise_kernel_name(isa) : "unknown";
 }
 
 mec4j_status mec4j_set_tuning(mec4j_tuning t) {

@@ -119,6 +119,7 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
                                   c.mec_workspace_limit / 4 < image_l * c.batch;
   const bool refused = ((a == MEC4J_ALGORITHM_MEC_B || a == MEC4J_ALGORITHM_MEC_A) && !one_window) ||
                        (a == MEC4J_ALGORITHM_MEC_ROWS && groups > 1) ||
+                       (a == MEC4J_ALGORITHM_DEPTHWISE && !(groups > 1 && groups == c.in_channels)) ||
                        (a == MEC4J_ALGORITHM_MEC_A && (out_n > image_l * c.batch || single_image_tiles));
   if (wsb < 0) {
     CHECK(refused, "%s: workspace query failed: %s", mec4j_algorithm_name(a), describe(c));
@@ -151,7 +152,9 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
 static void test_random_shapes(uint64_t seed, int cases) {
   std::mt19937_64 rng(seed);
   auto r = [&](int lo, int hi) { return (int64_t)std::uniform_int_distribution<int>(lo, hi)(rng); };
-  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED};
+  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_IM2COL,   MEC4J_ALGORITHM_MEC,      MEC4J_ALGORITHM_MEC_A,
+                                   MEC4J_ALGORITHM_MEC_B,    MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED,
+                                   MEC4J_ALGORITHM_DEPTHWISE};
   for (int i = 0; i < cases; ++i) {
     int64_t kh = r(1, 5), kw = r(1, 5);
     // Padding up to two beyond the kernel (outputs that see only zeros); every fourth case
@@ -212,7 +215,8 @@ static void test_large_shapes(uint64_t seed) {
       grouped_conv(conv(1, 12, 12, 96, 3, 3, 96, 2, 2, 1, 1, 1, 1), 96, 1),    // depthwise, stride 2
       grouped_conv(conv(2, 21, 19, 40, 3, 3, 70, 1, 1, 4, 4, 4, 4), 2, 4),     // dilation 4, 2 groups
       grouped_conv(conv(1, 17, 17, 300, 3, 3, 20, 1, 1, 2, 2, 2, 2), 1, 2)};   // dilated, K blocks
-  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED};
+  const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED,
+                                   MEC4J_ALGORITHM_DEPTHWISE};
   for (const auto& c : shapes)
     for (auto a : algos)
       for (bool integers : {true, false}) {

@@ -25,8 +25,18 @@ package org.mec4j;
  *       (micro-kernels per ISA: AVX-512, AVX2+FMA, portable; see {@link Cpu}), which reads the k_h
  *       row windows of each output pixel in place as one row of K = k_h·k_w·i_c: one long-K GEMM
  *       over the whole batch, like im2col's, with MEC's workspace and no BLAS call. Unpadded 1x1
- *       layers: the input itself (stride 1) or its subsample. Runs on every CPU.
+ *       layers: the input itself (stride 1) or its subsample. Runs on every CPU. Takes groups
+ *       (each group's windows in turn) and dilation.
+ *   <li>{@link #DEPTHWISE}: depthwise layers only (groups = i_c, any channel multiplier): a direct
+ *       convolution with per-ISA kernels vectorised over channels ({@link Cpu#depthwiseKernel}).
+ *       No workspace. The automatic MEC runs it for every depthwise layer: with one input channel
+ *       per group a lowering copies each pixel k_h·k_w/s_h times to feed GEMMs of K = k_h·k_w,
+ *       which no GEMM runs near its peak.
  * </ul>
+ *
+ * <p>With groups, MEC_A and MEC_B (which need one contiguous window per output row; nor dilation
+ * down the rows) and MEC_ROWS do not run: {@link Conv2d#workspaceBytes} and
+ * {@link Convolution#create} throw for them.
  */
 public enum Algorithm {
   REFERENCE(0),
@@ -35,7 +45,8 @@ public enum Algorithm {
   MEC_A(3),
   MEC_B(4),
   MEC_ROWS(5),
-  MEC_FUSED(6);
+  MEC_FUSED(6),
+  DEPTHWISE(7);
 
   final int code;
 

@@ -175,9 +175,13 @@ public final class Convolution implements AutoCloseable {
     if (algorithm != Algorithm.MEC && algorithm != Algorithm.MEC_FUSED)
       throw new IllegalArgumentException("a PackedKernel runs MEC_FUSED: create the Convolution with MEC or MEC_FUSED, not "
           + algorithm);
+    if (algorithm == Algorithm.MEC && spec.isDepthwise())
+      throw new IllegalArgumentException("MEC runs DEPTHWISE on the depthwise layer " + spec
+          + ", which reads the plain kernel: use forward(input, kernel, bias, output)");
     Conv2d k = kernel.spec();
     if (k.kernelHeight() != spec.kernelHeight() || k.kernelWidth() != spec.kernelWidth()
-        || k.inputChannels() != spec.inputChannels() || k.outputChannels() != spec.outputChannels())
+        || k.inputChannels() != spec.inputChannels() || k.outputChannels() != spec.outputChannels()
+        || k.groups() != spec.groups())
       throw new IllegalArgumentException("kernel was packed for " + k + ", whose kernel differs from " + spec + "'s");
     Cpu.Isa now = Cpu.effectiveIsa();
     if (kernel.isa() != now)

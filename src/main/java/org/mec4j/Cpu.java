@@ -82,6 +82,12 @@ public final class Cpu {
     return MecNative.mec4j_kernel_name().getString();
   }
 
+  /** The depthwise kernel that runs now, e.g. {@code f32-dwconv-3x32-avx2-fma} ({@link Algorithm#DEPTHWISE}). */
+  public static String depthwiseKernel() {
+    Native.ensureLoaded();
+    return MecNative.mec4j_depthwise_kernel_name().getString();
+  }
+
   /** Fails early, with the accepted values, when {@value #MAX_ISA_ENV} or the tuning variable is misspelt. */
   static void checkEnvironment() {
     int[] v = new int[1];

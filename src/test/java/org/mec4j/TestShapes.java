@@ -10,7 +10,8 @@ final class TestShapes {
   private TestShapes() {}
 
   /** The GEMM-based algorithms, each checked against {@link Algorithm#REFERENCE}. */
-  static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED};
+  static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED,
+      Algorithm.DEPTHWISE};
 
   /**
    * What the implementation list says: MEC_A and MEC_B need one contiguous window per output row
@@ -22,6 +23,7 @@ final class TestShapes {
       case MEC_A -> oneWindow && spec.outputSize() <= spec.workspaceBytes(Algorithm.MEC) / Float.BYTES;
       case MEC_B -> oneWindow;
       case MEC_ROWS -> spec.groups() == 1;
+      case DEPTHWISE -> spec.isDepthwise();
       default -> true;
     };
   }

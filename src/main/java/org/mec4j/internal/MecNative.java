@@ -108,6 +108,8 @@ public final class MecNative {
 
   public static native @Cast("const char*") BytePointer mec4j_kernel_name();
 
+  public static native @Cast("const char*") BytePointer mec4j_depthwise_kernel_name();
+
   public static native int mec4j_set_tuning(@Cast("mec4j_tuning") int tuning);
 
   public static native int mec4j_get_tuning(@Cast("mec4j_tuning*") int[] tuning);

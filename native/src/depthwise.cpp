@@ -1,0 +1,131 @@
+#include "depthwise.h"
+
+#include <algorithm>
+
+#include "parallel.h"
+
+MEC4J_DECLARE_F32_DWCONV(f32_dwconv_4x8_portable)
+#if defined(MEC4J_HAVE_X86_KERNELS)
+MEC4J_DECLARE_F32_DWCONV(f32_dwconv_3x32_avx2_fma)
+MEC4J_DECLARE_F32_DWCONV(f32_dwconv_6x32_avx512f)
+#endif
+
+namespace mec4j {
+
+namespace {
+
+// The per-thread stack buffer of packed weights: bias and taps of one or more channel blocks.
+constexpr int64_t kPackFloats = 2048;
+constexpr int kMaxChannels = 64;
+// Rows packed weights are reused over: enough outputs to amortise the packing (scalar, taps x C
+// floats a block) against the rows' vector work.
+constexpr int64_t kBandPixels = 256;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+const DwconvConfig* dwconv_config(mec4j_isa isa) {
+  static const DwconvConfig portable = {"f32-dwconv-4x8-portable", MEC4J_ISA_PORTABLE, 8,
+                                        f32_dwconv_4x8_portable_ukernel};
+#if defined(MEC4J_HAVE_X86_KERNELS)
+  static const DwconvConfig avx2 = {"f32-dwconv-3x32-avx2-fma", MEC4J_ISA_AVX2, 32, f32_dwconv_3x32_avx2_fma_ukernel};
+  static const DwconvConfig avx512 = {"f32-dwconv-6x32-avx512f", MEC4J_ISA_AVX512, 32, f32_dwconv_6x32_avx512f_ukernel};
+  if (isa >= MEC4J_ISA_AVX512) return &avx512;
+  if (isa >= MEC4J_ISA_AVX2) return &avx2;
+#endif
+  (void)isa;
+  return &portable;
+}
+
+const char* depthwise_kernel_name(mec4j_isa isa) { return dwconv_config(isa)->name; }
+
+void depthwise_forward(const Shape& s, mec4j_isa isa, const float* in, const float* k, const float* bias,
+                       float* out, int threads) {
+  depthwise_forward(s, *dwconv_config(isa), in, k, bias, out, threads);
+}
+
+void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* in, const float* k,
+                       const float* bias, float* out, int threads, int64_t max_taps) {
+  if (s.n <= 0 || s.oh <= 0 || s.ow <= 0 || s.kc <= 0) return;
+  const int64_t C = config.channels;
+  const int64_t m = s.kc / s.ic, taps = s.kh * s.kw;
+  int64_t chunk = std::min(kDwconvMaxTaps, kPackFloats / C - 1);  // taps that fit with a block's bias
+  if (max_taps > 0) chunk = std::min(chunk, max_taps);
+  // Outputs whose every tap column lies inside the input: x * sw - pl >= 0 and
+  // x * sw - pl + (kw - 1) * dw <= iw - 1.
+  const int64_t ekw = (s.kw - 1) * s.dw + 1;
+  const int64_t x_lo = std::min(s.ow, ceil_div(s.pl, s.sw));
+  const int64_t last = s.iw - ekw + s.pl;  // the largest x * sw of such an output
+  const int64_t x_hi = last < 0 ? x_lo : std::clamp(last / s.sw + 1, x_lo, s.ow);
+  const int64_t band = std::max<int64_t>(1, ceil_div(kBandPixels, s.ow));
+  const int64_t image_in = s.ih * s.iw * s.ic, row_out = s.ow * s.kc;
+
+  parallel_for(s.n * s.oh, threads, [&](int64_t begin, int64_t end) {
+    alignas(64) float w[kPackFloats];
+    int32_t lanes[kMaxChannels];
+    DwconvRow a;
+    a.ih = s.ih;
+    a.iw = s.iw;
+    a.ic = s.ic;
+    a.kc = s.kc;
+    a.sw = s.sw;
+    a.pl = s.pl;
+    a.dh = s.dh;
+    a.dw = s.dw;
+    a.kw = s.kw;
+    a.ow = s.ow;
+    a.x_lo = x_lo;
+    a.x_hi = x_hi;
+    a.w = w;
+    for (int64_t b0 = begin; b0 < end; b0 += band) {
+      const int64_t b1 = std::min(end, b0 + band);
+      for (int64_t t0 = 0; t0 < taps; t0 += chunk) {
+        const int64_t t1 = std::min(taps, t0 + chunk), block_floats = (1 + t1 - t0) * C;
+        a.t0 = t0;
+        a.t1 = t1;
+        a.first = t0 == 0;
+        for (int64_t o0 = 0; o0 < s.kc;) {
+          // Full blocks of multiplier 1 go as many at a time as the buffer holds; the last partial
+          // one and those of multiplier m > 1 one at a time (lane l reads channel c0 + lanes[l]).
+          const int64_t c0 = o0 / m;  // the first block's first input channel
+          const bool full = m == 1 && s.kc - o0 >= C;
+          const int64_t blocks = full ? std::min(kPackFloats / block_floats, (s.kc - o0) / C) : 1;
+          const int channels = (int)std::min(C, s.kc - o0);
+          if (m != 1)
+            for (int l = 0; l < C; ++l) lanes[l] = l < channels ? (int32_t)((o0 + l) / m - c0) : 0;
+          a.lanes = m != 1 ? lanes : nullptr;
+          a.blocks = blocks;
+          a.channels = channels;
+          // Weight (c, t, j) of output channel o = c * m + j is k[(c * taps + t) * m + j]: for
+          // consecutive o, the next j, or j = 0 of the next c.
+          int64_t c = c0, j = o0 - c0 * m;
+          for (int64_t b = 0; b < blocks; ++b) {
+            float* wb = w + b * block_floats;
+            const int64_t ob = o0 + b * C, nb = std::min(C, s.kc - ob);
+            for (int64_t l = 0; l < C; ++l) wb[l] = bias && l < nb ? bias[ob + l] : 0.0f;
+            for (int64_t l = 0; l < C; ++l) {
+              if (l < nb) {
+                const float* src = k + c * taps * m + j;
+                for (int64_t t = t0; t < t1; ++t) wb[(1 + t - t0) * C + l] = src[t * m];
+                if (++j == m) j = 0, ++c;
+              } else {
+                for (int64_t t = t0; t < t1; ++t) wb[(1 + t - t0) * C + l] = 0.0f;
+              }
+            }
+          }
+          for (int64_t row = b0; row < b1; ++row) {
+            const int64_t image = row / s.oh, y = row % s.oh;
+            a.in = in + image * image_in + c0;
+            a.out = out + row * row_out + o0;
+            a.iy0 = y * s.sh - s.pt;
+            config.ukernel(a);
+          }
+          o0 += blocks * C;
+        }
+      }
+    }
+  });
+}
+
+}  // namespace mec4j
