@@ -18,6 +18,7 @@ struct IgemmConfig {
   int64_t mc;        // A rows per block: mc rows of kc floats take half of L2
   IgemmUkernelFn ukernel;
   PackPanelFn pack;
+  int64_t l2_bytes;  // this CPU's L2 per core (sysconf): sizes MEC_FUSED's cache bands
 };
 
 constexpr int kMaxNr = 32;

@@ -10,6 +10,9 @@
 // beta = 1: k_h large GEMMs per image instead of o_h small ones. With a batch and |O| <= |L| the
 // images can be interleaved (rows, then n) so that each kernel row is one GEMM over the whole
 // batch (M = i_n*o_h*o_w), at the price of Solution A's permutation.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -166,8 +169,9 @@ void subsample(const Shape& s, const float* in, float* L, int threads) {
 }  // namespace
 
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-                 const float* k, const float* bias, float* out, float* L, const float* packed_kernel) {
-  const int threads = available_threads();
+                 const float* k, const float* bias, float* out, float* L, const float* packed_kernel,
+                 int threads) {
+  if (threads <= 0) threads = available_threads();
   const int64_t patch_row = s.kw * s.ic;
   const Lowering lowering = mec_lowering(s, solution);
   // Unpadded 1x1: A is the input (stride 1) or its subsample, dense NHWC pixels of i_c floats.
@@ -273,6 +277,61 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   add_bias(s, bias, out);
 }
 
+namespace {
+// One image's output rows in bands of `rows`, each lowered and multiplied on its own (a layer of
+// its own over the input rows it reads, row_band).
+void run_bands(const Shape& s, int64_t rows, MecSolution solution, const IgemmConfig* igemm, const float* in,
+               const float* k, const float* bias, float* out, float* ws, const float* packed_kernel) {
+  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t y0 = 0; y0 < s.oh; y0 += rows) {
+      int64_t first_row;
+      Shape t = row_band(s, y0, rows < s.oh - y0 ? rows : s.oh - y0, &first_row);
+      mec_forward(t, solution, igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
+                  out + n * image_out + y0 * s.ow * s.kc, ws, packed_kernel);
+    }
+}
+
+// MEC_FUSED on a lowered matrix larger than the caches: each thread lowers and multiplies bands of
+// output rows on its own, in its own part of the workspace, the band's lowered rows taking about
+// twice its L2 (the rows being lowered and those being read stay in the caches instead of going
+// through memory), with at least 4*(extent - 1) output rows so that re-lowering the rows shared by
+// neighbouring bands stays below a quarter. Same products in the same order per output: the bits
+// do not change. Returns false (nothing done) where bands would not help or do not fit.
+bool run_cache_bands(const Shape& s, const IgemmConfig* igemm, const float* in, const float* k, const float* bias,
+                     float* out, float* ws, const float* packed_kernel) {
+  const int64_t row = s.ow * s.kw * s.ic;  // floats of one lowered input row
+  const int64_t budget = 2 * igemm->l2_bytes / (int64_t)sizeof(float);
+  if (s.rows_used * row <= budget) return false;  // one image already fits
+  int64_t rows = budget / row > s.ekh ? (budget / row - s.ekh) / s.sh + 1 : 1;
+  const int64_t floor_rows = 4 * (s.ekh - 1) > 1 ? 4 * (s.ekh - 1) : 1;
+  if (rows < floor_rows) rows = floor_rows;
+  if (rows >= s.oh && s.n == 1) return false;
+  const int threads = available_threads();
+  // Bands of equal height, as many per image as a multiple of the threads (no thread idles at the end).
+  int64_t bands = (s.oh + rows - 1) / rows;
+  if (s.n == 1) bands = (bands + threads - 1) / threads * threads;
+  rows = (s.oh + bands - 1) / bands;
+  bands = (s.oh + rows - 1) / rows;
+  const int64_t band_floats = (((rows - 1) * s.sh + s.ekh) * row + 15) / 16 * 16;
+  const int64_t workers = std::min<int64_t>({threads, s.mec_tile_elems() / band_floats, s.n * bands});
+  if (workers < 1) return false;
+  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
+  std::atomic<int64_t> next_slot{0};
+  parallel_for(s.n * bands, (int)workers, [&](int64_t begin, int64_t end) {
+    float* mine = ws + next_slot.fetch_add(1) * band_floats;
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t n = i / bands, y0 = i % bands * rows;
+      int64_t first_row;
+      Shape t = row_band(s, y0, rows < s.oh - y0 ? rows : s.oh - y0, &first_row);
+      mec_forward(t, MecSolution::Fused, igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
+                  out + n * image_out + y0 * s.ow * s.kc, mine, packed_kernel, workers > 1 ? 1 : threads);
+    }
+  });
+  return true;
+}
+}  // namespace
+
 // Solution A never reaches single-image tiles: resolve() refuses it there.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
                const float* k, const float* bias, float* out, float* ws, const float* packed_kernel) {
@@ -282,16 +341,11 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
   }
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
   if (s.banded) {
-    for (int64_t n = 0; n < s.n; ++n)
-      for (int64_t y0 = 0; y0 < s.oh; y0 += s.tile_oh) {
-        int64_t first_row;
-        Shape t = row_band(s, y0, s.tile_oh < s.oh - y0 ? s.tile_oh : s.oh - y0, &first_row);
-        mec_forward(t, solution, igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
-                    out + n * image_out + y0 * s.ow * s.kc, ws, packed_kernel);
-      }
+    run_bands(s, s.tile_oh, solution, igemm, in, k, bias, out, ws, packed_kernel);
     return;
   }
   if (s.tile_w == s.ow) {
+    if (solution == MecSolution::Fused && run_cache_bands(s, igemm, in, k, bias, out, ws, packed_kernel)) return;
     for (int64_t n0 = 0; n0 < s.n; n0 += s.tile_n) {
       Shape t = with_batch(s, s.tile_n < s.n - n0 ? s.tile_n : s.n - n0);
       mec_forward(t, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);

@@ -214,7 +214,10 @@ static void test_large_shapes(uint64_t seed) {
       grouped_conv(conv(2, 14, 13, 128, 3, 3, 128, 1, 1, 1, 1, 1, 1), 32, 1),  // ResNeXt: 32 groups of 4
       grouped_conv(conv(1, 12, 12, 96, 3, 3, 96, 2, 2, 1, 1, 1, 1), 96, 1),    // depthwise, stride 2
       grouped_conv(conv(2, 21, 19, 40, 3, 3, 70, 1, 1, 4, 4, 4, 4), 2, 4),     // dilation 4, 2 groups
-      grouped_conv(conv(1, 17, 17, 300, 3, 3, 20, 1, 1, 2, 2, 2, 2), 1, 2)};   // dilated, K blocks
+      grouped_conv(conv(1, 17, 17, 300, 3, 3, 20, 1, 1, 2, 2, 2, 2), 1, 2),    // dilated, K blocks
+      // lowered images beyond twice the L2: MEC_FUSED runs cache bands, one per thread
+      conv(2, 70, 66, 24, 3, 3, 20, 1, 1, 1, 1, 1, 1),
+      grouped_conv(conv(1, 97, 61, 32, 3, 3, 24, 2, 1, 2, 3, 2, 2), 4, 2)};
   const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED,
                                    MEC4J_ALGORITHM_DEPTHWISE};
   for (const auto& c : shapes)
