@@ -116,7 +116,12 @@ final class NetworkReport {
     }
     String b = batches.size() == 1 ? Long.toString(batches.get(0))
         : String.join("/", batches.stream().map(String::valueOf).toList());
-    int expectedPerBatch = expected == null ? byLayer.size() : expected * batches.size();
+    // Each layer runs at every batch of --batches, or at its own mini-batch from the list: count
+    // the batches a layer ran at, not the batches of the whole network.
+    Map<String, Set<Long>> batchesPerLayer = new LinkedHashMap<>();
+    for (Row r : rows) batchesPerLayer.computeIfAbsent(r.layer(), k -> new java.util.HashSet<>()).add(r.batch());
+    int runsPerLayer = batchesPerLayer.values().stream().mapToInt(Set::size).max().orElse(1);
+    int expectedPerBatch = expected == null ? byLayer.size() : expected * runsPerLayer;
     return new Summary(network, b, c, layers, Math.max(expectedPerBatch, byLayer.size()), convs, total, peak, dwLayers, dw);
   }
 
