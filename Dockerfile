@@ -46,7 +46,7 @@ RUN set -eux; \
     cp /src/pom.xml /tmp/stub/pom.xml; \
     cd /tmp/stub; \
     mkdir -p target/native && : > target/native/CTestTestfile.cmake; \
-    mvn $MVN_FLAGS -Dexec.skip=true install \
+    mvn $MVN_FLAGS -Dexec.skip=true -Dctest.noTests=ignore install \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/tmp/stub-lib; \
     rm -rf /tmp/stub-lib ~/.javacpp
 # bench/ is optional: the placeholder folder keeps this COPY valid when it does not exist.

@@ -32,24 +32,13 @@ function(mec4j_add_kernels target)
   endif()
 endfunction()
 
-# The tester's extra kernels: wider tiles built for the host's ISA, so that the tiling logic of an
-# ISA this machine lacks (AVX-512's 12x32, as two AVX2 halves) runs here.
-function(mec4j_add_kernel_emulations target)
+# A test-only kernel: a wider tile built for the host's ISA (e.g. AVX-512's 12x32 igemm as two
+# AVX2 halves), so that the tiling logic of an ISA this machine lacks runs here.
+function(mec4j_add_kernel_emulation target file)
   if(MEC4J_X86)
-    set(src "${CMAKE_CURRENT_LIST_DIR}/../native/tests/f32-igemm-12x32-on-avx2.cpp")
+    set(src "${CMAKE_CURRENT_LIST_DIR}/../native/tests/${file}")
     target_sources(${target} PRIVATE "${src}")
     # -Wno-psabi: 64-byte vectors pass through inlined helpers only, never across an ABI boundary.
-    set_source_files_properties("${src}" PROPERTIES COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma;-Wno-psabi")
-    target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
-  endif()
-endfunction()
-
-# The depthwise tester's extra kernel: AVX-512's dwconv tile built for AVX2 (16-float vectors as
-# two ymm halves), so that its template instantiation runs here.
-function(mec4j_add_dwconv_emulations target)
-  if(MEC4J_X86)
-    set(src "${CMAKE_CURRENT_LIST_DIR}/../native/tests/f32-dwconv-6x32-on-avx2.cpp")
-    target_sources(${target} PRIVATE "${src}")
     set_source_files_properties("${src}" PROPERTIES COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma;-Wno-psabi")
     target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
   endif()

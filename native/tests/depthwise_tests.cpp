@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "depthwise.h"
+#include "test_support.h"
 #include "mec4j.h"
 
 #if defined(MEC4J_HAVE_X86_KERNELS)
@@ -25,17 +26,7 @@ MEC4J_DECLARE_F32_DWCONV(f32_dwconv_6x32_on_avx2)
 using mec4j::DwconvConfig;
 using mec4j::Shape;
 
-static int failures = 0;
 static int64_t runs = 0;
-#define CHECK(cond, ...)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      ++failures;                                                                    \
-      std::fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                             \
-      std::fprintf(stderr, "\n");                                                    \
-    }                                                                                \
-  } while (0)
 
 // A depthwise layer: m = output channels per input channel.
 struct Layer {
@@ -102,20 +93,6 @@ static void reference(const Shape& s, const float* in, const float* k, const flo
         }
 }
 
-// A buffer with GUARD floats of a sentinel on each side, to detect writes out of bounds.
-constexpr int64_t GUARD = 64;
-constexpr float SENTINEL = -12345.5f;
-struct Guarded {
-  std::vector<float> all;
-  int64_t n;
-  explicit Guarded(int64_t count) : all(count + 2 * GUARD, SENTINEL), n(count) {}
-  float* data() { return all.data() + GUARD; }
-  bool guards_intact() const {
-    for (int64_t i = 0; i < GUARD; ++i)
-      if (std::memcmp(&all[i], &SENTINEL, 4) || std::memcmp(&all[GUARD + n + i], &SENTINEL, 4)) return false;
-    return true;
-  }
-};
 
 struct Data {
   std::vector<float> in, k, bias;

@@ -9,20 +9,11 @@
 #include <vector>
 
 #include "igemm_config.h"
+#include "test_support.h"
 #include "mec4j.h"
 
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_on_avx2)
 
-static int failures = 0;
-#define CHECK(cond, ...)                                            \
-  do {                                                              \
-    if (!(cond)) {                                                  \
-      ++failures;                                                   \
-      std::fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                            \
-      std::fprintf(stderr, "\n");                                   \
-    }                                                               \
-  } while (0)
 
 static mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw,
                          int64_t kc, int64_t sh, int64_t sw, int64_t pt = 0, int64_t pb = 0,
@@ -41,20 +32,6 @@ static int64_t ws_bytes(const mec4j_conv2d& c, mec4j_algorithm a) {
   return st == MEC4J_OK ? b : -1;
 }
 
-// A buffer with GUARD floats of a sentinel on each side, to detect writes out of bounds.
-constexpr int64_t GUARD = 64;
-constexpr float SENTINEL = -12345.5f;
-struct Guarded {
-  std::vector<float> all;
-  int64_t n;
-  explicit Guarded(int64_t count) : all(count + 2 * GUARD, SENTINEL), n(count) {}
-  float* data() { return all.data() + GUARD; }
-  bool guards_intact() const {
-    for (int64_t i = 0; i < GUARD; ++i)
-      if (std::memcmp(&all[i], &SENTINEL, 4) || std::memcmp(&all[GUARD + n + i], &SENTINEL, 4)) return false;
-    return true;
-  }
-};
 
 static void test_paper_example() {
   mec4j_conv2d c = conv(1, 7, 7, 1, 3, 3, 1, 1, 1);

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "f32_vec.h"
+
 namespace mec4j {
 
 // The most taps one call runs (the caller packs larger kernels in chunks).
@@ -49,14 +51,12 @@ using DwconvUkernelFn = void (*)(const DwconvRow& row);
 namespace ukernel {
 
 template <int NP, int NV, int VL>
-struct F32Dwconv {
+struct F32Dwconv : F32Vec<VL> {
   static constexpr int C = NV * VL;
-  typedef float Vec __attribute__((vector_size(VL * sizeof(float))));
-  typedef float UnalignedVec __attribute__((vector_size(VL * sizeof(float)), aligned(sizeof(float))));
-
-  static Vec load(const float* p) { return *reinterpret_cast<const UnalignedVec*>(p); }
-  static Vec load_aligned(const float* p) { return *reinterpret_cast<const Vec*>(p); }
-  static void store(float* p, Vec v) { *reinterpret_cast<UnalignedVec*>(p) = v; }
+  using typename F32Vec<VL>::Vec;
+  using F32Vec<VL>::load;
+  using F32Vec<VL>::load_aligned;
+  using F32Vec<VL>::store;
   static Vec gather(const float* p, const int32_t* lanes) {
     alignas(64) float t[VL];  // GCC cannot subscript a vector whose size depends on VL
 #pragma GCC unroll 16

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "f32_vec.h"
+
 namespace mec4j {
 
 // A stretch of K inside one row window: A(i, k0 + t) = a[i][offset + t] for t < length.
@@ -29,13 +31,12 @@ using PackPanelFn = void (*)(const float* b, int64_t ldb, int64_t rows, int cols
 namespace ukernel {
 
 template <int MR, int NV, int VL>
-struct F32Igemm {
+struct F32Igemm : F32Vec<VL> {
   static constexpr int NR = NV * VL;
-  typedef float Vec __attribute__((vector_size(VL * sizeof(float))));
-  typedef float UnalignedVec __attribute__((vector_size(VL * sizeof(float)), aligned(sizeof(float))));
-
-  static Vec load(const float* p) { return *reinterpret_cast<const UnalignedVec*>(p); }
-  static void store(float* p, Vec v) { *reinterpret_cast<UnalignedVec*>(p) = v; }
+  using typename F32Vec<VL>::Vec;
+  using F32Vec<VL>::load;
+  using F32Vec<VL>::load_aligned;
+  using F32Vec<VL>::store;
 
   static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c,
                   int64_t ldc, int rows, int cols, bool first, const float* bias) {

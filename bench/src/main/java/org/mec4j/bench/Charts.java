@@ -77,11 +77,7 @@ final class Charts {
       d.addValue(mib(dn), "oneDNN scratchpad", l);
     }
     if (d.getColumnCount() == 0) return false;
-    LogAxis y = new LogAxis("workspace (MiB, log scale)");
-    y.setBase(10);
-    y.setSmallestValue(1e-3);
-    y.setTickUnit(new NumberTickUnit(1));
-    y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+    LogAxis y = logAxis("workspace (MiB, log scale)", 10);
     BarRenderer r = new BarRenderer();
     r.setBase(1e-3);
     style(r);
@@ -115,11 +111,7 @@ final class Charts {
         }
       }
       if (d.getColumnCount() == 0) continue;
-      LogAxis y = new LogAxis(c.shortLabel() + ": time / im2col");
-      y.setBase(2);
-      y.setSmallestValue(1e-3);
-      y.setTickUnit(new NumberTickUnit(1));
-      y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+      LogAxis y = logAxis(c.shortLabel() + ": time / im2col", 2);
       BarRenderer r = new BarRenderer();
       r.setBase(1.0);  // bars grow from im2col's 1: up = slower, down = faster
       style(r);
@@ -157,11 +149,7 @@ final class Charts {
         }
       }
       if (d.getColumnCount() == 0) continue;
-      LogAxis y = new LogAxis(c.shortLabel() + ": total ms (log)");
-      y.setBase(10);
-      y.setSmallestValue(1e-3);
-      y.setTickUnit(new NumberTickUnit(1));
-      y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+      LogAxis y = logAxis(c.shortLabel() + ": total ms (log)", 10);
       BarRenderer r = new BarRenderer();
       r.setBase(1e-3);
       r.setMaximumBarWidth(0.06);
@@ -178,6 +166,16 @@ final class Charts {
     ChartUtils.saveChartAsPNG(file.toFile(), chart("Whole-network forward time: Σ layers (median × count)", plot),
         Math.max(900, 160 + 110 * (int) all.stream().map(NetworkReport.Summary::network).distinct().count()), 260 + 230 * panels);
     return true;
+  }
+
+  /** A log axis in whole powers of the base, labelled plainly (0.5, 1, 2; 0.01, 1, 100). */
+  private static LogAxis logAxis(String label, int base) {
+    LogAxis y = new LogAxis(label);
+    y.setBase(base);
+    y.setSmallestValue(1e-3);
+    y.setTickUnit(new NumberTickUnit(1));
+    y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+    return y;
   }
 
   /** Memory ratio im2col/MEC against k/s: measured, formula, and the line y = k/s. */
@@ -248,11 +246,7 @@ final class Charts {
     for (int i = 0; i < d.getSeriesCount(); i++) r.setSeriesPaint(i, COLORS[i % COLORS.length]);
     NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
     x.setTickUnit(new NumberTickUnit(1));
-    LogAxis y = new LogAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)");
-    y.setBase(2);
-    y.setSmallestValue(1e-3);
-    y.setTickUnit(new NumberTickUnit(1));
-    y.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
+    LogAxis y = logAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)", 2);
     XYPlot p = new XYPlot(d, x, y, r);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
