@@ -126,6 +126,73 @@ void run_gemms(int64_t count, int threads, bool split_by_default, Gemm gemm) {
 
 }  // namespace
 
+namespace {
+// MEC_FUSED's GEMM over a lowered (or dense) tile: its sizes, row windows and K schedule. Built on
+// the calling thread before anything runs (it allocates); tiles of the same height share one.
+// The GEMM's K runs over segments of contiguous floats: per kernel row its k_w*i_c lowered floats,
+// or with groups per kernel tap (r, q) the group's i_c/g channels; group j's windows are group
+// 0's shifted by j*i_c/g floats.
+struct FusedGemm {
+  RowWindowGemm g;  // without origin, kernel, bias and output
+  std::vector<int64_t> row_offset;
+  IgemmSchedule schedule;
+};
+
+FusedGemm fused_gemm(const Shape& s, const IgemmConfig& igemm, bool dense) {
+  const int64_t patch_row = s.kw * s.ic;
+  FusedGemm f{};
+  RowWindowGemm& g = f.g;
+  g.m = s.n * s.oh * s.ow;
+  g.n = s.kcg;
+  g.ldc = s.kc;
+  g.pixels = s.oh * s.ow;
+  g.width = s.ow;
+  const bool grouped = s.g > 1;
+  const int64_t taps = dense ? 1 : s.kh, columns = grouped && !dense ? s.kw : 1;
+  if (dense) {  // NHWC pixels of i_c floats
+    g.image_stride = s.oh * s.ow * s.ic;
+    g.y_stride = s.ow * s.ic;
+    g.x_stride = s.ic;
+  } else {
+    // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
+    // lowered row kernel_row_start(r) + y, column x. The GEMM gathers the k_h windows itself,
+    // so the batch needs no interleaving and the output comes out in NHWC.
+    g.image_stride = s.ihp * s.ow * patch_row;
+    g.y_stride = s.ow * patch_row;
+    g.x_stride = patch_row;
+  }
+  f.row_offset.resize(taps * columns);
+  for (int64_t r = 0; r < taps; ++r)
+    for (int64_t q = 0; q < columns; ++q)
+      f.row_offset[r * columns + q] = dense ? 0 : kernel_row_start(s, r) * s.ow * patch_row + q * s.ic;
+  g.kernel_rows = taps * columns;
+  g.piece = grouped ? s.icg : dense ? s.ic : patch_row;
+  g.row_offset = f.row_offset.data();
+  f.schedule = igemm_schedule(igemm, g);
+  return f;
+}
+
+// Runs f over A at origin, one GEMM per group. Allocates nothing: safe on any thread.
+void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, const float* origin, const float* k,
+               const float* bias, float* out, const float* packed_kernel, int threads) {
+  const int64_t packed_group = packed_group_floats(igemm, s.group_patch, s.kcg);
+  // Many small groups: one thread per group; few: each group's GEMM uses every thread.
+  const bool split_groups = s.g > 1 && threads > 1 && s.g >= 2 * threads;
+  parallel_for(s.g, split_groups ? threads : 1, [&](int64_t begin, int64_t end) {
+    for (int64_t grp = begin; grp < end; ++grp) {
+      RowWindowGemm g = f.g;
+      g.row_offset = f.row_offset.data();
+      g.origin = origin + grp * s.icg;
+      g.kernel = k ? k + grp * s.group_patch * s.kcg : nullptr;
+      g.packed = packed_kernel ? packed_kernel + grp * packed_group : nullptr;
+      g.bias = bias ? bias + grp * s.kcg : nullptr;
+      g.out = out + grp * s.kcg;
+      mec4j::igemm(igemm, g, f.schedule, split_groups ? 1 : threads);
+    }
+  });
+}
+}  // namespace
+
 void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k,
                          float* image_out, float* L) {
   const int threads = available_threads();
@@ -169,66 +236,17 @@ void subsample(const Shape& s, const float* in, float* L, int threads) {
 }  // namespace
 
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-                 const float* k, const float* bias, float* out, float* L, const float* packed_kernel,
-                 int threads) {
-  if (threads <= 0) threads = available_threads();
+                 const float* k, const float* bias, float* out, float* L, const float* packed_kernel) {
+  const int threads = available_threads();
   const int64_t patch_row = s.kw * s.ic;
   const Lowering lowering = mec_lowering(s, solution);
   // Unpadded 1x1: A is the input (stride 1) or its subsample, dense NHWC pixels of i_c floats.
   const float* dense = lowering == Lowering::InPlace ? in : lowering == Lowering::Subsample ? L : nullptr;
   if (lowering == Lowering::Subsample) subsample(s, in, L, threads);
   if (solution == MecSolution::Fused) {
-    // The GEMM's K runs over segments of contiguous floats: per kernel row its k_w*i_c lowered
-    // floats, or with groups per kernel tap (r, q) the group's i_c/g channels.
-    std::vector<int64_t> base(s.kh, 0);  // per kernel row, relative to an output pixel's origin
-    RowWindowGemm g{};
-    g.m = s.n * s.oh * s.ow;
-    g.n = s.kcg;
-    g.ldc = s.kc;
-    g.pixels = s.oh * s.ow;
-    g.width = s.ow;
-    int64_t row_stride = 0;  // between the floats of consecutive taps q of one kernel row
-    if (dense) {
-      g.origin = dense;
-      g.image_stride = s.oh * s.ow * s.ic;
-      g.y_stride = s.ow * s.ic;
-      g.x_stride = s.ic;
-    } else {
-      // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
-      // lowered row kernel_row_start(r) + y, column x. The GEMM gathers the k_h windows itself,
-      // so the batch needs no interleaving and the output comes out in NHWC.
-      lower_rows(s, in, L, false, threads);
-      for (int64_t r = 0; r < s.kh; ++r) base[r] = kernel_row_start(s, r) * s.ow * patch_row;
-      g.origin = L;
-      g.image_stride = s.ihp * s.ow * patch_row;
-      g.y_stride = s.ow * patch_row;
-      g.x_stride = patch_row;
-      row_stride = s.ic;
-    }
-    // With groups, group j's windows are group 0's shifted by j*i_c/g floats.
-    const bool grouped = s.g > 1;
-    const int64_t taps = dense ? 1 : s.kh, columns = grouped && !dense ? s.kw : 1;
-    std::vector<int64_t> row_offset(taps * columns);
-    for (int64_t r = 0; r < taps; ++r)
-      for (int64_t q = 0; q < columns; ++q) row_offset[r * columns + q] = base[r] + q * row_stride;
-    g.kernel_rows = taps * columns;
-    g.piece = grouped ? s.icg : dense ? s.ic : patch_row;
-    g.row_offset = row_offset.data();
-    const IgemmSchedule schedule = igemm_schedule(*igemm, g);
-    const int64_t packed_group = packed_group_floats(*igemm, s.group_patch, s.kcg);
-    // Many small groups: one thread per group; few: each group's GEMM uses every thread.
-    const bool split_groups = grouped && threads > 1 && s.g >= 2 * threads;
-    parallel_for(s.g, split_groups ? threads : 1, [&](int64_t begin, int64_t end) {
-      for (int64_t grp = begin; grp < end; ++grp) {
-        RowWindowGemm gg = g;
-        gg.origin = g.origin + grp * s.icg;
-        gg.kernel = k ? k + grp * s.group_patch * s.kcg : nullptr;
-        gg.packed = packed_kernel ? packed_kernel + grp * packed_group : nullptr;
-        gg.bias = bias ? bias + grp * s.kcg : nullptr;
-        gg.out = out + grp * s.kcg;
-        mec4j::igemm(*igemm, gg, schedule, split_groups ? 1 : threads);
-      }
-    });
+    if (!dense) lower_rows(s, in, L, false, threads);
+    const FusedGemm f = fused_gemm(s, *igemm, dense != nullptr);
+    run_fused(s, f, *igemm, dense ? dense : L, k, bias, out, packed_kernel, threads);
     return;
   }
   if (solution == MecSolution::Rows && dense) {
@@ -317,15 +335,23 @@ bool run_cache_bands(const Shape& s, const IgemmConfig* igemm, const float* in, 
   const int64_t workers = std::min<int64_t>({threads, s.mec_tile_elems() / band_floats, s.n * bands});
   if (workers < 1) return false;
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
+  // The GEMMs of a full band and of the last one (shorter or not), built here: the workers below
+  // allocate nothing, so nothing can throw on them.
+  const int64_t last_rows = s.oh - (bands - 1) * rows;
+  int64_t unused;
+  const FusedGemm full = fused_gemm(row_band(s, 0, rows, &unused), *igemm, false);
+  const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), *igemm, false);
+  const int inner_threads = workers > 1 ? 1 : threads;
   std::atomic<int64_t> next_slot{0};
   parallel_for(s.n * bands, (int)workers, [&](int64_t begin, int64_t end) {
     float* mine = ws + next_slot.fetch_add(1) * band_floats;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t n = i / bands, y0 = i % bands * rows;
       int64_t first_row;
-      Shape t = row_band(s, y0, rows < s.oh - y0 ? rows : s.oh - y0, &first_row);
-      mec_forward(t, MecSolution::Fused, igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
-                  out + n * image_out + y0 * s.ow * s.kc, mine, packed_kernel, workers > 1 ? 1 : threads);
+      const Shape t = row_band(s, y0, rows < s.oh - y0 ? rows : s.oh - y0, &first_row);
+      lower_rows(t, in + n * image_in + first_row * s.iw * s.ic, mine, false, inner_threads);
+      run_fused(t, t.oh == rows ? full : last, *igemm, mine, k, bias, out + n * image_out + y0 * s.ow * s.kc,
+                packed_kernel, inner_threads);
     }
   });
   return true;

@@ -64,10 +64,8 @@ enum class Lowering { Mec, InPlace, Subsample };
 Lowering mec_lowering(const Shape& s, MecSolution solution);
 // One MEC run on the whole of s (s is not tiled). igemm: the micro-kernel config for Fused;
 // packed_kernel: Fused only, k packed for that config (pack_igemm_kernel), or null.
-// threads: how many to use (0: available_threads()).
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-                 const float* k, const float* bias, float* out, float* ws, const float* packed_kernel = nullptr,
-                 int threads = 0);
+                 const float* k, const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
 // MEC tile by tile under the workspace limit (see Shape::tile_n); untiled layers are one tile.
 // Column tiles (tile_w < o_w) run Solution B and need k itself.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
