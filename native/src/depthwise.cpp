@@ -54,9 +54,8 @@ void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* 
   if (max_taps > 0) chunk = std::min(chunk, max_taps);
   // Outputs whose every tap column lies inside the input: x * sw - pl >= 0 and
   // x * sw - pl + (kw - 1) * dw <= iw - 1.
-  const int64_t ekw = (s.kw - 1) * s.dw + 1;
   const int64_t x_lo = std::min(s.ow, ceil_div(s.pl, s.sw));
-  const int64_t last = s.iw - ekw + s.pl;  // the largest x * sw of such an output
+  const int64_t last = s.iw - s.ekw + s.pl;  // the largest x * sw of such an output
   const int64_t x_hi = last < 0 ? x_lo : std::clamp(last / s.sw + 1, x_lo, s.ow);
   const int64_t band = std::max<int64_t>(1, ceil_div(kBandPixels, s.ow));
   const int64_t image_in = s.ih * s.iw * s.ic, row_out = s.ow * s.kc;
