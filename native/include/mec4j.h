@@ -31,8 +31,8 @@ typedef enum mec4j_status {
   MEC4J_ERROR_SIZE_OVERFLOW = 3,      /* an element count or byte size overflows 64 bits */
   MEC4J_ERROR_UNSUPPORTED = 4,        /* valid, but not for this algorithm: groups or dilation it
                                          does not take, DEPTHWISE on a layer that is not depthwise, a
-                                         GEMM dimension beyond the BLAS int range, or Solution A with
-                                         |O| > |L| or tiles */
+                                         backward pass it does not have, a GEMM dimension beyond the
+                                         BLAS int range, or Solution A with |O| > |L| or tiles */
   MEC4J_ERROR_WORKSPACE_TOO_SMALL = 5,
   MEC4J_ERROR_WORKSPACE_MISALIGNED = 6, /* the workspace is not MEC4J_WORKSPACE_ALIGNMENT-aligned */
   MEC4J_ERROR_OUT_OF_MEMORY = 7,
@@ -42,6 +42,13 @@ typedef enum mec4j_status {
   MEC4J_ERROR_BAD_ENVIRONMENT = 11    /* MEC4J_MAX_ISA or MEC4J_TUNING has a value mec4j does not know
                                          (mec4j_status_string names the accepted ones) */
 } mec4j_status;
+
+/* Which pass of a convolution: the forward, or one of the two backward passes of training. */
+typedef enum mec4j_direction {
+  MEC4J_DIRECTION_FORWARD = 0,
+  MEC4J_DIRECTION_BACKWARD_DATA = 1,   /* the gradient with respect to the input */
+  MEC4J_DIRECTION_BACKWARD_WEIGHTS = 2 /* the gradients with respect to the kernel and the bias */
+} mec4j_direction;
 
 /* Implementations, by role. MEC chooses among its variants per layer (mec4j_resolve_algorithm). */
 typedef enum mec4j_algorithm {
@@ -166,6 +173,37 @@ const char* mec4j_depthwise_kernel_name(void);
 mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                   const float* input, const float* kernel, const float* bias,
                                   float* output, void* workspace, int64_t workspace_bytes);
+
+/* --- Training: the backward passes ---------------------------------------------------------
+ * Algorithms that run them: REFERENCE, IM2COL (im2col of the batch; backward data multiplies into
+ * an im2col-sized matrix and adds it back, col2im), MEC_ROWS (MEC's row lowering, one image at a
+ * time, see below), DEPTHWISE (depthwise layers: direct loops), and MEC, which runs DEPTHWISE on
+ * depthwise layers and MEC_ROWS's passes on the others. MEC_A, MEC_B and MEC_FUSED return
+ * MEC4J_ERROR_UNSUPPORTED.
+ * MEC_ROWS, per image: backward weights lowers the image as the forward does and multiplies each
+ * kernel row's window L_r (o_h*o_w x k_w*i_c) as dK_r = L_r^T * dO; backward data multiplies
+ * dL_r = dO * K_r^T into the overlapping row windows of the same buffer and adds each lowered row
+ * back into its input row. Workspace 4 * o_w*i_h*k_w*i_c bytes (one image's |L|; i_h padded), or
+ * one row band's under mec_workspace_limit (a limit that needs column tiles is refused with
+ * MEC4J_ERROR_WORKSPACE_LIMIT); unpadded 1x1 layers: none at stride 1, else 4 * i_n*o_h*o_w*i_c.
+ * DEPTHWISE: a kernel-sized transposed copy. Same status and no-partial-output rules as forward. */
+
+/* Scratch bytes of one pass (FORWARD: as mec4j_workspace_size). */
+mec4j_status mec4j_workspace_size_for(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
+                                      mec4j_direction direction, int64_t* bytes);
+
+/* grad_input (NHWC, like the input) = dLoss/dinput from grad_output (NHWC, like the output) and
+ * the kernel. grad_input is overwritten. */
+mec4j_status mec4j_conv2d_backward_data(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
+                                        const float* grad_output, const float* kernel, float* grad_input,
+                                        void* workspace, int64_t workspace_bytes);
+
+/* grad_kernel (the kernel's layout) = dLoss/dkernel and, if grad_bias is not NULL, grad_bias
+ * (k_c floats) = dLoss/dbias, summed over the mini-batch, from the input and grad_output. Both
+ * are overwritten (add them to running sums yourself to accumulate over several calls). */
+mec4j_status mec4j_conv2d_backward_weights(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
+                                           const float* input, const float* grad_output, float* grad_kernel,
+                                           float* grad_bias, void* workspace, int64_t workspace_bytes);
 
 /* Weights packed once (the inference case, as XNNPACK's create step): the kernel in the layout of
  * the MEC_FUSED micro-kernel that runs now (effective ISA and blocking), so that later forwards

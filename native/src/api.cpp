@@ -163,7 +163,7 @@ const char* mec4j_status_string(mec4j_status st) {
     case MEC4J_ERROR_NULL_ARGUMENT: return "a required pointer is null";
     case MEC4J_ERROR_INVALID_ARGUMENT: return "invalid argument";
     case MEC4J_ERROR_SIZE_OVERFLOW: return "a size overflows 64 bits";
-    case MEC4J_ERROR_UNSUPPORTED: return "unsupported by this algorithm (groups or dilation it does not take, a layer that is not depthwise for DEPTHWISE, a GEMM size beyond the BLAS int range, or Solution A with |O| > |L| or with single-image tiles)";
+    case MEC4J_ERROR_UNSUPPORTED: return "unsupported by this algorithm (groups or dilation it does not take, a layer that is not depthwise for DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B, MEC_FUSED), a GEMM size beyond the BLAS int range, or Solution A with |O| > |L| or with single-image tiles)";
     case MEC4J_ERROR_WORKSPACE_TOO_SMALL: return "workspace too small";
     case MEC4J_ERROR_WORKSPACE_MISALIGNED: return "workspace not 64-byte aligned";
     case MEC4J_ERROR_OUT_OF_MEMORY: return "out of memory";

@@ -9,8 +9,7 @@ namespace mec4j {
 
 // Rows of the im2col matrix are output pixels; with groups, columns are ordered (group, k_h, k_w,
 // i_c/g) so that each group's GEMM reads a contiguous block of k_h*k_w*i_c/g columns.
-void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
-                    float* ws) {
+void im2col_lower(const Shape& s, const float* in, float* ws) {
   const int64_t row_width = s.kw * s.ic;
   parallel_for(s.n * s.oh, available_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t ny = begin; ny < end; ++ny) {
@@ -38,6 +37,11 @@ void im2col_forward(const Shape& s, const float* in, const float* k, const float
       }
     }
   });
+}
+
+void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
+                    float* ws) {
+  im2col_lower(s, in, ws);
   for (int64_t grp = 0; grp < s.g; ++grp)
     sgemm(s.n * s.oh * s.ow, s.kcg, s.group_patch, ws + grp * s.group_patch, s.patch,
           k + grp * s.group_patch * s.kcg, s.kcg, out + grp * s.kcg, s.kc, 0.f);

@@ -60,28 +60,66 @@ int64_t no_workspace(const Plan&) { return 0; }
 // read in place); none for depthwise layers, which run DEPTHWISE.
 int64_t mec_auto_workspace(const Plan& p) { return p.s.depthwise() ? 0 : mec_workspace<MecSolution::Fused>(p); }
 
+// --- Backward passes -------------------------------------------------------------------------
+
+mec4j_status depthwise_only(const Plan& p) { return p.s.depthwise() ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; }
+int64_t kernel_sized(const Plan& p) { return p.s.kernel_elems; }
+void depthwise_bwd_data(const Plan& p, const BackwardBuffers& b) {
+  depthwise_backward_data(p.s, b.grad_out, b.kernel, b.grad_in, b.ws);
+}
+void depthwise_bwd_weights(const Plan& p, const BackwardBuffers& b) {
+  depthwise_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
+}
+
+// MEC's backward passes work on one image (or band) of the row lowering at a time; a limit that
+// tiles single output columns leaves no band to work on.
+mec4j_status mec_rows_backward_check(const Plan& p) {
+  const Shape& s = p.s;
+  if (s.tile_w < s.ow) return MEC4J_ERROR_WORKSPACE_LIMIT;
+  return blas_fit(fits_blas_int(s.n * s.oh * s.ow) && fits_blas_int(s.kw * s.ic) && fits_blas_int(s.kc));
+}
+int64_t mec_rows_backward_elems(const Plan& p) { return mec_backward_elems(p.s); }
+void mec_rows_bwd_data(const Plan& p, const BackwardBuffers& b) {
+  mec_backward_data(p.s, b.grad_out, b.kernel, b.grad_in, b.ws);
+}
+void mec_rows_bwd_weights(const Plan& p, const BackwardBuffers& b) {
+  mec_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
+}
+
+// The automatic MEC backward: DEPTHWISE for depthwise layers, else MEC_ROWS's passes.
+const ConvImpl* mec_backward_impl(const Plan& p) {
+  return find_impl(p.s.depthwise() ? MEC4J_ALGORITHM_DEPTHWISE : MEC4J_ALGORITHM_MEC_ROWS);
+}
+
+mec4j_status im2col_check(const Plan& p) {
+  return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc));
+}
+int64_t im2col_elems(const Plan& p) { return p.s.im2col_elems; }
+
 const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_DEPTHWISE, "depthwise", true,
      [](const Plan& p) { return p.s.depthwise() ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; }, no_workspace,
      [](const Plan& p, const ConvBuffers& b) {
        depthwise_forward(p.s, p.isa, b.in, b.kernel, b.bias, b.out, p.threads);
-     }},
+     },
+     depthwise_only, kernel_sized, depthwise_bwd_data, kernel_sized, depthwise_bwd_weights},
     {MEC4J_ALGORITHM_MEC_FUSED, "mec-fused", true, always, mec_workspace<MecSolution::Fused>,
-     mec_run<MecSolution::Fused>},
+     mec_run<MecSolution::Fused>, nullptr, nullptr, nullptr, nullptr, nullptr},
     {MEC4J_ALGORITHM_MEC_ROWS, "mec-rows", true,
      [](const Plan& p) {
        if (ungrouped(p) != MEC4J_OK) return ungrouped(p);
        return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.kw * p.s.ic) &&
                        fits_blas_int(p.s.kc));
      },
-     mec_workspace<MecSolution::Rows>, mec_run<MecSolution::Rows>},
+     mec_workspace<MecSolution::Rows>, mec_run<MecSolution::Rows>, mec_rows_backward_check, mec_rows_backward_elems,
+     mec_rows_bwd_data, mec_rows_backward_elems, mec_rows_bwd_weights},
     {MEC4J_ALGORITHM_MEC_B, "mec-b", true,
      [](const Plan& p) {
        if (one_window(p) != MEC4J_OK) return one_window(p);
        return blas_fit(fits_blas_int(p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc) &&
                        fits_blas_int(mec_lda(p.s)));
      },
-     mec_workspace<MecSolution::B>, mec_run<MecSolution::B>},
+     mec_workspace<MecSolution::B>, mec_run<MecSolution::B>, nullptr, nullptr, nullptr, nullptr, nullptr},
     {MEC4J_ALGORITHM_MEC_A, "mec-a", true,
      [](const Plan& p) {
        const Shape& s = p.s;
@@ -91,18 +129,30 @@ const ConvImpl kImpls[] = {
        return blas_fit(fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
                        fits_blas_int(mec_lda(s)));
      },
-     mec_workspace<MecSolution::A>, mec_run<MecSolution::A>},
+     mec_workspace<MecSolution::A>, mec_run<MecSolution::A>, nullptr, nullptr, nullptr, nullptr, nullptr},
     {MEC4J_ALGORITHM_MEC, "mec", false, [](const Plan& p) { return mec_heuristic(p)->check(p); },
-     mec_auto_workspace, mec_auto_run},
-    {MEC4J_ALGORITHM_IM2COL, "im2col", false,
-     [](const Plan& p) {
-       return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.patch) &&
-                       fits_blas_int(p.s.kc));
-     },
-     [](const Plan& p) { return p.s.im2col_elems; },
-     [](const Plan& p, const ConvBuffers& b) { im2col_forward(p.s, b.in, b.kernel, b.bias, b.out, b.ws); }},
+     mec_auto_workspace, mec_auto_run,
+     [](const Plan& p) { return mec_backward_impl(p)->backward_check(p); },
+     [](const Plan& p) { return mec_backward_impl(p)->backward_data_elems(p); },
+     [](const Plan& p, const BackwardBuffers& b) { mec_backward_impl(p)->backward_data(p, b); },
+     [](const Plan& p) { return mec_backward_impl(p)->backward_weights_elems(p); },
+     [](const Plan& p, const BackwardBuffers& b) { mec_backward_impl(p)->backward_weights(p, b); }},
+    {MEC4J_ALGORITHM_IM2COL, "im2col", false, im2col_check, im2col_elems,
+     [](const Plan& p, const ConvBuffers& b) { im2col_forward(p.s, b.in, b.kernel, b.bias, b.out, b.ws); },
+     im2col_check, im2col_elems,
+     [](const Plan& p, const BackwardBuffers& b) { im2col_backward_data(p.s, b.grad_out, b.kernel, b.grad_in, b.ws); },
+     im2col_elems,
+     [](const Plan& p, const BackwardBuffers& b) {
+       im2col_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
+     }},
     {MEC4J_ALGORITHM_REFERENCE, "reference", false, always, no_workspace,
-     [](const Plan& p, const ConvBuffers& b) { reference_forward(p.s, b.in, b.kernel, b.bias, b.out); }},
+     [](const Plan& p, const ConvBuffers& b) { reference_forward(p.s, b.in, b.kernel, b.bias, b.out); },
+     always, no_workspace,
+     [](const Plan& p, const BackwardBuffers& b) { reference_backward_data(p.s, b.grad_out, b.kernel, b.grad_in); },
+     no_workspace,
+     [](const Plan& p, const BackwardBuffers& b) {
+       reference_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias);
+     }},
 };
 
 // The variants the automatic MEC may run: those that take this layer within MEC's workspace.
@@ -200,7 +250,8 @@ const ConvImpl* measure(const Plan& p, const ConvBuffers& b, const std::vector<c
 
 // The checked layer and what it runs on; with impl, also the implementation that runs `algorithm`
 // on it (the MEC entry itself for MEC).
-mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, const ConvImpl** impl) {
+mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, const ConvImpl** impl,
+                  mec4j_direction direction = MEC4J_DIRECTION_FORWARD) {
   mec4j_status st = make_shape(conv, &p->s, nullptr);
   if (st != MEC4J_OK) return st;
   if ((st = effective_isa(&p->isa)) != MEC4J_OK) return st;
@@ -210,7 +261,11 @@ mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, 
   if (!impl) return MEC4J_OK;
   const ConvImpl* found = find_impl(algorithm);
   if (!found) return MEC4J_ERROR_UNKNOWN_ALGORITHM;
-  if ((st = found->check(*p)) != MEC4J_OK) return st;
+  if (direction == MEC4J_DIRECTION_FORWARD) st = found->check(*p);
+  else if (direction != MEC4J_DIRECTION_BACKWARD_DATA && direction != MEC4J_DIRECTION_BACKWARD_WEIGHTS)
+    st = MEC4J_ERROR_INVALID_ARGUMENT;
+  else st = found->backward_check ? found->backward_check(*p) : MEC4J_ERROR_UNSUPPORTED;
+  if (st != MEC4J_OK) return st;
   *impl = found;
   return MEC4J_OK;
 }
@@ -319,6 +374,52 @@ mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm a, i
   if (st != MEC4J_OK) return st;
   *bytes = impl->workspace_elems(p) * (int64_t)sizeof(float);  // overflow excluded by make_shape
   return MEC4J_OK;
+}
+
+mec4j_status mec4j_workspace_size_for(const mec4j_conv2d* conv, mec4j_algorithm a, mec4j_direction direction,
+                                      int64_t* bytes) {
+  if (!bytes) return MEC4J_ERROR_NULL_ARGUMENT;
+  Plan p;
+  const ConvImpl* impl = nullptr;
+  mec4j_status st = plan(conv, a, &p, &impl, direction);
+  if (st != MEC4J_OK) return st;
+  const int64_t elems = direction == MEC4J_DIRECTION_FORWARD         ? impl->workspace_elems(p)
+                        : direction == MEC4J_DIRECTION_BACKWARD_DATA ? impl->backward_data_elems(p)
+                                                                     : impl->backward_weights_elems(p);
+  *bytes = elems * (int64_t)sizeof(float);  // elems is |L|, im2col's or the kernel's: x4 checked by make_shape
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_conv2d_backward_data(const mec4j_conv2d* conv, mec4j_algorithm a, const float* grad_output,
+                                        const float* kernel, float* grad_input, void* workspace,
+                                        int64_t workspace_bytes) {
+  Plan p;
+  const ConvImpl* impl = nullptr;
+  mec4j_status st = plan(conv, a, &p, &impl, MEC4J_DIRECTION_BACKWARD_DATA);
+  if (st != MEC4J_OK) return st;
+  if (!grad_output || !kernel || !grad_input) return MEC4J_ERROR_NULL_ARGUMENT;
+  st = check_workspace(impl->backward_data_elems(p), workspace, workspace_bytes);
+  if (st != MEC4J_OK) return st;
+  return run_guarded([&] {
+    impl->backward_data(p, BackwardBuffers{nullptr, grad_output, kernel, grad_input, nullptr, nullptr,
+                                           static_cast<float*>(workspace)});
+  });
+}
+
+mec4j_status mec4j_conv2d_backward_weights(const mec4j_conv2d* conv, mec4j_algorithm a, const float* input,
+                                           const float* grad_output, float* grad_kernel, float* grad_bias,
+                                           void* workspace, int64_t workspace_bytes) {
+  Plan p;
+  const ConvImpl* impl = nullptr;
+  mec4j_status st = plan(conv, a, &p, &impl, MEC4J_DIRECTION_BACKWARD_WEIGHTS);
+  if (st != MEC4J_OK) return st;
+  if (!input || !grad_output || !grad_kernel) return MEC4J_ERROR_NULL_ARGUMENT;
+  st = check_workspace(impl->backward_weights_elems(p), workspace, workspace_bytes);
+  if (st != MEC4J_OK) return st;
+  return run_guarded([&] {
+    impl->backward_weights(p, BackwardBuffers{input, grad_output, nullptr, nullptr, grad_kernel, grad_bias,
+                                              static_cast<float*>(workspace)});
+  });
 }
 
 mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, const float* input,

@@ -28,6 +28,18 @@ struct ConvBuffers {
   float* ws;
 };
 
+// The backward passes' buffers: data reads grad_out and kernel and writes grad_in; weights reads
+// in and grad_out and writes grad_kernel and grad_bias (may be null).
+struct BackwardBuffers {
+  const float* in;
+  const float* grad_out;
+  const float* kernel;
+  float* grad_in;
+  float* grad_kernel;
+  float* grad_bias;
+  float* ws;
+};
+
 struct ConvImpl {
   mec4j_algorithm algorithm;
   const char* name;
@@ -36,6 +48,12 @@ struct ConvImpl {
   mec4j_status (*check)(const Plan&);
   int64_t (*workspace_elems)(const Plan&);
   void (*run)(const Plan&, const ConvBuffers&);
+  // Backward passes: null when the implementation has none; else as check, workspace and run.
+  mec4j_status (*backward_check)(const Plan&);
+  int64_t (*backward_data_elems)(const Plan&);
+  void (*backward_data)(const Plan&, const BackwardBuffers&);
+  int64_t (*backward_weights_elems)(const Plan&);
+  void (*backward_weights)(const Plan&, const BackwardBuffers&);
 };
 
 // The entries, in preference order; *count receives their number.

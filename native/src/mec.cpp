@@ -23,37 +23,6 @@
 
 namespace mec4j {
 
-namespace {
-
-// --- Column lowering (the paper's) ---------------------------------------------------------
-
-// L[n, w, h, :, :] = padded input row h, columns s_w*w .. s_w*w + k_w - 1. Rows that no output
-// reads (h >= rows_used) are left unwritten: no GEMM window reaches them.
-void lower_columns(const Shape& s, const float* in, float* L, int threads) {
-  const int64_t row = s.kw * s.ic;
-  const int64_t strip = s.ihp * row;  // one (n, w) strip
-  parallel_for(s.n * s.ow, threads, [&](int64_t begin, int64_t end) {
-    for (int64_t nw = begin; nw < end; ++nw) {
-      const int64_t n = nw / s.ow, w = nw % s.ow;
-      const float* image = in + n * s.ih * s.iw * s.ic;
-      float* dst = L + nw * strip;
-      for (int64_t h = 0; h < s.rows_used; ++h) copy_window_row(s, image, h - s.pt, w * s.sw, dst + h * row);
-    }
-  });
-}
-
-// Permutes O from (h, n, w, c) to (n, h, w, c) through L's buffer (|O| <= |L| checked by caller).
-void unpermute_rows(const Shape& s, float* out, float* L, int threads) {
-  std::memcpy(L, out, s.output_elems * sizeof(float));
-  const int64_t run = s.ow * s.kc;
-  parallel_for(s.oh * s.n, threads, [&](int64_t begin, int64_t end) {
-    for (int64_t hn = begin; hn < end; ++hn) {
-      const int64_t h = hn / s.n, n = hn % s.n;
-      std::memcpy(out + (n * s.oh + h) * run, L + hn * run, run * sizeof(float));
-    }
-  });
-}
-
 // --- Row lowering --------------------------------------------------------------------------
 
 // Index of padded row h in the phase-grouped order: rows of phase 0 first, then phase 1, ...
@@ -88,6 +57,37 @@ void lower_rows(const Shape& s, const float* in, float* L, bool interleaved, int
       const int64_t r = phase_row(s, h);
       float* dst = interleaved ? L + (r * s.n + n) * row : L + (n * s.ihp + r) * row;
       for (int64_t w = 0; w < s.ow; ++w) copy_window_row(s, image, h - s.pt, w * s.sw, dst + w * piece);
+    }
+  });
+}
+
+namespace {
+
+// --- Column lowering (the paper's) ---------------------------------------------------------
+
+// L[n, w, h, :, :] = padded input row h, columns s_w*w .. s_w*w + k_w - 1. Rows that no output
+// reads (h >= rows_used) are left unwritten: no GEMM window reaches them.
+void lower_columns(const Shape& s, const float* in, float* L, int threads) {
+  const int64_t row = s.kw * s.ic;
+  const int64_t strip = s.ihp * row;  // one (n, w) strip
+  parallel_for(s.n * s.ow, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t nw = begin; nw < end; ++nw) {
+      const int64_t n = nw / s.ow, w = nw % s.ow;
+      const float* image = in + n * s.ih * s.iw * s.ic;
+      float* dst = L + nw * strip;
+      for (int64_t h = 0; h < s.rows_used; ++h) copy_window_row(s, image, h - s.pt, w * s.sw, dst + h * row);
+    }
+  });
+}
+
+// Permutes O from (h, n, w, c) to (n, h, w, c) through L's buffer (|O| <= |L| checked by caller).
+void unpermute_rows(const Shape& s, float* out, float* L, int threads) {
+  std::memcpy(L, out, s.output_elems * sizeof(float));
+  const int64_t run = s.ow * s.kc;
+  parallel_for(s.oh * s.n, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t hn = begin; hn < end; ++hn) {
+      const int64_t h = hn / s.n, n = hn % s.n;
+      std::memcpy(out + (n * s.oh + h) * run, L + hn * run, run * sizeof(float));
     }
   });
 }
@@ -221,7 +221,6 @@ Lowering mec_lowering(const Shape& s, MecSolution solution) {
   return tiled ? Lowering::Mec : Lowering::Subsample;
 }
 
-namespace {
 // A of a strided 1x1 layer: L[(n, y, x)] = the input pixel (n, y*s_h, x*s_w), i_c floats each.
 void subsample(const Shape& s, const float* in, float* L, int threads) {
   parallel_for(s.n * s.oh, threads, [&](int64_t begin, int64_t end) {
@@ -233,7 +232,6 @@ void subsample(const Shape& s, const float* in, float* L, int threads) {
     }
   });
 }
-}  // namespace
 
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
                  const float* k, const float* bias, float* out, float* L, const float* packed_kernel) {

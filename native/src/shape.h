@@ -66,6 +66,19 @@ Lowering mec_lowering(const Shape& s, MecSolution solution);
 // packed_kernel: Fused only, k packed for that config (pack_igemm_kernel), or null.
 void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
                  const float* k, const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
+// MEC_ROWS's row lowering: per image [row][w][k_w*i_c], |L| / i_n floats, the padded rows grouped
+// by phase (h mod s_h); interleaved: [row][n][w][k_w*i_c]. Rows no kernel row reads are skipped.
+void lower_rows(const Shape& s, const float* in, float* L, bool interleaved, int threads);
+// Index of padded row h in that order, whether kernel rows read phase p, and the lowered row that
+// kernel row r reads for output row 0 (output row y reads y rows further).
+int64_t phase_row(const Shape& s, int64_t h);
+bool phase_read(const Shape& s, int64_t p);
+int64_t kernel_row_start(const Shape& s, int64_t r);
+// The input's pixels at the stride, densely (the A of a strided unpadded 1x1 layer).
+void subsample(const Shape& s, const float* in, float* L, int threads);
+// The im2col matrix of the whole batch: a row of k_h*k_w*i_c floats per output pixel, columns
+// ordered (group, k_h, k_w, i_c/g).
+void im2col_lower(const Shape& s, const float* in, float* cols);
 // MEC tile by tile under the workspace limit (see Shape::tile_n); untiled layers are one tile.
 // Column tiles (tile_w < o_w) run Solution B and need k itself.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
@@ -83,6 +96,34 @@ void add_bias(const Shape& s, const float* bias, float* out);
 // Row-major, no transposes: C[MxN] = A[MxK] * B[KxN] + beta * C.
 void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
            int64_t ldb, float* c, int64_t ldc, float beta);
+// The same with op(A) = A or its transpose (A then stored K x M), op(B) likewise (N x K).
+enum class Trans { No, Yes };
+void sgemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float* c, int64_t ldc, float beta);
+
+// --- Backward passes (backward.cpp). Each overwrites its outputs completely. ---
+// grad_in (NHWC, like the input) = the gradient of the loss with respect to the input, given
+// grad_out (NHWC, like the output) and the kernel.
+void reference_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in);
+// grad_k (the kernel's layout) and grad_bias (k_c floats, or null) from the input and grad_out.
+void reference_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k,
+                                float* grad_bias);
+void im2col_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);
+void im2col_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k,
+                             float* grad_bias, float* ws);
+// MEC's backward passes over MEC_ROWS's row lowering of one image (or one row band under a
+// workspace limit) at a time; unpadded 1x1 layers multiply the input (or its subsample) directly.
+int64_t mec_backward_elems(const Shape& s);
+void mec_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);
+void mec_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
+                          float* ws);
+// Depthwise layers: direct loops vectorised over channels; ws holds a transposed kernel
+// (kernel_elems floats).
+void depthwise_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);
+void depthwise_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k,
+                                float* grad_bias, float* ws);
+// grad_bias[c] = the sum of grad_out over every pixel; nothing when grad_bias is null.
+void bias_gradient(const Shape& s, const float* grad_out, float* grad_bias);
 
 }  // namespace mec4j
 #endif
