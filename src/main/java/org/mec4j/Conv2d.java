@@ -200,14 +200,37 @@ public final class Conv2d {
     return kernel;
   }
 
-  /** Scratch bytes the algorithm needs, from the native library's own query. */
+  /** Scratch bytes the algorithm needs for the forward pass, from the native library's own query. */
   public long workspaceBytes(Algorithm algorithm) {
+    return workspaceBytes(algorithm, Direction.FORWARD);
+  }
+
+  /**
+   * Scratch bytes the algorithm needs for one pass. MEC's backward passes need one image's
+   * lowering, o_w·i_h·k_w·i_c floats (i_h padded; a row band's under a workspace limit): at most
+   * the forward's.
+   *
+   * @throws IllegalArgumentException if the algorithm does not run that pass on this layer
+   */
+  public long workspaceBytes(Algorithm algorithm, Direction direction) {
     Objects.requireNonNull(algorithm, "algorithm");
+    Objects.requireNonNull(direction, "direction");
     long[] bytes = new long[1];
     try (MecNative.Conv2dStruct s = toNative()) {
-      Native.check(MecNative.mec4j_workspace_size(s, algorithm.code, bytes), "algorithm " + algorithm + " for " + this);
+      Native.check(MecNative.mec4j_workspace_size_for(s, algorithm.code, direction.code, bytes),
+          "algorithm " + algorithm + (direction == Direction.FORWARD ? "" : ", " + direction) + " for " + this);
     }
     return bytes[0];
+  }
+
+  /** Whether the algorithm runs this pass on this layer (else workspaceBytes and the pass throw). */
+  public boolean supports(Algorithm algorithm, Direction direction) {
+    Objects.requireNonNull(algorithm, "algorithm");
+    Objects.requireNonNull(direction, "direction");
+    long[] bytes = new long[1];
+    try (MecNative.Conv2dStruct s = toNative()) {
+      return MecNative.mec4j_workspace_size_for(s, algorithm.code, direction.code, bytes) == Native.OK;
+    }
   }
 
   /**

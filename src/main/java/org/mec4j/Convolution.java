@@ -23,6 +23,11 @@ import org.mec4j.internal.MecNative;
  * order, overlapping the output) throw {@link IllegalArgumentException}. On any exception the
  * output is left untouched.
  *
+ * <p>Training: {@link #backwardData} and {@link #backwardWeights} give the gradients with respect
+ * to the input and to the kernel and bias, for the algorithms that have backward passes
+ * ({@link Direction}). They overwrite their outputs: to accumulate gradients over several
+ * mini-batches (as frameworks do), add them to your running sums.
+ *
  * <p>Not thread-safe: a Convolution owns one workspace. Calling {@code forward} from two threads
  * at once throws {@link IllegalStateException} instead of corrupting results; use one
  * Convolution per thread (they are cheap apart from the workspace).
@@ -35,6 +40,8 @@ public final class Convolution implements AutoCloseable {
   private final Conv2d spec;
   private final Algorithm algorithm;
   private final long workspaceBytes;
+  // Each pass's workspace, or -1 when the algorithm does not run it on this layer.
+  private final long forwardBytes, backwardDataBytes, backwardWeightsBytes;
   private final Workspace workspace;
   private final boolean ownsWorkspace;
   private final MecNative.Conv2dStruct nativeSpec;
@@ -44,7 +51,17 @@ public final class Convolution implements AutoCloseable {
   private Convolution(Conv2d spec, Algorithm algorithm, Workspace workspace, boolean owns) {
     this.spec = spec;
     this.algorithm = algorithm;
-    this.workspaceBytes = spec.workspaceBytes(algorithm);
+    // -1: the algorithm does not run that pass on this layer (MEC_ROWS runs grouped layers backward only).
+    this.forwardBytes = spec.supports(algorithm, Direction.FORWARD) ? spec.workspaceBytes(algorithm) : -1;
+    this.backwardDataBytes = spec.supports(algorithm, Direction.BACKWARD_DATA)
+        ? spec.workspaceBytes(algorithm, Direction.BACKWARD_DATA) : -1;
+    this.backwardWeightsBytes = spec.supports(algorithm, Direction.BACKWARD_WEIGHTS)
+        ? spec.workspaceBytes(algorithm, Direction.BACKWARD_WEIGHTS) : -1;
+    if (forwardBytes < 0 && backwardDataBytes < 0 && backwardWeightsBytes < 0)
+      spec.workspaceBytes(algorithm);  // throws, with the native library's reason
+    // An owned workspace serves every pass the algorithm runs; a borrowed one is checked per pass.
+    this.workspaceBytes = workspace != null ? Math.max(0, forwardBytes)
+        : Math.max(forwardBytes, Math.max(backwardDataBytes, backwardWeightsBytes));
     this.nativeSpec = spec.toNative();
     this.ownsWorkspace = owns;
     if (workspace == null && workspaceBytes > 0) {
@@ -59,7 +76,10 @@ public final class Convolution implements AutoCloseable {
   }
 
   /**
-   * A convolution that owns a workspace of {@code spec.workspaceBytes(algorithm)} bytes.
+   * A convolution that owns a workspace large enough for every pass the algorithm runs on this
+   * layer: {@code spec.workspaceBytes(algorithm)} for the forward, at least that of
+   * {@code spec.workspaceBytes(algorithm, direction)} for the backward passes (for MEC at most the
+   * forward's).
    *
    * @throws IllegalArgumentException if the algorithm cannot run this layer (e.g. MEC_A when the
    *     output is larger than MEC's lowered matrix, or a GEMM dimension beyond 2^31-1)
@@ -72,7 +92,8 @@ public final class Convolution implements AutoCloseable {
   }
 
   /**
-   * A convolution that borrows the caller's workspace (not closed with the convolution).
+   * A convolution that borrows the caller's workspace (not closed with the convolution). It must
+   * fit the forward pass; a backward pass whose workspace it does not fit throws.
    *
    * @throws IllegalArgumentException if the workspace is smaller than the algorithm needs
    * @throws IllegalStateException if the workspace is closed
@@ -82,7 +103,7 @@ public final class Convolution implements AutoCloseable {
     Objects.requireNonNull(algorithm, "algorithm");
     Objects.requireNonNull(workspace, "workspace");
     if (workspace.isClosed()) throw new IllegalStateException("mec4j: the Workspace is closed");
-    long need = spec.workspaceBytes(algorithm);
+    long need = spec.supports(algorithm, Direction.FORWARD) ? spec.workspaceBytes(algorithm) : 0;
     if (workspace.bytes() < need)
       throw new IllegalArgumentException("workspace has " + workspace.bytes() + " bytes, " + algorithm + " on "
           + spec + " needs " + need);
@@ -100,7 +121,10 @@ public final class Convolution implements AutoCloseable {
    */
   public Algorithm resolvedAlgorithm() { return spec.resolve(algorithm); }
 
-  /** Bytes of workspace this convolution uses. */
+  /**
+   * Bytes of workspace this convolution allocated: the largest of its passes' needs (borrowing a
+   * workspace: the forward's).
+   */
   public long workspaceBytes() { return workspaceBytes; }
 
   public boolean isClosed() { return closed; }
@@ -224,11 +248,169 @@ public final class Convolution implements AutoCloseable {
         workspaceBytes));
   }
 
+  // --- Training ---------------------------------------------------------------------------
+
+  /**
+   * gradInput = the gradient of the loss with respect to the input (NHWC, {@code spec.inputSize()}
+   * floats, overwritten), from the output's gradient (NHWC, {@code spec.outputSize()}) and the
+   * kernel; whole arrays from index 0.
+   *
+   * @throws IllegalArgumentException if the algorithm has no backward pass (MEC_A, MEC_B,
+   *     MEC_FUSED; DEPTHWISE on a layer that is not depthwise), or arrays are shared between an
+   *     input and the output
+   */
+  public void backwardData(float[] gradOutput, float[] kernel, float[] gradInput) {
+    long need = backwardBytes(Direction.BACKWARD_DATA);
+    Objects.requireNonNull(gradOutput, "gradOutput");
+    Objects.requireNonNull(kernel, "kernel");
+    Objects.requireNonNull(gradInput, "gradInput");
+    checkRange("gradOutput", gradOutput.length, 0, spec.outputSize());
+    checkRange("kernel", kernel.length, 0, spec.kernelSize());
+    checkRange("gradInput", gradInput.length, 0, spec.inputSize());
+    checkDistinct("gradInput", gradInput, "gradOutput", gradOutput, "kernel", kernel);
+    run(ws -> MecNative.mec4j_conv2d_backward_data(nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
+        "backward data");
+  }
+
+  /** The same on direct buffers in native byte order, from each buffer's position (positions unchanged). */
+  public void backwardData(FloatBuffer gradOutput, FloatBuffer kernel, FloatBuffer gradInput) {
+    long need = backwardBytes(Direction.BACKWARD_DATA);
+    Objects.requireNonNull(gradOutput, "gradOutput");
+    Objects.requireNonNull(kernel, "kernel");
+    Objects.requireNonNull(gradInput, "gradInput");
+    checkBuffer("gradOutput", gradOutput, spec.outputSize());
+    checkBuffer("kernel", kernel, spec.kernelSize());
+    checkBuffer("gradInput", gradInput, spec.inputSize());
+    checkWritable("gradInput", gradInput);
+    checkDisjoint("gradInput", address(gradInput), spec.inputSize(), "gradOutput", address(gradOutput), spec.outputSize());
+    checkDisjoint("gradInput", address(gradInput), spec.inputSize(), "kernel", address(kernel), spec.kernelSize());
+    run(ws -> MecNative.mec4j_conv2d_backward_data(nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
+        "backward data");
+  }
+
+  /** The same on native memory, from each pointer's position up to its limit. */
+  public void backwardData(FloatPointer gradOutput, FloatPointer kernel, FloatPointer gradInput) {
+    long need = backwardBytes(Direction.BACKWARD_DATA);
+    Objects.requireNonNull(gradOutput, "gradOutput");
+    Objects.requireNonNull(kernel, "kernel");
+    Objects.requireNonNull(gradInput, "gradInput");
+    checkPointer("gradOutput", gradOutput, spec.outputSize());
+    checkPointer("kernel", kernel, spec.kernelSize());
+    checkPointer("gradInput", gradInput, spec.inputSize());
+    checkDisjoint("gradInput", address(gradInput), spec.inputSize(), "gradOutput", address(gradOutput), spec.outputSize());
+    checkDisjoint("gradInput", address(gradInput), spec.inputSize(), "kernel", address(kernel), spec.kernelSize());
+    run(ws -> MecNative.mec4j_conv2d_backward_data(nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
+        "backward data");
+  }
+
+  /**
+   * gradKernel = the gradient of the loss with respect to the kernel (the kernel's layout,
+   * {@code spec.kernelSize()} floats) and, unless gradBias is null, gradBias = that of the bias
+   * ({@code spec.biasSize()} floats), summed over the mini-batch, from the input and the output's
+   * gradient; whole arrays from index 0. Both are overwritten, not accumulated.
+   *
+   * @throws IllegalArgumentException if the algorithm has no backward pass, or arrays are shared
+   *     between an input and an output or between the outputs
+   */
+  public void backwardWeights(float[] input, float[] gradOutput, float[] gradKernel, float[] gradBias) {
+    long need = backwardBytes(Direction.BACKWARD_WEIGHTS);
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(gradOutput, "gradOutput");
+    Objects.requireNonNull(gradKernel, "gradKernel");
+    checkRange("input", input.length, 0, spec.inputSize());
+    checkRange("gradOutput", gradOutput.length, 0, spec.outputSize());
+    checkRange("gradKernel", gradKernel.length, 0, spec.kernelSize());
+    if (gradBias != null) checkRange("gradBias", gradBias.length, 0, spec.biasSize());
+    checkDistinct("gradKernel", gradKernel, "input", input, "gradOutput", gradOutput);
+    if (gradBias != null) checkDistinct("gradBias", gradBias, "input", input, "gradOutput", gradOutput, "gradKernel", gradKernel);
+    run(ws -> MecNative.mec4j_conv2d_backward_weights(nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias,
+        ws, need), "backward weights");
+  }
+
+  /** The same on direct buffers in native byte order, from each buffer's position; gradBias may be null. */
+  public void backwardWeights(FloatBuffer input, FloatBuffer gradOutput, FloatBuffer gradKernel, FloatBuffer gradBias) {
+    long need = backwardBytes(Direction.BACKWARD_WEIGHTS);
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(gradOutput, "gradOutput");
+    Objects.requireNonNull(gradKernel, "gradKernel");
+    checkBuffer("input", input, spec.inputSize());
+    checkBuffer("gradOutput", gradOutput, spec.outputSize());
+    checkBuffer("gradKernel", gradKernel, spec.kernelSize());
+    checkWritable("gradKernel", gradKernel);
+    if (gradBias != null) {
+      checkBuffer("gradBias", gradBias, spec.biasSize());
+      checkWritable("gradBias", gradBias);
+    }
+    checkWeightGradientsDisjoint(address(input), address(gradOutput), address(gradKernel),
+        gradBias == null ? -1 : address(gradBias));
+    run(ws -> MecNative.mec4j_conv2d_backward_weights(nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias,
+        ws, need), "backward weights");
+  }
+
+  /** The same on native memory, from each pointer's position up to its limit; gradBias may be null. */
+  public void backwardWeights(FloatPointer input, FloatPointer gradOutput, FloatPointer gradKernel, FloatPointer gradBias) {
+    long need = backwardBytes(Direction.BACKWARD_WEIGHTS);
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(gradOutput, "gradOutput");
+    Objects.requireNonNull(gradKernel, "gradKernel");
+    checkPointer("input", input, spec.inputSize());
+    checkPointer("gradOutput", gradOutput, spec.outputSize());
+    checkPointer("gradKernel", gradKernel, spec.kernelSize());
+    if (gradBias != null) checkPointer("gradBias", gradBias, spec.biasSize());
+    checkWeightGradientsDisjoint(address(input), address(gradOutput), address(gradKernel),
+        gradBias == null ? -1 : address(gradBias));
+    run(ws -> MecNative.mec4j_conv2d_backward_weights(nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias,
+        ws, need), "backward weights");
+  }
+
+  /** The workspace bytes a backward pass needs; throws first if the algorithm does not run it here. */
+  private long backwardBytes(Direction direction) {
+    long need = direction == Direction.BACKWARD_DATA ? backwardDataBytes : backwardWeightsBytes;
+    if (need < 0)
+      throw new IllegalArgumentException(algorithm + " has no " + direction + " pass for " + spec
+          + " (backward passes: MEC, MEC_ROWS, IM2COL, REFERENCE, and DEPTHWISE on depthwise layers)");
+    long have = workspace == null ? 0 : workspace.bytes();
+    if (need > have)
+      throw new IllegalStateException("mec4j: the borrowed workspace has " + have + " bytes, " + direction
+          + " of " + algorithm + " on " + spec + " needs " + need);
+    return need;
+  }
+
+  private void checkWeightGradientsDisjoint(long input, long gradOutput, long gradKernel, long gradBias) {
+    checkDisjoint("gradKernel", gradKernel, spec.kernelSize(), "input", input, spec.inputSize());
+    checkDisjoint("gradKernel", gradKernel, spec.kernelSize(), "gradOutput", gradOutput, spec.outputSize());
+    if (gradBias == -1) return;
+    checkDisjoint("gradBias", gradBias, spec.biasSize(), "input", input, spec.inputSize());
+    checkDisjoint("gradBias", gradBias, spec.biasSize(), "gradOutput", gradOutput, spec.outputSize());
+    checkDisjoint("gradBias", gradBias, spec.biasSize(), "gradKernel", gradKernel, spec.kernelSize());
+  }
+
+  /** An output array must not be any of the other arrays of the call (name, array pairs). */
+  private static void checkDistinct(String outputName, float[] output, Object... others) {
+    for (int i = 0; i < others.length; i += 2)
+      if (others[i + 1] == output)
+        throw new IllegalArgumentException(outputName + " and " + others[i] + " must be different arrays");
+  }
+
+  private static void checkWritable(String name, FloatBuffer b) {
+    if (b.isReadOnly()) throw new IllegalArgumentException(name + " must be writable, got a read-only FloatBuffer");
+  }
+
+  private static void checkDisjoint(String output, long outStart, long outSize, String name, long start, long size) {
+    if (start < outStart + outSize * Float.BYTES && outStart < start + size * Float.BYTES)
+      throw new IllegalArgumentException(name + " and " + output + " must not overlap in memory");
+  }
+
   /** Runs the one native call of a forward: fails fast if closed or busy, checks its status. */
   private void run(java.util.function.ToIntFunction<Pointer> call) {
+    if (forwardBytes < 0) spec.workspaceBytes(algorithm);  // throws: no forward pass (e.g. MEC_ROWS with groups)
+    run(call, "forward");
+  }
+
+  private void run(java.util.function.ToIntFunction<Pointer> call, String pass) {
     enter();
     try {
-      Native.check(call.applyAsInt(workspace == null ? null : workspace.pointer()), "forward");
+      Native.check(call.applyAsInt(workspace == null ? null : workspace.pointer()), pass + " of " + algorithm + " on " + spec);
     } finally {
       busy.set(false);
     }

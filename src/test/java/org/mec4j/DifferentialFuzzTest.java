@@ -49,6 +49,60 @@ class DifferentialFuzzTest {
           return a + " on " + spec + (integers ? " (integers)" : " (floats)") + ": [" + i + "] " + got[i] + " != " + expected[i];
       }
     }
+    return checkBackward(spec, r, integers, in, k);
+  }
+
+  private static final String[] GRADIENTS = {"gradInput", "gradKernel", "gradBias"};
+
+  /** Both backward passes of every algorithm that has them against the reference and the Java oracle. */
+  static String checkBackward(Conv2d spec, Random r, boolean integers, float[] in, float[] k) {
+    float[] gradOut = integers ? TestShapes.integers(r, spec.outputSize()) : TestShapes.uniform(r, spec.outputSize());
+    float[][] expected = TestShapes.referenceBackward(spec, in, k, gradOut);
+    float[][] independent = TestShapes.javaBackward(spec, in, k, gradOut);
+    long[] terms = TestShapes.backwardTerms(spec);
+    String mismatch = compare("REFERENCE backward vs the Java oracle", spec, integers, independent, expected, terms);
+    if (mismatch != null) return mismatch;
+    // A quarter of the cases also run MEC's passes in row bands, under a limit below one image.
+    Conv2d banded = r.nextInt(4) == 0 ? TestShapes.withBandLimit(spec, r) : null;
+    for (Algorithm a : TestShapes.BACKWARD) {
+      mismatch = checkBackward(spec, a, integers, in, k, gradOut, expected, terms);
+      if (mismatch == null && banded != null && (a == Algorithm.MEC || a == Algorithm.MEC_ROWS))
+        mismatch = checkBackward(banded, a, integers, in, k, gradOut, expected, terms);
+      if (mismatch != null) return mismatch;
+    }
+    return null;
+  }
+
+  private static String checkBackward(Conv2d spec, Algorithm a, boolean integers, float[] in, float[] k, float[] gradOut,
+    float[][] expected, long[] terms) {
+    boolean expectSupport = TestShapes.supportsBackward(spec, a);
+    if (spec.supports(a, Direction.BACKWARD_DATA) != expectSupport
+        || spec.supports(a, Direction.BACKWARD_WEIGHTS) != expectSupport)
+      return a + " backward support on " + spec + " is not " + expectSupport;
+    if (!expectSupport) return null;
+    float[][] got = TestShapes.emptyGradients(spec);
+    for (float[] gradient : got) java.util.Arrays.fill(gradient, Float.NaN);
+    long need = Math.max(spec.workspaceBytes(a, Direction.BACKWARD_DATA), spec.workspaceBytes(a, Direction.BACKWARD_WEIGHTS));
+    // Borrowed: it must fit the forward too, where the algorithm has one (MEC_ROWS: grouped layers backward only).
+    if (spec.supports(a, Direction.FORWARD)) need = Math.max(need, spec.workspaceBytes(a));
+    try (Workspace ws = Workspace.allocate(Math.max(1, need));
+         Convolution c = Convolution.create(spec, a, ws)) {
+      TestShapes.poison(ws);
+      c.backwardData(gradOut, k, got[0]);
+      TestShapes.poison(ws);
+      c.backwardWeights(in, gradOut, got[1], got[2]);
+    }
+    return compare(a + " backward", spec, integers, got, expected, terms);
+  }
+
+  private static String compare(String what, Conv2d spec, boolean integers, float[][] got, float[][] expected, long[] terms) {
+    for (int g = 0; g < 3; g++)
+      for (int i = 0; i < expected[g].length; i++) {
+        float tol = integers ? 0f : TestShapes.backwardTolerance(terms[g], expected[g][i]);
+        if (!(Math.abs(got[g][i] - expected[g][i]) <= tol))
+          return what + " on " + spec + (integers ? " (integers)" : " (floats)") + ": " + GRADIENTS[g] + "[" + i + "] "
+              + got[g][i] + " != " + expected[g][i];
+      }
     return null;
   }
 

@@ -140,4 +140,107 @@ final class TestShapes {
     double k = spec.kernelHeight() * spec.kernelWidth() * spec.inputChannels() / spec.groups();
     return (float) (1e-5 * Math.sqrt(k) * (1 + Math.abs(expected)) * 4);
   }
+
+  /** The algorithms with backward passes, each checked against {@link Algorithm#REFERENCE}. */
+  static final Algorithm[] BACKWARD = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_ROWS, Algorithm.DEPTHWISE};
+
+  /**
+   * What the implementation list says for the backward passes: DEPTHWISE only on depthwise layers;
+   * MEC's passes (one image or row band at a time) not under a limit so small that the forward
+   * tiles single output columns.
+   */
+  static boolean supportsBackward(Conv2d spec, Algorithm a) {
+    return switch (a) {
+      case DEPTHWISE -> spec.isDepthwise();
+      case MEC_ROWS -> !columnTiled(spec);
+      case MEC -> spec.isDepthwise() || !columnTiled(spec);
+      case REFERENCE, IM2COL -> true;
+      default -> false;
+    };
+  }
+
+  /** Whether MEC's workspace limit leaves less than one band of output rows of one image. */
+  static boolean columnTiled(Conv2d spec) {
+    if (spec.mecWorkspaceLimit() <= 0) return false;
+    long limit = spec.mecWorkspaceLimit() / Float.BYTES;
+    long ihp = spec.inputHeight() + spec.padTop() + spec.padBottom();
+    long row = spec.outputWidth() * spec.kernelWidth() * spec.inputChannels();
+    long ekh = (spec.kernelHeight() - 1) * spec.dilationHeight() + 1;
+    long lowered = spec.batch() * ihp * row;
+    return lowered > limit && ihp * row > limit && ekh * row > limit;
+  }
+
+  /** The layer under a MEC workspace limit between one band of output rows and one image's lowering. */
+  static Conv2d withBandLimit(Conv2d spec, Random r) {
+    long ihp = spec.inputHeight() + spec.padTop() + spec.padBottom();
+    long row = spec.outputWidth() * spec.kernelWidth() * spec.inputChannels() * Float.BYTES;
+    long band = ((spec.kernelHeight() - 1) * spec.dilationHeight() + 1) * row;
+    return spec.toBuilder().mecWorkspaceLimit(band + (long) (r.nextDouble() * (ihp * row - band))).build();
+  }
+
+  /** Both backward passes of the reference: {gradInput, gradKernel, gradBias}. */
+  static float[][] referenceBackward(Conv2d spec, float[] in, float[] k, float[] gradOut) {
+    float[][] g = emptyGradients(spec);
+    try (Convolution c = Convolution.create(spec, Algorithm.REFERENCE)) {
+      c.backwardData(gradOut, k, g[0]);
+      c.backwardWeights(in, gradOut, g[1], g[2]);
+    }
+    return g;
+  }
+
+  static float[][] emptyGradients(Conv2d spec) {
+    return new float[][] {new float[Math.toIntExact(spec.inputSize())], new float[Math.toIntExact(spec.kernelSize())],
+        new float[Math.toIntExact(spec.biasSize())]};
+  }
+
+  /**
+   * The backward passes' independent oracle: every forward product in(pixel) * k(tap) scattered
+   * back to its two factors' gradients (the forward loops of {@link #javaReference}, run in
+   * reverse), in double. Returns {gradInput, gradKernel, gradBias}.
+   */
+  static float[][] javaBackward(Conv2d spec, float[] in, float[] k, float[] gradOut) {
+    int n = (int) spec.batch(), ih = (int) spec.inputHeight(), iw = (int) spec.inputWidth(), ic = (int) spec.inputChannels();
+    int kh = (int) spec.kernelHeight(), kw = (int) spec.kernelWidth(), kc = (int) spec.outputChannels();
+    int oh = (int) spec.outputHeight(), ow = (int) spec.outputWidth(), g = (int) spec.groups();
+    int icg = ic / g, kcg = kc / g;
+    double[] gIn = new double[in.length], gK = new double[k.length], gB = new double[kc];
+    for (int b = 0; b < n; b++)
+      for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++)
+          for (int o = 0; o < kc; o++) {
+            int group = o / kcg, j = o % kcg;
+            double d = gradOut[((b * oh + y) * ow + x) * kc + o];
+            gB[o] += d;
+            for (int r = 0; r < kh; r++)
+              for (int q = 0; q < kw; q++) {
+                long iy = (long) y * spec.strideHeight() + (long) r * spec.dilationHeight() - spec.padTop();
+                long ix = (long) x * spec.strideWidth() + (long) q * spec.dilationWidth() - spec.padLeft();
+                if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+                for (int c = 0; c < icg; c++) {
+                  int pixel = (int) (((b * ih + iy) * iw + ix) * ic + group * icg + c);
+                  int tap = (((group * kh + r) * kw + q) * icg + c) * kcg + j;
+                  gIn[pixel] += d * k[tap];
+                  gK[tap] += d * in[pixel];
+                }
+              }
+          }
+    return new float[][] {toFloats(gIn), toFloats(gK), toFloats(gB)};
+  }
+
+  private static float[] toFloats(double[] d) {
+    float[] f = new float[d.length];
+    for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+    return f;
+  }
+
+  /** Tolerance of a backward output for float data in [-1, 1]: sums of `terms` products. */
+  static float backwardTolerance(long terms, float expected) {
+    return (float) (1e-5 * Math.sqrt(terms) * (1 + Math.abs(expected)) * 4);
+  }
+
+  /** Products summed into one element of each gradient: {gradInput, gradKernel, gradBias}. */
+  static long[] backwardTerms(Conv2d spec) {
+    long pixels = spec.batch() * spec.outputHeight() * spec.outputWidth();
+    return new long[] {spec.kernelHeight() * spec.kernelWidth() * spec.outputChannels() / spec.groups(), pixels, pixels};
+  }
 }

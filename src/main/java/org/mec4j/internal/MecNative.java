@@ -136,6 +136,38 @@ public final class MecNative {
       @Const FloatPointer bias, long biasOffset, FloatPointer output, long outputOffset,
       Pointer workspace, long workspaceBytes);
 
+  public static native int mec4j_workspace_size_for(
+      @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Cast("mec4j_direction") int direction,
+      @Cast("int64_t*") long[] bytes);
+
+  @CriticalRegion
+  public static native int mec4j_conv2d_backward_data(
+      @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Const float[] gradOutput,
+      @Const float[] kernel, float[] gradInput, Pointer workspace, long workspaceBytes);
+
+  public static native int mec4j_conv2d_backward_data(
+      @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Const FloatBuffer gradOutput,
+      @Const FloatBuffer kernel, FloatBuffer gradInput, Pointer workspace, long workspaceBytes);
+
+  public static native int mec4j_conv2d_backward_data(
+      @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Const FloatPointer gradOutput,
+      @Const FloatPointer kernel, FloatPointer gradInput, Pointer workspace, long workspaceBytes);
+
+  @CriticalRegion
+  public static native int mec4j_conv2d_backward_weights(
+      @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Const float[] input,
+      @Const float[] gradOutput, float[] gradKernel, float[] gradBias, Pointer workspace, long workspaceBytes);
+
+  public static native int mec4j_conv2d_backward_weights(
+      @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Const FloatBuffer input,
+      @Const FloatBuffer gradOutput, FloatBuffer gradKernel, FloatBuffer gradBias, Pointer workspace,
+      long workspaceBytes);
+
+  public static native int mec4j_conv2d_backward_weights(
+      @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Const FloatPointer input,
+      @Const FloatPointer gradOutput, FloatPointer gradKernel, FloatPointer gradBias, Pointer workspace,
+      long workspaceBytes);
+
   public static native int mec4j_packed_kernel_size(@Const Conv2dStruct conv, @Cast("int64_t*") long[] bytes);
 
   @CriticalRegion
