@@ -40,17 +40,25 @@ static bool parse_shape(const char* text, mec4j_conv2d* c) {
 int main(int argc, char** argv) {
   mec4j_conv2d c;
   if (argc < 2 || !parse_shape(argv[1], &c)) {
-    std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused|mec-fused-packed ...] [--reps N] [--threads N]\n"
+    std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused|mec-fused-packed|depthwise ...] [--reps N] [--threads N]\n"
+                         "                   [--direction fwd|bwd_d|bwd_w]\n"
                          "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n");
     return 2;
   }
   int reps = 9;
+  mec4j_direction direction = MEC4J_DIRECTION_FORWARD;
   std::vector<mec4j_algorithm> algos;
   std::vector<int64_t> limits;
   std::vector<bool> packed_kernel;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) { reps = std::atoi(argv[++i]); continue; }
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) { mec4j_blas_set_threads(std::atoi(argv[++i])); continue; }
+    if (!std::strcmp(argv[i], "--direction") && i + 1 < argc) {
+      const std::string d = argv[++i];
+      if (d != "fwd" && d != "bwd_d" && d != "bwd_w") { std::fprintf(stderr, "unknown direction %s\n", d.c_str()); return 2; }
+      direction = d == "fwd" ? MEC4J_DIRECTION_FORWARD : d == "bwd_d" ? MEC4J_DIRECTION_BACKWARD_DATA : MEC4J_DIRECTION_BACKWARD_WEIGHTS;
+      continue;
+    }
     bool found = false;
     std::string name = argv[i];
     const bool packed = name.rfind("mec-fused-packed", 0) == 0;
@@ -60,7 +68,7 @@ int main(int argc, char** argv) {
       limit = std::strtoll(name.c_str() + at + 1, nullptr, 10);
       name.resize(at);
     }
-    for (int a = MEC4J_ALGORITHM_IM2COL; a <= MEC4J_ALGORITHM_MEC_FUSED; ++a)
+    for (int a = MEC4J_ALGORITHM_IM2COL; a <= MEC4J_ALGORITHM_DEPTHWISE; ++a)
       if (name == mec4j_algorithm_name((mec4j_algorithm)a)) {
         algos.push_back((mec4j_algorithm)a);
         limits.push_back(limit);
@@ -79,22 +87,26 @@ int main(int argc, char** argv) {
   int64_t oh, ow;
   if (mec4j_status st = mec4j_output_size(&c, &oh, &ow)) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 2; }
   const int64_t in_n = c.batch * c.in_height * c.in_width * c.in_channels;
-  const int64_t k_n = c.kernel_height * c.kernel_width * c.in_channels * c.out_channels;
-  std::vector<float> in(in_n), k(k_n), out(c.batch * oh * ow * c.out_channels);
+  const int64_t k_n = c.kernel_height * c.kernel_width * c.in_channels / std::max<int64_t>(1, c.groups) * c.out_channels;
+  std::vector<float> in(in_n), k(k_n), out(c.batch * oh * ow * c.out_channels), grad_in(in_n), grad_k(k_n),
+      grad_bias(c.out_channels);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1, 1);
   for (auto& x : in) x = u(rng);
   for (auto& x : k) x = u(rng);
-  const double flops = 2.0 * c.batch * oh * ow * c.out_channels * k_n / c.out_channels;
+  for (auto& x : out) x = u(rng);  // the output's gradient, for the backward passes
+  const double flops = 2.0 * c.batch * oh * ow * k_n;
   mec4j_blas_info info;
   mec4j_blas_query(&info);
-  std::printf("%s, %s %s, %d thread(s)\n", argv[1], info.vendor, info.version, info.threads);
+  std::printf("%s, %s, %s %s, %d thread(s)\n", argv[1],
+              direction == MEC4J_DIRECTION_FORWARD ? "forward" : direction == MEC4J_DIRECTION_BACKWARD_DATA ? "backward data" : "backward weights",
+              info.vendor, info.version, info.threads);
 
   std::vector<void*> ws(algos.size()), packs(algos.size());
   std::vector<int64_t> bytes(algos.size());
   std::vector<std::vector<double>> ms(algos.size());
   for (size_t a = 0; a < algos.size(); ++a) {
-    if (mec4j_status st = mec4j_workspace_size(&convs[a], algos[a], &bytes[a])) {
+    if (mec4j_status st = mec4j_workspace_size_for(&convs[a], algos[a], direction, &bytes[a])) {
       std::fprintf(stderr, "%s: %s\n", mec4j_algorithm_name(algos[a]), mec4j_status_string(st));
       return 1;
     }
@@ -112,8 +124,14 @@ int main(int argc, char** argv) {
   for (int rep = -1; rep < reps; ++rep)  // rep -1 warms up
     for (size_t a = 0; a < algos.size(); ++a) {
       auto t0 = std::chrono::steady_clock::now();
-      mec4j_status st = packs[a] ? mec4j_conv2d_forward_packed(&convs[a], in.data(), packs[a], nullptr, out.data(), ws[a], bytes[a])
-                                 : mec4j_conv2d_forward(&convs[a], algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
+      mec4j_status st =
+          direction == MEC4J_DIRECTION_BACKWARD_DATA
+              ? mec4j_conv2d_backward_data(&convs[a], algos[a], out.data(), k.data(), grad_in.data(), ws[a], bytes[a])
+          : direction == MEC4J_DIRECTION_BACKWARD_WEIGHTS
+              ? mec4j_conv2d_backward_weights(&convs[a], algos[a], in.data(), out.data(), grad_k.data(), grad_bias.data(),
+                                              ws[a], bytes[a])
+          : packs[a] ? mec4j_conv2d_forward_packed(&convs[a], in.data(), packs[a], nullptr, out.data(), ws[a], bytes[a])
+                     : mec4j_conv2d_forward(&convs[a], algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
       auto t1 = std::chrono::steady_clock::now();
       if (st) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 1; }
       if (rep >= 0) ms[a].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());

@@ -134,23 +134,64 @@ void im2col_backward_data(const Shape& s, const float* grad_out, const float* k,
 
 namespace {
 
-// One image at a time, or one row band at a time under a workspace limit that bands: calls
-// part(t, n, y0, first_row) with the part's own layer t (row_band), the image n, its first output
-// row y0 and the first input row it reads.
-template <typename Part>
-void for_each_part(const Shape& s, Part part) {
-  const Shape whole = with_batch(s, 1);
-  for (int64_t n = 0; n < s.n; ++n) {
-    if (!s.banded) {
-      part(whole, n, 0, 0);
-      continue;
-    }
-    for (int64_t y0 = 0; y0 < s.oh; y0 += s.tile_oh) {
-      int64_t first_row;
-      const Shape t = row_band(s, y0, std::min(s.tile_oh, s.oh - y0), &first_row);
-      part(t, n, y0, first_row);
-    }
+// Images per GEMM. One image's windows give GEMMs of o_h*o_w rows; on small images (late layers)
+// that is too few to amortise the pass over dK (or dL) that every GEMM makes, so images are
+// taken `chunk` at a time, lowered interleaved ([row][image][w], as MEC_ROWS does for a batch),
+// with their output gradients permuted to the same (y, image, x) order: one GEMM per kernel row
+// over the chunk. The chunk aims at kChunkRows GEMM rows, within the forward MEC's workspace.
+constexpr int64_t kChunkRows = 512;
+
+int64_t image_lowered(const Shape& s) { return s.ihp * s.ow * s.kw * s.ic; }
+int64_t image_output(const Shape& s) { return s.oh * s.ow * s.kc; }
+
+int64_t backward_chunk(const Shape& s) {
+  if (s.banded) return 1;
+  int64_t c = std::min(s.n, (kChunkRows + s.oh * s.ow - 1) / (s.oh * s.ow));
+  if (c <= 1) return 1;
+  c = std::min(c, s.mec_tile_elems() / (image_lowered(s) + image_output(s)));
+  return std::max<int64_t>(c, 1);
+}
+
+// One part of the work: `images` images from image n (interleaved when more than one), or one
+// row band of image n under a workspace limit that bands. t is the part's own layer (with
+// t.n = images; a band's from row_band), y0 its first output row and first_row the first input
+// row it reads.
+struct Part {
+  Shape t;
+  int64_t n, images, y0, first_row;
+};
+
+template <typename Body>
+void for_each_part(const Shape& s, Body body) {
+  if (s.banded) {
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t y0 = 0; y0 < s.oh; y0 += s.tile_oh) {
+        int64_t first_row;
+        const Shape t = row_band(s, y0, std::min(s.tile_oh, s.oh - y0), &first_row);
+        body(Part{t, n, 1, y0, first_row});
+      }
+    return;
   }
+  const int64_t chunk = backward_chunk(s);
+  for (int64_t n = 0; n < s.n; n += chunk) {
+    const int64_t images = std::min(chunk, s.n - n);
+    body(Part{with_batch(s, images), n, images, 0, 0});
+  }
+}
+
+// The part's output gradient as the GEMMs read it: in place for one image; else copied to
+// `to` in (y, image, x) order.
+const float* part_gradient(const Shape& s, const Part& p, const float* grad_out, float* to, int threads) {
+  const float* first = grad_out + p.n * image_output(s) + p.y0 * s.ow * s.kc;
+  if (p.images == 1) return first;
+  const int64_t run = s.ow * s.kc;
+  parallel_for(s.oh * p.images, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t yi = begin; yi < end; ++yi) {
+      const int64_t y = yi / p.images, i = yi % p.images;
+      std::memcpy(to + yi * run, first + i * image_output(s) + y * run, run * sizeof(float));
+    }
+  });
+  return to;
 }
 
 // The GEMMs of one kernel row split per tap and group when grouped (a group's i_c/g channels of
@@ -175,7 +216,9 @@ int64_t mec_backward_elems(const Shape& s) {
     case Lowering::Subsample: return s.n * s.oh * s.ow * s.ic;
     case Lowering::Mec: break;
   }
-  return s.banded ? s.mec_tile_elems() : s.mec_lowered_elems / s.n;
+  if (s.banded) return s.mec_tile_elems();
+  const int64_t chunk = backward_chunk(s);
+  return chunk == 1 ? image_lowered(s) : chunk * (image_lowered(s) + image_output(s));
 }
 
 void mec_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
@@ -195,17 +238,18 @@ void mec_backward_weights(const Shape& s, const float* in, const float* grad_out
     return;
   }
   const TapBlocks blocks = tap_blocks(s);
-  const int64_t piece = s.kw * s.ic, image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
+  const int64_t piece = s.kw * s.ic, image_in = s.ih * s.iw * s.ic;
   bool first = true;
-  for_each_part(s, [&](const Shape& t, int64_t n, int64_t y0, int64_t first_row) {
-    lower_rows(t, in + n * image_in + first_row * s.iw * s.ic, ws, false, threads);
-    const float* g = grad_out + n * image_out + y0 * s.ow * s.kc;
+  for_each_part(s, [&](const Part& p) {
+    const Shape& t = p.t;
+    lower_rows(t, in + p.n * image_in + p.first_row * s.iw * s.ic, ws, p.images > 1, threads);
+    const float* g = part_gradient(s, p, grad_out, ws + p.images * image_lowered(s), threads);
     for (int64_t r = 0; r < s.kh; ++r) {
-      const float* window = ws + kernel_row_start(t, r) * s.ow * piece;
+      const float* window = ws + kernel_row_start(t, r) * p.images * s.ow * piece;
       for (int64_t q = 0; q < blocks.taps; ++q)
         for (int64_t grp = 0; grp < s.g; ++grp)
-          sgemm(Trans::Yes, Trans::No, blocks.width, s.kcg, t.oh * s.ow, window + lowered_block(s, q, grp), piece,
-                g + grp * s.kcg, s.kc, grad_k + kernel_block(s, r, q, grp), s.kcg, first ? 0.f : 1.f);
+          sgemm(Trans::Yes, Trans::No, blocks.width, s.kcg, t.oh * p.images * s.ow, window + lowered_block(s, q, grp),
+                piece, g + grp * s.kcg, s.kc, grad_k + kernel_block(s, r, q, grp), s.kcg, first ? 0.f : 1.f);
     }
     first = false;
   });
@@ -213,19 +257,21 @@ void mec_backward_weights(const Shape& s, const float* in, const float* grad_out
 }
 
 namespace {
-// Adds the lowered gradient dL of layer t (one image or band) back into the input rows it was
-// lowered from: lowered row h, column x, tap q came from input row h - pad_top, column
-// x*s_w + q*d_w - pad_left. One thread per input row. accumulate == false: each row is
-// overwritten (rows no window reads become 0).
-void unlower_rows(const Shape& t, const float* dL, float* grad_in, bool accumulate, int threads) {
-  const int64_t piece = t.kw * t.ic, row = t.ow * piece;
-  parallel_for(t.ih, threads, [&](int64_t begin, int64_t end) {
-    for (int64_t iy = begin; iy < end; ++iy) {
-      float* dst = grad_in + iy * t.iw * t.ic;
+// Adds the lowered gradient dL of part p back into the input rows it was lowered from: lowered
+// row h, column x, tap q of image i came from input row h - pad_top, column x*s_w + q*d_w -
+// pad_left. One thread per input row. accumulate == false: each row is overwritten (rows no window
+// reads become 0).
+void unlower_rows(const Part& p, const float* dL, float* grad_in, bool accumulate, int threads) {
+  const Shape& t = p.t;
+  const int64_t piece = t.kw * t.ic, image_in = t.ih * t.iw * t.ic;
+  parallel_for(p.images * t.ih, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t ii = begin; ii < end; ++ii) {
+      const int64_t i = ii / t.ih, iy = ii % t.ih;
+      float* dst = grad_in + i * image_in + iy * t.iw * t.ic;
       if (!accumulate) std::memset(dst, 0, t.iw * t.ic * sizeof(float));
       const int64_t h = iy + t.pt;
       if (h >= t.rows_used || !phase_read(t, h % t.sh)) continue;
-      const float* src = dL + phase_row(t, h) * row;
+      const float* src = dL + (phase_row(t, h) * p.images + i) * t.ow * piece;
       for (int64_t x = 0; x < t.ow; ++x)
         for (int64_t q = 0; q < t.kw; ++q) {
           const int64_t ix = x * t.sw + q * t.dw - t.pl;
@@ -263,20 +309,21 @@ void mec_backward_data(const Shape& s, const float* grad_out, const float* k, fl
   // Bands share input rows: then every band adds into a zeroed gradient.
   if (s.banded) std::memset(grad_in, 0, s.input_elems * sizeof(float));
   const TapBlocks blocks = tap_blocks(s);
-  const int64_t piece = s.kw * s.ic, row = s.ow * piece, image_in = s.ih * s.iw * s.ic,
-                image_out = s.oh * s.ow * s.kc;
-  for_each_part(s, [&](const Shape& t, int64_t n, int64_t y0, int64_t first_row) {
+  const int64_t piece = s.kw * s.ic, image_in = s.ih * s.iw * s.ic;
+  for_each_part(s, [&](const Part& p) {
+    const Shape& t = p.t;
+    const int64_t row = p.images * s.ow * piece;  // one lowered row of the part
+    const float* g = part_gradient(s, p, grad_out, ws + p.images * image_lowered(s), threads);
     // Kernel row 0 writes lowered rows [0, o_h) (beta = 0); the other rows start from zero.
     std::memset(ws + t.oh * row, 0, (t.ihp - t.oh) * row * sizeof(float));
-    const float* g = grad_out + n * image_out + y0 * s.ow * s.kc;
     for (int64_t r = 0; r < s.kh; ++r) {
       float* window = ws + kernel_row_start(t, r) * row;
       for (int64_t q = 0; q < blocks.taps; ++q)
         for (int64_t grp = 0; grp < s.g; ++grp)
-          sgemm(Trans::No, Trans::Yes, t.oh * s.ow, blocks.width, s.kcg, g + grp * s.kcg, s.kc,
+          sgemm(Trans::No, Trans::Yes, t.oh * p.images * s.ow, blocks.width, s.kcg, g + grp * s.kcg, s.kc,
                 k + kernel_block(s, r, q, grp), s.kcg, window + lowered_block(s, q, grp), piece, r == 0 ? 0.f : 1.f);
     }
-    unlower_rows(t, ws, grad_in + n * image_in + first_row * s.iw * s.ic, s.banded, threads);
+    unlower_rows(p, ws, grad_in + p.n * image_in + p.first_row * s.iw * s.ic, s.banded, threads);
   });
 }
 

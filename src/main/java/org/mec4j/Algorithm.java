@@ -35,8 +35,13 @@ package org.mec4j;
  * </ul>
  *
  * <p>With groups, MEC_A and MEC_B (which need one contiguous window per output row; nor dilation
- * down the rows) and MEC_ROWS do not run: {@link Conv2d#workspaceBytes} and
- * {@link Convolution#create} throw for them.
+ * down the rows) and MEC_ROWS's forward do not run: {@link Conv2d#workspaceBytes} and
+ * {@link Convolution#create} throw for them (MEC_ROWS's backward passes do take groups).
+ *
+ * <p>Backward passes ({@link Direction}): REFERENCE, IM2COL, MEC (DEPTHWISE on depthwise layers,
+ * else MEC_ROWS's passes), MEC_ROWS (over MEC's row lowering, one image or a few interleaved at a
+ * time; workspace at most the forward MEC's) and DEPTHWISE. MEC_A, MEC_B and MEC_FUSED are forward
+ * only.
  */
 public enum Algorithm {
   REFERENCE(0),
