@@ -122,6 +122,15 @@ public final class TrainSmallCnn {
       System.out.printf(Locale.ROOT, "== %s: conv workspace %s = conv1 %s + conv2 %s (sum: both are held for the"
           + " whole run)%n", algorithm, bytes(net.workspaceBytes()), bytes(net.conv1.workspaceBytes()),
           bytes(net.conv2.workspaceBytes()));
+      // Per pass, for the record; conv1's workspace covers backward-data too although it never runs it.
+      for (Convolution conv : new Convolution[] {net.conv1, net.conv2}) {
+        Conv2d spec = conv.spec();
+        System.out.printf(Locale.ROOT, "   %s %s: forward %s, backward-data %s, backward-weights %s%n",
+            conv == net.conv1 ? "conv1" : "conv2", spec,
+            bytes(spec.workspaceBytes(algorithm, Direction.FORWARD)),
+            bytes(spec.workspaceBytes(algorithm, Direction.BACKWARD_DATA)),
+            bytes(spec.workspaceBytes(algorithm, Direction.BACKWARD_WEIGHTS)));
+      }
       Random shuffle = new Random(options.seed() + 1);
       int[] order = new int[options.samples()];
       for (int i = 0; i < order.length; i++) order[i] = i;
