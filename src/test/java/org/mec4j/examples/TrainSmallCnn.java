@@ -55,9 +55,12 @@ public final class TrainSmallCnn {
           case "--batch" -> batch = positive(name, value);
           case "--samples" -> samples = positive(name, value);
           case "--seed" -> seed = Long.parseLong(value);
-          case "--algorithm" -> algorithms = value.equalsIgnoreCase("both")
-              ? List.of(Algorithm.MEC, Algorithm.IM2COL)
-              : List.of(Algorithm.valueOf(value.toUpperCase(Locale.ROOT)));
+          case "--algorithm" -> algorithms = switch (value.toUpperCase(Locale.ROOT)) {
+            case "MEC" -> List.of(Algorithm.MEC);
+            case "IM2COL" -> List.of(Algorithm.IM2COL);
+            case "BOTH" -> List.of(Algorithm.MEC, Algorithm.IM2COL);
+            default -> throw new IllegalArgumentException("--algorithm " + value + "\n" + USAGE);
+          };
           default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
         }
       }
@@ -106,7 +109,7 @@ public final class TrainSmallCnn {
     for (Algorithm algorithm : options.algorithms()) runs.add(train(algorithm, data, options));
     if (runs.size() == 2) {
       Run a = runs.get(0), b = runs.get(1);
-      System.out.printf(Locale.ROOT, "%s vs %s: time %.2f s vs %.2f s (%.2fx), conv workspace %s vs %s (%.2fx),"
+      System.out.printf(Locale.ROOT, "%s vs %s: time %.2f s vs %.2f s (%.2fx), conv workspace (sum) %s vs %s (%.2fx),"
               + " final loss %.4f vs %.4f%n", a.algorithm(), b.algorithm(), a.totalSeconds(), b.totalSeconds(),
           a.totalSeconds() / b.totalSeconds(), bytes(a.workspaceBytes()), bytes(b.workspaceBytes()),
           (double) a.workspaceBytes() / b.workspaceBytes(), last(a.loss()), last(b.loss()));
@@ -122,7 +125,8 @@ public final class TrainSmallCnn {
       System.out.printf(Locale.ROOT, "== %s: conv workspace %s = conv1 %s + conv2 %s (sum: both are held for the"
           + " whole run)%n", algorithm, bytes(net.workspaceBytes()), bytes(net.conv1.workspaceBytes()),
           bytes(net.conv2.workspaceBytes()));
-      // Per pass, for the record; conv1's workspace covers backward-data too although it never runs it.
+      // What each pass needs: a Convolution's own workspace is the largest of them (for conv1 too
+      // backward-data's, although this network never asks conv1 for it).
       for (Convolution conv : new Convolution[] {net.conv1, net.conv2}) {
         Conv2d spec = conv.spec();
         System.out.printf(Locale.ROOT, "   %s %s: forward %s, backward-data %s, backward-weights %s%n",
@@ -150,7 +154,7 @@ public final class TrainSmallCnn {
         seconds[epoch] = (System.nanoTime() - start) / 1e9;
         loss[epoch] = lossSum / steps;
         accuracy[epoch] = (double) correct / (steps * batch);
-        System.out.printf(Locale.ROOT, "epoch %2d/%d  loss %.4f  train accuracy %5.1f%%  %6.2f s  conv workspace %s%n",
+        System.out.printf(Locale.ROOT, "epoch %2d/%d  loss %.4f  train accuracy %5.1f%%  %6.2f s  conv workspace (sum) %s%n",
             epoch + 1, options.epochs(), loss[epoch], 100 * accuracy[epoch], seconds[epoch], bytes(net.workspaceBytes()));
       }
       return new Run(algorithm, loss, accuracy, seconds, net.workspaceBytes());
@@ -182,7 +186,7 @@ public final class TrainSmallCnn {
         case "horizontal", "vertical" -> {
           int length = 7 + random.nextInt(5), line = 1 + random.nextInt(SIZE - 2);
           int from = random.nextInt(SIZE - length + 1);
-          boolean horizontal = label == 0;
+          boolean horizontal = CLASSES[label].equals("horizontal");
           for (int t = from; t < from + length; t++) set(image, horizontal ? line : t, horizontal ? t : line, ink);
         }
         case "diagonal" -> {  // either direction
@@ -303,7 +307,7 @@ public final class TrainSmallCnn {
 
     long workspaceBytes() { return conv1.workspaceBytes() + conv2.workspaceBytes(); }
 
-    /** Forward, backward and one optimizer step on a batch; returns the batch's mean loss. */
+    /** Forward, backward and one optimizer step on a batch; returns its mean loss and how many it got right. */
     BatchResult trainStep(float[] images, int[] labels) {
       // Forward.
       conv1.forward(images, kernel1.value, bias1.value, a1);
@@ -315,7 +319,8 @@ public final class TrainSmallCnn {
       dense(p2, weights3.value, bias3.value, logits);
       BatchResult result = softmaxCrossEntropy(logits, labels, gradLogits);
 
-      // Backward: each layer's gradient from the one after it.
+      // Backward: each layer's gradients from the next one's. mec4j's backward passes overwrite
+      // their outputs (gradients of kernel, bias and input), so nothing needs zeroing first.
       denseBackward(p2, weights3.value, gradLogits, weights3.grad, bias3.grad, gradP2);
       maxPoolBackward(gradP2, pool2, gradA2);
       reluBackward(a2, gradA2);
