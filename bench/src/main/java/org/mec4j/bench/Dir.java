@@ -28,6 +28,15 @@ public enum Dir {
     return label;
   }
 
+  /** mec4j's name of this pass. */
+  public org.mec4j.Direction lib() {
+    return switch (this) {
+      case FWD -> org.mec4j.Direction.FORWARD;
+      case BWD_D -> org.mec4j.Direction.BACKWARD_DATA;
+      case BWD_W -> org.mec4j.Direction.BACKWARD_WEIGHTS;
+    };
+  }
+
   public boolean backward() {
     return this != FWD;
   }
@@ -43,7 +52,7 @@ public enum Dir {
   public static Dir parse(String s) {
     String t = s.trim().toLowerCase(Locale.ROOT);
     for (Dir d : values()) if (d.id.equals(t)) return d;
-    throw new IllegalArgumentException("--directions: unknown direction '" + s + "' (fwd, bwd_d, bwd_w)");
+    throw new IllegalArgumentException("unknown direction '" + s + "' (--directions takes fwd, bwd_d, bwd_w or all)");
   }
 
   /** The direction of a results.csv row ("" in files from before backward passes: forward). */
