@@ -295,9 +295,15 @@ public final class LayerRunner {
     return new Contestant(a, run, c.workspaceBytes(a.lib(), d.lib()), resolved(c, a, d), g);
   }
 
-  /** What a mec4j algorithm runs in a backward pass: the forced variant's name; MEC (auto): "MEC (auto)". */
+  /**
+   * What a mec4j algorithm runs in a backward pass: a forced variant itself; MEC (auto) by the
+   * library's documented rule (org.mec4j.Direction, mec4j.h), DEPTHWISE on depthwise layers and
+   * MEC_ROWS's passes on the others. mec4j has no query of its backward choice, so MEC is timed on
+   * its own rather than sharing MEC_ROWS's samples as the forward shares its variant's.
+   */
   static String resolved(Conv2d c, Algo a, Dir d) {
-    return a == Algo.MEC ? "MEC (auto)" : a.lib().name();
+    if (a != Algo.MEC) return a.lib().name();
+    return c.isDepthwise() ? "DEPTHWISE" : "MEC_ROWS";
   }
 
   /**
