@@ -34,7 +34,10 @@ import org.mec4j.Conv2d;
  *       a forward training hint. The primitive writes diff_weights in the layout it asks for; when
  *       that is not HWIO, {@link #run()} reorders them back into the caller's HWIO buffer, and the
  *       reorder is part of every timed call (a user needs the gradients in its own layout). When
- *       oneDNN asks for HWIO itself, it writes straight into the caller's buffer.
+ *       oneDNN asks for HWIO itself, it writes straight into the caller's buffer. Which of the two
+ *       happens is oneDNN's choice per layer ({@link #reordersGradients()}): with oneDNN 3.11 on
+ *       AVX2 its jit backward-weights kernels ask for blocked layouts (the reorder is timed), its
+ *       gemm-based one took HWIO as is on some dilated layers.
  * </ul>
  *
  * <p>oneDNN threads with its own OpenMP runtime: set OMP_NUM_THREADS for the process.
