@@ -49,6 +49,17 @@ final class Charts {
       if (sweepMemory(dir.resolve("sweep-memory.png"), in)) files.add("sweep-memory.png");
       if (sweepTime(dir.resolve("sweep-time.png"), in)) files.add("sweep-time.png");
     }
+    for (Dir d : Dir.values()) {
+      if (!d.backward()) continue;
+      for (long b : in.batches(d)) {
+        String f = "workspace-" + d.id() + "-mb" + b + ".png";
+        if (workspace(dir.resolve(f), in, b, d)) files.add(f);
+      }
+      for (long b : in.batches(d)) {
+        String f = "time-" + d.id() + "-vs-im2col-mb" + b + ".png";
+        if (time(dir.resolve(f), in, b, d)) files.add(f);
+      }
+    }
     return files;
   }
 
@@ -67,11 +78,16 @@ final class Charts {
 
   /** Workspace per layer: im2col, MEC, oneDNN scratchpad, MiB on a log scale. */
   static boolean workspace(Path file, Report.Input in, long batch) throws IOException {
+    return workspace(file, in, batch, Dir.FWD);
+  }
+
+  /** The same for one direction's workspaces (mec4j's query for that pass, oneDNN's scratchpad of that primitive). */
+  static boolean workspace(Path file, Report.Input in, long batch, Dir dir) throws IOException {
     DefaultCategoryDataset d = new DefaultCategoryDataset();
-    for (var lb : in.layerBatches(batch)) {
+    for (var lb : in.layerBatches(batch, dir)) {
       String l = lb.getKey();
-      Row im = Report.findAny(in, "layer", l, batch, Algo.IM2COL), mec = Report.findAny(in, "layer", l, batch, Algo.MEC);
-      Row dn = Report.findAny(in, "layer", l, batch, Algo.ONEDNN);
+      Row im = Report.findAny(in, "layer", l, batch, Algo.IM2COL, dir), mec = Report.findAny(in, "layer", l, batch, Algo.MEC, dir);
+      Row dn = Report.findAny(in, "layer", l, batch, Algo.ONEDNN, dir);
       d.addValue(mib(im), "im2col", l);
       d.addValue(mib(mec), "MEC", l);
       d.addValue(mib(dn), "oneDNN scratchpad", l);
@@ -84,7 +100,8 @@ final class Charts {
     CategoryPlot p = new CategoryPlot(d, new CategoryAxis("layer (mini-batch " + batch + ")"), y, r);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    ChartUtils.saveChartAsPNG(file.toFile(), chart("Workspace per layer, mini-batch " + batch, p), 1000, 520);
+    String title = "Workspace per layer, " + (dir.backward() ? dir.label() + " (" + dir.id() + "), " : "") + "mini-batch " + batch;
+    ChartUtils.saveChartAsPNG(file.toFile(), chart(title, p), 1000, 520);
     return true;
   }
 
@@ -95,18 +112,23 @@ final class Charts {
 
   /** Time per layer normalised to im2col (=1), one panel per JVM (backend, threads). */
   static boolean time(Path file, Report.Input in, long batch) throws IOException {
+    return time(file, in, batch, Dir.FWD);
+  }
+
+  /** The same for one direction: the algorithms that run it. */
+  static boolean time(Path file, Report.Input in, long batch, Dir dir) throws IOException {
     CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis("layer (mini-batch " + batch + ")"));
     plot.setGap(12);
     int panels = 0;
     org.jfree.chart.LegendItemCollection legend = null;
     for (Report.Config c : in.configs()) {
       DefaultCategoryDataset d = new DefaultCategoryDataset();
-      for (var lb : in.layerBatches(batch)) {
+      for (var lb : in.layerBatches(batch, dir)) {
         String l = lb.getKey();
-        Row im = in.find("layer", l, batch, c.blas(), c.threads(), Algo.IM2COL);
+        Row im = in.find("layer", l, batch, c.blas(), c.threads(), Algo.IM2COL, dir);
         for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED, Algo.ONEDNN}) {
-          if (!a.available()) continue;
-          Row x = in.find("layer", l, batch, c.blas(), c.threads(), a);
+          if (!a.available() || !dir.runs(a)) continue;
+          Row x = in.find("layer", l, batch, c.blas(), c.threads(), a, dir);
           d.addValue(im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);
         }
       }
@@ -126,8 +148,9 @@ final class Charts {
     }
     if (panels == 0) return false;
     plot.setFixedLegendItems(legend);
-    ChartUtils.saveChartAsPNG(file.toFile(), chart("Time per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch " + batch, plot),
-        1100, 260 + 230 * panels);
+    String title = (dir.backward() ? Character.toUpperCase(dir.label().charAt(0)) + dir.label().substring(1) + " (" + dir.id() + "): time"
+        : "Time") + " per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch " + batch;
+    ChartUtils.saveChartAsPNG(file.toFile(), chart(title, plot), 1100, 260 + 230 * panels);
     return true;
   }
 

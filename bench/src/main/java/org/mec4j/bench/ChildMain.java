@@ -148,7 +148,9 @@ public final class ChildMain implements Callable<Integer> {
     Conv2d c = t.spec();
     boolean net = t.kind() == Plan.Kind.NETWORK;
     String kind = t.kind() == Plan.Kind.SWEEP ? "sweep" : net ? "network" : "layer";
-    String layer = net ? t.network() + "/" + t.name() : t.name();  // issues have no network column
+    Dir d = t.direction();
+    // Issues have no network or direction column: both go into the layer's name.
+    String layer = (net ? t.network() + "/" + t.name() : t.name()) + (d.backward() ? " " + d.id() : "");
     LayerRunner.Settings s = settings;
     if (net)
       s = new LayerRunner.Settings(settings.minReps(), settings.maxReps(), settings.minTimeMs(), settings.warmupMs(),
@@ -161,7 +163,7 @@ public final class ChildMain implements Callable<Integer> {
     long last[] = {0};
     LayerRunner.Outcome o;
     try {
-      o = LayerRunner.run(c, s, (label, f) -> {
+      o = LayerRunner.run(c, s, d, (label, f) -> {
         long now = System.nanoTime();
         if (now - last[0] > 100_000_000L || f >= 1) {
           last[0] = now;
@@ -185,14 +187,19 @@ public final class ChildMain implements Callable<Integer> {
     for (LayerRunner.Measured m : o.measured()) {
       Stats st = m.stats();
       double gflops = c.flops() / 1e9 / (st.median() / 1e3);
+      // A backward pass has the forward's multiply-adds; MEC.md's memory formula is for the forward only.
       rows.write(new Row(t.name(), c.batch(), nthreads, blas, m.algo().name(), st.median(), st.min(), st.max(), gflops,
-          gflops / ceiling, m.workspaceBytes(), Formula.bytes(m.algo(), c), m.resolved(), st.n(), kind, c.toString(),
-          c.flops() / 1e9, ceiling, m.maxRelErr(), net ? t.network() : "", net ? t.count() : 1).toCsv() + "\n");
+          gflops / ceiling, m.workspaceBytes(), d.backward() ? -1 : Formula.bytes(m.algo(), c), m.resolved(), st.n(), kind,
+          c.toString(), c.flops() / 1e9, ceiling, m.maxRelErr(), net ? t.network() : "", net ? t.count() : 1, d.id()).toCsv() + "\n");
     }
     if (o.onednnImpl() != null) {
-      // Kept for the report: the one-off reordered weights copy of oneDNN (not timed).
-      issues.write(new Issue("info", layer, c.batch(), blas, nthreads, "ONEDNN",
-          "weights reordered once into oneDNN's format: " + o.onednnWeightsBytes() + " bytes").toCsv() + "\n");
+      // Kept for the report: oneDNN's copy of the weights in its own format (forward, bwd_d: reordered once, not
+      // timed; bwd_w: the gradients' layout, reordered into HWIO inside every timed call).
+      long wb = o.onednnWeightsBytes();
+      String msg = d != Dir.BWD_W ? "weights reordered once into oneDNN's format: " + wb + " bytes"
+          : wb > 0 ? "weight gradients written in oneDNN's format (" + wb + " bytes) and reordered into HWIO inside each timed call"
+          : "weight gradients written straight into HWIO (oneDNN's own choice of layout): no reorder";
+      issues.write(new Issue("info", layer, c.batch(), blas, nthreads, "ONEDNN", msg).toCsv() + "\n");
     }
     if (o.packedKernelIsa() != null) {
       // Likewise MEC_PACKED's kernel, packed once into MEC_FUSED's micro-kernel layout (not timed).

@@ -21,4 +21,18 @@ public record Layer(String name, Conv2d spec, boolean fixedBatch, String source)
   public static long dotLength(Conv2d c) {
     return c.kernelHeight() * c.kernelWidth() * (c.inputChannels() / c.groups());
   }
+
+  /**
+   * Length of the sums behind each value of a pass's result, for the tolerance of its check:
+   * forward k_h·k_w·i_c/g; backward data k_h·k_w·k_c/g (an input gradient sums over the outputs its
+   * pixel reaches, at most that many); backward weights i_n·o_h·o_w (a kernel or bias gradient sums
+   * over every output position).
+   */
+  public static long dotLength(Conv2d c, Dir d) {
+    return switch (d) {
+      case FWD -> dotLength(c);
+      case BWD_D -> c.kernelHeight() * c.kernelWidth() * (c.outputChannels() / c.groups());
+      case BWD_W -> c.batch() * c.outputHeight() * c.outputWidth();
+    };
+  }
 }

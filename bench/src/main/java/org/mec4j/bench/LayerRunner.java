@@ -13,11 +13,12 @@ import org.mec4j.PackedKernel;
 import org.mec4j.Workspace;
 
 /**
- * Runs one layer at one batch: the same seeded input and weights for every algorithm, each
- * output checked against im2col's and oneDNN's before anything is timed, then the timed
+ * Runs one layer at one batch in one direction: the same seeded tensors for every algorithm,
+ * each result checked against im2col's and oneDNN's before anything is timed, then the timed
  * repetitions with the algorithms interleaved (A B C, B C A, C A B, ...) so that a slow phase of
  * the noisy machine does not land on one algorithm only. Memory is allocated per layer and freed
- * before this returns.
+ * before this returns. The backward passes run MEC, MEC_ROWS, im2col and oneDNN (the other MEC
+ * variants and MEC_PACKED are forward-only and left out without an issue).
  */
 public final class LayerRunner {
 
@@ -84,9 +85,9 @@ public final class LayerRunner {
   private static final class Contestant {
     final Algo algo;
     final Runnable run;
-    final NativeFloats out;
+    /** What one call writes, each checked against the reference's: the output (BWD_W: the kernel's and the bias's gradients). */
+    final NativeFloats[] out;
     final long workspaceBytes;
-    /** MEC_PACKED: the float[] its timed call writes; copied into {@link #out} after the check run only. */
     /** MEC_PACKED: its kernel, packed once (closed with the layer's resources). */
     PackedKernel packed;
     String resolved;
@@ -94,7 +95,7 @@ public final class LayerRunner {
     double maxRelErr;
     final List<Double> samples = new ArrayList<>();
 
-    Contestant(Algo algo, Runnable run, NativeFloats out, long workspaceBytes, String resolved) {
+    Contestant(Algo algo, Runnable run, long workspaceBytes, String resolved, NativeFloats... out) {
       this.algo = algo;
       this.run = run;
       this.out = out;
@@ -118,10 +119,15 @@ public final class LayerRunner {
     return h;
   }
 
+  /** The forward pass. */
   public static Outcome run(Conv2d c, Settings s, Listener listener) {
+    return run(c, s, Dir.FWD, listener);
+  }
+
+  public static Outcome run(Conv2d c, Settings s, Dir d, Listener listener) {
     List<AutoCloseable> resources = new ArrayList<>();
     try {
-      return run(c, s, listener, resources);
+      return d == Dir.FWD ? run(c, s, listener, resources) : backward(c, s, d, listener, resources);
     } finally {
       for (int i = resources.size() - 1; i >= 0; i--) {
         try {
@@ -149,16 +155,14 @@ public final class LayerRunner {
     // im2col first: the reference of the check.
     Convolution im2col = keep(res, Convolution.create(c, Algorithm.IM2COL));
     cs.put(Algo.IM2COL, new Contestant(Algo.IM2COL, () -> im2col.forward(input.pointer(), kernel.pointer(), null, refOut.pointer()),
-        refOut, im2col.workspaceBytes(), "IM2COL"));
+        im2col.workspaceBytes(), "IM2COL", refOut));
 
     OneDnnConv dnnl = null;
-    NativeFloats dnnlOut = null;
     if (s.algorithms().contains(Algo.ONEDNN)) {
       NativeFloats o = keep(res, new NativeFloats(c.outputSize()));
       OneDnnConv d = keep(res, new OneDnnConv(c, input, kernel, o));
       dnnl = d;
-      dnnlOut = o;
-      cs.put(Algo.ONEDNN, new Contestant(Algo.ONEDNN, d::run, o, d.scratchpadBytes(), d.impl()));
+      cs.put(Algo.ONEDNN, new Contestant(Algo.ONEDNN, d::run, d.scratchpadBytes(), d.impl(), o));
     }
 
     // The MEC variants run one after another: they share one workspace and one output.
@@ -196,39 +200,14 @@ public final class LayerRunner {
           continue;
         }
         keep(res, conv);
-        cs.put(a, new Contestant(a, () -> conv.forward(input.pointer(), kernel.pointer(), null, mecOut.pointer()), mecOut,
-            mecWs.get(a), conv.resolvedAlgorithm().name()));
+        cs.put(a, new Contestant(a, () -> conv.forward(input.pointer(), kernel.pointer(), null, mecOut.pointer()),
+            mecWs.get(a), conv.resolvedAlgorithm().name(), mecOut));
       }
     }
 
     // Correctness: every output against im2col's and oneDNN's, before any timing.
-    long dot = Layer.dotLength(c);
+    check(cs, s, Layer.dotLength(c), new String[] {null}, listener);
     List<Contestant> list = new ArrayList<>(cs.values());
-    int total = list.size();
-    int k = 0;
-    for (Contestant x : list) {
-      listener.step("checking " + x.algo.label(), 0.05 + 0.25 * k++ / total);
-      x.out.fill(Float.NaN);
-      x.checkMs = x.timed();
-      if (x.algo == s.fault()) corrupt(x.out);
-      if (x.algo != Algo.IM2COL) {
-        Checker.Result r = Checker.compare(x.out, refOut, dot, s.tolerance());
-        x.maxRelErr = Math.max(x.maxRelErr, r.relError());
-        if (!r.ok()) {
-          String what = x.algo == Algo.ONEDNN ? "oneDNN and im2col disagree" : x.algo + " differs from im2col";
-          throw new MismatchException(x.algo, what + ": " + r);
-        }
-        if (dnnlOut != null && x.algo != Algo.ONEDNN) {
-          Checker.Result r2 = Checker.compare(x.out, dnnlOut, dot, s.tolerance());
-          x.maxRelErr = Math.max(x.maxRelErr, r2.relError());
-          if (!r2.ok()) throw new MismatchException(x.algo, x.algo + " differs from oneDNN: " + r2);
-        }
-      } else if (s.fault() == Algo.IM2COL && dnnlOut == null) {
-        throw new IllegalStateException("a fault in im2col can only be caught with oneDNN enabled");
-      }
-    }
-    Contestant ref = cs.get(Algo.IM2COL);
-    if (dnnl != null) ref.maxRelErr = cs.get(Algo.ONEDNN).maxRelErr;
 
     // MEC (auto) runs the variant it resolved to: under mec4j's measured tuning, the fastest one on
     // its first run (the check above), else the heuristic's. When that variant is timed anyway, MEC
@@ -245,6 +224,136 @@ public final class LayerRunner {
     }
     List<Contestant> timed = new ArrayList<>(list);
     if (twin != null) timed.remove(auto);
+    time(timed, s, listener);
+    if (twin != null) auto.samples.addAll(twin.samples);
+    listener.step("done", 1);
+    return new Outcome(measured(list), skipped, dnnl == null ? null : dnnl.impl(), dnnl == null ? 0 : dnnl.reorderedWeightsBytes(),
+        packed == null ? null : packed.isa().toString(), packed == null ? 0 : packed.bytes());
+  }
+
+  /**
+   * The backward passes: seeded gradOutput, and the kernel (BWD_D) or the input (BWD_W); im2col,
+   * MEC, MEC_ROWS and oneDNN write into their own gradient buffers (the MEC variants share theirs),
+   * each checked against im2col's and oneDNN's, then timed like the forward. Every call passes a
+   * bias gradient to BWD_W, so all of them do the same work.
+   */
+  private static Outcome backward(Conv2d c, Settings s, Dir d, Listener listener, List<AutoCloseable> res) {
+    listener.step("allocating and filling " + d.id() + " operands", 0);
+    NativeFloats gradOut = keep(res, new NativeFloats(c.outputSize()).fillRandom(seed(s.seed(), c, "gradOutput")));
+    boolean data = d == Dir.BWD_D;
+    NativeFloats operand = data ? keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")))
+        : keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
+    org.mec4j.Direction dir = d.lib();
+    List<Skipped> skipped = new ArrayList<>();
+    Map<Algo, Contestant> cs = new LinkedHashMap<>();
+
+    Convolution im2col = keep(res, Convolution.create(c, Algorithm.IM2COL));
+    cs.put(Algo.IM2COL, mecContestant(c, Algo.IM2COL, im2col, d, gradOut, operand, gradients(c, d, res)));
+
+    OneDnnConv dnnl = null;
+    if (s.algorithms().contains(Algo.ONEDNN)) {
+      NativeFloats[] g = gradients(c, d, res);
+      dnnl = keep(res, data ? OneDnnConv.backwardData(c, gradOut, operand, g[0]) : OneDnnConv.backwardWeights(c, operand, gradOut, g[0], g[1]));
+      cs.put(Algo.ONEDNN, new Contestant(Algo.ONEDNN, dnnl::run, dnnl.scratchpadBytes(), dnnl.impl(), g));
+    }
+
+    NativeFloats[] mecGrads = null;
+    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_ROWS}) {
+      if (!s.algorithms().contains(a)) continue;
+      Convolution conv;
+      try {
+        c.workspaceBytes(a.lib(), dir);  // refuses a layer this algorithm does not run in this direction
+        conv = keep(res, Convolution.create(c, a.lib()));
+      } catch (IllegalArgumentException e) {
+        skipped.add(new Skipped(a, d.id() + ": " + e.getMessage()));
+        continue;
+      }
+      if (mecGrads == null) mecGrads = gradients(c, d, res);
+      cs.put(a, mecContestant(c, a, conv, d, gradOut, operand, mecGrads));
+    }
+
+    String[] names = data ? new String[] {"gradient of the input"} : new String[] {"gradient of the kernel", "gradient of the bias"};
+    check(cs, s, Layer.dotLength(c, d), names, listener);
+    List<Contestant> list = new ArrayList<>(cs.values());
+    time(list, s, listener);
+    listener.step("done", 1);
+    return new Outcome(measured(list), skipped, dnnl == null ? null : dnnl.impl(), dnnl == null ? 0 : dnnl.reorderedWeightsBytes(),
+        null, 0);
+  }
+
+  /** One algorithm's gradient buffers: the input's (BWD_D), or the kernel's and the bias's (BWD_W). */
+  private static NativeFloats[] gradients(Conv2d c, Dir d, List<AutoCloseable> res) {
+    if (d == Dir.BWD_D) return new NativeFloats[] {keep(res, new NativeFloats(c.inputSize()))};
+    return new NativeFloats[] {keep(res, new NativeFloats(c.kernelSize())), keep(res, new NativeFloats(c.biasSize()))};
+  }
+
+  /** A mec4j algorithm's backward call, on the shared operands; its workspace as mec4j reports it for this pass. */
+  private static Contestant mecContestant(Conv2d c, Algo a, Convolution conv, Dir d, NativeFloats gradOut, NativeFloats operand,
+      NativeFloats[] g) {
+    Runnable run = d == Dir.BWD_D ? () -> conv.backwardData(gradOut.pointer(), operand.pointer(), g[0].pointer())
+        : () -> conv.backwardWeights(operand.pointer(), gradOut.pointer(), g[0].pointer(), g[1].pointer());
+    return new Contestant(a, run, c.workspaceBytes(a.lib(), d.lib()), resolved(c, a, d), g);
+  }
+
+  /**
+   * What a mec4j algorithm runs in a backward pass: a forced variant itself; MEC (auto) by the
+   * library's documented rule (org.mec4j.Direction, mec4j.h), DEPTHWISE on depthwise layers and
+   * MEC_ROWS's passes on the others. mec4j has no query of its backward choice, so MEC is timed on
+   * its own rather than sharing MEC_ROWS's samples as the forward shares its variant's.
+   */
+  static String resolved(Conv2d c, Algo a, Dir d) {
+    if (a != Algo.MEC) return a.lib().name();
+    return c.isDepthwise() ? "DEPTHWISE" : "MEC_ROWS";
+  }
+
+  /**
+   * The correctness gate, before any timing: each contestant runs once (into NaN-filled buffers)
+   * and each of its results is compared with im2col's and oneDNN's. A mismatch aborts the layer.
+   *
+   * @param names what each result is, for the message (null: the forward's single output)
+   */
+  private static void check(Map<Algo, Contestant> cs, Settings s, long dot, String[] names, Listener listener) {
+    Contestant ref = cs.get(Algo.IM2COL), dnnl = cs.get(Algo.ONEDNN);
+    List<Contestant> list = new ArrayList<>(cs.values());
+    int total = list.size();
+    int k = 0;
+    for (Contestant x : list) {
+      listener.step("checking " + x.algo.label(), 0.05 + 0.25 * k++ / total);
+      for (NativeFloats o : x.out) o.fill(Float.NaN);
+      x.checkMs = x.timed();
+      if (x.algo == s.fault()) corrupt(x.out[0]);
+      if (x.algo != Algo.IM2COL) {
+        for (int i = 0; i < x.out.length; i++) {
+          String of = names[i] == null ? "" : " (" + names[i] + ")";
+          Checker.Result r = Checker.compare(x.out[i], ref.out[i], dot, s.tolerance());
+          x.maxRelErr = Math.max(x.maxRelErr, r.relError());
+          if (!r.ok()) {
+            String what = x.algo == Algo.ONEDNN ? "oneDNN and im2col disagree" : x.algo + " differs from im2col";
+            throw new MismatchException(x.algo, what + of + ": " + r);
+          }
+          if (dnnl != null && x.algo != Algo.ONEDNN) {
+            Checker.Result r2 = Checker.compare(x.out[i], dnnl.out[i], dot, s.tolerance());
+            x.maxRelErr = Math.max(x.maxRelErr, r2.relError());
+            if (!r2.ok()) throw new MismatchException(x.algo, x.algo + " differs from oneDNN" + of + ": " + r2);
+          }
+        }
+      } else if (s.fault() == Algo.IM2COL && dnnl == null) {
+        throw new IllegalStateException("a fault in im2col can only be caught with oneDNN enabled");
+      }
+    }
+    if (dnnl != null) ref.maxRelErr = dnnl.maxRelErr;
+  }
+
+  private static List<Measured> measured(List<Contestant> list) {
+    List<Measured> measured = new ArrayList<>();
+    for (Contestant x : list)
+      measured.add(new Measured(x.algo, x.samples.stream().mapToDouble(Double::doubleValue).toArray(), x.workspaceBytes,
+          x.resolved, x.maxRelErr));
+    return measured;
+  }
+
+  /** Warm-up beyond the check run, then the timed repetitions, interleaved. */
+  private static void time(List<Contestant> timed, Settings s, Listener listener) {
     int nt = timed.size();
 
     // Warm-up beyond the check run, for short layers.
@@ -275,14 +384,6 @@ public final class LayerRunner {
         x.samples.add(x.timed());
       }
     }
-    if (twin != null) auto.samples.addAll(twin.samples);
-    List<Measured> measured = new ArrayList<>();
-    for (Contestant x : list)
-      measured.add(new Measured(x.algo, x.samples.stream().mapToDouble(Double::doubleValue).toArray(), x.workspaceBytes,
-          x.resolved, x.maxRelErr));
-    listener.step("done", 1);
-    return new Outcome(measured, skipped, dnnl == null ? null : dnnl.impl(), dnnl == null ? 0 : dnnl.reorderedWeightsBytes(),
-        packed == null ? null : packed.isa().toString(), packed == null ? 0 : packed.bytes());
   }
 
   /**
@@ -308,8 +409,8 @@ public final class LayerRunner {
       skipped.add(new Skipped(Algo.MEC_PACKED, e.getMessage()));
       return null;
     }
-    Contestant x = new Contestant(Algo.MEC_PACKED, () -> conv.forward(input.pointer(), pk, null, out.pointer()), out,
-        workspaceBytes, "MEC_FUSED (kernel packed once)");
+    Contestant x = new Contestant(Algo.MEC_PACKED, () -> conv.forward(input.pointer(), pk, null, out.pointer()),
+        workspaceBytes, "MEC_FUSED (kernel packed once)", out);
     x.packed = pk;
     return x;
   }

@@ -63,7 +63,8 @@ public final class Merge {
   }
 
   /**
-   * Concatenates the children's rows in a stable order: kind (layers, networks, then sweep), layer
+   * Concatenates the children's rows in a stable order: kind (layers, networks, then sweep),
+   * direction (forward rows first, as in a forward-only run, then bwd_d, then bwd_w), layer
    * order as given (a network's layer as NETWORK/LAYER), batch, BLAS order, threads, algorithm. Two
    * rows with the same key are an error.
    */
@@ -79,6 +80,7 @@ public final class Merge {
     }
     Map<String, Integer> lo = index(layerOrder), bo = index(blasOrder);
     all.sort(Comparator.<Row>comparingInt(r -> r.kind().equals("layer") ? 0 : r.kind().equals("network") ? 1 : 2)
+        .thenComparingInt(r -> r.dir().ordinal())
         .thenComparingInt(r -> lo.getOrDefault(orderKey(r), Integer.MAX_VALUE))
         .thenComparing(Row::network)
         .thenComparing(Row::layer)

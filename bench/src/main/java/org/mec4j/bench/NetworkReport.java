@@ -56,13 +56,14 @@ final class NetworkReport {
     }
   }
 
+  /** Whether the run has forward rows of network layers (the totals here are forward passes). */
   static boolean any(Report.Input in) {
-    return in.rows().stream().anyMatch(r -> r.kind().equals("network"));
+    return in.rows(Dir.FWD).stream().anyMatch(r -> r.kind().equals("network"));
   }
 
   /** Every summary: networks in row order, then JVMs in run order, then batches. */
   static List<Summary> summaries(Report.Input in) {
-    List<Row> net = in.rows().stream().filter(r -> r.kind().equals("network")).toList();
+    List<Row> net = in.rows(Dir.FWD).stream().filter(r -> r.kind().equals("network")).toList();
     Set<String> networks = new LinkedHashSet<>();
     for (Row r : net) networks.add(r.network());
     Map<String, Integer> expected = expectedLayers(in);
@@ -253,7 +254,7 @@ final class NetworkReport {
       md.append("| layer | ×count | mb | shape | MEC ran | MEC (auto) ms | im2col ms | oneDNN ms | MEC/oneDNN | MEC/im2col | oneDNN impl |\n");
       md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
       Map<String, Map<Algo, Row>> layers = new LinkedHashMap<>();
-      for (Row r : in.rows())
+      for (Row r : in.rows(Dir.FWD))
         if (r.kind().equals("network") && r.network().equals(s.network()) && r.blas().equals(s.config().blas())
             && r.threads() == s.config().threads() && List.of(s.batch().split("/")).contains(Long.toString(r.batch()))) {
           Algo a = algo(r.algorithm());
@@ -286,7 +287,7 @@ final class NetworkReport {
   /** What MEC (auto) resolved to on a summary's depthwise layers, e.g. "FUSED ×9". */
   private static String dwResolved(Report.Input in, Summary s) {
     Map<String, Integer> m = new LinkedHashMap<>();
-    for (Row r : in.rows())
+    for (Row r : in.rows(Dir.FWD))
       if (r.kind().equals("network") && r.network().equals(s.network()) && r.blas().equals(s.config().blas())
           && r.threads() == s.config().threads() && r.algorithm().equals("MEC") && isDepthwise(r.shape())
           && List.of(s.batch().split("/")).contains(Long.toString(r.batch())))

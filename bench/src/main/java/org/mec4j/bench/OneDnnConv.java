@@ -2,6 +2,7 @@ package org.mec4j.bench;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
+import java.util.function.IntUnaryOperator;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -17,11 +18,27 @@ import org.mec4j.Conv2d;
 
 /**
  * oneDNN's best CPU convolution for a layer, through the C API of the JavaCPP preset: fp32,
- * forward inference, {@code convolution_auto} (oneDNN picks the implementation), source and
- * destination NHWC in the caller's memory (the same buffers mec4j uses), weights given in HWIO
- * (grouped: mec4j's g x HWIO, oneDNN's ghwio) and reordered once, outside any timed region, into the blocked format oneDNN asks for
- * ({@code format_tag any}). The scratchpad is in user mode: allocated once here, its size is what
- * {@link #scratchpadBytes()} reports.
+ * {@code convolution_auto} (oneDNN picks the implementation; {@code convolution_direct} if auto is
+ * refused), activations and their gradients NHWC in the caller's memory (the same buffers mec4j
+ * uses), weights and weight gradients in HWIO (grouped: mec4j's g x HWIO, oneDNN's ghwio), with
+ * {@code format_tag any} for the primitive's own weights layout. The scratchpad is in user mode:
+ * allocated once here, its size is what {@link #scratchpadBytes()} reports. No fp32 math mode is
+ * set on the primitives: the default one applies (the runner sets ONEDNN_DEFAULT_FPMATH_MODE=STRICT).
+ *
+ * <ul>
+ *   <li>{@link Dir#FWD}: forward inference; the weights are reordered once, here, outside any timed
+ *       region, into the layout oneDNN asks for.
+ *   <li>{@link Dir#BWD_D}: backward data (diff_src from diff_dst and the weights), with a forward
+ *       training primitive as hint; the weights are reordered once, here, like the forward's.
+ *   <li>{@link Dir#BWD_W}: backward weights (diff_weights and diff_bias from src and diff_dst), with
+ *       a forward training hint. The primitive writes diff_weights in the layout it asks for; when
+ *       that is not HWIO, {@link #run()} reorders them back into the caller's HWIO buffer, and the
+ *       reorder is part of every timed call (a user needs the gradients in its own layout). When
+ *       oneDNN asks for HWIO itself, it writes straight into the caller's buffer. Which of the two
+ *       happens is oneDNN's choice per layer ({@link #reordersGradients()}): with oneDNN 3.11 on
+ *       AVX2 its jit backward-weights kernels ask for blocked layouts (the reorder is timed), its
+ *       gemm-based one took HWIO as is on some dilated layers.
+ * </ul>
  *
  * <p>oneDNN threads with its own OpenMP runtime: set OMP_NUM_THREADS for the process.
  */
@@ -29,15 +46,20 @@ final class OneDnnConv implements AutoCloseable {
   private static dnnl_engine engine;
   private static dnnl_stream stream;
 
+  private final Dir direction;
   private final dnnl_memory_desc srcMd = new dnnl_memory_desc(), userWeiMd = new dnnl_memory_desc(),
-      anyWeiMd = new dnnl_memory_desc(), dstMd = new dnnl_memory_desc();
+      anyWeiMd = new dnnl_memory_desc(), dstMd = new dnnl_memory_desc(), biasMd = new dnnl_memory_desc();
   private final dnnl_primitive_attr attr = new dnnl_primitive_attr();
-  private final dnnl_primitive_desc pd = new dnnl_primitive_desc();
+  private final dnnl_primitive_desc hintPd = new dnnl_primitive_desc(), pd = new dnnl_primitive_desc();
   private final dnnl_primitive prim = new dnnl_primitive();
+  /** Memories over the caller's buffers (src/dst hold diff_src/diff_dst for the backward passes). */
   private final dnnl_memory src = new dnnl_memory(), userWei = new dnnl_memory(), dst = new dnnl_memory();
-  private dnnl_memory wei, scratch;
+  private dnnl_memory wei, bias, scratch;
   private NativeFloats weiBuffer, scratchBuffer;
+  /** BWD_W: the reorder of diff_weights from oneDNN's layout into the caller's HWIO, run in {@link #run()}. */
+  private Reorder toUser;
   private final dnnl_exec_arg_t args;
+  private final int nargs;
   private final String impl;
   private final long scratchpadBytes, reorderedWeightsBytes;
   private final double reorderMs;
@@ -61,8 +83,31 @@ final class OneDnnConv implements AutoCloseable {
     return "oneDNN " + v.major() + "." + v.minor() + "." + v.patch() + " (" + runtime + ")";
   }
 
+  /** The forward pass: output = conv(input, weights). */
   OneDnnConv(Conv2d c, NativeFloats input, NativeFloats hwioWeights, NativeFloats output) {
+    this(Dir.FWD, c, input, hwioWeights, output, null);
+  }
+
+  /** Backward data: gradInput (overwritten) from gradOutput and the HWIO weights. */
+  static OneDnnConv backwardData(Conv2d c, NativeFloats gradOutput, NativeFloats hwioWeights, NativeFloats gradInput) {
+    return new OneDnnConv(Dir.BWD_D, c, gradInput, hwioWeights, gradOutput, null);
+  }
+
+  /** Backward weights: gradWeights (HWIO) and gradBias (k_c floats), both overwritten, from input and gradOutput. */
+  static OneDnnConv backwardWeights(Conv2d c, NativeFloats input, NativeFloats gradOutput, NativeFloats gradWeights,
+      NativeFloats gradBias) {
+    return new OneDnnConv(Dir.BWD_W, c, input, gradWeights, gradOutput, gradBias);
+  }
+
+  /**
+   * @param srcBuf NHWC input (FWD, BWD_W) or gradient of the input (BWD_D)
+   * @param weiBuf HWIO weights (FWD, BWD_D) or their gradient (BWD_W)
+   * @param dstBuf NHWC output (FWD) or gradient of the output (BWD_D, BWD_W)
+   * @param biasBuf BWD_W: gradient of the bias; else null
+   */
+  private OneDnnConv(Dir d, Conv2d c, NativeFloats srcBuf, NativeFloats weiBuf, NativeFloats dstBuf, NativeFloats biasBuf) {
     init();
+    direction = d;
     boolean ok = false;
     try {
       long n = c.batch(), ic = c.inputChannels(), oc = c.outputChannels();
@@ -80,12 +125,27 @@ final class OneDnnConv implements AutoCloseable {
         check(dnnl_memory_desc_create_with_tag(anyWeiMd, 5, w, dnnl_f32, dnnl_format_tag_any), "grouped weights md any");
       }
       check(dnnl_memory_desc_create_with_tag(dstMd, 4, new long[] {n, oc, c.outputHeight(), c.outputWidth()}, dnnl_f32, dnnl_nhwc), "dst md");
+      if (d == Dir.BWD_W) check(dnnl_memory_desc_create_with_tag(biasMd, 1, new long[] {oc}, dnnl_f32, dnnl_x), "bias md");
       check(dnnl_primitive_attr_create(attr), "attr");
       check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
-      check(dnnl_convolution_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_convolution_auto,
-          srcMd, anyWeiMd, null, dstMd, new long[] {c.strideHeight(), c.strideWidth()},
-          new long[] {c.dilationHeight() - 1, c.dilationWidth() - 1},  // oneDNN counts dilation from 0
-          new long[] {c.padTop(), c.padLeft()}, new long[] {c.padBottom(), c.padRight()}, attr), "convolution primitive desc");
+      long[] strides = {c.strideHeight(), c.strideWidth()};
+      long[] dilates = {c.dilationHeight() - 1, c.dilationWidth() - 1};  // oneDNN counts dilation from 0
+      long[] padL = {c.padTop(), c.padLeft()}, padR = {c.padBottom(), c.padRight()};
+      dnnl_memory_desc hintBias = d == Dir.BWD_W ? biasMd : null;
+      switch (d) {
+        case FWD -> withAlgorithm("convolution primitive desc", alg -> dnnl_convolution_forward_primitive_desc_create(pd, engine,
+            dnnl_forward_inference, alg, srcMd, anyWeiMd, null, dstMd, strides, dilates, padL, padR, attr));
+        case BWD_D -> withAlgorithm("backward data primitive desc", alg -> {
+          int s = hint(alg, hintBias, strides, dilates, padL, padR);
+          return s != dnnl_success ? s : dnnl_convolution_backward_data_primitive_desc_create(pd, engine, alg, srcMd, anyWeiMd,
+              dstMd, strides, dilates, padL, padR, hintPd, attr);
+        });
+        case BWD_W -> withAlgorithm("backward weights primitive desc", alg -> {
+          int s = hint(alg, hintBias, strides, dilates, padL, padR);
+          return s != dnnl_success ? s : dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, alg, srcMd, anyWeiMd,
+              biasMd, dstMd, strides, dilates, padL, padR, hintPd, attr);
+        });
+      }
       PointerPointer<BytePointer> info = new PointerPointer<>(1);
       check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, info), "impl query");
       impl = info.getString(0);
@@ -93,15 +153,19 @@ final class OneDnnConv implements AutoCloseable {
       scratchpadBytes = spMd == null || spMd.isNull() ? 0 : dnnl_memory_desc_get_size(spMd);
       check(dnnl_primitive_create(prim, pd), "primitive create");
 
-      check(dnnl_memory_create(src, srcMd, engine, input.pointer()), "src memory");
-      check(dnnl_memory_create(dst, dstMd, engine, output.pointer()), "dst memory");
-      check(dnnl_memory_create(userWei, userWeiMd, engine, hwioWeights.pointer()), "weights memory");
+      check(dnnl_memory_create(src, srcMd, engine, srcBuf.pointer()), "src memory");
+      check(dnnl_memory_create(dst, dstMd, engine, dstBuf.pointer()), "dst memory");
+      check(dnnl_memory_create(userWei, userWeiMd, engine, weiBuf.pointer()), "weights memory");
+      if (biasBuf != null) {
+        bias = new dnnl_memory();
+        check(dnnl_memory_create(bias, biasMd, engine, biasBuf.pointer()), "bias memory");
+      }
       if (scratchpadBytes > 0) {
         scratchBuffer = new NativeFloats((scratchpadBytes + 3) / 4);
         scratch = new dnnl_memory();
         check(dnnl_memory_create(scratch, spMd, engine, scratchBuffer.pointer()), "scratchpad memory");
       }
-      dnnl_memory_desc wantWei = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+      dnnl_memory_desc wantWei = dnnl_primitive_desc_query_md(pd, d == Dir.BWD_W ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
       long t0 = System.nanoTime();
       if (dnnl_memory_desc_equal(wantWei, userWeiMd) != 0) {
         wei = userWei;
@@ -111,42 +175,101 @@ final class OneDnnConv implements AutoCloseable {
         weiBuffer = new NativeFloats((reorderedWeightsBytes + 3) / 4);
         wei = new dnnl_memory();
         check(dnnl_memory_create(wei, wantWei, engine, weiBuffer.pointer()), "blocked weights memory");
-        reorder(userWei, userWeiMd, wei, wantWei);
+        if (d == Dir.BWD_W) {
+          toUser = new Reorder(wei, wantWei, userWei, userWeiMd);  // run with every timed call
+        } else {
+          try (Reorder r = new Reorder(userWei, userWeiMd, wei, wantWei)) {  // once, outside any timing
+            r.run();
+          }
+        }
       }
       reorderMs = (System.nanoTime() - t0) / 1e6;
 
-      args = new dnnl_exec_arg_t(4);
-      args.position(0).arg(DNNL_ARG_SRC).memory(src);
-      args.position(1).arg(DNNL_ARG_WEIGHTS).memory(wei);
-      args.position(2).arg(DNNL_ARG_DST).memory(dst);
-      args.position(3).arg(DNNL_ARG_SCRATCHPAD).memory(scratch);
+      args = new dnnl_exec_arg_t(5);
+      int k = 0;
+      switch (d) {
+        case FWD -> {
+          args.position(k++).arg(DNNL_ARG_SRC).memory(src);
+          args.position(k++).arg(DNNL_ARG_WEIGHTS).memory(wei);
+          args.position(k++).arg(DNNL_ARG_DST).memory(dst);
+        }
+        case BWD_D -> {
+          args.position(k++).arg(DNNL_ARG_DIFF_DST).memory(dst);
+          args.position(k++).arg(DNNL_ARG_WEIGHTS).memory(wei);
+          args.position(k++).arg(DNNL_ARG_DIFF_SRC).memory(src);
+        }
+        case BWD_W -> {
+          args.position(k++).arg(DNNL_ARG_SRC).memory(src);
+          args.position(k++).arg(DNNL_ARG_DIFF_DST).memory(dst);
+          args.position(k++).arg(DNNL_ARG_DIFF_WEIGHTS).memory(wei);
+          args.position(k++).arg(DNNL_ARG_DIFF_BIAS).memory(bias);
+        }
+      }
+      if (scratch != null) args.position(k++).arg(DNNL_ARG_SCRATCHPAD).memory(scratch);
       args.position(0);
+      nargs = k;
       ok = true;
     } finally {
       if (!ok) close();
     }
   }
 
-  private static void reorder(dnnl_memory from, dnnl_memory_desc fromMd, dnnl_memory to, dnnl_memory_desc toMd) {
-    dnnl_primitive_desc rpd = new dnnl_primitive_desc();
-    dnnl_primitive r = new dnnl_primitive();
-    check(dnnl_reorder_primitive_desc_create(rpd, fromMd, engine, toMd, engine, null), "reorder desc");
-    try {
-      check(dnnl_primitive_create(r, rpd), "reorder primitive");
-      dnnl_exec_arg_t a = new dnnl_exec_arg_t(2);
-      a.position(0).arg(DNNL_ARG_FROM).memory(from);
-      a.position(1).arg(DNNL_ARG_TO).memory(to);
-      a.position(0);
+  /** The forward training primitive desc a backward one needs as hint, into {@link #hintPd}. */
+  private int hint(int alg, dnnl_memory_desc biasDesc, long[] strides, long[] dilates, long[] padL, long[] padR) {
+    if (!hintPd.isNull()) {
+      dnnl_primitive_desc_destroy(hintPd);
+      hintPd.setNull();
+    }
+    return dnnl_convolution_forward_primitive_desc_create(hintPd, engine, dnnl_forward_training, alg, srcMd, anyWeiMd, biasDesc,
+        dstMd, strides, dilates, padL, padR, attr);
+  }
+
+  /** convolution_auto, else convolution_direct: auto may be refused where direct is not. */
+  private static void withAlgorithm(String what, IntUnaryOperator create) {
+    int s = create.applyAsInt(dnnl_convolution_auto);
+    if (s == dnnl_unimplemented) s = create.applyAsInt(dnnl_convolution_direct);
+    check(s, what);
+  }
+
+  /** A reorder primitive between two memories, created once. */
+  private static final class Reorder implements AutoCloseable {
+    private final dnnl_primitive_desc rpd = new dnnl_primitive_desc();
+    private final dnnl_primitive r = new dnnl_primitive();
+    private final dnnl_exec_arg_t a = new dnnl_exec_arg_t(2);
+
+    Reorder(dnnl_memory from, dnnl_memory_desc fromMd, dnnl_memory to, dnnl_memory_desc toMd) {
+      boolean ok = false;
+      try {
+        check(dnnl_reorder_primitive_desc_create(rpd, fromMd, engine, toMd, engine, null), "reorder desc");
+        check(dnnl_primitive_create(r, rpd), "reorder primitive");
+        a.position(0).arg(DNNL_ARG_FROM).memory(from);
+        a.position(1).arg(DNNL_ARG_TO).memory(to);
+        a.position(0);
+        ok = true;
+      } finally {
+        if (!ok) close();
+      }
+    }
+
+    /** Queued on the stream; the caller waits. */
+    void execute() {
       check(dnnl_primitive_execute(r, stream, 2, a), "reorder execute");
+    }
+
+    void run() {
+      execute();
       check(dnnl_stream_wait(stream), "stream wait");
-      a.close();
-    } finally {
+    }
+
+    @Override
+    public void close() {
       if (!r.isNull()) dnnl_primitive_destroy(r);
-      dnnl_primitive_desc_destroy(rpd);
+      if (!rpd.isNull()) dnnl_primitive_desc_destroy(rpd);
+      a.close();
     }
   }
 
-  /** One forward pass, finished when this returns. */
+  /** One pass of this direction (BWD_W: with the reorder back to HWIO if any), finished when this returns. */
   void run() {
     if (closed) throw new IllegalStateException("closed");
     boolean verbose = announce;
@@ -157,7 +280,8 @@ final class OneDnnConv implements AutoCloseable {
       dnnl_set_verbose(1);
     }
     try {
-      check(dnnl_primitive_execute(prim, stream, scratch == null ? 3 : 4, args), "execute");
+      check(dnnl_primitive_execute(prim, stream, nargs, args), "execute");
+      if (toUser != null) toUser.execute();  // same in-order stream: after the convolution
       check(dnnl_stream_wait(stream), "stream wait");
     } finally {
       if (verbose) dnnl_set_verbose(0);
@@ -166,6 +290,10 @@ final class OneDnnConv implements AutoCloseable {
 
   /** Print oneDNN's verbose header at the next execution (set by the child JVM). */
   static volatile boolean announce;
+
+  Dir direction() {
+    return direction;
+  }
 
   /** The implementation oneDNN chose, e.g. "brg_conv_fwd:avx2". */
   String impl() {
@@ -176,12 +304,20 @@ final class OneDnnConv implements AutoCloseable {
     return scratchpadBytes;
   }
 
-  /** Bytes of the weights copy in oneDNN's blocked format (0 if HWIO was kept). */
+  /**
+   * Bytes of the weights (BWD_W: weight gradients) in oneDNN's own layout, 0 if it took HWIO: FWD
+   * and BWD_D reorder into it once; BWD_W writes there and reorders back to HWIO on every call.
+   */
   long reorderedWeightsBytes() {
     return reorderedWeightsBytes;
   }
 
-  /** Time of the one-off weights reorder (not part of any timing). */
+  /** BWD_W: true if every call reorders the weight gradients from oneDNN's layout into HWIO. */
+  boolean reordersGradients() {
+    return toUser != null;
+  }
+
+  /** Time of the one-off weights reorder (FWD, BWD_D; not part of any timing). */
   double reorderMs() {
     return reorderMs;
   }
@@ -194,13 +330,15 @@ final class OneDnnConv implements AutoCloseable {
   public void close() {
     if (closed) return;
     closed = true;
+    if (toUser != null) toUser.close();
     if (wei != null && wei != userWei && !wei.isNull()) dnnl_memory_destroy(wei);
-    for (dnnl_memory m : new dnnl_memory[] {src, dst, userWei, scratch})
+    for (dnnl_memory m : new dnnl_memory[] {src, dst, userWei, bias, scratch})
       if (m != null && !m.isNull()) dnnl_memory_destroy(m);
     if (!prim.isNull()) dnnl_primitive_destroy(prim);
     if (!pd.isNull()) dnnl_primitive_desc_destroy(pd);
+    if (!hintPd.isNull()) dnnl_primitive_desc_destroy(hintPd);
     if (!attr.isNull()) dnnl_primitive_attr_destroy(attr);
-    for (dnnl_memory_desc md : new dnnl_memory_desc[] {srcMd, userWeiMd, anyWeiMd, dstMd})
+    for (dnnl_memory_desc md : new dnnl_memory_desc[] {srcMd, userWeiMd, anyWeiMd, dstMd, biasMd})
       if (!md.isNull()) dnnl_memory_desc_destroy(md);
     if (weiBuffer != null) weiBuffer.close();
     if (scratchBuffer != null) scratchBuffer.close();

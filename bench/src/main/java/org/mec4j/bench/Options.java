@@ -42,6 +42,13 @@ public final class Options {
           + "unless given; a variant that refuses a layer is skipped there).")
   List<String> algorithms = new ArrayList<>(List.of("MEC", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED", "MEC_PACKED", "IM2COL", "ONEDNN"));
 
+  @Option(names = "--directions", paramLabel = "LIST", split = ",", defaultValue = "fwd",
+      description = "Passes to run on every layer (paper, --layer and network layers; the sweep is forward only): fwd, bwd_d "
+          + "(backward data: the input's gradient), bwd_w (backward weights: the kernel's and the bias's gradients), or 'all'. "
+          + "Backward passes run MEC, MEC_ROWS, IM2COL and ONEDNN of --algorithms (the other variants are forward-only). "
+          + "Default: ${DEFAULT-VALUE}.")
+  List<String> directions = new ArrayList<>(List.of("fwd"));
+
   @Option(names = "--spin-wait", negatable = true, defaultValue = "false",
       description = "Leave the thread runtimes' idle spinning at their defaults (OpenBLAS ~0.1 s, OpenMP up to 0.2 s "
           + "after each call). By default the child JVMs make idle threads sleep at once (OPENBLAS_THREAD_TIMEOUT=4, "
@@ -155,6 +162,17 @@ public final class Options {
     return s;
   }
 
+  /** The passes to run, in the order fwd, bwd_d, bwd_w whatever the order given. */
+  public List<Dir> directionList() {
+    Set<Dir> s = EnumSet.noneOf(Dir.class);
+    for (String d : directions) {
+      if (d.trim().equalsIgnoreCase("all")) s.addAll(EnumSet.allOf(Dir.class));
+      else s.add(Dir.parse(d));
+    }
+    if (s.isEmpty()) throw new IllegalArgumentException("--directions: empty");
+    return new ArrayList<>(s);
+  }
+
   public boolean hasNetworks() {
     return !networks.isEmpty() || networksAll != null;
   }
@@ -257,6 +275,7 @@ public final class Options {
     backendList();
     threadCounts();
     algorithmSet();
+    directionList();
     fault();
     networkList();
     layerList();
@@ -285,6 +304,7 @@ public final class Options {
     a.add("--backends=" + String.join(",", backends));
     a.add("--threads=" + String.join(",", threads));
     a.add("--algorithms=" + String.join(",", algorithms));
+    a.add("--directions=" + String.join(",", directions));
     a.add(spinWait ? "--spin-wait" : "--no-spin-wait");
     a.add("--max-isa=" + maxIsa);
     a.add("--reps=" + reps);

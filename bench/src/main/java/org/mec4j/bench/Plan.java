@@ -12,20 +12,26 @@ public final class Plan {
   public enum Kind { SGEMM, LAYER, SWEEP, NETWORK }
 
   /**
-   * One unit of work: a layer at a batch, a sweep point, a network's layer, or the sgemm ceiling.
-   * {@code network} and {@code count} (times the network has the layer) are for NETWORK tasks.
+   * One unit of work: a layer at a batch in one direction, a sweep point, a network's layer, or the
+   * sgemm ceiling. {@code network} and {@code count} (times the network has the layer) are for
+   * NETWORK tasks; {@code direction} is FWD but for the backward passes of LAYER and NETWORK tasks.
    */
-  public record Task(int index, Kind kind, String name, Conv2d spec, double estSeconds, String network, long count) {
+  public record Task(int index, Kind kind, String name, Conv2d spec, double estSeconds, String network, long count, Dir direction) {
+    public Task(int index, Kind kind, String name, Conv2d spec, double estSeconds, String network, long count) {
+      this(index, kind, name, spec, estSeconds, network, count, Dir.FWD);
+    }
+
     public Task(int index, Kind kind, String name, Conv2d spec, double estSeconds) {
       this(index, kind, name, spec, estSeconds, "", 1);
     }
 
     public String label() {
+      String d = direction.backward() ? " " + direction.id() : "";
       return switch (kind) {
         case SGEMM -> "sgemm ceiling";
-        case LAYER -> name + " mb" + spec.batch();
+        case LAYER -> name + " mb" + spec.batch() + d;
         case SWEEP -> "sweep " + name + " (mb" + spec.batch() + ")";
-        case NETWORK -> "[" + network + "] " + name + (count > 1 ? " x" + count : "") + " mb" + spec.batch();
+        case NETWORK -> "[" + network + "] " + name + (count > 1 ? " x" + count : "") + " mb" + spec.batch() + d;
       };
     }
   }
@@ -44,7 +50,7 @@ public final class Plan {
 
   public static List<Task> build(Options o, int threads, boolean withSweep) {
     List<Task> tasks = new ArrayList<>();
-    int nAlgos = o.algorithmSet().size();
+    List<Dir> dirs = o.directionList();
     double sg = 2.0 * Math.pow(o.sgemmSize, 3) * 12 / 1e9 / (GFLOPS_PER_THREAD * 2 * threads) + 0.5;
     tasks.add(new Task(0, Kind.SGEMM, "sgemm", null, sg));
     List<Layer> layers = o.layerList();
@@ -58,18 +64,20 @@ public final class Plan {
         } else {
           c = l.at(batches.get(bi));
         }
-        tasks.add(new Task(tasks.size(), Kind.LAYER, l.name(), c, estimate(c, nAlgos, o, threads)));
+        for (Dir d : dirs)
+          tasks.add(new Task(tasks.size(), Kind.LAYER, l.name(), c, estimate(c, runs(o.algorithmSet(), d), o, threads), "", 1, d));
       }
     }
     // Networks: layer by layer in list order, at the list's batch or each of --batches.
     if (o.hasNetworks()) {
-      int nNet = o.networkAlgorithmSet().size();
       for (Networks.Network n : o.networkList()) {
         List<Long> nb = o.networkBatches.isEmpty() ? java.util.Collections.singletonList(null) : o.networkBatches;
         for (Long b : nb)
           for (Networks.NetLayer l : n.layers()) {
             Conv2d c = b == null ? l.spec() : l.at(b);
-            tasks.add(new Task(tasks.size(), Kind.NETWORK, l.name(), c, estimate(c, nNet, o, threads), n.name(), l.count()));
+            for (Dir d : dirs)
+              tasks.add(new Task(tasks.size(), Kind.NETWORK, l.name(), c, estimate(c, runs(o.networkAlgorithmSet(), d), o, threads),
+                  n.name(), l.count(), d));
           }
       }
     }
@@ -78,6 +86,11 @@ public final class Plan {
         tasks.add(new Task(tasks.size(), Kind.SWEEP, p.name(), p.spec(), estimate(p.spec(), 2, o, threads)));
     }
     return tasks;
+  }
+
+  /** How many of these algorithms run in that direction. */
+  static int runs(java.util.Set<Algo> algos, Dir d) {
+    return (int) algos.stream().filter(d::runs).count();
   }
 
   static double estimate(Conv2d c, int nAlgos, Options o, int threads) {

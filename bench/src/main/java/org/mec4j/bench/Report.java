@@ -17,11 +17,21 @@ public final class Report {
   public record Input(Options options, List<Row> rows, List<Issue> issues, Map<String, Map<String, String>> envs,
       double wallSeconds, List<String> argv, List<String> tags) {
 
+    /** A forward row. */
     Row find(String kind, String layer, long batch, String blas, int threads, Algo a) {
+      return find(kind, layer, batch, blas, threads, a, Dir.FWD);
+    }
+
+    Row find(String kind, String layer, long batch, String blas, int threads, Algo a, Dir d) {
       for (Row r : rows)
         if (r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.blas().equals(blas)
-            && r.threads() == threads && r.algorithm().equals(a.name())) return r;
+            && r.threads() == threads && r.algorithm().equals(a.name()) && r.dir() == d) return r;
       return null;
+    }
+
+    /** The rows of one direction. */
+    List<Row> rows(Dir d) {
+      return rows.stream().filter(r -> r.dir() == d).toList();
     }
 
     /** (blas, threads) of every child, in run order. */
@@ -40,18 +50,27 @@ public final class Report {
       return configs().stream().filter(c -> c.threads() == max).toList();
     }
 
-    /** (layer, batch) pairs of the layer rows, in row order. */
+    /** (layer, batch) pairs of the forward layer rows, in row order. */
     List<Map.Entry<String, Long>> layerBatches(long batch) {
+      return layerBatches(batch, Dir.FWD);
+    }
+
+    List<Map.Entry<String, Long>> layerBatches(long batch, Dir d) {
       Set<String> seen = new LinkedHashSet<>();
       List<Map.Entry<String, Long>> out = new ArrayList<>();
       for (Row r : rows)
-        if (r.kind().equals("layer") && r.batch() == batch && seen.add(r.layer())) out.add(Map.entry(r.layer(), r.batch()));
+        if (r.kind().equals("layer") && r.dir() == d && r.batch() == batch && seen.add(r.layer())) out.add(Map.entry(r.layer(), r.batch()));
       return out;
     }
 
+    /** Batches of the forward layer rows. */
     List<Long> batches() {
+      return batches(Dir.FWD);
+    }
+
+    List<Long> batches(Dir d) {
       Set<Long> b = new java.util.TreeSet<>();
-      for (Row r : rows) if (r.kind().equals("layer")) b.add(r.batch());
+      for (Row r : rows) if (r.kind().equals("layer") && r.dir() == d) b.add(r.batch());
       return new ArrayList<>(b);
     }
 
@@ -187,7 +206,9 @@ public final class Report {
     for (Config c : configs) md.append("`").append(in.env(c).getOrDefault("blas_library", "?")).append("` (").append(c.shortLabel()).append("); ");
     md.append("\n\n");
 
-    if (networks) md.append(NetworkReport.render(in, NetworkReport.summaries(in)));
+    // The forward network totals, unless only backward passes were asked for (their networks are in their own sections).
+    if (networks && (NetworkReport.any(in) || o.directionList().contains(Dir.FWD)))
+      md.append(NetworkReport.render(in, NetworkReport.summaries(in)));
 
     int paperStart = md.length();
     // Headline.
@@ -343,7 +364,11 @@ public final class Report {
     md.append("| Later independent work (Anderson et al., 2017 and 2020) *\"found MEC slower than a good im2col on a wide range of "
         + "inputs, blaming the loss of cache reuse across many small GEMMs\"*. | ").append(abSentence(in, head)).append(" |\n\n");
 
-    if (!paper) md.setLength(paperStart);  // those sections are empty without paper layers
+    // Those sections are empty without paper layers, or with backward passes only (and no sweep).
+    boolean forward = o.directionList().contains(Dir.FWD) || in.rows(Dir.FWD).stream().anyMatch(r -> !r.kind().equals("network"));
+    if (!paper || !forward) md.setLength(paperStart);
+
+    for (Dir d : Dir.values()) if (d.backward()) md.append(BackwardReport.render(in, d));
 
     // Charts.
     if (!charts.isEmpty()) {
@@ -385,6 +410,13 @@ public final class Report {
         + "(`PackedKernel.pack`) when the layer is set up, **not timed**, so each timed call is `Convolution.forward(input, "
         + "packedKernel, null, output)` alone (no bias, like the others), on the same buffers (MEC_FUSED re-packs the kernel on every "
         + "call); oneDNN's one-off weights reorder is likewise outside its timing.\n");
+    if (in.rows().stream().anyMatch(r -> r.dir().backward()))
+      md.append("- Backward passes (`--directions`): each (layer, batch, direction) is its own task with its own seeded data "
+          + "(gradOutput, and the kernel for bwd_d or the input for bwd_w), checked and timed like a forward layer; mec4j's "
+          + "`Convolution` objects are created per pass (each owns a workspace for every direction it runs), MEC and MEC_ROWS share "
+          + "their gradient buffers. Only MEC, MEC_ROWS, im2col and oneDNN run backward. results.csv has them in the `direction` "
+          + "column (`bwd_d`, `bwd_w`), with the forward's flops and no formula (-1); errors.csv names them in the layer "
+          + "(`cv5 bwd_w`).\n");
     md.append("- Idle threads: " + idleThreads(in) + " The algorithms are interleaved, and each thread runtime (the BLAS's, oneDNN's "
         + "OpenMP, mec4j's pool) would otherwise keep spinning on the cores for up to 0.1–0.2 s after its own call, while the "
         + "next algorithm needs them (`--spin-wait` keeps the runtimes' defaults).\n");
@@ -394,13 +426,19 @@ public final class Report {
     return md.toString();
   }
 
+  /** A forward row of any JVM, the headline's first. */
   static Row findAny(Input in, String kind, String layer, long batch, Algo a) {
+    return findAny(in, kind, layer, batch, a, Dir.FWD);
+  }
+
+  static Row findAny(Input in, String kind, String layer, long batch, Algo a, Dir d) {
     for (Config c : in.headline()) {
-      Row r = in.find(kind, layer, batch, c.blas(), c.threads(), a);
+      Row r = in.find(kind, layer, batch, c.blas(), c.threads(), a, d);
       if (r != null) return r;
     }
     for (Row r : in.rows())
-      if (r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.algorithm().equals(a.name())) return r;
+      if (r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.algorithm().equals(a.name()) && r.dir() == d)
+        return r;
     return null;
   }
 

@@ -30,16 +30,28 @@ import java.util.Locale;
  * @param maxRelErr worst max|diff|/max|ref| seen by the correctness check
  * @param network the network a "network" row's layer belongs to ("" otherwise)
  * @param count how many times the network has that layer (1 otherwise)
+ * @param direction the pass timed: "fwd", "bwd_d" (backward data) or "bwd_w" (backward weights);
+ *     a backward pass has the forward's flops, and no formula (-1)
  */
 public record Row(String layer, long batch, int threads, String blas, String algorithm, double medianMs, double minMs,
     double maxMs, double gflops, double fractionOfSgemm, long workspaceBytes, long formulaBytes, String resolved,
-    int samples, String kind, String shape, double gflop, double sgemmGflops, double maxRelErr, String network, long count) {
+    int samples, String kind, String shape, double gflop, double sgemmGflops, double maxRelErr, String network, long count,
+    String direction) {
 
   public Row {
     if (network == null) network = "";
+    direction = Dir.ofRow(direction).id();
   }
 
-  /** A row outside any network. */
+  /** A forward row. */
+  public Row(String layer, long batch, int threads, String blas, String algorithm, double medianMs, double minMs,
+      double maxMs, double gflops, double fractionOfSgemm, long workspaceBytes, long formulaBytes, String resolved,
+      int samples, String kind, String shape, double gflop, double sgemmGflops, double maxRelErr, String network, long count) {
+    this(layer, batch, threads, blas, algorithm, medianMs, minMs, maxMs, gflops, fractionOfSgemm, workspaceBytes, formulaBytes,
+        resolved, samples, kind, shape, gflop, sgemmGflops, maxRelErr, network, count, "fwd");
+  }
+
+  /** A forward row outside any network. */
   public Row(String layer, long batch, int threads, String blas, String algorithm, double medianMs, double minMs,
       double maxMs, double gflops, double fractionOfSgemm, long workspaceBytes, long formulaBytes, String resolved,
       int samples, String kind, String shape, double gflop, double sgemmGflops, double maxRelErr) {
@@ -50,14 +62,18 @@ public record Row(String layer, long batch, int threads, String blas, String alg
   /** The same row with another sgemm ceiling. */
   public Row withCeiling(double ceiling) {
     return new Row(layer, batch, threads, blas, algorithm, medianMs, minMs, maxMs, gflops, gflops / ceiling, workspaceBytes,
-        formulaBytes, resolved, samples, kind, shape, gflop, ceiling, maxRelErr, network, count);
+        formulaBytes, resolved, samples, kind, shape, gflop, ceiling, maxRelErr, network, count, direction);
+  }
+
+  public Dir dir() {
+    return Dir.ofRow(direction);
   }
 
   public static final List<String> COLUMNS = List.of("layer", "batch", "threads", "blas", "algorithm", "median_ms",
       "min_ms", "max_ms", "gflops", "fraction_of_sgemm", "workspace_bytes", "formula_bytes", "resolved", "samples",
-      "kind", "shape", "gflop", "sgemm_gflops", "max_rel_err", "network", "count");
-  /** Columns a results.csv from before networks lacks: parsed with their defaults. */
-  static final java.util.Set<String> OPTIONAL = java.util.Set.of("network", "count");
+      "kind", "shape", "gflop", "sgemm_gflops", "max_rel_err", "network", "count", "direction");
+  /** Columns a results.csv from before networks (or backward passes) lacks: parsed with their defaults. */
+  static final java.util.Set<String> OPTIONAL = java.util.Set.of("network", "count", "direction");
 
   public static String header() {
     return String.join(",", COLUMNS);
@@ -65,14 +81,15 @@ public record Row(String layer, long batch, int threads, String blas, String alg
 
   /** Identity of a row: no two rows of a merged run may share it. */
   public String key() {
-    return kind + "/" + (network.isEmpty() ? "" : network + "/") + layer + "/" + batch + "/" + blas + "/" + threads + "/" + algorithm;
+    return kind + "/" + (network.isEmpty() ? "" : network + "/") + layer + "/" + batch + "/" + blas + "/" + threads + "/" + algorithm
+        + (direction.equals("fwd") ? "" : "/" + direction);
   }
 
   public String toCsv() {
     List<String> f = List.of(layer, Long.toString(batch), Integer.toString(threads), blas, algorithm, num(medianMs),
         num(minMs), num(maxMs), num(gflops), num(fractionOfSgemm), Long.toString(workspaceBytes),
         Long.toString(formulaBytes), resolved, Integer.toString(samples), kind, shape, num(gflop), num(sgemmGflops),
-        sci(maxRelErr), network, Long.toString(count));
+        sci(maxRelErr), network, Long.toString(count), direction);
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < f.size(); i++) {
       if (i > 0) b.append(',');
@@ -96,7 +113,8 @@ public record Row(String layer, long batch, int threads, String blas, String alg
           Double.parseDouble(v.get("fraction_of_sgemm")), Long.parseLong(v.get("workspace_bytes")),
           Long.parseLong(v.get("formula_bytes")), v.get("resolved"), Integer.parseInt(v.get("samples")), v.get("kind"),
           v.get("shape"), Double.parseDouble(v.get("gflop")), Double.parseDouble(v.get("sgemm_gflops")),
-          Double.parseDouble(v.get("max_rel_err")), v.getOrDefault("network", ""), Long.parseLong(v.getOrDefault("count", "1")));
+          Double.parseDouble(v.get("max_rel_err")), v.getOrDefault("network", ""), Long.parseLong(v.getOrDefault("count", "1")),
+          v.getOrDefault("direction", "fwd"));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("bad number in: " + line, e);
     }

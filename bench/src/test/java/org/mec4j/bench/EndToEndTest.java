@@ -71,6 +71,45 @@ class EndToEndTest {
   }
 
   @Test
+  void backwardDirectionsAddRowsSectionsAndChartsBesideAnUnchangedForward(@TempDir Path tmp) throws Exception {
+    Path fwd = tmp.resolve("fwd"), all = tmp.resolve("all");
+    assertEquals(0, Main.run(tiny(fwd, "--backends", "openblas", "--threads", "1", "--no-sweep").toArray(String[]::new)),
+        () -> read(fwd.resolve("errors.csv")));
+    assertEquals(0, Main.run(tiny(all, "--backends", "openblas", "--threads", "1", "--no-sweep", "--directions", "fwd,bwd_d,bwd_w")
+        .toArray(String[]::new)), () -> read(all.resolve("errors.csv")));
+    List<Row> f = Merge.parseRows(Files.readString(fwd.resolve("results.csv")), "results.csv");
+    List<Row> a = Merge.parseRows(Files.readString(all.resolve("results.csv")), "results.csv");
+    assertEquals(Row.header(), Files.readAllLines(all.resolve("results.csv")).get(0));
+    // the forward rows are the same rows (keys, in the same order) and come first
+    List<Row> af = a.stream().filter(r -> r.dir() == Dir.FWD).toList();
+    assertEquals(f.stream().map(Row::key).toList(), af.stream().map(Row::key).toList());
+    assertEquals(af, a.subList(0, af.size()));
+    for (Dir d : new Dir[] {Dir.BWD_D, Dir.BWD_W}) {
+      List<Row> b = a.stream().filter(r -> r.dir() == d).toList();
+      // t1 mb1, t1 mb2, t2 mb3, each with MEC, MEC_ROWS, IM2COL, ONEDNN
+      assertEquals(3 * 4, b.size(), d + " " + b);
+      assertEquals(java.util.Set.of("MEC", "MEC_ROWS", "IM2COL", "ONEDNN"), b.stream().map(Row::algorithm).collect(java.util.stream.Collectors.toSet()));
+      for (Row r : b) {
+        assertEquals(-1, r.formulaBytes(), r.toCsv());
+        assertTrue(r.medianMs() > 0 && r.workspaceBytes() >= 0 && r.maxRelErr() >= 0, r.toCsv());
+      }
+    }
+    String report = Files.readString(all.resolve("report.md")), before = Files.readString(fwd.resolve("report.md"));
+    for (String s : new String[] {"## Backward data (bwd_d)", "## Backward weights (bwd_w)", "workspace-bwd_d-mb1.png", "time-bwd_w-vs-im2col-mb2.png"})
+      assertTrue(report.contains(s), s);
+    // the backward sections sit before the charts; without them, the same headings in the same order as forward alone
+    String cut = report.substring(0, report.indexOf("## Backward data")) + report.substring(report.indexOf("## Charts"));
+    assertEquals(before.lines().filter(l -> l.startsWith("#")).toList(), cut.lines().filter(l -> l.startsWith("#")).toList());
+    for (String png : new String[] {"workspace-bwd_d-mb1.png", "workspace-bwd_w-mb2.png", "time-bwd_d-vs-im2col-mb1.png", "time-bwd_w-vs-im2col-mb2.png"}) {
+      byte[] b = Files.readAllBytes(all.resolve(png));
+      assertTrue(b.length > 1000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png);
+    }
+    String issues = Files.readString(all.resolve("errors.csv"));
+    assertTrue(issues.contains("info,t1 bwd_d,1,openblas,1,ONEDNN,weights reordered once"), issues);
+    assertTrue(issues.contains("info,t1 bwd_w,1,openblas,1,ONEDNN,weight gradients "), issues);
+  }
+
+  @Test
   void aWrongResultIsAnErrorNotARow(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("run");
     int code = Main.run(tiny(out, "--backends", "openblas", "--threads", "1", "--no-sweep", "--inject-fault", "MEC_B")

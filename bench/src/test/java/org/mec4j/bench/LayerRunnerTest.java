@@ -154,6 +154,44 @@ class LayerRunnerTest {
     }
   }
 
+  static final Set<Algo> BACKWARD = EnumSet.of(Algo.MEC, Algo.MEC_ROWS, Algo.IM2COL, Algo.ONEDNN);
+
+  @Test
+  void backwardPassesRunMecRowsIm2colAndOneDnnChecked() {
+    String[] shapes = {"mb2ih9iw11ic3oc4kh3kw2sh1sw2", "mb1ih8ic4oc5kh3sh2ph1pw2", "mb2ih6ic8oc20kh1", NETWORK_SHAPES[0], NETWORK_SHAPES[1],
+        NETWORK_SHAPES[2], NETWORK_SHAPES[3]};
+    for (Dir d : new Dir[] {Dir.BWD_D, Dir.BWD_W})
+      for (String shape : shapes) {
+        Conv2d c = Conv2d.parse(shape);
+        LayerRunner.Outcome o = LayerRunner.run(c, settings(ALL, null), d, (l, f) -> { });
+        List<Algo> got = o.measured().stream().map(LayerRunner.Measured::algo).toList();
+        assertTrue(got.containsAll(List.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN)), d + " " + shape + " " + got);
+        // the forward-only variants are left out silently; MEC_ROWS runs or is skipped with the library's reason
+        assertTrue(BACKWARD.containsAll(got), d + " " + shape + " " + got);
+        assertTrue(got.contains(Algo.MEC_ROWS) || o.skipped().stream().anyMatch(k -> k.algo() == Algo.MEC_ROWS && k.reason().startsWith(d.id())),
+            d + " " + shape + " " + o.skipped());
+        assertTrue(o.skipped().stream().noneMatch(k -> !d.runs(k.algo())), o.skipped().toString());
+        for (LayerRunner.Measured m : o.measured()) {
+          assertTrue(m.samplesMs().length >= 2, d + " " + shape + " " + m.algo());
+          assertTrue(m.maxRelErr() <= Checker.tolerance(Layer.dotLength(c, d), Checker.DEFAULT_FACTOR), d + " " + shape + " " + m.algo());
+          if (m.algo().lib() != null) assertEquals(c.workspaceBytes(m.algo().lib(), d.lib()), m.workspaceBytes(), d + " " + shape + " " + m.algo());
+        }
+        assertNotNull(o.onednnImpl());
+        assertNull(o.packedKernelIsa());
+      }
+  }
+
+  @Test
+  void aWrongGradientAbortsTheLayer() {
+    for (Dir d : new Dir[] {Dir.BWD_D, Dir.BWD_W})
+      for (Algo bad : new Algo[] {Algo.MEC, Algo.MEC_ROWS, Algo.ONEDNN, Algo.IM2COL}) {
+        LayerRunner.MismatchException e = assertThrows(LayerRunner.MismatchException.class,
+            () -> LayerRunner.run(Conv2d.parse("mb2ih9ic3oc4kh3"), settings(ALL, bad), d, (l, f) -> { }), d + " " + bad);
+        if (bad != Algo.IM2COL) assertEquals(bad, e.algo());
+        assertTrue(e.getMessage().contains(d == Dir.BWD_D ? "(gradient of the input)" : "(gradient of the kernel)"), e.getMessage());
+      }
+  }
+
   static LayerRunner.Measured find(LayerRunner.Outcome o, Algo a) {
     return o.measured().stream().filter(m -> m.algo() == a).findFirst().orElseThrow();
   }

@@ -153,7 +153,8 @@ class OptionsTest {
   void childArgumentsRoundTrip() {
     Options o = parse("--layers", "cv2", "--layer", "x=ih8ic4oc5kh3", "--batches", "1,4", "--threads", "1,all",
         "--algorithms", "MEC,IM2COL", "--reps", "4", "--max-reps", "9", "--min-time-ms", "12.5", "--tolerance", "8",
-        "--seed", "7", "--no-sweep", "--sweep-k", "3,5", "--inject-fault", "MEC", "--max-isa", "portable");
+        "--seed", "7", "--no-sweep", "--sweep-k", "3,5", "--inject-fault", "MEC", "--max-isa", "portable",
+        "--directions", "fwd,bwd_w");
     ChildMain c = new ChildMain();
     List<String> args = new java.util.ArrayList<>(o.toArgs());
     args.addAll(List.of("--blas", "mkl", "--nthreads", "2", "--dir", "/tmp/x"));
@@ -165,6 +166,57 @@ class OptionsTest {
     assertEquals(List.of(3L, 5L), c.options.sweepK);
     assertEquals("portable", c.options.maxIsa);
     assertTrue(o.toArgs().contains("--max-isa=portable"));
+    assertEquals(List.of(Dir.FWD, Dir.BWD_W), c.options.directionList());
+  }
+
+  @Test
+  void directionsDefaultToForwardAndRunEveryLayerInEachGivenDirection(@TempDir Path tmp) throws Exception {
+    Options o = parse("--layers", "cv1,cv2", "--batches", "1", "--no-sweep");
+    o.validate();
+    assertEquals(List.of(Dir.FWD), o.directionList());
+    List<Plan.Task> fwd = Plan.build(o, 1, false);
+    assertTrue(fwd.stream().allMatch(t -> t.direction() == Dir.FWD));
+    assertEquals(List.of("sgemm ceiling", "cv1 mb1", "cv2 mb1"), fwd.stream().map(Plan.Task::label).toList());
+
+    // given in any order, with duplicates: run as fwd, bwd_d, bwd_w; each layer's passes one after another
+    Options b = parse("--layers", "cv1,cv2", "--batches", "1", "--no-sweep", "--directions", "bwd_w,FWD,bwd_d,bwd_w");
+    b.validate();
+    assertEquals(List.of(Dir.FWD, Dir.BWD_D, Dir.BWD_W), b.directionList());
+    List<Plan.Task> t = Plan.build(b, 1, false);
+    assertEquals(List.of("sgemm ceiling", "cv1 mb1", "cv1 mb1 bwd_d", "cv1 mb1 bwd_w", "cv2 mb1", "cv2 mb1 bwd_d", "cv2 mb1 bwd_w"),
+        t.stream().map(Plan.Task::label).toList());
+    assertEquals(List.of(Dir.FWD, Dir.BWD_D, Dir.BWD_W), t.subList(1, 4).stream().map(Plan.Task::direction).toList());
+    // a backward pass runs fewer algorithms (MEC, MEC_ROWS, IM2COL, ONEDNN): a smaller estimate
+    assertTrue(t.get(2).estSeconds() < t.get(1).estSeconds(), t.get(2).estSeconds() + " vs " + t.get(1).estSeconds());
+    assertEquals(4, Plan.runs(b.algorithmSet(), Dir.BWD_D));
+    assertEquals(List.of(Dir.FWD, Dir.BWD_D, Dir.BWD_W), parse("--directions", "all").directionList());
+
+    // the children get the same directions, and the sweep stays forward
+    Options s = parse("--layers", "cv1", "--batches", "1", "--directions", "bwd_d", "--sweep-k", "1,3", "--sweep-s", "1");
+    ChildMain c = new ChildMain();
+    List<String> args = new java.util.ArrayList<>(s.toArgs());
+    assertTrue(args.contains("--directions=bwd_d"), args.toString());
+    args.addAll(List.of("--blas", "openblas", "--nthreads", "1", "--dir", tmp.toString()));
+    new CommandLine(c).parseArgs(args.toArray(String[]::new));
+    assertEquals(List.of(Dir.BWD_D), c.options.directionList());
+    List<Plan.Task> ct = Plan.build(c.options, 1, true);
+    assertEquals(List.of("sgemm ceiling", "cv1 mb1 bwd_d", "sweep k1s1 (mb8)", "sweep k3s1 (mb8)"), ct.stream().map(Plan.Task::label).toList());
+    assertEquals(Dir.FWD, ct.get(2).direction());
+  }
+
+  @Test
+  void networkLayersRunInEachDirection(@TempDir Path tmp) throws Exception {
+    tinyList(tmp);
+    Options o = parent("--network", "tiny", "--network-dir", tmp.toString(), "--directions", "fwd,bwd_w");
+    assertEquals(List.of("sgemm ceiling", "[tiny] tiny:a x2 mb3", "[tiny] tiny:a x2 mb3 bwd_w", "[tiny] tiny:dw mb3",
+        "[tiny] tiny:dw mb3 bwd_w"), Plan.build(o, 1, true).stream().map(Plan.Task::label).toList());
+  }
+
+  @Test
+  void badDirectionsAreUsageErrors() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse("--directions", "bwd").validate());
+    assertTrue(e.getMessage().contains("'bwd'") && e.getMessage().contains("fwd, bwd_d, bwd_w"), e.getMessage());
+    assertEquals(2, Main.run("--directions", "fwd,backward"));  // usage error exit code, nothing run
   }
 
   @Test

@@ -48,9 +48,9 @@ class RowMergeTest {
     Row paper = row("cv1", 1, "openblas", 1, "MEC", 1);
     assertEquals("", paper.network());
     assertEquals(1, paper.count());
-    // An older results.csv has neither network nor count: read with their defaults.
-    List<String> old = Row.COLUMNS.subList(0, Row.COLUMNS.size() - 2);
-    String line = paper.toCsv().replaceAll(",,1$", "");
+    // An older results.csv has neither network nor count (nor direction): read with their defaults.
+    List<String> old = Row.COLUMNS.subList(0, Row.COLUMNS.size() - 3);
+    String line = paper.toCsv().replaceAll(",,1,fwd$", "");
     Row back = Row.parse(old, line);
     assertEquals(paper, back);
     assertEquals(1, Merge.parseRows(String.join(",", old) + "\n" + line + "\n", "old.csv").size());
@@ -61,6 +61,33 @@ class RowMergeTest {
     assertEquals(a, Row.parse(Row.COLUMNS, a.toCsv()));
     List<Row> m = Merge.merge(List.of(List.of(a, b, paper)), List.of("cv1", "b/x:conv1", "a/x:conv1"), List.of("openblas"));
     assertEquals(List.of("cv1", "b", "a"), m.stream().map(r -> r.network().isEmpty() ? r.layer() : r.network()).toList());
+  }
+
+  static Row backward(Row r, String direction) {
+    return new Row(r.layer(), r.batch(), r.threads(), r.blas(), r.algorithm(), r.medianMs(), r.minMs(), r.maxMs(), r.gflops(),
+        r.fractionOfSgemm(), r.workspaceBytes(), -1, r.resolved(), r.samples(), r.kind(), r.shape(), r.gflop(), r.sgemmGflops(),
+        r.maxRelErr(), r.network(), r.count(), direction);
+  }
+
+  @Test
+  void theDirectionColumnComesLastAndKeepsForwardRowsFirst() {
+    assertEquals("direction", Row.COLUMNS.get(Row.COLUMNS.size() - 1));
+    Row fwd = row("cv1", 1, "openblas", 1, "MEC", 1);
+    assertEquals("fwd", fwd.direction());
+    assertEquals(Dir.FWD, fwd.dir());
+    assertTrue(fwd.toCsv().endsWith(",,1,fwd"), fwd.toCsv());
+    Row bd = backward(fwd, "bwd_d"), bw = backward(row("cv1", 1, "openblas", 1, "IM2COL", 2), "bwd_w");
+    assertEquals(bd, Row.parse(Row.COLUMNS, bd.toCsv()));
+    assertEquals(Dir.BWD_W, Row.parse(Row.COLUMNS, bw.toCsv()).dir());
+    // one layer, algorithm and JVM: a row per direction, no duplicate
+    assertNotEquals(fwd.key(), bd.key());
+    assertEquals(fwd.key(), row("cv1", 1, "openblas", 1, "MEC", 5).key());
+    // forward rows first, as in a forward-only run; then bwd_d, then bwd_w
+    Row fwd2 = row("cv2", 1, "openblas", 1, "MEC", 1);
+    List<Row> m = Merge.merge(List.of(List.of(bw, bd, fwd2, fwd)), List.of("cv1", "cv2"), List.of("openblas"));
+    assertEquals(List.of(fwd, fwd2, bd, bw), m);
+    assertThrows(IllegalArgumentException.class, () -> Row.parse(Row.COLUMNS, fwd.toCsv().replaceAll(",fwd$", ",sideways")));
+    assertEquals(2, Merge.parseRows(Row.header() + "\n" + bd.toCsv() + "\n" + fwd.toCsv() + "\n", "x.csv").size());
   }
 
   @Test
