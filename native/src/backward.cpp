@@ -15,6 +15,7 @@
 #include <cstring>
 #include <vector>
 
+#include "igemm.h"
 #include "lowering.h"
 #include "parallel.h"
 #include "shape.h"
@@ -221,8 +222,8 @@ int64_t mec_backward_elems(const Shape& s) {
   return chunk == 1 ? image_lowered(s) : chunk * (image_lowered(s) + image_output(s));
 }
 
-void mec_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
-                          float* ws) {
+void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float* in, const float* grad_out,
+                          float* grad_k, float* grad_bias, float* ws) {
   const int threads = available_threads();
   const Lowering lowering = mec_lowering(s, MecSolution::Rows);
   if (lowering != Lowering::Mec) {  // unpadded 1x1: dK = A^T * dO over the whole batch
@@ -239,13 +240,36 @@ void mec_backward_weights(const Shape& s, const float* in, const float* grad_out
   }
   const TapBlocks blocks = tap_blocks(s);
   const int64_t piece = s.kw * s.ic, image_in = s.ih * s.iw * s.ic;
+  // mec4j's kernels: per group, dK = W^T * dO with W's row p the k_h row windows of pixel p (the
+  // group's channels of each tap): one GEMM with M = k_h*k_w*i_c/g instead of k_h GEMMs with
+  // M = k_w*i_c, the windows packed block by block (never an im2col matrix).
+  IgemmWtScratch scratch;
+  std::vector<Segment> runs;
+  if (igemm) {
+    scratch = igemm_transposed_scratch(*igemm, s.kcg, threads);  // before any output is written
+    runs.resize(s.kh * blocks.taps);
+  }
   bool first = true;
   for_each_part(s, [&](const Part& p) {
     const Shape& t = p.t;
     lower_rows(t, in + p.n * image_in + p.first_row * s.iw * s.ic, ws, p.images > 1, threads);
     const float* g = part_gradient(s, p, grad_out, ws + p.images * image_lowered(s), threads);
+    const int64_t row = p.images * s.ow * piece;  // one lowered row of the part
+    if (igemm) {
+      for (int64_t grp = 0; grp < s.g; ++grp) {
+        for (int64_t r = 0; r < s.kh; ++r)
+          for (int64_t q = 0; q < blocks.taps; ++q)
+            runs[r * blocks.taps + q] = {kernel_row_start(t, r) * row + lowered_block(s, q, grp), blocks.width};
+        WindowGemmT w{s.group_patch, s.kcg, t.oh * p.images * s.ow, s.kc, s.kcg, p.images * s.ow, row, piece,
+                      ws, runs.data(), (int64_t)runs.size(), g + grp * s.kcg, grad_k + grp * s.group_patch * s.kcg,
+                      !first};
+        igemm_transposed(*igemm, w, scratch, threads);
+      }
+      first = false;
+      return;
+    }
     for (int64_t r = 0; r < s.kh; ++r) {
-      const float* window = ws + kernel_row_start(t, r) * p.images * s.ow * piece;
+      const float* window = ws + kernel_row_start(t, r) * row;
       for (int64_t q = 0; q < blocks.taps; ++q)
         for (int64_t grp = 0; grp < s.g; ++grp)
           sgemm(Trans::Yes, Trans::No, blocks.width, s.kcg, t.oh * p.images * s.ow, window + lowered_block(s, q, grp),

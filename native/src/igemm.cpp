@@ -131,4 +131,100 @@ void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, const IgemmSchedule& 
   });
 }
 
+// --- W^T * B: weight gradients -------------------------------------------------------------
+
+namespace {
+int64_t padded_n(const IgemmConfig& cfg, int64_t n) { return panels(cfg, n) * cfg.nr; }
+// Per thread: the packed block of W^T (mc x kc, tiles rounded up) and the K block's B panels; and
+// two arrays of kc row pointers (W's rows, the packed tiles' rows).
+int64_t floats_per_thread(const IgemmConfig& cfg, int64_t n) { return (cfg.mc + cfg.mr) * cfg.kc + cfg.kc * padded_n(cfg, n); }
+}  // namespace
+
+IgemmWtScratch igemm_transposed_scratch(const IgemmConfig& cfg, int64_t n, int threads) {
+  const int64_t t = std::max(threads, 1);
+  return IgemmWtScratch{std::vector<float>(floats_per_thread(cfg, n) * t), std::vector<const float*>(2 * cfg.kc * t)};
+}
+
+// Loop order as BLIS's: per unit (a block of mc columns of W x a group of N panels) and K block,
+// each B panel is packed once and (kc x nr, in L1) meets every MR-tile of the block (in L2). The
+// tiles read W in place (each K step one pixel's row windows), or, when a unit has many panels,
+// from a copy gathered once per K block into MR-wide k-major tiles (as BLIS packs A): the gather
+// costs about one pass of the kernel over the block and saves the scattered reads of every other
+// pass, which no prefetcher follows when the windows lie far apart (wide layers).
+constexpr int64_t kPanelsToPack = 8;
+
+void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScratch& scratch, int threads) {
+  const int mr = cfg.mr, nr = cfg.nr;
+  const int64_t col_panels = panels(cfg, g.n);
+  const int64_t row_blocks = (g.m + cfg.mc - 1) / cfg.mc;
+  // Column groups as wide as two units per thread allow: each unit packs its block of W^T once
+  // for all of its panels.
+  int64_t group = col_panels;
+  while (group > 1 && row_blocks * ((col_panels + group - 1) / group) < 2 * threads) group = (group + 1) / 2;
+  const int64_t groups = (col_panels + group - 1) / group;
+  const int64_t units = row_blocks * groups;
+  const int workers = (int)std::min<int64_t>(std::max(threads, 1), units);
+  const bool pack_w = group >= kPanelsToPack;
+  // Column j of W (j < m): run u's offset plus the position inside it.
+  auto column = [&](int64_t j) {
+    for (int64_t u = 0; u < g.nruns; ++u) {
+      if (j < g.runs[u].length) return g.runs[u].offset + j;
+      j -= g.runs[u].length;
+    }
+    return (int64_t)0;  // not reached: j < m
+  };
+  std::atomic<int64_t> next{0}, slot{0};
+  parallel_for(workers, workers, [&](int64_t, int64_t) {
+    const int64_t me = slot.fetch_add(1);
+    float* a_pack = scratch.floats.data() + me * floats_per_thread(cfg, g.n);
+    float* b_pack = a_pack + (cfg.mc + cfg.mr) * cfg.kc;
+    const float** w = scratch.rows.data() + me * 2 * cfg.kc;
+    const float** packed_rows = w + cfg.kc;
+    int64_t col[kMaxNr], tile_col[kMaxNr];
+    for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+      const int64_t m0 = u / groups * cfg.mc, m1 = std::min(m0 + cfg.mc, g.m);
+      const int64_t q0 = u % groups * group, q1 = std::min(q0 + group, col_panels);
+      for (int64_t k0 = 0; k0 < g.k; k0 += cfg.kc) {
+        const int64_t kb = std::min(cfg.kc, g.k - k0);
+        for (int64_t p = k0; p < k0 + kb; ++p) w[p - k0] = g.origin + p / g.width * g.y_stride + p % g.width * g.x_stride;
+        if (!pack_w) {
+          for (int64_t q = q0; q < q1; ++q) {
+            const int64_t c0 = q * nr;
+            const int cols = (int)std::min<int64_t>(nr, g.n - c0);
+            float* panel = b_pack + (q - q0) * kb * nr;
+            cfg.pack(g.b + k0 * g.ldb + c0, g.ldb, kb, cols, panel);
+            for (int64_t i0 = m0; i0 < m1; i0 += mr) {
+              const int rows = (int)std::min<int64_t>(mr, m1 - i0);
+              for (int i = 0; i < mr; ++i) col[i] = column(i0 + (i < rows ? i : 0));
+              cfg.ukernel_wt(w, col, kb, panel, g.out + i0 * g.ldc + c0, g.ldc, rows, cols, k0 == 0 && !g.accumulate);
+            }
+          }
+          continue;
+        }
+        // Tile t holds columns m0 + t*mr .. of W^T as a_pack[t][k][0..mr).
+        for (int64_t i0 = m0; i0 < m1; i0 += mr) {
+          const int rows = (int)std::min<int64_t>(mr, m1 - i0);
+          for (int i = 0; i < mr; ++i) col[i] = column(i0 + (i < rows ? i : 0));
+          float* tile = a_pack + (i0 - m0) * kb;
+          for (int64_t k = 0; k < kb; ++k)
+            for (int i = 0; i < mr; ++i) tile[k * mr + i] = w[k][col[i]];
+        }
+        for (int64_t k = 0; k < kb; ++k) packed_rows[k] = a_pack + k * mr;
+        for (int64_t q = q0; q < q1; ++q) {
+          const int64_t c0 = q * nr;
+          const int cols = (int)std::min<int64_t>(nr, g.n - c0);
+          float* panel = b_pack + (q - q0) * kb * nr;
+          cfg.pack(g.b + k0 * g.ldb + c0, g.ldb, kb, cols, panel);
+          for (int64_t i0 = m0; i0 < m1; i0 += mr) {
+            const int rows = (int)std::min<int64_t>(mr, m1 - i0);
+            for (int i = 0; i < mr; ++i) tile_col[i] = (i0 - m0) * kb + i;  // packed_rows[k] + these
+            cfg.ukernel_wt(packed_rows, tile_col, kb, panel, g.out + i0 * g.ldc + c0, g.ldc, rows, cols,
+                           k0 == 0 && !g.accumulate);
+          }
+        }
+      }
+    }
+  });
+}
+
 }  // namespace mec4j

@@ -61,5 +61,31 @@ void igemm(const IgemmConfig& config, const RowWindowGemm& g, const IgemmSchedul
 // The same, scheduling first (may throw std::bad_alloc).
 void igemm(const IgemmConfig& config, const RowWindowGemm& g, int threads);
 
+// out[M x N] (or += with accumulate) = W^T * B: the GEMM of a weight gradient, dK = L^T * dO.
+// W is K x M with row p (an output pixel) gathered from row windows: pixel p's row starts at
+// origin + p / width * y_stride + p % width * x_stride, and its M columns are the runs in turn
+// (runs[u].length floats at runs[u].offset from there). B is K x N, row-major (row stride ldb).
+// Blocks of W^T are packed (transposed) so that the per-ISA micro-kernel reads them contiguously.
+struct WindowGemmT {
+  int64_t m, n, k;
+  int64_t ldb, ldc;
+  int64_t width, y_stride, x_stride;
+  const float* origin;
+  const Segment* runs;
+  int64_t nruns;
+  const float* b;
+  float* out;
+  bool accumulate;
+};
+
+// Scratch of igemm_transposed for up to `threads` threads and N columns: allocate before any output
+// is written (it may throw std::bad_alloc).
+struct IgemmWtScratch {
+  std::vector<float> floats;
+  std::vector<const float*> rows;
+};
+IgemmWtScratch igemm_transposed_scratch(const IgemmConfig& config, int64_t n, int threads);
+void igemm_transposed(const IgemmConfig& config, const WindowGemmT& g, IgemmWtScratch& scratch, int threads);
+
 }  // namespace mec4j
 #endif

@@ -18,6 +18,7 @@ struct IgemmConfig {
   int64_t mc;        // A rows per block: mc rows of kc floats take half of L2
   IgemmUkernelFn ukernel;
   PackPanelFn pack;
+  IgemmWtUkernelFn ukernel_wt;  // the same tile for weight gradients (W^T * B, W read by rows)
   int64_t l2_bytes;  // this CPU's L2 per core (sysconf): sizes MEC_FUSED's cache bands
 };
 

@@ -73,21 +73,28 @@ void depthwise_bwd_weights(const Plan& p, const BackwardBuffers& b) {
 
 // MEC's backward passes work on one image (or band) of the row lowering at a time; a limit that
 // tiles single output columns leaves no band to work on.
+mec4j_status mec_backward_check(const Plan& p) {
+  return p.s.tile_w < p.s.ow ? MEC4J_ERROR_WORKSPACE_LIMIT : MEC4J_OK;
+}
 mec4j_status mec_rows_backward_check(const Plan& p) {
   const Shape& s = p.s;
-  if (s.tile_w < s.ow) return MEC4J_ERROR_WORKSPACE_LIMIT;
+  if (mec_backward_check(p) != MEC4J_OK) return mec_backward_check(p);
   return blas_fit(fits_blas_int(s.n * s.oh * s.ow) && fits_blas_int(s.kw * s.ic) && fits_blas_int(s.kc));
 }
-int64_t mec_rows_backward_elems(const Plan& p) { return mec_backward_elems(p.s); }
+int64_t mec_backward_workspace(const Plan& p) { return mec_backward_elems(p.s); }
 void mec_rows_bwd_data(const Plan& p, const BackwardBuffers& b) {
   mec_backward_data(p.s, b.grad_out, b.kernel, b.grad_in, b.ws);
 }
 void mec_rows_bwd_weights(const Plan& p, const BackwardBuffers& b) {
-  mec_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
+  mec_backward_weights(p.s, nullptr, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
 }
+void mec_fused_bwd_weights(const Plan& p, const BackwardBuffers& b) {
+  mec_backward_weights(p.s, p.igemm, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
+}
+void mec_auto_backward_weights(const Plan& p, const BackwardBuffers& b);
 
-// The automatic MEC backward: DEPTHWISE for depthwise layers, else MEC_ROWS's passes.
-const ConvImpl* mec_backward_impl(const Plan& p) {
+// The automatic MEC's backward data: DEPTHWISE for depthwise layers, else MEC_ROWS's.
+const ConvImpl* mec_backward_data_impl(const Plan& p) {
   return find_impl(p.s.depthwise() ? MEC4J_ALGORITHM_DEPTHWISE : MEC4J_ALGORITHM_MEC_ROWS);
 }
 
@@ -102,24 +109,25 @@ const ConvImpl kImpls[] = {
      [](const Plan& p, const ConvBuffers& b) {
        depthwise_forward(p.s, p.isa, b.in, b.kernel, b.bias, b.out, p.threads);
      },
-     depthwise_only, kernel_sized, depthwise_bwd_data, kernel_sized, depthwise_bwd_weights},
+     {depthwise_only, kernel_sized, depthwise_bwd_data}, {depthwise_only, kernel_sized, depthwise_bwd_weights}},
     {MEC4J_ALGORITHM_MEC_FUSED, "mec-fused", true, always, mec_workspace<MecSolution::Fused>,
-     mec_run<MecSolution::Fused>, nullptr, nullptr, nullptr, nullptr, nullptr},
+     mec_run<MecSolution::Fused>, {}, {mec_backward_check, mec_backward_workspace, mec_fused_bwd_weights}},
     {MEC4J_ALGORITHM_MEC_ROWS, "mec-rows", true,
      [](const Plan& p) {
        if (ungrouped(p) != MEC4J_OK) return ungrouped(p);
        return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.kw * p.s.ic) &&
                        fits_blas_int(p.s.kc));
      },
-     mec_workspace<MecSolution::Rows>, mec_run<MecSolution::Rows>, mec_rows_backward_check, mec_rows_backward_elems,
-     mec_rows_bwd_data, mec_rows_backward_elems, mec_rows_bwd_weights},
+     mec_workspace<MecSolution::Rows>, mec_run<MecSolution::Rows>,
+     {mec_rows_backward_check, mec_backward_workspace, mec_rows_bwd_data},
+     {mec_rows_backward_check, mec_backward_workspace, mec_rows_bwd_weights}},
     {MEC4J_ALGORITHM_MEC_B, "mec-b", true,
      [](const Plan& p) {
        if (one_window(p) != MEC4J_OK) return one_window(p);
        return blas_fit(fits_blas_int(p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc) &&
                        fits_blas_int(mec_lda(p.s)));
      },
-     mec_workspace<MecSolution::B>, mec_run<MecSolution::B>, nullptr, nullptr, nullptr, nullptr, nullptr},
+     mec_workspace<MecSolution::B>, mec_run<MecSolution::B>, {}, {}},
     {MEC4J_ALGORITHM_MEC_A, "mec-a", true,
      [](const Plan& p) {
        const Shape& s = p.s;
@@ -129,30 +137,34 @@ const ConvImpl kImpls[] = {
        return blas_fit(fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
                        fits_blas_int(mec_lda(s)));
      },
-     mec_workspace<MecSolution::A>, mec_run<MecSolution::A>, nullptr, nullptr, nullptr, nullptr, nullptr},
+     mec_workspace<MecSolution::A>, mec_run<MecSolution::A>, {}, {}},
     {MEC4J_ALGORITHM_MEC, "mec", false, [](const Plan& p) { return mec_heuristic(p)->check(p); },
      mec_auto_workspace, mec_auto_run,
-     [](const Plan& p) { return mec_backward_impl(p)->backward_check(p); },
-     [](const Plan& p) { return mec_backward_impl(p)->backward_data_elems(p); },
-     [](const Plan& p, const BackwardBuffers& b) { mec_backward_impl(p)->backward_data(p, b); },
-     [](const Plan& p) { return mec_backward_impl(p)->backward_weights_elems(p); },
-     [](const Plan& p, const BackwardBuffers& b) { mec_backward_impl(p)->backward_weights(p, b); }},
+     {[](const Plan& p) { return mec_backward_data_impl(p)->backward_data.check(p); },
+      [](const Plan& p) { return mec_backward_data_impl(p)->backward_data.workspace_elems(p); },
+      [](const Plan& p, const BackwardBuffers& b) { mec_backward_data_impl(p)->backward_data.run(p, b); }},
+     // Every candidate of the weights pass takes the same workspace: one image's lowering.
+     {[](const Plan& p) {
+        return p.s.depthwise() ? depthwise_only(p) : find_impl(MEC4J_ALGORITHM_MEC_FUSED)->backward_weights.check(p);
+      },
+      [](const Plan& p) { return p.s.depthwise() ? kernel_sized(p) : mec_backward_workspace(p); },
+      mec_auto_backward_weights}},
     {MEC4J_ALGORITHM_IM2COL, "im2col", false, im2col_check, im2col_elems,
      [](const Plan& p, const ConvBuffers& b) { im2col_forward(p.s, b.in, b.kernel, b.bias, b.out, b.ws); },
-     im2col_check, im2col_elems,
-     [](const Plan& p, const BackwardBuffers& b) { im2col_backward_data(p.s, b.grad_out, b.kernel, b.grad_in, b.ws); },
-     im2col_elems,
-     [](const Plan& p, const BackwardBuffers& b) {
-       im2col_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
-     }},
+     {im2col_check, im2col_elems,
+      [](const Plan& p, const BackwardBuffers& b) { im2col_backward_data(p.s, b.grad_out, b.kernel, b.grad_in, b.ws); }},
+     {im2col_check, im2col_elems,
+      [](const Plan& p, const BackwardBuffers& b) {
+        im2col_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
+      }}},
     {MEC4J_ALGORITHM_REFERENCE, "reference", false, always, no_workspace,
      [](const Plan& p, const ConvBuffers& b) { reference_forward(p.s, b.in, b.kernel, b.bias, b.out); },
-     always, no_workspace,
-     [](const Plan& p, const BackwardBuffers& b) { reference_backward_data(p.s, b.grad_out, b.kernel, b.grad_in); },
-     no_workspace,
-     [](const Plan& p, const BackwardBuffers& b) {
-       reference_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias);
-     }},
+     {always, no_workspace,
+      [](const Plan& p, const BackwardBuffers& b) { reference_backward_data(p.s, b.grad_out, b.kernel, b.grad_in); }},
+     {always, no_workspace,
+      [](const Plan& p, const BackwardBuffers& b) {
+        reference_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias);
+      }}},
 };
 
 // The variants the automatic MEC may run: those that take this layer within MEC's workspace.
@@ -199,12 +211,12 @@ int tuning() {
 }
 
 // Everything the choice depends on; an array, not a vector: it is built on every MEC call.
-using TuningKey = std::array<int64_t, 23>;
+using TuningKey = std::array<int64_t, 24>;
 
-TuningKey tuning_key(const Plan& p) {
+TuningKey tuning_key(const Plan& p, mec4j_direction direction = MEC4J_DIRECTION_FORWARD) {
   const Shape& s = p.s;
-  return {s.n,  s.ih, s.iw,        s.ic,     s.kh,     s.kw,      s.kc,   s.sh, s.sw, s.pt,
-          s.pb, s.pl, s.pr, s.threshold, s.tile_n, s.tile_oh, s.tile_w, s.banded, s.g, s.dh, s.dw, p.isa, p.threads};
+  return {s.n,  s.ih, s.iw,        s.ic,     s.kh,     s.kw,      s.kc,   s.sh, s.sw, s.pt, s.pb, s.pl,
+          s.pr, s.threshold, s.tile_n, s.tile_oh, s.tile_w, s.banded, s.g, s.dh, s.dw, p.isa, p.threads, direction};
 }
 
 std::mutex g_choices_mutex;  // guards g_choices (short lookups)
@@ -226,18 +238,18 @@ const ConvImpl* measured_choice(const TuningKey& key) {
 constexpr int kRounds = 3;
 constexpr double kMargin = 0.03;
 
-const ConvImpl* measure(const Plan& p, const ConvBuffers& b, const std::vector<const ConvImpl*>& candidates) {
+template <typename Run>
+const ConvImpl* measure(const std::vector<const ConvImpl*>& candidates, const ConvImpl* preferred, Run run) {
   const size_t n = candidates.size();
   std::vector<double> best(n, 1e300);
   for (int round = 0; round < kRounds; ++round)
     for (size_t j = 0; j < n; ++j) {
       const size_t i = (j + round) % n;
       const auto t0 = std::chrono::steady_clock::now();
-      candidates[i]->run(p, b);
+      run(candidates[i]);
       const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (t < best[i]) best[i] = t;
     }
-  const ConvImpl* preferred = mec_heuristic(p);
   size_t win = n;
   for (size_t i = 0; i < n; ++i)
     if (candidates[i] == preferred) win = i;
@@ -246,6 +258,60 @@ const ConvImpl* measure(const Plan& p, const ConvBuffers& b, const std::vector<c
   for (size_t i = 0; i < n; ++i)
     if (best[i] < bar * (1 - kMargin) && best[i] < best[win]) win = i;
   return candidates[win];
+}
+
+// Runs what the automatic MEC chose for `key`: the heuristic's pick, or under MEASURE the
+// measured one, measuring the candidates on this first call (then run(winner) comes last).
+template <typename Run>
+void auto_run(const TuningKey& key, const ConvImpl* preferred, std::vector<const ConvImpl*> (*candidates)(const Plan&),
+              const Plan& p, Run run) {
+  if (tuning() != MEC4J_TUNING_MEASURE) {
+    run(preferred);
+    return;
+  }
+  if (const ConvImpl* chosen = measured_choice(key)) {
+    run(chosen);
+    return;
+  }
+  std::lock_guard<std::mutex> measuring(g_measure_mutex);
+  const ConvImpl* chosen = measured_choice(key);  // another thread may have measured it meanwhile
+  if (!chosen) {
+    const std::vector<const ConvImpl*> options = candidates(p);
+    chosen = options.size() == 1 ? options[0] : measure(options, preferred, run);
+    std::lock_guard<std::mutex> lock(g_choices_mutex);
+    g_choices.emplace(key, chosen->algorithm);
+  }
+  run(chosen);
+}
+
+// --- The automatic MEC's backward weights: MEC_ROWS's BLAS GEMMs (one per kernel row, M = k_w*i_c)
+// or MEC_FUSED's micro-kernels (one GEMM, M = k_h*k_w*i_c/g). Heuristic: the micro-kernels where
+// the BLAS's GEMMs are thin (k_w*i_c below 256 rows: measured crossover, README "Training") or
+// split per group; measured under MEASURE.
+constexpr int64_t kThinBlasRows = 256;
+
+const ConvImpl* mec_backward_weights_heuristic(const Plan& p) {
+  const Shape& s = p.s;
+  if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
+  const bool blas_fits = find_impl(MEC4J_ALGORITHM_MEC_ROWS)->backward_weights.check(p) == MEC4J_OK;
+  return blas_fits && s.g == 1 && s.kw * s.ic >= kThinBlasRows ? find_impl(MEC4J_ALGORITHM_MEC_ROWS)
+                                                              : find_impl(MEC4J_ALGORITHM_MEC_FUSED);
+}
+
+std::vector<const ConvImpl*> mec_backward_weights_candidates(const Plan& p) {
+  std::vector<const ConvImpl*> out;
+  for (mec4j_algorithm a : {MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_MEC_ROWS})
+    if (find_impl(a)->backward_weights.check(p) == MEC4J_OK) out.push_back(find_impl(a));
+  return out;
+}
+
+void mec_auto_backward_weights(const Plan& p, const BackwardBuffers& b) {
+  if (p.s.depthwise()) {
+    find_impl(MEC4J_ALGORITHM_DEPTHWISE)->backward_weights.run(p, b);
+    return;
+  }
+  auto_run(tuning_key(p, MEC4J_DIRECTION_BACKWARD_WEIGHTS), mec_backward_weights_heuristic(p),
+           mec_backward_weights_candidates, p, [&](const ConvImpl* impl) { impl->backward_weights.run(p, b); });
 }
 
 // The checked layer and what it runs on; with impl, also the implementation that runs `algorithm`
@@ -264,7 +330,7 @@ mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, 
   if (direction == MEC4J_DIRECTION_FORWARD) st = found->check(*p);
   else if (direction != MEC4J_DIRECTION_BACKWARD_DATA && direction != MEC4J_DIRECTION_BACKWARD_WEIGHTS)
     st = MEC4J_ERROR_INVALID_ARGUMENT;
-  else st = found->backward_check ? found->backward_check(*p) : MEC4J_ERROR_UNSUPPORTED;
+  else st = found->backward(direction).check ? found->backward(direction).check(*p) : MEC4J_ERROR_UNSUPPORTED;
   if (st != MEC4J_OK) return st;
   *impl = found;
   return MEC4J_OK;
@@ -323,24 +389,18 @@ const ConvImpl* mec_resolved(const Plan& p, bool* measured) {
 }
 
 void mec_auto_run(const Plan& p, const ConvBuffers& b) {
-  if (tuning() != MEC4J_TUNING_MEASURE) {
-    mec_heuristic(p)->run(p, b);
-    return;
-  }
-  const TuningKey key = tuning_key(p);
-  if (const ConvImpl* chosen = measured_choice(key)) {
-    chosen->run(p, b);
-    return;
-  }
-  std::lock_guard<std::mutex> measuring(g_measure_mutex);
-  const ConvImpl* chosen = measured_choice(key);  // another thread may have measured it meanwhile
-  if (!chosen) {
-    const std::vector<const ConvImpl*> candidates = mec_candidates(p);
-    chosen = candidates.size() == 1 ? candidates[0] : measure(p, b, candidates);
-    std::lock_guard<std::mutex> lock(g_choices_mutex);
-    g_choices.emplace(key, chosen->algorithm);
-  }
-  chosen->run(p, b);
+  auto_run(tuning_key(p), mec_heuristic(p), mec_candidates, p, [&](const ConvImpl* impl) { impl->run(p, b); });
+}
+
+const ConvImpl* mec_backward_resolved(const Plan& p, mec4j_direction d, bool* measured) {
+  *measured = false;
+  if (d == MEC4J_DIRECTION_BACKWARD_DATA) return mec_backward_data_impl(p);
+  if (tuning() == MEC4J_TUNING_MEASURE && !p.s.depthwise())
+    if (const ConvImpl* chosen = measured_choice(tuning_key(p, d))) {
+      *measured = true;
+      return chosen;
+    }
+  return mec_backward_weights_heuristic(p);
 }
 
 }  // namespace mec4j
@@ -358,6 +418,20 @@ mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorith
   if (st != MEC4J_OK) return st;
   bool was_measured = false;
   *resolved = a == MEC4J_ALGORITHM_MEC ? mec_resolved(p, &was_measured)->algorithm : a;
+  if (measured) *measured = was_measured;
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_resolve_algorithm_for(const mec4j_conv2d* conv, mec4j_algorithm a, mec4j_direction direction,
+                                         mec4j_algorithm* resolved, int32_t* measured) {
+  if (direction == MEC4J_DIRECTION_FORWARD) return mec4j_resolve_algorithm_ex(conv, a, resolved, measured);
+  if (!resolved) return MEC4J_ERROR_NULL_ARGUMENT;
+  Plan p;
+  const ConvImpl* impl = nullptr;
+  mec4j_status st = plan(conv, a, &p, &impl, direction);
+  if (st != MEC4J_OK) return st;
+  bool was_measured = false;
+  *resolved = a == MEC4J_ALGORITHM_MEC ? mec_backward_resolved(p, direction, &was_measured)->algorithm : a;
   if (measured) *measured = was_measured;
   return MEC4J_OK;
 }
@@ -383,9 +457,8 @@ mec4j_status mec4j_workspace_size_for(const mec4j_conv2d* conv, mec4j_algorithm 
   const ConvImpl* impl = nullptr;
   mec4j_status st = plan(conv, a, &p, &impl, direction);
   if (st != MEC4J_OK) return st;
-  const int64_t elems = direction == MEC4J_DIRECTION_FORWARD         ? impl->workspace_elems(p)
-                        : direction == MEC4J_DIRECTION_BACKWARD_DATA ? impl->backward_data_elems(p)
-                                                                     : impl->backward_weights_elems(p);
+  const int64_t elems = direction == MEC4J_DIRECTION_FORWARD ? impl->workspace_elems(p)
+                                                                     : impl->backward(direction).workspace_elems(p);
   *bytes = elems * (int64_t)sizeof(float);  // elems is |L|, im2col's or the kernel's: x4 checked by make_shape
   return MEC4J_OK;
 }
@@ -398,10 +471,10 @@ mec4j_status mec4j_conv2d_backward_data(const mec4j_conv2d* conv, mec4j_algorith
   mec4j_status st = plan(conv, a, &p, &impl, MEC4J_DIRECTION_BACKWARD_DATA);
   if (st != MEC4J_OK) return st;
   if (!grad_output || !kernel || !grad_input) return MEC4J_ERROR_NULL_ARGUMENT;
-  st = check_workspace(impl->backward_data_elems(p), workspace, workspace_bytes);
+  st = check_workspace(impl->backward_data.workspace_elems(p), workspace, workspace_bytes);
   if (st != MEC4J_OK) return st;
   return run_guarded([&] {
-    impl->backward_data(p, BackwardBuffers{nullptr, grad_output, kernel, grad_input, nullptr, nullptr,
+    impl->backward_data.run(p, BackwardBuffers{nullptr, grad_output, kernel, grad_input, nullptr, nullptr,
                                            static_cast<float*>(workspace)});
   });
 }
@@ -414,10 +487,10 @@ mec4j_status mec4j_conv2d_backward_weights(const mec4j_conv2d* conv, mec4j_algor
   mec4j_status st = plan(conv, a, &p, &impl, MEC4J_DIRECTION_BACKWARD_WEIGHTS);
   if (st != MEC4J_OK) return st;
   if (!input || !grad_output || !grad_kernel) return MEC4J_ERROR_NULL_ARGUMENT;
-  st = check_workspace(impl->backward_weights_elems(p), workspace, workspace_bytes);
+  st = check_workspace(impl->backward_weights.workspace_elems(p), workspace, workspace_bytes);
   if (st != MEC4J_OK) return st;
   return run_guarded([&] {
-    impl->backward_weights(p, BackwardBuffers{input, grad_output, nullptr, nullptr, grad_kernel, grad_bias,
+    impl->backward_weights.run(p, BackwardBuffers{input, grad_output, nullptr, nullptr, grad_kernel, grad_bias,
                                               static_cast<float*>(workspace)});
   });
 }

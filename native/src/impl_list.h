@@ -48,12 +48,15 @@ struct ConvImpl {
   mec4j_status (*check)(const Plan&);
   int64_t (*workspace_elems)(const Plan&);
   void (*run)(const Plan&, const ConvBuffers&);
-  // Backward passes: null when the implementation has none; else as check, workspace and run.
-  mec4j_status (*backward_check)(const Plan&);
-  int64_t (*backward_data_elems)(const Plan&);
-  void (*backward_data)(const Plan&, const BackwardBuffers&);
-  int64_t (*backward_weights_elems)(const Plan&);
-  void (*backward_weights)(const Plan&, const BackwardBuffers&);
+  // The backward passes, as check, workspace and run; a null check: the implementation has none.
+  struct Backward {
+    mec4j_status (*check)(const Plan&);
+    int64_t (*workspace_elems)(const Plan&);
+    void (*run)(const Plan&, const BackwardBuffers&);
+  } backward_data, backward_weights;
+  const Backward& backward(mec4j_direction d) const {
+    return d == MEC4J_DIRECTION_BACKWARD_DATA ? backward_data : backward_weights;
+  }
 };
 
 // The entries, in preference order; *count receives their number.
@@ -65,6 +68,8 @@ const ConvImpl* find_impl(mec4j_algorithm algorithm);
 const ConvImpl* mec_resolved(const Plan& p, bool* measured);
 // Runs the automatic MEC, measuring its variants on first use when tuning is MEASURE.
 void mec_auto_run(const Plan& p, const ConvBuffers& b);
+// The automatic MEC's implementation of a backward pass (as mec_resolved).
+const ConvImpl* mec_backward_resolved(const Plan& p, mec4j_direction d, bool* measured);
 mec4j_status tuning_mode(mec4j_tuning* tuning);
 
 }  // namespace mec4j

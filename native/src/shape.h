@@ -115,8 +115,9 @@ void im2col_backward_weights(const Shape& s, const float* in, const float* grad_
 // workspace limit) at a time; unpadded 1x1 layers multiply the input (or its subsample) directly.
 int64_t mec_backward_elems(const Shape& s);
 void mec_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);
-void mec_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
-                          float* ws);
+// igemm: multiply with mec4j's micro-kernels (MEC_FUSED), else with the BLAS (MEC_ROWS).
+void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float* in, const float* grad_out,
+                          float* grad_k, float* grad_bias, float* ws);
 // Depthwise layers: direct loops vectorised over channels; ws holds a transposed kernel
 // (kernel_elems floats).
 void depthwise_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);

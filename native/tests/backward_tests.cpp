@@ -128,7 +128,14 @@ void compare_with_reference(const mec4j_conv2d& c, mec4j_algorithm a, bool integ
   const bool with_bias = rng() % 2 == 0;
   for (mec4j_direction d : {MEC4J_DIRECTION_BACKWARD_DATA, MEC4J_DIRECTION_BACKWARD_WEIGHTS}) {
     const PassResult got = run(c, a, d, in, k, dout, with_bias);
-    if (got.status == MEC4J_ERROR_UNSUPPORTED && a == MEC4J_ALGORITHM_DEPTHWISE) continue;  // checked elsewhere
+    // Exactly where the implementation list says: DEPTHWISE on depthwise layers only, MEC_FUSED
+    // backward weights only.
+    const bool refuses = (a == MEC4J_ALGORITHM_DEPTHWISE && !(c.groups > 1 && c.groups == c.in_channels)) ||
+                         (a == MEC4J_ALGORITHM_MEC_FUSED && d == MEC4J_DIRECTION_BACKWARD_DATA);
+    if (refuses) {
+      CHECK(got.status == MEC4J_ERROR_UNSUPPORTED, "%s should refuse: %s", mec4j_algorithm_name(a), describe(c));
+      continue;
+    }
     CHECK(got.status == MEC4J_OK, "%s %s: status %s: %s", mec4j_algorithm_name(a),
           d == MEC4J_DIRECTION_BACKWARD_DATA ? "backward data" : "backward weights", mec4j_status_string(got.status),
           describe(c));
@@ -208,6 +215,8 @@ void test_known_answers() {
     CHECK(d.status == MEC4J_OK && d.grad_in == grad_in, "%s: known backward data", mec4j_algorithm_name(a));
     CHECK(w.status == MEC4J_OK && w.grad_k == grad_k && w.grad_bias == grad_bias, "%s: known backward weights",
           mec4j_algorithm_name(a));
+    PassResult f = run(c, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_DIRECTION_BACKWARD_WEIGHTS, in, k, dout, true);
+    CHECK(f.status == MEC4J_OK && f.grad_k == grad_k && f.grad_bias == grad_bias, "mec-fused: known backward weights");
     d = run(s2, a, MEC4J_DIRECTION_BACKWARD_DATA, in, k, dout, true);
     w = run(s2, a, MEC4J_DIRECTION_BACKWARD_WEIGHTS, in, k, dout, true);
     CHECK(d.status == MEC4J_OK && d.grad_in == s2_grad_in, "%s: known strided, padded backward data",
@@ -250,7 +259,8 @@ void test_random_shapes(uint64_t seed, int cases) {
       c.mec_workspace_limit = band + (int64_t)(std::uniform_real_distribution<double>(0, 1)(rng) * (image - band));
     }
     const bool integers = i % 3 != 2;
-    for (mec4j_algorithm a : {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_DEPTHWISE})
+    for (mec4j_algorithm a : {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS,
+                              MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_DEPTHWISE})
       compare_with_reference(c, a, integers, rng);
   }
 }
@@ -267,13 +277,16 @@ void test_large_shapes(uint64_t seed) {
       conv(1, 40, 33, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1),     // banded below
       conv(2, 20, 20, 64, 3, 3, 64, 2, 2, 1, 1, 1, 1),     // grouped below
       conv(2, 30, 30, 48, 3, 3, 48, 1, 1, 2, 2, 2, 2),     // depthwise, dilated below
+      conv(2, 10, 9, 40, 3, 3, 300, 1, 1, 1, 1, 1, 1),     // MEC_FUSED's weights: many panels (packed W^T)
+      conv(1, 9, 9, 7, 5, 3, 520, 2, 1, 2, 1, 0, 2),       // the same, a partial last panel and tile
   };
   shapes[5].mec_workspace_limit = 12 * 33 * 3 * 16 * 4;
   shapes[6].groups = 4;
   shapes[7].groups = 48;
   shapes[7].dilation_height = shapes[7].dilation_width = 2;
   for (const mec4j_conv2d& c : shapes)
-    for (mec4j_algorithm a : {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_DEPTHWISE})
+    for (mec4j_algorithm a : {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS,
+                              MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_DEPTHWISE})
       compare_with_reference(c, a, false, rng);
 }
 
@@ -320,11 +333,16 @@ void test_refusals() {
     CHECK(d == want && g == want, "%s: got %d / %d, want %d", what, d, g, want);
     CHECK(untouched(), "%s: outputs written", what);
   };
-  for (mec4j_algorithm a : {MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_DEPTHWISE}) {
+  for (mec4j_algorithm a : {MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B, MEC4J_ALGORITHM_DEPTHWISE}) {
     both(c, a, dout.data(), ws, 1 << 20, MEC4J_ERROR_UNSUPPORTED, mec4j_algorithm_name(a));
     CHECK(mec4j_workspace_size_for(&c, a, MEC4J_DIRECTION_BACKWARD_DATA, &bytes) == MEC4J_ERROR_UNSUPPORTED,
           "%s: no backward workspace", mec4j_algorithm_name(a));
   }
+  // MEC_FUSED: backward weights only.
+  CHECK(mec4j_conv2d_backward_data(&c, MEC4J_ALGORITHM_MEC_FUSED, dout.data(), k.data(), grad_in.data(), ws, 1 << 20) ==
+            MEC4J_ERROR_UNSUPPORTED && untouched(), "MEC_FUSED has no backward data");
+  CHECK(mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_DIRECTION_BACKWARD_WEIGHTS, &bytes) == MEC4J_OK,
+        "MEC_FUSED has backward weights");
   both(c, (mec4j_algorithm)42, dout.data(), ws, 1 << 20, MEC4J_ERROR_UNKNOWN_ALGORITHM, "unknown algorithm");
   CHECK(mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC, (mec4j_direction)3, &bytes) == MEC4J_ERROR_INVALID_ARGUMENT,
         "unknown direction");

@@ -398,18 +398,18 @@ static void test_isa_control() {
 // and K split into segments that start inside a row window. Exact on small integers.
 static void test_ukernels(uint64_t seed) {
   using namespace mec4j;
-  struct Kernel { const char* name; int mr, nr; IgemmUkernelFn run; PackPanelFn pack; };
+  struct Kernel { const char* name; int mr, nr; IgemmUkernelFn run; PackPanelFn pack; IgemmWtUkernelFn run_wt; };
   std::vector<Kernel> kernels;
   const mec4j_isa host = mec4j_get_host_isa();
   for (mec4j_isa isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512})
     if (isa <= host) {
       const IgemmConfig* c = igemm_config(isa);
-      kernels.push_back({c->name, c->mr, c->nr, c->ukernel, c->pack});
+      kernels.push_back({c->name, c->mr, c->nr, c->ukernel, c->pack, c->ukernel_wt});
     }
 #if defined(MEC4J_HAVE_X86_KERNELS)
   if (host >= MEC4J_ISA_AVX2)
     kernels.push_back({"f32-igemm-12x32 (avx512 tile on avx2)", 12, 32, f32_igemm_12x32_on_avx2_ukernel,
-                       f32_igemm_12x32_on_avx2_pack});
+                       f32_igemm_12x32_on_avx2_pack, f32_igemm_12x32_on_avx2_ukernel_wt});
 #endif
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> small(-3, 3);
@@ -452,6 +452,29 @@ static void test_ukernels(uint64_t seed) {
             if (c[at] != (float)want && bad++ < 3)
               CHECK(false, "%s tile %dx%d first=%d bias=%d: c[%d][%d] = %g, expected %g", kern.name, rows, cols,
                     first, with_bias, i, j, c[at], want);
+          }
+        // The weight-gradient form: c(i, j) (+)= sum over k of w[k][col[i]] * b(k, j), with K = 15
+        // rows of W, 24 floats each, and the tile's columns scattered (as across row windows).
+        std::vector<float> w_buf((size_t)k_total * stride);
+        for (auto& x : w_buf) x = (float)small(rng);
+        std::vector<const float*> w(k_total);
+        for (int64_t k = 0; k < k_total; ++k) w[k] = w_buf.data() + k * stride;
+        std::vector<int64_t> col(kern.mr);
+        for (int i = 0; i < kern.mr; ++i) col[i] = (i < rows ? (i * 7) % 23 : 0);
+        std::vector<float> cw = before;
+        kern.run_wt(w.data(), col.data(), k_total, panel.data(), cw.data(), ldc, rows, cols, first);
+        bad = 0;
+        for (int i = 0; i < kern.mr; ++i)
+          for (int j = 0; j < ldc; ++j) {
+            const size_t at = (size_t)i * ldc + j;
+            double want = before[at];
+            if (i < rows && j < cols) {
+              want = first ? 0.0 : before[at];
+              for (int64_t k = 0; k < k_total; ++k) want += (double)w[k][col[i]] * b[k * cols + j];
+            }
+            if (cw[at] != (float)want && bad++ < 3)
+              CHECK(false, "%s weight-gradient tile %dx%d first=%d: c[%d][%d] = %g, expected %g", kern.name, rows,
+                    cols, first, i, j, cw[at], want);
           }
       }
   }

@@ -25,6 +25,11 @@ struct Segment {
 // b: the packed panel, NR floats per K step, zero beyond `cols`. bias: NR floats or null.
 using IgemmUkernelFn = void (*)(const float* const* a, const Segment* seg, int64_t nseg, const float* b,
                                 float* c, int64_t ldc, int rows, int cols, bool first, const float* bias);
+// The weight-gradient form (dK = W^T * dO): c[rows x cols] = (first ? 0 : c) + sum over k of
+// W(k, i) * B(k, :), where W(k, i) = w[k][col[i]]: step k reads one row of W (an output pixel's
+// row windows, in place) at the tile's MR column offsets. rows >= `rows` repeat a valid offset.
+using IgemmWtUkernelFn = void (*)(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c,
+                                  int64_t ldc, int rows, int cols, bool first);
 // panel[k][0..NR) = b[k * ldb + 0..cols), zero-padded to NR; rows K steps.
 using PackPanelFn = void (*)(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);
 
@@ -95,6 +100,57 @@ struct F32Igemm : F32Vec<VL> {
       for (int i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * NR, cols * sizeof(float));
   }
 
+  static void run_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c, int64_t ldc,
+                     int rows, int cols, bool first) {
+    alignas(64) float tile[MR * NR];
+    const bool full = rows == MR && cols == NR;
+    Vec acc[MR][NV];
+    if (first) {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = Vec{};
+    } else {
+      const float* src = c;
+      int64_t lds = ldc;
+      if (!full) {
+        std::memset(tile, 0, sizeof tile);
+        for (int i = 0; i < rows; ++i) std::memcpy(tile + i * NR, c + i * ldc, cols * sizeof(float));
+        src = tile;
+        lds = NR;
+      }
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = load(src + i * lds + j * VL);
+    }
+    int64_t off[MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) off[i] = col[i];
+#pragma GCC unroll 4
+    for (int64_t k = 0; k < kb; ++k) {
+      const float* row = w[k];
+      Vec bv[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) bv[j] = load(b + j * VL);
+      b += NR;
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const float x = row[off[i]];
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] += x * bv[j];
+      }
+    }
+    float* dst = full ? c : tile;
+    const int64_t ldd = full ? ldc : NR;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) store(dst + i * ldd + j * VL, acc[i][j]);
+    if (!full)
+      for (int i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * NR, cols * sizeof(float));
+  }
+
   static void pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel) {
     if (cols == NR) {
       // A constant-size copy: the compiler emits vector moves (a memcpy call per row cost as much
@@ -118,6 +174,8 @@ struct F32Igemm : F32Vec<VL> {
   void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b,      \
                       float* c, int64_t ldc, int rows, int cols, bool first, const float* bias);    \
   void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);             \
+  void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c,   \
+                         int64_t ldc, int rows, int cols, bool first);                                \
   }
 
 // Defines the C++ functions <name>_ukernel and <name>_pack for one tile of the template.
@@ -129,6 +187,10 @@ struct F32Igemm : F32Vec<VL> {
   }                                                                                                \
   void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel) {             \
     ukernel::F32Igemm<MR, NV, VL>::pack(b, ldb, rows, cols, panel);                                \
+  }                                                                                                \
+  void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c,   \
+                         int64_t ldc, int rows, int cols, bool first) {                               \
+    ukernel::F32Igemm<MR, NV, VL>::run_wt(w, col, kb, b, c, ldc, rows, cols, first);               \
   }                                                                                                \
   }
 

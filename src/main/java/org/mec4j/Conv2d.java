@@ -256,6 +256,22 @@ public final class Conv2d {
     return new Resolution(Algorithm.ofCode(resolved[0]), measured[0] != 0);
   }
 
+  /**
+   * What runs for one pass of this layer: for {@link Algorithm#MEC}, backward data runs DEPTHWISE or
+   * MEC_ROWS, backward weights DEPTHWISE, MEC_ROWS (BLAS GEMMs) or MEC_FUSED (mec4j's micro-kernels),
+   * measured on the layer's first backward-weights pass under {@link Tuning#MEASURE}.
+   */
+  public Resolution resolution(Algorithm algorithm, Direction direction) {
+    Objects.requireNonNull(algorithm, "algorithm");
+    Objects.requireNonNull(direction, "direction");
+    int[] resolved = new int[1], measured = new int[1];
+    try (MecNative.Conv2dStruct s = toNative()) {
+      Native.check(MecNative.mec4j_resolve_algorithm_for(s, algorithm.code, direction.code, resolved, measured),
+          "algorithm " + algorithm + ", " + direction + " for " + this);
+    }
+    return new Resolution(Algorithm.ofCode(resolved[0]), measured[0] != 0);
+  }
+
   /** The implementation that runs, and whether the automatic MEC measured it (else: heuristic). */
   public record Resolution(Algorithm algorithm, boolean measured) {
     @Override

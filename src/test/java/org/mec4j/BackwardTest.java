@@ -18,6 +18,23 @@ import org.junit.jupiter.api.Test;
 class BackwardTest {
   private static final Algorithm[] TRAINABLE = {Algorithm.MEC, Algorithm.MEC_ROWS, Algorithm.IM2COL, Algorithm.REFERENCE};
 
+  /** MEC's backward weights: the measured or heuristic choice between MEC_ROWS and MEC_FUSED, stated. */
+  @Test
+  void resolutionNamesTheBackwardImplementation() {
+    Conv2d thin = Conv2d.builder().batch(2).input(20, 20, 3).kernel(3, 3).outputChannels(16).padding(1, 1, 1, 1).build();
+    Conv2d dw = thin.toBuilder().input(20, 20, 16).groups(16).build();
+    assertEquals(Algorithm.MEC_ROWS, thin.resolution(Algorithm.MEC, Direction.BACKWARD_DATA).algorithm());
+    // Before any measurement (or under HEURISTIC): the micro-kernels where the BLAS's GEMMs would
+    // be thin (k_w*i_c < 256), the BLAS otherwise.
+    Conv2d wide = thin.toBuilder().input(10, 10, 128).build();
+    Conv2d.Resolution t = thin.resolution(Algorithm.MEC, Direction.BACKWARD_WEIGHTS);
+    Conv2d.Resolution v = wide.resolution(Algorithm.MEC, Direction.BACKWARD_WEIGHTS);
+    if (!t.measured()) assertEquals(Algorithm.MEC_FUSED, t.algorithm());
+    if (!v.measured()) assertEquals(Algorithm.MEC_ROWS, v.algorithm());
+    assertEquals(Algorithm.DEPTHWISE, dw.resolution(Algorithm.MEC, Direction.BACKWARD_WEIGHTS).algorithm());
+    assertEquals(Algorithm.IM2COL, thin.resolution(Algorithm.IM2COL, Direction.BACKWARD_DATA).algorithm());
+  }
+
   /** loss = <gradOut, forward(input, kernel) + bias>, in double (exact on small integers). */
   private static double loss(Conv2d spec, Algorithm a, float[] in, float[] k, float[] bias, float[] gradOut) {
     float[] out = new float[Math.toIntExact(spec.outputSize())];
@@ -129,10 +146,11 @@ class BackwardTest {
       try (Convolution c = Convolution.create(spec, a)) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.backwardData(gradOut, k, gi));
         assertTrue(e.getMessage().contains(a + " has no BACKWARD_DATA pass"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> c.backwardWeights(in, gradOut, gk, gb));
+        if (a != Algorithm.MEC_FUSED) assertThrows(IllegalArgumentException.class, () -> c.backwardWeights(in, gradOut, gk, gb));
       }
     }
-    assertThrows(IllegalArgumentException.class, () -> spec.workspaceBytes(Algorithm.MEC_FUSED, Direction.BACKWARD_WEIGHTS));
+    assertTrue(spec.supports(Algorithm.MEC_FUSED, Direction.BACKWARD_WEIGHTS), "MEC_FUSED computes weight gradients");
+    assertThrows(IllegalArgumentException.class, () -> spec.workspaceBytes(Algorithm.MEC_FUSED, Direction.BACKWARD_DATA));
     try (Convolution c = Convolution.create(spec, Algorithm.MEC)) {
       IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
           () -> c.backwardData(Arrays.copyOf(gradOut, gradOut.length - 1), k, gi));

@@ -142,17 +142,19 @@ final class TestShapes {
   }
 
   /** The algorithms with backward passes, each checked against {@link Algorithm#REFERENCE}. */
-  static final Algorithm[] BACKWARD = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_ROWS, Algorithm.DEPTHWISE};
+  static final Algorithm[] BACKWARD = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED,
+      Algorithm.DEPTHWISE};
 
   /**
    * What the implementation list says for the backward passes: DEPTHWISE only on depthwise layers;
-   * MEC's passes (one image or row band at a time) not under a limit so small that the forward
-   * tiles single output columns.
+   * MEC_FUSED backward weights only; MEC's passes (one image or row band at a time) not under a
+   * limit so small that the forward tiles single output columns.
    */
-  static boolean supportsBackward(Conv2d spec, Algorithm a) {
+  static boolean supportsBackward(Conv2d spec, Algorithm a, Direction d) {
     return switch (a) {
       case DEPTHWISE -> spec.isDepthwise();
       case MEC_ROWS -> !columnTiled(spec);
+      case MEC_FUSED -> d == Direction.BACKWARD_WEIGHTS && !columnTiled(spec);
       case MEC -> spec.isDepthwise() || !columnTiled(spec);
       case REFERENCE, IM2COL -> true;
       default -> false;

@@ -136,6 +136,10 @@ public final class MecNative {
       @Const FloatPointer bias, long biasOffset, FloatPointer output, long outputOffset,
       Pointer workspace, long workspaceBytes);
 
+  public static native int mec4j_resolve_algorithm_for(
+      @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Cast("mec4j_direction") int direction,
+      @Cast("mec4j_algorithm*") int[] resolved, @Cast("int32_t*") int[] measured);
+
   public static native int mec4j_workspace_size_for(
       @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Cast("mec4j_direction") int direction,
       @Cast("int64_t*") long[] bytes);

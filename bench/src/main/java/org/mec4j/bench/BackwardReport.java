@@ -85,12 +85,12 @@ final class BackwardReport {
     List<Map<Algo, Row>> present = layers.stream().filter(m -> !m.isEmpty()).toList();
     if (present.isEmpty()) return;
     if (!network) md.append("#### ").append(c.label()).append("\n\n");
-    md.append("| layer |").append(network ? " ×count | mb |" : "").append(" shape | MEC ran | MEC ms | MEC ROWS ms | im2col ms | oneDNN ms "
+    md.append("| layer |").append(network ? " ×count | mb |" : "").append(" shape | MEC ran | MEC ms | MEC ROWS ms | MEC FUSED ms | im2col ms | oneDNN ms "
         + "| MEC/oneDNN | MEC/im2col | workspace MEC | workspace im2col | oneDNN scratchpad | oneDNN impl |\n");
-    md.append("|---|").append(network ? "---|---|" : "").append("---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.append("|---|").append(network ? "---|---|" : "").append("---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     List<Double> vsDn = new ArrayList<>(), vsIm = new ArrayList<>();
     for (Map<Algo, Row> m : present) {
-      Row any = m.values().iterator().next(), mec = m.get(Algo.MEC), rows = m.get(Algo.MEC_ROWS), im = m.get(Algo.IM2COL),
+      Row any = m.values().iterator().next(), mec = m.get(Algo.MEC), rows = m.get(Algo.MEC_ROWS), fused = m.get(Algo.MEC_FUSED), im = m.get(Algo.IM2COL),
           dn = m.get(Algo.ONEDNN);
       vsDn.add(Report.div(mec, dn));
       vsIm.add(Report.div(mec, im));
@@ -98,7 +98,7 @@ final class BackwardReport {
       if (network) md.append(any.count()).append(" | ").append(any.batch()).append(" | ");
       md.append(NetworkReport.shortShape(any.shape())).append(" | ")
           .append(mec == null ? "–" : mec.resolved().replace("MEC_", "")).append(" | ")
-          .append(ms(mec)).append(" | ").append(ms(rows)).append(" | ").append(ms(im)).append(" | ").append(ms(dn)).append(" | ")
+          .append(ms(mec)).append(" | ").append(ms(rows)).append(" | ").append(ms(fused)).append(" | ").append(ms(im)).append(" | ").append(ms(dn)).append(" | ")
           .append(Report.ratio(Report.div(mec, dn))).append(" | ").append(Report.ratio(Report.div(mec, im))).append(" | ")
           .append(ws(mec)).append(" | ").append(ws(im)).append(" | ").append(ws(dn)).append(" | ")
           .append(dn == null ? "" : dn.resolved().replace("|", "/")).append(" |\n");

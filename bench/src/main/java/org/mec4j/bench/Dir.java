@@ -43,10 +43,12 @@ public enum Dir {
 
   /**
    * Whether an algorithm runs this pass: everything forward; backward only what mec4j implements
-   * backward (MEC, MEC_ROWS, im2col) and oneDNN. The other MEC variants and MEC_PACKED are forward-only.
+   * backward (MEC, MEC_ROWS, im2col; MEC_FUSED the weight gradients) and oneDNN. MEC_A, MEC_B and
+   * MEC_PACKED are forward-only.
    */
   public boolean runs(Algo a) {
-    return this == FWD || a == Algo.MEC || a == Algo.MEC_ROWS || a == Algo.IM2COL || a == Algo.ONEDNN;
+    return this == FWD || a == Algo.MEC || a == Algo.MEC_ROWS || a == Algo.IM2COL || a == Algo.ONEDNN
+        || (this == BWD_W && a == Algo.MEC_FUSED);
   }
 
   public static Dir parse(String s) {

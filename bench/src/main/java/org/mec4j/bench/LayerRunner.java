@@ -17,7 +17,7 @@ import org.mec4j.Workspace;
  * each result checked against im2col's and oneDNN's before anything is timed, then the timed
  * repetitions with the algorithms interleaved (A B C, B C A, C A B, ...) so that a slow phase of
  * the noisy machine does not land on one algorithm only. Memory is allocated per layer and freed
- * before this returns. The backward passes run MEC, MEC_ROWS, im2col and oneDNN (the other MEC
+ * before this returns. The backward passes run MEC, MEC_ROWS, MEC_FUSED (weights), im2col and oneDNN (the other MEC
  * variants and MEC_PACKED are forward-only and left out without an issue).
  */
 public final class LayerRunner {
@@ -258,8 +258,9 @@ public final class LayerRunner {
     }
 
     NativeFloats[] mecGrads = null;
-    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_ROWS}) {
+    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_ROWS, Algo.MEC_FUSED}) {
       if (!s.algorithms().contains(a)) continue;
+      if (a == Algo.MEC_FUSED && !c.supports(a.lib(), dir)) continue;  // weight gradients only, by design
       Convolution conv;
       try {
         c.workspaceBytes(a.lib(), dir);  // refuses a layer this algorithm does not run in this direction
@@ -274,6 +275,9 @@ public final class LayerRunner {
 
     String[] names = data ? new String[] {"gradient of the input"} : new String[] {"gradient of the kernel", "gradient of the bias"};
     check(cs, s, Layer.dotLength(c, d), names, listener);
+    // The check ran each pass once: under MEASURE that was MEC's first backward pass, which measured
+    // its choice; name what it runs from now on.
+    if (cs.containsKey(Algo.MEC)) cs.get(Algo.MEC).resolved = resolved(c, Algo.MEC, d);
     List<Contestant> list = new ArrayList<>(cs.values());
     time(list, s, listener);
     listener.step("done", 1);
@@ -296,14 +300,13 @@ public final class LayerRunner {
   }
 
   /**
-   * What a mec4j algorithm runs in a backward pass: a forced variant itself; MEC (auto) by the
-   * library's documented rule (org.mec4j.Direction, mec4j.h), DEPTHWISE on depthwise layers and
-   * MEC_ROWS's passes on the others. mec4j has no query of its backward choice, so MEC is timed on
-   * its own rather than sharing MEC_ROWS's samples as the forward shares its variant's.
+   * What a mec4j algorithm runs in a backward pass: a forced variant itself; MEC (auto) what the
+   * library says it runs ({@link Conv2d#resolution(Algorithm, org.mec4j.Direction)}: DEPTHWISE,
+   * MEC_ROWS, or for weight gradients MEC_FUSED). MEC is timed on its own.
    */
   static String resolved(Conv2d c, Algo a, Dir d) {
     if (a != Algo.MEC) return a.lib().name();
-    return c.isDepthwise() ? "DEPTHWISE" : "MEC_ROWS";
+    return c.resolution(Algorithm.MEC, d.lib()).algorithm().name();
   }
 
   /**

@@ -414,7 +414,7 @@ public final class Report {
       md.append("- Backward passes (`--directions`): each (layer, batch, direction) is its own task with its own seeded data "
           + "(gradOutput, and the kernel for bwd_d or the input for bwd_w), checked and timed like a forward layer; mec4j's "
           + "`Convolution` objects are created per pass (each owns a workspace for every direction it runs), MEC and MEC_ROWS share "
-          + "their gradient buffers. Only MEC, MEC_ROWS, im2col and oneDNN run backward. results.csv has them in the `direction` "
+          + "their gradient buffers. Only MEC, MEC_ROWS, MEC_FUSED (weight gradients) im2col and oneDNN run backward. results.csv has them in the `direction` "
           + "column (`bwd_d`, `bwd_w`), with the forward's flops and no formula (-1); errors.csv names them in the layer "
           + "(`cv5 bwd_w`).\n");
     md.append("- Idle threads: " + idleThreads(in) + " The algorithms are interleaved, and each thread runtime (the BLAS's, oneDNN's "

@@ -54,12 +54,12 @@ class BackwardReportTest {
     int charts = fwd.indexOf("## Errors and skipped combinations");
     assertTrue(all.startsWith(fwd.substring(0, charts)), "the forward sections must come first, unchanged");
     for (String s : new String[] {"## Backward data (bwd_d): the gradient of the input", "## Backward weights (bwd_w): the gradients of the kernel and the bias",
-        "K = k_h·k_w·k_c/g", "K = i_n·o_h·o_w", "**inside** its timing", "#### OpenBLAS, 1 thread", "| MEC ROWS ms |", "oneDNN scratchpad",
+        "K = k_h·k_w·k_c/g", "K = i_n·o_h·o_w", "**inside** its timing", "#### OpenBLAS, 1 thread", "| MEC ROWS ms | MEC FUSED ms |", "oneDNN scratchpad",
         "- Backward passes (`--directions`)"})
       assertTrue(all.contains(s), s);
     String bd = all.substring(all.indexOf("## Backward data"), all.indexOf("## Backward weights"));
     // t1 bwd_d: MEC 3 ms, ROWS 4.5, im2col 6, oneDNN 12: MEC/oneDNN 0.25, MEC/im2col 0.50; workspaces 1000 B, 2.9 KiB, 77 B
-    assertTrue(bd.contains("| t1 | 9×9×3 → 4, 3×3 | MEC (auto) | 3.00 | 4.50 | 6.00 | 12.0 | 0.25 | 0.50 | 1000 B | 2.9 KiB | 77 B | jit:avx2 |"), bd);
+    assertTrue(bd.contains("| t1 | 9×9×3 → 4, 3×3 | MEC (auto) | 3.00 | 4.50 | – | 6.00 | 12.0 | 0.25 | 0.50 | 1000 B | 2.9 KiB | 77 B | jit:avx2 |"), bd);
     assertTrue(bd.contains("Geometric mean over 2 layer(s): MEC/oneDNN **0.25**, MEC/im2col **0.50** (OpenBLAS t1)."), bd);
     // only backward passes: no empty forward sections
     List<Row> back = rows(true).stream().filter(r -> r.dir().backward()).toList();

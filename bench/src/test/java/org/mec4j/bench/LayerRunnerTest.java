@@ -154,7 +154,7 @@ class LayerRunnerTest {
     }
   }
 
-  static final Set<Algo> BACKWARD = EnumSet.of(Algo.MEC, Algo.MEC_ROWS, Algo.IM2COL, Algo.ONEDNN);
+  static final Set<Algo> BACKWARD = EnumSet.of(Algo.MEC, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.IM2COL, Algo.ONEDNN);
 
   @Test
   void backwardPassesRunMecRowsIm2colAndOneDnnChecked() {
@@ -166,8 +166,10 @@ class LayerRunnerTest {
         LayerRunner.Outcome o = LayerRunner.run(c, settings(ALL, null), d, (l, f) -> { });
         List<Algo> got = o.measured().stream().map(LayerRunner.Measured::algo).toList();
         assertTrue(got.containsAll(List.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN)), d + " " + shape + " " + got);
-        // the forward-only variants are left out silently; MEC_ROWS runs or is skipped with the library's reason
+        // the forward-only variants are left out silently; MEC_ROWS runs or is skipped with the library's reason;
+        // MEC_FUSED runs the weight gradients only
         assertTrue(BACKWARD.containsAll(got), d + " " + shape + " " + got);
+        assertEquals(d == Dir.BWD_W, got.contains(Algo.MEC_FUSED), d + " " + shape + " " + got);
         assertTrue(got.contains(Algo.MEC_ROWS) || o.skipped().stream().anyMatch(k -> k.algo() == Algo.MEC_ROWS && k.reason().startsWith(d.id())),
             d + " " + shape + " " + o.skipped());
         assertTrue(o.skipped().stream().noneMatch(k -> !d.runs(k.algo())), o.skipped().toString());
