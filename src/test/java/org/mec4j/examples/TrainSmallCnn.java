@@ -80,7 +80,9 @@ public final class TrainSmallCnn {
    * trained on) and the wall time; and the convolution workspace, the sum of both layers'
    * {@link Convolution#workspaceBytes()} (each layer owns its workspace for the whole run).
    */
-  public record Run(Algorithm algorithm, double[] loss, double[] accuracy, double[] seconds, long workspaceBytes) {
+  /** convMsPerStep: the convolution passes' share of a training step (forward + backward), in ms. */
+  public record Run(Algorithm algorithm, double[] loss, double[] accuracy, double[] seconds, long workspaceBytes,
+      double convMsPerStep) {
     public double totalSeconds() { return Arrays.stream(seconds).sum(); }
   }
 
@@ -109,9 +111,10 @@ public final class TrainSmallCnn {
     for (Algorithm algorithm : options.algorithms()) runs.add(train(algorithm, data, options));
     if (runs.size() == 2) {
       Run a = runs.get(0), b = runs.get(1);
-      System.out.printf(Locale.ROOT, "%s vs %s: time %.2f s vs %.2f s (%.2fx), conv workspace (sum) %s vs %s (%.2fx),"
-              + " final loss %.4f vs %.4f%n", a.algorithm(), b.algorithm(), a.totalSeconds(), b.totalSeconds(),
-          a.totalSeconds() / b.totalSeconds(), bytes(a.workspaceBytes()), bytes(b.workspaceBytes()),
+      System.out.printf(Locale.ROOT, "%s vs %s: time %.2f s vs %.2f s (%.2fx), convolution passes %.3f vs %.3f ms per"
+              + " step (%.2fx), conv workspace (sum) %s vs %s (%.2fx), final loss %.4f vs %.4f%n", a.algorithm(),
+          b.algorithm(), a.totalSeconds(), b.totalSeconds(), a.totalSeconds() / b.totalSeconds(), a.convMsPerStep(),
+          b.convMsPerStep(), a.convMsPerStep() / b.convMsPerStep(), bytes(a.workspaceBytes()), bytes(b.workspaceBytes()),
           (double) a.workspaceBytes() / b.workspaceBytes(), last(a.loss()), last(b.loss()));
     }
     return runs;
@@ -157,7 +160,9 @@ public final class TrainSmallCnn {
         System.out.printf(Locale.ROOT, "epoch %2d/%d  loss %.4f  train accuracy %5.1f%%  %6.2f s  conv workspace (sum) %s%n",
             epoch + 1, options.epochs(), loss[epoch], 100 * accuracy[epoch], seconds[epoch], bytes(net.workspaceBytes()));
       }
-      return new Run(algorithm, loss, accuracy, seconds, net.workspaceBytes());
+      double convMs = net.convNanos / 1e6 / ((long) steps * options.epochs());
+      System.out.printf(Locale.ROOT, "   convolution passes: %.3f ms per step (forward, backward data, backward weights)%n", convMs);
+      return new Run(algorithm, loss, accuracy, seconds, net.workspaceBytes(), convMs);
     }
   }
 
@@ -308,12 +313,19 @@ public final class TrainSmallCnn {
     long workspaceBytes() { return conv1.workspaceBytes() + conv2.workspaceBytes(); }
 
     /** Forward, backward and one optimizer step on a batch; returns its mean loss and how many it got right. */
+    /** Nanoseconds spent in mec4j's convolution passes (forward and backward), summed over steps. */
+    long convNanos;
+
     BatchResult trainStep(float[] images, int[] labels) {
       // Forward.
+      long t0 = System.nanoTime();
       conv1.forward(images, kernel1.value, bias1.value, a1);
+      convNanos += System.nanoTime() - t0;
       relu(a1);
       maxPool(a1, H1, C1, p1, pool1);
+      t0 = System.nanoTime();
       conv2.forward(p1, kernel2.value, bias2.value, a2);
+      convNanos += System.nanoTime() - t0;
       relu(a2);
       maxPool(a2, H2, C2, p2, pool2);
       dense(p2, weights3.value, bias3.value, logits);
@@ -324,11 +336,15 @@ public final class TrainSmallCnn {
       denseBackward(p2, weights3.value, gradLogits, weights3.grad, bias3.grad, gradP2);
       maxPoolBackward(gradP2, pool2, gradA2);
       reluBackward(a2, gradA2);
+      t0 = System.nanoTime();
       conv2.backwardWeights(p1, gradA2, kernel2.grad, bias2.grad);
       conv2.backwardData(gradA2, kernel2.value, gradP1);
+      convNanos += System.nanoTime() - t0;
       maxPoolBackward(gradP1, pool1, gradA1);
       reluBackward(a1, gradA1);
+      t0 = System.nanoTime();
       conv1.backwardWeights(images, gradA1, kernel1.grad, bias1.grad);  // no backwardData: its input is the data
+      convNanos += System.nanoTime() - t0;
 
       for (Param p : new Param[] {kernel1, bias1, kernel2, bias2, weights3, bias3}) p.update();
       return result;
