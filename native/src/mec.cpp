@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 
 #include "igemm.h"
 #include "lowering.h"
@@ -127,18 +126,31 @@ void run_gemms(int64_t count, int threads, bool split_by_default, Gemm gemm) {
 }  // namespace
 
 namespace {
-// MEC_FUSED's GEMM over a lowered (or dense) tile: its sizes, row windows and K schedule. Built on
-// the calling thread before anything runs (it allocates); tiles of the same height share one.
+// MEC_FUSED's GEMM over a lowered (or dense) tile: its sizes and row windows. Plain values, no
+// memory of its own: building and running one cannot fail once an output is being written.
 // The GEMM's K runs over segments of contiguous floats: per kernel row its k_w*i_c lowered floats,
 // or with groups per kernel tap (r, q) the group's i_c/g channels; group j's windows are group
 // 0's shifted by j*i_c/g floats.
-struct FusedGemm {
-  RowWindowGemm g;  // without origin, kernel, bias and output
-  std::vector<int64_t> row_offset;
-  IgemmSchedule schedule;
+struct RowWindows {
+  Shape s;
+  int64_t columns;     // windows per kernel row: k_w with groups, else 1
+  int64_t row_floats;  // one lowered row: o_w*k_w*i_c
+  bool dense;          // the input (or its subsample) itself: one window at offset 0
 };
 
-FusedGemm fused_gemm(const Shape& s, const IgemmConfig& igemm, bool dense) {
+// Window r: kernel row r / columns at its lowered row for output row 0, tap r % columns.
+int64_t window_offset(const void* context, int64_t r) {
+  const RowWindows& w = *static_cast<const RowWindows*>(context);
+  if (w.dense) return 0;
+  return kernel_row_start(w.s, r / w.columns) * w.row_floats + r % w.columns * w.s.ic;
+}
+
+struct FusedGemm {
+  RowWindowGemm g;  // without origin, kernel, bias, output and row_context (the windows below)
+  RowWindows windows;
+};
+
+FusedGemm fused_gemm(const Shape& s, bool dense) {
   const int64_t patch_row = s.kw * s.ic;
   FusedGemm f{};
   RowWindowGemm& g = f.g;
@@ -161,14 +173,10 @@ FusedGemm fused_gemm(const Shape& s, const IgemmConfig& igemm, bool dense) {
     g.y_stride = s.ow * patch_row;
     g.x_stride = patch_row;
   }
-  f.row_offset.resize(taps * columns);
-  for (int64_t r = 0; r < taps; ++r)
-    for (int64_t q = 0; q < columns; ++q)
-      f.row_offset[r * columns + q] = dense ? 0 : kernel_row_start(s, r) * s.ow * patch_row + q * s.ic;
+  f.windows = RowWindows{s, columns, s.ow * patch_row, dense};
   g.kernel_rows = taps * columns;
   g.piece = grouped ? s.icg : dense ? s.ic : patch_row;
-  g.row_offset = f.row_offset.data();
-  f.schedule = igemm_schedule(igemm, g);
+  g.row_offset = window_offset;
   return f;
 }
 
@@ -181,13 +189,13 @@ void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, con
   parallel_for(s.g, split_groups ? threads : 1, [&](int64_t begin, int64_t end) {
     for (int64_t grp = begin; grp < end; ++grp) {
       RowWindowGemm g = f.g;
-      g.row_offset = f.row_offset.data();
+      g.row_context = &f.windows;
       g.origin = origin + grp * s.icg;
       g.kernel = k ? k + grp * s.group_patch * s.kcg : nullptr;
       g.packed = packed_kernel ? packed_kernel + grp * packed_group : nullptr;
       g.bias = bias ? bias + grp * s.kcg : nullptr;
       g.out = out + grp * s.kcg;
-      mec4j::igemm(igemm, g, f.schedule, split_groups ? 1 : threads);
+      mec4j::igemm(igemm, g, split_groups ? 1 : threads);
     }
   });
 }
@@ -243,7 +251,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   if (lowering == Lowering::Subsample) subsample(s, in, L, threads);
   if (solution == MecSolution::Fused) {
     if (!dense) lower_rows(s, in, L, false, threads);
-    const FusedGemm f = fused_gemm(s, *igemm, dense != nullptr);
+    const FusedGemm f = fused_gemm(s, dense != nullptr);
     run_fused(s, f, *igemm, dense ? dense : L, k, bias, out, packed_kernel, threads);
     return;
   }
@@ -333,12 +341,11 @@ bool run_cache_bands(const Shape& s, const IgemmConfig* igemm, const float* in, 
   const int64_t workers = std::min<int64_t>({threads, s.mec_tile_elems() / band_floats, s.n * bands});
   if (workers < 1) return false;
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
-  // The GEMMs of a full band and of the last one (shorter or not), built here: the workers below
-  // allocate nothing, so nothing can throw on them.
+  // The GEMMs of a full band and of the last one (shorter or not).
   const int64_t last_rows = s.oh - (bands - 1) * rows;
   int64_t unused;
-  const FusedGemm full = fused_gemm(row_band(s, 0, rows, &unused), *igemm, false);
-  const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), *igemm, false);
+  const FusedGemm full = fused_gemm(row_band(s, 0, rows, &unused), false);
+  const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), false);
   const int inner_threads = workers > 1 ? 1 : threads;
   std::atomic<int64_t> next_slot{0};
   parallel_for(s.n * bands, (int)workers, [&](int64_t begin, int64_t end) {
