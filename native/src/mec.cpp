@@ -28,7 +28,8 @@ namespace mec4j {
 int64_t phase_row(const Shape& s, int64_t h) {
   const int64_t p = h % s.sh, j = h / s.sh;
   int64_t before = 0;  // rows of phases < p: ceil((ihp - p') / s_h) each
-  for (int64_t q = 0; q < p; ++q) before += (s.ihp - q + s.sh - 1) / s.sh;
+  // ceil((ihp - q) / s_h), without forming ihp + s_h: a stride may be as large as int64 allows.
+  for (int64_t q = 0; q < p; ++q) before += (s.ihp - q) / s.sh + ((s.ihp - q) % s.sh != 0);
   return before + j;
 }
 
@@ -283,18 +284,19 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
 
   lower_columns(s, in, L, threads);
   const int64_t lda = s.ihp * patch_row;
-  const int64_t window_step = s.sh * patch_row;  // column offset between output rows
+  // Output row h's window starts at column h * s_h * k_w * i_c (h * s_h first: a stride larger
+  // than the input, which leaves one output row, times k_w * i_c could overflow).
   if (solution == MecSolution::B) {
     run_gemms(s.n * s.oh, threads, s.n > 1, [&](int64_t nh) {
       const int64_t n = nh / s.oh, h = nh % s.oh;
-      sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * window_step, lda, k, s.kc,
+      sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * s.sh * patch_row, lda, k, s.kc,
             out + nh * s.ow * s.kc, s.kc, 0.f);
     });
   } else {
     // GEMM h writes rows (n, w) of output row h: O holds (h, n, w, c) afterwards.
     const int64_t plane = s.n * s.ow * s.kc;
     run_gemms(s.oh, threads, false, [&](int64_t h) {
-      sgemm(s.n * s.ow, s.kc, s.patch, L + h * window_step, lda, k, s.kc, out + h * plane, s.kc, 0.f);
+      sgemm(s.n * s.ow, s.kc, s.patch, L + h * s.sh * patch_row, lda, k, s.kc, out + h * plane, s.kc, 0.f);
     });
     unpermute_rows(s, out, L, threads);
   }
