@@ -28,7 +28,7 @@ std::atomic<int64_t> g_failed{0};
 
 // MEC4J_FAULT_TRACE=1 prints the stack of every allocation made to fail (sanitizer builds), to
 // list the sites.
-bool trace() {
+[[maybe_unused]] bool trace() {
   static const bool on = [] {
     const char* e = std::getenv("MEC4J_FAULT_TRACE");
     return e && *e == '1';
