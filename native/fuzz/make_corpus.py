@@ -185,13 +185,13 @@ def main():
 
     # Sizes near 64-bit overflow, negative and zero values: every call must refuse them.
     big = 1 << 62
-    for name, l in (("batch-2^62", layer(big, 2, 2, 1, 1, 1)),
-                    ("input-2^31", layer(1, 1 << 31, 1 << 31, 1 << 31, 1, 1)),
-                    ("channels-2^40", layer(1, 1, 1, 1 << 40, 1, 1 << 40)),
+    for name, l in (("batch-2p62", layer(big, 2, 2, 1, 1, 1)),
+                    ("input-2p31", layer(1, 1 << 31, 1 << 31, 1 << 31, 1, 1)),
+                    ("channels-2p40", layer(1, 1, 1, 1 << 40, 1, 1 << 40)),
                     ("pad-max", layer(1, 3, 3, 1, 1, 1, pad=(1 << 63) - 1)),
                     ("pad-half", layer(1, 3, 3, 1, 1, 1, pad=1 << 62)),
-                    ("dilation-2^62", layer(1, 3, 3, 1, 2, 1, dh=big, dw=big)),
-                    ("kernel-2^32", layer(1, 1 << 32, 1 << 32, 1, 1 << 32, 1)),
+                    ("dilation-2p62", layer(1, 3, 3, 1, 2, 1, dh=big, dw=big)),
+                    ("kernel-2p32", layer(1, 1 << 32, 1 << 32, 1, 1 << 32, 1)),
                     ("stride-max", layer(1, 3, 3, 1, 1, 1, s=(1 << 63) - 1)),
                     ("lowered-overflow", layer(1 << 20, 1 << 10, 1 << 10, 1 << 10, 3, 1, pad=1)),
                     ("im2col-overflow", layer(1 << 16, 1 << 12, 1 << 12, 64, 7, 64, pad=3)),
