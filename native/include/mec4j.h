@@ -24,7 +24,17 @@
 extern "C" {
 #endif
 
-typedef enum mec4j_status {
+/* The enums below have int as their underlying type in C++ too (in C an enum holds any int
+ * anyway): a caller may pass any int where one is expected (an unknown algorithm, say), and the
+ * library, compiled as C++, must be able to hold that value to refuse it. Without a fixed type a
+ * C++ enum's values stop at its enumerators' bit width, and holding another is undefined. */
+#ifdef __cplusplus
+#define MEC4J_ENUM(name) enum name : int
+#else
+#define MEC4J_ENUM(name) enum name
+#endif
+
+typedef MEC4J_ENUM(mec4j_status) {
   MEC4J_OK = 0,
   MEC4J_ERROR_NULL_ARGUMENT = 1,      /* a required pointer is NULL */
   MEC4J_ERROR_INVALID_ARGUMENT = 2,   /* a size, stride or padding is out of range */
@@ -44,14 +54,14 @@ typedef enum mec4j_status {
 } mec4j_status;
 
 /* Which pass of a convolution: the forward, or one of the two backward passes of training. */
-typedef enum mec4j_direction {
+typedef MEC4J_ENUM(mec4j_direction) {
   MEC4J_DIRECTION_FORWARD = 0,
   MEC4J_DIRECTION_BACKWARD_DATA = 1,   /* the gradient with respect to the input */
   MEC4J_DIRECTION_BACKWARD_WEIGHTS = 2 /* the gradients with respect to the kernel and the bias */
 } mec4j_direction;
 
 /* Implementations, by role. MEC chooses among its variants per layer (mec4j_resolve_algorithm). */
-typedef enum mec4j_algorithm {
+typedef MEC4J_ENUM(mec4j_algorithm) {
   MEC4J_ALGORITHM_REFERENCE = 0, /* direct loops, double accumulation: the test oracle, no workspace */
   MEC4J_ALGORITHM_IM2COL = 1,    /* im2col of the whole mini-batch + one sgemm */
   MEC4J_ALGORITHM_MEC = 2,       /* MEC, the variant (A, B, ROWS or FUSED) chosen per layer */
@@ -73,7 +83,7 @@ typedef enum mec4j_algorithm {
 } mec4j_algorithm;
 
 /* Instruction sets mec4j has micro-kernels for, in increasing order. */
-typedef enum mec4j_isa {
+typedef MEC4J_ENUM(mec4j_isa) {
   MEC4J_ISA_PORTABLE = 0, /* portable C++ (SSE2 on x86-64, NEON on aarch64) */
   MEC4J_ISA_AVX2 = 1,     /* AVX2 + FMA */
   MEC4J_ISA_AVX512 = 2,   /* AVX-512F */
@@ -145,7 +155,7 @@ mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorith
  * HEURISTIC: a fixed rule from the layer's sizes and the micro-kernel's tile: the same variant,
  *   hence the same bits, in every run on the same CPU and ISA cap (cuDNN's deterministic mode).
  * The environment variable MEC4J_TUNING (measure|heuristic) sets the initial mode. */
-typedef enum mec4j_tuning { MEC4J_TUNING_MEASURE = 0, MEC4J_TUNING_HEURISTIC = 1 } mec4j_tuning;
+typedef MEC4J_ENUM(mec4j_tuning) { MEC4J_TUNING_MEASURE = 0, MEC4J_TUNING_HEURISTIC = 1 } mec4j_tuning;
 mec4j_status mec4j_set_tuning(mec4j_tuning tuning);
 mec4j_status mec4j_get_tuning(mec4j_tuning* tuning);
 

@@ -52,11 +52,14 @@ void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* 
   const int64_t m = s.kc / s.ic, taps = s.kh * s.kw;
   int64_t chunk = std::min(kDwconvMaxTaps, kPackFloats / C - 1);  // taps that fit with a block's bias
   if (max_taps > 0) chunk = std::min(chunk, max_taps);
+  // A single output column is column 0 at any stride: take 1, so that nothing computed from a
+  // stride as large as the padded width (pl + sw, sw * ic) overflows.
+  const int64_t sw = s.ow > 1 ? s.sw : 1;
   // Outputs whose every tap column lies inside the input: x * sw - pl >= 0 and
   // x * sw - pl + (kw - 1) * dw <= iw - 1.
-  const int64_t x_lo = std::min(s.ow, ceil_div(s.pl, s.sw));
+  const int64_t x_lo = std::min(s.ow, ceil_div(s.pl, sw));
   const int64_t last = s.iw - s.ekw + s.pl;  // the largest x * sw of such an output
-  const int64_t x_hi = last < 0 ? x_lo : std::clamp(last / s.sw + 1, x_lo, s.ow);
+  const int64_t x_hi = last < 0 ? x_lo : std::clamp(last / sw + 1, x_lo, s.ow);
   const int64_t band = std::max<int64_t>(1, ceil_div(kBandPixels, s.ow));
   const int64_t image_in = s.ih * s.iw * s.ic, row_out = s.ow * s.kc;
 
@@ -68,7 +71,7 @@ void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* 
     a.iw = s.iw;
     a.ic = s.ic;
     a.kc = s.kc;
-    a.sw = s.sw;
+    a.sw = sw;
     a.pl = s.pl;
     a.dh = s.dh;
     a.dw = s.dw;

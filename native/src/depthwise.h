@@ -25,8 +25,7 @@ const DwconvConfig* dwconv_config(mec4j_isa isa);
 // kh x kw x 1 x m: weight (c, r, q, j) at k[((c * kh + r) * kw + q) * m + j]) plus bias (kc floats
 // or null). Reads n, ih, iw, ic, kh, kw, kc, sh, sw, pt, pl, dh, dw, oh, ow of s. Every output
 // element is computed by one thread, taps in the order r outer, q inner, from the bias (or 0):
-// the bits do not depend on `threads`. No heap allocation besides parallel_for's, which happens
-// before any output is written; never throws once running. Fastest with 64-byte aligned in and
+// the bits do not depend on `threads`. No heap allocation; never throws. Fastest with 64-byte aligned in and
 // out (the vector loads then never split a cache line).
 void depthwise_forward(const Shape& s, mec4j_isa isa, const float* in, const float* k, const float* bias,
                        float* out, int threads);

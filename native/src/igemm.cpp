@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <vector>
 
 #include "parallel.h"
 
@@ -14,21 +13,17 @@ namespace mec4j {
 
 namespace {
 
-// Splits K into blocks of at most kc, each a list of row-window segments.
-void plan_k_blocks(const RowWindowGemm& g, int64_t kc, std::vector<KBlock>* blocks, std::vector<Segment>* segs) {
-  const int64_t k_total = g.kernel_rows * g.piece;
-  for (int64_t k0 = 0; k0 < k_total; k0 += kc) {
-    const int64_t k1 = std::min(k0 + kc, k_total);
-    KBlock blk{k0, k1 - k0, (int64_t)segs->size(), 0};
-    for (int64_t k = k0; k < k1;) {
-      const int64_t r = k / g.piece, j = k % g.piece;
-      const int64_t len = std::min(g.piece - j, k1 - k);
-      segs->push_back({g.row_offset[r] + j, len});
-      ++blk.count;
-      k += len;
-    }
-    blocks->push_back(blk);
+// The row-window segments of K block [k0, k0 + length) into segs (at most length of them: length
+// <= kc <= kMaxKc); returns their number.
+int64_t block_segments(const RowWindowGemm& g, int64_t k0, int64_t length, Segment* segs) {
+  int64_t count = 0;
+  for (int64_t k = k0, k1 = k0 + length; k < k1; ++count) {
+    const int64_t r = k / g.piece, j = k % g.piece;
+    const int64_t len = std::min(g.piece - j, k1 - k);
+    segs[count] = {g.row_offset(g.row_context, r) + j, len};
+    k += len;
   }
+  return count;
 }
 
 int64_t panels(const IgemmConfig& cfg, int64_t n) { return (n + cfg.nr - 1) / cfg.nr; }
@@ -45,26 +40,29 @@ const float* row_base(const RowWindowGemm& g, int64_t p) {
 }
 
 // Rows [m0, m1) x column panels [q0, q1) of the output, on the calling thread.
-void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, const std::vector<KBlock>& blocks,
-                  const std::vector<Segment>& segs, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
+void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
   alignas(64) float panel[kMaxKc * kMaxNr];
   alignas(64) float bias_panel[kMaxNr];
+  Segment segs[kMaxKc];
+  const int64_t k_total = g.kernel_rows * g.piece;
   const float* rows[kMaxMc];
   const float* a[kMaxNr];  // mr <= nr <= kMaxNr
   const int mr = cfg.mr, nr = cfg.nr;
   for (int64_t mb = m0; mb < m1; mb += cfg.mc) {
     const int64_t me = std::min(mb + cfg.mc, m1);
     for (int64_t p = mb; p < me; ++p) rows[p - mb] = row_base(g, p);
-    for (size_t kb = 0; kb < blocks.size(); ++kb) {
-      const KBlock& blk = blocks[kb];
+    for (int64_t k0 = 0; k0 < k_total; k0 += cfg.kc) {
+      const int64_t length = std::min(cfg.kc, k_total - k0);
+      const int64_t count = block_segments(g, k0, length, segs);
+      const bool first = k0 == 0;
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t col = q * nr;
         const int cols = (int)std::min<int64_t>(nr, g.n - col);
         const float* b = panel;
-        if (g.packed) b = packed_panel(cfg, g.packed, g.n, blk.k0, blk.length, q);
-        else cfg.pack(g.kernel + blk.k0 * g.n + col, g.n, blk.length, cols, panel);
+        if (g.packed) b = packed_panel(cfg, g.packed, g.n, k0, length, q);
+        else cfg.pack(g.kernel + k0 * g.n + col, g.n, length, cols, panel);
         const float* bias = nullptr;
-        if (kb == 0 && g.bias) {
+        if (first && g.bias) {
           std::memset(bias_panel, 0, sizeof bias_panel);
           std::memcpy(bias_panel, g.bias + col, cols * sizeof(float));
           bias = bias_panel;
@@ -72,8 +70,7 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, const std::vec
         for (int64_t p = mb; p < me; p += mr) {
           const int n_rows = (int)std::min<int64_t>(mr, me - p);
           for (int i = 0; i < mr; ++i) a[i] = rows[p - mb + (i < n_rows ? i : 0)];
-          cfg.ukernel(a, segs.data() + blk.first, blk.count, b, g.out + p * g.ldc + col, g.ldc, n_rows, cols,
-                      kb == 0, bias);
+          cfg.ukernel(a, segs, count, b, g.out + p * g.ldc + col, g.ldc, n_rows, cols, first, bias);
         }
       }
     }
@@ -93,22 +90,12 @@ void pack_igemm_kernel(const IgemmConfig& cfg, const float* kernel, int64_t k, i
   }
 }
 
-IgemmSchedule igemm_schedule(const IgemmConfig& cfg, const RowWindowGemm& g) {
-  IgemmSchedule s;
-  plan_k_blocks(g, cfg.kc, &s.blocks, &s.segs);
-  return s;
-}
-
 int64_t packed_group_floats(const IgemmConfig& cfg, int64_t k, int64_t n) { return k * panels(cfg, n) * cfg.nr; }
 
-void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) { igemm(cfg, g, igemm_schedule(cfg, g), threads); }
-
-void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, const IgemmSchedule& schedule, int threads) {
-  const std::vector<KBlock>& blocks = schedule.blocks;
-  const std::vector<Segment>& segs = schedule.segs;
+void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) {
   const int64_t col_panels = (g.n + cfg.nr - 1) / cfg.nr;
   if (threads <= 1) {
-    compute_rect(cfg, g, blocks, segs, 0, g.m, 0, col_panels);
+    compute_rect(cfg, g, 0, g.m, 0, col_panels);
     return;
   }
   // Work units: one row block x a group of column panels (groups only as fine as needed for ~4
@@ -125,8 +112,7 @@ void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, const IgemmSchedule& 
   parallel_for(workers, workers, [&](int64_t, int64_t) {
     for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
       const int64_t rb = u / groups, q0 = u % groups * group;
-      compute_rect(cfg, g, blocks, segs, rb * cfg.mc, std::min((rb + 1) * cfg.mc, g.m), q0,
-                   std::min(q0 + group, col_panels));
+      compute_rect(cfg, g, rb * cfg.mc, std::min((rb + 1) * cfg.mc, g.m), q0, std::min(q0 + group, col_panels));
     }
   });
 }

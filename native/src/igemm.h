@@ -9,7 +9,6 @@
 #define MEC4J_IGEMM_H
 
 #include <cstdint>
-#include <vector>
 
 #include "igemm_config.h"
 
@@ -18,7 +17,7 @@ namespace mec4j {
 // out[M x N] = A[M x K] * kernel[K x N] (+ bias), all row-major, K = kernel_rows * piece.
 // Row p of A is output pixel (image, y, x) = (p / pixels, p % pixels / width, p % pixels % width);
 // its columns r*piece .. r*piece + piece - 1 are the piece contiguous floats at
-//   origin + image * image_stride + y * y_stride + x * x_stride + row_offset[r].
+//   origin + image * image_stride + y * y_stride + x * x_stride + row_offset(row_context, r).
 struct RowWindowGemm {
   int64_t m, n;
   int64_t ldc;            // out's row stride (>= n)
@@ -26,26 +25,15 @@ struct RowWindowGemm {
   int64_t kernel_rows;    // k_h
   int64_t pixels, width;  // output pixels per image (o_h * o_w), output width (o_w)
   int64_t image_stride, y_stride, x_stride;
-  const int64_t* row_offset;
+  // A function, not a table: the GEMM then needs no memory of its own (see igemm below).
+  int64_t (*row_offset)(const void* row_context, int64_t r);
+  const void* row_context;
   const float* origin;
   const float* kernel;    // HWIO: row k = r*piece + j
   const float* packed;    // or null: the kernel already packed by pack_igemm_kernel for this config
   const float* bias;      // n floats, or null
   float* out;
 };
-
-// One K block: segments[first, first + count) cover K indices k0 .. k0 + length - 1.
-struct KBlock {
-  int64_t k0, length, first, count;
-};
-
-// The GEMM's K split into blocks of row-window segments: it depends only on kernel_rows, piece
-// and row_offset, so GEMMs that differ in origin, kernel or out share it.
-struct IgemmSchedule {
-  std::vector<KBlock> blocks;
-  std::vector<Segment> segs;
-};
-IgemmSchedule igemm_schedule(const IgemmConfig& config, const RowWindowGemm& g);
 
 // Packs kernel (K x N, row-major; K x ceil(N / nr) * nr floats packed) in the order the GEMM reads
 // its panels.
@@ -56,9 +44,8 @@ void pack_igemm_kernel(const IgemmConfig& config, const float* kernel, int64_t k
 int64_t packed_group_floats(const IgemmConfig& config, int64_t k, int64_t n);
 
 // Computes g with the given config and up to `threads` threads. Allocates nothing (a few dozen
-// KiB of stack), so it may run on any thread of a parallel_for.
-void igemm(const IgemmConfig& config, const RowWindowGemm& g, const IgemmSchedule& schedule, int threads);
-// The same, scheduling first (may throw std::bad_alloc).
+// KiB of stack: each K block's row-window segments are listed there as it is reached), so it may
+// run on any thread of a parallel_for, and cannot fail once a convolution has started writing.
 void igemm(const IgemmConfig& config, const RowWindowGemm& g, int threads);
 
 // out[M x N] (or += with accumulate) = W^T * B: the GEMM of a weight gradient, dK = L^T * dO.

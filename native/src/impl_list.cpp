@@ -276,10 +276,16 @@ void auto_run(const TuningKey& key, const ConvImpl* preferred, std::vector<const
   std::lock_guard<std::mutex> measuring(g_measure_mutex);
   const ConvImpl* chosen = measured_choice(key);  // another thread may have measured it meanwhile
   if (!chosen) {
+    // Everything this allocates comes before the first run writes the output (the runs allocate
+    // nothing): the candidates, their timings and the table entry of the choice, whose node is
+    // moved into the table afterwards.
     const std::vector<const ConvImpl*> options = candidates(p);
+    std::map<TuningKey, mec4j_algorithm> entry{{key, MEC4J_ALGORITHM_MEC}};
     chosen = options.size() == 1 ? options[0] : measure(options, preferred, run);
+    auto node = entry.extract(entry.begin());
+    node.mapped() = chosen->algorithm;
     std::lock_guard<std::mutex> lock(g_choices_mutex);
-    g_choices.emplace(key, chosen->algorithm);
+    g_choices.insert(std::move(node));
   }
   run(chosen);
 }

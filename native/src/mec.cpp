@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 
 #include "igemm.h"
 #include "lowering.h"
@@ -29,7 +28,8 @@ namespace mec4j {
 int64_t phase_row(const Shape& s, int64_t h) {
   const int64_t p = h % s.sh, j = h / s.sh;
   int64_t before = 0;  // rows of phases < p: ceil((ihp - p') / s_h) each
-  for (int64_t q = 0; q < p; ++q) before += (s.ihp - q + s.sh - 1) / s.sh;
+  // ceil((ihp - q) / s_h), without forming ihp + s_h: a stride may be as large as int64 allows.
+  for (int64_t q = 0; q < p; ++q) before += (s.ihp - q) / s.sh + ((s.ihp - q) % s.sh != 0);
   return before + j;
 }
 
@@ -127,18 +127,31 @@ void run_gemms(int64_t count, int threads, bool split_by_default, Gemm gemm) {
 }  // namespace
 
 namespace {
-// MEC_FUSED's GEMM over a lowered (or dense) tile: its sizes, row windows and K schedule. Built on
-// the calling thread before anything runs (it allocates); tiles of the same height share one.
+// MEC_FUSED's GEMM over a lowered (or dense) tile: its sizes and row windows. Plain values, no
+// memory of its own: building and running one cannot fail once an output is being written.
 // The GEMM's K runs over segments of contiguous floats: per kernel row its k_w*i_c lowered floats,
 // or with groups per kernel tap (r, q) the group's i_c/g channels; group j's windows are group
 // 0's shifted by j*i_c/g floats.
-struct FusedGemm {
-  RowWindowGemm g;  // without origin, kernel, bias and output
-  std::vector<int64_t> row_offset;
-  IgemmSchedule schedule;
+struct RowWindows {
+  Shape s;
+  int64_t columns;     // windows per kernel row: k_w with groups, else 1
+  int64_t row_floats;  // one lowered row: o_w*k_w*i_c
+  bool dense;          // the input (or its subsample) itself: one window at offset 0
 };
 
-FusedGemm fused_gemm(const Shape& s, const IgemmConfig& igemm, bool dense) {
+// Window r: kernel row r / columns at its lowered row for output row 0, tap r % columns.
+int64_t window_offset(const void* context, int64_t r) {
+  const RowWindows& w = *static_cast<const RowWindows*>(context);
+  if (w.dense) return 0;
+  return kernel_row_start(w.s, r / w.columns) * w.row_floats + r % w.columns * w.s.ic;
+}
+
+struct FusedGemm {
+  RowWindowGemm g;  // without origin, kernel, bias, output and row_context (the windows below)
+  RowWindows windows;
+};
+
+FusedGemm fused_gemm(const Shape& s, bool dense) {
   const int64_t patch_row = s.kw * s.ic;
   FusedGemm f{};
   RowWindowGemm& g = f.g;
@@ -161,14 +174,10 @@ FusedGemm fused_gemm(const Shape& s, const IgemmConfig& igemm, bool dense) {
     g.y_stride = s.ow * patch_row;
     g.x_stride = patch_row;
   }
-  f.row_offset.resize(taps * columns);
-  for (int64_t r = 0; r < taps; ++r)
-    for (int64_t q = 0; q < columns; ++q)
-      f.row_offset[r * columns + q] = dense ? 0 : kernel_row_start(s, r) * s.ow * patch_row + q * s.ic;
+  f.windows = RowWindows{s, columns, s.ow * patch_row, dense};
   g.kernel_rows = taps * columns;
   g.piece = grouped ? s.icg : dense ? s.ic : patch_row;
-  g.row_offset = f.row_offset.data();
-  f.schedule = igemm_schedule(igemm, g);
+  g.row_offset = window_offset;
   return f;
 }
 
@@ -181,13 +190,13 @@ void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, con
   parallel_for(s.g, split_groups ? threads : 1, [&](int64_t begin, int64_t end) {
     for (int64_t grp = begin; grp < end; ++grp) {
       RowWindowGemm g = f.g;
-      g.row_offset = f.row_offset.data();
+      g.row_context = &f.windows;
       g.origin = origin + grp * s.icg;
       g.kernel = k ? k + grp * s.group_patch * s.kcg : nullptr;
       g.packed = packed_kernel ? packed_kernel + grp * packed_group : nullptr;
       g.bias = bias ? bias + grp * s.kcg : nullptr;
       g.out = out + grp * s.kcg;
-      mec4j::igemm(igemm, g, f.schedule, split_groups ? 1 : threads);
+      mec4j::igemm(igemm, g, split_groups ? 1 : threads);
     }
   });
 }
@@ -243,7 +252,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   if (lowering == Lowering::Subsample) subsample(s, in, L, threads);
   if (solution == MecSolution::Fused) {
     if (!dense) lower_rows(s, in, L, false, threads);
-    const FusedGemm f = fused_gemm(s, *igemm, dense != nullptr);
+    const FusedGemm f = fused_gemm(s, dense != nullptr);
     run_fused(s, f, *igemm, dense ? dense : L, k, bias, out, packed_kernel, threads);
     return;
   }
@@ -275,18 +284,19 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
 
   lower_columns(s, in, L, threads);
   const int64_t lda = s.ihp * patch_row;
-  const int64_t window_step = s.sh * patch_row;  // column offset between output rows
+  // Output row h's window starts at column h * s_h * k_w * i_c (h * s_h first: a stride larger
+  // than the input, which leaves one output row, times k_w * i_c could overflow).
   if (solution == MecSolution::B) {
     run_gemms(s.n * s.oh, threads, s.n > 1, [&](int64_t nh) {
       const int64_t n = nh / s.oh, h = nh % s.oh;
-      sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * window_step, lda, k, s.kc,
+      sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * s.sh * patch_row, lda, k, s.kc,
             out + nh * s.ow * s.kc, s.kc, 0.f);
     });
   } else {
     // GEMM h writes rows (n, w) of output row h: O holds (h, n, w, c) afterwards.
     const int64_t plane = s.n * s.ow * s.kc;
     run_gemms(s.oh, threads, false, [&](int64_t h) {
-      sgemm(s.n * s.ow, s.kc, s.patch, L + h * window_step, lda, k, s.kc, out + h * plane, s.kc, 0.f);
+      sgemm(s.n * s.ow, s.kc, s.patch, L + h * s.sh * patch_row, lda, k, s.kc, out + h * plane, s.kc, 0.f);
     });
     unpermute_rows(s, out, L, threads);
   }
@@ -333,12 +343,11 @@ bool run_cache_bands(const Shape& s, const IgemmConfig* igemm, const float* in, 
   const int64_t workers = std::min<int64_t>({threads, s.mec_tile_elems() / band_floats, s.n * bands});
   if (workers < 1) return false;
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
-  // The GEMMs of a full band and of the last one (shorter or not), built here: the workers below
-  // allocate nothing, so nothing can throw on them.
+  // The GEMMs of a full band and of the last one (shorter or not).
   const int64_t last_rows = s.oh - (bands - 1) * rows;
   int64_t unused;
-  const FusedGemm full = fused_gemm(row_band(s, 0, rows, &unused), *igemm, false);
-  const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), *igemm, false);
+  const FusedGemm full = fused_gemm(row_band(s, 0, rows, &unused), false);
+  const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), false);
   const int inner_threads = workers > 1 ? 1 : threads;
   std::atomic<int64_t> next_slot{0};
   parallel_for(s.n * bands, (int)workers, [&](int64_t begin, int64_t end) {

@@ -2,6 +2,7 @@
 
 #include "blas_symbols.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -15,9 +16,9 @@ namespace {
 // the BLAS's threads).
 class Pool {
  public:
-  void run(int threads, int64_t count, const std::function<void(int64_t, int64_t)>& body) {
+  void run(int threads, int64_t count, const RangeBody& body) {
     std::unique_lock<std::mutex> call(call_mutex_);  // one parallel job at a time
-    ensure(threads - 1);
+    threads = ensure(threads - 1) + 1;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       body_ = &body;
@@ -49,7 +50,10 @@ class Pool {
     if (begin < end) (*body_)(begin, end);
   }
 
-  void ensure(int workers) {
+  // Grows the pool to `workers` threads if it can; returns how many it has, at most `workers`.
+  // A thread that cannot be created (no memory, or a system limit) is not an error: the job
+  // runs on fewer threads, with the same result.
+  int ensure(int workers) {
     while ((int)workers_.size() < workers) {
       int index = (int)workers_.size() + 1;
       uint64_t start;
@@ -57,8 +61,13 @@ class Pool {
         std::lock_guard<std::mutex> lock(mutex_);
         start = generation_;  // jobs from here on are this worker's to see
       }
-      workers_.emplace_back([this, index, start] { loop(index, start); });
+      try {
+        workers_.emplace_back([this, index, start] { loop(index, start); });
+      } catch (...) {
+        break;
+      }
     }
+    return std::min(workers, (int)workers_.size());
   }
 
   void loop(int index, uint64_t seen) {
@@ -78,7 +87,7 @@ class Pool {
   std::mutex call_mutex_, mutex_;
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
-  const std::function<void(int64_t, int64_t)>* body_ = nullptr;
+  const RangeBody* body_ = nullptr;
   int64_t count_ = 0;
   int chunks_ = 0, pending_ = 0;
   uint64_t generation_ = 0;
@@ -98,7 +107,7 @@ int available_threads() {
   return n < 1 ? 1 : n;
 }
 
-void parallel_for(int64_t count, int threads, const std::function<void(int64_t, int64_t)>& body) {
+void parallel_for(int64_t count, int threads, RangeBody body) {
   if (count <= 0) return;
   if (threads > count) threads = (int)count;
   if (threads <= 1) {

@@ -4,7 +4,8 @@
 #define MEC4J_PARALLEL_H
 
 #include <cstdint>
-#include <functional>
+#include <type_traits>
+#include <utility>
 
 namespace mec4j {
 
@@ -12,10 +13,27 @@ namespace mec4j {
 // OPENBLAS_NUM_THREADS / MKL_NUM_THREADS), at least 1.
 int available_threads();
 
+// A reference to a callable body(begin, end), valid while the callable lives. Not std::function:
+// that allocates for most lambdas, and an allocation that fails halfway through a convolution
+// would leave its output partly written (every allocation happens before the first output write).
+class RangeBody {
+ public:
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeBody>>>
+  RangeBody(F&& f)  // NOLINT: implicit, as std::function's
+      : object_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, int64_t begin, int64_t end) { (*static_cast<std::remove_reference_t<F>*>(o))(begin, end); }) {}
+  void operator()(int64_t begin, int64_t end) const { call_(object_, begin, end); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, int64_t, int64_t);
+};
+
 // Runs body(begin, end) over [0, count) split into at most `threads` contiguous chunks, one per
-// thread, the caller's thread included. Returns when all are done. Exceptions are not allowed in
-// body (the core does not throw once running).
-void parallel_for(int64_t count, int threads, const std::function<void(int64_t, int64_t)>& body);
+// thread, the caller's thread included. Returns when all are done. Allocates nothing that can
+// fail: if the pool cannot grow to `threads`, fewer run. Exceptions are not allowed in body (the
+// core does not throw once running).
+void parallel_for(int64_t count, int threads, RangeBody body);
 
 // While alive, BLAS calls made from this thread run single-threaded (thread-local setting in
 // MKL; for OpenBLAS a process-wide count, see parallel.cpp); restores it afterwards.

@@ -5,6 +5,9 @@
 #include <cstdlib>
 
 #include "mec4j.h"
+#ifdef MEC4J_FAULT_INJECTION
+#include "fault_injection.h"
+#endif
 
 namespace {
 constexpr int64_t kHugePage = int64_t{2} << 20;
@@ -12,6 +15,9 @@ constexpr int64_t kHugePage = int64_t{2} << 20;
 
 extern "C" void* mec4j_workspace_alloc(int64_t bytes) {
   if (bytes <= 0) return nullptr;
+#ifdef MEC4J_FAULT_INJECTION
+  if (mec4j::allocation_fails()) return nullptr;
+#endif
   const int64_t align = bytes >= kHugePage ? kHugePage : MEC4J_WORKSPACE_ALIGNMENT;
   if (bytes > INT64_MAX - align) return nullptr;
   const int64_t rounded = (bytes + align - 1) / align * align;  // aligned_alloc wants a multiple
