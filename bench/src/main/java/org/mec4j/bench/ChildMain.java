@@ -187,7 +187,7 @@ public final class ChildMain implements Callable<Integer> {
     for (LayerRunner.Measured m : o.measured()) {
       Stats st = m.stats();
       double gflops = c.flops() / 1e9 / (st.median() / 1e3);
-      // A backward pass has the forward's multiply-adds; MEC.md's memory formula is for the forward only.
+      // A backward pass has the forward's multiply-adds; docs/MEC.md's memory formula is for the forward only.
       rows.write(new Row(t.name(), c.batch(), nthreads, blas, m.algo().name(), st.median(), st.min(), st.max(), gflops,
           gflops / ceiling, m.workspaceBytes(), d.backward() ? -1 : Formula.bytes(m.algo(), c), m.resolved(), st.n(), kind,
           c.toString(), c.flops() / 1e9, ceiling, m.maxRelErr(), net ? t.network() : "", net ? t.count() : 1, d.id()).toCsv() + "\n");

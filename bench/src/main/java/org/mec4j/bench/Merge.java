@@ -134,10 +134,4 @@ public final class Merge {
     for (Row r : rows) lines.add(r.toCsv());
     Files.write(file, lines, StandardCharsets.UTF_8);
   }
-
-  static Set<String> keys(List<Row> rows) {
-    Set<String> s = new HashSet<>();
-    for (Row r : rows) s.add(r.key());
-    return s;
-  }
 }

@@ -20,7 +20,7 @@ import java.util.Locale;
  * @param gflops layer flops / median time
  * @param fractionOfSgemm gflops / the sgemm ceiling measured in the same JVM
  * @param workspaceBytes mec4j's workspace query, or oneDNN's scratchpad size
- * @param formulaBytes the workspace MEC.md's formula predicts (-1 for oneDNN)
+ * @param formulaBytes the workspace docs/MEC.md's formula predicts (-1 for oneDNN)
  * @param resolved MEC: the variant the automatic choice ran (MEC_A, MEC_B, MEC_ROWS, MEC_FUSED); MEC_PACKED: "MEC_FUSED (kernel packed once)"; oneDNN: its implementation name
  * @param samples timed repetitions
  * @param kind "layer" or "sweep"
