@@ -172,7 +172,7 @@ class EndToEndTest {
     assertEquals(2, csv.size(), csv.toString());
     assertEquals(NetworkReport.CSV_COLUMNS, List.of(csv.get(0).split(",")));
     java.util.Map<String, String> net = new java.util.HashMap<>();
-    List<String> f = Row.Csv.split(csv.get(1));
+    List<String> f = Csv.fields(csv.get(1));
     for (int i = 0; i < f.size(); i++) net.put(NetworkReport.CSV_COLUMNS.get(i), f.get(i));
     assertEquals("mini", net.get("network"));
     assertEquals("3", net.get("layers"));
