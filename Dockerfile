@@ -37,66 +37,56 @@ ENV LANG=C.UTF-8 \
 WORKDIR /src
 
 # 1. Maven's downloads, in layers keyed on the poms only: a source change reuses them.
-#    A stub project with the real pom runs the whole lifecycle (every plugin, the JUnit
-#    provider, both test executions; the exec steps, CMake and JavaCPP, skipped; ctest given
-#    no tests) and installs a stub jar so that bench/ resolves; it is removed afterwards.
-COPY pom.xml /src/pom.xml
+#    A stub of the reactor with the real poms runs the whole lifecycle (every plugin, the JUnit
+#    provider, every test execution; the exec steps, CMake and JavaCPP, skipped; ctest given no
+#    tests) with a stub library and an empty bench module; it is removed afterwards.
+COPY pom.xml /tmp/stub/pom.xml
+COPY lib/pom.xml /tmp/stub/lib/pom.xml
+COPY bench/pom.xml /tmp/stub/bench/pom.xml
 COPY docker/maven-stub/ /tmp/stub/
 RUN set -eux; \
-    cp /src/pom.xml /tmp/stub/pom.xml; \
     cd /tmp/stub; \
     mkdir -p target/native && : > target/native/CTestTestfile.cmake; \
     mvn $MVN_FLAGS -Dexec.skip=true -Dctest.noTests=ignore install \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/tmp/stub-lib; \
-    rm -rf /tmp/stub-lib ~/.javacpp
-# bench/ is optional: the placeholder folder keeps this COPY valid when it does not exist.
-COPY docker/no-bench/ bench/pom.xm[l] /src/bench/
-RUN set -eux; \
-    if [ -f /src/bench/pom.xml ]; then \
-      mkdir -p /tmp/stub-bench && cp /src/bench/pom.xml /tmp/stub-bench/ && cd /tmp/stub-bench && \
-      mvn $MVN_FLAGS -DskipTests package && \
-      rm -rf /tmp/stub-bench; \
-    fi; \
-    rm -rf /tmp/stub ~/.m2/repository/org/mec4j
+    rm -rf /tmp/stub /tmp/stub-lib ~/.javacpp ~/.m2/repository/org/mec4j
 
 # Changing REBUILD (scripts/verify-reproducible.sh --image) rebuilds everything below.
 ARG REBUILD=
 
-# 2. The library, tested (ctest; JUnit under OpenBLAS and under MKL). Offline (-o): a download
-#    missing from the layers above fails here instead of being fetched.
+# 2. The library and the comparison tool, tested (ctest; JUnit under OpenBLAS, MKL and each ISA
+#    cap; the tool's tests). Offline (-o): a download missing from the layers above fails here
+#    instead of being fetched.
+COPY pom.xml /src/pom.xml
+COPY lib/ /src/lib/
 COPY cmake/ /src/cmake/
 COPY native/ /src/native/
 COPY data/ /src/data/
 COPY scripts/javacpp/ /src/scripts/javacpp/
 COPY src/ /src/src/
+COPY bench/ /src/bench/
 RUN set -eux; \
-    mvn $MVN_FLAGS -o install \
-        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib; \
-    cp target/mec4j-0.1.0-SNAPSHOT.jar /out/lib/; \
-    sha256sum target/mec4j-0.1.0-SNAPSHOT.jar | tee /out/mec4j-jar.sha256; \
+    mvn $MVN_FLAGS -o verify; \
+    mvn $MVN_FLAGS -o -q -pl lib dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib; \
+    cp target/mec4j-*.jar /out/lib/; \
+    sha256sum target/mec4j-*.jar | tee /out/mec4j-jar.sha256; \
     cp -r data /out/data; \
     rm -rf ~/.javacpp
 
-# 3. The image's self-check, and the comparison tool if bench/ is in the build context (its jar
-#    and lib/). A jar in both the library's lib/ and the tool's is kept once (a symbolic link):
-#    MKL alone is 160 MB.
+# 3. The image's self-check, and the comparison tool (its jar and lib/). A jar in both the
+#    library's lib/ and the tool's is kept once (a symbolic link): MKL alone is 160 MB.
 COPY docker/selfcheck/ /src/docker/selfcheck/
-COPY docker/no-bench/ benc[h] /src/bench/
 COPY docker/entrypoint.sh /out/bin/mec4j-docker
 RUN set -eux; \
-    mkdir -p /out/tools; \
+    mkdir -p /out/tools /out/bench; \
     javac --release 17 -cp "/out/lib/*" -d /tmp/selfcheck docker/selfcheck/SelfCheck.java; \
     jar --create --date=2026-11-23T00:00:00Z --file /out/tools/selfcheck.jar -C /tmp/selfcheck .; \
     rm -rf /tmp/selfcheck; \
-    if [ -f bench/pom.xml ]; then \
-      (cd bench && mvn $MVN_FLAGS -o -DskipTests package); \
-      mkdir -p /out/bench; \
-      cp -r bench/target/mec4j-bench.jar bench/target/lib /out/bench/; \
-      for f in /out/bench/lib/*.jar; do \
-        b=/out/lib/$(basename "$f"); \
-        if [ -f "$b" ] && cmp -s "$f" "$b"; then ln -sf "../../lib/$(basename "$f")" "$f"; fi; \
-      done; \
-    fi; \
+    cp -r bench/target/mec4j-bench.jar bench/target/lib /out/bench/; \
+    for f in /out/bench/lib/*.jar; do \
+      b=/out/lib/$(basename "$f"); \
+      if [ -f "$b" ] && cmp -s "$f" "$b"; then ln -sf "../../lib/$(basename "$f")" "$f"; fi; \
+    done; \
     chmod 0755 /out/bin/mec4j-docker
 
 ############################################################################################

@@ -8,7 +8,7 @@ tool=$bench/mec4j-bench.jar
 usage() {
   cat <<USAGE
 mec4j image: the mec4j library (MEC convolution for the JVM over OpenBLAS or Intel MKL),
-built and tested reproducibly, plus the comparison tool when it was part of the build.
+built and tested reproducibly, plus the comparison tool.
 
   docker run --rm -v "\$PWD/out:/results" mec4j [compare] [ARGS...]
       the paper comparison (bench's compare.sh ARGS, without its build step); the report goes
@@ -21,14 +21,9 @@ built and tested reproducibly, plus the comparison tool when it was part of the 
 
 Library jars: $home/lib (class path: $home/lib/*). Data: $home/data.
 USAGE
-  if [[ -f $tool ]]; then
-    echo
-    echo "The comparison's options (compare ARGS):"
-    java -Djava.awt.headless=true -jar "$tool" --help || true
-  else
-    echo
-    echo "(This image has no comparison tool: bench/ was not in the build context.)"
-  fi
+  echo
+  echo "The comparison's options (compare ARGS):"
+  java -Djava.awt.headless=true -jar "$tool" --help || true
 }
 
 selfcheck() {
@@ -46,7 +41,7 @@ info() {
   echo "library jar sha256: $(cut -d' ' -f1 "$home/mec4j-jar.sha256")"
   java -version 2>&1 | sed 's/^/java: /'
   echo "lib: $(ls "$home/lib" | tr '\n' ' ')"
-  if [[ -f $tool ]]; then echo "comparison tool: $tool"; else echo "comparison tool: none"; fi
+  echo "comparison tool: $tool"
 }
 
 # JavaCPP unpacks its native libraries into ~/.javacpp/cache, with ~ taken from the password
@@ -62,11 +57,6 @@ case $cmd in
   help|-h|--help) usage ;;
   selfcheck) selfcheck ;;
   info) info ;;
-  compare)
-    if [[ -f $tool ]]; then
-      exec java -Djava.awt.headless=true -jar "$tool" "$@"
-    fi
-    usage
-    ;;
+  compare) exec java -Djava.awt.headless=true -jar "$tool" "$@" ;;
   *) exec "$cmd" "$@" ;;
 esac

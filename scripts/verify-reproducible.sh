@@ -63,7 +63,7 @@ host_builds() {
     (cd "$top" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$d"
     echo "== build $i in $d"
     local t0=$SECONDS
-    if ! (cd "$d" && mvn -B -q ${MVN_ARGS:-} -DskipTests package) > "$work/build-$i.log" 2>&1; then
+    if ! (cd "$d" && mvn -B -q ${MVN_ARGS:-} -DskipTests package -pl lib -am) > "$work/build-$i.log" 2>&1; then
       tail -40 "$work/build-$i.log"; echo "build $i failed (log: $work/build-$i.log)" >&2; KEEP=1; exit 2
     fi
     echo "   $((SECONDS - t0)) s"
@@ -86,7 +86,8 @@ image_builds() {
     fi
     echo "   $((SECONDS - t0)) s"
     local c; c=$(docker create "$tag-build:$i")
-    docker cp "$c:/src/target/mec4j-0.1.0-SNAPSHOT.jar" "$work/image-$i.jar" >/dev/null
+    local jar; jar=$(docker run --rm "$tag-build:$i" sh -c 'ls /src/target/mec4j-*.jar')
+    docker cp "$c:$jar" "$work/image-$i.jar" >/dev/null
     docker rm "$c" >/dev/null
   done
   local rc=0

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -14,26 +15,42 @@
 
 #include "mec4j.h"
 
+// The grammar of Conv2d.parse (benchdnn's): mb ih iw ic oc kh kw sh sw ph pw pt pb pl pr g dh dw, each
+// at most once, ih ic oc kh required, dh/dw counted from 0 (benchdnn) where mec4j counts from 1.
+// Anything else is an error, so that a misspelt key is never a silent default.
 static bool parse_shape(const char* text, mec4j_conv2d* c) {
-  std::map<std::string, int64_t> v{{"mb", 1}, {"sh", 1}, {"sw", 1}};
-  const char* p = text;
-  while (*p) {
+  static const char* const kKeys[] = {"mb", "ih", "iw", "ic", "oc", "kh", "kw", "sh", "sw",
+                                      "ph", "pw", "pt", "pb", "pl", "pr", "g",  "dh", "dw"};
+  std::map<std::string, int64_t> v;
+  for (const char* p = text; *p;) {
     std::string key;
     while (*p >= 'a' && *p <= 'z') key += *p++;
     char* end;
-    long long n = std::strtoll(p, &end, 10);
-    if (key.empty() || end == p) return false;
-    v[key] = n;
+    const long long n = std::strtoll(p, &end, 10);
+    if (end == p || n < 0) return false;
+    if (std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return key == k; }) == std::end(kKeys)) {
+      std::fprintf(stderr, "mec4j_bench: unknown shape key '%s' in %s\n", key.c_str(), text);
+      return false;
+    }
+    if (!v.emplace(key, n).second) {
+      std::fprintf(stderr, "mec4j_bench: '%s' given twice in %s\n", key.c_str(), text);
+      return false;
+    }
     p = end;
   }
-  if (!v.count("ih") || !v.count("ic") || !v.count("oc") || !v.count("kh")) return false;
+  for (const char* k : {"ih", "ic", "oc", "kh"})
+    if (!v.count(k)) return false;
+  auto get = [&](const char* k, int64_t fallback) { return v.count(k) ? v[k] : fallback; };
   *c = mec4j_conv2d{};
-  c->batch = v["mb"]; c->in_height = v["ih"]; c->in_width = v.count("iw") ? v["iw"] : v["ih"];
-  c->in_channels = v["ic"]; c->out_channels = v["oc"];
-  c->kernel_height = v["kh"]; c->kernel_width = v.count("kw") ? v["kw"] : v["kh"];
-  c->stride_height = v["sh"]; c->stride_width = v["sw"];
-  c->pad_top = c->pad_bottom = v.count("ph") ? v["ph"] : 0;
-  c->pad_left = c->pad_right = v.count("pw") ? v["pw"] : 0;
+  c->batch = get("mb", 1);
+  c->in_height = v["ih"]; c->in_width = get("iw", v["ih"]); c->in_channels = v["ic"];
+  c->out_channels = v["oc"];
+  c->kernel_height = v["kh"]; c->kernel_width = get("kw", v["kh"]);
+  c->stride_height = get("sh", 1); c->stride_width = get("sw", 1);
+  c->pad_top = get("pt", get("ph", 0)); c->pad_bottom = get("pb", get("ph", 0));
+  c->pad_left = get("pl", get("pw", 0)); c->pad_right = get("pr", get("pw", 0));
+  c->groups = get("g", 1);
+  c->dilation_height = get("dh", 0) + 1; c->dilation_width = get("dw", get("dh", 0)) + 1;
   return true;
 }
 

@@ -23,6 +23,9 @@ import java.util.stream.Stream;
  * class's cached reflection data by signature, so getDeclaredMethods() returns a fixed order.
  * It checks that the order held and fails the build otherwise.
  *
+ * <p>JavaCPP hands the compiler canonical paths, while Maven's may hold "lib/..": the folder of
+ * each -ffile-prefix-map=OLD=NEW argument is made canonical too, so that it matches them.
+ *
  * <p>Run with the JDK's source launcher, the Builder's class path (javacpp, presets) and the
  * classes to build on -cp, and --add-opens java.base/java.lang=ALL-UNNAMED (for Class's cache).
  */
@@ -60,7 +63,16 @@ public final class DeterministicBuilder {
       sorted++;
     }
     System.out.println("[DeterministicBuilder] fixed the method order of " + sorted + " classes");
+    for (int i = 0; i < args.length; i++) args[i] = canonicalPrefixMap(args[i]);
     org.bytedeco.javacpp.tools.Builder.main(args);
+  }
+
+  private static String canonicalPrefixMap(String arg) throws IOException {
+    String flag = "-ffile-prefix-map=";
+    int eq = arg.lastIndexOf('=');
+    if (!arg.startsWith(flag) || eq < flag.length()) return arg;
+    Path old = Paths.get(arg.substring(flag.length(), eq));
+    return Files.exists(old) ? flag + old.toRealPath() + arg.substring(eq) : arg;
   }
 
   private static void sort(Class<?> c, Method reflectionData) throws ReflectiveOperationException {

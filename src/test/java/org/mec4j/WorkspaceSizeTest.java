@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** workspaceBytes against the formulas of MEC.md. */
+/** workspaceBytes against the formulas of docs/MEC.md. */
 class WorkspaceSizeTest {
   @Test
   void paperWorkedExample() {

@@ -24,7 +24,7 @@ import org.mec4j.*;
  * dense layer, softmax, the optimizer) is plain loops.
  *
  * <pre>
- * mvn -B -q test-compile exec:java -Dexec.mainClass=org.mec4j.examples.TrainSmallCnn -Dexec.classpathScope=test
+ * mvn -B -q -pl lib test-compile exec:java -Dexec.mainClass=org.mec4j.examples.TrainSmallCnn -Dexec.classpathScope=test
  *     [-Dexec.args="--epochs 8 --batch 32 --algorithm both --seed 1 --samples 2048"]
  * </pre>
  */

@@ -127,7 +127,7 @@ final class Charts {
         String l = lb.getKey();
         Row im = in.find("layer", l, batch, c.blas(), c.threads(), Algo.IM2COL, dir);
         for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED, Algo.ONEDNN}) {
-          if (!a.available() || !dir.runs(a)) continue;
+          if (!dir.runs(a)) continue;
           Row x = in.find("layer", l, batch, c.blas(), c.threads(), a, dir);
           d.addValue(im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);
         }

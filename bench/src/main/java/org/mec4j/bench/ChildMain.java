@@ -6,7 +6,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -187,7 +186,7 @@ public final class ChildMain implements Callable<Integer> {
     for (LayerRunner.Measured m : o.measured()) {
       Stats st = m.stats();
       double gflops = c.flops() / 1e9 / (st.median() / 1e3);
-      // A backward pass has the forward's multiply-adds; MEC.md's memory formula is for the forward only.
+      // A backward pass has the forward's multiply-adds; docs/MEC.md's memory formula is for the forward only.
       rows.write(new Row(t.name(), c.batch(), nthreads, blas, m.algo().name(), st.median(), st.min(), st.max(), gflops,
           gflops / ceiling, m.workspaceBytes(), d.backward() ? -1 : Formula.bytes(m.algo(), c), m.resolved(), st.n(), kind,
           c.toString(), c.flops() / 1e9, ceiling, m.maxRelErr(), net ? t.network() : "", net ? t.count() : 1, d.id()).toCsv() + "\n");
@@ -245,20 +244,9 @@ public final class ChildMain implements Callable<Integer> {
 
     void put(String k, String v) throws IOException {
       p.setProperty(k, v == null ? "" : v);
-      List<String> lines = new ArrayList<>();
-      for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) lines.add(key + "=" + escape(p.getProperty(key)));
-      Files.write(file, lines, StandardCharsets.UTF_8);
-    }
-
-    private static String escape(String v) {
-      StringBuilder b = new StringBuilder();
-      for (char ch : v.toCharArray()) {
-        if (ch == '\\') b.append("\\\\");
-        else if (ch == '\n') b.append("\\n");
-        else if (ch < 0x20 || ch > 0x7e) b.append(String.format("\\u%04x", (int) ch));
-        else b.append(ch);
+      try (java.io.Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+        p.store(w, "what this child JVM ran with (read by the parent)");
       }
-      return b.toString();
     }
   }
 }

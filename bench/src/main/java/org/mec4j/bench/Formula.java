@@ -2,7 +2,7 @@ package org.mec4j.bench;
 
 import org.mec4j.Conv2d;
 
-/** The memory formulas of MEC.md ("Memory overhead"), in bytes of fp32; i_h is the padded height. */
+/** The memory formulas of docs/MEC.md ("Memory overhead"), in bytes of fp32; i_h is the padded height. */
 public final class Formula {
   private Formula() {}
 
@@ -34,7 +34,7 @@ public final class Formula {
   /** The formula's bytes for an algorithm, or -1 when it has none (oneDNN; grouped or dilated layers). Unpadded 1x1 layers (no workspace limit):
    * FUSED and ROWS read the input in place at stride 1, a dense subsample i_n·o_h·o_w·i_c when strided. */
   public static long bytes(Algo a, Conv2d c) {
-    if (c.groups() > 1 || c.dilationHeight() > 1 || c.dilationWidth() > 1) return -1;  // MEC.md's formulas are for plain layers
+    if (c.groups() > 1 || c.dilationHeight() > 1 || c.dilationWidth() > 1) return -1;  // docs/MEC.md's formulas are for plain layers
     boolean stride1 = c.strideHeight() == 1 && c.strideWidth() == 1;
     long pointwise = stride1 ? 0 : 4L * c.batch() * c.outputHeight() * c.outputWidth() * c.inputChannels();
     boolean noLowering = pointwiseUnpadded(c) && (stride1 || c.mecWorkspaceLimit() <= 0);

@@ -14,13 +14,15 @@ public record Issue(String severity, String layer, long batch, String blas, int 
   }
 
   public String toCsv() {
-    return String.join(",", Row.Csv.quote(severity), Row.Csv.quote(layer), Long.toString(batch), Row.Csv.quote(blas),
-        Integer.toString(threads), Row.Csv.quote(algorithm), Row.Csv.quote(message.replace('\n', ' ')));
+    return Csv.line(severity, layer, batch, blas, threads, algorithm, message.replace('\n', ' '));
   }
 
   public static Issue parse(String line) {
-    List<String> f = Row.Csv.split(line);
-    if (f.size() != 7) throw new IllegalArgumentException("issue line needs 7 fields: " + line);
+    return of(Csv.fields(line));
+  }
+
+  static Issue of(List<String> f) {
+    if (f.size() != 7) throw new IllegalArgumentException("issue line needs 7 fields: " + Csv.line(f));
     return new Issue(f.get(0), f.get(1), Long.parseLong(f.get(2)), f.get(3), Integer.parseInt(f.get(4)), f.get(5), f.get(6));
   }
 }

@@ -1,9 +1,7 @@
 package org.mec4j.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.commons.csv.CSVRecord;
 import org.mec4j.Conv2d;
 
 /** The paper's 12 layers (data/cv-layers.csv, bundled in the jar) and layers from the command line. */
@@ -32,37 +31,29 @@ public final class Layers {
     }
   }
 
-  /** Parses the layer table; the last column (likely_source) may contain anything after the 10th comma. */
+  /** Parses the layer table; fields after the 10th (likely_source) are kept as one, commas included. */
   public static List<Layer> parseCsv(String text) {
     List<Layer> out = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new java.io.StringReader(text))) {
-      String head = r.readLine();
-      if (head == null) throw new IllegalArgumentException("layer table is empty");
-      String[] h = head.trim().split(",");
-      for (int i = 0; i < HEADER.length; i++)
-        if (i >= h.length || !h[i].trim().equals(HEADER[i]))
-          throw new IllegalArgumentException("layer table: column " + (i + 1) + " must be '" + HEADER[i] + "', header is '" + head + "'");
-      String line;
-      int no = 1;
-      while ((line = r.readLine()) != null) {
-        no++;
-        if (line.isBlank()) continue;
-        String[] f = line.split(",", HEADER.length + 1);
-        if (f.length < HEADER.length) throw new IllegalArgumentException("layer table line " + no + ": expected " + HEADER.length + " fields: " + line);
-        try {
-          long[] v = new long[HEADER.length - 1];
-          for (int i = 1; i < HEADER.length; i++) v[i - 1] = Long.parseLong(f[i].trim());
-          long pad = v[8];
-          Conv2d spec = Conv2d.builder().batch(1).input(v[0], v[1], v[2]).kernel(v[3], v[4]).outputChannels(v[5])
-              .stride(v[6], v[7]).padding(pad, pad, pad, pad).build();
-          String source = f.length > HEADER.length ? f[HEADER.length].trim() : "";
-          out.add(new Layer(f[0].trim(), spec, false, source.isEmpty() ? "MEC paper, Table 2" : "MEC paper, Table 2 (" + source + ")"));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("layer table line " + no + ": " + e.getMessage(), e);
-        }
+    List<CSVRecord> records = Csv.records(text);
+    if (records.isEmpty()) throw new IllegalArgumentException("layer table is empty");
+    List<String> h = records.get(0).toList();
+    for (int i = 0; i < HEADER.length; i++)
+      if (i >= h.size() || !h.get(i).trim().equals(HEADER[i]))
+        throw new IllegalArgumentException("layer table: column " + (i + 1) + " must be '" + HEADER[i] + "', header is '" + Csv.line(h) + "'");
+    for (int no = 2; no <= records.size(); no++) {
+      List<String> f = records.get(no - 1).toList();
+      if (f.size() < HEADER.length) throw new IllegalArgumentException("layer table line " + no + ": expected " + HEADER.length + " fields: " + Csv.line(f));
+      try {
+        long[] v = new long[HEADER.length - 1];
+        for (int i = 1; i < HEADER.length; i++) v[i - 1] = Long.parseLong(f.get(i).trim());
+        long pad = v[8];
+        Conv2d spec = Conv2d.builder().batch(1).input(v[0], v[1], v[2]).kernel(v[3], v[4]).outputChannels(v[5])
+            .stride(v[6], v[7]).padding(pad, pad, pad, pad).build();
+        String source = String.join(",", f.subList(HEADER.length, f.size())).trim();
+        out.add(new Layer(f.get(0).trim(), spec, false, source.isEmpty() ? "MEC paper, Table 2" : "MEC paper, Table 2 (" + source + ")"));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("layer table line " + no + ": " + e.getMessage(), e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
     return out;
   }

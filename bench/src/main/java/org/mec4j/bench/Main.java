@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  * (auto, A, B, ROWS, FUSED, PACKED), im2col and oneDNN, under each BLAS and thread count in its own child JVM; merges
  * the children's rows and writes results.csv, report.md and PNG charts into one folder.
  */
-@Command(name = "compare.sh", mixinStandardHelpOptions = true, version = "mec4j-bench 0.1.0-SNAPSHOT",
+@Command(name = "compare.sh", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     sortOptions = false, usageHelpWidth = 110,
     description = {"Runs the MEC paper's 12 layers (data/cv-layers.csv) and any layer given with --layer through "
         + "MEC (automatic; A, B, ROWS, FUSED forced; FUSED with its kernel packed once), im2col (same BLAS) and oneDNN, each backend and thread count in its own JVM, "
@@ -39,6 +39,14 @@ import picocli.CommandLine.Option;
         "2:usage error", "4:some layer failed its correctness check, a child failed, or a BLAS was not the one requested"})
 public final class Main implements Callable<Integer> {
   public static final int EXIT_PROBLEMS = 4;
+
+  /** The version Maven writes into the jar's manifest (none when run from target/classes). */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"mec4j-bench " + (v != null ? v : "(not from a jar)")};
+    }
+  }
 
   @Mixin Options options = new Options();
 

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.commons.csv.CSVRecord;
 
 /** Merges the children's rows (and issues) into one table, refusing duplicates and bad files. */
 public final class Merge {
@@ -18,17 +19,17 @@ public final class Merge {
 
   /** Rows of one child's CSV text; the header must hold every column of {@link Row#COLUMNS}. */
   public static List<Row> parseRows(String text, String source) {
-    List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+    List<CSVRecord> lines = records(text, source);
     if (lines.isEmpty()) throw new IllegalArgumentException(source + ": empty (no header)");
-    List<String> header = Row.Csv.split(lines.get(0));
+    List<String> header = lines.get(0).toList();
     Set<String> required = new HashSet<>(Row.COLUMNS);
     required.removeAll(Row.OPTIONAL);
     if (!new HashSet<>(header).containsAll(required))
-      throw new IllegalArgumentException(source + ": header lacks columns of " + Row.COLUMNS + ": " + lines.get(0));
+      throw new IllegalArgumentException(source + ": header lacks columns of " + Row.COLUMNS + ": " + Csv.line(header));
     List<Row> out = new ArrayList<>();
     for (int i = 1; i < lines.size(); i++) {
       try {
-        out.add(Row.parse(header, lines.get(i)));
+        out.add(Row.parse(header, lines.get(i).toList()));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(source + " line " + (i + 1) + ": " + e.getMessage(), e);
       }
@@ -54,12 +55,21 @@ public final class Merge {
   }
 
   public static List<Issue> parseIssues(String text, String source) {
-    List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+    List<CSVRecord> lines = records(text, source);
     List<Issue> out = new ArrayList<>();
     if (lines.isEmpty()) return out;
-    if (!lines.get(0).equals(Issue.HEADER)) throw new IllegalArgumentException(source + ": bad header " + lines.get(0));
-    for (int i = 1; i < lines.size(); i++) out.add(Issue.parse(lines.get(i)));
+    String header = Csv.line(lines.get(0).toList());
+    if (!header.equals(Issue.HEADER)) throw new IllegalArgumentException(source + ": bad header " + header);
+    for (int i = 1; i < lines.size(); i++) out.add(Issue.of(lines.get(i).toList()));
     return out;
+  }
+
+  private static List<CSVRecord> records(String text, String source) {
+    try {
+      return Csv.records(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -133,11 +143,5 @@ public final class Merge {
     lines.add(Row.header());
     for (Row r : rows) lines.add(r.toCsv());
     Files.write(file, lines, StandardCharsets.UTF_8);
-  }
-
-  static Set<String> keys(List<Row> rows) {
-    Set<String> s = new HashSet<>();
-    for (Row r : rows) s.add(r.key());
-    return s;
   }
 }

@@ -189,9 +189,7 @@ final class NetworkReport {
           Long.toString(x.peak(Algo.IM2COL)), Long.toString(x.peak(Algo.ONEDNN)), Integer.toString(x.dwLayers()),
           Row.num(x.dwMs().getOrDefault(Algo.MEC, Double.NaN)), Row.num(x.dwMs().getOrDefault(Algo.ONEDNN, Double.NaN)),
           Row.num(x.dwRatio(Algo.MEC, Algo.ONEDNN)));
-      StringBuilder b = new StringBuilder();
-      for (String v : f) b.append(b.length() == 0 ? "" : ",").append(Row.Csv.quote(v));
-      lines.add(b.toString());
+      lines.add(Csv.line(f));
     }
     Files.write(file, lines, StandardCharsets.UTF_8);
   }

@@ -62,7 +62,6 @@ final class OneDnnConv implements AutoCloseable {
   private final int nargs;
   private final String impl;
   private final long scratchpadBytes, reorderedWeightsBytes;
-  private final double reorderMs;
   private boolean closed;
 
   static synchronized void init() {
@@ -166,7 +165,6 @@ final class OneDnnConv implements AutoCloseable {
         check(dnnl_memory_create(scratch, spMd, engine, scratchBuffer.pointer()), "scratchpad memory");
       }
       dnnl_memory_desc wantWei = dnnl_primitive_desc_query_md(pd, d == Dir.BWD_W ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
-      long t0 = System.nanoTime();
       if (dnnl_memory_desc_equal(wantWei, userWeiMd) != 0) {
         wei = userWei;
         reorderedWeightsBytes = 0;
@@ -183,7 +181,6 @@ final class OneDnnConv implements AutoCloseable {
           }
         }
       }
-      reorderMs = (System.nanoTime() - t0) / 1e6;
 
       args = new dnnl_exec_arg_t(5);
       int k = 0;
@@ -315,11 +312,6 @@ final class OneDnnConv implements AutoCloseable {
   /** BWD_W: true if every call reorders the weight gradients from oneDNN's layout into HWIO. */
   boolean reordersGradients() {
     return toUser != null;
-  }
-
-  /** Time of the one-off weights reorder (FWD, BWD_D; not part of any timing). */
-  double reorderMs() {
-    return reorderMs;
   }
 
   static void check(int status, String what) {

@@ -2,10 +2,14 @@ package org.mec4j.bench;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /** What to run and how much: shared by the parent command and its child JVMs. */
@@ -295,43 +299,34 @@ public final class Options {
     return new LayerRunner.Settings(reps, maxReps, minTimeMs, warmupMs, tolerance, seed, algorithmSet(), fault(), maxAlgSeconds);
   }
 
-  /** These options as command-line arguments (for a child JVM). */
+  /**
+   * These options, as the parent resolved them (resolveDefaults, validate), as arguments for a
+   * child JVM: every option of this class, read from picocli's model of it, so that a new option
+   * reaches the children with no code here. The networks go as the files they resolved to, without
+   * --networks and --network-dir: the children neither search nor depend on the environment.
+   */
   public List<String> toArgs() {
+    if (mixee == null) throw new IllegalStateException("Options not parsed by picocli");
+    CommandSpec own = mixee.mixins().values().stream().filter(m -> m.userObject() == this).findFirst()
+        .orElseThrow(() -> new IllegalStateException("Options is not a mixin of " + mixee.name()));
     List<String> a = new ArrayList<>();
-    a.add("--layers=" + layers);
-    for (String u : userLayers) a.add("--layer=" + u);
-    a.add("--batches=" + join(batches));
-    a.add("--backends=" + String.join(",", backends));
-    a.add("--threads=" + String.join(",", threads));
-    a.add("--algorithms=" + String.join(",", algorithms));
-    a.add("--directions=" + String.join(",", directions));
-    a.add(spinWait ? "--spin-wait" : "--no-spin-wait");
-    a.add("--max-isa=" + maxIsa);
-    a.add("--reps=" + reps);
-    a.add("--max-reps=" + maxReps);
-    a.add("--min-time-ms=" + minTimeMs);
-    a.add("--max-alg-seconds=" + maxAlgSeconds);
-    a.add("--warmup-ms=" + warmupMs);
-    a.add("--tolerance=" + tolerance);
-    a.add("--seed=" + seed);
-    a.add("--sgemm-size=" + sgemmSize);
-    a.add(sweep ? "--sweep" : "--no-sweep");
-    a.add("--sweep-layer=" + sweepLayer);
-    a.add("--sweep-k=" + join(sweepK));
-    a.add("--sweep-s=" + join(sweepS));
-    if (injectFault != null) a.add("--inject-fault=" + injectFault);
-    if (hasNetworks()) {
-      // Files, resolved: the children neither search nor depend on the environment.
-      for (Networks.Network n : networkList()) a.add("--network=" + n.file());
-      if (!networkBatches.isEmpty()) a.add("--network-batches=" + join(networkBatches));
-      a.add("--network-algorithms=" + String.join(",", networkAlgorithms));
+    for (OptionSpec o : own.options()) {
+      String name = o.longestName();
+      if (name.equals("--networks") || name.equals("--network-dir")) continue;
+      if (name.equals("--network")) {
+        if (hasNetworks()) for (Networks.Network n : networkList()) a.add("--network=" + n.file());
+        continue;
+      }
+      Object v = o.getValue();
+      if (v instanceof Boolean b) {
+        if (b || o.negatable()) a.add(b ? name : "--no-" + name.substring(2));
+      } else if (v instanceof Collection<?> c) {
+        if (o.splitRegex().isEmpty()) for (Object x : c) a.add(name + "=" + x);
+        else if (!c.isEmpty()) a.add(name + "=" + c.stream().map(String::valueOf).collect(Collectors.joining(",")));
+      } else if (v != null) {
+        a.add(name + "=" + v);
+      }
     }
     return a;
-  }
-
-  private static String join(List<Long> v) {
-    StringBuilder b = new StringBuilder();
-    for (long x : v) b.append(b.length() > 0 ? "," : "").append(x);
-    return b.toString();
   }
 }

@@ -1,6 +1,5 @@
 package org.mec4j.bench;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -20,7 +19,7 @@ import java.util.Locale;
  * @param gflops layer flops / median time
  * @param fractionOfSgemm gflops / the sgemm ceiling measured in the same JVM
  * @param workspaceBytes mec4j's workspace query, or oneDNN's scratchpad size
- * @param formulaBytes the workspace MEC.md's formula predicts (-1 for oneDNN)
+ * @param formulaBytes the workspace docs/MEC.md's formula predicts (-1 for oneDNN)
  * @param resolved MEC: the variant the automatic choice ran (MEC_A, MEC_B, MEC_ROWS, MEC_FUSED); MEC_PACKED: "MEC_FUSED (kernel packed once)"; oneDNN: its implementation name
  * @param samples timed repetitions
  * @param kind "layer" or "sweep"
@@ -86,23 +85,20 @@ public record Row(String layer, long batch, int threads, String blas, String alg
   }
 
   public String toCsv() {
-    List<String> f = List.of(layer, Long.toString(batch), Integer.toString(threads), blas, algorithm, num(medianMs),
-        num(minMs), num(maxMs), num(gflops), num(fractionOfSgemm), Long.toString(workspaceBytes),
-        Long.toString(formulaBytes), resolved, Integer.toString(samples), kind, shape, num(gflop), num(sgemmGflops),
-        sci(maxRelErr), network, Long.toString(count), direction);
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < f.size(); i++) {
-      if (i > 0) b.append(',');
-      b.append(Csv.quote(f.get(i)));
-    }
-    return b.toString();
+    return Csv.line(layer, batch, threads, blas, algorithm, num(medianMs), num(minMs), num(maxMs), num(gflops),
+        num(fractionOfSgemm), workspaceBytes, formulaBytes, resolved, samples, kind, shape, num(gflop), num(sgemmGflops),
+        sci(maxRelErr), network, count, direction);
   }
 
   /** Parses a line written by {@link #toCsv()} with the columns of {@code header}. */
   public static Row parse(List<String> header, String line) {
-    List<String> f = Csv.split(line);
+    return parse(header, Csv.fields(line));
+  }
+
+  /** Parses the fields of a line written by {@link #toCsv()} with the columns of {@code header}. */
+  static Row parse(List<String> header, List<String> f) {
     if (f.size() != header.size())
-      throw new IllegalArgumentException("expected " + header.size() + " fields, got " + f.size() + ": " + line);
+      throw new IllegalArgumentException("expected " + header.size() + " fields, got " + f.size() + ": " + Csv.line(f));
     java.util.Map<String, String> v = new java.util.HashMap<>();
     for (int i = 0; i < header.size(); i++) v.put(header.get(i), f.get(i));
     for (String c : COLUMNS) if (!v.containsKey(c) && !OPTIONAL.contains(c)) throw new IllegalArgumentException("missing column '" + c + "'");
@@ -116,7 +112,7 @@ public record Row(String layer, long batch, int threads, String blas, String alg
           Double.parseDouble(v.get("max_rel_err")), v.getOrDefault("network", ""), Long.parseLong(v.getOrDefault("count", "1")),
           v.getOrDefault("direction", "fwd"));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("bad number in: " + line, e);
+      throw new IllegalArgumentException("bad number in: " + Csv.line(f), e);
     }
   }
 
@@ -127,47 +123,5 @@ public record Row(String layer, long batch, int threads, String blas, String alg
 
   static String sci(double d) {
     return String.format(Locale.ROOT, "%.3e", d);
-  }
-
-  /** The helper that splits and quotes CSV fields (RFC 4180 quoting). */
-  static final class Csv {
-    private Csv() {}
-
-    static String quote(String s) {
-      if (s == null) return "";
-      if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0) return s;
-      return '"' + s.replace("\"", "\"\"") + '"';
-    }
-
-    static List<String> split(String line) {
-      List<String> out = new ArrayList<>();
-      StringBuilder cur = new StringBuilder();
-      boolean q = false;
-      for (int i = 0; i < line.length(); i++) {
-        char c = line.charAt(i);
-        if (q) {
-          if (c == '"') {
-            if (i + 1 < line.length() && line.charAt(i + 1) == '"') {
-              cur.append('"');
-              i++;
-            } else {
-              q = false;
-            }
-          } else {
-            cur.append(c);
-          }
-        } else if (c == '"') {
-          q = true;
-        } else if (c == ',') {
-          out.add(cur.toString());
-          cur.setLength(0);
-        } else {
-          cur.append(c);
-        }
-      }
-      if (q) throw new IllegalArgumentException("unterminated quote in: " + line);
-      out.add(cur.toString());
-      return out;
-    }
   }
 }

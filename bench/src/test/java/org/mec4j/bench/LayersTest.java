@@ -19,7 +19,7 @@ class LayersTest {
     assertEquals(Conv2d.parse("ih224ic64oc64kh7sh2sw2"), cv4);
     assertFalse(p.get(0).fixedBatch());
     assertTrue(p.get(0).source().contains("AlexNet conv1"));
-    // cv4 at batch 32: im2col needs ~4.8 GB (MEC.md), MEC k_h/s_h-ish times less.
+    // cv4 at batch 32: im2col needs ~4.8 GB (docs/MEC.md), MEC k_h/s_h-ish times less.
     Conv2d big = p.get(3).at(32);
     assertEquals(4L * 32 * 109 * 109 * 7 * 7 * 64, Formula.im2colBytes(big));
     assertEquals(4L * 32 * 109 * 224 * 7 * 64, Formula.mecBytes(big));

@@ -23,8 +23,8 @@ class RowMergeTest {
     assertEquals(r.resolved(), back.resolved());
     assertEquals(12.3457, back.medianMs(), 1e-9);
     assertEquals(r.key(), back.key());
-    assertEquals(List.of("a", "b,c", "", "d\"e"), Row.Csv.split("a,\"b,c\",,\"d\"\"e\""));
-    assertThrows(IllegalArgumentException.class, () -> Row.Csv.split("a,\"b"));
+    assertEquals(List.of("a", "b,c", "", "d\"e"), Csv.fields("a,\"b,c\",,\"d\"\"e\""));
+    assertThrows(IllegalArgumentException.class, () -> Csv.fields("a,\"b"));
   }
 
   @Test

@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What the Java layer costs on top of the native call (issue target 5: under 2% on cv12 at
- * batch 1, zero-copy paths). In one JVM, with one workspace and the same FloatPointers:
+ * What the Java layer costs on top of the native call (the goal: under 2% on cv12 at batch 1,
+ * zero-copy paths). In one JVM, with one workspace and the same FloatPointers:
  *
  * <ul>
  *   <li>{@code api}: {@link Convolution#forward(FloatPointer, FloatPointer, FloatPointer,
