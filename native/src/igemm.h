@@ -9,6 +9,7 @@
 #define MEC4J_IGEMM_H
 
 #include <cstdint>
+#include <vector>
 
 #include "igemm_config.h"
 
