@@ -213,22 +213,16 @@ public final class ChildMain implements Callable<Integer> {
   /**
    * mec4j's instruction set and micro-kernel as this JVM sees them (org.mec4j.Cpu), for
    * env-TAG.properties: mec4j_cpu_isa, mec4j_cpu_max_isa, mec4j_cpu_igemm_kernel (mec4j_cpu_error
-   * if a call fails). Reflective, so that the bench builds against a mec4j without Cpu (then
-   * mec4j_cpu_isa says so); once every mec4j has Cpu, the body may become the plain calls
-   * Cpu.effectiveIsa(), Cpu.maxIsa(), Cpu.igemmKernel().
+   * if a call fails).
    */
   static java.util.Map<String, String> mec4jCpu() {
     java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
     try {
-      Class<?> cpu = Class.forName("org.mec4j.Cpu");
-      m.put("mec4j_cpu_isa", String.valueOf(cpu.getMethod("effectiveIsa").invoke(null)));
-      m.put("mec4j_cpu_max_isa", String.valueOf(cpu.getMethod("maxIsa").invoke(null)));
-      m.put("mec4j_cpu_igemm_kernel", String.valueOf(cpu.getMethod("igemmKernel").invoke(null)));
-    } catch (ClassNotFoundException e) {
-      m.put("mec4j_cpu_isa", "n/a (this mec4j has no org.mec4j.Cpu)");
-    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      Throwable t = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null ? e.getCause() : e;
-      m.put("mec4j_cpu_error", t.toString());
+      m.put("mec4j_cpu_isa", String.valueOf(org.mec4j.Cpu.effectiveIsa()));
+      m.put("mec4j_cpu_max_isa", String.valueOf(org.mec4j.Cpu.maxIsa()));
+      m.put("mec4j_cpu_igemm_kernel", org.mec4j.Cpu.igemmKernel());
+    } catch (RuntimeException | LinkageError e) {
+      m.put("mec4j_cpu_error", e.toString());
     }
     return m;
   }
