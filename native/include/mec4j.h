@@ -203,8 +203,9 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm algo
  * DEPTHWISE: a kernel-sized transposed copy. Same status and no-partial-output rules as forward. */
 
 /* The implementation the automatic MEC runs for a pass (as mec4j_resolve_algorithm_ex): backward
- * data runs DEPTHWISE or MEC_ROWS; backward weights DEPTHWISE, or MEC_ROWS's BLAS GEMMs or
- * MEC_FUSED's micro-kernels, measured on the layer's first backward-weights pass under MEASURE. */
+ * data runs DEPTHWISE or MEC_ROWS; backward weights DEPTHWISE, or MEC_FUSED's micro-kernels where
+ * MEC_ROWS's BLAS GEMMs would be thin (k_w*i_c < 256) or split per group, else MEC_ROWS (a fixed
+ * rule in every tuning mode; *measured is 0). */
 mec4j_status mec4j_resolve_algorithm_for(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                          mec4j_direction direction, mec4j_algorithm* resolved,
                                          int32_t* measured);

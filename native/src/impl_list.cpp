@@ -291,9 +291,9 @@ void auto_run(const TuningKey& key, const ConvImpl* preferred, std::vector<const
 }
 
 // --- The automatic MEC's backward weights: MEC_ROWS's BLAS GEMMs (one per kernel row, M = k_w*i_c)
-// or MEC_FUSED's micro-kernels (one GEMM, M = k_h*k_w*i_c/g). Heuristic: the micro-kernels where
-// the BLAS's GEMMs are thin (k_w*i_c below 256 rows: measured crossover, README "Training") or
-// split per group; measured under MEASURE.
+// or MEC_FUSED's micro-kernels (one GEMM, M = k_h*k_w*i_c/g): the micro-kernels where the BLAS's
+// GEMMs are thin (k_w*i_c below 256 rows: the measured crossover on cv1-cv12, docs/performance.md)
+// or split per group.
 constexpr int64_t kThinBlasRows = 256;
 
 const ConvImpl* mec_backward_weights_heuristic(const Plan& p) {
@@ -304,20 +304,12 @@ const ConvImpl* mec_backward_weights_heuristic(const Plan& p) {
                                                               : find_impl(MEC4J_ALGORITHM_MEC_FUSED);
 }
 
-std::vector<const ConvImpl*> mec_backward_weights_candidates(const Plan& p) {
-  std::vector<const ConvImpl*> out;
-  for (mec4j_algorithm a : {MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_MEC_ROWS})
-    if (find_impl(a)->backward_weights.check(p) == MEC4J_OK) out.push_back(find_impl(a));
-  return out;
-}
-
+// The heuristic's pick, in every tuning mode: MEC_FUSED's weight gradients allocate their packing
+// scratch when they start, so timing the candidates one after another on the caller's buffers
+// (as the forward's measurement does) would allocate after an earlier run wrote the output, and a
+// failed allocation would leave it half-written (alloc_failure_tests).
 void mec_auto_backward_weights(const Plan& p, const BackwardBuffers& b) {
-  if (p.s.depthwise()) {
-    find_impl(MEC4J_ALGORITHM_DEPTHWISE)->backward_weights.run(p, b);
-    return;
-  }
-  auto_run(tuning_key(p, MEC4J_DIRECTION_BACKWARD_WEIGHTS), mec_backward_weights_heuristic(p),
-           mec_backward_weights_candidates, p, [&](const ConvImpl* impl) { impl->backward_weights.run(p, b); });
+  mec_backward_weights_heuristic(p)->backward_weights.run(p, b);
 }
 
 // The checked layer and what it runs on; with impl, also the implementation that runs `algorithm`
@@ -400,13 +392,7 @@ void mec_auto_run(const Plan& p, const ConvBuffers& b) {
 
 const ConvImpl* mec_backward_resolved(const Plan& p, mec4j_direction d, bool* measured) {
   *measured = false;
-  if (d == MEC4J_DIRECTION_BACKWARD_DATA) return mec_backward_data_impl(p);
-  if (tuning() == MEC4J_TUNING_MEASURE && !p.s.depthwise())
-    if (const ConvImpl* chosen = measured_choice(tuning_key(p, d))) {
-      *measured = true;
-      return chosen;
-    }
-  return mec_backward_weights_heuristic(p);
+  return d == MEC4J_DIRECTION_BACKWARD_DATA ? mec_backward_data_impl(p) : mec_backward_weights_heuristic(p);
 }
 
 }  // namespace mec4j

@@ -258,8 +258,8 @@ public final class Conv2d {
 
   /**
    * What runs for one pass of this layer: for {@link Algorithm#MEC}, backward data runs DEPTHWISE or
-   * MEC_ROWS, backward weights DEPTHWISE, MEC_ROWS (BLAS GEMMs) or MEC_FUSED (mec4j's micro-kernels),
-   * measured on the layer's first backward-weights pass under {@link Tuning#MEASURE}.
+   * MEC_ROWS, backward weights DEPTHWISE, or MEC_FUSED (mec4j's micro-kernels) where MEC_ROWS's BLAS
+   * GEMMs would be thin (k_w·i_c &lt; 256) or split per group, else MEC_ROWS: a fixed rule.
    */
   public Resolution resolution(Algorithm algorithm, Direction direction) {
     Objects.requireNonNull(algorithm, "algorithm");
