@@ -21,7 +21,7 @@ FIELDS = ["n", "ih", "iw", "ic", "kh", "kw", "kc", "sh", "sw", "pt", "pb", "pl",
           "dh", "dw"]
 
 # Flag bits of byte 4.
-BIAS, HEURISTIC, WS_SHORT, WS_MISALIGNED, NULL_INPUT, NULL_GRAD_BIAS, REPACK_ISA = 1, 2, 8, 12, 16, 32, 64
+BIAS, HEURISTIC, WS_SHORT, WS_MISALIGNED, NULL_INPUT, NULL_GRAD_BIAS, REPACK_ISA, FAIL_OTHER = 1, 2, 8, 12, 16, 32, 64, 128
 
 
 def field(v):
@@ -234,6 +234,10 @@ def main():
                     data=b"fail%d" % nth)
     add("fail-alloc-banded-mec", "mec", "fwd", layer(2, 17, 8, 4, 3, 5, 1, 1), fail=(2, True),
         limit=("row", 5, 0))
+    # The same with another exception than std::bad_alloc: MEC4J_ERROR_INTERNAL, outputs untouched.
+    for nth in range(0, 4):
+        add(f"fail-other-{nth}-mec-fused-fwd", "mec-fused", "fwd", layer(2, 9, 8, 4, 3, 5, 1, 1), threads=2,
+            fail=(nth, False), flags=BIAS | FAIL_OTHER, data=b"other%d" % nth)
 
     # Regressions: the smallest inputs that showed each bug the fuzzer found (README.md there).
     top = (1 << 63) - 1

@@ -36,12 +36,14 @@
 
 namespace {
 
-// What one input runs at most: buffers of 2^18 floats, a 16 MiB workspace and 2^21 multiply-adds
-// per pass (the reference's loops under ASan take a few ms at that). Larger layers are still
-// checked, planned and refused (with null buffers).
-constexpr int64_t kMaxElems = int64_t{1} << 18;
-constexpr int64_t kMaxWorkspace = int64_t{16} << 20;
-constexpr int64_t kMaxMacs = int64_t{1} << 21;
+// What one input runs at most: buffers of 2^16 floats, a 4 MiB workspace and 2^16 multiply-adds
+// per pass. Every corner this fuzzer is for (tile and band boundaries, K blocks, edge tiles, size
+// arithmetic) is reached by small layers, and small runs keep it at thousands of executions a
+// second; larger layers are still checked, planned and refused (with null buffers), and run by
+// the ctest suites' random shapes.
+constexpr int64_t kMaxElems = int64_t{1} << 16;
+constexpr int64_t kMaxWorkspace = int64_t{4} << 20;
+constexpr int64_t kMaxMacs = int64_t{1} << 16;
 
 // Pass codes of the input; kPacked: pack the kernel (mec4j_pack_kernel), then
 // mec4j_conv2d_forward_packed; kBadDirection: a direction value mec4j does not know.
@@ -57,6 +59,7 @@ struct Case {
   int ws_mode;  // 0, 1: exact; 2: one float short; 3: misaligned, or null when 0 bytes are needed
   int64_t fail_at;  // allocation to fail, < 0: none
   bool fail_persistent;
+  bool fail_other;  // the failing allocation throws another exception than std::bad_alloc
   uint64_t seed;    // of the data
 };
 
@@ -91,7 +94,8 @@ int64_t add_or(int64_t a, int64_t b, int64_t fallback) {
 //   byte 2  ISA cap: v % 4 (mec4j_isa)
 //   byte 3  BLAS threads: 1 + v % 3
 //   byte 4  flags: 1 bias, 2 heuristic tuning (else measure), 4|8 workspace mode (ws_mode),
-//           16 null input, 32 null grad_bias, 64 change the ISA cap between packing and running
+//           16 null input, 32 null grad_bias, 64 change the ISA cap between packing and running,
+//           128 a failing allocation throws another exception than std::bad_alloc
 //   byte 5  allocation failure: v >= 0xC0 fails allocation v & 0x1F (and every later one if
 //           v & 0x20) during the call
 //   then the layer's fields as sizes (Reader::field): batch, in_height, in_width, in_channels,
@@ -117,6 +121,7 @@ Case decode(const uint8_t* data, size_t size) {
   k.null_input = flags & 16;
   k.no_grad_bias = flags & 32;
   k.repack_isa = flags & 64;
+  k.fail_other = flags & 128;
   const uint8_t fail = r.byte();
   k.fail_at = fail >= 0xC0 ? fail & 0x1F : -1;
   k.fail_persistent = fail & 0x20;
@@ -170,13 +175,30 @@ void describe(const Case& k, FILE* f) {
   static const char* passes[] = {"forward", "backward-data", "backward-weights", "forward-packed", "bad-direction"};
   std::fprintf(f,
                "algorithm %d (%s), %s, isa cap %s, %d thread(s), %s tuning, bias %d, workspace mode %d, null input "
-               "%d, null grad_bias %d, repack isa %d, fail allocation %" PRId64 "%s\n",
+               "%d, null grad_bias %d, repack isa %d, fail allocation %" PRId64 "%s%s\n",
                (int)k.alg, mec4j_algorithm_name(k.alg), passes[k.pass], mec4j_isa_name(k.isa), k.threads,
                k.heuristic ? "heuristic" : "measure", k.bias, k.ws_mode, k.null_input, k.no_grad_bias, k.repack_isa,
-               k.fail_at, k.fail_persistent ? " and later" : "");
+               k.fail_at, k.fail_persistent ? " and later" : "", k.fail_other ? " (another exception)" : "");
 }
 
 const Case* g_case;
+
+// What the inputs did, printed at exit: how many ran a convolution and compared it, how many were
+// refused (and by which status), how many were valid but too large to run here.
+int64_t g_runs = 0, g_too_large = 0, g_refused[16] = {};
+void print_stats() {
+  int64_t refused = 0;
+  for (int64_t r : g_refused) refused += r;
+  std::fprintf(stderr, "mec4j_fuzz: %" PRId64 " inputs ran a pass and matched the reference, %" PRId64
+                       " were refused (", g_runs, refused);
+  const char* separator = "";
+  for (int st = 1; st < 16; ++st)
+    if (g_refused[st]) {
+      std::fprintf(stderr, "%s%s: %" PRId64, separator, mec4j_status_string((mec4j_status)st), g_refused[st]);
+      separator = ", ";
+    }
+  std::fprintf(stderr, "), %" PRId64 " were valid but too large to run here\n", g_too_large);
+}
 
 [[noreturn]] void fail(const char* cond, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void fail(const char* cond, const char* fmt, ...) {
@@ -445,10 +467,10 @@ void run_case(const Case& k) {
   const bool packed = pass == kPacked;
   const mec4j_algorithm alg = packed ? MEC4J_ALGORITHM_MEC_FUSED : k.alg;
   const int data_pass = packed ? kForward : pass;
-  if (st_check != MEC4J_OK) return check_refusal(k, pass, true, st_check);
+  if (st_check != MEC4J_OK) return ++g_refused[st_check & 15], check_refusal(k, pass, true, st_check);
   int64_t ws_bytes = 0;
   const mec4j_status st_ws = mec4j_workspace_size_for(&c, alg, direction_of(data_pass), &ws_bytes);
-  if (st_ws != MEC4J_OK) return check_refusal(k, pass, true, st_ws);
+  if (st_ws != MEC4J_OK) return ++g_refused[st_ws & 15], check_refusal(k, pass, true, st_ws);
 
   int64_t oh = 0, ow = 0;
   mec4j_output_size(&c, &oh, &ow);
@@ -460,7 +482,7 @@ void run_case(const Case& k) {
   const double macs = fits ? (double)z.out * (double)z.kh * z.kw * z.icg : 1e300;
   if (!fits || z.in > kMaxElems || z.out > kMaxElems || z.kernel > kMaxElems || macs > kMaxMacs ||
       ws_bytes > kMaxWorkspace)
-    return check_refusal(k, pass, false, MEC4J_OK);
+    return ++g_too_large, check_refusal(k, pass, false, MEC4J_OK);
 
   // Inputs, filled once and compared afterwards: the library must not write them.
   Rng rng{k.seed | 1};
@@ -546,7 +568,10 @@ void run_case(const Case& k) {
 
   poison(out);
   poison(out2);
-  if (k.fail_at >= 0) mec4j_test_fail_allocation(k.fail_at, k.fail_persistent);
+  if (k.fail_at >= 0) {
+    mec4j_test_fail_with_other_exception(k.fail_other);
+    mec4j_test_fail_allocation(k.fail_at, k.fail_persistent);
+  }
   mec4j_status st;
   if (packed) {
     st = mec4j_conv2d_forward_packed(&c, null_input ? nullptr : in.floats(), pk->data(), bias_ptr, out.floats(), ws_ptr,
@@ -563,6 +588,7 @@ void run_case(const Case& k) {
   }
   const int64_t injected = k.fail_at >= 0 ? mec4j_test_failed_allocations() : 0;
   mec4j_test_fail_allocation(-1, 0);
+  mec4j_test_fail_with_other_exception(0);
 
   REQUIRE(known_status(st), "status %d", (int)st);
   REQUIRE(out.guards_intact() && out2.guards_intact(), "output guards (status %d)", (int)st);
@@ -573,12 +599,17 @@ void run_case(const Case& k) {
   require_equal(kernel.floats(), kernel0.data(), z.kernel, "kernel changed");
   require_equal(grad_out.floats(), grad_out0.data(), z.out, "grad_output changed");
 
-  if (injected > 0 && want_status == MEC4J_OK && st == MEC4J_ERROR_OUT_OF_MEMORY) want_status = st;
+  // An injected failure: out of memory, or an internal error where it threw another exception.
+  if (injected > 0 && want_status == MEC4J_OK &&
+      (st == MEC4J_ERROR_OUT_OF_MEMORY || (k.fail_other && st == MEC4J_ERROR_INTERNAL)))
+    want_status = st;
   REQUIRE(st == want_status, "status %d (%s), expected %d; %" PRId64 " allocation(s) failed", (int)st,
           mec4j_status_string(st), (int)want_status, injected);
   if (st != MEC4J_OK) {
+    ++g_refused[st & 15];
     REQUIRE(untouched(out) && untouched(out2), "status %d, but the outputs were written", (int)st);
   } else {
+    ++g_runs;
     require_equal(out.floats(), want.data(), out_count, "output against the reference");
     if (grad_bias) require_equal(grad_bias, want_bias.data(), z.kc, "bias gradient against the reference");
     else REQUIRE(untouched(out2), "grad_bias written while null");
@@ -589,6 +620,7 @@ void run_case(const Case& k) {
 
 // Before any cap is set, the first call reads MEC4J_MAX_ISA (unset here: best).
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  std::atexit(print_stats);
   mec4j_isa cap;
   if (mec4j_get_max_isa(&cap) != MEC4J_OK || cap != MEC4J_ISA_BEST) std::fprintf(stderr, "mec4j_fuzz: MEC4J_MAX_ISA is set\n");
   return 0;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <exception>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MEC4J_HAVE_SANITIZER_STACK 1
@@ -25,6 +26,7 @@ std::atomic<int64_t> g_next{0};      // index of the next allocation
 std::atomic<int64_t> g_fail_at{-1};  // first allocation to fail; < 0: none
 std::atomic<bool> g_persistent{false};
 std::atomic<int64_t> g_failed{0};
+std::atomic<bool> g_other_exception{false};
 
 // MEC4J_FAULT_TRACE=1 prints the stack of every allocation made to fail (sanitizer builds), to
 // list the sites.
@@ -44,9 +46,17 @@ void* allocate(std::size_t bytes, std::size_t align) {
   return posix_memalign(&p, align, bytes) == 0 ? p : nullptr;
 }
 
+// Not std::runtime_error: its message would allocate, and fail again.
+struct InjectedFault : std::exception {
+  const char* what() const noexcept override { return "mec4j fault injection"; }
+};
+
 void* allocate_or_throw(std::size_t bytes, std::size_t align) {
   void* p = allocate(bytes, align);
-  if (!p) throw std::bad_alloc();
+  if (!p) {
+    if (g_other_exception.load(std::memory_order_relaxed)) throw InjectedFault();
+    throw std::bad_alloc();
+  }
   return p;
 }
 }  // namespace
@@ -77,6 +87,7 @@ void mec4j_test_fail_allocation(int64_t nth, int persistent) {
   g_failed.store(0);
   g_fail_at.store(nth);
 }
+void mec4j_test_fail_with_other_exception(int on) { g_other_exception.store(on != 0); }
 int64_t mec4j_test_allocations(void) { return g_next.load(); }
 int64_t mec4j_test_failed_allocations(void) { return g_failed.load(); }
 }

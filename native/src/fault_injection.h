@@ -17,6 +17,10 @@ extern "C" {
  * persistent != 0 every later one fails too (memory that stays exhausted). nth < 0: none fails.
  * Resets both counters below. */
 void mec4j_test_fail_allocation(int64_t nth, int persistent);
+/* on != 0: a failing allocation of the throwing operator new forms throws an exception other
+ * than std::bad_alloc instead of std::bad_alloc, standing in for any unexpected exception inside the library: the
+ * call must then return MEC4J_ERROR_INTERNAL with its outputs untouched. */
+void mec4j_test_fail_with_other_exception(int on);
 /* Allocations made, and allocations made to fail, since the last mec4j_test_fail_allocation. */
 int64_t mec4j_test_allocations(void);
 int64_t mec4j_test_failed_allocations(void);

@@ -110,7 +110,37 @@ mec4j_status call(const Run& run, Outputs& o) {
   return MEC4J_ERROR_INTERNAL;
 }
 
-int64_t total_calls = 0, total_failures_injected = 0, total_oom = 0, total_absorbed = 0;
+int64_t total_calls = 0, total_failures_injected = 0, total_oom = 0, total_absorbed = 0, total_internal = 0;
+
+// Fails allocation k alone, for k = 0, 1, ..., with an exception other than std::bad_alloc
+// where operator new throws (any unexpected exception inside the library): the call returns
+// MEC4J_ERROR_INTERNAL with its outputs untouched (MEC4J_ERROR_OUT_OF_MEMORY where the failing
+// allocation is one that returns NULL), or absorbs it with an exact result.
+void throw_at_each_allocation(const char* what, const Run& r, const Outputs& expected, Outputs& o) {
+  mec4j_test_fail_with_other_exception(1);
+  for (int64_t k = 0; k <= 10000; ++k) {
+    o.poison();
+    mec4j_test_fail_allocation(k, 0);
+    const mec4j_status st = call(r, o);
+    const int64_t failed = mec4j_test_failed_allocations();
+    mec4j_test_fail_allocation(-1, 0);
+    ++total_calls;
+    if (failed == 0) {
+      CHECK(st == MEC4J_OK && o.a == expected.a && o.b == expected.b, "%s: no exception injected: status %d", what,
+            (int)st);
+      break;
+    }
+    if (st == MEC4J_ERROR_INTERNAL || st == MEC4J_ERROR_OUT_OF_MEMORY) {
+      total_internal += st == MEC4J_ERROR_INTERNAL;
+      CHECK(o.untouched(), "%s: allocation %lld threw: status %d, but the outputs were written", what, (long long)k,
+            (int)st);
+    } else {
+      CHECK(st == MEC4J_OK && o.a == expected.a && o.b == expected.b, "%s: allocation %lld threw: status %d (%s)",
+            what, (long long)k, (int)st, mec4j_status_string(st));
+    }
+  }
+  mec4j_test_fail_with_other_exception(0);
+}
 
 // Fails allocation k (alone, then persistently from k on) for k = 0, 1, ... until a call makes
 // fewer than k + 1 allocations.
@@ -227,6 +257,7 @@ void test_layer(const Layer& layer, std::mt19937_64& rng) {
             // The packed kernel does not take column tiles: refused before anything allocates.
             if (pass == Pass::ForwardPacked && call(run, o) == MEC4J_ERROR_UNSUPPORTED) continue;
             fail_each_allocation(what, run, expected, o);
+            if (threads == 1 && isa == MEC4J_ISA_BEST) throw_at_each_allocation(what, run, expected, o);
           }
         }
       }
@@ -273,9 +304,10 @@ int main() {
   };
   test_workspace_alloc();
   for (const Layer& l : layers) test_layer(l, rng);
+  CHECK(total_internal > 0, "no injected exception became MEC4J_ERROR_INTERNAL");
   std::printf("%s: %d failure(s); %lld calls, %lld allocation failures injected: %lld became out-of-memory, "
-              "%lld were absorbed\n",
+              "%lld were absorbed; %lld exceptions became internal errors\n",
               failures ? "FAILED" : "OK", failures, (long long)total_calls, (long long)total_failures_injected,
-              (long long)total_oom, (long long)total_absorbed);
+              (long long)total_oom, (long long)total_absorbed, (long long)total_internal);
   return failures ? 1 : 0;
 }

@@ -371,6 +371,7 @@ void test_refusals() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (repeats_the_uncapped_run("backward_tests")) return SKIPPED;
   const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20170706;
   const int cases = argc > 2 ? std::atoi(argv[2]) : 1500;
   test_known_answers();

@@ -318,6 +318,7 @@ int main(int argc, char** argv) {
       positional.push_back(argv[i]);
     }
   }
+  if (!timing && repeats_the_uncapped_run(cap, "depthwise_tests")) return SKIPPED;
   const uint64_t seed = positional.size() > 0 ? std::strtoull(positional[0], nullptr, 10) : 20240601;
   const int count = positional.size() > 1 ? std::atoi(positional[1]) : 1200;
 

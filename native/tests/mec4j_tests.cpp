@@ -632,6 +632,8 @@ int main(int argc, char** argv) {
     std::printf("%s: bad environment handled\n", failures ? "FAILED" : "OK");
     return failures ? 1 : 0;
   }
+  if (repeats_the_uncapped_run("mec4j_tests")) return SKIPPED;
+
   uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20170706;
   int cases = argc > 2 ? std::atoi(argv[2]) : 2000;
   test_paper_example();

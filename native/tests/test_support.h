@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "mec4j.h"
+
 inline int failures = 0;
 #define CHECK(cond, ...)                                                             \
   do {                                                                               \
@@ -18,6 +20,22 @@ inline int failures = 0;
       std::fprintf(stderr, "\n");                                                    \
     }                                                                                \
   } while (0)
+
+// A run under an ISA cap at or above the host's best ISA is the uncapped run again (the test
+// named _best): it is skipped, with this exit code (ctest's SKIP_RETURN_CODE), saying why.
+constexpr int SKIPPED = 77;
+inline bool repeats_the_uncapped_run(mec4j_isa cap, const char* program) {
+  const mec4j_isa host = mec4j_get_host_isa();
+  if (cap == MEC4J_ISA_BEST || cap < host) return false;
+  std::printf("%s: skipped: the cap %s is at or above this host's best ISA (%s), which the uncapped run tests\n",
+              program, mec4j_isa_name(cap), mec4j_isa_name(host));
+  return true;
+}
+// The same for the cap that MEC4J_MAX_ISA sets (none if unset or misspelt).
+inline bool repeats_the_uncapped_run(const char* program) {
+  mec4j_isa cap;
+  return mec4j_get_max_isa(&cap) == MEC4J_OK && repeats_the_uncapped_run(cap, program);
+}
 
 constexpr int64_t GUARD = 64;
 constexpr float SENTINEL = -12345.5f;

@@ -42,6 +42,15 @@ final class TestShapes {
     return outputs;
   }
 
+  /**
+   * Whether the BLAS promises the same bits whatever the buffers' alignment: OpenBLAS does, MKL
+   * only in its reproducibility mode (MKL_CBWR, as the test-mkl run sets; test-mkl-default-mode
+   * does not).
+   */
+  static boolean alignmentIndependentBits() {
+    return !"mkl".equalsIgnoreCase(System.getProperty(Blas.BLAS_PROPERTY)) || System.getenv("MKL_CBWR") != null;
+  }
+
   static long seed() {
     return Long.getLong("mec4j.test.seed", 20170706L);
   }
