@@ -6,6 +6,7 @@
 //   - statuses agree: a layer that mec4j_conv2d_check refuses is refused with the same status by
 //     every call; a pass that the workspace query refuses is refused by the run with that status;
 //     a workspace too small, misaligned or missing, or a missing input, gets its own status;
+//     mec4j_min_workspace_limit is the limit below which mec4j_conv2d_check refuses the layer's own;
 //   - a refused call leaves every output untouched, and so does an injected allocation failure
 //     (MEC4J_ERROR_OUT_OF_MEMORY), unless the call absorbs it with an exact result;
 //   - an accepted call's outputs equal MEC4J_ALGORITHM_REFERENCE's exactly (small integers: every
@@ -414,6 +415,17 @@ void check_queries(const Case& k, mec4j_status st_check) {
   const mec4j_status sp = mec4j_packed_kernel_size(&c, &packed);
   REQUIRE(sp == st_check, "packed_kernel_size %d", (int)sp);
   if (sp == MEC4J_OK) REQUIRE(packed > 0, "packed kernel %" PRId64 " bytes", packed);
+
+  // The smallest workspace limit is the WORKSPACE_LIMIT boundary of the layer's own limit.
+  int64_t smallest = -1;
+  const mec4j_status sm = mec4j_min_workspace_limit(&c, &smallest);
+  if (sm != MEC4J_OK) REQUIRE(sm == st_check, "min_workspace_limit %d, check %d", (int)sm, (int)st_check);
+  else
+    REQUIRE(smallest > 0 && smallest % 4 == 0 &&
+                st_check == (c.mec_workspace_limit > 0 && c.mec_workspace_limit < smallest ? MEC4J_ERROR_WORKSPACE_LIMIT
+                                                                                           : MEC4J_OK),
+            "min_workspace_limit %" PRId64 ", limit %" PRId64 ", check %d", smallest, (int64_t)c.mec_workspace_limit,
+            (int)st_check);
 }
 
 // Whether MEC's workspace limit makes it tile single output columns (make_shape's rule), which

@@ -108,7 +108,8 @@ typedef struct mec4j_conv2d {
   int64_t mec_threshold;
   /* MEC only: > 0 caps MEC's workspace at this many bytes. MEC then works on tiles: groups of
    * images, or, when one image is too large, groups of output columns (with Solution B).
-   * mec4j_workspace_size() reports the capped size. <= 0: no cap. */
+   * mec4j_workspace_size() reports the capped size, mec4j_min_workspace_limit() the smallest
+   * cap accepted. <= 0: no cap. */
   int64_t mec_workspace_limit;
   /* Grouped convolution: groups divides in_channels and out_channels; group j reads input
    * channels [j*i_c/g, (j+1)*i_c/g) and writes output channels [j*k_c/g, (j+1)*k_c/g). The kernel
@@ -134,6 +135,12 @@ mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, in
  * 4 * i_n*o_h*o_w*k_h*k_w*i_c. */
 mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
                                   int64_t* bytes);
+
+/* The smallest mec_workspace_limit the layer accepts, whatever conv's own (a smaller one fails
+ * with MEC4J_ERROR_WORKSPACE_LIMIT): MEC's smallest tile, one output row band of one image,
+ * 4 * e_h*o_w*k_w*i_c bytes (e_h = (k_h-1)*d_h + 1), or, if smaller and the layer has neither
+ * groups nor dilation across rows, one output column of one image, 4 * i_h*k_w*i_c (i_h padded). */
+mec4j_status mec4j_min_workspace_limit(const mec4j_conv2d* conv, int64_t* bytes);
 
 /* The variant the automatic MEC runs for this layer: MEC4J_ALGORITHM_MEC_A, _MEC_B, _MEC_ROWS or
  * _MEC_FUSED (other algorithms are returned unchanged). Under MEC4J_TUNING_MEASURE this is the

@@ -11,6 +11,16 @@ mec4j_status fail(const char** bad_field, const char* field, mec4j_status status
   if (bad_field) *bad_field = field;
   return status;
 }
+
+// MEC's smallest tile under mec_workspace_limit, in floats: one output row band (the e_kh padded
+// rows one output row reads, lowered), or one output column of one image (a strip of L) where
+// column tiles apply (they run Solution B, which needs one contiguous window per output row: no
+// groups, no dilation across rows), whichever is smaller. Never more than L.
+int64_t smallest_tile(const Shape& s) {
+  const int64_t strip = s.ihp * s.kw * s.ic;
+  const int64_t band = s.ekh * s.ow * s.kw * s.ic;
+  return s.g == 1 && s.dh == 1 && strip < band ? strip : band;
+}
 }  // namespace
 
 mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
@@ -75,11 +85,8 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
     const int64_t limit = c->mec_workspace_limit / (int64_t)sizeof(float);
     const int64_t strip = s->ihp * s->kw * s->ic;   // one (image, output column) of L
     const int64_t row = s->ow * s->kw * s->ic;      // one padded input row of one image
-    // Column tiles run Solution B, which needs one contiguous window per output row.
-    const bool column_tiles = s->g == 1 && s->dh == 1;
     if (s->mec_lowered_elems > limit) {
-      if ((strip > limit || !column_tiles) && s->ekh * row > limit)
-        return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
+      if (smallest_tile(*s) > limit) return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
       s->tile_n = 1;
       if (strip * s->ow <= limit) {
         s->tile_n = limit / (strip * s->ow);
@@ -154,6 +161,17 @@ mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* oh, int64_t* o
   if (st != MEC4J_OK) return st;
   *oh = s.oh;
   *ow = s.ow;
+  return MEC4J_OK;
+}
+
+mec4j_status mec4j_min_workspace_limit(const mec4j_conv2d* conv, int64_t* bytes) {
+  if (!conv || !bytes) return MEC4J_ERROR_NULL_ARGUMENT;
+  mec4j_conv2d uncapped = *conv;  // the layer's own limit may be the one in question
+  uncapped.mec_workspace_limit = 0;
+  Shape s;
+  mec4j_status st = make_shape(&uncapped, &s, nullptr);
+  if (st != MEC4J_OK) return st;
+  *bytes = smallest_tile(s) * (int64_t)sizeof(float);  // at most L's bytes, which make_shape checked
   return MEC4J_OK;
 }
 

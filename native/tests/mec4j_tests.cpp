@@ -154,16 +154,18 @@ static void test_random_shapes(uint64_t seed, int cases) {
     c.in_width = r(std::max<int64_t>(1, ekw - c.pad_left - c.pad_right), 13);
     c.mec_threshold = r(1, 16);
     if (i % 4 == 1 || i % 7 == 3) {  // a workspace cap between the smallest tile and the whole of L: MEC must tile
-      int64_t oh, ow;
+      int64_t oh, ow, smallest = 0, b = 0;
       mec4j_output_size(&c, &oh, &ow);
-      int64_t ihp = c.in_height + c.pad_top + c.pad_bottom;
-      int64_t strip = ihp * c.kernel_width * c.in_channels * 4;
-      int64_t band = ekh * ow * c.kernel_width * c.in_channels * 4;  // one output row
-      const bool column_tiles = c.groups <= 1 && c.dilation_height <= 1;
-      int64_t smallest = column_tiles ? std::min(strip, band) : band;
-      int64_t full = strip * ow * c.batch;
+      int64_t full = (c.in_height + c.pad_top + c.pad_bottom) * c.kernel_width * c.in_channels * 4 * ow * c.batch;
+      CHECK(mec4j_min_workspace_limit(&c, &smallest) == MEC4J_OK && smallest > 0 && smallest <= full, "%s", describe(c));
+      // The query is the refusal boundary: a byte less is refused, the minimum accepted.
+      c.mec_workspace_limit = smallest - 1;
+      CHECK(mec4j_conv2d_check(&c, nullptr) == MEC4J_ERROR_WORKSPACE_LIMIT,
+            "limit %lld below the minimum accepted: %s", (long long)c.mec_workspace_limit, describe(c));
+      c.mec_workspace_limit = smallest;
+      CHECK(mec4j_conv2d_check(&c, nullptr) == MEC4J_OK && mec4j_min_workspace_limit(&c, &b) == MEC4J_OK && b == smallest,
+            "the minimum refused: %s", describe(c));
       c.mec_workspace_limit = smallest + (int64_t)(std::uniform_real_distribution<double>(0, 1)(rng) * (full - smallest));
-      int64_t b = 0;
       CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b <= c.mec_workspace_limit,
             "capped workspace %lld over the limit: %s", (long long)b, describe(c));
     }
@@ -347,6 +349,9 @@ static void test_bad_input() {
   // A workspace limit below one strip (one output column of one image) cannot be met.
   mec4j_conv2d capped = ok;
   capped.mec_workspace_limit = 9 * 3 * 3 * 4 - 1;
+  CHECK(mec4j_min_workspace_limit(&capped, &b) == MEC4J_OK && b == 9 * 3 * 3 * 4, "smallest tile: one strip");
+  CHECK(mec4j_min_workspace_limit(&capped, nullptr) == MEC4J_ERROR_NULL_ARGUMENT, "min limit: null bytes");
+  CHECK(mec4j_min_workspace_limit(nullptr, &b) == MEC4J_ERROR_NULL_ARGUMENT, "min limit: null conv");
   field = nullptr;
   CHECK(mec4j_conv2d_check(&capped, &field) == MEC4J_ERROR_WORKSPACE_LIMIT && field &&
         std::strcmp(field, "mec_workspace_limit") == 0, "limit below one strip");

@@ -76,26 +76,26 @@ public final class Conv2d {
     product("im2col workspace bytes", batch, outHeight, outWidth, kernelHeight, kernelWidth, inChannels, Float.BYTES);
     if (b.mecWorkspaceLimit < 0)
       throw new IllegalArgumentException("mecWorkspaceLimit must be >= 0 (0 = no limit), got " + b.mecWorkspaceLimit);
-    long smallestTile = smallestMecTileBytes(paddedHeight, extentHeight);
-    if (b.mecWorkspaceLimit > 0 && b.mecWorkspaceLimit < smallestTile)
-      throw new IllegalArgumentException("mecWorkspaceLimit " + b.mecWorkspaceLimit + " is below MEC's smallest tile"
-          + " (one output column of one image, or one output row band): " + smallestTile + " bytes");
     mecWorkspaceLimit = b.mecWorkspaceLimit;
+    if (mecWorkspaceLimit > 0) {  // only then the native library is needed
+      long smallestTile = minimumMecWorkspaceLimit();
+      if (mecWorkspaceLimit < smallestTile)
+        throw new IllegalArgumentException("mecWorkspaceLimit " + mecWorkspaceLimit + " is below MEC's smallest tile"
+            + " (one output column of one image, or one output row band): " + smallestTile + " bytes");
+    }
   }
 
   /**
-   * The smaller of one output column of one image (only where column tiles apply: no groups, no
-   * dilation across rows) and the rows of one output row band.
+   * The smallest {@link Builder#mecWorkspaceLimit} this layer accepts, MEC's smallest tile, from the
+   * native library's own query: one output row band of one image, or, if smaller and the layer has
+   * neither groups nor dilation across rows, one output column of one image.
    */
-  private long smallestMecTileBytes(long paddedHeight, long extentHeight) {
-    long band = extentHeight * outWidth;
-    long rows = groups == 1 && dilationHeight == 1 ? Math.min(paddedHeight, band) : band;
-    return rows * kernelWidth * inChannels * Float.BYTES;
-  }
-
-  /** The smallest {@link Builder#mecWorkspaceLimit} this layer accepts. */
   public long minimumMecWorkspaceLimit() {
-    return smallestMecTileBytes(inHeight + padTop + padBottom, (kernelHeight - 1) * dilationHeight + 1);
+    long[] bytes = new long[1];
+    try (MecNative.Conv2dStruct s = toNative()) {
+      Native.check(MecNative.mec4j_min_workspace_limit(s, bytes), "smallest MEC workspace limit for " + this);
+    }
+    return bytes[0];
   }
 
   private static long positive(String name, long v) {

@@ -1,6 +1,5 @@
 package org.mec4j;
 
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,8 +19,8 @@ import org.mec4j.internal.MecNative;
  * <p>Every argument is checked in Java before the single native call: null arrays or buffers
  * throw {@link NullPointerException}, buffers that are too small (or offsets past their end)
  * throw {@link IndexOutOfBoundsException}, unusable buffers (heap, read-only output, wrong byte
- * order, overlapping the output) throw {@link IllegalArgumentException}. On any exception the
- * output is left untouched.
+ * order) and outputs that overlap another argument throw {@link IllegalArgumentException}. On any
+ * exception the outputs are left untouched.
  *
  * <p>Training: {@link #backwardData} and {@link #backwardWeights} give the gradients with respect
  * to the input and to the kernel and bias, for the algorithms that have backward passes
@@ -146,18 +145,16 @@ public final class Convolution implements AutoCloseable {
    */
   public void forward(float[] input, int inputOffset, float[] kernel, int kernelOffset, float[] bias,
       int biasOffset, float[] output, int outputOffset) {
-    Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(kernel, "kernel");
-    Objects.requireNonNull(output, "output");
-    checkRange("input", input.length, inputOffset, spec.inputSize());
-    checkRange("kernel", kernel.length, kernelOffset, spec.kernelSize());
-    if (bias != null) checkRange("bias", bias.length, biasOffset, spec.biasSize());
-    checkRange("output", output.length, outputOffset, spec.outputSize());
-    checkNoOverlap("input", input == output, inputOffset, spec.inputSize(), outputOffset, spec.outputSize());
-    checkNoOverlap("kernel", kernel == output, kernelOffset, spec.kernelSize(), outputOffset, spec.outputSize());
-    if (bias != null) checkNoOverlap("bias", bias == output, biasOffset, spec.biasSize(), outputOffset, spec.outputSize());
+    checkForward(input, inputOffset, kernel, kernelOffset, bias, biasOffset, output, outputOffset);
     run(ws -> MecNative.mec4j_forward_at(nativeSpec, algorithm.code, input, inputOffset, kernel, kernelOffset,
         bias, biasOffset, output, outputOffset, ws, workspaceBytes));
+  }
+
+  /** A forward's arrays from their offsets, or buffers or pointers from their positions (offsets 0). */
+  private void checkForward(Object input, int inputOffset, Object kernel, int kernelOffset, Object bias, int biasOffset,
+      Object output, int outputOffset) {
+    new Arguments().in("input", input, inputOffset, spec.inputSize()).in("kernel", kernel, kernelOffset, spec.kernelSize())
+        .inOrNull("bias", bias, biasOffset, spec.biasSize()).out("output", output, outputOffset, spec.outputSize()).check();
   }
 
   /**
@@ -167,34 +164,23 @@ public final class Convolution implements AutoCloseable {
    * index 0. The kernel must be packed for this layer under the ISA in effect now.
    */
   public void forward(float[] input, PackedKernel kernel, float[] bias, float[] output) {
-    Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(output, "output");
-    checkPacked(kernel);
-    checkRange("input", input.length, 0, spec.inputSize());
-    if (bias != null) checkRange("bias", bias.length, 0, spec.biasSize());
-    checkRange("output", output.length, 0, spec.outputSize());
-    checkNoOverlap("input", input == output, 0, spec.inputSize(), 0, spec.outputSize());
-    if (bias != null) checkNoOverlap("bias", bias == output, 0, spec.biasSize(), 0, spec.outputSize());
+    checkPacked(kernel, input, bias, output);
     run(ws -> MecNative.mec4j_forward_packed_at(nativeSpec, input, 0, kernel.pointer(), bias, 0, output, 0, ws,
         workspaceBytes));
   }
 
   /** The same on native memory, from each pointer's position up to its limit; bias may be null. */
   public void forward(FloatPointer input, PackedKernel kernel, FloatPointer bias, FloatPointer output) {
-    Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(output, "output");
-    checkPacked(kernel);
-    checkPointer("input", input, spec.inputSize());
-    if (bias != null) checkPointer("bias", bias, spec.biasSize());
-    checkPointer("output", output, spec.outputSize());
-    checkNoOverlap("input", address(input), spec.inputSize(), address(output), spec.outputSize());
-    if (bias != null) checkNoOverlap("bias", address(bias), spec.biasSize(), address(output), spec.outputSize());
+    checkPacked(kernel, input, bias, output);
     run(ws -> MecNative.mec4j_forward_packed_at(nativeSpec, input, 0, kernel.pointer(), bias, 0, output, 0, ws,
         workspaceBytes));
   }
 
-  /** A packed kernel runs MEC_FUSED on this layer's kernel, in the layout of the ISA in effect. */
-  private void checkPacked(PackedKernel kernel) {
+  /**
+   * The arguments of a forward with a packed kernel, which runs MEC_FUSED on this layer's kernel,
+   * in the layout of the ISA in effect.
+   */
+  private void checkPacked(PackedKernel kernel, Object input, Object bias, Object output) {
     Objects.requireNonNull(kernel, "kernel");
     if (algorithm != Algorithm.MEC && algorithm != Algorithm.MEC_FUSED)
       throw new IllegalArgumentException("a PackedKernel runs MEC_FUSED: create the Convolution with MEC or MEC_FUSED, not "
@@ -211,6 +197,8 @@ public final class Convolution implements AutoCloseable {
     if (kernel.isa() != now)
       throw new IllegalStateException("mec4j: kernel was packed for ISA " + kernel.isa() + ", the effective ISA is now "
           + now + ": pack it again");
+    new Arguments().in("input", input, 0, spec.inputSize()).inOrNull("bias", bias, 0, spec.biasSize())
+        .out("output", output, 0, spec.outputSize()).check();
   }
 
   /**
@@ -218,15 +206,7 @@ public final class Convolution implements AutoCloseable {
    * changed); bias may be null.
    */
   public void forward(FloatBuffer input, FloatBuffer kernel, FloatBuffer bias, FloatBuffer output) {
-    Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(kernel, "kernel");
-    Objects.requireNonNull(output, "output");
-    checkBuffer("input", input, spec.inputSize());
-    checkBuffer("kernel", kernel, spec.kernelSize());
-    if (bias != null) checkBuffer("bias", bias, spec.biasSize());
-    checkBuffer("output", output, spec.outputSize());
-    if (output.isReadOnly()) throw new IllegalArgumentException("output must be writable, got a read-only FloatBuffer");
-    checkNoOverlaps(address(input), address(kernel), bias == null ? -1 : address(bias), address(output));
+    checkForward(input, 0, kernel, 0, bias, 0, output, 0);
     run(ws -> MecNative.mec4j_forward_at(nativeSpec, algorithm.code, input, 0, kernel, 0, bias, 0, output, 0, ws,
         workspaceBytes));
   }
@@ -236,14 +216,7 @@ public final class Convolution implements AutoCloseable {
    * is refused); bias may be null.
    */
   public void forward(FloatPointer input, FloatPointer kernel, FloatPointer bias, FloatPointer output) {
-    Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(kernel, "kernel");
-    Objects.requireNonNull(output, "output");
-    checkPointer("input", input, spec.inputSize());
-    checkPointer("kernel", kernel, spec.kernelSize());
-    if (bias != null) checkPointer("bias", bias, spec.biasSize());
-    checkPointer("output", output, spec.outputSize());
-    checkNoOverlaps(address(input), address(kernel), bias == null ? -1 : address(bias), address(output));
+    checkForward(input, 0, kernel, 0, bias, 0, output, 0);
     run(ws -> MecNative.mec4j_forward_at(nativeSpec, algorithm.code, input, 0, kernel, 0, bias, 0, output, 0, ws,
         workspaceBytes));
   }
@@ -261,13 +234,7 @@ public final class Convolution implements AutoCloseable {
    */
   public void backwardData(float[] gradOutput, float[] kernel, float[] gradInput) {
     long need = backwardBytes(Direction.BACKWARD_DATA);
-    Objects.requireNonNull(gradOutput, "gradOutput");
-    Objects.requireNonNull(kernel, "kernel");
-    Objects.requireNonNull(gradInput, "gradInput");
-    checkRange("gradOutput", gradOutput.length, 0, spec.outputSize());
-    checkRange("kernel", kernel.length, 0, spec.kernelSize());
-    checkRange("gradInput", gradInput.length, 0, spec.inputSize());
-    checkDistinct("gradInput", gradInput, "gradOutput", gradOutput, "kernel", kernel);
+    checkBackwardData(gradOutput, kernel, gradInput);
     run(ws -> MecNative.mec4j_conv2d_backward_data(nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
         "backward data");
   }
@@ -275,15 +242,7 @@ public final class Convolution implements AutoCloseable {
   /** The same on direct buffers in native byte order, from each buffer's position (positions unchanged). */
   public void backwardData(FloatBuffer gradOutput, FloatBuffer kernel, FloatBuffer gradInput) {
     long need = backwardBytes(Direction.BACKWARD_DATA);
-    Objects.requireNonNull(gradOutput, "gradOutput");
-    Objects.requireNonNull(kernel, "kernel");
-    Objects.requireNonNull(gradInput, "gradInput");
-    checkBuffer("gradOutput", gradOutput, spec.outputSize());
-    checkBuffer("kernel", kernel, spec.kernelSize());
-    checkBuffer("gradInput", gradInput, spec.inputSize());
-    checkWritable("gradInput", gradInput);
-    checkDisjoint("gradInput", address(gradInput), spec.inputSize(), "gradOutput", address(gradOutput), spec.outputSize());
-    checkDisjoint("gradInput", address(gradInput), spec.inputSize(), "kernel", address(kernel), spec.kernelSize());
+    checkBackwardData(gradOutput, kernel, gradInput);
     run(ws -> MecNative.mec4j_conv2d_backward_data(nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
         "backward data");
   }
@@ -291,14 +250,7 @@ public final class Convolution implements AutoCloseable {
   /** The same on native memory, from each pointer's position up to its limit. */
   public void backwardData(FloatPointer gradOutput, FloatPointer kernel, FloatPointer gradInput) {
     long need = backwardBytes(Direction.BACKWARD_DATA);
-    Objects.requireNonNull(gradOutput, "gradOutput");
-    Objects.requireNonNull(kernel, "kernel");
-    Objects.requireNonNull(gradInput, "gradInput");
-    checkPointer("gradOutput", gradOutput, spec.outputSize());
-    checkPointer("kernel", kernel, spec.kernelSize());
-    checkPointer("gradInput", gradInput, spec.inputSize());
-    checkDisjoint("gradInput", address(gradInput), spec.inputSize(), "gradOutput", address(gradOutput), spec.outputSize());
-    checkDisjoint("gradInput", address(gradInput), spec.inputSize(), "kernel", address(kernel), spec.kernelSize());
+    checkBackwardData(gradOutput, kernel, gradInput);
     run(ws -> MecNative.mec4j_conv2d_backward_data(nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
         "backward data");
   }
@@ -314,15 +266,7 @@ public final class Convolution implements AutoCloseable {
    */
   public void backwardWeights(float[] input, float[] gradOutput, float[] gradKernel, float[] gradBias) {
     long need = backwardBytes(Direction.BACKWARD_WEIGHTS);
-    Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(gradOutput, "gradOutput");
-    Objects.requireNonNull(gradKernel, "gradKernel");
-    checkRange("input", input.length, 0, spec.inputSize());
-    checkRange("gradOutput", gradOutput.length, 0, spec.outputSize());
-    checkRange("gradKernel", gradKernel.length, 0, spec.kernelSize());
-    if (gradBias != null) checkRange("gradBias", gradBias.length, 0, spec.biasSize());
-    checkDistinct("gradKernel", gradKernel, "input", input, "gradOutput", gradOutput);
-    if (gradBias != null) checkDistinct("gradBias", gradBias, "input", input, "gradOutput", gradOutput, "gradKernel", gradKernel);
+    checkBackwardWeights(input, gradOutput, gradKernel, gradBias);
     run(ws -> MecNative.mec4j_conv2d_backward_weights(nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias,
         ws, need), "backward weights");
   }
@@ -330,19 +274,7 @@ public final class Convolution implements AutoCloseable {
   /** The same on direct buffers in native byte order, from each buffer's position; gradBias may be null. */
   public void backwardWeights(FloatBuffer input, FloatBuffer gradOutput, FloatBuffer gradKernel, FloatBuffer gradBias) {
     long need = backwardBytes(Direction.BACKWARD_WEIGHTS);
-    Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(gradOutput, "gradOutput");
-    Objects.requireNonNull(gradKernel, "gradKernel");
-    checkBuffer("input", input, spec.inputSize());
-    checkBuffer("gradOutput", gradOutput, spec.outputSize());
-    checkBuffer("gradKernel", gradKernel, spec.kernelSize());
-    checkWritable("gradKernel", gradKernel);
-    if (gradBias != null) {
-      checkBuffer("gradBias", gradBias, spec.biasSize());
-      checkWritable("gradBias", gradBias);
-    }
-    checkWeightGradientsDisjoint(address(input), address(gradOutput), address(gradKernel),
-        gradBias == null ? -1 : address(gradBias));
+    checkBackwardWeights(input, gradOutput, gradKernel, gradBias);
     run(ws -> MecNative.mec4j_conv2d_backward_weights(nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias,
         ws, need), "backward weights");
   }
@@ -350,15 +282,7 @@ public final class Convolution implements AutoCloseable {
   /** The same on native memory, from each pointer's position up to its limit; gradBias may be null. */
   public void backwardWeights(FloatPointer input, FloatPointer gradOutput, FloatPointer gradKernel, FloatPointer gradBias) {
     long need = backwardBytes(Direction.BACKWARD_WEIGHTS);
-    Objects.requireNonNull(input, "input");
-    Objects.requireNonNull(gradOutput, "gradOutput");
-    Objects.requireNonNull(gradKernel, "gradKernel");
-    checkPointer("input", input, spec.inputSize());
-    checkPointer("gradOutput", gradOutput, spec.outputSize());
-    checkPointer("gradKernel", gradKernel, spec.kernelSize());
-    if (gradBias != null) checkPointer("gradBias", gradBias, spec.biasSize());
-    checkWeightGradientsDisjoint(address(input), address(gradOutput), address(gradKernel),
-        gradBias == null ? -1 : address(gradBias));
+    checkBackwardWeights(input, gradOutput, gradKernel, gradBias);
     run(ws -> MecNative.mec4j_conv2d_backward_weights(nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias,
         ws, need), "backward weights");
   }
@@ -376,29 +300,15 @@ public final class Convolution implements AutoCloseable {
     return need;
   }
 
-  private void checkWeightGradientsDisjoint(long input, long gradOutput, long gradKernel, long gradBias) {
-    checkDisjoint("gradKernel", gradKernel, spec.kernelSize(), "input", input, spec.inputSize());
-    checkDisjoint("gradKernel", gradKernel, spec.kernelSize(), "gradOutput", gradOutput, spec.outputSize());
-    if (gradBias == -1) return;
-    checkDisjoint("gradBias", gradBias, spec.biasSize(), "input", input, spec.inputSize());
-    checkDisjoint("gradBias", gradBias, spec.biasSize(), "gradOutput", gradOutput, spec.outputSize());
-    checkDisjoint("gradBias", gradBias, spec.biasSize(), "gradKernel", gradKernel, spec.kernelSize());
+  private void checkBackwardData(Object gradOutput, Object kernel, Object gradInput) {
+    new Arguments().in("gradOutput", gradOutput, 0, spec.outputSize()).in("kernel", kernel, 0, spec.kernelSize())
+        .out("gradInput", gradInput, 0, spec.inputSize()).check();
   }
 
-  /** An output array must not be any of the other arrays of the call (name, array pairs). */
-  private static void checkDistinct(String outputName, float[] output, Object... others) {
-    for (int i = 0; i < others.length; i += 2)
-      if (others[i + 1] == output)
-        throw new IllegalArgumentException(outputName + " and " + others[i] + " must be different arrays");
-  }
-
-  private static void checkWritable(String name, FloatBuffer b) {
-    if (b.isReadOnly()) throw new IllegalArgumentException(name + " must be writable, got a read-only FloatBuffer");
-  }
-
-  private static void checkDisjoint(String output, long outStart, long outSize, String name, long start, long size) {
-    if (start < outStart + outSize * Float.BYTES && outStart < start + size * Float.BYTES)
-      throw new IllegalArgumentException(name + " and " + output + " must not overlap in memory");
+  /** gradKernel and gradBias must not overlap the inputs, nor each other. */
+  private void checkBackwardWeights(Object input, Object gradOutput, Object gradKernel, Object gradBias) {
+    new Arguments().in("input", input, 0, spec.inputSize()).in("gradOutput", gradOutput, 0, spec.outputSize())
+        .out("gradKernel", gradKernel, 0, spec.kernelSize()).outOrNull("gradBias", gradBias, 0, spec.biasSize()).check();
   }
 
   /** Runs the one native call of a forward: fails fast if closed or busy, checks its status. */
@@ -416,13 +326,6 @@ public final class Convolution implements AutoCloseable {
     }
   }
 
-  /** Byte-address overlap of input, kernel and bias (-1: none) with the output. */
-  private void checkNoOverlaps(long input, long kernel, long bias, long output) {
-    checkNoOverlap("input", input, spec.inputSize(), output, spec.outputSize());
-    checkNoOverlap("kernel", kernel, spec.kernelSize(), output, spec.outputSize());
-    if (bias != -1) checkNoOverlap("bias", bias, spec.biasSize(), output, spec.outputSize());
-  }
-
   private void enter() {
     if (closed) throw new IllegalStateException("mec4j: the Convolution is closed");
     if (workspace != null && workspace.isClosed()) throw new IllegalStateException("mec4j: the Workspace is closed");
@@ -433,54 +336,6 @@ public final class Convolution implements AutoCloseable {
       busy.set(false);
       throw new IllegalStateException("mec4j: the Convolution is closed");
     }
-  }
-
-  private static void checkRange(String name, int length, int offset, long needed) {
-    if (offset < 0) throw new IndexOutOfBoundsException(name + "Offset must be >= 0, got " + offset);
-    if (offset > length || length - offset < needed)
-      throw new IndexOutOfBoundsException(name + " needs " + needed + " floats from offset " + offset
-          + ", but its length is " + length);
-  }
-
-  private static void checkNoOverlap(String name, boolean sameArray, long offset, long size, long outputOffset,
-      long outputSize) {
-    if (sameArray && offset < outputOffset + outputSize && outputOffset < offset + size)
-      throw new IllegalArgumentException(name + " and output must not overlap (same array, " + name + "Offset "
-          + offset + ", outputOffset " + outputOffset + ")");
-  }
-
-  private static void checkBuffer(String name, FloatBuffer b, long needed) {
-    if (!b.isDirect()) throw new IllegalArgumentException(name + " must be a direct FloatBuffer, got a heap buffer "
-        + "(use float[] or ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer())");
-    if (b.order() != ByteOrder.nativeOrder())
-      throw new IllegalArgumentException(name + " must be in native byte order (" + ByteOrder.nativeOrder() + "), got " + b.order());
-    if (b.remaining() < needed)
-      throw new IndexOutOfBoundsException(name + " needs " + needed + " floats from position " + b.position()
-          + ", but only " + b.remaining() + " remain");
-  }
-
-  private static void checkPointer(String name, FloatPointer p, long needed) {
-    if (p.isNull()) throw new NullPointerException(name + " is a null FloatPointer");
-    if (p.limit() <= 0)
-      throw new IllegalArgumentException(name + " has no known limit: set one with limit(n) so that its size can be checked");
-    if (p.position() < 0 || p.position() > p.limit() || p.limit() - p.position() < needed)
-      throw new IndexOutOfBoundsException(name + " needs " + needed + " floats from position " + p.position()
-          + ", but its limit is " + p.limit());
-  }
-
-  /** Byte address of the pointer's position. */
-  private static long address(FloatPointer p) {
-    return p.address() + p.position() * (long) Float.BYTES;
-  }
-
-  /** Byte address of the direct buffer's position (a plain Pointer over a buffer starts at element 0). */
-  private static long address(FloatBuffer b) {
-    return new Pointer(b).address() + b.position() * (long) Float.BYTES;
-  }
-
-  private static void checkNoOverlap(String name, long start, long size, long outStart, long outSize) {
-    if (start < outStart + outSize * Float.BYTES && outStart < start + size * Float.BYTES)
-      throw new IllegalArgumentException(name + " and output must not overlap in memory");
   }
 
   @Override

@@ -26,10 +26,7 @@ public final class PackedKernel implements AutoCloseable {
   /** Packs kernel[kernelOffset..] (HWIO, {@code spec.kernelSize()} floats). */
   public static PackedKernel pack(Conv2d spec, float[] kernel, int kernelOffset) {
     Objects.requireNonNull(spec, "spec");
-    Objects.requireNonNull(kernel, "kernel");
-    if (kernelOffset < 0 || kernelOffset > kernel.length || kernel.length - kernelOffset < spec.kernelSize())
-      throw new IndexOutOfBoundsException("kernel needs " + spec.kernelSize() + " floats from offset " + kernelOffset
-          + ", but its length is " + kernel.length);
+    new Arguments().in("kernel", kernel, kernelOffset, spec.kernelSize()).check();
     long[] bytes = new long[1];
     try (MecNative.Conv2dStruct s = spec.toNative()) {
       Native.check(MecNative.mec4j_packed_kernel_size(s, bytes), "packed kernel size for " + spec);

@@ -154,6 +154,31 @@ class ValidationTest {
   }
 
   @Test
+  void anOutputMustNotOverlapAnyOtherArgumentOutputsIncluded() {
+    Conv2d spec = valid().build();
+    int in = (int) spec.inputSize(), k = (int) spec.kernelSize(), out = (int) spec.outputSize();
+    try (Convolution c = Convolution.create(spec, Algorithm.MEC)) {
+      float[] shared = new float[in + out];
+      String m = assertThrows(IllegalArgumentException.class,
+          () -> c.backwardData(shared, new float[k], shared)).getMessage();
+      assertEquals("gradOutput and gradInput must not overlap (the same array, gradOutput from offset 0, gradInput from offset 0)", m);
+      FloatBuffer gradients = direct(k + spec.biasSize()), gradKernel = gradients.duplicate().limit(k).slice();
+      gradients.put(k - 1, 7f);
+      FloatBuffer gradBias = gradients.duplicate().position(k - 1).slice();
+      m = assertThrows(IllegalArgumentException.class,
+          () -> c.backwardWeights(direct(in), direct(out), gradKernel, gradBias)).getMessage();
+      assertEquals("gradBias and gradKernel must not overlap in memory", m);
+      assertEquals(7f, gradients.get(k - 1), "outputs untouched");
+      c.backwardWeights(direct(in), direct(out), gradKernel, gradients.duplicate().position(k).slice());  // adjacent
+      try (FloatPointer unlimited = new FloatPointer(direct(out)).limit(0)) {
+        m = assertThrows(IllegalArgumentException.class,
+            () -> c.backwardData(unlimited, new FloatPointer(direct(k)), new FloatPointer(direct(in)))).getMessage();
+        assertTrue(m.startsWith("gradOutput has no known limit"), m);
+      }
+    }
+  }
+
+  @Test
   void algorithmsThatCannotRunALayerSaySoAtCreate() {
     Conv2d wide = Conv2d.parse("mb1ih4iw4ic1oc64kh1kw1");  // |O| > |L|: no Solution A
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Convolution.create(wide, Algorithm.MEC_A));

@@ -94,6 +94,8 @@ public final class MecNative {
   public static native int mec4j_workspace_size(
       @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm, @Cast("int64_t*") long[] bytes);
 
+  public static native int mec4j_min_workspace_limit(@Const Conv2dStruct conv, @Cast("int64_t*") long[] bytes);
+
   public static native int mec4j_resolve_algorithm_ex(
       @Const Conv2dStruct conv, @Cast("mec4j_algorithm") int algorithm,
       @Cast("mec4j_algorithm*") int[] resolved, @Cast("int32_t*") int[] measured);

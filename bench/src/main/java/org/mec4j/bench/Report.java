@@ -162,29 +162,9 @@ public final class Report {
     md.append("Command: `bench/compare.sh").append(in.argv().isEmpty() ? "" : " " + String.join(" ", in.argv())).append("`  \n");
     md.append("Machine: ").append(Machine.describe()).append("; ").append(any.getOrDefault("java", "")).append("; ")
         .append(any.getOrDefault("onednn", "oneDNN ?")).append(".\n\n");
-    if (errors > 0)
-      md.append("> **").append(errors).append(" error(s)**: see [Errors](#errors-and-skipped-combinations). A layer whose "
-          + "result was wrong is not in any table; a child whose BLAS was not the one requested has no rows.\n\n");
-
-    md.append("## How to read this\n\n");
-    md.append("- Every layer ran with the same seeded random input and weights in every algorithm. Before anything was timed, "
-        + "each output was compared with im2col's and oneDNN's: max|diff|/max|ref| ≤ ").append(Row.num(o.tolerance))
-        .append("·2⁻²³·√(k_h·k_w·i_c/g). A wrong result aborts the layer (an error below, never a row).\n");
-    md.append("- Times are medians of at least ").append(o.reps).append(" timed repetitions (more for short layers, up to ")
-        .append(o.maxReps).append(", aiming at ").append(Row.num(o.minTimeMs)).append(" ms per algorithm) after warm-up; "
-        + "fewer, but at least one, for an algorithm whose runs add up to more than ").append(Row.num(o.maxAlgSeconds))
-        .append(" s (the `samples` column of results.csv). The algorithms are interleaved (A B C, B C A, …) against the noise "
-        + "of the shared machine. Min and max are in results.csv.\n");
-    md.append("- **MEC/im2col** and **MEC/oneDNN** are ratios of median times in the same JVM: below 1, MEC is faster. "
-        + "MEC is mec4j's automatic choice (the variant it ran is shown: A, B, ROWS or FUSED); the forced variants are in the per-JVM tables.\n");
-    md.append("- **% sgemm** = the layer's flops (2·i_n·o_h·o_w·k_c·k_h·k_w·i_c/g) per median time, over the sgemm ceiling: the best "
-        + "GFLOP/s of 12 runs of a " + o.sgemmSize + "³ sgemm (7 at the start of the JVM, 5 at its end) through the same BLAS and "
-        + "thread count, in the same JVM. It is the ceiling of any GEMM-based convolution; oneDNN is measured against the same "
-        + "number and can exceed it (its kernels are not GEMM calls).\n");
-    md.append("- **Memory** is the workspace each algorithm asks for: mec4j's own query (Conv2d.workspaceBytes), oneDNN's "
-        + "scratchpad of the implementation it chose. *formula* is MEC.md's prediction im2col/MEC = o_h·k_h/i_h.\n");
-    md.append("- Each backend and thread count ran in its own JVM (the BLAS is chosen when mec4j loads). The BLAS reported is the "
-        + "one loaded (Blas.backend()), not the one requested.\n\n");
+    if (errors > 0) md.append(Prose.report("errors", "errors", errors));
+    md.append(Prose.report("how-to-read", "tolerance", Row.num(o.tolerance), "reps", o.reps, "maxReps", o.maxReps,
+        "minTimeMs", Row.num(o.minTimeMs), "maxAlgSeconds", Row.num(o.maxAlgSeconds), "sgemmSize", o.sgemmSize));
 
     // Setup.
     md.append("## Setup: one JVM per backend and thread count\n\n");
@@ -246,9 +226,7 @@ public final class Report {
     }
 
     // Memory.
-    md.append("## Memory: workspace per layer\n\n");
-    md.append("> MEC.md: *\"The memory figures follow from the formulas above and can be reproduced exactly.\"* "
-        + "im2col: i_n·o_h·o_w·k_h·k_w·i_c floats; MEC: i_n·o_w·i_h·k_w·i_c floats; ratio o_h·k_h/i_h, roughly k_h/s_h.\n\n");
+    md.append(Prose.report("memory"));
     int exact = 0, compared = 0;
     for (long b : in.batches()) {
       md.append("### Mini-batch ").append(b).append("\n\n");
@@ -271,11 +249,7 @@ public final class Report {
       }
       md.append('\n');
     }
-    md.append("Workspace equal to the formula, byte for byte: ").append(exact).append(" of ").append(compared)
-        .append(" (layer, batch) pairs. oneDNN's scratchpad is for the implementation it picked at the headline thread count "
-            + "(it can differ with threads; results.csv has each JVM's); oneDNN also keeps its weights reordered once into its own "
-            + "blocked format (a copy of the kernel, not counted as workspace), and MEC_PACKED its kernel packed once "
-            + "(likewise; both sizes are info rows of errors.csv).\n\n");
+    md.append(Prose.report("memory-end", "exact", exact, "compared", compared));
 
     // Per JVM.
     md.append("## Times per JVM (median ms)\n\n");
@@ -316,18 +290,14 @@ public final class Report {
       if (!anyRow) md.append("| (no results) |||||||||||||\n");
       md.append("\n");
     }
-    md.append("*n/a*: Solution A needs |O| ≤ |L| (its output passes through the lowered matrix); not run there.\n\n");
+    md.append(Prose.report("times-end"));
 
     // Sweep.
     List<Row> sweep = in.rows().stream().filter(r -> r.kind().equals("sweep")).toList();
     if (!sweep.isEmpty()) {
-      md.append("## k/s sweep\n\n");
-      md.append("> MEC.md: *\"MEC saves memory exactly when k_h > s_h, and the ratio im2col/MEC is o_h·k_h/i_h, roughly k_h/s_h. "
-          + "The paper studies memory and runtime as k/s varies.\"*\n\n");
       Conv2d base = Plan.sweepSpecs(o).get(0).spec();
-      md.append("Base layer: ").append(base.batch()).append(" × ").append(base.inputHeight()).append("×").append(base.inputWidth())
-          .append("×").append(base.inputChannels()).append(" input, ").append(base.outputChannels())
-          .append(" output channels (cv9, ResNet conv2_x, by default); kernel k×k and stride s×s varied, no padding.\n\n");
+      md.append(Prose.report("sweep", "batch", base.batch(), "height", base.inputHeight(), "width", base.inputWidth(),
+          "channels", base.inputChannels(), "outputChannels", base.outputChannels()));
       List<Config> sc = new ArrayList<>();
       for (Config c : configs) if (sweep.stream().anyMatch(r -> r.blas().equals(c.blas()) && r.threads() == c.threads())) sc.add(c);
       md.append("| k | s | k/s | im2col | MEC | im2col/MEC | formula | MEC ran |");
@@ -351,18 +321,8 @@ public final class Report {
     }
 
     // The paper, beside.
-    md.append("## What the paper reports, beside this run\n\n");
-    md.append("From MEC.md (\"What the paper reports\"): the per-layer bar charts of the paper could not be recovered as numbers; "
-        + "what can be stated is quoted here, with what this run measured.\n\n");
-    md.append("| the paper (via MEC.md) | this run |\n|---|---|\n");
-    md.append("| *\"MEC reduces memory consumption significantly … compared with other indirect convolution algorithms\"*; the "
-        + "memory figures follow from the formulas and can be reproduced exactly. | ").append(memorySentence(in, exact, compared)).append(" |\n");
-    md.append("| *\"… with good speedup on both mobile and server platforms\"* (server CPU: mini-batch 32, multithreaded OpenBLAS). | ")
-        .append(speedSentence(in, head)).append(" |\n");
-    md.append("| On the server CPU MEC *\"was faster than the Winograd baseline on 5 of 7 comparable layers\"*. | No Winograd "
-        + "baseline here; the state-of-the-art peer is oneDNN's own choice (convolution_auto). ").append(dnnlSentence(in, head)).append(" |\n");
-    md.append("| Later independent work (Anderson et al., 2017 and 2020) *\"found MEC slower than a good im2col on a wide range of "
-        + "inputs, blaming the loss of cache reuse across many small GEMMs\"*. | ").append(abSentence(in, head)).append(" |\n\n");
+    md.append(Prose.report("paper", "memory", memorySentence(in, exact, compared), "speed", speedSentence(in, head),
+        "onednn", dnnlSentence(in, head), "anderson", abSentence(in, head)));
 
     // Those sections are empty without paper layers, or with backward passes only (and no sweep).
     boolean forward = o.directionList().contains(Dir.FWD) || in.rows(Dir.FWD).stream().anyMatch(r -> !r.kind().equals("network"));
@@ -396,33 +356,9 @@ public final class Report {
       md.append('\n');
     }
 
-    md.append("## Method notes\n\n");
-    md.append("- mec4j: `Convolution.create(spec, algorithm)` per layer, NHWC input, HWIO kernel, no bias; the MEC variants share "
-        + "one workspace of the largest size they need; workspaces and buffers are allocated per layer and freed after it.\n");
-    md.append("- oneDNN: fp32 forward inference, `convolution_auto`, source and destination NHWC in the same memory as mec4j's, "
-        + "weights passed as HWIO with `format_tag any` for the primitive, so oneDNN chose its weights layout; the one-off reorder "
-        + "into it is **not timed** (as a framework does it once at model load). Scratchpad in user mode, allocated once. oneDNN "
-        + "runs on its own OpenMP runtime: its thread count is set with OMP_NUM_THREADS in each child JVM and confirmed by its "
-        + "verbose header (Setup). oneDNN rows under a BLAS name ran in that BLAS's JVM; oneDNN does not use the BLAS.\n");
-    md.append("- im2col and MEC call cblas_sgemm of the loaded BLAS with the JVM's thread count; the sgemm ceiling uses the same call. "
-        + "MEC_FUSED runs its own GEMM on mec4j's thread pool (same thread count).\n");
-    md.append("- MEC_PACKED is the inference path: MEC_FUSED with the kernel packed once into its micro-kernel's layout "
-        + "(`PackedKernel.pack`) when the layer is set up, **not timed**, so each timed call is `Convolution.forward(input, "
-        + "packedKernel, null, output)` alone (no bias, like the others), on the same buffers (MEC_FUSED re-packs the kernel on every "
-        + "call); oneDNN's one-off weights reorder is likewise outside its timing.\n");
-    if (in.rows().stream().anyMatch(r -> r.dir().backward()))
-      md.append("- Backward passes (`--directions`): each (layer, batch, direction) is its own task with its own seeded data "
-          + "(gradOutput, and the kernel for bwd_d or the input for bwd_w), checked and timed like a forward layer; mec4j's "
-          + "`Convolution` objects are created per pass (each owns a workspace for every direction it runs), MEC and MEC_ROWS share "
-          + "their gradient buffers. Only MEC, MEC_ROWS, MEC_FUSED (weight gradients) im2col and oneDNN run backward. results.csv has them in the `direction` "
-          + "column (`bwd_d`, `bwd_w`), with the forward's flops and no formula (-1); errors.csv names them in the layer "
-          + "(`cv5 bwd_w`).\n");
-    md.append("- Idle threads: " + idleThreads(in) + " The algorithms are interleaved, and each thread runtime (the BLAS's, oneDNN's "
-        + "OpenMP, mec4j's pool) would otherwise keep spinning on the cores for up to 0.1–0.2 s after its own call, while the "
-        + "next algorithm needs them (`--spin-wait` keeps the runtimes' defaults).\n");
-    md.append("- Instruction set: ").append(isa(in)).append('\n');
-    md.append("- Raw data: results.csv (all rows), errors.csv (errors, skipped combinations, oneDNN's reordered and MEC_PACKED's packed weights), env-*.properties "
-        + "(what each JVM loaded), child-*.log (each JVM's output), command.txt.\n");
+    md.append(Prose.report("method-notes"));
+    if (in.rows().stream().anyMatch(r -> r.dir().backward())) md.append(Prose.report("method-notes-backward"));
+    md.append(Prose.report("method-notes-end", "idleThreads", idleThreads(in), "isa", isa(in)));
     return md.toString();
   }
 
