@@ -7,6 +7,11 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
 endif()
 # Kernels contract a*b+c into FMA; the rest of the core keeps ISO rounding.
 set(MEC4J_KERNEL_COMMON_FLAGS -ffp-contract=fast)
+# The fuzzer's build: no comparison tracing in the kernels' loops (a callback per iteration
+# would be most of the run time; their branches are still covered).
+if(MEC4J_FUZZ)
+  list(APPEND MEC4J_KERNEL_COMMON_FLAGS -fno-sanitize-coverage=trace-cmp)
+endif()
 
 function(mec4j_add_kernels target)
   target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-igemm-4x8-portable.cpp")

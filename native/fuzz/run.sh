@@ -62,7 +62,7 @@ existing=()
 for d in "${corpora[@]}"; do [[ -d $d ]] && existing+=("$d"); done
 set +e
 # shellcheck disable=SC2086
-nice -n "$nice_level" "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -use_value_profile=1 \
+nice -n "$nice_level" "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix=target/fuzz/artifacts/ ${FUZZ_FLAGS:-} \
   target/fuzz/corpus "${existing[@]}" 2>&1 | tee target/fuzz/last-run.log | grep -vE '^#[0-9]+.*(NEW|REDUCE|pulse)'
 status=${PIPESTATUS[0]}

@@ -61,9 +61,17 @@ using namespace mec4j;
 extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
   if (!info) return MEC4J_ERROR_NULL_ARGUMENT;
   std::memset(info, 0, sizeof(*info));
-  Dl_info where;
-  if (dladdr(reinterpret_cast<void*>(&cblas_sgemm), &where) && where.dli_fname)
-    copy(info->library, sizeof info->library, where.dli_fname);
+  // The file cblas_sgemm comes from cannot change while the process runs: looked up once (dladdr
+  // walks every loaded object).
+  static const struct Library {
+    char path[sizeof info->library] = "";
+    Library() {
+      Dl_info where;
+      if (dladdr(reinterpret_cast<void*>(&cblas_sgemm), &where) && where.dli_fname)
+        copy(path, sizeof path, where.dli_fname);
+    }
+  } library;
+  copy(info->library, sizeof info->library, library.path);
   info->threads = -1;
   // MKL first: MKL's runtime also answers some openblas_* names in compatibility layers.
   const BlasSymbols& b = blas_symbols();
