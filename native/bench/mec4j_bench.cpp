@@ -1,7 +1,7 @@
 // Times the C API without the JVM: mec4j_bench SHAPE [ALGORITHM[@LIMIT]...] [--reps N] [--threads N]
 // SHAPE is benchdnn-style (mb32ih227iw227ic3oc96kh11kw11sh4sw4ph0pw0); ALGORITHM@LIMIT runs MEC
-// with its workspace capped at LIMIT bytes; mec-fused-packed runs MEC_FUSED on a kernel packed once. Prints the median, min and max milliseconds and
-// GFLOP/s per entry, runs interleaved (A B A B ...) so that all entries share the noise.
+// with its workspace capped at LIMIT bytes; mec-fused-packed runs MEC_FUSED on a kernel packed once. Prints the median,
+// min and max milliseconds and GFLOP/s per entry, runs interleaved (A B A B ...) so that all entries share the noise.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -43,23 +43,32 @@ static bool parse_shape(const char* text, mec4j_conv2d* c) {
   auto get = [&](const char* k, int64_t fallback) { return v.count(k) ? v[k] : fallback; };
   *c = mec4j_conv2d{};
   c->batch = get("mb", 1);
-  c->in_height = v["ih"]; c->in_width = get("iw", v["ih"]); c->in_channels = v["ic"];
+  c->in_height = v["ih"];
+  c->in_width = get("iw", v["ih"]);
+  c->in_channels = v["ic"];
   c->out_channels = v["oc"];
-  c->kernel_height = v["kh"]; c->kernel_width = get("kw", v["kh"]);
-  c->stride_height = get("sh", 1); c->stride_width = get("sw", 1);
-  c->pad_top = get("pt", get("ph", 0)); c->pad_bottom = get("pb", get("ph", 0));
-  c->pad_left = get("pl", get("pw", 0)); c->pad_right = get("pr", get("pw", 0));
+  c->kernel_height = v["kh"];
+  c->kernel_width = get("kw", v["kh"]);
+  c->stride_height = get("sh", 1);
+  c->stride_width = get("sw", 1);
+  c->pad_top = get("pt", get("ph", 0));
+  c->pad_bottom = get("pb", get("ph", 0));
+  c->pad_left = get("pl", get("pw", 0));
+  c->pad_right = get("pr", get("pw", 0));
   c->groups = get("g", 1);
-  c->dilation_height = get("dh", 0) + 1; c->dilation_width = get("dw", get("dh", 0)) + 1;
+  c->dilation_height = get("dh", 0) + 1;
+  c->dilation_width = get("dw", get("dh", 0)) + 1;
   return true;
 }
 
 int main(int argc, char** argv) {
   mec4j_conv2d c;
   if (argc < 2 || !parse_shape(argv[1], &c)) {
-    std::fprintf(stderr, "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused|mec-fused-packed|depthwise ...] [--reps N] [--threads N]\n"
-                         "                   [--direction fwd|bwd_d|bwd_w]\n"
-                         "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n");
+    std::fprintf(stderr,
+                 "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused|mec-fused-packed|depthwise ...] "
+                 "[--reps N] [--threads N]\n"
+                 "                   [--direction fwd|bwd_d|bwd_w]\n"
+                 "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n");
     return 2;
   }
   int reps = 9;
@@ -68,12 +77,23 @@ int main(int argc, char** argv) {
   std::vector<int64_t> limits;
   std::vector<bool> packed_kernel;
   for (int i = 2; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) { reps = std::atoi(argv[++i]); continue; }
-    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) { mec4j_blas_set_threads(std::atoi(argv[++i])); continue; }
+    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) {
+      reps = std::atoi(argv[++i]);
+      continue;
+    }
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
+      mec4j_blas_set_threads(std::atoi(argv[++i]));
+      continue;
+    }
     if (!std::strcmp(argv[i], "--direction") && i + 1 < argc) {
       const std::string d = argv[++i];
-      if (d != "fwd" && d != "bwd_d" && d != "bwd_w") { std::fprintf(stderr, "unknown direction %s\n", d.c_str()); return 2; }
-      direction = d == "fwd" ? MEC4J_DIRECTION_FORWARD : d == "bwd_d" ? MEC4J_DIRECTION_BACKWARD_DATA : MEC4J_DIRECTION_BACKWARD_WEIGHTS;
+      if (d != "fwd" && d != "bwd_d" && d != "bwd_w") {
+        std::fprintf(stderr, "unknown direction %s\n", d.c_str());
+        return 2;
+      }
+      direction = d == "fwd"     ? MEC4J_DIRECTION_FORWARD
+                  : d == "bwd_d" ? MEC4J_DIRECTION_BACKWARD_DATA
+                                 : MEC4J_DIRECTION_BACKWARD_WEIGHTS;
       continue;
     }
     bool found = false;
@@ -92,7 +112,10 @@ int main(int argc, char** argv) {
         packed_kernel.push_back(packed);
         found = true;
       }
-    if (!found) { std::fprintf(stderr, "unknown algorithm %s\n", argv[i]); return 2; }
+    if (!found) {
+      std::fprintf(stderr, "unknown algorithm %s\n", argv[i]);
+      return 2;
+    }
   }
   if (algos.empty()) {
     algos = {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC};
@@ -102,9 +125,13 @@ int main(int argc, char** argv) {
   std::vector<mec4j_conv2d> convs(algos.size(), c);
   for (size_t a = 0; a < algos.size(); ++a) convs[a].mec_workspace_limit = limits[a];
   int64_t oh, ow;
-  if (mec4j_status st = mec4j_output_size(&c, &oh, &ow)) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 2; }
+  if (mec4j_status st = mec4j_output_size(&c, &oh, &ow)) {
+    std::fprintf(stderr, "%s\n", mec4j_status_string(st));
+    return 2;
+  }
   const int64_t in_n = c.batch * c.in_height * c.in_width * c.in_channels;
-  const int64_t k_n = c.kernel_height * c.kernel_width * c.in_channels / std::max<int64_t>(1, c.groups) * c.out_channels;
+  const int64_t k_n =
+      c.kernel_height * c.kernel_width * c.in_channels / std::max<int64_t>(1, c.groups) * c.out_channels;
   std::vector<float> in(in_n), k(k_n), out(c.batch * oh * ow * c.out_channels), grad_in(in_n), grad_k(k_n),
       grad_bias(c.out_channels);
   std::mt19937 rng(1);
@@ -116,7 +143,9 @@ int main(int argc, char** argv) {
   mec4j_blas_info info;
   mec4j_blas_query(&info);
   std::printf("%s, %s, %s %s, %d thread(s)\n", argv[1],
-              direction == MEC4J_DIRECTION_FORWARD ? "forward" : direction == MEC4J_DIRECTION_BACKWARD_DATA ? "backward data" : "backward weights",
+              direction == MEC4J_DIRECTION_FORWARD         ? "forward"
+              : direction == MEC4J_DIRECTION_BACKWARD_DATA ? "backward data"
+                                                           : "backward weights",
               info.vendor, info.version, info.threads);
 
   std::vector<void*> ws(algos.size()), packs(algos.size());
@@ -145,12 +174,16 @@ int main(int argc, char** argv) {
           direction == MEC4J_DIRECTION_BACKWARD_DATA
               ? mec4j_conv2d_backward_data(&convs[a], algos[a], out.data(), k.data(), grad_in.data(), ws[a], bytes[a])
           : direction == MEC4J_DIRECTION_BACKWARD_WEIGHTS
-              ? mec4j_conv2d_backward_weights(&convs[a], algos[a], in.data(), out.data(), grad_k.data(), grad_bias.data(),
-                                              ws[a], bytes[a])
-          : packs[a] ? mec4j_conv2d_forward_packed(&convs[a], in.data(), packs[a], nullptr, out.data(), ws[a], bytes[a])
-                     : mec4j_conv2d_forward(&convs[a], algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
+              ? mec4j_conv2d_backward_weights(&convs[a], algos[a], in.data(), out.data(), grad_k.data(),
+                                              grad_bias.data(), ws[a], bytes[a])
+          : packs[a]
+              ? mec4j_conv2d_forward_packed(&convs[a], in.data(), packs[a], nullptr, out.data(), ws[a], bytes[a])
+              : mec4j_conv2d_forward(&convs[a], algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
       auto t1 = std::chrono::steady_clock::now();
-      if (st) { std::fprintf(stderr, "%s\n", mec4j_status_string(st)); return 1; }
+      if (st) {
+        std::fprintf(stderr, "%s\n", mec4j_status_string(st));
+        return 1;
+      }
       if (rep >= 0) ms[a].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
   for (size_t a = 0; a < algos.size(); ++a) {
@@ -161,8 +194,8 @@ int main(int argc, char** argv) {
     std::string label = packs[a] ? "mec-fused-packed" : mec4j_algorithm_name(algos[a]);
     if (limits[a] > 0) label += "@" + std::to_string(limits[a]);
     std::printf("%-14s (%-8s) median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s  workspace %lld bytes\n",
-                label.c_str(), mec4j_algorithm_name(r), med, ms[a].front(), ms[a].back(),
-                flops / med / 1e6, (long long)bytes[a]);
+                label.c_str(), mec4j_algorithm_name(r), med, ms[a].front(), ms[a].back(), flops / med / 1e6,
+                (long long)bytes[a]);
     mec4j_workspace_free(ws[a]);
     mec4j_workspace_free(packs[a]);
   }

@@ -57,7 +57,7 @@ struct Case {
   mec4j_isa isa;
   int threads;
   bool bias, heuristic, null_input, no_grad_bias, repack_isa;
-  int ws_mode;  // 0, 1: exact; 2: one float short; 3: misaligned, or null when 0 bytes are needed
+  int ws_mode;      // 0, 1: exact; 2: one float short; 3: misaligned, or null when 0 bytes are needed
   int64_t fail_at;  // allocation to fail, < 0: none
   bool fail_persistent;
   bool fail_other;  // the failing allocation throws another exception than std::bad_alloc
@@ -127,9 +127,9 @@ Case decode(const uint8_t* data, size_t size) {
   k.fail_at = fail >= 0xC0 ? fail & 0x1F : -1;
   k.fail_persistent = fail & 0x20;
   mec4j_conv2d& c = k.c;
-  int64_t* fields[] = {&c.batch,         &c.in_height,    &c.in_width,      &c.in_channels,    &c.kernel_height,
-                       &c.kernel_width,  &c.out_channels, &c.stride_height, &c.stride_width,   &c.pad_top,
-                       &c.pad_bottom,    &c.pad_left,     &c.pad_right,     &c.mec_threshold,  &c.groups,
+  int64_t* fields[] = {&c.batch,           &c.in_height,     &c.in_width,      &c.in_channels,   &c.kernel_height,
+                       &c.kernel_width,    &c.out_channels,  &c.stride_height, &c.stride_width,  &c.pad_top,
+                       &c.pad_bottom,      &c.pad_left,      &c.pad_right,     &c.mec_threshold, &c.groups,
                        &c.dilation_height, &c.dilation_width};
   for (int64_t* f : fields) *f = r.field();
   const uint8_t lb = r.byte();
@@ -139,8 +139,8 @@ Case decode(const uint8_t* data, size_t size) {
     // The units of make_shape's tiling, from the fields if they are small enough (else 0).
     int64_t unit = 0;
     bool small = true;
-    for (int64_t v : {c.in_height, c.in_width, c.in_channels, c.kernel_width, c.stride_width, c.pad_top,
-                      c.pad_bottom, c.pad_left, c.pad_right, c.dilation_width})
+    for (int64_t v : {c.in_height, c.in_width, c.in_channels, c.kernel_width, c.stride_width, c.pad_top, c.pad_bottom,
+                      c.pad_left, c.pad_right, c.dilation_width})
       small = small && v >= 0 && v <= (1 << 16);
     if (small) {
       const int64_t dw = c.dilation_width > 1 ? c.dilation_width : 1;
@@ -168,8 +168,8 @@ void describe(const Case& k, FILE* f) {
   std::fprintf(f,
                "layer: batch %" PRId64 " in %" PRId64 "x%" PRId64 "x%" PRId64 " kernel %" PRId64 "x%" PRId64
                " out_channels %" PRId64 " stride %" PRId64 ",%" PRId64 " pad %" PRId64 ",%" PRId64 ",%" PRId64
-               ",%" PRId64 " threshold %" PRId64 " groups %" PRId64 " dilation %" PRId64 ",%" PRId64
-               " limit %" PRId64 "\n",
+               ",%" PRId64 " threshold %" PRId64 " groups %" PRId64 " dilation %" PRId64 ",%" PRId64 " limit %" PRId64
+               "\n",
                c.batch, c.in_height, c.in_width, c.in_channels, c.kernel_height, c.kernel_width, c.out_channels,
                c.stride_height, c.stride_width, c.pad_top, c.pad_bottom, c.pad_left, c.pad_right, c.mec_threshold,
                c.groups, c.dilation_height, c.dilation_width, c.mec_workspace_limit);
@@ -190,8 +190,9 @@ int64_t g_runs = 0, g_too_large = 0, g_refused[16] = {};
 void print_stats() {
   int64_t refused = 0;
   for (int64_t r : g_refused) refused += r;
-  std::fprintf(stderr, "mec4j_fuzz: %" PRId64 " inputs ran a pass and matched the reference, %" PRId64
-                       " were refused (", g_runs, refused);
+  std::fprintf(stderr,
+               "mec4j_fuzz: %" PRId64 " inputs ran a pass and matched the reference, %" PRId64 " were refused (",
+               g_runs, refused);
   const char* separator = "";
   for (int st = 1; st < 16; ++st)
     if (g_refused[st]) {
@@ -212,8 +213,8 @@ void fail(const char* cond, const char* fmt, ...) {
   if (g_case) describe(*g_case, stderr);
   std::abort();
 }
-#define REQUIRE(cond, ...)            \
-  do {                                \
+#define REQUIRE(cond, ...)                 \
+  do {                                     \
     if (!(cond)) fail(#cond, __VA_ARGS__); \
   } while (0)
 
@@ -291,13 +292,24 @@ struct Sizes {
 
 Sizes sizes(const mec4j_conv2d& c, int64_t oh, int64_t ow) {
   Sizes z{};
-  z.n = c.batch; z.ih = c.in_height; z.iw = c.in_width; z.ic = c.in_channels;
-  z.kh = c.kernel_height; z.kw = c.kernel_width; z.kc = c.out_channels;
-  z.sh = c.stride_height; z.sw = c.stride_width; z.pt = c.pad_top; z.pl = c.pad_left;
+  z.n = c.batch;
+  z.ih = c.in_height;
+  z.iw = c.in_width;
+  z.ic = c.in_channels;
+  z.kh = c.kernel_height;
+  z.kw = c.kernel_width;
+  z.kc = c.out_channels;
+  z.sh = c.stride_height;
+  z.sw = c.stride_width;
+  z.pt = c.pad_top;
+  z.pl = c.pad_left;
   z.g = c.groups > 1 ? c.groups : 1;
   z.dh = c.dilation_height > 1 ? c.dilation_height : 1;
   z.dw = c.dilation_width > 1 ? c.dilation_width : 1;
-  z.icg = z.ic / z.g; z.kcg = z.kc / z.g; z.oh = oh; z.ow = ow;
+  z.icg = z.ic / z.g;
+  z.kcg = z.kc / z.g;
+  z.oh = oh;
+  z.ow = ow;
   z.in = z.n * z.ih * z.iw * z.ic;
   z.kernel = z.kh * z.kw * z.icg * z.kc;
   z.out = z.n * oh * ow * z.kc;
@@ -316,7 +328,8 @@ void for_each_tap(const Sizes& z, Visit visit) {
           for (int64_t q = 0; q < z.kw; ++q) {
             const int64_t ix = x * z.sw + q * z.dw - z.pl;
             if (ix < 0 || ix >= z.iw) continue;
-            const int64_t in_pixel = ((n * z.ih + iy) * z.iw + ix) * z.ic, out_pixel = ((n * z.oh + y) * z.ow + x) * z.kc;
+            const int64_t in_pixel = ((n * z.ih + iy) * z.iw + ix) * z.ic,
+                          out_pixel = ((n * z.oh + y) * z.ow + x) * z.kc;
             for (int64_t grp = 0; grp < z.g; ++grp)
               for (int64_t ci = 0; ci < z.icg; ++ci)
                 for (int64_t o = 0; o < z.kcg; ++o)
@@ -360,10 +373,14 @@ void require_equal(const float* got, const float* want, int64_t count, const cha
 
 mec4j_direction direction_of(int pass) {
   switch (pass) {
-    case kBackwardData: return MEC4J_DIRECTION_BACKWARD_DATA;
-    case kBackwardWeights: return MEC4J_DIRECTION_BACKWARD_WEIGHTS;
-    case kBadDirection: return (mec4j_direction)7;
-    default: return MEC4J_DIRECTION_FORWARD;
+    case kBackwardData:
+      return MEC4J_DIRECTION_BACKWARD_DATA;
+    case kBackwardWeights:
+      return MEC4J_DIRECTION_BACKWARD_WEIGHTS;
+    case kBadDirection:
+      return (mec4j_direction)7;
+    default:
+      return MEC4J_DIRECTION_FORWARD;
   }
 }
 
@@ -378,9 +395,12 @@ void check_queries(const Case& k, mec4j_status st_check) {
     int64_t bytes = -1;
     const mec4j_status st = mec4j_workspace_size_for(&c, k.alg, direction_of(pass), &bytes);
     REQUIRE(known_status(st), "workspace_size_for status %d", (int)st);
-    if (st_check != MEC4J_OK) REQUIRE(st == st_check, "workspace_size_for %d, check %d", (int)st, (int)st_check);
-    else if (!known_alg) REQUIRE(st == MEC4J_ERROR_UNKNOWN_ALGORITHM, "workspace_size_for %d", (int)st);
-    else if (pass == kBadDirection) REQUIRE(st == MEC4J_ERROR_INVALID_ARGUMENT, "workspace_size_for %d", (int)st);
+    if (st_check != MEC4J_OK)
+      REQUIRE(st == st_check, "workspace_size_for %d, check %d", (int)st, (int)st_check);
+    else if (!known_alg)
+      REQUIRE(st == MEC4J_ERROR_UNKNOWN_ALGORITHM, "workspace_size_for %d", (int)st);
+    else if (pass == kBadDirection)
+      REQUIRE(st == MEC4J_ERROR_INVALID_ARGUMENT, "workspace_size_for %d", (int)st);
     else
       REQUIRE(st == MEC4J_OK || st == MEC4J_ERROR_UNSUPPORTED || st == MEC4J_ERROR_WORKSPACE_LIMIT,
               "workspace_size_for %d", (int)st);
@@ -416,11 +436,10 @@ void check_queries(const Case& k, mec4j_status st_check) {
   // A valid layer's packed kernel (N rounded up to the tile's width, at most 32 columns) may
   // alone overflow 64 bits: then, and only then, its size is refused.
   const int64_t g = c.groups > 1 ? c.groups : 1;
-  const int64_t kernel_bytes =
-      st_check == MEC4J_OK
-          ? mul_or(mul_or(mul_or(c.kernel_height, c.kernel_width, -1), mul_or(c.in_channels / g, c.out_channels, -1), -1),
-                   4, -1)
-          : 0;
+  const int64_t kernel_bytes = st_check == MEC4J_OK ? mul_or(mul_or(mul_or(c.kernel_height, c.kernel_width, -1),
+                                                                    mul_or(c.in_channels / g, c.out_channels, -1), -1),
+                                                             4, -1)
+                                                    : 0;
   const bool packed_may_overflow = kernel_bytes < 0 || mul_or(kernel_bytes, 32, -1) < 0;
   REQUIRE(sp == st_check || (st_check == MEC4J_OK && sp == MEC4J_ERROR_SIZE_OVERFLOW && packed_may_overflow),
           "packed_kernel_size %d", (int)sp);
@@ -429,7 +448,8 @@ void check_queries(const Case& k, mec4j_status st_check) {
   // The smallest workspace limit is the WORKSPACE_LIMIT boundary of the layer's own limit.
   int64_t smallest = -1;
   const mec4j_status sm = mec4j_min_workspace_limit(&c, &smallest);
-  if (sm != MEC4J_OK) REQUIRE(sm == st_check, "min_workspace_limit %d, check %d", (int)sm, (int)st_check);
+  if (sm != MEC4J_OK)
+    REQUIRE(sm == st_check, "min_workspace_limit %d, check %d", (int)sm, (int)st_check);
   else
     REQUIRE(smallest > 0 && smallest % 4 == 0 &&
                 st_check == (c.mec_workspace_limit > 0 && c.mec_workspace_limit < smallest ? MEC4J_ERROR_WORKSPACE_LIMIT
@@ -462,8 +482,10 @@ void check_refusal(const Case& k, int run_pass, bool small, mec4j_status want) {
     int64_t need = 0;
     const mec4j_status sp = mec4j_packed_kernel_size(&k.c, &need);
     st = mec4j_pack_kernel(&k.c, kernel, out, 64);
-    REQUIRE(st == (want != MEC4J_OK ? want : sp != MEC4J_OK ? sp : MEC4J_ERROR_NULL_ARGUMENT), "pack_kernel %d",
-            (int)st);
+    REQUIRE(st == (want != MEC4J_OK ? want
+                   : sp != MEC4J_OK ? sp
+                                    : MEC4J_ERROR_NULL_ARGUMENT),
+            "pack_kernel %d", (int)st);
     st = mec4j_conv2d_forward_packed(&k.c, in, out, nullptr, out2, ws.data(), 64);
   } else if (run_pass == kBackwardData) {
     st = mec4j_conv2d_backward_data(&k.c, k.alg, in, kernel, out, ws.data(), 64);
@@ -542,7 +564,8 @@ void run_case(const Case& k) {
       const std::vector<float> o =
           oracle(z, data_pass, in.floats(), kernel.floats(), bias_ptr, grad_out.floats(), &o_bias);
       require_equal(want.data(), o.data(), out_count, "reference against the oracle");
-      if (data_pass == kBackwardWeights) require_equal(want_bias.data(), o_bias.data(), z.kc, "reference bias gradient");
+      if (data_pass == kBackwardWeights)
+        require_equal(want_bias.data(), o_bias.data(), z.kc, "reference bias gradient");
     }
   }
 
@@ -583,9 +606,11 @@ void run_case(const Case& k) {
   }
   const bool null_input = k.null_input;
   if (null_input) want_status = MEC4J_ERROR_NULL_ARGUMENT;  // checked before the workspace
-  if (packed && !null_input) {  // checked before the workspace, in this order
-    if (packed_mismatch) want_status = MEC4J_ERROR_INVALID_ARGUMENT;
-    else if (column_tiles(c, z)) want_status = MEC4J_ERROR_UNSUPPORTED;
+  if (packed && !null_input) {                              // checked before the workspace, in this order
+    if (packed_mismatch)
+      want_status = MEC4J_ERROR_INVALID_ARGUMENT;
+    else if (column_tiles(c, z))
+      want_status = MEC4J_ERROR_UNSUPPORTED;
   }
 
   poison(out);
@@ -633,8 +658,10 @@ void run_case(const Case& k) {
   } else {
     ++g_runs;
     require_equal(out.floats(), want.data(), out_count, "output against the reference");
-    if (grad_bias) require_equal(grad_bias, want_bias.data(), z.kc, "bias gradient against the reference");
-    else REQUIRE(untouched(out2), "grad_bias written while null");
+    if (grad_bias)
+      require_equal(grad_bias, want_bias.data(), z.kc, "bias gradient against the reference");
+    else
+      REQUIRE(untouched(out2), "grad_bias written while null");
   }
 }
 
@@ -644,7 +671,8 @@ void run_case(const Case& k) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::atexit(print_stats);
   mec4j_isa cap;
-  if (mec4j_get_max_isa(&cap) != MEC4J_OK || cap != MEC4J_ISA_BEST) std::fprintf(stderr, "mec4j_fuzz: MEC4J_MAX_ISA is set\n");
+  if (mec4j_get_max_isa(&cap) != MEC4J_OK || cap != MEC4J_ISA_BEST)
+    std::fprintf(stderr, "mec4j_fuzz: MEC4J_MAX_ISA is set\n");
   return 0;
 }
 
@@ -659,7 +687,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   REQUIRE(mec4j_blas_set_threads(1 - k.threads) == MEC4J_ERROR_INVALID_ARGUMENT, "blas_set_threads");
   const char* name = mec4j_algorithm_name(k.alg);
   REQUIRE(name && ((int)k.alg <= 7 || !std::strcmp(name, "unknown")), "algorithm name");
-  REQUIRE(!std::strcmp(mec4j_status_string((mec4j_status)(12 + ((int)k.alg & 0xFF))), "unknown status"), "status string");
+  REQUIRE(!std::strcmp(mec4j_status_string((mec4j_status)(12 + ((int)k.alg & 0xFF))), "unknown status"),
+          "status string");
   REQUIRE(!std::strcmp(mec4j_isa_name((mec4j_isa)(4 + k.threads)), "unknown"), "isa name");
   REQUIRE(mec4j_set_max_isa(k.isa) == MEC4J_OK, "set_max_isa");
   REQUIRE(mec4j_blas_set_threads(k.threads) == MEC4J_OK, "blas_set_threads");
@@ -671,15 +700,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   REQUIRE(mec4j_get_effective_isa(&effective) == MEC4J_OK && effective <= mec4j_get_host_isa() &&
               (k.isa == MEC4J_ISA_BEST ? effective == mec4j_get_host_isa() : effective <= k.isa),
           "effective isa %d", (int)effective);
-  REQUIRE(mec4j_get_tuning(&tuning) == MEC4J_OK && tuning == (k.heuristic ? MEC4J_TUNING_HEURISTIC : MEC4J_TUNING_MEASURE),
-          "get_tuning");
+  REQUIRE(
+      mec4j_get_tuning(&tuning) == MEC4J_OK && tuning == (k.heuristic ? MEC4J_TUNING_HEURISTIC : MEC4J_TUNING_MEASURE),
+      "get_tuning");
   REQUIRE(std::strstr(mec4j_kernel_name(), mec4j_isa_name(effective)) &&
               std::strstr(mec4j_depthwise_kernel_name(), mec4j_isa_name(effective)),
           "kernel names %s, %s", mec4j_kernel_name(), mec4j_depthwise_kernel_name());
   mec4j_blas_info info;
   REQUIRE(mec4j_blas_query(&info) == MEC4J_OK && info.threads >= 1, "blas_query: %d threads", info.threads);
-  REQUIRE(mec4j_get_max_isa(nullptr) == MEC4J_ERROR_NULL_ARGUMENT && mec4j_blas_query(nullptr) == MEC4J_ERROR_NULL_ARGUMENT,
-          "null arguments");
+  REQUIRE(
+      mec4j_get_max_isa(nullptr) == MEC4J_ERROR_NULL_ARGUMENT && mec4j_blas_query(nullptr) == MEC4J_ERROR_NULL_ARGUMENT,
+      "null arguments");
   run_case(k);
   g_case = nullptr;
   return 0;

@@ -34,60 +34,59 @@ extern "C" {
 #define MEC4J_ENUM(name) enum name
 #endif
 
-typedef MEC4J_ENUM(mec4j_status) {
-  MEC4J_OK = 0,
-  MEC4J_ERROR_NULL_ARGUMENT = 1,      /* a required pointer is NULL */
-  MEC4J_ERROR_INVALID_ARGUMENT = 2,   /* a size, stride or padding is out of range */
-  MEC4J_ERROR_SIZE_OVERFLOW = 3,      /* an element count or byte size overflows 64 bits */
-  MEC4J_ERROR_UNSUPPORTED = 4,        /* valid, but not for this algorithm: groups or dilation it
+typedef MEC4J_ENUM(mec4j_status){
+    MEC4J_OK = 0,
+    MEC4J_ERROR_NULL_ARGUMENT = 1,    /* a required pointer is NULL */
+    MEC4J_ERROR_INVALID_ARGUMENT = 2, /* a size, stride or padding is out of range */
+    MEC4J_ERROR_SIZE_OVERFLOW = 3,    /* an element count or byte size overflows 64 bits */
+    MEC4J_ERROR_UNSUPPORTED = 4,      /* valid, but not for this algorithm: groups or dilation it
                                          does not take, DEPTHWISE on a layer that is not depthwise, a
                                          backward pass it does not have, a GEMM dimension beyond the
                                          BLAS int range, or Solution A with |O| > |L| or tiles */
-  MEC4J_ERROR_WORKSPACE_TOO_SMALL = 5,
-  MEC4J_ERROR_WORKSPACE_MISALIGNED = 6, /* the workspace is not MEC4J_WORKSPACE_ALIGNMENT-aligned */
-  MEC4J_ERROR_OUT_OF_MEMORY = 7,
-  MEC4J_ERROR_UNKNOWN_ALGORITHM = 8,
-  MEC4J_ERROR_INTERNAL = 9,
-  MEC4J_ERROR_WORKSPACE_LIMIT = 10,   /* mec_workspace_limit is below MEC's smallest tile */
-  MEC4J_ERROR_BAD_ENVIRONMENT = 11    /* MEC4J_MAX_ISA or MEC4J_TUNING has a value mec4j does not know
+    MEC4J_ERROR_WORKSPACE_TOO_SMALL = 5,
+    MEC4J_ERROR_WORKSPACE_MISALIGNED = 6, /* the workspace is not MEC4J_WORKSPACE_ALIGNMENT-aligned */
+    MEC4J_ERROR_OUT_OF_MEMORY = 7,
+    MEC4J_ERROR_UNKNOWN_ALGORITHM = 8,
+    MEC4J_ERROR_INTERNAL = 9,
+    MEC4J_ERROR_WORKSPACE_LIMIT = 10, /* mec_workspace_limit is below MEC's smallest tile */
+    MEC4J_ERROR_BAD_ENVIRONMENT = 11  /* MEC4J_MAX_ISA or MEC4J_TUNING has a value mec4j does not know
                                          (mec4j_status_string names the accepted ones) */
 } mec4j_status;
 
 /* Which pass of a convolution: the forward, or one of the two backward passes of training. */
-typedef MEC4J_ENUM(mec4j_direction) {
-  MEC4J_DIRECTION_FORWARD = 0,
-  MEC4J_DIRECTION_BACKWARD_DATA = 1,   /* the gradient with respect to the input */
-  MEC4J_DIRECTION_BACKWARD_WEIGHTS = 2 /* the gradients with respect to the kernel and the bias */
+typedef MEC4J_ENUM(mec4j_direction){
+    MEC4J_DIRECTION_FORWARD = 0, MEC4J_DIRECTION_BACKWARD_DATA = 1, /* the gradient with respect to the input */
+    MEC4J_DIRECTION_BACKWARD_WEIGHTS = 2 /* the gradients with respect to the kernel and the bias */
 } mec4j_direction;
 
 /* Implementations, by role. MEC chooses among its variants per layer (mec4j_resolve_algorithm). */
-typedef MEC4J_ENUM(mec4j_algorithm) {
-  MEC4J_ALGORITHM_REFERENCE = 0, /* direct loops, double accumulation: the test oracle, no workspace */
-  MEC4J_ALGORITHM_IM2COL = 1,    /* im2col of the whole mini-batch + one sgemm */
-  MEC4J_ALGORITHM_MEC = 2,       /* MEC, the variant (A, B, ROWS or FUSED) chosen per layer */
-  MEC4J_ALGORITHM_MEC_A = 3,     /* MEC, Solution A forced: o_h GEMMs over the whole batch */
-  MEC4J_ALGORITHM_MEC_B = 4,     /* MEC, Solution B forced: i_n * o_h GEMMs, NHWC written directly */
-  MEC4J_ALGORITHM_MEC_ROWS = 5,  /* MEC's workspace in row order: k_h GEMMs (M = o_h*o_w) per image,
-                                    accumulated; the batch is folded in when |O| <= |L| */
-  MEC4J_ALGORITHM_MEC_FUSED = 6, /* MEC_ROWS's workspace, multiplied by mec4j's own indirect GEMM
-                                    (per-ISA micro-kernels, mec4j_kernel_name), which reads the k_h
-                                    row windows in place as one K = k_h*k_w*i_c matrix. Unpadded 1x1
-                                    layers: the input itself (stride 1) or its dense subsample. Takes
-                                    groups and dilation (each group's windows in turn). */
-  MEC4J_ALGORITHM_DEPTHWISE = 7  /* depthwise layers only (groups == in_channels, any channel
-                                    multiplier): a direct convolution with per-ISA kernels
-                                    vectorised over channels, no workspace. The automatic MEC runs
-                                    it for depthwise layers: with one input channel per group, a
-                                    lowering would copy each input pixel k_h*k_w/s_h times to feed
-                                    GEMMs with K = k_h*k_w, which no GEMM runs near its peak. */
+typedef MEC4J_ENUM(mec4j_algorithm){
+    MEC4J_ALGORITHM_REFERENCE = 0, /* direct loops, double accumulation: the test oracle, no workspace */
+    MEC4J_ALGORITHM_IM2COL = 1,    /* im2col of the whole mini-batch + one sgemm */
+    MEC4J_ALGORITHM_MEC = 2,       /* MEC, the variant (A, B, ROWS or FUSED) chosen per layer */
+    MEC4J_ALGORITHM_MEC_A = 3,     /* MEC, Solution A forced: o_h GEMMs over the whole batch */
+    MEC4J_ALGORITHM_MEC_B = 4,     /* MEC, Solution B forced: i_n * o_h GEMMs, NHWC written directly */
+    MEC4J_ALGORITHM_MEC_ROWS = 5,  /* MEC's workspace in row order: k_h GEMMs (M = o_h*o_w) per image,
+                                      accumulated; the batch is folded in when |O| <= |L| */
+    MEC4J_ALGORITHM_MEC_FUSED = 6, /* MEC_ROWS's workspace, multiplied by mec4j's own indirect GEMM
+                                      (per-ISA micro-kernels, mec4j_kernel_name), which reads the k_h
+                                      row windows in place as one K = k_h*k_w*i_c matrix. Unpadded 1x1
+                                      layers: the input itself (stride 1) or its dense subsample. Takes
+                                      groups and dilation (each group's windows in turn). */
+    MEC4J_ALGORITHM_DEPTHWISE = 7  /* depthwise layers only (groups == in_channels, any channel
+                                      multiplier): a direct convolution with per-ISA kernels
+                                      vectorised over channels, no workspace. The automatic MEC runs
+                                      it for depthwise layers: with one input channel per group, a
+                                      lowering would copy each input pixel k_h*k_w/s_h times to feed
+                                      GEMMs with K = k_h*k_w, which no GEMM runs near its peak. */
 } mec4j_algorithm;
 
 /* Instruction sets mec4j has micro-kernels for, in increasing order. */
-typedef MEC4J_ENUM(mec4j_isa) {
-  MEC4J_ISA_PORTABLE = 0, /* portable C++ (SSE2 on x86-64, NEON on aarch64) */
-  MEC4J_ISA_AVX2 = 1,     /* AVX2 + FMA */
-  MEC4J_ISA_AVX512 = 2,   /* AVX-512F */
-  MEC4J_ISA_BEST = 3      /* as a cap: none, the best the CPU has */
+typedef MEC4J_ENUM(mec4j_isa){
+    MEC4J_ISA_PORTABLE = 0, /* portable C++ (SSE2 on x86-64, NEON on aarch64) */
+    MEC4J_ISA_AVX2 = 1,     /* AVX2 + FMA */
+    MEC4J_ISA_AVX512 = 2,   /* AVX-512F */
+    MEC4J_ISA_BEST = 3      /* as a cap: none, the best the CPU has */
 } mec4j_isa;
 
 /* Alignment, in bytes, that every workspace must have. */
@@ -97,11 +96,11 @@ typedef MEC4J_ENUM(mec4j_isa) {
 #define MEC4J_DEFAULT_MEC_THRESHOLD 80
 
 typedef struct mec4j_conv2d {
-  int64_t batch;                 /* i_n */
-  int64_t in_height, in_width;   /* i_h, i_w (unpadded) */
-  int64_t in_channels;           /* i_c */
+  int64_t batch;                       /* i_n */
+  int64_t in_height, in_width;         /* i_h, i_w (unpadded) */
+  int64_t in_channels;                 /* i_c */
   int64_t kernel_height, kernel_width; /* k_h, k_w */
-  int64_t out_channels;          /* k_c */
+  int64_t out_channels;                /* k_c */
   int64_t stride_height, stride_width; /* s_h, s_w */
   int64_t pad_top, pad_bottom, pad_left, pad_right;
   /* Solution A is used when o_w <= mec_threshold and |O| <= |L|; <= 0 means the default. */
@@ -133,8 +132,7 @@ mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, in
  * and MEC_ROWS: 0 at stride 1 (the input is multiplied in place), 4 * i_n*o_h*o_w*i_c strided (a
  * dense subsample; under a limit that tiles the layer, MEC's lowering). im2col:
  * 4 * i_n*o_h*o_w*k_h*k_w*i_c. */
-mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
-                                  int64_t* bytes);
+mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm algorithm, int64_t* bytes);
 
 /* The smallest mec_workspace_limit the layer accepts, whatever conv's own (a smaller one fails
  * with MEC4J_ERROR_WORKSPACE_LIMIT): MEC's smallest tile, one output row band of one image,
@@ -146,10 +144,9 @@ mec4j_status mec4j_min_workspace_limit(const mec4j_conv2d* conv, int64_t* bytes)
  * _MEC_FUSED (other algorithms are returned unchanged). Under MEC4J_TUNING_MEASURE this is the
  * measured choice once the layer has run (with the same threads and ISA cap), the heuristic's
  * before; *measured (may be NULL) tells which. */
-mec4j_status mec4j_resolve_algorithm(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
-                                     mec4j_algorithm* resolved);
-mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
-                                        mec4j_algorithm* resolved, int32_t* measured);
+mec4j_status mec4j_resolve_algorithm(const mec4j_conv2d* conv, mec4j_algorithm algorithm, mec4j_algorithm* resolved);
+mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorithm algorithm, mec4j_algorithm* resolved,
+                                        int32_t* measured);
 
 /* How the automatic MEC picks its variant.
  * MEASURE (the default): the first forward of a layer (its sizes, the thread count and the ISA
@@ -162,7 +159,7 @@ mec4j_status mec4j_resolve_algorithm_ex(const mec4j_conv2d* conv, mec4j_algorith
  * HEURISTIC: a fixed rule from the layer's sizes and the micro-kernel's tile: the same variant,
  *   hence the same bits, in every run on the same CPU and ISA cap (cuDNN's deterministic mode).
  * The environment variable MEC4J_TUNING (measure|heuristic) sets the initial mode. */
-typedef MEC4J_ENUM(mec4j_tuning) { MEC4J_TUNING_MEASURE = 0, MEC4J_TUNING_HEURISTIC = 1 } mec4j_tuning;
+typedef MEC4J_ENUM(mec4j_tuning){MEC4J_TUNING_MEASURE = 0, MEC4J_TUNING_HEURISTIC = 1} mec4j_tuning;
 mec4j_status mec4j_set_tuning(mec4j_tuning tuning);
 mec4j_status mec4j_get_tuning(mec4j_tuning* tuning);
 
@@ -187,9 +184,9 @@ const char* mec4j_depthwise_kernel_name(void);
 
 /* output = conv(input, kernel) (+ bias if not NULL). workspace may be NULL only when the
  * algorithm needs 0 bytes. On any error status, output is left untouched. */
-mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
-                                  const float* input, const float* kernel, const float* bias,
-                                  float* output, void* workspace, int64_t workspace_bytes);
+mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm algorithm, const float* input,
+                                  const float* kernel, const float* bias, float* output, void* workspace,
+                                  int64_t workspace_bytes);
 
 /* --- Training: the backward passes ---------------------------------------------------------
  * Algorithms that run them: REFERENCE, IM2COL (im2col of the batch; backward data multiplies into
@@ -213,26 +210,25 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm algo
  * data runs DEPTHWISE or MEC_ROWS; backward weights DEPTHWISE, or MEC_FUSED's micro-kernels where
  * MEC_ROWS's BLAS GEMMs would be thin (k_w*i_c < 256) or split per group, else MEC_ROWS (a fixed
  * rule in every tuning mode; *measured is 0). */
-mec4j_status mec4j_resolve_algorithm_for(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
-                                         mec4j_direction direction, mec4j_algorithm* resolved,
-                                         int32_t* measured);
+mec4j_status mec4j_resolve_algorithm_for(const mec4j_conv2d* conv, mec4j_algorithm algorithm, mec4j_direction direction,
+                                         mec4j_algorithm* resolved, int32_t* measured);
 
 /* Scratch bytes of one pass (FORWARD: as mec4j_workspace_size). */
-mec4j_status mec4j_workspace_size_for(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
-                                      mec4j_direction direction, int64_t* bytes);
+mec4j_status mec4j_workspace_size_for(const mec4j_conv2d* conv, mec4j_algorithm algorithm, mec4j_direction direction,
+                                      int64_t* bytes);
 
 /* grad_input (NHWC, like the input) = dLoss/dinput from grad_output (NHWC, like the output) and
  * the kernel. grad_input is overwritten. */
-mec4j_status mec4j_conv2d_backward_data(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
-                                        const float* grad_output, const float* kernel, float* grad_input,
-                                        void* workspace, int64_t workspace_bytes);
+mec4j_status mec4j_conv2d_backward_data(const mec4j_conv2d* conv, mec4j_algorithm algorithm, const float* grad_output,
+                                        const float* kernel, float* grad_input, void* workspace,
+                                        int64_t workspace_bytes);
 
 /* grad_kernel (the kernel's layout) = dLoss/dkernel and, if grad_bias is not NULL, grad_bias
  * (k_c floats) = dLoss/dbias, summed over the mini-batch, from the input and grad_output. Both
  * are overwritten (add them to running sums yourself to accumulate over several calls). */
-mec4j_status mec4j_conv2d_backward_weights(const mec4j_conv2d* conv, mec4j_algorithm algorithm,
-                                           const float* input, const float* grad_output, float* grad_kernel,
-                                           float* grad_bias, void* workspace, int64_t workspace_bytes);
+mec4j_status mec4j_conv2d_backward_weights(const mec4j_conv2d* conv, mec4j_algorithm algorithm, const float* input,
+                                           const float* grad_output, float* grad_kernel, float* grad_bias,
+                                           void* workspace, int64_t workspace_bytes);
 
 /* Weights packed once (the inference case, as XNNPACK's create step): the kernel in the layout of
  * the MEC_FUSED micro-kernel that runs now (effective ISA and blocking), so that later forwards
@@ -241,14 +237,12 @@ mec4j_status mec4j_conv2d_backward_weights(const mec4j_conv2d* conv, mec4j_algor
  * aligned. It fits only the layer's k_h, k_w, i_c, k_c and the ISA it was packed for: after a
  * change of the ISA cap, forward_packed fails with MEC4J_ERROR_INVALID_ARGUMENT (pack again). */
 mec4j_status mec4j_packed_kernel_size(const mec4j_conv2d* conv, int64_t* bytes);
-mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, void* packed,
-                               int64_t packed_bytes);
+mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, void* packed, int64_t packed_bytes);
 /* output = conv(input, packed kernel) (+ bias), computed by MEC_FUSED; workspace as for
  * mec4j_workspace_size(conv, MEC4J_ALGORITHM_MEC_FUSED). Not with a workspace limit so small that
  * MEC tiles single output columns (MEC4J_ERROR_UNSUPPORTED). */
 mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* input, const void* packed,
-                                         const float* bias, float* output, void* workspace,
-                                         int64_t workspace_bytes);
+                                         const float* bias, float* output, void* workspace, int64_t workspace_bytes);
 
 /* Aligned workspace memory (2 MiB huge pages are requested for large blocks). Returns NULL on
  * failure or for bytes <= 0. Free with mec4j_workspace_free. */

@@ -25,24 +25,47 @@ int64_t smallest_tile(const Shape& s) {
 
 mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   if (!c) return fail(bad, "conv", MEC4J_ERROR_NULL_ARGUMENT);
-  struct Positive { int64_t v; const char* name; } positives[] = {
-      {c->batch, "batch"}, {c->in_height, "in_height"}, {c->in_width, "in_width"},
-      {c->in_channels, "in_channels"}, {c->kernel_height, "kernel_height"},
-      {c->kernel_width, "kernel_width"}, {c->out_channels, "out_channels"},
-      {c->stride_height, "stride_height"}, {c->stride_width, "stride_width"}};
+  struct Positive {
+    int64_t v;
+    const char* name;
+  } positives[] = {{c->batch, "batch"},
+                   {c->in_height, "in_height"},
+                   {c->in_width, "in_width"},
+                   {c->in_channels, "in_channels"},
+                   {c->kernel_height, "kernel_height"},
+                   {c->kernel_width, "kernel_width"},
+                   {c->out_channels, "out_channels"},
+                   {c->stride_height, "stride_height"},
+                   {c->stride_width, "stride_width"}};
   for (const auto& p : positives)
     if (p.v < 1) return fail(bad, p.name, MEC4J_ERROR_INVALID_ARGUMENT);
-  struct NonNegative { int64_t v; const char* name; } pads[] = {
-      {c->pad_top, "pad_top"}, {c->pad_bottom, "pad_bottom"}, {c->pad_left, "pad_left"}, {c->pad_right, "pad_right"},
-      {c->groups, "groups"}, {c->dilation_height, "dilation_height"}, {c->dilation_width, "dilation_width"}};
+  struct NonNegative {
+    int64_t v;
+    const char* name;
+  } pads[] = {{c->pad_top, "pad_top"},
+              {c->pad_bottom, "pad_bottom"},
+              {c->pad_left, "pad_left"},
+              {c->pad_right, "pad_right"},
+              {c->groups, "groups"},
+              {c->dilation_height, "dilation_height"},
+              {c->dilation_width, "dilation_width"}};
   for (const auto& p : pads)
     if (p.v < 0) return fail(bad, p.name, MEC4J_ERROR_INVALID_ARGUMENT);
 
   *s = Shape{};
-  s->n = c->batch; s->ih = c->in_height; s->iw = c->in_width; s->ic = c->in_channels;
-  s->kh = c->kernel_height; s->kw = c->kernel_width; s->kc = c->out_channels;
-  s->sh = c->stride_height; s->sw = c->stride_width;
-  s->pt = c->pad_top; s->pb = c->pad_bottom; s->pl = c->pad_left; s->pr = c->pad_right;
+  s->n = c->batch;
+  s->ih = c->in_height;
+  s->iw = c->in_width;
+  s->ic = c->in_channels;
+  s->kh = c->kernel_height;
+  s->kw = c->kernel_width;
+  s->kc = c->out_channels;
+  s->sh = c->stride_height;
+  s->sw = c->stride_width;
+  s->pt = c->pad_top;
+  s->pb = c->pad_bottom;
+  s->pl = c->pad_left;
+  s->pr = c->pad_right;
   s->g = c->groups > 1 ? c->groups : 1;
   s->dh = c->dilation_height > 1 ? c->dilation_height : 1;
   s->dw = c->dilation_width > 1 ? c->dilation_width : 1;
@@ -63,17 +86,14 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   s->ow = (s->iwp - s->ekw) / s->sw + 1;
   s->rows_used = (s->oh - 1) * s->sh + s->ekh;
 
-  bool ok = mul(s->n, s->ih, &t) && mul(t, s->iw, &t) && mul(t, s->ic, &s->input_elems) &&
-            mul(s->kh, s->kw, &t) && mul(t, s->ic, &s->patch) &&
-            mul(s->kh, s->kw, &t) && mul(t, s->icg, &s->group_patch) &&
-            mul(s->group_patch, s->kc, &s->kernel_elems) &&
-            mul(s->n, s->oh, &t) && mul(t, s->ow, &t) && mul(t, s->kc, &s->output_elems) &&
-            mul(s->n, s->ow, &t) && mul(t, s->ihp, &t) && mul(t, s->kw, &t) &&
-            mul(t, s->ic, &s->mec_lowered_elems) &&
-            mul(s->n, s->oh, &t) && mul(t, s->ow, &t) && mul(t, s->patch, &s->im2col_elems);
+  bool ok = mul(s->n, s->ih, &t) && mul(t, s->iw, &t) && mul(t, s->ic, &s->input_elems) && mul(s->kh, s->kw, &t) &&
+            mul(t, s->ic, &s->patch) && mul(s->kh, s->kw, &t) && mul(t, s->icg, &s->group_patch) &&
+            mul(s->group_patch, s->kc, &s->kernel_elems) && mul(s->n, s->oh, &t) && mul(t, s->ow, &t) &&
+            mul(t, s->kc, &s->output_elems) && mul(s->n, s->ow, &t) && mul(t, s->ihp, &t) && mul(t, s->kw, &t) &&
+            mul(t, s->ic, &s->mec_lowered_elems) && mul(s->n, s->oh, &t) && mul(t, s->ow, &t) &&
+            mul(t, s->patch, &s->im2col_elems);
   // Byte counts (x4) must fit too.
-  for (int64_t e : {s->input_elems, s->kernel_elems, s->output_elems, s->mec_lowered_elems,
-                    s->im2col_elems})
+  for (int64_t e : {s->input_elems, s->kernel_elems, s->output_elems, s->mec_lowered_elems, s->im2col_elems})
     ok = ok && mul(e, (int64_t)sizeof(float), &t);
   if (!ok) return fail(bad, "conv", MEC4J_ERROR_SIZE_OVERFLOW);
 
@@ -83,8 +103,8 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   s->banded = false;
   if (c->mec_workspace_limit > 0) {
     const int64_t limit = c->mec_workspace_limit / (int64_t)sizeof(float);
-    const int64_t strip = s->ihp * s->kw * s->ic;   // one (image, output column) of L
-    const int64_t row = s->ow * s->kw * s->ic;      // one padded input row of one image
+    const int64_t strip = s->ihp * s->kw * s->ic;  // one (image, output column) of L
+    const int64_t row = s->ow * s->kw * s->ic;     // one padded input row of one image
     if (s->mec_lowered_elems > limit) {
       if (smallest_tile(*s) > limit) return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
       s->tile_n = 1;
@@ -177,18 +197,33 @@ mec4j_status mec4j_min_workspace_limit(const mec4j_conv2d* conv, int64_t* bytes)
 
 const char* mec4j_status_string(mec4j_status st) {
   switch (st) {
-    case MEC4J_OK: return "ok";
-    case MEC4J_ERROR_NULL_ARGUMENT: return "a required pointer is null";
-    case MEC4J_ERROR_INVALID_ARGUMENT: return "invalid argument";
-    case MEC4J_ERROR_SIZE_OVERFLOW: return "a size overflows 64 bits";
-    case MEC4J_ERROR_UNSUPPORTED: return "unsupported by this algorithm (groups or dilation it does not take, a layer that is not depthwise for DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B, MEC_FUSED), a GEMM size beyond the BLAS int range, or Solution A with |O| > |L| or with single-image tiles)";
-    case MEC4J_ERROR_WORKSPACE_TOO_SMALL: return "workspace too small";
-    case MEC4J_ERROR_WORKSPACE_MISALIGNED: return "workspace not 64-byte aligned";
-    case MEC4J_ERROR_OUT_OF_MEMORY: return "out of memory";
-    case MEC4J_ERROR_UNKNOWN_ALGORITHM: return "unknown algorithm";
-    case MEC4J_ERROR_INTERNAL: return "internal error";
-    case MEC4J_ERROR_WORKSPACE_LIMIT: return "workspace limit below MEC's smallest tile (one output column of one image)";
-    case MEC4J_ERROR_BAD_ENVIRONMENT: return "unknown value of MEC4J_MAX_ISA (accepted: avx512, avx2, portable, best) or MEC4J_TUNING (accepted: measure, heuristic)";
+    case MEC4J_OK:
+      return "ok";
+    case MEC4J_ERROR_NULL_ARGUMENT:
+      return "a required pointer is null";
+    case MEC4J_ERROR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case MEC4J_ERROR_SIZE_OVERFLOW:
+      return "a size overflows 64 bits";
+    case MEC4J_ERROR_UNSUPPORTED:
+      return "unsupported by this algorithm (groups or dilation it does not take, a layer that is not depthwise for "
+             "DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B, MEC_FUSED), a GEMM size beyond the BLAS int "
+             "range, or Solution A with |O| > |L| or with single-image tiles)";
+    case MEC4J_ERROR_WORKSPACE_TOO_SMALL:
+      return "workspace too small";
+    case MEC4J_ERROR_WORKSPACE_MISALIGNED:
+      return "workspace not 64-byte aligned";
+    case MEC4J_ERROR_OUT_OF_MEMORY:
+      return "out of memory";
+    case MEC4J_ERROR_UNKNOWN_ALGORITHM:
+      return "unknown algorithm";
+    case MEC4J_ERROR_INTERNAL:
+      return "internal error";
+    case MEC4J_ERROR_WORKSPACE_LIMIT:
+      return "workspace limit below MEC's smallest tile (one output column of one image)";
+    case MEC4J_ERROR_BAD_ENVIRONMENT:
+      return "unknown value of MEC4J_MAX_ISA (accepted: avx512, avx2, portable, best) or MEC4J_TUNING (accepted: "
+             "measure, heuristic)";
   }
   return "unknown status";
 }

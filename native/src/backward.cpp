@@ -93,8 +93,8 @@ void reference_backward_weights(const Shape& s, const float* in, const float* gr
 
 // --- im2col --------------------------------------------------------------------------------
 
-void im2col_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k,
-                             float* grad_bias, float* ws) {
+void im2col_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
+                             float* ws) {
   im2col_lower(s, in, ws);
   for (int64_t grp = 0; grp < s.g; ++grp)
     sgemm(Trans::Yes, Trans::No, s.group_patch, s.kcg, s.n * s.oh * s.ow, ws + grp * s.group_patch, s.patch,
@@ -213,9 +213,12 @@ int64_t lowered_block(const Shape& s, int64_t q, int64_t grp) { return q * s.ic 
 
 int64_t mec_backward_elems(const Shape& s) {
   switch (mec_lowering(s, MecSolution::Rows)) {
-    case Lowering::InPlace: return 0;
-    case Lowering::Subsample: return s.n * s.oh * s.ow * s.ic;
-    case Lowering::Mec: break;
+    case Lowering::InPlace:
+      return 0;
+    case Lowering::Subsample:
+      return s.n * s.oh * s.ow * s.ic;
+    case Lowering::Mec:
+      break;
   }
   if (s.banded) return s.mec_tile_elems();
   const int64_t chunk = backward_chunk(s);
@@ -233,8 +236,8 @@ void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float*
       a = ws;
     }
     for (int64_t grp = 0; grp < s.g; ++grp)
-      sgemm(Trans::Yes, Trans::No, s.icg, s.kcg, s.n * s.oh * s.ow, a + grp * s.icg, s.ic, grad_out + grp * s.kcg,
-            s.kc, grad_k + grp * s.icg * s.kcg, s.kcg, 0.f);
+      sgemm(Trans::Yes, Trans::No, s.icg, s.kcg, s.n * s.oh * s.ow, a + grp * s.icg, s.ic, grad_out + grp * s.kcg, s.kc,
+            grad_k + grp * s.icg * s.kcg, s.kcg, 0.f);
     bias_gradient(s, grad_out, grad_bias);
     return;
   }
@@ -260,8 +263,19 @@ void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float*
         for (int64_t r = 0; r < s.kh; ++r)
           for (int64_t q = 0; q < blocks.taps; ++q)
             runs[r * blocks.taps + q] = {kernel_row_start(t, r) * row + lowered_block(s, q, grp), blocks.width};
-        WindowGemmT w{s.group_patch, s.kcg, t.oh * p.images * s.ow, s.kc, s.kcg, p.images * s.ow, row, piece,
-                      ws, runs.data(), (int64_t)runs.size(), g + grp * s.kcg, grad_k + grp * s.group_patch * s.kcg,
+        WindowGemmT w{s.group_patch,
+                      s.kcg,
+                      t.oh * p.images * s.ow,
+                      s.kc,
+                      s.kcg,
+                      p.images * s.ow,
+                      row,
+                      piece,
+                      ws,
+                      runs.data(),
+                      (int64_t)runs.size(),
+                      g + grp * s.kcg,
+                      grad_k + grp * s.group_patch * s.kcg,
                       !first};
         igemm_transposed(*igemm, w, scratch, threads);
       }
@@ -396,8 +410,8 @@ void depthwise_backward_data(const Shape& s, const float* grad_out, const float*
   });
 }
 
-void depthwise_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k,
-                                float* grad_bias, float* ws) {
+void depthwise_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
+                                float* ws) {
   const int64_t m = s.kcg, taps = s.kh * s.kw;
   constexpr int64_t kChunk = 16;  // channels per unit of work: whole vectors
   const int64_t chunks = (s.ic + kChunk - 1) / kChunk;

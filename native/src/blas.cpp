@@ -1,11 +1,10 @@
 // The BLAS boundary: the GEMM call, bias, and run-time facts about the BLAS that is loaded.
 // Vendor functions are looked up with dlsym so that one binary serves OpenBLAS and MKL.
+#include <cblas.h>
 #include <dlfcn.h>
 
 #include <cstdio>
 #include <cstring>
-
-#include <cblas.h>
 
 #include "blas_symbols.h"
 #include "mec4j.h"
@@ -13,8 +12,8 @@
 
 namespace mec4j {
 
-void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-           int64_t ldb, float* c, int64_t ldc, float beta) {
+void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+           int64_t ldc, float beta) {
   sgemm(Trans::No, Trans::No, m, n, k, a, lda, b, ldb, c, ldc, beta);
 }
 
@@ -41,18 +40,18 @@ F find(const char* name) {
 }  // namespace
 
 const BlasSymbols& blas_symbols() {
-  static const BlasSymbols symbols{
-      find<void (*)(char*, int)>("mkl_get_version_string"), find<int (*)()>("MKL_Get_Max_Threads"),
-      find<void (*)(int)>("MKL_Set_Num_Threads"),           find<int (*)(int)>("MKL_Set_Num_Threads_Local"),
-      find<char* (*)()>("openblas_get_config"),             find<int (*)()>("openblas_get_num_threads"),
-      find<void (*)(int)>("openblas_set_num_threads")};
+  static const BlasSymbols symbols{find<void (*)(char*, int)>("mkl_get_version_string"),
+                                   find<int (*)()>("MKL_Get_Max_Threads"),
+                                   find<void (*)(int)>("MKL_Set_Num_Threads"),
+                                   find<int (*)(int)>("MKL_Set_Num_Threads_Local"),
+                                   find<char* (*)()>("openblas_get_config"),
+                                   find<int (*)()>("openblas_get_num_threads"),
+                                   find<void (*)(int)>("openblas_set_num_threads")};
   return symbols;
 }
 
 namespace {
-void copy(char* dst, size_t cap, const char* src) {
-  std::snprintf(dst, cap, "%s", src ? src : "");
-}
+void copy(char* dst, size_t cap, const char* src) { std::snprintf(dst, cap, "%s", src ? src : ""); }
 }  // namespace
 }  // namespace mec4j
 
@@ -84,8 +83,7 @@ extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
     // MKL pads with blanks and does not terminate a full buffer.
     mkl_version(info->version, (int)sizeof info->version - 1);
     info->version[sizeof info->version - 1] = '\0';
-    for (size_t i = std::strlen(info->version); i > 0 && info->version[i - 1] == ' '; --i)
-      info->version[i - 1] = '\0';
+    for (size_t i = std::strlen(info->version); i > 0 && info->version[i - 1] == ' '; --i) info->version[i - 1] = '\0';
     if (mkl_threads) info->threads = mkl_threads();
   } else if (ob_config) {
     copy(info->vendor, sizeof info->vendor, "OpenBLAS");

@@ -40,13 +40,13 @@ const DwconvConfig* dwconv_config(mec4j_isa isa) {
 
 const char* depthwise_kernel_name(mec4j_isa isa) { return dwconv_config(isa)->name; }
 
-void depthwise_forward(const Shape& s, mec4j_isa isa, const float* in, const float* k, const float* bias,
-                       float* out, int threads) {
+void depthwise_forward(const Shape& s, mec4j_isa isa, const float* in, const float* k, const float* bias, float* out,
+                       int threads) {
   depthwise_forward(s, *dwconv_config(isa), in, k, bias, out, threads);
 }
 
-void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* in, const float* k,
-                       const float* bias, float* out, int threads, int64_t max_taps) {
+void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* in, const float* k, const float* bias,
+                       float* out, int threads, int64_t max_taps) {
   if (s.n <= 0 || s.oh <= 0 || s.ow <= 0 || s.kc <= 0) return;
   const int64_t C = config.channels;
   const int64_t m = s.kc / s.ic, taps = s.kh * s.kw;

@@ -14,7 +14,7 @@ namespace mec4j {
 struct DwconvConfig {
   const char* name;  // e.g. "f32-dwconv-3x32-avx2-fma"
   mec4j_isa isa;
-  int channels;      // C: output channels a call computes (the weight block width), at most 64
+  int channels;  // C: output channels a call computes (the weight block width), at most 64
   DwconvUkernelFn ukernel;
 };
 
@@ -27,11 +27,11 @@ const DwconvConfig* dwconv_config(mec4j_isa isa);
 // element is computed by one thread, taps in the order r outer, q inner, from the bias (or 0):
 // the bits do not depend on `threads`. No heap allocation; never throws. Fastest with 64-byte aligned in and
 // out (the vector loads then never split a cache line).
-void depthwise_forward(const Shape& s, mec4j_isa isa, const float* in, const float* k, const float* bias,
-                       float* out, int threads);
+void depthwise_forward(const Shape& s, mec4j_isa isa, const float* in, const float* k, const float* bias, float* out,
+                       int threads);
 // The same with a given kernel. max_taps > 0 caps the taps packed at a time (tests of the chunking).
-void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* in, const float* k,
-                       const float* bias, float* out, int threads, int64_t max_taps = 0);
+void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* in, const float* k, const float* bias,
+                       float* out, int threads, int64_t max_taps = 0);
 // The name of the kernel depthwise_forward runs for `isa`.
 const char* depthwise_kernel_name(mec4j_isa isa);
 

@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 #include <exception>
+#include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MEC4J_HAVE_SANITIZER_STACK 1
@@ -98,7 +98,9 @@ void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return alloc
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return allocate(n, 0); }
 void* operator new(std::size_t n, std::align_val_t a) { return allocate_or_throw(n, (std::size_t)a); }
 void* operator new[](std::size_t n, std::align_val_t a) { return allocate_or_throw(n, (std::size_t)a); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return allocate(n, (std::size_t)a); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return allocate(n, (std::size_t)a);
+}
 void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
   return allocate(n, (std::size_t)a);
 }

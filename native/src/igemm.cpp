@@ -59,8 +59,10 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
         const int64_t col = q * nr;
         const int cols = (int)std::min<int64_t>(nr, g.n - col);
         const float* b = panel;
-        if (g.packed) b = packed_panel(cfg, g.packed, g.n, k0, length, q);
-        else cfg.pack(g.kernel + k0 * g.n + col, g.n, length, cols, panel);
+        if (g.packed)
+          b = packed_panel(cfg, g.packed, g.n, k0, length, q);
+        else
+          cfg.pack(g.kernel + k0 * g.n + col, g.n, length, cols, panel);
         const float* bias = nullptr;
         if (first && g.bias) {
           std::memset(bias_panel, 0, sizeof bias_panel);
@@ -123,7 +125,9 @@ namespace {
 int64_t padded_n(const IgemmConfig& cfg, int64_t n) { return panels(cfg, n) * cfg.nr; }
 // Per thread: the packed block of W^T (mc x kc, tiles rounded up) and the K block's B panels; and
 // two arrays of kc row pointers (W's rows, the packed tiles' rows).
-int64_t floats_per_thread(const IgemmConfig& cfg, int64_t n) { return (cfg.mc + cfg.mr) * cfg.kc + cfg.kc * padded_n(cfg, n); }
+int64_t floats_per_thread(const IgemmConfig& cfg, int64_t n) {
+  return (cfg.mc + cfg.mr) * cfg.kc + cfg.kc * padded_n(cfg, n);
+}
 }  // namespace
 
 IgemmWtScratch igemm_transposed_scratch(const IgemmConfig& cfg, int64_t n, int threads) {
@@ -172,7 +176,8 @@ void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScrat
       const int64_t q0 = u % groups * group, q1 = std::min(q0 + group, col_panels);
       for (int64_t k0 = 0; k0 < g.k; k0 += cfg.kc) {
         const int64_t kb = std::min(cfg.kc, g.k - k0);
-        for (int64_t p = k0; p < k0 + kb; ++p) w[p - k0] = g.origin + p / g.width * g.y_stride + p % g.width * g.x_stride;
+        for (int64_t p = k0; p < k0 + kb; ++p)
+          w[p - k0] = g.origin + p / g.width * g.y_stride + p % g.width * g.x_stride;
         if (!pack_w) {
           for (int64_t q = q0; q < q1; ++q) {
             const int64_t c0 = q * nr;

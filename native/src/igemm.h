@@ -30,9 +30,9 @@ struct RowWindowGemm {
   int64_t (*row_offset)(const void* row_context, int64_t r);
   const void* row_context;
   const float* origin;
-  const float* kernel;    // HWIO: row k = r*piece + j
-  const float* packed;    // or null: the kernel already packed by pack_igemm_kernel for this config
-  const float* bias;      // n floats, or null
+  const float* kernel;  // HWIO: row k = r*piece + j
+  const float* packed;  // or null: the kernel already packed by pack_igemm_kernel for this config
+  const float* bias;    // n floats, or null
   float* out;
 };
 

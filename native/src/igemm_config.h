@@ -13,13 +13,13 @@ namespace mec4j {
 struct IgemmConfig {
   const char* name;  // operation-tile-ISA, e.g. "f32-igemm-6x16-avx2-fma"
   mec4j_isa isa;
-  int mr, nr;        // the micro-tile
-  int64_t kc;        // K per block: a packed B panel (kc x nr) takes half of L1
-  int64_t mc;        // A rows per block: mc rows of kc floats take half of L2
+  int mr, nr;  // the micro-tile
+  int64_t kc;  // K per block: a packed B panel (kc x nr) takes half of L1
+  int64_t mc;  // A rows per block: mc rows of kc floats take half of L2
   IgemmUkernelFn ukernel;
   PackPanelFn pack;
   IgemmWtUkernelFn ukernel_wt;  // the same tile for weight gradients (W^T * B, W read by rows)
-  int64_t l2_bytes;  // this CPU's L2 per core (sysconf): sizes MEC_FUSED's cache bands
+  int64_t l2_bytes;             // this CPU's L2 per core (sysconf): sizes MEC_FUSED's cache bands
 };
 
 constexpr int kMaxNr = 32;

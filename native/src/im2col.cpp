@@ -29,8 +29,10 @@ void im2col_lower(const Shape& s, const float* in, float* ws) {
             const float* pixel = inside ? image + (iy * s.iw + ix) * s.ic : nullptr;
             for (int64_t grp = 0; grp < s.g; ++grp) {
               float* dst = patch + grp * s.group_patch + (r * s.kw + q) * s.icg;
-              if (inside) std::memcpy(dst, pixel + grp * s.icg, s.icg * sizeof(float));
-              else std::memset(dst, 0, s.icg * sizeof(float));
+              if (inside)
+                std::memcpy(dst, pixel + grp * s.icg, s.icg * sizeof(float));
+              else
+                std::memset(dst, 0, s.icg * sizeof(float));
             }
           }
         }
@@ -39,12 +41,11 @@ void im2col_lower(const Shape& s, const float* in, float* ws) {
   });
 }
 
-void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
-                    float* ws) {
+void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out, float* ws) {
   im2col_lower(s, in, ws);
   for (int64_t grp = 0; grp < s.g; ++grp)
-    sgemm(s.n * s.oh * s.ow, s.kcg, s.group_patch, ws + grp * s.group_patch, s.patch,
-          k + grp * s.group_patch * s.kcg, s.kcg, out + grp * s.kcg, s.kc, 0.f);
+    sgemm(s.n * s.oh * s.ow, s.kcg, s.group_patch, ws + grp * s.group_patch, s.patch, k + grp * s.group_patch * s.kcg,
+          s.kcg, out + grp * s.kcg, s.kc, 0.f);
   add_bias(s, bias, out);
 }
 

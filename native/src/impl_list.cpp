@@ -2,6 +2,8 @@
 // and the C API calls that plan and run a convolution.
 #include "impl_list.h"
 
+#include <strings.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -11,7 +13,6 @@
 #include <map>
 #include <mutex>
 #include <new>
-#include <strings.h>
 #include <vector>
 
 #include "depthwise.h"
@@ -32,15 +33,20 @@ int64_t mec_lda(const Shape& s) { return s.ihp * s.kw * s.ic; }  // <= |L|, cann
 
 int64_t lowered_elems(const Plan& p, MecSolution solution) {
   switch (mec_lowering(p.s, solution)) {
-    case Lowering::InPlace: return 0;
-    case Lowering::Subsample: return p.s.n * p.s.oh * p.s.ow * p.s.ic;  // <= |L|: cannot overflow
-    case Lowering::Mec: break;
+    case Lowering::InPlace:
+      return 0;
+    case Lowering::Subsample:
+      return p.s.n * p.s.oh * p.s.ow * p.s.ic;  // <= |L|: cannot overflow
+    case Lowering::Mec:
+      break;
   }
   return p.s.mec_tile_elems();
 }
 
 template <MecSolution S>
-int64_t mec_workspace(const Plan& p) { return lowered_elems(p, S); }
+int64_t mec_workspace(const Plan& p) {
+  return lowered_elems(p, S);
+}
 
 template <MecSolution S>
 void mec_run(const Plan& p, const ConvBuffers& b) {
@@ -73,9 +79,7 @@ void depthwise_bwd_weights(const Plan& p, const BackwardBuffers& b) {
 
 // MEC's backward passes work on one image (or band) of the row lowering at a time; a limit that
 // tiles single output columns leaves no band to work on.
-mec4j_status mec_backward_check(const Plan& p) {
-  return p.s.tile_w < p.s.ow ? MEC4J_ERROR_WORKSPACE_LIMIT : MEC4J_OK;
-}
+mec4j_status mec_backward_check(const Plan& p) { return p.s.tile_w < p.s.ow ? MEC4J_ERROR_WORKSPACE_LIMIT : MEC4J_OK; }
 mec4j_status mec_rows_backward_check(const Plan& p) {
   const Shape& s = p.s;
   if (mec_backward_check(p) != MEC4J_OK) return mec_backward_check(p);
@@ -104,31 +108,51 @@ mec4j_status im2col_check(const Plan& p) {
 int64_t im2col_elems(const Plan& p) { return p.s.im2col_elems; }
 
 const ConvImpl kImpls[] = {
-    {MEC4J_ALGORITHM_DEPTHWISE, "depthwise", true,
-     [](const Plan& p) { return p.s.depthwise() ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; }, no_workspace,
+    {MEC4J_ALGORITHM_DEPTHWISE,
+     "depthwise",
+     true,
+     [](const Plan& p) { return p.s.depthwise() ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; },
+     no_workspace,
      [](const Plan& p, const ConvBuffers& b) {
        depthwise_forward(p.s, p.isa, b.in, b.kernel, b.bias, b.out, p.threads);
      },
-     {depthwise_only, kernel_sized, depthwise_bwd_data}, {depthwise_only, kernel_sized, depthwise_bwd_weights}},
-    {MEC4J_ALGORITHM_MEC_FUSED, "mec-fused", true, always, mec_workspace<MecSolution::Fused>,
-     mec_run<MecSolution::Fused>, {}, {mec_backward_check, mec_backward_workspace, mec_fused_bwd_weights}},
-    {MEC4J_ALGORITHM_MEC_ROWS, "mec-rows", true,
+     {depthwise_only, kernel_sized, depthwise_bwd_data},
+     {depthwise_only, kernel_sized, depthwise_bwd_weights}},
+    {MEC4J_ALGORITHM_MEC_FUSED,
+     "mec-fused",
+     true,
+     always,
+     mec_workspace<MecSolution::Fused>,
+     mec_run<MecSolution::Fused>,
+     {},
+     {mec_backward_check, mec_backward_workspace, mec_fused_bwd_weights}},
+    {MEC4J_ALGORITHM_MEC_ROWS,
+     "mec-rows",
+     true,
      [](const Plan& p) {
        if (ungrouped(p) != MEC4J_OK) return ungrouped(p);
        return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.kw * p.s.ic) &&
                        fits_blas_int(p.s.kc));
      },
-     mec_workspace<MecSolution::Rows>, mec_run<MecSolution::Rows>,
+     mec_workspace<MecSolution::Rows>,
+     mec_run<MecSolution::Rows>,
      {mec_rows_backward_check, mec_backward_workspace, mec_rows_bwd_data},
      {mec_rows_backward_check, mec_backward_workspace, mec_rows_bwd_weights}},
-    {MEC4J_ALGORITHM_MEC_B, "mec-b", true,
+    {MEC4J_ALGORITHM_MEC_B,
+     "mec-b",
+     true,
      [](const Plan& p) {
        if (one_window(p) != MEC4J_OK) return one_window(p);
        return blas_fit(fits_blas_int(p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc) &&
                        fits_blas_int(mec_lda(p.s)));
      },
-     mec_workspace<MecSolution::B>, mec_run<MecSolution::B>, {}, {}},
-    {MEC4J_ALGORITHM_MEC_A, "mec-a", true,
+     mec_workspace<MecSolution::B>,
+     mec_run<MecSolution::B>,
+     {},
+     {}},
+    {MEC4J_ALGORITHM_MEC_A,
+     "mec-a",
+     true,
      [](const Plan& p) {
        const Shape& s = p.s;
        if (one_window(p) != MEC4J_OK) return one_window(p);
@@ -137,9 +161,16 @@ const ConvImpl kImpls[] = {
        return blas_fit(fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
                        fits_blas_int(mec_lda(s)));
      },
-     mec_workspace<MecSolution::A>, mec_run<MecSolution::A>, {}, {}},
-    {MEC4J_ALGORITHM_MEC, "mec", false, [](const Plan& p) { return mec_heuristic(p)->check(p); },
-     mec_auto_workspace, mec_auto_run,
+     mec_workspace<MecSolution::A>,
+     mec_run<MecSolution::A>,
+     {},
+     {}},
+    {MEC4J_ALGORITHM_MEC,
+     "mec",
+     false,
+     [](const Plan& p) { return mec_heuristic(p)->check(p); },
+     mec_auto_workspace,
+     mec_auto_run,
      {[](const Plan& p) { return mec_backward_data_impl(p)->backward_data.check(p); },
       [](const Plan& p) { return mec_backward_data_impl(p)->backward_data.workspace_elems(p); },
       [](const Plan& p, const BackwardBuffers& b) { mec_backward_data_impl(p)->backward_data.run(p, b); }},
@@ -149,15 +180,25 @@ const ConvImpl kImpls[] = {
       },
       [](const Plan& p) { return p.s.depthwise() ? kernel_sized(p) : mec_backward_workspace(p); },
       mec_auto_backward_weights}},
-    {MEC4J_ALGORITHM_IM2COL, "im2col", false, im2col_check, im2col_elems,
+    {MEC4J_ALGORITHM_IM2COL,
+     "im2col",
+     false,
+     im2col_check,
+     im2col_elems,
      [](const Plan& p, const ConvBuffers& b) { im2col_forward(p.s, b.in, b.kernel, b.bias, b.out, b.ws); },
      {im2col_check, im2col_elems,
-      [](const Plan& p, const BackwardBuffers& b) { im2col_backward_data(p.s, b.grad_out, b.kernel, b.grad_in, b.ws); }},
+      [](const Plan& p, const BackwardBuffers& b) {
+        im2col_backward_data(p.s, b.grad_out, b.kernel, b.grad_in, b.ws);
+      }},
      {im2col_check, im2col_elems,
       [](const Plan& p, const BackwardBuffers& b) {
         im2col_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
       }}},
-    {MEC4J_ALGORITHM_REFERENCE, "reference", false, always, no_workspace,
+    {MEC4J_ALGORITHM_REFERENCE,
+     "reference",
+     false,
+     always,
+     no_workspace,
      [](const Plan& p, const ConvBuffers& b) { reference_forward(p.s, b.in, b.kernel, b.bias, b.out); },
      {always, no_workspace,
       [](const Plan& p, const BackwardBuffers& b) { reference_backward_data(p.s, b.grad_out, b.kernel, b.grad_in); }},
@@ -185,10 +226,14 @@ const ConvImpl* mec_heuristic(const Plan& p) {
   if (s.g > 1 || s.dh > 1) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
   // Row bands run one image at a time, as at batch 1.
   switch (mec_choose(with_batch(s, s.tile_n), *p.igemm)) {
-    case MecSolution::A: return find_impl(MEC4J_ALGORITHM_MEC_A);
-    case MecSolution::B: return find_impl(MEC4J_ALGORITHM_MEC_B);
-    case MecSolution::Rows: return find_impl(MEC4J_ALGORITHM_MEC_ROWS);
-    case MecSolution::Fused: break;
+    case MecSolution::A:
+      return find_impl(MEC4J_ALGORITHM_MEC_A);
+    case MecSolution::B:
+      return find_impl(MEC4J_ALGORITHM_MEC_B);
+    case MecSolution::Rows:
+      return find_impl(MEC4J_ALGORITHM_MEC_ROWS);
+    case MecSolution::Fused:
+      break;
   }
   return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
 }
@@ -203,8 +248,8 @@ int tuning() {
   if (t == kTuningFromEnvironment) {
     const char* e = std::getenv("MEC4J_TUNING");
     int parsed = !e || !*e || !strcasecmp(e, "measure") ? MEC4J_TUNING_MEASURE
-                 : !strcasecmp(e, "heuristic")            ? MEC4J_TUNING_HEURISTIC
-                                                          : kTuningMisspelt;
+                 : !strcasecmp(e, "heuristic")          ? MEC4J_TUNING_HEURISTIC
+                                                        : kTuningMisspelt;
     if (g_tuning.compare_exchange_strong(t, parsed, std::memory_order_acq_rel)) t = parsed;
   }
   return t;
@@ -215,8 +260,8 @@ using TuningKey = std::array<int64_t, 24>;
 
 TuningKey tuning_key(const Plan& p, mec4j_direction direction = MEC4J_DIRECTION_FORWARD) {
   const Shape& s = p.s;
-  return {s.n,  s.ih, s.iw,        s.ic,     s.kh,     s.kw,      s.kc,   s.sh, s.sw, s.pt, s.pb, s.pl,
-          s.pr, s.threshold, s.tile_n, s.tile_oh, s.tile_w, s.banded, s.g, s.dh, s.dw, p.isa, p.threads, direction};
+  return {s.n,  s.ih,        s.iw,     s.ic,      s.kh,     s.kw,     s.kc, s.sh, s.sw, s.pt,  s.pb,      s.pl,
+          s.pr, s.threshold, s.tile_n, s.tile_oh, s.tile_w, s.banded, s.g,  s.dh, s.dw, p.isa, p.threads, direction};
 }
 
 std::mutex g_choices_mutex;  // guards g_choices (short lookups)
@@ -301,7 +346,7 @@ const ConvImpl* mec_backward_weights_heuristic(const Plan& p) {
   if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
   const bool blas_fits = find_impl(MEC4J_ALGORITHM_MEC_ROWS)->backward_weights.check(p) == MEC4J_OK;
   return blas_fits && s.g == 1 && s.kw * s.ic >= kThinBlasRows ? find_impl(MEC4J_ALGORITHM_MEC_ROWS)
-                                                              : find_impl(MEC4J_ALGORITHM_MEC_FUSED);
+                                                               : find_impl(MEC4J_ALGORITHM_MEC_FUSED);
 }
 
 // The heuristic's pick, in every tuning mode: MEC_FUSED's weight gradients allocate their packing
@@ -325,10 +370,12 @@ mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, 
   if (!impl) return MEC4J_OK;
   const ConvImpl* found = find_impl(algorithm);
   if (!found) return MEC4J_ERROR_UNKNOWN_ALGORITHM;
-  if (direction == MEC4J_DIRECTION_FORWARD) st = found->check(*p);
+  if (direction == MEC4J_DIRECTION_FORWARD)
+    st = found->check(*p);
   else if (direction != MEC4J_DIRECTION_BACKWARD_DATA && direction != MEC4J_DIRECTION_BACKWARD_WEIGHTS)
     st = MEC4J_ERROR_INVALID_ARGUMENT;
-  else st = found->backward(direction).check ? found->backward(direction).check(*p) : MEC4J_ERROR_UNSUPPORTED;
+  else
+    st = found->backward(direction).check ? found->backward(direction).check(*p) : MEC4J_ERROR_UNSUPPORTED;
   if (st != MEC4J_OK) return st;
   *impl = found;
   return MEC4J_OK;
@@ -338,7 +385,8 @@ mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, 
 mec4j_status check_workspace(int64_t elems, const void* workspace, int64_t workspace_bytes) {
   if (elems == 0) return MEC4J_OK;
   if (!workspace) return MEC4J_ERROR_NULL_ARGUMENT;
-  if (workspace_bytes < elems * (int64_t)sizeof(float)) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;  // no overflow: make_shape
+  if (workspace_bytes < elems * (int64_t)sizeof(float))
+    return MEC4J_ERROR_WORKSPACE_TOO_SMALL;  // no overflow: make_shape
   if (reinterpret_cast<uintptr_t>(workspace) % MEC4J_WORKSPACE_ALIGNMENT != 0) return MEC4J_ERROR_WORKSPACE_MISALIGNED;
   return MEC4J_OK;
 }
@@ -449,8 +497,8 @@ mec4j_status mec4j_workspace_size_for(const mec4j_conv2d* conv, mec4j_algorithm 
   const ConvImpl* impl = nullptr;
   mec4j_status st = plan(conv, a, &p, &impl, direction);
   if (st != MEC4J_OK) return st;
-  const int64_t elems = direction == MEC4J_DIRECTION_FORWARD ? impl->workspace_elems(p)
-                                                                     : impl->backward(direction).workspace_elems(p);
+  const int64_t elems =
+      direction == MEC4J_DIRECTION_FORWARD ? impl->workspace_elems(p) : impl->backward(direction).workspace_elems(p);
   *bytes = elems * (int64_t)sizeof(float);  // elems is |L|, im2col's or the kernel's: x4 checked by make_shape
   return MEC4J_OK;
 }
@@ -466,8 +514,8 @@ mec4j_status mec4j_conv2d_backward_data(const mec4j_conv2d* conv, mec4j_algorith
   st = check_workspace(impl->backward_data.workspace_elems(p), workspace, workspace_bytes);
   if (st != MEC4J_OK) return st;
   return run_guarded([&] {
-    impl->backward_data.run(p, BackwardBuffers{nullptr, grad_output, kernel, grad_input, nullptr, nullptr,
-                                           static_cast<float*>(workspace)});
+    impl->backward_data.run(
+        p, BackwardBuffers{nullptr, grad_output, kernel, grad_input, nullptr, nullptr, static_cast<float*>(workspace)});
   });
 }
 
@@ -483,13 +531,12 @@ mec4j_status mec4j_conv2d_backward_weights(const mec4j_conv2d* conv, mec4j_algor
   if (st != MEC4J_OK) return st;
   return run_guarded([&] {
     impl->backward_weights.run(p, BackwardBuffers{input, grad_output, nullptr, nullptr, grad_kernel, grad_bias,
-                                              static_cast<float*>(workspace)});
+                                                  static_cast<float*>(workspace)});
   });
 }
 
-mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, const float* input,
-                                  const float* kernel, const float* bias, float* output, void* workspace,
-                                  int64_t workspace_bytes) {
+mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm a, const float* input, const float* kernel,
+                                  const float* bias, float* output, void* workspace, int64_t workspace_bytes) {
   Plan p;
   const ConvImpl* impl = nullptr;
   mec4j_status st = plan(conv, a, &p, &impl);
@@ -515,8 +562,8 @@ PackedHeader packed_header(const Plan& p) {
 mec4j_status packed_bytes(const Plan& p, int64_t* bytes) {
   int64_t floats;  // per group: k_h*k_w*i_c/g rows, k_c/g columns rounded up to the tile width
   if (!mul(p.s.group_patch, (p.s.kcg + p.igemm->nr - 1) / p.igemm->nr * p.igemm->nr, &floats) ||
-      !mul(floats, p.s.g, &floats) ||
-      !mul(floats, (int64_t)sizeof(float), bytes) || !add(*bytes, (int64_t)sizeof(PackedHeader), bytes))
+      !mul(floats, p.s.g, &floats) || !mul(floats, (int64_t)sizeof(float), bytes) ||
+      !add(*bytes, (int64_t)sizeof(PackedHeader), bytes))
     return MEC4J_ERROR_SIZE_OVERFLOW;
   return MEC4J_OK;
 }
@@ -559,7 +606,7 @@ mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* 
   const PackedHeader want = packed_header(p);
   if (header->magic != want.magic || header->isa != want.isa || header->nr != want.nr || header->kc != want.kc ||
       header->k != want.k || header->n != want.n || header->groups != want.groups)
-    return MEC4J_ERROR_INVALID_ARGUMENT;  // another layer's, or another ISA's layout
+    return MEC4J_ERROR_INVALID_ARGUMENT;                    // another layer's, or another ISA's layout
   if (p.s.tile_w < p.s.ow) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
   st = check_workspace(lowered_elems(p, MecSolution::Fused), workspace, workspace_bytes);
   if (st != MEC4J_OK) return st;

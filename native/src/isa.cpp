@@ -2,11 +2,12 @@
 // and mec4j_set_max_isa() replaces it; a cap above what the CPU has caps at what it has.
 #include "isa.h"
 
+#include <strings.h>
+
 #include <atomic>
-#include <initializer_list>
 #include <cstdlib>
 #include <cstring>
-#include <strings.h>
+#include <initializer_list>
 
 namespace mec4j {
 
@@ -38,7 +39,7 @@ int cap() {
 mec4j_isa host_isa() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
-  static const mec4j_isa isa = __builtin_cpu_supports("avx512f")                          ? MEC4J_ISA_AVX512
+  static const mec4j_isa isa = __builtin_cpu_supports("avx512f")                                 ? MEC4J_ISA_AVX512
                                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? MEC4J_ISA_AVX2
                                                                                                  : MEC4J_ISA_PORTABLE;
   return isa;
@@ -84,10 +85,14 @@ mec4j_isa mec4j_get_host_isa(void) { return host_isa(); }
 
 const char* mec4j_isa_name(mec4j_isa isa) {
   switch (isa) {
-    case MEC4J_ISA_PORTABLE: return "portable";
-    case MEC4J_ISA_AVX2: return "avx2";
-    case MEC4J_ISA_AVX512: return "avx512";
-    case MEC4J_ISA_BEST: return "best";
+    case MEC4J_ISA_PORTABLE:
+      return "portable";
+    case MEC4J_ISA_AVX2:
+      return "avx2";
+    case MEC4J_ISA_AVX512:
+      return "avx512";
+    case MEC4J_ISA_BEST:
+      return "best";
   }
   return "unknown";
 }

@@ -22,14 +22,16 @@ inline void copy_window_row(const Shape& s, const float* image, int64_t iy, int6
   if (s.dw > 1) {
     for (int64_t q = 0; q < s.kw; ++q) {
       const int64_t ix = ix0 + q * s.dw;
-      if (ix < 0 || ix >= s.iw) std::memset(dst + q * s.ic, 0, s.ic * sizeof(float));
-      else std::memcpy(dst + q * s.ic, row + ix * s.ic, s.ic * sizeof(float));
+      if (ix < 0 || ix >= s.iw)
+        std::memset(dst + q * s.ic, 0, s.ic * sizeof(float));
+      else
+        std::memcpy(dst + q * s.ic, row + ix * s.ic, s.ic * sizeof(float));
     }
     return;
   }
   int64_t lo = ix0 < 0 ? -ix0 : 0;  // taps before the input
   if (lo > s.kw) lo = s.kw;
-  int64_t hi = s.kw;                // taps up to the end of the input
+  int64_t hi = s.kw;  // taps up to the end of the input
   if (ix0 + hi > s.iw) hi = s.iw - ix0;
   if (hi < lo) hi = lo;
   if (lo > 0) std::memset(dst, 0, lo * s.ic * sizeof(float));

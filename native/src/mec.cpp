@@ -202,8 +202,8 @@ void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, con
 }
 }  // namespace
 
-void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k,
-                         float* image_out, float* L) {
+void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k, float* image_out,
+                         float* L) {
   const int threads = available_threads();
   const int64_t patch_row = s.kw * s.ic;
   const int64_t lda = s.ihp * patch_row;  // one strip per output column, as in lower_columns
@@ -213,14 +213,11 @@ void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* im
         copy_window_row(s, image, h - s.pt, (w0 + w) * s.sw, L + w * lda + h * patch_row);
   });
   run_gemms(s.oh, threads, false, [&](int64_t h) {
-    sgemm(wt, s.kc, s.patch, L + h * s.sh * patch_row, lda, k, s.kc, image_out + (h * s.ow + w0) * s.kc,
-          s.kc, 0.f);
+    sgemm(wt, s.kc, s.patch, L + h * s.sh * patch_row, lda, k, s.kc, image_out + (h * s.ow + w0) * s.kc, s.kc, 0.f);
   });
 }
 
-bool mec_rows_interleaved(const Shape& s) {
-  return s.n > 1 && s.output_elems <= s.mec_lowered_elems;
-}
+bool mec_rows_interleaved(const Shape& s) { return s.n > 1 && s.output_elems <= s.mec_lowered_elems; }
 
 Lowering mec_lowering(const Shape& s, MecSolution solution) {
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
@@ -242,8 +239,8 @@ void subsample(const Shape& s, const float* in, float* L, int threads) {
   });
 }
 
-void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-                 const float* k, const float* bias, float* out, float* L, const float* packed_kernel) {
+void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,
+                 const float* bias, float* out, float* L, const float* packed_kernel) {
   const int threads = available_threads();
   const int64_t patch_row = s.kw * s.ic;
   const Lowering lowering = mec_lowering(s, solution);
@@ -264,7 +261,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   if (solution == MecSolution::Rows) {
     const bool interleaved = mec_rows_interleaved(s);
     lower_rows(s, in, L, interleaved, threads);
-    const int64_t images = interleaved ? 1 : s.n;       // GEMM groups
+    const int64_t images = interleaved ? 1 : s.n;  // GEMM groups
     const int64_t m = interleaved ? s.n * s.oh * s.ow : s.oh * s.ow;
     const int64_t rows_per_lowered_row = interleaved ? s.n * s.ow : s.ow;
     // Kernel rows accumulate into the same output, so split work over images, never over r.
@@ -289,8 +286,8 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   if (solution == MecSolution::B) {
     run_gemms(s.n * s.oh, threads, s.n > 1, [&](int64_t nh) {
       const int64_t n = nh / s.oh, h = nh % s.oh;
-      sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * s.sh * patch_row, lda, k, s.kc,
-            out + nh * s.ow * s.kc, s.kc, 0.f);
+      sgemm(s.ow, s.kc, s.patch, L + n * s.ow * lda + h * s.sh * patch_row, lda, k, s.kc, out + nh * s.ow * s.kc, s.kc,
+            0.f);
     });
   } else {
     // GEMM h writes rows (n, w) of output row h: O holds (h, n, w, c) afterwards.
@@ -366,8 +363,8 @@ bool run_cache_bands(const Shape& s, const IgemmConfig* igemm, const float* in, 
 }  // namespace
 
 // Solution A never reaches single-image tiles: resolve() refuses it there.
-void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-               const float* k, const float* bias, float* out, float* ws, const float* packed_kernel) {
+void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,
+               const float* bias, float* out, float* ws, const float* packed_kernel) {
   if (mec_lowering(s, solution) != Lowering::Mec) {  // untiled: no workspace, or a subsample
     mec_forward(with_batch(s, s.n), solution, igemm, in, k, bias, out, ws, packed_kernel);
     return;
@@ -387,8 +384,8 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
   }
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t w0 = 0; w0 < s.ow; w0 += s.tile_w)
-      mec_forward_columns(s, w0, s.tile_w < s.ow - w0 ? s.tile_w : s.ow - w0, in + n * image_in, k,
-                          out + n * image_out, ws);
+      mec_forward_columns(s, w0, s.tile_w < s.ow - w0 ? s.tile_w : s.ow - w0, in + n * image_in, k, out + n * image_out,
+                          ws);
   add_bias(s, bias, out);
 }
 

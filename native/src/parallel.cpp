@@ -1,12 +1,12 @@
 #include "parallel.h"
 
-#include "blas_symbols.h"
-
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "blas_symbols.h"
 
 namespace mec4j {
 

@@ -21,7 +21,8 @@ class RangeBody {
   template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeBody>>>
   RangeBody(F&& f)  // NOLINT: implicit, as std::function's
       : object_(const_cast<void*>(static_cast<const void*>(&f))),
-        call_([](void* o, int64_t begin, int64_t end) { (*static_cast<std::remove_reference_t<F>*>(o))(begin, end); }) {}
+        call_([](void* o, int64_t begin, int64_t end) { (*static_cast<std::remove_reference_t<F>*>(o))(begin, end); }) {
+  }
   void operator()(int64_t begin, int64_t end) const { call_(object_, begin, end); }
 
  private:

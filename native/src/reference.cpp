@@ -6,8 +6,7 @@
 
 namespace mec4j {
 
-void reference_forward(const Shape& s, const float* in, const float* k, const float* bias,
-                       float* out) {
+void reference_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out) {
   std::vector<double> acc(s.kc);  // allocated before output is touched
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t y = 0; y < s.oh; ++y)

@@ -3,6 +3,7 @@
 #define MEC4J_SHAPE_H
 
 #include <cstdint>
+
 #include "mec4j.h"
 
 namespace mec4j {
@@ -15,19 +16,19 @@ inline bool add(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_over
 
 struct Shape {
   int64_t n, ih, iw, ic, kh, kw, kc, sh, sw, pt, pb, pl, pr;
-  int64_t g;                // groups: g divides i_c and k_c; channels of a group are contiguous
-  int64_t icg, kcg;         // i_c / g, k_c / g
-  int64_t dh, dw;           // dilation (1 = none)
-  int64_t ekh, ekw;         // extent of the dilated kernel: (k - 1) * d + 1
-  int64_t ihp, iwp;         // padded input sizes
-  int64_t oh, ow;           // output sizes
-  int64_t threshold;        // T of the MEC A/B rule
+  int64_t g;          // groups: g divides i_c and k_c; channels of a group are contiguous
+  int64_t icg, kcg;   // i_c / g, k_c / g
+  int64_t dh, dw;     // dilation (1 = none)
+  int64_t ekh, ekw;   // extent of the dilated kernel: (k - 1) * d + 1
+  int64_t ihp, iwp;   // padded input sizes
+  int64_t oh, ow;     // output sizes
+  int64_t threshold;  // T of the MEC A/B rule
   int64_t input_elems, kernel_elems, output_elems;
-  int64_t mec_lowered_elems;    // |L| = n*ow*ihp*kw*ic
-  int64_t im2col_elems;         // n*oh*ow*kh*kw*ic
-  int64_t patch;                // kh*kw*ic: one im2col row (all groups)
-  int64_t group_patch;          // kh*kw*icg: the GEMM K dimension of one group
-  int64_t rows_used;            // padded rows any output reads: (oh-1)*sh + ekh
+  int64_t mec_lowered_elems;  // |L| = n*ow*ihp*kw*ic
+  int64_t im2col_elems;       // n*oh*ow*kh*kw*ic
+  int64_t patch;              // kh*kw*ic: one im2col row (all groups)
+  int64_t group_patch;        // kh*kw*icg: the GEMM K dimension of one group
+  int64_t rows_used;          // padded rows any output reads: (oh-1)*sh + ekh
   // MEC's tiling under mec_workspace_limit, coarsest first: tile_n images at a time; else one
   // image in bands of tile_oh output rows; else one image in groups of tile_w output columns.
   // No cap: tile_n = n, tile_oh = oh, tile_w = ow.
@@ -53,8 +54,7 @@ mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad
 
 // Each implementation writes output (NHWC) completely; workspace is big enough and aligned.
 void reference_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out);
-void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out,
-                    float* ws);
+void im2col_forward(const Shape& s, const float* in, const float* k, const float* bias, float* out, float* ws);
 enum class MecSolution { A, B, Rows, Fused };
 // Where a solution's A matrix comes from. Unpadded 1x1 layers need no MEC lowering: at stride 1
 // the NHWC input is A itself (InPlace, no workspace); strided, A is the input's pixels at the
@@ -64,8 +64,8 @@ enum class Lowering { Mec, InPlace, Subsample };
 Lowering mec_lowering(const Shape& s, MecSolution solution);
 // One MEC run on the whole of s (s is not tiled). igemm: the micro-kernel config for Fused;
 // packed_kernel: Fused only, k packed for that config (pack_igemm_kernel), or null.
-void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-                 const float* k, const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
+void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,
+                 const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
 // MEC_ROWS's row lowering: per image [row][w][k_w*i_c], |L| / i_n floats, the padded rows grouped
 // by phase (h mod s_h); interleaved: [row][n][w][k_w*i_c]. Rows no kernel row reads are skipped.
 void lower_rows(const Shape& s, const float* in, float* L, bool interleaved, int threads);
@@ -81,11 +81,11 @@ void subsample(const Shape& s, const float* in, float* L, int threads);
 void im2col_lower(const Shape& s, const float* in, float* cols);
 // MEC tile by tile under the workspace limit (see Shape::tile_n); untiled layers are one tile.
 // Column tiles (tile_w < o_w) run Solution B and need k itself.
-void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in,
-               const float* k, const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
+void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,
+               const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
 // Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
-void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k,
-                         float* image_out, float* ws);
+void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k, float* image_out,
+                         float* ws);
 
 // The solution the heuristic picks for this layer and micro-kernel (see mec_choose.cpp).
 MecSolution mec_choose(const Shape& s, const IgemmConfig& igemm);
@@ -94,8 +94,8 @@ bool mec_rows_interleaved(const Shape& s);
 void add_bias(const Shape& s, const float* bias, float* out);
 
 // Row-major, no transposes: C[MxN] = A[MxK] * B[KxN] + beta * C.
-void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-           int64_t ldb, float* c, int64_t ldc, float beta);
+void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+           int64_t ldc, float beta);
 // The same with op(A) = A or its transpose (A then stored K x M), op(B) likewise (N x K).
 enum class Trans { No, Yes };
 void sgemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
@@ -109,8 +109,8 @@ void reference_backward_data(const Shape& s, const float* grad_out, const float*
 void reference_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k,
                                 float* grad_bias);
 void im2col_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);
-void im2col_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k,
-                             float* grad_bias, float* ws);
+void im2col_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
+                             float* ws);
 // MEC's backward passes over MEC_ROWS's row lowering of one image (or one row band under a
 // workspace limit) at a time; unpadded 1x1 layers multiply the input (or its subsample) directly.
 int64_t mec_backward_elems(const Shape& s);
@@ -121,8 +121,8 @@ void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float*
 // Depthwise layers: direct loops vectorised over channels; ws holds a transposed kernel
 // (kernel_elems floats).
 void depthwise_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);
-void depthwise_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k,
-                                float* grad_bias, float* ws);
+void depthwise_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
+                                float* ws);
 // grad_bias[c] = the sum of grad_out over every pixel; nothing when grad_bias is null.
 void bias_gradient(const Shape& s, const float* grad_out, float* grad_bias);
 

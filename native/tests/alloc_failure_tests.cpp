@@ -25,11 +25,18 @@ struct Layer {
 mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t s,
                   int64_t pad, int64_t groups = 1, int64_t dil = 1, int64_t limit = 0) {
   mec4j_conv2d c{};
-  c.batch = n; c.in_height = ih; c.in_width = iw; c.in_channels = ic;
-  c.kernel_height = kh; c.kernel_width = kw; c.out_channels = kc;
-  c.stride_height = s; c.stride_width = s;
+  c.batch = n;
+  c.in_height = ih;
+  c.in_width = iw;
+  c.in_channels = ic;
+  c.kernel_height = kh;
+  c.kernel_width = kw;
+  c.out_channels = kc;
+  c.stride_height = s;
+  c.stride_width = s;
   c.pad_top = c.pad_bottom = c.pad_left = c.pad_right = pad;
-  c.groups = groups; c.dilation_height = c.dilation_width = dil;
+  c.groups = groups;
+  c.dilation_height = c.dilation_width = dil;
   c.mec_workspace_limit = limit;
   return c;
 }
@@ -37,10 +44,14 @@ mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int
 enum class Pass { Forward, BackwardData, BackwardWeights, ForwardPacked };
 const char* pass_name(Pass p) {
   switch (p) {
-    case Pass::Forward: return "forward";
-    case Pass::BackwardData: return "backward-data";
-    case Pass::BackwardWeights: return "backward-weights";
-    case Pass::ForwardPacked: return "forward-packed";
+    case Pass::Forward:
+      return "forward";
+    case Pass::BackwardData:
+      return "backward-data";
+    case Pass::BackwardWeights:
+      return "backward-weights";
+    case Pass::ForwardPacked:
+      return "forward-packed";
   }
   return "?";
 }
@@ -95,14 +106,14 @@ mec4j_status call(const Run& run, Outputs& o) {
   const Run& r = run;
   switch (r.pass) {
     case Pass::Forward:
-      return mec4j_conv2d_forward(&c, r.alg, r.buf.in.data(), r.buf.kernel.data(), r.buf.bias.data(), o.a.data(),
-                                  r.ws, r.ws_bytes);
+      return mec4j_conv2d_forward(&c, r.alg, r.buf.in.data(), r.buf.kernel.data(), r.buf.bias.data(), o.a.data(), r.ws,
+                                  r.ws_bytes);
     case Pass::BackwardData:
       return mec4j_conv2d_backward_data(&c, r.alg, r.buf.grad_out.data(), r.buf.kernel.data(), o.a.data(), r.ws,
                                         r.ws_bytes);
     case Pass::BackwardWeights:
-      return mec4j_conv2d_backward_weights(&c, r.alg, r.buf.in.data(), r.buf.grad_out.data(), o.a.data(),
-                                           o.b.data(), r.ws, r.ws_bytes);
+      return mec4j_conv2d_backward_weights(&c, r.alg, r.buf.in.data(), r.buf.grad_out.data(), o.a.data(), o.b.data(),
+                                           r.ws, r.ws_bytes);
     case Pass::ForwardPacked:
       return mec4j_conv2d_forward_packed(&c, r.buf.in.data(), r.packed, r.buf.bias.data(), o.a.data(), r.ws,
                                          r.ws_bytes);
@@ -135,8 +146,8 @@ void throw_at_each_allocation(const char* what, const Run& r, const Outputs& exp
       CHECK(o.untouched(), "%s: allocation %lld threw: status %d, but the outputs were written", what, (long long)k,
             (int)st);
     } else {
-      CHECK(st == MEC4J_OK && o.a == expected.a && o.b == expected.b, "%s: allocation %lld threw: status %d (%s)",
-            what, (long long)k, (int)st, mec4j_status_string(st));
+      CHECK(st == MEC4J_OK && o.a == expected.a && o.b == expected.b, "%s: allocation %lld threw: status %d (%s)", what,
+            (long long)k, (int)st, mec4j_status_string(st));
     }
   }
   mec4j_test_fail_with_other_exception(0);
@@ -154,8 +165,8 @@ void fail_each_allocation(const char* what, const Run& r, const Outputs& expecte
       mec4j_test_fail_allocation(-1, 0);
       ++total_calls;
       if (failed == 0) {  // the call made k allocations or fewer: every one has had its turn
-        CHECK(st == MEC4J_OK && o.a == expected.a && o.b == expected.b, "%s: no failure injected: status %d",
-              what, (int)st);
+        CHECK(st == MEC4J_OK && o.a == expected.a && o.b == expected.b, "%s: no failure injected: status %d", what,
+              (int)st);
         break;
       }
       total_failures_injected += failed;
@@ -168,7 +179,9 @@ void fail_each_allocation(const char* what, const Run& r, const Outputs& expecte
         CHECK(st == MEC4J_OK && o.a == expected.a && o.b == expected.b,
               "%s: allocation %lld failed (%s): status %d (%s), outputs %s", what, (long long)k,
               persistent ? "and all later" : "alone", (int)st, mec4j_status_string(st),
-              st == MEC4J_OK ? "wrong" : o.untouched() ? "untouched" : "written");
+              st == MEC4J_OK  ? "wrong"
+              : o.untouched() ? "untouched"
+                              : "written");
       }
       // Memory is back: the same call is exact.
       o.poison();
@@ -194,11 +207,10 @@ void test_layer(const Layer& layer, std::mt19937_64& rng) {
   const int64_t in_elems = c.batch * c.in_height * c.in_width * c.in_channels;
   const int64_t k_elems = c.kernel_height * c.kernel_width * (c.in_channels / g) * c.out_channels;
   const int64_t out_elems = c.batch * oh * ow * c.out_channels;
-  Buffers buf{integers(in_elems, rng), integers(k_elems, rng), integers(c.out_channels, rng),
-              integers(out_elems, rng)};
+  Buffers buf{integers(in_elems, rng), integers(k_elems, rng), integers(c.out_channels, rng), integers(out_elems, rng)};
 
-  const mec4j_algorithm algs[] = {MEC4J_ALGORITHM_REFERENCE, MEC4J_ALGORITHM_IM2COL,    MEC4J_ALGORITHM_MEC,
-                                  MEC4J_ALGORITHM_MEC_A,     MEC4J_ALGORITHM_MEC_B,     MEC4J_ALGORITHM_MEC_ROWS,
+  const mec4j_algorithm algs[] = {MEC4J_ALGORITHM_REFERENCE, MEC4J_ALGORITHM_IM2COL,   MEC4J_ALGORITHM_MEC,
+                                  MEC4J_ALGORITHM_MEC_A,     MEC4J_ALGORITHM_MEC_B,    MEC4J_ALGORITHM_MEC_ROWS,
                                   MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_DEPTHWISE};
   for (Pass pass : {Pass::Forward, Pass::BackwardData, Pass::BackwardWeights, Pass::ForwardPacked}) {
     Outputs expected, o;
@@ -210,8 +222,9 @@ void test_layer(const Layer& layer, std::mt19937_64& rng) {
                                 : pass == Pass::BackwardWeights ? MEC4J_DIRECTION_BACKWARD_WEIGHTS
                                                                 : MEC4J_DIRECTION_FORWARD;
     {
-      const Run ref{c, MEC4J_ALGORITHM_REFERENCE, pass == Pass::ForwardPacked ? Pass::Forward : pass, buf, nullptr, 0,
-                    nullptr, false};
+      const Run ref{
+          c,    MEC4J_ALGORITHM_REFERENCE, pass == Pass::ForwardPacked ? Pass::Forward : pass, buf, nullptr, 0, nullptr,
+          false};
       CHECK(call(ref, expected) == MEC4J_OK, "%s: reference %s", layer.name, pass_name(pass));
     }
     for (mec4j_algorithm alg : algs) {
@@ -252,8 +265,8 @@ void test_layer(const Layer& layer, std::mt19937_64& rng) {
             std::snprintf(what, sizeof what, "%s %s %s, %d thread(s), %s%s", layer.name, mec4j_algorithm_name(alg),
                           pass_name(pass), threads, mec4j_isa_name(isa),
                           tuning == MEC4J_TUNING_HEURISTIC ? ", heuristic" : "");
-            const Run run{c, alg, pass, buf, ws, bytes, packed,
-                          alg == MEC4J_ALGORITHM_MEC && tuning == MEC4J_TUNING_MEASURE};
+            const Run run{c,  alg,   pass,   buf,
+                          ws, bytes, packed, alg == MEC4J_ALGORITHM_MEC && tuning == MEC4J_TUNING_MEASURE};
             // The packed kernel does not take column tiles: refused before anything allocates.
             if (pass == Pass::ForwardPacked && call(run, o) == MEC4J_ERROR_UNSUPPORTED) continue;
             fail_each_allocation(what, run, expected, o);
@@ -305,9 +318,10 @@ int main() {
   test_workspace_alloc();
   for (const Layer& l : layers) test_layer(l, rng);
   CHECK(total_internal > 0, "no injected exception became MEC4J_ERROR_INTERNAL");
-  std::printf("%s: %d failure(s); %lld calls, %lld allocation failures injected: %lld became out-of-memory, "
-              "%lld were absorbed; %lld exceptions became internal errors\n",
-              failures ? "FAILED" : "OK", failures, (long long)total_calls, (long long)total_failures_injected,
-              (long long)total_oom, (long long)total_absorbed, (long long)total_internal);
+  std::printf(
+      "%s: %d failure(s); %lld calls, %lld allocation failures injected: %lld became out-of-memory, "
+      "%lld were absorbed; %lld exceptions became internal errors\n",
+      failures ? "FAILED" : "OK", failures, (long long)total_calls, (long long)total_failures_injected,
+      (long long)total_oom, (long long)total_absorbed, (long long)total_internal);
   return failures ? 1 : 0;
 }

@@ -21,18 +21,29 @@ namespace {
 mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t sh,
                   int64_t sw, int64_t pt = 0, int64_t pb = 0, int64_t pl = 0, int64_t pr = 0) {
   mec4j_conv2d c{};
-  c.batch = n; c.in_height = ih; c.in_width = iw; c.in_channels = ic;
-  c.kernel_height = kh; c.kernel_width = kw; c.out_channels = kc;
-  c.stride_height = sh; c.stride_width = sw;
-  c.pad_top = pt; c.pad_bottom = pb; c.pad_left = pl; c.pad_right = pr;
+  c.batch = n;
+  c.in_height = ih;
+  c.in_width = iw;
+  c.in_channels = ic;
+  c.kernel_height = kh;
+  c.kernel_width = kw;
+  c.out_channels = kc;
+  c.stride_height = sh;
+  c.stride_width = sw;
+  c.pad_top = pt;
+  c.pad_bottom = pb;
+  c.pad_left = pl;
+  c.pad_right = pr;
   return c;
 }
 
 const char* describe(const mec4j_conv2d& c) {
   static char buf[256];
-  std::snprintf(buf, sizeof buf, "mb%lld ih%lld iw%lld ic%lld kh%lld kw%lld oc%lld sh%lld sw%lld pad %lld,%lld,%lld,%lld g%lld "
-                "dil %lld,%lld limit %lld", (long long)c.batch, (long long)c.in_height, (long long)c.in_width,
-                (long long)c.in_channels, (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
+  std::snprintf(buf, sizeof buf,
+                "mb%lld ih%lld iw%lld ic%lld kh%lld kw%lld oc%lld sh%lld sw%lld pad %lld,%lld,%lld,%lld g%lld "
+                "dil %lld,%lld limit %lld",
+                (long long)c.batch, (long long)c.in_height, (long long)c.in_width, (long long)c.in_channels,
+                (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
                 (long long)c.stride_height, (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom,
                 (long long)c.pad_left, (long long)c.pad_right, (long long)c.groups, (long long)c.dilation_height,
                 (long long)c.dilation_width, (long long)c.mec_workspace_limit);
@@ -143,8 +154,9 @@ void compare_with_reference(const mec4j_conv2d& c, mec4j_algorithm a, bool integ
     const PassResult want = run(c, MEC4J_ALGORITHM_REFERENCE, d, in, k, dout, with_bias);
     // Float data: each output sums at most `terms` products of values in [-1, 1].
     const int64_t g = c.groups > 1 ? c.groups : 1;
-    const double terms = d == MEC4J_DIRECTION_BACKWARD_DATA ? (double)c.kernel_height * c.kernel_width * c.out_channels / g
-                                                            : (double)c.batch * z.oh * z.ow;
+    const double terms = d == MEC4J_DIRECTION_BACKWARD_DATA
+                             ? (double)c.kernel_height * c.kernel_width * c.out_channels / g
+                             : (double)c.batch * z.oh * z.ow;
     const double tol = integers ? 0.0 : 1e-5 * terms + 1e-6;
     int64_t at = -1;
     if (d == MEC4J_DIRECTION_BACKWARD_DATA) {
@@ -188,8 +200,9 @@ void test_adjoint_identity(uint64_t seed, int cases) {
     fill(k, rng, true);
     fill(dout, rng, true);
     fill(bias, rng, true);
-    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), bias.data(), out.data(), nullptr, 0) ==
-              MEC4J_OK, "forward: %s", describe(c));
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), bias.data(), out.data(), nullptr,
+                               0) == MEC4J_OK,
+          "forward: %s", describe(c));
     const PassResult data = run(c, MEC4J_ALGORITHM_REFERENCE, MEC4J_DIRECTION_BACKWARD_DATA, in, k, dout, true);
     const PassResult weights = run(c, MEC4J_ALGORITHM_REFERENCE, MEC4J_DIRECTION_BACKWARD_WEIGHTS, in, k, dout, true);
     // <dO, conv(x, K) + b> = <dX, x> + <b's gradient, b> = <dK, K> + <b's gradient, b>
@@ -209,7 +222,8 @@ void test_known_answers() {
   const std::vector<float> s2_grad_in = {4, 3, 4, 2, 1, 2, 4, 3, 4};  // each input pixel under one tap
   // Tap (r, q) reads input rows {r - 1, r + 1} and columns {q - 1, q + 1} inside the image.
   const std::vector<float> s2_grad_k = {5, 10, 10, 20};
-  for (mec4j_algorithm a : {MEC4J_ALGORITHM_REFERENCE, MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS}) {
+  for (mec4j_algorithm a :
+       {MEC4J_ALGORITHM_REFERENCE, MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS}) {
     PassResult d = run(c, a, MEC4J_DIRECTION_BACKWARD_DATA, in, k, dout, true);
     PassResult w = run(c, a, MEC4J_DIRECTION_BACKWARD_WEIGHTS, in, k, dout, true);
     CHECK(d.status == MEC4J_OK && d.grad_in == grad_in, "%s: known backward data", mec4j_algorithm_name(a));
@@ -269,16 +283,16 @@ void test_random_shapes(uint64_t seed, int cases) {
 void test_large_shapes(uint64_t seed) {
   std::mt19937_64 rng(seed);
   mec4j_conv2d shapes[] = {
-      conv(2, 27, 27, 64, 5, 5, 96, 1, 1, 2, 2, 2, 2),      // cv2-like, batch 2
-      conv(1, 57, 57, 3, 11, 11, 32, 4, 4),                // cv1-like
-      conv(3, 14, 14, 128, 3, 3, 130, 1, 1, 1, 1, 1, 1),   // odd k_c
-      conv(2, 28, 28, 64, 1, 1, 48, 2, 2),                 // strided 1x1: subsample
-      conv(2, 16, 16, 96, 1, 1, 64, 1, 1),                 // 1x1: in place
-      conv(1, 40, 33, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1),     // banded below
-      conv(2, 20, 20, 64, 3, 3, 64, 2, 2, 1, 1, 1, 1),     // grouped below
-      conv(2, 30, 30, 48, 3, 3, 48, 1, 1, 2, 2, 2, 2),     // depthwise, dilated below
-      conv(2, 10, 9, 40, 3, 3, 300, 1, 1, 1, 1, 1, 1),     // MEC_FUSED's weights: many panels (packed W^T)
-      conv(1, 9, 9, 7, 5, 3, 520, 2, 1, 2, 1, 0, 2),       // the same, a partial last panel and tile
+      conv(2, 27, 27, 64, 5, 5, 96, 1, 1, 2, 2, 2, 2),    // cv2-like, batch 2
+      conv(1, 57, 57, 3, 11, 11, 32, 4, 4),               // cv1-like
+      conv(3, 14, 14, 128, 3, 3, 130, 1, 1, 1, 1, 1, 1),  // odd k_c
+      conv(2, 28, 28, 64, 1, 1, 48, 2, 2),                // strided 1x1: subsample
+      conv(2, 16, 16, 96, 1, 1, 64, 1, 1),                // 1x1: in place
+      conv(1, 40, 33, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1),    // banded below
+      conv(2, 20, 20, 64, 3, 3, 64, 2, 2, 1, 1, 1, 1),    // grouped below
+      conv(2, 30, 30, 48, 3, 3, 48, 1, 1, 2, 2, 2, 2),    // depthwise, dilated below
+      conv(2, 10, 9, 40, 3, 3, 300, 1, 1, 1, 1, 1, 1),    // MEC_FUSED's weights: many panels (packed W^T)
+      conv(1, 9, 9, 7, 5, 3, 520, 2, 1, 2, 1, 0, 2),      // the same, a partial last panel and tile
   };
   shapes[5].mec_workspace_limit = 12 * 33 * 3 * 16 * 4;
   shapes[6].groups = 4;
@@ -321,9 +335,12 @@ void test_refusals() {
   int64_t bytes = 0;
   void* ws = mec4j_workspace_alloc(1 << 20);
   auto untouched = [&] {
-    for (float v : grad_in) if (v != 7.f) return false;
-    for (float v : grad_k) if (v != 7.f) return false;
-    for (float v : grad_bias) if (v != 7.f) return false;
+    for (float v : grad_in)
+      if (v != 7.f) return false;
+    for (float v : grad_k)
+      if (v != 7.f) return false;
+    for (float v : grad_bias)
+      if (v != 7.f) return false;
     return true;
   };
   auto both = [&](const mec4j_conv2d& cc, mec4j_algorithm a, const float* go, void* w, int64_t wb, mec4j_status want,
@@ -340,19 +357,26 @@ void test_refusals() {
   }
   // MEC_FUSED: backward weights only.
   CHECK(mec4j_conv2d_backward_data(&c, MEC4J_ALGORITHM_MEC_FUSED, dout.data(), k.data(), grad_in.data(), ws, 1 << 20) ==
-            MEC4J_ERROR_UNSUPPORTED && untouched(), "MEC_FUSED has no backward data");
+                MEC4J_ERROR_UNSUPPORTED &&
+            untouched(),
+        "MEC_FUSED has no backward data");
   CHECK(mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_DIRECTION_BACKWARD_WEIGHTS, &bytes) == MEC4J_OK,
         "MEC_FUSED has backward weights");
   both(c, (mec4j_algorithm)42, dout.data(), ws, 1 << 20, MEC4J_ERROR_UNKNOWN_ALGORITHM, "unknown algorithm");
   CHECK(mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC, (mec4j_direction)3, &bytes) == MEC4J_ERROR_INVALID_ARGUMENT,
         "unknown direction");
   CHECK(mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC, MEC4J_DIRECTION_BACKWARD_DATA, nullptr) ==
-            MEC4J_ERROR_NULL_ARGUMENT, "null bytes");
+            MEC4J_ERROR_NULL_ARGUMENT,
+        "null bytes");
   both(c, MEC4J_ALGORITHM_MEC, nullptr, ws, 1 << 20, MEC4J_ERROR_NULL_ARGUMENT, "null grad_output");
   CHECK(mec4j_conv2d_backward_data(&c, MEC4J_ALGORITHM_MEC, dout.data(), nullptr, grad_in.data(), ws, 1 << 20) ==
-            MEC4J_ERROR_NULL_ARGUMENT && untouched(), "null kernel");
-  CHECK(mec4j_conv2d_backward_weights(&c, MEC4J_ALGORITHM_MEC, nullptr, dout.data(), grad_k.data(), nullptr, ws, 1 << 20) ==
-            MEC4J_ERROR_NULL_ARGUMENT && untouched(), "null input");
+                MEC4J_ERROR_NULL_ARGUMENT &&
+            untouched(),
+        "null kernel");
+  CHECK(mec4j_conv2d_backward_weights(&c, MEC4J_ALGORITHM_MEC, nullptr, dout.data(), grad_k.data(), nullptr, ws,
+                                      1 << 20) == MEC4J_ERROR_NULL_ARGUMENT &&
+            untouched(),
+        "null input");
   mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC, MEC4J_DIRECTION_BACKWARD_DATA, &bytes);
   CHECK(bytes > 0, "this layer needs a workspace");
   both(c, MEC4J_ALGORITHM_MEC, dout.data(), nullptr, 0, MEC4J_ERROR_NULL_ARGUMENT, "null workspace");

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "depthwise.h"
-#include "test_support.h"
 #include "mec4j.h"
+#include "test_support.h"
 
 #if defined(MEC4J_HAVE_X86_KERNELS)
 MEC4J_DECLARE_F32_DWCONV(f32_dwconv_6x32_on_avx2)
@@ -36,9 +36,9 @@ struct Layer {
 static std::string describe(const Layer& l) {
   char b[256];
   std::snprintf(b, sizeof b, "n%lld %lldx%lldx%lld m%lld k%lldx%lld s%lld,%lld p%lld,%lld,%lld,%lld d%lld,%lld",
-                (long long)l.n, (long long)l.ih, (long long)l.iw, (long long)l.ic, (long long)l.m,
-                (long long)l.kh, (long long)l.kw, (long long)l.sh, (long long)l.sw, (long long)l.pt,
-                (long long)l.pb, (long long)l.pl, (long long)l.pr, (long long)l.dh, (long long)l.dw);
+                (long long)l.n, (long long)l.ih, (long long)l.iw, (long long)l.ic, (long long)l.m, (long long)l.kh,
+                (long long)l.kw, (long long)l.sh, (long long)l.sw, (long long)l.pt, (long long)l.pb, (long long)l.pl,
+                (long long)l.pr, (long long)l.dh, (long long)l.dw);
   return b;
 }
 
@@ -46,13 +46,28 @@ static std::string describe(const Layer& l) {
 // output is empty.
 static bool shape_of(const Layer& l, Shape* out) {
   Shape s{};
-  s.n = l.n; s.ih = l.ih; s.iw = l.iw; s.ic = l.ic;
-  s.kh = l.kh; s.kw = l.kw; s.kc = l.ic * l.m;
-  s.sh = l.sh; s.sw = l.sw; s.pt = l.pt; s.pb = l.pb; s.pl = l.pl; s.pr = l.pr;
-  s.g = l.ic; s.icg = 1; s.kcg = l.m;
-  s.dh = l.dh; s.dw = l.dw;
-  s.ekh = (l.kh - 1) * l.dh + 1; s.ekw = (l.kw - 1) * l.dw + 1;
-  s.ihp = l.ih + l.pt + l.pb; s.iwp = l.iw + l.pl + l.pr;
+  s.n = l.n;
+  s.ih = l.ih;
+  s.iw = l.iw;
+  s.ic = l.ic;
+  s.kh = l.kh;
+  s.kw = l.kw;
+  s.kc = l.ic * l.m;
+  s.sh = l.sh;
+  s.sw = l.sw;
+  s.pt = l.pt;
+  s.pb = l.pb;
+  s.pl = l.pl;
+  s.pr = l.pr;
+  s.g = l.ic;
+  s.icg = 1;
+  s.kcg = l.m;
+  s.dh = l.dh;
+  s.dw = l.dw;
+  s.ekh = (l.kh - 1) * l.dh + 1;
+  s.ekw = (l.kw - 1) * l.dw + 1;
+  s.ihp = l.ih + l.pt + l.pb;
+  s.iwp = l.iw + l.pl + l.pr;
   if (s.ihp < s.ekh || s.iwp < s.ekw) return false;
   s.oh = (s.ihp - s.ekh) / s.sh + 1;
   s.ow = (s.iwp - s.ekw) / s.sw + 1;
@@ -81,8 +96,8 @@ static void reference(const Shape& s, const float* in, const float* k, const flo
             for (int64_t q = 0; q < s.kw; ++q) {
               const int64_t ix = x * s.sw + q * s.dw - s.pl;
               if (ix < 0 || ix >= s.iw) continue;
-              const double v = (double)in[((b * s.ih + iy) * s.iw + ix) * s.ic + c] *
-                               (double)k[((c * s.kh + r) * s.kw + q) * m + j];
+              const double v =
+                  (double)in[((b * s.ih + iy) * s.iw + ix) * s.ic + c] * (double)k[((c * s.kh + r) * s.kw + q) * m + j];
               acc += v;
               a += std::fabs(v);
             }
@@ -92,7 +107,6 @@ static void reference(const Shape& s, const float* in, const float* k, const flo
           (*mag)[i] = a;
         }
 }
-
 
 struct Data {
   std::vector<float> in, k, bias;
@@ -133,9 +147,8 @@ static std::vector<float> check_run(const Shape& s, const std::string& what, con
     const double got = out.data()[i];
     const bool ok = d.integers ? got == ref[i] : std::fabs(got - ref[i]) <= 2e-6 * mag[i] + 1e-30;
     if (!ok && bad++ < 3)
-      std::fprintf(stderr, "  %s %s threads %d max_taps %lld bias %d: out[%lld] = %.9g, expected %.9g\n",
-                   what.c_str(), kern.label.c_str(), threads, (long long)max_taps, (int)with_bias, (long long)i,
-                   got, ref[i]);
+      std::fprintf(stderr, "  %s %s threads %d max_taps %lld bias %d: out[%lld] = %.9g, expected %.9g\n", what.c_str(),
+                   kern.label.c_str(), threads, (long long)max_taps, (int)with_bias, (long long)i, got, ref[i]);
   }
   CHECK(bad == 0, "%s: %s: %lld wrong of %lld (%s data)", what.c_str(), kern.label.c_str(), (long long)bad,
         (long long)s.output_elems, d.integers ? "integer" : "float");

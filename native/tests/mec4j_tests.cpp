@@ -9,20 +9,27 @@
 #include <vector>
 
 #include "igemm_config.h"
-#include "test_support.h"
 #include "mec4j.h"
+#include "test_support.h"
 
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_on_avx2)
 
-
-static mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw,
-                         int64_t kc, int64_t sh, int64_t sw, int64_t pt = 0, int64_t pb = 0,
-                         int64_t pl = 0, int64_t pr = 0) {
+static mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t sh,
+                         int64_t sw, int64_t pt = 0, int64_t pb = 0, int64_t pl = 0, int64_t pr = 0) {
   mec4j_conv2d c{};
-  c.batch = n; c.in_height = ih; c.in_width = iw; c.in_channels = ic;
-  c.kernel_height = kh; c.kernel_width = kw; c.out_channels = kc;
-  c.stride_height = sh; c.stride_width = sw;
-  c.pad_top = pt; c.pad_bottom = pb; c.pad_left = pl; c.pad_right = pr;
+  c.batch = n;
+  c.in_height = ih;
+  c.in_width = iw;
+  c.in_channels = ic;
+  c.kernel_height = kh;
+  c.kernel_width = kw;
+  c.out_channels = kc;
+  c.stride_height = sh;
+  c.stride_width = sw;
+  c.pad_top = pt;
+  c.pad_bottom = pb;
+  c.pad_left = pl;
+  c.pad_right = pr;
   return c;
 }
 
@@ -31,7 +38,6 @@ static int64_t ws_bytes(const mec4j_conv2d& c, mec4j_algorithm a) {
   mec4j_status st = mec4j_workspace_size(&c, a, &b);
   return st == MEC4J_OK ? b : -1;
 }
-
 
 static void test_paper_example() {
   mec4j_conv2d c = conv(1, 7, 7, 1, 3, 3, 1, 1, 1);
@@ -43,11 +49,12 @@ static void test_paper_example() {
 }
 
 static void test_cv_layer_formulas() {
-  struct { int64_t ih, iw, ic, kh, kw, kc, s; } cv[] = {
-      {227, 227, 3, 11, 11, 96, 4}, {231, 231, 3, 11, 11, 96, 4}, {227, 227, 3, 7, 7, 64, 2},
-      {224, 224, 64, 7, 7, 64, 2},  {24, 24, 96, 5, 5, 256, 1},   {12, 12, 256, 3, 3, 512, 1},
-      {224, 224, 3, 3, 3, 64, 1},   {112, 112, 64, 3, 3, 128, 1}, {56, 56, 64, 3, 3, 64, 1},
-      {28, 28, 128, 3, 3, 128, 1},  {14, 14, 256, 3, 3, 256, 1},  {7, 7, 512, 3, 3, 512, 1}};
+  struct {
+    int64_t ih, iw, ic, kh, kw, kc, s;
+  } cv[] = {{227, 227, 3, 11, 11, 96, 4}, {231, 231, 3, 11, 11, 96, 4}, {227, 227, 3, 7, 7, 64, 2},
+            {224, 224, 64, 7, 7, 64, 2},  {24, 24, 96, 5, 5, 256, 1},   {12, 12, 256, 3, 3, 512, 1},
+            {224, 224, 3, 3, 3, 64, 1},   {112, 112, 64, 3, 3, 128, 1}, {56, 56, 64, 3, 3, 64, 1},
+            {28, 28, 128, 3, 3, 128, 1},  {14, 14, 256, 3, 3, 256, 1},  {7, 7, 512, 3, 3, 512, 1}};
   for (int64_t n : {1, 32})
     for (auto& l : cv) {
       mec4j_conv2d c = conv(n, l.ih, l.iw, l.ic, l.kh, l.kw, l.kc, l.s, l.s);
@@ -57,34 +64,43 @@ static void test_cv_layer_formulas() {
     }
 }
 
-
 static const char* describe(const mec4j_conv2d& c) {
   static char text[256];
-  std::snprintf(text, sizeof text, "n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld g%lld d%lldx%lld limit %lld",
-                (long long)c.batch, (long long)c.in_height, (long long)c.in_width, (long long)c.in_channels,
-                (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
-                (long long)c.stride_height, (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom,
-                (long long)c.pad_left, (long long)c.pad_right, (long long)c.groups, (long long)c.dilation_height,
-                (long long)c.dilation_width, (long long)c.mec_workspace_limit);
+  std::snprintf(
+      text, sizeof text,
+      "n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld g%lld d%lldx%lld limit %lld",
+      (long long)c.batch, (long long)c.in_height, (long long)c.in_width, (long long)c.in_channels,
+      (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels, (long long)c.stride_height,
+      (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom, (long long)c.pad_left,
+      (long long)c.pad_right, (long long)c.groups, (long long)c.dilation_height, (long long)c.dilation_width,
+      (long long)c.mec_workspace_limit);
   return text;
 }
 
 // Runs one algorithm on a shape and compares with the reference; exact for small integers.
-static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, std::mt19937_64& rng,
-                     bool with_bias) {
+static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, std::mt19937_64& rng, bool with_bias) {
   int64_t oh, ow;
-  if (mec4j_output_size(&c, &oh, &ow) != MEC4J_OK) { CHECK(false, "shape rejected"); return; }
+  if (mec4j_output_size(&c, &oh, &ow) != MEC4J_OK) {
+    CHECK(false, "shape rejected");
+    return;
+  }
   int64_t in_n = c.batch * c.in_height * c.in_width * c.in_channels;
   const int64_t groups = c.groups > 1 ? c.groups : 1;
   int64_t k_n = c.kernel_height * c.kernel_width * c.in_channels / groups * c.out_channels;
   int64_t out_n = c.batch * oh * ow * c.out_channels;
   std::uniform_int_distribution<int> small(-3, 3);
   std::uniform_real_distribution<float> real(-1.f, 1.f);
-  auto fill = [&](std::vector<float>& v) { for (auto& x : v) x = integers ? (float)small(rng) : real(rng); };
+  auto fill = [&](std::vector<float>& v) {
+    for (auto& x : v) x = integers ? (float)small(rng) : real(rng);
+  };
   std::vector<float> in(in_n), k(k_n), bias(c.out_channels), expect(out_n);
-  fill(in); fill(k); fill(bias);
+  fill(in);
+  fill(k);
+  fill(bias);
   const float* b = with_bias ? bias.data() : nullptr;
-  CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), b, expect.data(), nullptr, 0) == MEC4J_OK, "reference");
+  CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), b, expect.data(), nullptr, 0) ==
+            MEC4J_OK,
+        "reference");
 
   int64_t wsb = ws_bytes(c, a);
   // Which BLAS variants refuse grouped or row-dilated layers (the implementation list says so).
@@ -92,8 +108,8 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
   // Solution A also permutes the output through L (|O| <= |L|) and never runs single-image tiles.
   const int64_t ihp = c.in_height + c.pad_top + c.pad_bottom;
   const int64_t image_l = ow * ihp * c.kernel_width * c.in_channels;  // one image's L, floats
-  const bool single_image_tiles = c.mec_workspace_limit > 0 && c.mec_workspace_limit / 4 < image_l &&
-                                  c.mec_workspace_limit / 4 < image_l * c.batch;
+  const bool single_image_tiles =
+      c.mec_workspace_limit > 0 && c.mec_workspace_limit / 4 < image_l && c.mec_workspace_limit / 4 < image_l * c.batch;
   const bool refused = ((a == MEC4J_ALGORITHM_MEC_B || a == MEC4J_ALGORITHM_MEC_A) && !one_window) ||
                        (a == MEC4J_ALGORITHM_MEC_ROWS && groups > 1) ||
                        (a == MEC4J_ALGORITHM_DEPTHWISE && !(groups > 1 && groups == c.in_channels)) ||
@@ -113,12 +129,15 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
   CHECK(out.guards_intact(), "%s wrote outside the output", mec4j_algorithm_name(a));
   bool ws_guards = true;
   for (int64_t i = 0; i < 16; ++i) ws_guards &= raw[i] == SENTINEL && raw[ws_floats + 16 + i] == SENTINEL;
-  CHECK(ws_guards, "%s wrote outside the workspace (%lld bytes): %s", mec4j_algorithm_name(a), (long long)wsb, describe(c));
+  CHECK(ws_guards, "%s wrote outside the workspace (%lld bytes): %s", mec4j_algorithm_name(a), (long long)wsb,
+        describe(c));
   std::free(raw);
   int bad = 0;
   for (int64_t i = 0; i < out_n && bad < 3; ++i) {
     float e = expect[i], g = out.data()[i];
-    float tol = integers ? 0.f : 1e-4f * (1.f + std::fabs(e)) * std::sqrt((float)(c.kernel_height * c.kernel_width * c.in_channels / groups));
+    float tol = integers ? 0.f
+                         : 1e-4f * (1.f + std::fabs(e)) *
+                               std::sqrt((float)(c.kernel_height * c.kernel_width * c.in_channels / groups));
     if (!(std::fabs(e - g) <= tol)) {
       ++bad;
       CHECK(false, "%s %s: [%lld] %g != %g", mec4j_algorithm_name(a), describe(c), (long long)i, g, e);
@@ -136,8 +155,8 @@ static void test_random_shapes(uint64_t seed, int cases) {
     int64_t kh = r(1, 5), kw = r(1, 5);
     // Padding up to two beyond the kernel (outputs that see only zeros); every fourth case
     // grouped (depthwise among them), every fifth dilated.
-    mec4j_conv2d c = conv(r(1, 3), 0, 0, r(1, 5), kh, kw, r(1, 6), r(1, 4), r(1, 4),
-                          r(0, kh + 1), r(0, kh + 1), r(0, kw + 1), r(0, kw + 1));
+    mec4j_conv2d c = conv(r(1, 3), 0, 0, r(1, 5), kh, kw, r(1, 6), r(1, 4), r(1, 4), r(0, kh + 1), r(0, kh + 1),
+                          r(0, kw + 1), r(0, kw + 1));
     if (i % 4 == 3) {
       const int64_t g = r(2, 4);
       c.groups = g;
@@ -157,15 +176,18 @@ static void test_random_shapes(uint64_t seed, int cases) {
       int64_t oh, ow, smallest = 0, b = 0;
       mec4j_output_size(&c, &oh, &ow);
       int64_t full = (c.in_height + c.pad_top + c.pad_bottom) * c.kernel_width * c.in_channels * 4 * ow * c.batch;
-      CHECK(mec4j_min_workspace_limit(&c, &smallest) == MEC4J_OK && smallest > 0 && smallest <= full, "%s", describe(c));
+      CHECK(mec4j_min_workspace_limit(&c, &smallest) == MEC4J_OK && smallest > 0 && smallest <= full, "%s",
+            describe(c));
       // The query is the refusal boundary: a byte less is refused, the minimum accepted.
       c.mec_workspace_limit = smallest - 1;
-      CHECK(mec4j_conv2d_check(&c, nullptr) == MEC4J_ERROR_WORKSPACE_LIMIT,
-            "limit %lld below the minimum accepted: %s", (long long)c.mec_workspace_limit, describe(c));
+      CHECK(mec4j_conv2d_check(&c, nullptr) == MEC4J_ERROR_WORKSPACE_LIMIT, "limit %lld below the minimum accepted: %s",
+            (long long)c.mec_workspace_limit, describe(c));
       c.mec_workspace_limit = smallest;
-      CHECK(mec4j_conv2d_check(&c, nullptr) == MEC4J_OK && mec4j_min_workspace_limit(&c, &b) == MEC4J_OK && b == smallest,
-            "the minimum refused: %s", describe(c));
-      c.mec_workspace_limit = smallest + (int64_t)(std::uniform_real_distribution<double>(0, 1)(rng) * (full - smallest));
+      CHECK(
+          mec4j_conv2d_check(&c, nullptr) == MEC4J_OK && mec4j_min_workspace_limit(&c, &b) == MEC4J_OK && b == smallest,
+          "the minimum refused: %s", describe(c));
+      c.mec_workspace_limit =
+          smallest + (int64_t)(std::uniform_real_distribution<double>(0, 1)(rng) * (full - smallest));
       CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b <= c.mec_workspace_limit,
             "capped workspace %lld over the limit: %s", (long long)b, describe(c));
     }
@@ -186,10 +208,10 @@ static mec4j_conv2d grouped_conv(mec4j_conv2d c, int64_t groups, int64_t dilatio
 static void test_large_shapes(uint64_t seed) {
   std::mt19937_64 rng(seed);
   const mec4j_conv2d shapes[] = {
-      conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1),  // K = 1080, N = 37
-      conv(1, 5, 5, 96, 3, 3, 200, 1, 1),              // M = 9: split over column panels
-      conv(3, 17, 15, 7, 5, 4, 64, 2, 3, 2, 0, 0, 3),  // strides, asymmetric padding
-      conv(1, 30, 30, 3, 11, 11, 16, 4, 4),            // K = 363 from 33-float windows
+      conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1),                          // K = 1080, N = 37
+      conv(1, 5, 5, 96, 3, 3, 200, 1, 1),                                      // M = 9: split over column panels
+      conv(3, 17, 15, 7, 5, 4, 64, 2, 3, 2, 0, 0, 3),                          // strides, asymmetric padding
+      conv(1, 30, 30, 3, 11, 11, 16, 4, 4),                                    // K = 363 from 33-float windows
       grouped_conv(conv(2, 14, 13, 128, 3, 3, 128, 1, 1, 1, 1, 1, 1), 32, 1),  // ResNeXt: 32 groups of 4
       grouped_conv(conv(1, 12, 12, 96, 3, 3, 96, 2, 2, 1, 1, 1, 1), 96, 1),    // depthwise, stride 2
       grouped_conv(conv(2, 21, 19, 40, 3, 3, 70, 1, 1, 4, 4, 4, 4), 2, 4),     // dilation 4, 2 groups
@@ -227,14 +249,22 @@ static void test_known_answers() {
   mec4j_conv2d depthwise = conv(1, 1, 2, 2, 1, 2, 4, 1, 1, 0, 0, 1, 0);  // channel multiplier 2
   depthwise.groups = 2;
   const Case cases[] = {
-      {"padding 1 around a 1x1 kernel", padded, {1, 2, 3, 4}, {2}, {0.5f},
+      {"padding 1 around a 1x1 kernel",
+       padded,
+       {1, 2, 3, 4},
+       {2},
+       {0.5f},
        {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 2.5f, 4.5f, 0.5f, 0.5f, 6.5f, 8.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}},
       {"2 groups", grouped, {1, 2, 3, 4}, {1, 10, 100, 1000}, {}, {21, 4300}},
       {"dilation 2 across columns", dilated, {1, 2, 3, 4, 5}, {1, 10}, {}, {31, 42, 53}},
       // rows -1 (padding), 0..4; taps at rows y*2 - 1 and y*2 + 2: o_h = (6 - 4) / 2 + 1 = 2
       {"dilation 3 down rows, stride 2", dilated_rows, {1, 2, 3, 4, 5}, {1, 10}, {}, {30, 2 + 50}},
       // output (0, x) for x = 0, 1: taps at columns x - 1 and x; channel c feeds outputs 2c, 2c+1
-      {"depthwise, multiplier 2", depthwise, {1, 2, 3, 4}, {1, 2, 10, 20, 3, 4, 30, 40}, {},
+      {"depthwise, multiplier 2",
+       depthwise,
+       {1, 2, 3, 4},
+       {1, 2, 10, 20, 3, 4, 30, 40},
+       {},
        {10, 20, 60, 80, 1 + 30, 2 + 60, 3 * 2 + 4 * 30, 4 * 2 + 4 * 40}},
   };
   size_t count = 0;
@@ -252,7 +282,8 @@ static void test_known_answers() {
       void* ws = wsb ? mec4j_workspace_alloc(wsb) : nullptr;
       std::vector<float> out(tc.out.size() + 1, SENTINEL);
       CHECK(mec4j_conv2d_forward(&tc.c, alg, tc.in.data(), tc.k.data(), tc.bias.empty() ? nullptr : tc.bias.data(),
-                                 out.data(), ws, wsb) == MEC4J_OK, "%s, %s: forward", tc.what, mec4j_algorithm_name(alg));
+                                 out.data(), ws, wsb) == MEC4J_OK,
+            "%s, %s: forward", tc.what, mec4j_algorithm_name(alg));
       mec4j_workspace_free(ws);
       for (size_t i = 0; i < tc.out.size(); ++i)
         CHECK(out[i] == tc.out[i], "%s, %s: [%zu] %g != %g", tc.what, mec4j_algorithm_name(alg), i, out[i], tc.out[i]);
@@ -267,7 +298,12 @@ static void test_bad_input() {
   mec4j_conv2d ok = conv(2, 9, 9, 3, 3, 3, 4, 1, 1);
   CHECK(mec4j_conv2d_check(&ok, &field) == MEC4J_OK, "valid shape");
   CHECK(mec4j_conv2d_check(nullptr, &field) == MEC4J_ERROR_NULL_ARGUMENT, "null conv");
-  struct { int64_t mec4j_conv2d::*member; int64_t value; const char* name; mec4j_status st; } cases[] = {
+  struct {
+    int64_t mec4j_conv2d::*member;
+    int64_t value;
+    const char* name;
+    mec4j_status st;
+  } cases[] = {
       {&mec4j_conv2d::batch, 0, "batch", MEC4J_ERROR_INVALID_ARGUMENT},
       {&mec4j_conv2d::in_height, -1, "in_height", MEC4J_ERROR_INVALID_ARGUMENT},
       {&mec4j_conv2d::in_width, 0, "in_width", MEC4J_ERROR_INVALID_ARGUMENT},
@@ -303,10 +339,13 @@ static void test_bad_input() {
     field = nullptr;
     mec4j_status st = mec4j_conv2d_check(&c, &field);
     CHECK(st == tc.st, "%s=%lld: status %d", tc.name, (long long)tc.value, (int)st);
-    CHECK(field && std::strcmp(field, tc.name) == 0, "%s=%lld: field %s", tc.name, (long long)tc.value, field ? field : "(null)");
+    CHECK(field && std::strcmp(field, tc.name) == 0, "%s=%lld: field %s", tc.name, (long long)tc.value,
+          field ? field : "(null)");
     int64_t b = 0;
     CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == tc.st, "%s: workspace_size status", tc.name);
-    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), nullptr, out.data(), nullptr, 0) == tc.st, "%s: forward status", tc.name);
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), nullptr, out.data(), nullptr, 0) ==
+              tc.st,
+          "%s: forward status", tc.name);
   }
   for (float v : out) CHECK(v == 7.f, "output touched on error");
 
@@ -319,15 +358,19 @@ static void test_bad_input() {
   CHECK(fwd(MEC4J_ALGORITHM_MEC, nullptr, k.data(), out.data(), ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null input");
   CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), nullptr, out.data(), ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null kernel");
   CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null output");
-  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), nullptr, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null workspace");
-  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), ws, wsb - 1) == MEC4J_ERROR_WORKSPACE_TOO_SMALL, "small workspace");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), nullptr, wsb) == MEC4J_ERROR_NULL_ARGUMENT,
+        "null workspace");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), ws, wsb - 1) == MEC4J_ERROR_WORKSPACE_TOO_SMALL,
+        "small workspace");
   {  // large enough, but 4 bytes off the alignment
     void* roomy = mec4j_workspace_alloc(wsb + 64);
     CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), static_cast<char*>(roomy) + 4, wsb) ==
-              MEC4J_ERROR_WORKSPACE_MISALIGNED, "misaligned");
+              MEC4J_ERROR_WORKSPACE_MISALIGNED,
+          "misaligned");
     mec4j_workspace_free(roomy);
   }
-  CHECK(fwd((mec4j_algorithm)42, in.data(), k.data(), out.data(), ws, wsb) == MEC4J_ERROR_UNKNOWN_ALGORITHM, "unknown algorithm");
+  CHECK(fwd((mec4j_algorithm)42, in.data(), k.data(), out.data(), ws, wsb) == MEC4J_ERROR_UNKNOWN_ALGORITHM,
+        "unknown algorithm");
   for (float v : out) CHECK(v == 7.f, "output touched on error");
   mec4j_workspace_free(ws);
   CHECK(mec4j_workspace_alloc(0) == nullptr && mec4j_workspace_alloc(-5) == nullptr, "alloc of <= 0");
@@ -354,12 +397,16 @@ static void test_bad_input() {
   CHECK(mec4j_min_workspace_limit(nullptr, &b) == MEC4J_ERROR_NULL_ARGUMENT, "min limit: null conv");
   field = nullptr;
   CHECK(mec4j_conv2d_check(&capped, &field) == MEC4J_ERROR_WORKSPACE_LIMIT && field &&
-        std::strcmp(field, "mec_workspace_limit") == 0, "limit below one strip");
+            std::strcmp(field, "mec_workspace_limit") == 0,
+        "limit below one strip");
   capped.mec_workspace_limit = 9 * 3 * 3 * 4;  // exactly one strip: column tiles of width 1
   CHECK(mec4j_workspace_size(&capped, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b == 9 * 3 * 3 * 4, "one strip");
-  CHECK(mec4j_resolve_algorithm(&capped, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B, "column tiles use B");
+  CHECK(mec4j_resolve_algorithm(&capped, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B,
+        "column tiles use B");
   CHECK(mec4j_workspace_size(&capped, MEC4J_ALGORITHM_MEC_A, &b) == MEC4J_ERROR_UNSUPPORTED, "no A on column tiles");
-  CHECK(mec4j_workspace_size(&capped, MEC4J_ALGORITHM_IM2COL, &b) == MEC4J_OK && b == ws_bytes(ok, MEC4J_ALGORITHM_IM2COL), "im2col ignores the MEC cap");
+  CHECK(mec4j_workspace_size(&capped, MEC4J_ALGORITHM_IM2COL, &b) == MEC4J_OK &&
+            b == ws_bytes(ok, MEC4J_ALGORITHM_IM2COL),
+        "im2col ignores the MEC cap");
   mec4j_blas_info info;
   CHECK(mec4j_blas_query(&info) == MEC4J_OK && std::strlen(info.library) > 0, "blas query");
   // Solution B over a batch runs its GEMMs split with a single-threaded BLAS: the BLAS's thread
@@ -389,7 +436,9 @@ static void test_isa_control() {
     CHECK(mec4j_get_effective_isa(&isa) == MEC4J_OK && isa == (cap == MEC4J_ISA_BEST || cap > host ? host : cap),
           "effective isa under cap %s: %s", mec4j_isa_name(cap), mec4j_isa_name(isa));
     const char* kernel = mec4j_kernel_name();
-    CHECK(std::strstr(kernel, isa == MEC4J_ISA_AVX512 ? "avx512" : isa == MEC4J_ISA_AVX2 ? "avx2" : "portable"),
+    CHECK(std::strstr(kernel, isa == MEC4J_ISA_AVX512 ? "avx512"
+                              : isa == MEC4J_ISA_AVX2 ? "avx2"
+                                                      : "portable"),
           "kernel %s under cap %s", kernel, mec4j_isa_name(cap));
   }
   CHECK(mec4j_set_max_isa((mec4j_isa)7) == MEC4J_ERROR_INVALID_ARGUMENT, "cap 7");
@@ -403,7 +452,13 @@ static void test_isa_control() {
 // and K split into segments that start inside a row window. Exact on small integers.
 static void test_ukernels(uint64_t seed) {
   using namespace mec4j;
-  struct Kernel { const char* name; int mr, nr; IgemmUkernelFn run; PackPanelFn pack; IgemmWtUkernelFn run_wt; };
+  struct Kernel {
+    const char* name;
+    int mr, nr;
+    IgemmUkernelFn run;
+    PackPanelFn pack;
+    IgemmWtUkernelFn run_wt;
+  };
   std::vector<Kernel> kernels;
   const mec4j_isa host = mec4j_get_host_isa();
   for (mec4j_isa isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512})
@@ -455,8 +510,8 @@ static void test_ukernels(uint64_t seed) {
             const bool inside = i < rows && j < cols;
             const double want = inside ? expect[(size_t)i * cols + j] : before[at];
             if (c[at] != (float)want && bad++ < 3)
-              CHECK(false, "%s tile %dx%d first=%d bias=%d: c[%d][%d] = %g, expected %g", kern.name, rows, cols,
-                    first, with_bias, i, j, c[at], want);
+              CHECK(false, "%s tile %dx%d first=%d bias=%d: c[%d][%d] = %g, expected %g", kern.name, rows, cols, first,
+                    with_bias, i, j, c[at], want);
           }
         // The weight-gradient form: c(i, j) (+)= sum over k of w[k][col[i]] * b(k, j), with K = 15
         // rows of W, 24 floats each, and the tile's columns scattered (as across row windows).
@@ -478,8 +533,8 @@ static void test_ukernels(uint64_t seed) {
               for (int64_t k = 0; k < k_total; ++k) want += (double)w[k][col[i]] * b[k * cols + j];
             }
             if (cw[at] != (float)want && bad++ < 3)
-              CHECK(false, "%s weight-gradient tile %dx%d first=%d: c[%d][%d] = %g, expected %g", kern.name, rows,
-                    cols, first, i, j, cw[at], want);
+              CHECK(false, "%s weight-gradient tile %dx%d first=%d: c[%d][%d] = %g, expected %g", kern.name, rows, cols,
+                    first, i, j, cw[at], want);
           }
       }
   }
@@ -492,7 +547,8 @@ static void test_in_place_workspace() {
   const mec4j_conv2d pointwise = conv(2, 6, 5, 8, 1, 1, 24, 1, 1), strided = conv(2, 6, 5, 8, 1, 1, 24, 2, 2),
                      padded = conv(2, 6, 5, 8, 1, 1, 24, 1, 1, 0, 0, 0, 0);
   CHECK(ws_bytes(pointwise, MEC4J_ALGORITHM_MEC) == 0 && ws_bytes(pointwise, MEC4J_ALGORITHM_MEC_FUSED) == 0 &&
-        ws_bytes(pointwise, MEC4J_ALGORITHM_MEC_ROWS) == 0, "1x1 stride 1 in place");
+            ws_bytes(pointwise, MEC4J_ALGORITHM_MEC_ROWS) == 0,
+        "1x1 stride 1 in place");
   const int64_t sub = 4 * 2 * 3 * 3 * 8;  // i_n*o_h*o_w*i_c floats
   CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC) == sub && ws_bytes(strided, MEC4J_ALGORITHM_MEC_FUSED) == sub &&
             ws_bytes(strided, MEC4J_ALGORITHM_MEC_ROWS) == sub,
@@ -537,16 +593,19 @@ static void test_packed_kernel(uint64_t seed) {
       for (auto& x : *v) x = real(rng);
     const int64_t wsb = ws_bytes(c, MEC4J_ALGORITHM_MEC_FUSED);
     void* ws = wsb ? mec4j_workspace_alloc(wsb) : nullptr;
-    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC_FUSED, in.data(), k.data(), bias.data(), plain.data(), ws, wsb) ==
-              MEC4J_OK, "plain fused");
-    CHECK(mec4j_packed_kernel_size(&c, &pb) == MEC4J_OK && pb >= (int64_t)(k.size() * 4), "packed size %lld", (long long)pb);
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC_FUSED, in.data(), k.data(), bias.data(), plain.data(), ws,
+                               wsb) == MEC4J_OK,
+          "plain fused");
+    CHECK(mec4j_packed_kernel_size(&c, &pb) == MEC4J_OK && pb >= (int64_t)(k.size() * 4), "packed size %lld",
+          (long long)pb);
     void* packed = mec4j_workspace_alloc(pb + 64);
     CHECK(mec4j_pack_kernel(&c, k.data(), packed, pb - 1) == MEC4J_ERROR_WORKSPACE_TOO_SMALL, "short packed buffer");
     CHECK(mec4j_pack_kernel(&c, k.data(), static_cast<char*>(packed) + 4, pb) == MEC4J_ERROR_WORKSPACE_MISALIGNED,
           "misaligned packed buffer");
     CHECK(mec4j_pack_kernel(&c, k.data(), packed, pb) == MEC4J_OK, "pack");
     Guarded out(out_n);
-    CHECK(mec4j_conv2d_forward_packed(&c, in.data(), packed, bias.data(), out.data(), ws, wsb) == MEC4J_OK, "packed forward");
+    CHECK(mec4j_conv2d_forward_packed(&c, in.data(), packed, bias.data(), out.data(), ws, wsb) == MEC4J_OK,
+          "packed forward");
     CHECK(out.guards_intact(), "packed forward wrote outside the output");
     CHECK(std::memcmp(out.data(), plain.data(), out_n * sizeof(float)) == 0, "packed forward differs from MEC_FUSED");
     mec4j_conv2d other = c;
@@ -554,14 +613,16 @@ static void test_packed_kernel(uint64_t seed) {
     Guarded untouched(out_n);
     std::fill(untouched.data(), untouched.data() + out_n, 7.f);
     CHECK(mec4j_conv2d_forward_packed(&other, in.data(), packed, bias.data(), untouched.data(), ws, wsb) ==
-              MEC4J_ERROR_INVALID_ARGUMENT, "packed for another layer");
+              MEC4J_ERROR_INVALID_ARGUMENT,
+          "packed for another layer");
     mec4j_isa host = mec4j_get_host_isa(), before, effective;
     mec4j_get_max_isa(&before);
     mec4j_get_effective_isa(&effective);
     if (host > MEC4J_ISA_PORTABLE) {  // another kernel layout: portable, or the best when capped at portable
       mec4j_set_max_isa(effective == MEC4J_ISA_PORTABLE ? MEC4J_ISA_BEST : MEC4J_ISA_PORTABLE);
       CHECK(mec4j_conv2d_forward_packed(&c, in.data(), packed, bias.data(), untouched.data(), ws, wsb) ==
-                MEC4J_ERROR_INVALID_ARGUMENT, "packed for another ISA");
+                MEC4J_ERROR_INVALID_ARGUMENT,
+            "packed for another ISA");
       mec4j_set_max_isa(before);
     }
     CHECK(untouched.data()[0] == 7.f && untouched.data()[out_n - 1] == 7.f, "output untouched on error");
@@ -605,8 +666,9 @@ static void test_measured_choice_is_stable(uint64_t seed) {
   CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, first.data(), ws, wsb) == MEC4J_OK,
         "first run");
   for (int rep = 0; rep < 3; ++rep) {
-    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, again.data(), ws, wsb) ==
-              MEC4J_OK, "later run");
+    CHECK(
+        mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, again.data(), ws, wsb) == MEC4J_OK,
+        "later run");
     CHECK(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) == 0, "run %d differs", rep);
   }
   CHECK(mec4j_resolve_algorithm_ex(&c, MEC4J_ALGORITHM_MEC, &r, &measured) == MEC4J_OK && measured == 1,
@@ -631,8 +693,10 @@ int main(int argc, char** argv) {
     CHECK(isa_bad || mec4j_get_tuning(&t) == MEC4J_ERROR_BAD_ENVIRONMENT, "a misspelt value is reported");
     CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_ERROR_BAD_ENVIRONMENT, "workspace query fails");
     CHECK(std::strstr(mec4j_status_string(MEC4J_ERROR_BAD_ENVIRONMENT), "avx512, avx2, portable"), "names the values");
-    if (isa_bad) mec4j_set_max_isa(MEC4J_ISA_BEST);
-    else mec4j_set_tuning(MEC4J_TUNING_MEASURE);
+    if (isa_bad)
+      mec4j_set_max_isa(MEC4J_ISA_BEST);
+    else
+      mec4j_set_tuning(MEC4J_TUNING_MEASURE);
     CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK, "a valid value set through the API wins");
     std::printf("%s: bad environment handled\n", failures ? "FAILED" : "OK");
     return failures ? 1 : 0;

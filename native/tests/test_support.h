@@ -11,14 +11,14 @@
 #include "mec4j.h"
 
 inline int failures = 0;
-#define CHECK(cond, ...)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      ++failures;                                                                    \
+#define CHECK(cond, ...)                                                            \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      ++failures;                                                                   \
       std::fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                             \
-      std::fprintf(stderr, "\n");                                                    \
-    }                                                                                \
+      std::fprintf(stderr, __VA_ARGS__);                                            \
+      std::fprintf(stderr, "\n");                                                   \
+    }                                                                               \
   } while (0)
 
 // A run under an ISA cap at or above the host's best ISA is the uncapped run again (the test

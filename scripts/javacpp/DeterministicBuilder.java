@@ -15,13 +15,13 @@ import java.util.stream.Stream;
  * code it generates is always the same: reproducible builds.
  *
  * <p>JavaCPP emits functions and struct members in the order of Class.getDeclaredMethods(), and
- * HotSpot returns methods in the order of their names' addresses in memory, which changes from
- * one JVM run to the next: the generated C++ (and so libjni*.so) differed between two builds of
- * the same sources. Before the Builder runs, this loads every class of the Builder's -classpath
- * and of JavaCPP's own package (Pointer and its kin, whose natives are generated too) with the
- * application class loader (which the Builder's own loader delegates to) and sorts each
- * class's cached reflection data by signature, so getDeclaredMethods() returns a fixed order.
- * It checks that the order held and fails the build otherwise.
+ * HotSpot returns methods in the order of their names' addresses in memory, which changes from one
+ * JVM run to the next: the generated C++ (and so libjni*.so) differed between two builds of the
+ * same sources. Before the Builder runs, this loads every class of the Builder's -classpath and of
+ * JavaCPP's own package (Pointer and its kin, whose natives are generated too) with the application
+ * class loader (which the Builder's own loader delegates to) and sorts each class's cached
+ * reflection data by signature, so getDeclaredMethods() returns a fixed order. It checks that the
+ * order held and fails the build otherwise.
  *
  * <p>JavaCPP hands the compiler canonical paths, while Maven's may hold "lib/..": the folder of
  * each -ffile-prefix-map=OLD=NEW argument is made canonical too, so that it matches them.
@@ -32,6 +32,7 @@ import java.util.stream.Stream;
 public final class DeterministicBuilder {
   /** Strong references: the cache is held by a SoftReference that must not be cleared. */
   private static final List<Object> KEEP = new ArrayList<>();
+
   private static final Comparator<Method> ORDER =
       Comparator.comparing(Method::getName).thenComparing(Method::toGenericString);
 
@@ -86,15 +87,26 @@ public final class DeterministicBuilder {
     Method[] seen = c.getDeclaredMethods();
     for (int i = 1; i < seen.length; i++)
       if (ORDER.compare(seen[i - 1], seen[i]) > 0)
-        throw new IllegalStateException("DeterministicBuilder: could not fix the method order of " + c);
+        throw new IllegalStateException(
+            "DeterministicBuilder: could not fix the method order of " + c);
   }
 
   /** The classes of package org.bytedeco.javacpp (not its subpackages), from JavaCPP's jar. */
   private static List<String> javacppClassNames() throws IOException, java.net.URISyntaxException {
-    Path jar = Paths.get(org.bytedeco.javacpp.Pointer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    if (Files.isDirectory(jar)) return classNames(jar).stream().filter(n -> n.matches("org\\.bytedeco\\.javacpp\\.[^.]+")).toList();
+    Path jar =
+        Paths.get(
+            org.bytedeco.javacpp.Pointer.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
+    if (Files.isDirectory(jar))
+      return classNames(jar).stream()
+          .filter(n -> n.matches("org\\.bytedeco\\.javacpp\\.[^.]+"))
+          .toList();
     try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
-      return f.stream().map(java.util.jar.JarEntry::getName)
+      return f.stream()
+          .map(java.util.jar.JarEntry::getName)
           .filter(n -> n.matches("org/bytedeco/javacpp/[^/]+\\.class"))
           .map(n -> n.substring(0, n.length() - ".class".length()).replace('/', '.'))
           .sorted()
@@ -105,9 +117,13 @@ public final class DeterministicBuilder {
   private static List<String> classNames(Path root) throws IOException {
     if (!Files.isDirectory(root)) return List.of();
     try (Stream<Path> files = Files.walk(root)) {
-      return files.filter(p -> p.toString().endsWith(".class") && !p.endsWith("module-info.class"))
+      return files
+          .filter(p -> p.toString().endsWith(".class") && !p.endsWith("module-info.class"))
           .map(p -> root.relativize(p).toString())
-          .map(s -> s.substring(0, s.length() - ".class".length()).replace(java.io.File.separatorChar, '.'))
+          .map(
+              s ->
+                  s.substring(0, s.length() - ".class".length())
+                      .replace(java.io.File.separatorChar, '.'))
           .sorted()
           .toList();
     }

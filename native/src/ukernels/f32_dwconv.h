@@ -28,22 +28,22 @@ constexpr int64_t kDwconvMaxTaps = 128;
 // Tap t = r * kw + q (r outer, q inner) of output (y, x) reads input row iy0 + r * dh and column
 // x * sw - pl + q * dw; taps outside the input are skipped (they contribute zero).
 struct DwconvRow {
-  const float* in;        // the image (NHWC), at the first block's first input channel
-  float* out;             // the output row, at the first block's first output channel
+  const float* in;  // the image (NHWC), at the first block's first input channel
+  float* out;       // the output row, at the first block's first output channel
   // Per block, 64-byte aligned, C floats each (zero beyond `channels`): the bias (zero if none),
   // then taps [t0, t1). Block b's input and output channels start C * b after the first block's.
   const float* w;
-  const int32_t* lanes;   // multiplier > 1: C input-channel offsets, one a lane; else null
-  int64_t blocks;         // full blocks; 1 with lanes or fewer than C channels
-  int64_t ih, iw;         // input rows and columns
-  int64_t ic, kc;         // input and output pixel strides (floats)
-  int64_t iy0;            // input row of tap row 0 (negative inside the top padding)
+  const int32_t* lanes;  // multiplier > 1: C input-channel offsets, one a lane; else null
+  int64_t blocks;        // full blocks; 1 with lanes or fewer than C channels
+  int64_t ih, iw;        // input rows and columns
+  int64_t ic, kc;        // input and output pixel strides (floats)
+  int64_t iy0;           // input row of tap row 0 (negative inside the top padding)
   int64_t sw, pl, dh, dw, kw;
-  int64_t ow;             // outputs in the row
-  int64_t x_lo, x_hi;     // outputs [x_lo, x_hi) read inside the input at every tap column
-  int64_t t0, t1;         // the taps of this call: t1 - t0 <= kDwconvMaxTaps
-  int channels;           // output channels of the block (< C: the last one) when blocks == 1
-  bool first;             // start from the bias; else add to the output's partial sums
+  int64_t ow;          // outputs in the row
+  int64_t x_lo, x_hi;  // outputs [x_lo, x_hi) read inside the input at every tap column
+  int64_t t0, t1;      // the taps of this call: t1 - t0 <= kDwconvMaxTaps
+  int channels;        // output channels of the block (< C: the last one) when blocks == 1
+  bool first;          // start from the bias; else add to the output's partial sums
 };
 
 using DwconvUkernelFn = void (*)(const DwconvRow& row);
@@ -91,8 +91,8 @@ struct F32Dwconv : F32Vec<VL> {
   // Outputs [x, x + np) of the row (np <= NP), block b. Checked: some tap columns fall outside
   // the input, or np < NP.
   template <bool Checked, Mode M>
-  __attribute__((always_inline)) static inline void pixels(const DwconvRow& a, const Taps& taps, int64_t x,
-                                                           int np, int64_t b) {
+  __attribute__((always_inline)) static inline void pixels(const DwconvRow& a, const Taps& taps, int64_t x, int np,
+                                                           int64_t b) {
     float* out = a.out + x * a.kc + b * C;
     const float* w = a.w + b * (1 + a.t1 - a.t0) * C;
     const bool tiled = M != kFull && a.channels < C;
@@ -182,12 +182,12 @@ struct F32Dwconv : F32Vec<VL> {
   // (n <= WV * VL, or WV * VL not partial). Checked: the columns outside the input are skipped.
   // w: the channels' packed bias, then taps.
   template <int KW, int SW, bool Checked, bool Partial>
-  __attribute__((always_inline)) static inline void window(const DwconvRow& a, const Taps& taps, int64_t x,
-                                                           int np, const float* w, int64_t channel, int n) {
+  __attribute__((always_inline)) static inline void window(const DwconvRow& a, const Taps& taps, int64_t x, int np,
+                                                           const float* w, int64_t channel, int n) {
     constexpr int WV = Window<KW>::WV, WP = Window<KW>::WP;
     constexpr int kColumns = (WP - 1) * SW + KW;
     float* out = a.out + x * a.kc + channel;
-    const int64_t xin = x * SW - a.pl;  // input column of window column 0
+    const int64_t xin = x * SW - a.pl;                           // input column of window column 0
     const int64_t base = (a.iy0 * a.iw + xin) * a.ic + channel;  // offset of tap (0, 0)
     const int64_t rows = taps.count / KW;
     // Window columns [c_lo, c_hi) lie inside the input.
@@ -323,7 +323,7 @@ struct F32Dwconv : F32Vec<VL> {
   }
 
 // Defines the C++ function <name>_ukernel for one tile of the template (NP pixels, NV x VL channels).
-#define MEC4J_DEFINE_F32_DWCONV(name, NP, NV, VL)                                          \
+#define MEC4J_DEFINE_F32_DWCONV(name, NP, NV, VL)                                         \
   namespace mec4j {                                                                       \
   void name##_ukernel(const DwconvRow& row) { ukernel::F32Dwconv<NP, NV, VL>::run(row); } \
   }

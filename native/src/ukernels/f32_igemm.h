@@ -23,8 +23,8 @@ struct Segment {
 // c[rows x cols] (row stride ldc) = (first ? bias or 0 : c) + A * B, K running over the segments.
 // a[i] is the base of A's row i; rows >= `rows` repeat a valid row (their results are dropped).
 // b: the packed panel, NR floats per K step, zero beyond `cols`. bias: NR floats or null.
-using IgemmUkernelFn = void (*)(const float* const* a, const Segment* seg, int64_t nseg, const float* b,
-                                float* c, int64_t ldc, int rows, int cols, bool first, const float* bias);
+using IgemmUkernelFn = void (*)(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c,
+                                int64_t ldc, int rows, int cols, bool first, const float* bias);
 // The weight-gradient form (dK = W^T * dO): c[rows x cols] = (first ? 0 : c) + sum over k of
 // W(k, i) * B(k, :), where W(k, i) = w[k][col[i]]: step k reads one row of W (an output pixel's
 // row windows, in place) at the tile's MR column offsets. rows >= `rows` repeat a valid offset.
@@ -43,8 +43,8 @@ struct F32Igemm : F32Vec<VL> {
   using F32Vec<VL>::load_aligned;
   using F32Vec<VL>::store;
 
-  static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c,
-                  int64_t ldc, int rows, int cols, bool first, const float* bias) {
+  static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,
+                  int rows, int cols, bool first, const float* bias) {
     alignas(64) float tile[MR * NR];
     const bool full = rows == MR && cols == NR;
     // An array that the fully unrolled loops below index with constants only, so that the
@@ -169,29 +169,29 @@ struct F32Igemm : F32Vec<VL> {
 }  // namespace mec4j
 
 // Declares the C++ functions <name>_ukernel and <name>_pack of one kernel file.
-#define MEC4J_DECLARE_F32_IGEMM(name)                                                               \
-  namespace mec4j {                                                                                \
-  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b,      \
-                      float* c, int64_t ldc, int rows, int cols, bool first, const float* bias);    \
-  void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);             \
-  void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c,   \
-                         int64_t ldc, int rows, int cols, bool first);                                \
+#define MEC4J_DECLARE_F32_IGEMM(name)                                                                                  \
+  namespace mec4j {                                                                                                    \
+  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,  \
+                      int rows, int cols, bool first, const float* bias);                                              \
+  void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);                                 \
+  void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c, int64_t ldc, \
+                         int rows, int cols, bool first);                                                              \
   }
 
 // Defines the C++ functions <name>_ukernel and <name>_pack for one tile of the template.
-#define MEC4J_DEFINE_F32_IGEMM(name, MR, NV, VL)                                                      \
-  namespace mec4j {                                                                                \
-  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b,      \
-                      float* c, int64_t ldc, int rows, int cols, bool first, const float* bias) {   \
-    ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, c, ldc, rows, cols, first, bias);          \
-  }                                                                                                \
-  void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel) {             \
-    ukernel::F32Igemm<MR, NV, VL>::pack(b, ldb, rows, cols, panel);                                \
-  }                                                                                                \
-  void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c,   \
-                         int64_t ldc, int rows, int cols, bool first) {                               \
-    ukernel::F32Igemm<MR, NV, VL>::run_wt(w, col, kb, b, c, ldc, rows, cols, first);               \
-  }                                                                                                \
+#define MEC4J_DEFINE_F32_IGEMM(name, MR, NV, VL)                                                                       \
+  namespace mec4j {                                                                                                    \
+  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,  \
+                      int rows, int cols, bool first, const float* bias) {                                             \
+    ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, c, ldc, rows, cols, first, bias);                              \
+  }                                                                                                                    \
+  void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel) {                                \
+    ukernel::F32Igemm<MR, NV, VL>::pack(b, ldb, rows, cols, panel);                                                    \
+  }                                                                                                                    \
+  void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c, int64_t ldc, \
+                         int rows, int cols, bool first) {                                                             \
+    ukernel::F32Igemm<MR, NV, VL>::run_wt(w, col, kb, b, c, ldc, rows, cols, first);                                   \
+  }                                                                                                                    \
   }
 
 #endif

@@ -9,7 +9,8 @@ package org.mec4j;
  * @param threads the BLAS's thread count, or -1 if it cannot be asked
  * @param requested what was asked for: "openblas" or "mkl"
  */
-public record BlasBackend(String vendor, String version, String library, int threads, String requested) {
+public record BlasBackend(
+    String vendor, String version, String library, int threads, String requested) {
   public boolean isMkl() {
     return vendor.equals("Intel MKL");
   }
@@ -20,6 +21,14 @@ public record BlasBackend(String vendor, String version, String library, int thr
 
   @Override
   public String toString() {
-    return vendor + " (" + version + ") from " + library + ", " + threads + " thread(s), requested " + requested;
+    return vendor
+        + " ("
+        + version
+        + ") from "
+        + library
+        + ", "
+        + threads
+        + " thread(s), requested "
+        + requested;
   }
 }

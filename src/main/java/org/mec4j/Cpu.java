@@ -7,10 +7,10 @@ import org.mec4j.internal.MecNative;
  * The instruction sets mec4j's micro-kernels use, and the process-wide cap on them (as oneDNN's
  * {@code ONEDNN_MAX_CPU_ISA}): kernels are chosen at run time from what the CPU has, capped at
  * {@link #maxIsa()}. The cap starts from the environment variable {@value #MAX_ISA_ENV} ({@code
- * avx512}, {@code avx2}, {@code portable} or {@code best}; unset means best) and {@link
- * #setMaxIsa} changes it; a cap above what the CPU has caps at what it has. A misspelt value
- * makes the library refuse to run (an {@link IllegalStateException} naming the accepted values)
- * until {@link #setMaxIsa} sets a valid one.
+ * avx512}, {@code avx2}, {@code portable} or {@code best}; unset means best) and {@link #setMaxIsa}
+ * changes it; a cap above what the CPU has caps at what it has. A misspelt value makes the library
+ * refuse to run (an {@link IllegalStateException} naming the accepted values) until {@link
+ * #setMaxIsa} sets a valid one.
  */
 public final class Cpu {
   private Cpu() {}
@@ -38,7 +38,8 @@ public final class Cpu {
     /** Parses avx512, avx2, portable or best (any case). */
     public static Isa parse(String name) {
       for (Isa i : values()) if (i.toString().equalsIgnoreCase(name)) return i;
-      throw new IllegalArgumentException("ISA must be one of avx512, avx2, portable, best, got '" + name + "'");
+      throw new IllegalArgumentException(
+          "ISA must be one of avx512, avx2, portable, best, got '" + name + "'");
     }
 
     @Override
@@ -82,20 +83,34 @@ public final class Cpu {
     return MecNative.mec4j_kernel_name().getString();
   }
 
-  /** The depthwise kernel that runs now, e.g. {@code f32-dwconv-3x32-avx2-fma} ({@link Algorithm#DEPTHWISE}). */
+  /**
+   * The depthwise kernel that runs now, e.g. {@code f32-dwconv-3x32-avx2-fma} ({@link
+   * Algorithm#DEPTHWISE}).
+   */
   public static String depthwiseKernel() {
     Native.ensureLoaded();
     return MecNative.mec4j_depthwise_kernel_name().getString();
   }
 
-  /** Fails early, with the accepted values, when {@value #MAX_ISA_ENV} or the tuning variable is misspelt. */
+  /**
+   * Fails early, with the accepted values, when {@value #MAX_ISA_ENV} or the tuning variable is
+   * misspelt.
+   */
   static void checkEnvironment() {
     int[] v = new int[1];
     if (MecNative.mec4j_get_max_isa(v) == Native.BAD_ENVIRONMENT)
-      throw new IllegalStateException("mec4j: " + MAX_ISA_ENV + "='" + System.getenv(MAX_ISA_ENV)
-          + "' is not one of avx512, avx2, portable, best");
+      throw new IllegalStateException(
+          "mec4j: "
+              + MAX_ISA_ENV
+              + "='"
+              + System.getenv(MAX_ISA_ENV)
+              + "' is not one of avx512, avx2, portable, best");
     if (MecNative.mec4j_get_tuning(v) == Native.BAD_ENVIRONMENT)
-      throw new IllegalStateException("mec4j: " + Tuning.ENV + "='" + System.getenv(Tuning.ENV)
-          + "' is not one of measure, heuristic");
+      throw new IllegalStateException(
+          "mec4j: "
+              + Tuning.ENV
+              + "='"
+              + System.getenv(Tuning.ENV)
+              + "' is not one of measure, heuristic");
   }
 }

@@ -3,16 +3,19 @@ package org.mec4j;
 /**
  * Which pass of a convolution: the forward, or one of the two backward passes of training.
  *
- * <p>{@link Algorithm#REFERENCE}, {@link Algorithm#IM2COL}, {@link Algorithm#MEC},
- * {@link Algorithm#MEC_ROWS} and {@link Algorithm#DEPTHWISE} (depthwise layers) run the backward
- * passes; MEC_A, MEC_B and MEC_FUSED are forward only.
+ * <p>{@link Algorithm#REFERENCE}, {@link Algorithm#IM2COL}, {@link Algorithm#MEC}, {@link
+ * Algorithm#MEC_ROWS} and {@link Algorithm#DEPTHWISE} (depthwise layers) run the backward passes;
+ * MEC_A, MEC_B and MEC_FUSED are forward only.
  */
 public enum Direction {
   /** output = conv(input, kernel) + bias. */
   FORWARD(0),
   /** The gradient with respect to the input, from the output's gradient and the kernel. */
   BACKWARD_DATA(1),
-  /** The gradients with respect to the kernel and the bias, from the input and the output's gradient. */
+  /**
+   * The gradients with respect to the kernel and the bias, from the input and the output's
+   * gradient.
+   */
   BACKWARD_WEIGHTS(2);
 
   final int code;

@@ -4,13 +4,13 @@ import java.util.Objects;
 import org.mec4j.internal.MecNative;
 
 /**
- * A layer's kernel packed once into the layout of the {@link Algorithm#MEC_FUSED} micro-kernel
- * that runs now (the inference case, as XNNPACK packs weights when an operator is created), so
- * that {@link Convolution#forward(float[], PackedKernel, float[], float[])} skips the per-call
- * packing. It takes {@link #bytes()} of native memory: about the kernel's own size (output
- * channels rounded up to the micro-kernel's tile width) plus a 64-byte header. It fits the layer
- * it was packed for and the ISA that was in effect ({@link Cpu#effectiveIsa()}): pack again after
- * changing {@link Cpu#setMaxIsa}. Close it to free the memory.
+ * A layer's kernel packed once into the layout of the {@link Algorithm#MEC_FUSED} micro-kernel that
+ * runs now (the inference case, as XNNPACK packs weights when an operator is created), so that
+ * {@link Convolution#forward(float[], PackedKernel, float[], float[])} skips the per-call packing.
+ * It takes {@link #bytes()} of native memory: about the kernel's own size (output channels rounded
+ * up to the micro-kernel's tile width) plus a 64-byte header. It fits the layer it was packed for
+ * and the ISA that was in effect ({@link Cpu#effectiveIsa()}): pack again after changing {@link
+ * Cpu#setMaxIsa}. Close it to free the memory.
  */
 public final class PackedKernel implements AutoCloseable {
   private final Conv2d spec;
@@ -32,7 +32,8 @@ public final class PackedKernel implements AutoCloseable {
       Native.check(MecNative.mec4j_packed_kernel_size(s, bytes), "packed kernel size for " + spec);
       Workspace memory = Workspace.allocate(bytes[0]);
       try {
-        Native.check(MecNative.mec4j_pack_kernel_at(s, kernel, kernelOffset, memory.pointer(), bytes[0]),
+        Native.check(
+            MecNative.mec4j_pack_kernel_at(s, kernel, kernelOffset, memory.pointer(), bytes[0]),
             "packing the kernel of " + spec);
       } catch (RuntimeException | Error e) {
         memory.close();
@@ -47,15 +48,23 @@ public final class PackedKernel implements AutoCloseable {
   }
 
   /** The layer it was packed for. */
-  public Conv2d spec() { return spec; }
+  public Conv2d spec() {
+    return spec;
+  }
 
   /** Native bytes it holds. */
-  public long bytes() { return memory.bytes(); }
+  public long bytes() {
+    return memory.bytes();
+  }
 
   /** The ISA whose micro-kernel layout it holds. */
-  public Cpu.Isa isa() { return isa; }
+  public Cpu.Isa isa() {
+    return isa;
+  }
 
-  public boolean isClosed() { return memory.isClosed(); }
+  public boolean isClosed() {
+    return memory.isClosed();
+  }
 
   org.bytedeco.javacpp.Pointer pointer() {
     if (memory.isClosed()) throw new IllegalStateException("mec4j: the PackedKernel is closed");

@@ -11,10 +11,10 @@ import org.mec4j.internal.MecNative;
  *   <li>{@link #MEASURE} (default): a layer's first run (per layer sizes, thread count and ISA cap)
  *       times the variants that fit MEC's workspace on the caller's data, three times each,
  *       interleaved, and keeps the fastest (the heuristic's pick unless another beats it by more
- *       than 3%) for the rest of the process (as cudnnFind or FFTW's MEASURE
- *       planner). That first call takes a few times longer. Its output is the winner's, so results
- *       never change from call to call within a process; another process may pick another variant
- *       and differ in the last bits.
+ *       than 3%) for the rest of the process (as cudnnFind or FFTW's MEASURE planner). That first
+ *       call takes a few times longer. Its output is the winner's, so results never change from
+ *       call to call within a process; another process may pick another variant and differ in the
+ *       last bits.
  *   <li>{@link #HEURISTIC}: a fixed rule from the layer's sizes and the micro-kernel's tile: the
  *       same variant, hence the same bits, in every run on the same CPU and ISA cap (the
  *       deterministic mode, as cuDNN's).

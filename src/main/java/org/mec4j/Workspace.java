@@ -17,8 +17,10 @@ import org.mec4j.internal.MecNative;
 public final class Workspace implements AutoCloseable {
   private static final Cleaner CLEANER = Cleaner.create();
   private static final System.Logger LOG = System.getLogger("org.mec4j");
+
   /** System property: the largest workspace, in bytes, that mec4j may allocate. */
   public static final String MAX_BYTES_PROPERTY = "mec4j.workspace.maxBytes";
+
   private static final AtomicLong LIVE_BYTES = new AtomicLong();
   private static final AtomicLong LIVE_COUNT = new AtomicLong();
   private static volatile long maxBytes = parseMaxBytes();
@@ -32,7 +34,8 @@ public final class Workspace implements AutoCloseable {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IllegalArgumentException(MAX_BYTES_PROPERTY + " must be an integer >= 1, got '" + v + "'");
+    throw new IllegalArgumentException(
+        MAX_BYTES_PROPERTY + " must be an integer >= 1, got '" + v + "'");
   }
 
   /** Frees the memory exactly once, from close() or from the cleaner. */
@@ -49,7 +52,10 @@ public final class Workspace implements AutoCloseable {
     @Override
     public void run() {
       if (!closedByUser)
-        LOG.log(Level.WARNING, "mec4j: a Workspace of {0} bytes was not closed; freed by the garbage collector", bytes);
+        LOG.log(
+            Level.WARNING,
+            "mec4j: a Workspace of {0} bytes was not closed; freed by the garbage collector",
+            bytes);
       MecNative.mec4j_workspace_free(pointer);
       LIVE_BYTES.addAndGet(-bytes);
       LIVE_COUNT.decrementAndGet();
@@ -75,8 +81,16 @@ public final class Workspace implements AutoCloseable {
     if (bytes < 1) throw new IllegalArgumentException("bytes must be >= 1, got " + bytes);
     long max = maxBytes;
     if (bytes > max)
-      throw new WorkspaceLimitException("mec4j: a workspace of " + bytes + " bytes exceeds the limit of " + max
-          + " bytes (" + MAX_BYTES_PROPERTY + " / Workspace.setMaxBytes)", bytes, max);
+      throw new WorkspaceLimitException(
+          "mec4j: a workspace of "
+              + bytes
+              + " bytes exceeds the limit of "
+              + max
+              + " bytes ("
+              + MAX_BYTES_PROPERTY
+              + " / Workspace.setMaxBytes)",
+          bytes,
+          max);
     Native.ensureLoaded();
     Pointer p = MecNative.mec4j_workspace_alloc(bytes);
     if (p == null || p.isNull())

@@ -12,14 +12,25 @@ import org.mec4j.examples.TrainSmallCnn;
 class ExamplesTest {
   @Test
   void cv1Example() {
-    Cv1Example.main(new String[0]);  // throws on a mismatch
+    Cv1Example.main(new String[0]); // throws on a mismatch
   }
 
   /** 3 epochs of 16 steps with each algorithm: the loss falls, and MEC and IM2COL train alike. */
   @Test
   void trainSmallCnn() {
-    List<TrainSmallCnn.Run> runs = TrainSmallCnn.run(TrainSmallCnn.Options.parse(
-        "--epochs", "3", "--samples", "512", "--batch", "32", "--algorithm", "both", "--seed", "7"));
+    List<TrainSmallCnn.Run> runs =
+        TrainSmallCnn.run(
+            TrainSmallCnn.Options.parse(
+                "--epochs",
+                "3",
+                "--samples",
+                "512",
+                "--batch",
+                "32",
+                "--algorithm",
+                "both",
+                "--seed",
+                "7"));
     assertEquals(2, runs.size());
     TrainSmallCnn.Run mec = runs.get(0), im2col = runs.get(1);
     for (TrainSmallCnn.Run run : runs) {
@@ -28,7 +39,13 @@ class ExamplesTest {
     }
     // Same data, same initial weights: only fp32 rounding differs (the order of the sums).
     for (int epoch = 0; epoch < 3; epoch++)
-      assertEquals(im2col.loss()[epoch], mec.loss()[epoch], 1e-4 * im2col.loss()[epoch], "epoch " + (epoch + 1));
-    assertTrue(mec.workspaceBytes() < im2col.workspaceBytes(), mec.workspaceBytes() + " vs " + im2col.workspaceBytes());
+      assertEquals(
+          im2col.loss()[epoch],
+          mec.loss()[epoch],
+          1e-4 * im2col.loss()[epoch],
+          "epoch " + (epoch + 1));
+    assertTrue(
+        mec.workspaceBytes() < im2col.workspaceBytes(),
+        mec.workspaceBytes() + " vs " + im2col.workspaceBytes());
   }
 }

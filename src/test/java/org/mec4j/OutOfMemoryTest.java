@@ -19,18 +19,21 @@ import org.junit.jupiter.api.Test;
 /**
  * A native allocation that fails reaches Java as {@link OutOfMemoryError} with the outputs
  * untouched (MEC4J_ERROR_OUT_OF_MEMORY through Native.check). The allocation: REFERENCE's
- * backward-weights accumulators, 8 bytes per kernel weight, made to fail in a child JVM that
- * caps its own address space (prlimit) a little above what it has mapped once its buffers exist.
+ * backward-weights accumulators, 8 bytes per kernel weight, made to fail in a child JVM that caps
+ * its own address space (prlimit) a little above what it has mapped once its buffers exist.
  */
 class OutOfMemoryTest {
-  private static final int CHANNELS = 4096;  // a 1x1 kernel of 4096 x 4096: 64 MiB, accumulators 128 MiB
-  private static final long HEADROOM = 48L << 20;  // below the accumulators' 128 MiB
+  private static final int CHANNELS =
+      4096; // a 1x1 kernel of 4096 x 4096: 64 MiB, accumulators 128 MiB
+  private static final long HEADROOM = 48L << 20; // below the accumulators' 128 MiB
 
   @Test
   void aFailedNativeAllocationIsAnOutOfMemoryErrorWithTheOutputsUntouched() throws Exception {
     // One run of the suite is enough (the failure is in mec4j's own code, before any BLAS call):
     // the default one, OpenBLAS at the host's ISA.
-    assumeTrue(!"mkl".equalsIgnoreCase(System.getProperty(Blas.BLAS_PROPERTY)) && System.getenv("MEC4J_MAX_ISA") == null,
+    assumeTrue(
+        !"mkl".equalsIgnoreCase(System.getProperty(Blas.BLAS_PROPERTY))
+            && System.getenv("MEC4J_MAX_ISA") == null,
         "the default OpenBLAS run only");
     String prlimit = prlimit();
     assumeTrue(prlimit != null, "no prlimit (util-linux) on PATH");
@@ -49,11 +52,14 @@ class OutOfMemoryTest {
     if (!done) child.destroyForcibly();
     assertTrue(done, "the child JVM did not finish: " + output);
     assertEquals(0, child.exitValue(), output);
-    assertTrue(output.contains("OutOfMemoryError: mec4j: out of memory (backward weights of REFERENCE"), output);
+    assertTrue(
+        output.contains("OutOfMemoryError: mec4j: out of memory (backward weights of REFERENCE"),
+        output);
   }
 
   private static String prlimit() {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+    for (String dir :
+        System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
       Path p = Path.of(dir, "prlimit");
       if (Files.isExecutable(p)) return p.toString();
     }
@@ -63,7 +69,13 @@ class OutOfMemoryTest {
   /** The child JVM: buffers first, then the address-space cap, then the call. */
   public static final class Child {
     public static void main(String[] args) throws Exception {
-      Conv2d spec = Conv2d.builder().batch(1).input(1, 1, CHANNELS).kernel(1, 1).outputChannels(CHANNELS).build();
+      Conv2d spec =
+          Conv2d.builder()
+              .batch(1)
+              .input(1, 1, CHANNELS)
+              .kernel(1, 1)
+              .outputChannels(CHANNELS)
+              .build();
       FloatPointer input = new FloatPointer(spec.inputSize());
       FloatPointer gradOutput = new FloatPointer(spec.outputSize());
       FloatPointer gradKernel = new FloatPointer(spec.kernelSize());
@@ -75,8 +87,11 @@ class OutOfMemoryTest {
       fill(biasView, -7f);
       try (Convolution conv = Convolution.create(spec, Algorithm.REFERENCE)) {
         long limit = mappedBytes() + HEADROOM;
-        Process p = new ProcessBuilder(args[0], "--pid", Long.toString(ProcessHandle.current().pid()),
-            "--as=" + limit).inheritIO().start();
+        Process p =
+            new ProcessBuilder(
+                    args[0], "--pid", Long.toString(ProcessHandle.current().pid()), "--as=" + limit)
+                .inheritIO()
+                .start();
         if (p.waitFor() != 0) throw new IllegalStateException("prlimit failed");
         try {
           conv.backwardWeights(input, gradOutput, gradKernel, gradBias);

@@ -10,8 +10,15 @@ final class TestShapes {
   private TestShapes() {}
 
   /** The GEMM-based algorithms, each checked against {@link Algorithm#REFERENCE}. */
-  static final Algorithm[] FAST = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_A, Algorithm.MEC_B, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED,
-      Algorithm.DEPTHWISE};
+  static final Algorithm[] FAST = {
+    Algorithm.IM2COL,
+    Algorithm.MEC,
+    Algorithm.MEC_A,
+    Algorithm.MEC_B,
+    Algorithm.MEC_ROWS,
+    Algorithm.MEC_FUSED,
+    Algorithm.DEPTHWISE
+  };
 
   /**
    * What the implementation list says: MEC_A and MEC_B need one contiguous window per output row
@@ -20,7 +27,8 @@ final class TestShapes {
   static boolean supports(Conv2d spec, Algorithm a) {
     boolean oneWindow = spec.groups() == 1 && spec.dilationHeight() == 1;
     return switch (a) {
-      case MEC_A -> oneWindow && spec.outputSize() <= spec.workspaceBytes(Algorithm.MEC) / Float.BYTES;
+      case MEC_A ->
+          oneWindow && spec.outputSize() <= spec.workspaceBytes(Algorithm.MEC) / Float.BYTES;
       case MEC_B -> oneWindow;
       case MEC_ROWS -> spec.groups() == 1;
       case DEPTHWISE -> spec.isDepthwise();
@@ -29,7 +37,8 @@ final class TestShapes {
   }
 
   /** The output of every fast algorithm that supports the layer, each with its own workspace. */
-  static java.util.Map<Algorithm, float[]> fastOutputs(Conv2d spec, float[] in, float[] k, float[] bias) {
+  static java.util.Map<Algorithm, float[]> fastOutputs(
+      Conv2d spec, float[] in, float[] k, float[] bias) {
     java.util.Map<Algorithm, float[]> outputs = new java.util.LinkedHashMap<>();
     for (Algorithm a : FAST) {
       if (!supports(spec, a)) continue;
@@ -48,7 +57,8 @@ final class TestShapes {
    * does not).
    */
   static boolean alignmentIndependentBits() {
-    return !"mkl".equalsIgnoreCase(System.getProperty(Blas.BLAS_PROPERTY)) || System.getenv("MKL_CBWR") != null;
+    return !"mkl".equalsIgnoreCase(System.getProperty(Blas.BLAS_PROPERTY))
+        || System.getenv("MKL_CBWR") != null;
   }
 
   static long seed() {
@@ -66,13 +76,23 @@ final class TestShapes {
   }
 
   /** One random layer with kernels up to maxKernel, inputs up to minimum + maxExtra, etc. */
-  static Conv2d randomLayer(Random r, int maxKernel, int maxExtra, int maxChannels, int maxOut, int maxBatch, int maxStride) {
+  static Conv2d randomLayer(
+      Random r,
+      int maxKernel,
+      int maxExtra,
+      int maxChannels,
+      int maxOut,
+      int maxBatch,
+      int maxStride) {
     int kh = 1 + r.nextInt(maxKernel), kw = 1 + r.nextInt(maxKernel);
-    int pt = r.nextInt(kh + 2), pb = r.nextInt(kh + 2), pl = r.nextInt(kw + 2), pr = r.nextInt(kw + 2);
+    int pt = r.nextInt(kh + 2),
+        pb = r.nextInt(kh + 2),
+        pl = r.nextInt(kw + 2),
+        pr = r.nextInt(kw + 2);
     int groups = 1, ic = 1 + r.nextInt(maxChannels), oc = 1 + r.nextInt(maxOut);
     if (r.nextInt(4) == 0) {
       groups = 2 + r.nextInt(3);
-      ic = groups * (r.nextBoolean() ? 1 : 1 + r.nextInt(3));  // half of them depthwise
+      ic = groups * (r.nextBoolean() ? 1 : 1 + r.nextInt(3)); // half of them depthwise
       oc = groups * (1 + r.nextInt(3));
     }
     int dh = 1, dw = 1;
@@ -81,10 +101,19 @@ final class TestShapes {
       dw = 1 + r.nextInt(3);
     }
     int ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
-    int ih = Math.max(1, ekh - pt - pb) + r.nextInt(maxExtra), iw = Math.max(1, ekw - pl - pr) + r.nextInt(maxExtra);
-    return Conv2d.builder().batch(1 + r.nextInt(maxBatch)).input(ih, iw, ic).kernel(kh, kw).outputChannels(oc)
-        .stride(1 + r.nextInt(maxStride), 1 + r.nextInt(maxStride)).padding(pt, pb, pl, pr).groups(groups)
-        .dilation(dh, dw).mecThreshold(1 + r.nextInt(16)).build();
+    int ih = Math.max(1, ekh - pt - pb) + r.nextInt(maxExtra),
+        iw = Math.max(1, ekw - pl - pr) + r.nextInt(maxExtra);
+    return Conv2d.builder()
+        .batch(1 + r.nextInt(maxBatch))
+        .input(ih, iw, ic)
+        .kernel(kh, kw)
+        .outputChannels(oc)
+        .stride(1 + r.nextInt(maxStride), 1 + r.nextInt(maxStride))
+        .padding(pt, pb, pl, pr)
+        .groups(groups)
+        .dilation(dh, dw)
+        .mecThreshold(1 + r.nextInt(16))
+        .build();
   }
 
   /** Small integers in [-3, 3]: every product and sum is exact in float, in any order. */
@@ -119,8 +148,13 @@ final class TestShapes {
    * layout documentation alone (NHWC input, per-group HWIO kernel, dilation, zero padding).
    */
   static float[] javaReference(Conv2d spec, float[] in, float[] k, float[] bias) {
-    int n = (int) spec.batch(), ih = (int) spec.inputHeight(), iw = (int) spec.inputWidth(), ic = (int) spec.inputChannels();
-    int kh = (int) spec.kernelHeight(), kw = (int) spec.kernelWidth(), kc = (int) spec.outputChannels();
+    int n = (int) spec.batch(),
+        ih = (int) spec.inputHeight(),
+        iw = (int) spec.inputWidth(),
+        ic = (int) spec.inputChannels();
+    int kh = (int) spec.kernelHeight(),
+        kw = (int) spec.kernelWidth(),
+        kc = (int) spec.outputChannels();
     int oh = (int) spec.outputHeight(), ow = (int) spec.outputWidth(), g = (int) spec.groups();
     int icg = ic / g, kcg = kc / g;
     float[] out = new float[Math.toIntExact(spec.outputSize())];
@@ -132,12 +166,19 @@ final class TestShapes {
             double acc = bias == null ? 0 : bias[o];
             for (int r = 0; r < kh; r++)
               for (int q = 0; q < kw; q++) {
-                long iy = (long) y * spec.strideHeight() + (long) r * spec.dilationHeight() - spec.padTop();
-                long ix = (long) x * spec.strideWidth() + (long) q * spec.dilationWidth() - spec.padLeft();
+                long iy =
+                    (long) y * spec.strideHeight()
+                        + (long) r * spec.dilationHeight()
+                        - spec.padTop();
+                long ix =
+                    (long) x * spec.strideWidth()
+                        + (long) q * spec.dilationWidth()
+                        - spec.padLeft();
                 if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
                 for (int c = 0; c < icg; c++)
-                  acc += (double) in[(int) (((b * ih + iy) * iw + ix) * ic + group * icg + c)]
-                      * k[(((group * kh + r) * kw + q) * icg + c) * kcg + j];
+                  acc +=
+                      (double) in[(int) (((b * ih + iy) * iw + ix) * ic + group * icg + c)]
+                          * k[(((group * kh + r) * kw + q) * icg + c) * kcg + j];
               }
             out[((b * oh + y) * ow + x) * kc + o] = (float) acc;
           }
@@ -151,8 +192,9 @@ final class TestShapes {
   }
 
   /** The algorithms with backward passes, each checked against {@link Algorithm#REFERENCE}. */
-  static final Algorithm[] BACKWARD = {Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED,
-      Algorithm.DEPTHWISE};
+  static final Algorithm[] BACKWARD = {
+    Algorithm.IM2COL, Algorithm.MEC, Algorithm.MEC_ROWS, Algorithm.MEC_FUSED, Algorithm.DEPTHWISE
+  };
 
   /**
    * What the implementation list says for the backward passes: DEPTHWISE only on depthwise layers;
@@ -181,12 +223,16 @@ final class TestShapes {
     return lowered > limit && ihp * row > limit && ekh * row > limit;
   }
 
-  /** The layer under a MEC workspace limit between one band of output rows and one image's lowering. */
+  /**
+   * The layer under a MEC workspace limit between one band of output rows and one image's lowering.
+   */
   static Conv2d withBandLimit(Conv2d spec, Random r) {
     long ihp = spec.inputHeight() + spec.padTop() + spec.padBottom();
     long row = spec.outputWidth() * spec.kernelWidth() * spec.inputChannels() * Float.BYTES;
     long band = ((spec.kernelHeight() - 1) * spec.dilationHeight() + 1) * row;
-    return spec.toBuilder().mecWorkspaceLimit(band + (long) (r.nextDouble() * (ihp * row - band))).build();
+    return spec.toBuilder()
+        .mecWorkspaceLimit(band + (long) (r.nextDouble() * (ihp * row - band)))
+        .build();
   }
 
   /** Both backward passes of the reference: {gradInput, gradKernel, gradBias}. */
@@ -200,8 +246,11 @@ final class TestShapes {
   }
 
   static float[][] emptyGradients(Conv2d spec) {
-    return new float[][] {new float[Math.toIntExact(spec.inputSize())], new float[Math.toIntExact(spec.kernelSize())],
-        new float[Math.toIntExact(spec.biasSize())]};
+    return new float[][] {
+      new float[Math.toIntExact(spec.inputSize())],
+      new float[Math.toIntExact(spec.kernelSize())],
+      new float[Math.toIntExact(spec.biasSize())]
+    };
   }
 
   /**
@@ -210,8 +259,13 @@ final class TestShapes {
    * reverse), in double. Returns {gradInput, gradKernel, gradBias}.
    */
   static float[][] javaBackward(Conv2d spec, float[] in, float[] k, float[] gradOut) {
-    int n = (int) spec.batch(), ih = (int) spec.inputHeight(), iw = (int) spec.inputWidth(), ic = (int) spec.inputChannels();
-    int kh = (int) spec.kernelHeight(), kw = (int) spec.kernelWidth(), kc = (int) spec.outputChannels();
+    int n = (int) spec.batch(),
+        ih = (int) spec.inputHeight(),
+        iw = (int) spec.inputWidth(),
+        ic = (int) spec.inputChannels();
+    int kh = (int) spec.kernelHeight(),
+        kw = (int) spec.kernelWidth(),
+        kc = (int) spec.outputChannels();
     int oh = (int) spec.outputHeight(), ow = (int) spec.outputWidth(), g = (int) spec.groups();
     int icg = ic / g, kcg = kc / g;
     double[] gIn = new double[in.length], gK = new double[k.length], gB = new double[kc];
@@ -224,8 +278,14 @@ final class TestShapes {
             gB[o] += d;
             for (int r = 0; r < kh; r++)
               for (int q = 0; q < kw; q++) {
-                long iy = (long) y * spec.strideHeight() + (long) r * spec.dilationHeight() - spec.padTop();
-                long ix = (long) x * spec.strideWidth() + (long) q * spec.dilationWidth() - spec.padLeft();
+                long iy =
+                    (long) y * spec.strideHeight()
+                        + (long) r * spec.dilationHeight()
+                        - spec.padTop();
+                long ix =
+                    (long) x * spec.strideWidth()
+                        + (long) q * spec.dilationWidth()
+                        - spec.padLeft();
                 if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
                 for (int c = 0; c < icg; c++) {
                   int pixel = (int) (((b * ih + iy) * iw + ix) * ic + group * icg + c);
@@ -252,6 +312,10 @@ final class TestShapes {
   /** Products summed into one element of each gradient: {gradInput, gradKernel, gradBias}. */
   static long[] backwardTerms(Conv2d spec) {
     long pixels = spec.batch() * spec.outputHeight() * spec.outputWidth();
-    return new long[] {spec.kernelHeight() * spec.kernelWidth() * spec.outputChannels() / spec.groups(), pixels, pixels};
+    return new long[] {
+      spec.kernelHeight() * spec.kernelWidth() * spec.outputChannels() / spec.groups(),
+      pixels,
+      pixels
+    };
   }
 }

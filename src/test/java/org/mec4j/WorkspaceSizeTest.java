@@ -31,10 +31,23 @@ class WorkspaceSizeTest {
       long kh = Long.parseLong(f[4]), kw = Long.parseLong(f[5]), kc = Long.parseLong(f[6]);
       long sh = Long.parseLong(f[7]), sw = Long.parseLong(f[8]);
       for (long n : new long[] {1, 32}) {
-        Conv2d spec = Conv2d.builder().batch(n).input(ih, iw, ic).kernel(kh, kw).outputChannels(kc).stride(sh, sw).build();
+        Conv2d spec =
+            Conv2d.builder()
+                .batch(n)
+                .input(ih, iw, ic)
+                .kernel(kh, kw)
+                .outputChannels(kc)
+                .stride(sh, sw)
+                .build();
         long oh = (ih - kh) / sh + 1, ow = (iw - kw) / sw + 1;
-        assertEquals(4 * n * ow * ih * kw * ic, spec.workspaceBytes(Algorithm.MEC), f[0] + " MEC, batch " + n);
-        assertEquals(4 * n * oh * ow * kh * kw * ic, spec.workspaceBytes(Algorithm.IM2COL), f[0] + " im2col, batch " + n);
+        assertEquals(
+            4 * n * ow * ih * kw * ic,
+            spec.workspaceBytes(Algorithm.MEC),
+            f[0] + " MEC, batch " + n);
+        assertEquals(
+            4 * n * oh * ow * kh * kw * ic,
+            spec.workspaceBytes(Algorithm.IM2COL),
+            f[0] + " im2col, batch " + n);
       }
     }
   }

@@ -9,8 +9,8 @@ import org.mec4j.*;
 
 /**
  * Trains a small CNN in plain Java on images it generates itself, with every convolution pass
- * (forward, backward-data, backward-weights) run by mec4j, first with {@link Algorithm#MEC} and then
- * with {@link Algorithm#IM2COL}, and compares the two runs' time and convolution workspace.
+ * (forward, backward-data, backward-weights) run by mec4j, first with {@link Algorithm#MEC} and
+ * then with {@link Algorithm#IM2COL}, and compares the two runs' time and convolution workspace.
  *
  * <pre>
  * input 16x16x1 (NHWC)
@@ -38,8 +38,9 @@ public final class TrainSmallCnn {
 
   /** Command-line options; every one has a default. */
   public record Options(int epochs, int batch, List<Algorithm> algorithms, long seed, int samples) {
-    static final String USAGE = "usage: TrainSmallCnn [--epochs N] [--batch N] [--algorithm MEC|IM2COL|both]"
-        + " [--seed N] [--samples N]";
+    static final String USAGE =
+        "usage: TrainSmallCnn [--epochs N] [--batch N] [--algorithm MEC|IM2COL|both]"
+            + " [--seed N] [--samples N]";
 
     public static Options parse(String... args) {
       int epochs = 8, batch = 32, samples = 2048;
@@ -48,23 +49,28 @@ public final class TrainSmallCnn {
       for (int i = 0; i < args.length; i++) {
         String name = args[i];
         if (name.equals("--help") || name.equals("-h")) throw new IllegalArgumentException(USAGE);
-        if (i + 1 == args.length) throw new IllegalArgumentException(name + " needs a value\n" + USAGE);
+        if (i + 1 == args.length)
+          throw new IllegalArgumentException(name + " needs a value\n" + USAGE);
         String value = args[++i];
         switch (name) {
           case "--epochs" -> epochs = positive(name, value);
           case "--batch" -> batch = positive(name, value);
           case "--samples" -> samples = positive(name, value);
           case "--seed" -> seed = Long.parseLong(value);
-          case "--algorithm" -> algorithms = switch (value.toUpperCase(Locale.ROOT)) {
-            case "MEC" -> List.of(Algorithm.MEC);
-            case "IM2COL" -> List.of(Algorithm.IM2COL);
-            case "BOTH" -> List.of(Algorithm.MEC, Algorithm.IM2COL);
-            default -> throw new IllegalArgumentException("--algorithm " + value + "\n" + USAGE);
-          };
+          case "--algorithm" ->
+              algorithms =
+                  switch (value.toUpperCase(Locale.ROOT)) {
+                    case "MEC" -> List.of(Algorithm.MEC);
+                    case "IM2COL" -> List.of(Algorithm.IM2COL);
+                    case "BOTH" -> List.of(Algorithm.MEC, Algorithm.IM2COL);
+                    default ->
+                        throw new IllegalArgumentException("--algorithm " + value + "\n" + USAGE);
+                  };
           default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
         }
       }
-      if (samples < batch) throw new IllegalArgumentException("--samples " + samples + " < --batch " + batch);
+      if (samples < batch)
+        throw new IllegalArgumentException("--samples " + samples + " < --batch " + batch);
       return new Options(epochs, batch, algorithms, seed, samples);
     }
 
@@ -77,13 +83,22 @@ public final class TrainSmallCnn {
 
   /**
    * One training run: per epoch the mean loss, the training accuracy (of the batches as they were
-   * trained on) and the wall time; and the convolution workspace, the sum of both layers'
-   * {@link Convolution#workspaceBytes()} (each layer owns its workspace for the whole run).
+   * trained on) and the wall time; and the convolution workspace, the sum of both layers' {@link
+   * Convolution#workspaceBytes()} (each layer owns its workspace for the whole run).
    */
-  /** convMsPerStep: the convolution passes' share of a training step (forward + backward), in ms. */
-  public record Run(Algorithm algorithm, double[] loss, double[] accuracy, double[] seconds, long workspaceBytes,
+  /**
+   * convMsPerStep: the convolution passes' share of a training step (forward + backward), in ms.
+   */
+  public record Run(
+      Algorithm algorithm,
+      double[] loss,
+      double[] accuracy,
+      double[] seconds,
+      long workspaceBytes,
       double convMsPerStep) {
-    public double totalSeconds() { return Arrays.stream(seconds).sum(); }
+    public double totalSeconds() {
+      return Arrays.stream(seconds).sum();
+    }
   }
 
   public static void main(String[] args) {
@@ -101,39 +116,83 @@ public final class TrainSmallCnn {
   /** Trains once per algorithm asked for, on the same data from the same initial weights. */
   public static List<Run> run(Options options) {
     BlasBackend blas = Blas.backend();
-    System.out.printf(Locale.ROOT, "mec4j over %s, %d thread(s), ISA %s%n", blas.version(), blas.threads(), Cpu.effectiveIsa());
+    System.out.printf(
+        Locale.ROOT,
+        "mec4j over %s, %d thread(s), ISA %s%n",
+        blas.version(),
+        blas.threads(),
+        Cpu.effectiveIsa());
     Dataset data = Dataset.generate(options.samples(), options.seed());
-    System.out.printf(Locale.ROOT, "%d generated %dx%d images of %d classes %s, batch %d, seed %d%n",
-        options.samples(), SIZE, SIZE, CLASSES.length, Arrays.toString(CLASSES), options.batch(), options.seed());
-    System.out.printf(Locale.ROOT, "conv 3x3 1->8, ReLU, pool 2x2 | conv 3x3 8->16, ReLU, pool 2x2 | dense 256->%d,"
-        + " softmax; SGD lr %.2f momentum %.1f%n", CLASSES.length, LEARNING_RATE, MOMENTUM);
+    System.out.printf(
+        Locale.ROOT,
+        "%d generated %dx%d images of %d classes %s, batch %d, seed %d%n",
+        options.samples(),
+        SIZE,
+        SIZE,
+        CLASSES.length,
+        Arrays.toString(CLASSES),
+        options.batch(),
+        options.seed());
+    System.out.printf(
+        Locale.ROOT,
+        "conv 3x3 1->8, ReLU, pool 2x2 | conv 3x3 8->16, ReLU, pool 2x2 | dense 256->%d,"
+            + " softmax; SGD lr %.2f momentum %.1f%n",
+        CLASSES.length,
+        LEARNING_RATE,
+        MOMENTUM);
     List<Run> runs = new ArrayList<>();
     for (Algorithm algorithm : options.algorithms()) runs.add(train(algorithm, data, options));
     if (runs.size() == 2) {
       Run a = runs.get(0), b = runs.get(1);
-      System.out.printf(Locale.ROOT, "%s vs %s: time %.2f s vs %.2f s (%.2fx), convolution passes %.3f vs %.3f ms per"
-              + " step (%.2fx), conv workspace (sum) %s vs %s (%.2fx), final loss %.4f vs %.4f%n", a.algorithm(),
-          b.algorithm(), a.totalSeconds(), b.totalSeconds(), a.totalSeconds() / b.totalSeconds(), a.convMsPerStep(),
-          b.convMsPerStep(), a.convMsPerStep() / b.convMsPerStep(), bytes(a.workspaceBytes()), bytes(b.workspaceBytes()),
-          (double) a.workspaceBytes() / b.workspaceBytes(), last(a.loss()), last(b.loss()));
+      System.out.printf(
+          Locale.ROOT,
+          "%s vs %s: time %.2f s vs %.2f s (%.2fx), convolution passes %.3f vs %.3f ms per"
+              + " step (%.2fx), conv workspace (sum) %s vs %s (%.2fx), final loss %.4f vs %.4f%n",
+          a.algorithm(),
+          b.algorithm(),
+          a.totalSeconds(),
+          b.totalSeconds(),
+          a.totalSeconds() / b.totalSeconds(),
+          a.convMsPerStep(),
+          b.convMsPerStep(),
+          a.convMsPerStep() / b.convMsPerStep(),
+          bytes(a.workspaceBytes()),
+          bytes(b.workspaceBytes()),
+          (double) a.workspaceBytes() / b.workspaceBytes(),
+          last(a.loss()),
+          last(b.loss()));
     }
     return runs;
   }
 
-  /** Trains a fresh network (weights and batch order from the seed) with every convolution on {@code algorithm}. */
+  /**
+   * Trains a fresh network (weights and batch order from the seed) with every convolution on {@code
+   * algorithm}.
+   */
   static Run train(Algorithm algorithm, Dataset data, Options options) {
-    int batch = options.batch(), steps = options.samples() / batch;  // a last partial batch is dropped
-    double[] loss = new double[options.epochs()], accuracy = new double[loss.length], seconds = new double[loss.length];
+    int batch = options.batch(),
+        steps = options.samples() / batch; // a last partial batch is dropped
+    double[] loss = new double[options.epochs()],
+        accuracy = new double[loss.length],
+        seconds = new double[loss.length];
     try (Network net = new Network(batch, algorithm, new Random(options.seed()))) {
-      System.out.printf(Locale.ROOT, "== %s: conv workspace %s = conv1 %s + conv2 %s (sum: both are held for the"
-          + " whole run)%n", algorithm, bytes(net.workspaceBytes()), bytes(net.conv1.workspaceBytes()),
+      System.out.printf(
+          Locale.ROOT,
+          "== %s: conv workspace %s = conv1 %s + conv2 %s (sum: both are held for the"
+              + " whole run)%n",
+          algorithm,
+          bytes(net.workspaceBytes()),
+          bytes(net.conv1.workspaceBytes()),
           bytes(net.conv2.workspaceBytes()));
       // What each pass needs: a Convolution's own workspace is the largest of them (for conv1 too
       // backward-data's, although this network never asks conv1 for it).
       for (Convolution conv : new Convolution[] {net.conv1, net.conv2}) {
         Conv2d spec = conv.spec();
-        System.out.printf(Locale.ROOT, "   %s %s: forward %s, backward-data %s, backward-weights %s%n",
-            conv == net.conv1 ? "conv1" : "conv2", spec,
+        System.out.printf(
+            Locale.ROOT,
+            "   %s %s: forward %s, backward-data %s, backward-weights %s%n",
+            conv == net.conv1 ? "conv1" : "conv2",
+            spec,
             bytes(spec.workspaceBytes(algorithm, Direction.FORWARD)),
             bytes(spec.workspaceBytes(algorithm, Direction.BACKWARD_DATA)),
             bytes(spec.workspaceBytes(algorithm, Direction.BACKWARD_WEIGHTS)));
@@ -157,11 +216,21 @@ public final class TrainSmallCnn {
         seconds[epoch] = (System.nanoTime() - start) / 1e9;
         loss[epoch] = lossSum / steps;
         accuracy[epoch] = (double) correct / (steps * batch);
-        System.out.printf(Locale.ROOT, "epoch %2d/%d  loss %.4f  train accuracy %5.1f%%  %6.2f s  conv workspace (sum) %s%n",
-            epoch + 1, options.epochs(), loss[epoch], 100 * accuracy[epoch], seconds[epoch], bytes(net.workspaceBytes()));
+        System.out.printf(
+            Locale.ROOT,
+            "epoch %2d/%d  loss %.4f  train accuracy %5.1f%%  %6.2f s  conv workspace (sum) %s%n",
+            epoch + 1,
+            options.epochs(),
+            loss[epoch],
+            100 * accuracy[epoch],
+            seconds[epoch],
+            bytes(net.workspaceBytes()));
       }
       double convMs = net.convNanos / 1e6 / ((long) steps * options.epochs());
-      System.out.printf(Locale.ROOT, "   convolution passes: %.3f ms per step (forward, backward data, backward weights)%n", convMs);
+      System.out.printf(
+          Locale.ROOT,
+          "   convolution passes: %.3f ms per step (forward, backward data, backward weights)%n",
+          convMs);
       return new Run(algorithm, loss, accuracy, seconds, net.workspaceBytes(), convMs);
     }
   }
@@ -176,7 +245,7 @@ public final class TrainSmallCnn {
       float[] images = new float[count * SIZE * SIZE];
       int[] labels = new int[count];
       for (int i = 0; i < count; i++) {
-        labels[i] = i % CLASSES.length;  // balanced; the batch order is shuffled
+        labels[i] = i % CLASSES.length; // balanced; the batch order is shuffled
         float[] image = new float[SIZE * SIZE];
         draw(labels[i], 0.5f + 0.5f * random.nextFloat(), random, image);
         for (int p = 0; p < image.length; p++) image[p] += 0.2f * (float) random.nextGaussian();
@@ -192,16 +261,20 @@ public final class TrainSmallCnn {
           int length = 7 + random.nextInt(5), line = 1 + random.nextInt(SIZE - 2);
           int from = random.nextInt(SIZE - length + 1);
           boolean horizontal = CLASSES[label].equals("horizontal");
-          for (int t = from; t < from + length; t++) set(image, horizontal ? line : t, horizontal ? t : line, ink);
+          for (int t = from; t < from + length; t++)
+            set(image, horizontal ? line : t, horizontal ? t : line, ink);
         }
-        case "diagonal" -> {  // either direction
+        case "diagonal" -> { // either direction
           int length = 7 + random.nextInt(5), row = random.nextInt(SIZE - length + 1);
           int col = random.nextInt(SIZE - length + 1);
           boolean down = random.nextBoolean();
-          for (int t = 0; t < length; t++) set(image, row + t, down ? col + t : col + length - 1 - t, ink);
+          for (int t = 0; t < length; t++)
+            set(image, row + t, down ? col + t : col + length - 1 - t, ink);
         }
         case "cross" -> {
-          int arm = 2 + random.nextInt(2), row = 3 + random.nextInt(SIZE - 6), col = 3 + random.nextInt(SIZE - 6);
+          int arm = 2 + random.nextInt(2),
+              row = 3 + random.nextInt(SIZE - 6),
+              col = 3 + random.nextInt(SIZE - 6);
           for (int t = -arm; t <= arm; t++) {
             set(image, row, col + t, ink);
             set(image, row + t, col, ink);
@@ -219,7 +292,9 @@ public final class TrainSmallCnn {
       }
     }
 
-    private static void set(float[] image, int y, int x, float value) { image[y * SIZE + x] = value; }
+    private static void set(float[] image, int y, int x, float value) {
+      image[y * SIZE + x] = value;
+    }
 
     /** Copies the examples order[from..from+labels.length) into one batch. */
     void gather(int[] order, int from, float[] batchImages, int[] batchLabels) {
@@ -231,7 +306,7 @@ public final class TrainSmallCnn {
     }
   }
 
-  private static void shuffle(int[] a, Random random) {  // Fisher-Yates
+  private static void shuffle(int[] a, Random random) { // Fisher-Yates
     for (int i = a.length - 1; i > 0; i--) {
       int j = random.nextInt(i + 1), t = a[i];
       a[i] = a[j];
@@ -272,17 +347,32 @@ public final class TrainSmallCnn {
     final Convolution conv1, conv2;
     // He initialisation for the ReLU layers; biases start at zero.
     final Param kernel1, bias1, kernel2, bias2, weights3, bias3;
-    // Activations (NHWC) and their gradients: a = ReLU(conv), p = maxpool(a), pool[] = which input won.
+    // Activations (NHWC) and their gradients: a = ReLU(conv), p = maxpool(a), pool[] = which input
+    // won.
     final float[] a1, p1, a2, p2, logits;
     final int[] pool1, pool2;
     final float[] gradA1, gradP1, gradA2, gradP2, gradLogits;
 
     Network(int batch, Algorithm algorithm, Random random) {
       this.batch = batch;
-      Conv2d spec1 = Conv2d.builder().batch(batch).input(H1, H1, 1).kernel(3, 3).outputChannels(C1)
-          .stride(1, 1).padding(1, 1, 1, 1).build();
-      Conv2d spec2 = Conv2d.builder().batch(batch).input(H2, H2, C1).kernel(3, 3).outputChannels(C2)
-          .stride(1, 1).padding(1, 1, 1, 1).build();
+      Conv2d spec1 =
+          Conv2d.builder()
+              .batch(batch)
+              .input(H1, H1, 1)
+              .kernel(3, 3)
+              .outputChannels(C1)
+              .stride(1, 1)
+              .padding(1, 1, 1, 1)
+              .build();
+      Conv2d spec2 =
+          Conv2d.builder()
+              .batch(batch)
+              .input(H2, H2, C1)
+              .kernel(3, 3)
+              .outputChannels(C2)
+              .stride(1, 1)
+              .padding(1, 1, 1, 1)
+              .build();
       conv1 = Convolution.create(spec1, algorithm);
       try {
         conv2 = Convolution.create(spec2, algorithm);
@@ -310,10 +400,17 @@ public final class TrainSmallCnn {
       gradLogits = new float[logits.length];
     }
 
-    long workspaceBytes() { return conv1.workspaceBytes() + conv2.workspaceBytes(); }
+    long workspaceBytes() {
+      return conv1.workspaceBytes() + conv2.workspaceBytes();
+    }
 
-    /** Forward, backward and one optimizer step on a batch; returns its mean loss and how many it got right. */
-    /** Nanoseconds spent in mec4j's convolution passes (forward and backward), summed over steps. */
+    /**
+     * Forward, backward and one optimizer step on a batch; returns its mean loss and how many it
+     * got right.
+     */
+    /**
+     * Nanoseconds spent in mec4j's convolution passes (forward and backward), summed over steps.
+     */
     long convNanos;
 
     BatchResult trainStep(float[] images, int[] labels) {
@@ -343,7 +440,8 @@ public final class TrainSmallCnn {
       maxPoolBackward(gradP1, pool1, gradA1);
       reluBackward(a1, gradA1);
       t0 = System.nanoTime();
-      conv1.backwardWeights(images, gradA1, kernel1.grad, bias1.grad);  // no backwardData: its input is the data
+      conv1.backwardWeights(
+          images, gradA1, kernel1.grad, bias1.grad); // no backwardData: its input is the data
       convNanos += System.nanoTime() - t0;
 
       for (Param p : new Param[] {kernel1, bias1, kernel2, bias2, weights3, bias3}) p.update();
@@ -359,7 +457,10 @@ public final class TrainSmallCnn {
       for (int i = 0; i < a.length; i++) if (a[i] <= 0) grad[i] = 0;
     }
 
-    /** 2x2 max pooling, stride 2, of a batch of NHWC h x h x c maps; winner[o] = the input index of out[o]. */
+    /**
+     * 2x2 max pooling, stride 2, of a batch of NHWC h x h x c maps; winner[o] = the input index of
+     * out[o].
+     */
     void maxPool(float[] in, int h, int c, float[] out, int[] winner) {
       int oh = h / 2, o = 0;
       for (int n = 0; n < batch; n++)
@@ -377,7 +478,10 @@ public final class TrainSmallCnn {
             }
     }
 
-    /** Each output's gradient goes to the input that won (the windows do not overlap); the others get 0. */
+    /**
+     * Each output's gradient goes to the input that won (the windows do not overlap); the others
+     * get 0.
+     */
     static void maxPoolBackward(float[] gradOut, int[] winner, float[] gradIn) {
       Arrays.fill(gradIn, 0f);
       for (int o = 0; o < gradOut.length; o++) gradIn[winner[o]] = gradOut[o];
@@ -393,7 +497,8 @@ public final class TrainSmallCnn {
         }
     }
 
-    void denseBackward(float[] x, float[] w, float[] gradOut, float[] gradW, float[] gradBias, float[] gradX) {
+    void denseBackward(
+        float[] x, float[] w, float[] gradOut, float[] gradW, float[] gradBias, float[] gradX) {
       Arrays.fill(gradW, 0f);
       Arrays.fill(gradBias, 0f);
       for (int n = 0; n < batch; n++)
@@ -406,8 +511,7 @@ public final class TrainSmallCnn {
           }
           gradX[n * FEATURES + f] = sum;
         }
-      for (int n = 0; n < batch; n++)
-        for (int k = 0; k < K; k++) gradBias[k] += gradOut[n * K + k];
+      for (int n = 0; n < batch; n++) for (int k = 0; k < K; k++) gradBias[k] += gradOut[n * K + k];
     }
 
     /**
@@ -420,12 +524,14 @@ public final class TrainSmallCnn {
       double[] p = new double[K];
       for (int n = 0; n < batch; n++) {
         int predicted = 0;
-        for (int k = 1; k < K; k++) if (logits[n * K + k] > logits[n * K + predicted]) predicted = k;
+        for (int k = 1; k < K; k++)
+          if (logits[n * K + k] > logits[n * K + predicted]) predicted = k;
         if (predicted == labels[n]) correct++;
-        double max = logits[n * K + predicted], sum = 0;  // subtract the max: exp cannot overflow
+        double max = logits[n * K + predicted], sum = 0; // subtract the max: exp cannot overflow
         for (int k = 0; k < K; k++) sum += p[k] = Math.exp(logits[n * K + k] - max);
         loss -= Math.log(p[labels[n]] / sum);
-        for (int k = 0; k < K; k++) gradLogits[n * K + k] = (float) ((p[k] / sum - (k == labels[n] ? 1 : 0)) / batch);
+        for (int k = 0; k < K; k++)
+          gradLogits[n * K + k] = (float) ((p[k] / sum - (k == labels[n] ? 1 : 0)) / batch);
       }
       return new BatchResult(loss / batch, correct);
     }
@@ -440,7 +546,9 @@ public final class TrainSmallCnn {
     }
   }
 
-  private static double last(double[] a) { return a[a.length - 1]; }
+  private static double last(double[] a) {
+    return a[a.length - 1];
+  }
 
   private static String bytes(long b) {
     return String.format(Locale.ROOT, "%,d B", b);

@@ -40,7 +40,11 @@ public enum Algo {
   }
 
   public boolean isMecFamily() {
-    return this == MEC || this == MEC_A || this == MEC_B || this == MEC_ROWS || this == MEC_FUSED
+    return this == MEC
+        || this == MEC_A
+        || this == MEC_B
+        || this == MEC_ROWS
+        || this == MEC_FUSED
         || this == MEC_PACKED;
   }
 
@@ -55,7 +59,10 @@ public enum Algo {
     try {
       return valueOf(t);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown algorithm '" + s + "' (MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, MEC_PACKED, IM2COL, ONEDNN)");
+      throw new IllegalArgumentException(
+          "unknown algorithm '"
+              + s
+              + "' (MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, MEC_PACKED, IM2COL, ONEDNN)");
     }
   }
 }

@@ -27,8 +27,15 @@ import org.mec4j.Conv2d;
 
 /** The PNG charts of a run (JFreeChart, headless). Returns the file names written. */
 final class Charts {
-  private static final Color[] COLORS = {new Color(0x4E79A7), new Color(0xF28E2B), new Color(0xE15759), new Color(0x76B7B2),
-      new Color(0x59A14F), new Color(0xEDC948), new Color(0xB07AA1)};
+  private static final Color[] COLORS = {
+    new Color(0x4E79A7),
+    new Color(0xF28E2B),
+    new Color(0xE15759),
+    new Color(0x76B7B2),
+    new Color(0x59A14F),
+    new Color(0xEDC948),
+    new Color(0xB07AA1)
+  };
   private static final Font TITLE = new Font("SansSerif", Font.BOLD, 15);
 
   private Charts() {}
@@ -44,7 +51,8 @@ final class Charts {
       String f = "time-vs-im2col-mb" + b + ".png";
       if (time(dir.resolve(f), in, b)) files.add(f);
     }
-    if (NetworkReport.any(in) && networks(dir.resolve("networks-time.png"), in)) files.add("networks-time.png");
+    if (NetworkReport.any(in) && networks(dir.resolve("networks-time.png"), in))
+      files.add("networks-time.png");
     if (in.rows().stream().anyMatch(r -> r.kind().equals("sweep"))) {
       if (sweepMemory(dir.resolve("sweep-memory.png"), in)) files.add("sweep-memory.png");
       if (sweepTime(dir.resolve("sweep-time.png"), in)) files.add("sweep-time.png");
@@ -81,12 +89,16 @@ final class Charts {
     return workspace(file, in, batch, Dir.FWD);
   }
 
-  /** The same for one direction's workspaces (mec4j's query for that pass, oneDNN's scratchpad of that primitive). */
+  /**
+   * The same for one direction's workspaces (mec4j's query for that pass, oneDNN's scratchpad of
+   * that primitive).
+   */
   static boolean workspace(Path file, Report.Input in, long batch, Dir dir) throws IOException {
     DefaultCategoryDataset d = new DefaultCategoryDataset();
     for (var lb : in.layerBatches(batch, dir)) {
       String l = lb.getKey();
-      Row im = Report.findAny(in, "layer", l, batch, Algo.IM2COL, dir), mec = Report.findAny(in, "layer", l, batch, Algo.MEC, dir);
+      Row im = Report.findAny(in, "layer", l, batch, Algo.IM2COL, dir),
+          mec = Report.findAny(in, "layer", l, batch, Algo.MEC, dir);
       Row dn = Report.findAny(in, "layer", l, batch, Algo.ONEDNN, dir);
       d.addValue(mib(im), "im2col", l);
       d.addValue(mib(mec), "MEC", l);
@@ -97,10 +109,15 @@ final class Charts {
     BarRenderer r = new BarRenderer();
     r.setBase(1e-3);
     style(r);
-    CategoryPlot p = new CategoryPlot(d, new CategoryAxis("layer (mini-batch " + batch + ")"), y, r);
+    CategoryPlot p =
+        new CategoryPlot(d, new CategoryAxis("layer (mini-batch " + batch + ")"), y, r);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    String title = "Workspace per layer, " + (dir.backward() ? dir.label() + " (" + dir.id() + "), " : "") + "mini-batch " + batch;
+    String title =
+        "Workspace per layer, "
+            + (dir.backward() ? dir.label() + " (" + dir.id() + "), " : "")
+            + "mini-batch "
+            + batch;
     ChartUtils.saveChartAsPNG(file.toFile(), chart(title, p), 1000, 520);
     return true;
   }
@@ -117,7 +134,8 @@ final class Charts {
 
   /** The same for one direction: the algorithms that run it. */
   static boolean time(Path file, Report.Input in, long batch, Dir dir) throws IOException {
-    CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis("layer (mini-batch " + batch + ")"));
+    CombinedDomainCategoryPlot plot =
+        new CombinedDomainCategoryPlot(new CategoryAxis("layer (mini-batch " + batch + ")"));
     plot.setGap(12);
     int panels = 0;
     org.jfree.chart.LegendItemCollection legend = null;
@@ -126,7 +144,16 @@ final class Charts {
       for (var lb : in.layerBatches(batch, dir)) {
         String l = lb.getKey();
         Row im = in.find("layer", l, batch, c.blas(), c.threads(), Algo.IM2COL, dir);
-        for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED, Algo.ONEDNN}) {
+        for (Algo a :
+            new Algo[] {
+              Algo.MEC,
+              Algo.MEC_A,
+              Algo.MEC_B,
+              Algo.MEC_ROWS,
+              Algo.MEC_FUSED,
+              Algo.MEC_PACKED,
+              Algo.ONEDNN
+            }) {
           if (!dir.runs(a)) continue;
           Row x = in.find("layer", l, batch, c.blas(), c.threads(), a, dir);
           d.addValue(im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);
@@ -135,7 +162,7 @@ final class Charts {
       if (d.getColumnCount() == 0) continue;
       LogAxis y = logAxis(c.shortLabel() + ": time / im2col", 2);
       BarRenderer r = new BarRenderer();
-      r.setBase(1.0);  // bars grow from im2col's 1: up = slower, down = faster
+      r.setBase(1.0); // bars grow from im2col's 1: up = slower, down = faster
       style(r);
       CategoryPlot p = new CategoryPlot(d, null, y, r);
       if (legend == null) legend = p.getLegendItems();
@@ -148,8 +175,16 @@ final class Charts {
     }
     if (panels == 0) return false;
     plot.setFixedLegendItems(legend);
-    String title = (dir.backward() ? Character.toUpperCase(dir.label().charAt(0)) + dir.label().substring(1) + " (" + dir.id() + "): time"
-        : "Time") + " per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch " + batch;
+    String title =
+        (dir.backward()
+                ? Character.toUpperCase(dir.label().charAt(0))
+                    + dir.label().substring(1)
+                    + " ("
+                    + dir.id()
+                    + "): time"
+                : "Time")
+            + " per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch "
+            + batch;
     ChartUtils.saveChartAsPNG(file.toFile(), chart(title, plot), 1100, 260 + 230 * panels);
     return true;
   }
@@ -157,7 +192,8 @@ final class Charts {
   /** Whole-network forward time of MEC (auto), im2col and oneDNN, one panel per JVM (log scale). */
   static boolean networks(Path file, Report.Input in) throws IOException {
     List<NetworkReport.Summary> all = NetworkReport.summaries(in);
-    CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis("network (mini-batch)"));
+    CombinedDomainCategoryPlot plot =
+        new CombinedDomainCategoryPlot(new CategoryAxis("network (mini-batch)"));
     plot.setGap(12);
     int panels = 0;
     org.jfree.chart.LegendItemCollection legend = null;
@@ -186,8 +222,13 @@ final class Charts {
     }
     if (panels == 0) return false;
     plot.setFixedLegendItems(legend);
-    ChartUtils.saveChartAsPNG(file.toFile(), chart("Whole-network forward time: Σ layers (median × count)", plot),
-        Math.max(900, 160 + 110 * (int) all.stream().map(NetworkReport.Summary::network).distinct().count()), 260 + 230 * panels);
+    ChartUtils.saveChartAsPNG(
+        file.toFile(),
+        chart("Whole-network forward time: Σ layers (median × count)", plot),
+        Math.max(
+            900,
+            160 + 110 * (int) all.stream().map(NetworkReport.Summary::network).distinct().count()),
+        260 + 230 * panels);
     return true;
   }
 
@@ -210,7 +251,8 @@ final class Charts {
     for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
       Row im = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL);
       Row mec = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.MEC);
-      if (im == null || mec == null || mec.workspaceBytes() <= 0) continue;  // 0: 1x1 in place, no ratio
+      if (im == null || mec == null || mec.workspaceBytes() <= 0)
+        continue; // 0: 1x1 in place, no ratio
       double x = (double) p.k() / p.s();
       maxX = Math.max(maxX, x);
       measured.add(x, (double) im.workspaceBytes() / mec.workspaceBytes());
@@ -234,7 +276,10 @@ final class Charts {
     r.setUseOutlinePaint(false);
     r.setSeriesLinesVisible(2, true);
     r.setSeriesShapesVisible(2, false);
-    r.setSeriesStroke(2, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
+    r.setSeriesStroke(
+        2,
+        new BasicStroke(
+            1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
     for (int i = 0; i < 3; i++) r.setSeriesPaint(i, COLORS[i]);
     NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
     x.setTickUnit(new NumberTickUnit(1));
@@ -242,7 +287,11 @@ final class Charts {
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
     p.setDomainGridlinePaint(Color.LIGHT_GRAY);
-    ChartUtils.saveChartAsPNG(file.toFile(), chart("k/s sweep: memory saved by MEC (" + sweepBase(in) + ")", p), 900, 520);
+    ChartUtils.saveChartAsPNG(
+        file.toFile(),
+        chart("k/s sweep: memory saved by MEC (" + sweepBase(in) + ")", p),
+        900,
+        520);
     return true;
   }
 
@@ -251,8 +300,12 @@ final class Charts {
     XYSeriesCollection d = new XYSeriesCollection();
     List<Report.Config> configs = new ArrayList<>();
     for (Report.Config c : in.configs())
-      if (in.rows().stream().anyMatch(r -> r.kind().equals("sweep") && r.blas().equals(c.blas()) && r.threads() == c.threads()))
-        configs.add(c);
+      if (in.rows().stream()
+          .anyMatch(
+              r ->
+                  r.kind().equals("sweep")
+                      && r.blas().equals(c.blas())
+                      && r.threads() == c.threads())) configs.add(c);
     java.util.Map<String, XYSeries> series = new java.util.LinkedHashMap<>();
     for (Report.Config c : configs) {
       for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
@@ -260,7 +313,9 @@ final class Charts {
         Row mec = in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC);
         if (im == null || mec == null) continue;
         String name = "stride " + p.s() + (configs.size() > 1 ? ", " + c.shortLabel() : "");
-        series.computeIfAbsent(name, k -> new XYSeries(k, true, true)).add((double) p.k() / p.s(), mec.medianMs() / im.medianMs());
+        series
+            .computeIfAbsent(name, k -> new XYSeries(k, true, true))
+            .add((double) p.k() / p.s(), mec.medianMs() / im.medianMs());
       }
     }
     for (XYSeries x : series.values()) d.addSeries(x);
@@ -275,14 +330,31 @@ final class Charts {
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
     p.setDomainGridlinePaint(Color.LIGHT_GRAY);
     p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
-    ChartUtils.saveChartAsPNG(file.toFile(), chart("k/s sweep: MEC time relative to im2col (" + sweepBase(in) + ", "
-        + configs.get(0).shortLabel() + ")", p), 900, 520);
+    ChartUtils.saveChartAsPNG(
+        file.toFile(),
+        chart(
+            "k/s sweep: MEC time relative to im2col ("
+                + sweepBase(in)
+                + ", "
+                + configs.get(0).shortLabel()
+                + ")",
+            p),
+        900,
+        520);
     return true;
   }
 
   private static String sweepBase(Report.Input in) {
     Conv2d b = Plan.sweepSpecs(in.options()).get(0).spec();
-    return "mb" + b.batch() + " " + b.inputHeight() + "×" + b.inputWidth() + "×" + b.inputChannels() + " → " + b.outputChannels();
+    return "mb"
+        + b.batch()
+        + " "
+        + b.inputHeight()
+        + "×"
+        + b.inputWidth()
+        + "×"
+        + b.inputChannels()
+        + " → "
+        + b.outputChannels();
   }
-
 }

@@ -1,23 +1,29 @@
 package org.mec4j.bench;
 
 /**
- * The correctness gate run before anything is timed: an output is compared with a reference
- * output of the same layer (im2col's, and oneDNN's).
+ * The correctness gate run before anything is timed: an output is compared with a reference output
+ * of the same layer (im2col's, and oneDNN's).
  *
  * <p>Metric: max |got - ref| / max |ref| over the whole output (NaN or infinity anywhere fails).
  * Tolerance: {@code factor * 2^-23 * sqrt(K)}, K = k_h·k_w·i_c/g the length of each dot product:
- * rounding errors of two correct fp32 summation orders grow like sqrt(K), so the bound stays
- * tight for small layers and fair for large ones. With inputs and weights uniform in [-1, 1),
- * dropping or corrupting a single product in one output element is caught for K up to ~10^5.
+ * rounding errors of two correct fp32 summation orders grow like sqrt(K), so the bound stays tight
+ * for small layers and fair for large ones. With inputs and weights uniform in [-1, 1), dropping or
+ * corrupting a single product in one output element is caught for K up to ~10^5.
  */
 public final class Checker {
   /** Default factor of the tolerance. */
   public static final double DEFAULT_FACTOR = 16.0;
+
   private static final double EPS = Math.ulp(1.0f);
   private static final int CHUNK = 1 << 20;
 
   /** Outcome of one comparison. */
-  public record Result(double maxAbsError, double maxAbsRef, double relError, double tolerance, long worstIndex,
+  public record Result(
+      double maxAbsError,
+      double maxAbsRef,
+      double relError,
+      double tolerance,
+      long worstIndex,
       boolean finite) {
     public boolean ok() {
       return finite && relError <= tolerance;
@@ -26,8 +32,12 @@ public final class Checker {
     @Override
     public String toString() {
       if (!finite) return "non-finite value at index " + worstIndex;
-      return String.format(java.util.Locale.ROOT, "max|diff|/max|ref| = %.3g (tolerance %.3g, worst at index %d)",
-          relError, tolerance, worstIndex);
+      return String.format(
+          java.util.Locale.ROOT,
+          "max|diff|/max|ref| = %.3g (tolerance %.3g, worst at index %d)",
+          relError,
+          tolerance,
+          worstIndex);
     }
   }
 
@@ -38,14 +48,16 @@ public final class Checker {
   }
 
   public static Result compare(float[] got, float[] ref, long dotLength, double factor) {
-    if (got.length != ref.length) throw new IllegalArgumentException("lengths differ: " + got.length + " vs " + ref.length);
+    if (got.length != ref.length)
+      throw new IllegalArgumentException("lengths differ: " + got.length + " vs " + ref.length);
     Acc a = new Acc();
     a.add(got, ref, got.length, 0);
     return a.result(dotLength, factor);
   }
 
   static Result compare(NativeFloats got, NativeFloats ref, long dotLength, double factor) {
-    if (got.size() != ref.size()) throw new IllegalArgumentException("sizes differ: " + got.size() + " vs " + ref.size());
+    if (got.size() != ref.size())
+      throw new IllegalArgumentException("sizes differ: " + got.size() + " vs " + ref.size());
     long n = got.size();
     float[] g = new float[(int) Math.min(CHUNK, n)], r = new float[g.length];
     Acc a = new Acc();
@@ -83,7 +95,8 @@ public final class Checker {
 
     Result result(long dotLength, double factor) {
       double rel = maxRef > 0 ? maxDiff / maxRef : (maxDiff > 0 ? Double.POSITIVE_INFINITY : 0);
-      return new Result(maxDiff, maxRef, rel, tolerance(dotLength, factor), Math.max(worst, 0), finite);
+      return new Result(
+          maxDiff, maxRef, rel, tolerance(dotLength, factor), Math.max(worst, 0), finite);
     }
   }
 }

@@ -18,22 +18,30 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * One child JVM: one BLAS (chosen at load with -Dmec4j.blas), one thread count (-Dmec4j.threads
- * and OMP_NUM_THREADS for oneDNN). Runs its plan and writes rows-TAG.csv, issues-TAG.csv and
+ * One child JVM: one BLAS (chosen at load with -Dmec4j.blas), one thread count (-Dmec4j.threads and
+ * OMP_NUM_THREADS for oneDNN). Runs its plan and writes rows-TAG.csv, issues-TAG.csv and
  * env-TAG.properties into the run folder; progress goes to stdout as "@@mec4j ..." lines.
  */
 @Command(name = "mec4j-bench-child", mixinStandardHelpOptions = true, hidden = true)
 public final class ChildMain implements Callable<Integer> {
   public static final String PREFIX = "@@mec4j ";
+
   /** Exit code when the loaded BLAS is not the one requested. */
   public static final int EXIT_WRONG_BLAS = 3;
 
   @Mixin Options options = new Options();
 
-  @Option(names = "--blas", required = true) String blas;
-  @Option(names = "--nthreads", required = true) int nthreads;
-  @Option(names = "--dir", required = true) Path dir;
-  @Option(names = "--with-sweep") boolean withSweep;
+  @Option(names = "--blas", required = true)
+  String blas;
+
+  @Option(names = "--nthreads", required = true)
+  int nthreads;
+
+  @Option(names = "--dir", required = true)
+  Path dir;
+
+  @Option(names = "--with-sweep")
+  boolean withSweep;
 
   private final PrintStream out = System.out;
 
@@ -50,8 +58,15 @@ public final class ChildMain implements Callable<Integer> {
   public static String blasMismatch(String requested, BlasBackend b) {
     String loaded = b.isMkl() ? "mkl" : b.isOpenBlas() ? "openblas" : "unknown";
     if (loaded.equals(requested)) return null;
-    return requested.toUpperCase(Locale.ROOT) + " was requested (-Dmec4j.blas=" + requested + ") but " + b.vendor()
-        + " is loaded (" + b.library() + "): refusing to report its numbers under " + requested;
+    return requested.toUpperCase(Locale.ROOT)
+        + " was requested (-Dmec4j.blas="
+        + requested
+        + ") but "
+        + b.vendor()
+        + " is loaded ("
+        + b.library()
+        + "): refusing to report its numbers under "
+        + requested;
   }
 
   private void emit(String s) {
@@ -65,7 +80,8 @@ public final class ChildMain implements Callable<Integer> {
   public Integer call() throws IOException {
     String tag = tag(blas, nthreads);
     Files.createDirectories(dir);
-    Path rowsFile = dir.resolve("rows-" + tag + ".csv"), issuesFile = dir.resolve("issues-" + tag + ".csv");
+    Path rowsFile = dir.resolve("rows-" + tag + ".csv"),
+        issuesFile = dir.resolve("issues-" + tag + ".csv");
     Env env = new Env(dir.resolve("env-" + tag + ".properties"));
     env.put("tag", tag);
     env.put("requested_blas", blas);
@@ -75,7 +91,8 @@ public final class ChildMain implements Callable<Integer> {
       env.put(v.toLowerCase(java.util.Locale.ROOT), String.valueOf(System.getenv(v)));
     env.put("max_isa", options.maxIsa);
     env.put("host_avx512", Boolean.toString(Isa.hostAvx512()));
-    for (String v : Isa.RECORDED) env.put(v.toLowerCase(Locale.ROOT), String.valueOf(System.getenv(v)));
+    for (String v : Isa.RECORDED)
+      env.put(v.toLowerCase(Locale.ROOT), String.valueOf(System.getenv(v)));
     env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     env.put("started", java.time.Instant.now().toString());
     long t0 = System.nanoTime();
@@ -103,7 +120,10 @@ public final class ChildMain implements Callable<Integer> {
         return EXIT_WRONG_BLAS;
       }
       for (var e : mec4jCpu().entrySet()) env.put(e.getKey(), e.getValue());
-      if (b.threads() != nthreads) env.put("threads_warning", "BLAS reports " + b.threads() + " threads, " + nthreads + " requested");
+      if (b.threads() != nthreads)
+        env.put(
+            "threads_warning",
+            "BLAS reports " + b.threads() + " threads, " + nthreads + " requested");
       env.put("onednn", OneDnnConv.version());
       OneDnnConv.announce = true;
 
@@ -115,7 +135,7 @@ public final class ChildMain implements Callable<Integer> {
         if (t.kind() == Plan.Kind.SGEMM) {
           double[] g = Sgemm.measure(options.sgemmSize, 2, 7);
           Stats s = Stats.of(g);
-          ceiling = s.max();  // the best of 7: a ceiling; the parent raises it with the end run
+          ceiling = s.max(); // the best of 7: a ceiling; the parent raises it with the end run
           env.put("sgemm_n", Integer.toString(options.sgemmSize));
           env.put("sgemm_gflops", Row.num(s.median()));
           env.put("sgemm_gflops_min", Row.num(s.min()));
@@ -142,69 +162,151 @@ public final class ChildMain implements Callable<Integer> {
     return 0;
   }
 
-  private void runLayer(Plan.Task t, LayerRunner.Settings settings, double ceiling, Writer rows, Writer issues)
+  private void runLayer(
+      Plan.Task t, LayerRunner.Settings settings, double ceiling, Writer rows, Writer issues)
       throws IOException {
     Conv2d c = t.spec();
     boolean net = t.kind() == Plan.Kind.NETWORK;
     String kind = t.kind() == Plan.Kind.SWEEP ? "sweep" : net ? "network" : "layer";
     Dir d = t.direction();
     // Issues have no network or direction column: both go into the layer's name.
-    String layer = (net ? t.network() + "/" + t.name() : t.name()) + (d.backward() ? " " + d.id() : "");
+    String layer =
+        (net ? t.network() + "/" + t.name() : t.name()) + (d.backward() ? " " + d.id() : "");
     LayerRunner.Settings s = settings;
     if (net)
-      s = new LayerRunner.Settings(settings.minReps(), settings.maxReps(), settings.minTimeMs(), settings.warmupMs(),
-          settings.tolerance(), settings.seed(), options.networkAlgorithmSet(), settings.fault(), settings.maxAlgSeconds());
+      s =
+          new LayerRunner.Settings(
+              settings.minReps(),
+              settings.maxReps(),
+              settings.minTimeMs(),
+              settings.warmupMs(),
+              settings.tolerance(),
+              settings.seed(),
+              options.networkAlgorithmSet(),
+              settings.fault(),
+              settings.maxAlgSeconds());
     if (t.kind() == Plan.Kind.SWEEP) {
       java.util.Set<Algo> a = java.util.EnumSet.of(Algo.MEC, Algo.IM2COL);
-      s = new LayerRunner.Settings(settings.minReps(), settings.maxReps(), settings.minTimeMs(), settings.warmupMs(),
-          settings.tolerance(), settings.seed(), a, settings.fault() == Algo.MEC ? Algo.MEC : null, settings.maxAlgSeconds());
+      s =
+          new LayerRunner.Settings(
+              settings.minReps(),
+              settings.maxReps(),
+              settings.minTimeMs(),
+              settings.warmupMs(),
+              settings.tolerance(),
+              settings.seed(),
+              a,
+              settings.fault() == Algo.MEC ? Algo.MEC : null,
+              settings.maxAlgSeconds());
     }
     long last[] = {0};
     LayerRunner.Outcome o;
     try {
-      o = LayerRunner.run(c, s, d, (label, f) -> {
-        long now = System.nanoTime();
-        if (now - last[0] > 100_000_000L || f >= 1) {
-          last[0] = now;
-          emit(String.format(Locale.ROOT, "step %d %.3f %s", t.index(), f, label));
-        }
-      });
+      o =
+          LayerRunner.run(
+              c,
+              s,
+              d,
+              (label, f) -> {
+                long now = System.nanoTime();
+                if (now - last[0] > 100_000_000L || f >= 1) {
+                  last[0] = now;
+                  emit(String.format(Locale.ROOT, "step %d %.3f %s", t.index(), f, label));
+                }
+              });
     } catch (LayerRunner.MismatchException e) {
-      issues.write(new Issue("error", layer, c.batch(), blas, nthreads, e.algo().name(),
-          "wrong result, layer aborted: " + e.getMessage()).toCsv() + "\n");
+      issues.write(
+          new Issue(
+                      "error",
+                      layer,
+                      c.batch(),
+                      blas,
+                      nthreads,
+                      e.algo().name(),
+                      "wrong result, layer aborted: " + e.getMessage())
+                  .toCsv()
+              + "\n");
       issues.flush();
       emit("error " + t.label() + ": " + e.getMessage());
       return;
     } catch (RuntimeException | OutOfMemoryError e) {
-      issues.write(new Issue("error", layer, c.batch(), blas, nthreads, "*", "layer failed: " + e).toCsv() + "\n");
+      issues.write(
+          new Issue("error", layer, c.batch(), blas, nthreads, "*", "layer failed: " + e).toCsv()
+              + "\n");
       issues.flush();
       emit("error " + t.label() + ": " + e);
       return;
     }
     for (LayerRunner.Skipped k : o.skipped())
-      issues.write(new Issue("skipped", layer, c.batch(), blas, nthreads, k.algo().name(), k.reason()).toCsv() + "\n");
+      issues.write(
+          new Issue("skipped", layer, c.batch(), blas, nthreads, k.algo().name(), k.reason())
+                  .toCsv()
+              + "\n");
     for (LayerRunner.Measured m : o.measured()) {
       Stats st = m.stats();
       double gflops = c.flops() / 1e9 / (st.median() / 1e3);
-      // A backward pass has the forward's multiply-adds; docs/MEC.md's memory formula is for the forward only.
-      rows.write(new Row(t.name(), c.batch(), nthreads, blas, m.algo().name(), st.median(), st.min(), st.max(), gflops,
-          gflops / ceiling, m.workspaceBytes(), d.backward() ? -1 : Formula.bytes(m.algo(), c), m.resolved(), st.n(), kind,
-          c.toString(), c.flops() / 1e9, ceiling, m.maxRelErr(), net ? t.network() : "", net ? t.count() : 1, d.id()).toCsv() + "\n");
+      // A backward pass has the forward's multiply-adds; docs/MEC.md's memory formula is for the
+      // forward only.
+      rows.write(
+          new Row(
+                      t.name(),
+                      c.batch(),
+                      nthreads,
+                      blas,
+                      m.algo().name(),
+                      st.median(),
+                      st.min(),
+                      st.max(),
+                      gflops,
+                      gflops / ceiling,
+                      m.workspaceBytes(),
+                      d.backward() ? -1 : Formula.bytes(m.algo(), c),
+                      m.resolved(),
+                      st.n(),
+                      kind,
+                      c.toString(),
+                      c.flops() / 1e9,
+                      ceiling,
+                      m.maxRelErr(),
+                      net ? t.network() : "",
+                      net ? t.count() : 1,
+                      d.id())
+                  .toCsv()
+              + "\n");
     }
     if (o.onednnImpl() != null) {
-      // Kept for the report: oneDNN's copy of the weights in its own format (forward, bwd_d: reordered once, not
+      // Kept for the report: oneDNN's copy of the weights in its own format (forward, bwd_d:
+      // reordered once, not
       // timed; bwd_w: the gradients' layout, reordered into HWIO inside every timed call).
       long wb = o.onednnWeightsBytes();
-      String msg = d != Dir.BWD_W ? "weights reordered once into oneDNN's format: " + wb + " bytes"
-          : wb > 0 ? "weight gradients written in oneDNN's format (" + wb + " bytes) and reordered into HWIO inside each timed call"
-          : "weight gradients written straight into HWIO (oneDNN's own choice of layout): no reorder";
-      issues.write(new Issue("info", layer, c.batch(), blas, nthreads, "ONEDNN", msg).toCsv() + "\n");
+      String msg =
+          d != Dir.BWD_W
+              ? "weights reordered once into oneDNN's format: " + wb + " bytes"
+              : wb > 0
+                  ? "weight gradients written in oneDNN's format ("
+                      + wb
+                      + " bytes) and reordered into HWIO inside each timed call"
+                  : "weight gradients written straight into HWIO (oneDNN's own choice of layout): no reorder";
+      issues.write(
+          new Issue("info", layer, c.batch(), blas, nthreads, "ONEDNN", msg).toCsv() + "\n");
     }
     if (o.packedKernelIsa() != null) {
       // Likewise MEC_PACKED's kernel, packed once into MEC_FUSED's micro-kernel layout (not timed).
-      issues.write(new Issue("info", layer, c.batch(), blas, nthreads, "MEC_PACKED",
-          "kernel packed once into MEC_FUSED's layout (" + o.packedKernelIsa() + "): " + o.packedKernelBytes() + " bytes")
-          .toCsv() + "\n");
+      issues.write(
+          new Issue(
+                      "info",
+                      layer,
+                      c.batch(),
+                      blas,
+                      nthreads,
+                      "MEC_PACKED",
+                      "kernel packed once into MEC_FUSED's layout ("
+                          + o.packedKernelIsa()
+                          + "): "
+                          + o.packedKernelBytes()
+                          + " bytes")
+                  .toCsv()
+              + "\n");
     }
     rows.flush();
     issues.flush();

@@ -8,7 +8,10 @@ public enum Dir {
   FWD("fwd", "forward"),
   /** Backward data: the gradient of the input from the gradient of the output and the kernel. */
   BWD_D("bwd_d", "backward data"),
-  /** Backward weights: the gradients of the kernel and the bias from the input and the gradient of the output. */
+  /**
+   * Backward weights: the gradients of the kernel and the bias from the input and the gradient of
+   * the output.
+   */
   BWD_W("bwd_w", "backward weights");
 
   private final String id;
@@ -47,14 +50,19 @@ public enum Dir {
    * MEC_PACKED are forward-only.
    */
   public boolean runs(Algo a) {
-    return this == FWD || a == Algo.MEC || a == Algo.MEC_ROWS || a == Algo.IM2COL || a == Algo.ONEDNN
+    return this == FWD
+        || a == Algo.MEC
+        || a == Algo.MEC_ROWS
+        || a == Algo.IM2COL
+        || a == Algo.ONEDNN
         || (this == BWD_W && a == Algo.MEC_FUSED);
   }
 
   public static Dir parse(String s) {
     String t = s.trim().toLowerCase(Locale.ROOT);
     for (Dir d : values()) if (d.id.equals(t)) return d;
-    throw new IllegalArgumentException("unknown direction '" + s + "' (--directions takes fwd, bwd_d, bwd_w or all)");
+    throw new IllegalArgumentException(
+        "unknown direction '" + s + "' (--directions takes fwd, bwd_d, bwd_w or all)");
   }
 
   /** The direction of a results.csv row ("" in files from before backward passes: forward). */

@@ -2,7 +2,10 @@ package org.mec4j.bench;
 
 import org.mec4j.Conv2d;
 
-/** The memory formulas of docs/MEC.md ("Memory overhead"), in bytes of fp32; i_h is the padded height. */
+/**
+ * The memory formulas of docs/MEC.md ("Memory overhead"), in bytes of fp32; i_h is the padded
+ * height.
+ */
 public final class Formula {
   private Formula() {}
 
@@ -12,7 +15,13 @@ public final class Formula {
 
   /** im2col: i_n·o_h·o_w·k_h·k_w·i_c floats. */
   public static long im2colBytes(Conv2d c) {
-    return 4L * c.batch() * c.outputHeight() * c.outputWidth() * c.kernelHeight() * c.kernelWidth() * c.inputChannels();
+    return 4L
+        * c.batch()
+        * c.outputHeight()
+        * c.outputWidth()
+        * c.kernelHeight()
+        * c.kernelWidth()
+        * c.inputChannels();
   }
 
   /** MEC: i_n·o_w·i_h·k_w·i_c floats. */
@@ -27,16 +36,25 @@ public final class Formula {
 
   /** Unpadded 1x1 layers: MEC's igemm and its row variant need no MEC lowering. */
   static boolean pointwiseUnpadded(Conv2d c) {
-    return c.kernelHeight() == 1 && c.kernelWidth() == 1 && c.padTop() == 0 && c.padBottom() == 0 && c.padLeft() == 0
+    return c.kernelHeight() == 1
+        && c.kernelWidth() == 1
+        && c.padTop() == 0
+        && c.padBottom() == 0
+        && c.padLeft() == 0
         && c.padRight() == 0;
   }
 
-  /** The formula's bytes for an algorithm, or -1 when it has none (oneDNN; grouped or dilated layers). Unpadded 1x1 layers (no workspace limit):
-   * FUSED and ROWS read the input in place at stride 1, a dense subsample i_n·o_h·o_w·i_c when strided. */
+  /**
+   * The formula's bytes for an algorithm, or -1 when it has none (oneDNN; grouped or dilated
+   * layers). Unpadded 1x1 layers (no workspace limit): FUSED and ROWS read the input in place at
+   * stride 1, a dense subsample i_n·o_h·o_w·i_c when strided.
+   */
   public static long bytes(Algo a, Conv2d c) {
-    if (c.groups() > 1 || c.dilationHeight() > 1 || c.dilationWidth() > 1) return -1;  // docs/MEC.md's formulas are for plain layers
+    if (c.groups() > 1 || c.dilationHeight() > 1 || c.dilationWidth() > 1)
+      return -1; // docs/MEC.md's formulas are for plain layers
     boolean stride1 = c.strideHeight() == 1 && c.strideWidth() == 1;
-    long pointwise = stride1 ? 0 : 4L * c.batch() * c.outputHeight() * c.outputWidth() * c.inputChannels();
+    long pointwise =
+        stride1 ? 0 : 4L * c.batch() * c.outputHeight() * c.outputWidth() * c.inputChannels();
     boolean noLowering = pointwiseUnpadded(c) && (stride1 || c.mecWorkspaceLimit() <= 0);
     return switch (a) {
       case IM2COL -> im2colBytes(c);

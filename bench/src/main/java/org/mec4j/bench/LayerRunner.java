@@ -13,12 +13,12 @@ import org.mec4j.PackedKernel;
 import org.mec4j.Workspace;
 
 /**
- * Runs one layer at one batch in one direction: the same seeded tensors for every algorithm,
- * each result checked against im2col's and oneDNN's before anything is timed, then the timed
- * repetitions with the algorithms interleaved (A B C, B C A, C A B, ...) so that a slow phase of
- * the noisy machine does not land on one algorithm only. Memory is allocated per layer and freed
- * before this returns. The backward passes run MEC, MEC_ROWS, MEC_FUSED (weights), im2col and oneDNN (the other MEC
- * variants and MEC_PACKED are forward-only and left out without an issue).
+ * Runs one layer at one batch in one direction: the same seeded tensors for every algorithm, each
+ * result checked against im2col's and oneDNN's before anything is timed, then the timed repetitions
+ * with the algorithms interleaved (A B C, B C A, C A B, ...) so that a slow phase of the noisy
+ * machine does not land on one algorithm only. Memory is allocated per layer and freed before this
+ * returns. The backward passes run MEC, MEC_ROWS, MEC_FUSED (weights), im2col and oneDNN (the other
+ * MEC variants and MEC_PACKED are forward-only and left out without an issue).
  */
 public final class LayerRunner {
 
@@ -28,7 +28,8 @@ public final class LayerRunner {
    * @param minReps timed repetitions per algorithm, at least
    * @param maxReps at most (short layers repeat until {@code minTimeMs})
    * @param minTimeMs total timed time per algorithm to aim for
-   * @param warmupMs untimed runs per algorithm until this much time was spent (the check run counts)
+   * @param warmupMs untimed runs per algorithm until this much time was spent (the check run
+   *     counts)
    * @param tolerance factor of {@link Checker#tolerance}
    * @param seed base seed of the random input and weights
    * @param algorithms what to run (IM2COL is always run: it is the reference of the check)
@@ -36,17 +37,27 @@ public final class LayerRunner {
    * @param maxAlgSeconds timed seconds per algorithm and layer beyond which repetitions are cut
    *     (never below one)
    */
-  public record Settings(int minReps, int maxReps, double minTimeMs, double warmupMs, double tolerance, long seed,
-      Set<Algo> algorithms, Algo fault, double maxAlgSeconds) {
+  public record Settings(
+      int minReps,
+      int maxReps,
+      double minTimeMs,
+      double warmupMs,
+      double tolerance,
+      long seed,
+      Set<Algo> algorithms,
+      Algo fault,
+      double maxAlgSeconds) {
     public Settings {
-      if (minReps < 1 || maxReps < minReps) throw new IllegalArgumentException("need 1 <= minReps <= maxReps");
+      if (minReps < 1 || maxReps < minReps)
+        throw new IllegalArgumentException("need 1 <= minReps <= maxReps");
       algorithms = EnumSet.copyOf(algorithms);
       algorithms.add(Algo.IM2COL);
     }
   }
 
   /** One timed algorithm. */
-  public record Measured(Algo algo, double[] samplesMs, long workspaceBytes, String resolved, double maxRelErr) {
+  public record Measured(
+      Algo algo, double[] samplesMs, long workspaceBytes, String resolved, double maxRelErr) {
     public Stats stats() {
       return Stats.of(samplesMs);
     }
@@ -60,8 +71,13 @@ public final class LayerRunner {
    * did not run, else the ISA whose layout its kernel was packed in (packedKernelBytes: the native
    * bytes of that one-off copy, like onednnWeightsBytes for oneDNN's reordered weights).
    */
-  public record Outcome(List<Measured> measured, List<Skipped> skipped, String onednnImpl, long onednnWeightsBytes,
-      String packedKernelIsa, long packedKernelBytes) {}
+  public record Outcome(
+      List<Measured> measured,
+      List<Skipped> skipped,
+      String onednnImpl,
+      long onednnWeightsBytes,
+      String packedKernelIsa,
+      long packedKernelBytes) {}
 
   /** A result that failed the correctness check: the layer is aborted, nothing of it is timed. */
   public static final class MismatchException extends RuntimeException {
@@ -85,11 +101,18 @@ public final class LayerRunner {
   private static final class Contestant {
     final Algo algo;
     final Runnable run;
-    /** What one call writes, each checked against the reference's: the output (BWD_W: the kernel's and the bias's gradients). */
+
+    /**
+     * What one call writes, each checked against the reference's: the output (BWD_W: the kernel's
+     * and the bias's gradients).
+     */
     final NativeFloats[] out;
+
     final long workspaceBytes;
+
     /** MEC_PACKED: its kernel, packed once (closed with the layer's resources). */
     PackedKernel packed;
+
     String resolved;
     double checkMs;
     double maxRelErr;
@@ -112,7 +135,10 @@ public final class LayerRunner {
 
   private LayerRunner() {}
 
-  /** Seed of a tensor: depends on the base seed, the shape and the role only (same data in every JVM). */
+  /**
+   * Seed of a tensor: depends on the base seed, the shape and the role only (same data in every
+   * JVM).
+   */
   static long seed(long base, Conv2d c, String role) {
     long h = base * 0x9E3779B97F4A7C15L;
     for (char ch : (c + "/" + role).toCharArray()) h = (h ^ ch) * 0x100000001B3L;
@@ -146,16 +172,24 @@ public final class LayerRunner {
 
   private static Outcome run(Conv2d c, Settings s, Listener listener, List<AutoCloseable> res) {
     listener.step("allocating and filling input", 0);
-    NativeFloats input = keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
-    NativeFloats kernel = keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")));
+    NativeFloats input =
+        keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
+    NativeFloats kernel =
+        keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")));
     NativeFloats refOut = keep(res, new NativeFloats(c.outputSize()));
     List<Skipped> skipped = new ArrayList<>();
     Map<Algo, Contestant> cs = new LinkedHashMap<>();
 
     // im2col first: the reference of the check.
     Convolution im2col = keep(res, Convolution.create(c, Algorithm.IM2COL));
-    cs.put(Algo.IM2COL, new Contestant(Algo.IM2COL, () -> im2col.forward(input.pointer(), kernel.pointer(), null, refOut.pointer()),
-        im2col.workspaceBytes(), "IM2COL", refOut));
+    cs.put(
+        Algo.IM2COL,
+        new Contestant(
+            Algo.IM2COL,
+            () -> im2col.forward(input.pointer(), kernel.pointer(), null, refOut.pointer()),
+            im2col.workspaceBytes(),
+            "IM2COL",
+            refOut));
 
     OneDnnConv dnnl = null;
     if (s.algorithms().contains(Algo.ONEDNN)) {
@@ -169,10 +203,13 @@ public final class LayerRunner {
     List<Algo> mecs = new ArrayList<>();
     long mecBytes = 0;
     Map<Algo, Long> mecWs = new LinkedHashMap<>();
-    for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED}) {
+    for (Algo a :
+        new Algo[] {
+          Algo.MEC, Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED
+        }) {
       if (!s.algorithms().contains(a)) continue;
       try {
-        long b = c.workspaceBytes(a.lib());  // MEC_PACKED: MEC_FUSED's
+        long b = c.workspaceBytes(a.lib()); // MEC_PACKED: MEC_FUSED's
         mecWs.put(a, b);
         mecs.add(a);
         mecBytes = Math.max(mecBytes, b);
@@ -200,8 +237,14 @@ public final class LayerRunner {
           continue;
         }
         keep(res, conv);
-        cs.put(a, new Contestant(a, () -> conv.forward(input.pointer(), kernel.pointer(), null, mecOut.pointer()),
-            mecWs.get(a), conv.resolvedAlgorithm().name(), mecOut));
+        cs.put(
+            a,
+            new Contestant(
+                a,
+                () -> conv.forward(input.pointer(), kernel.pointer(), null, mecOut.pointer()),
+                mecWs.get(a),
+                conv.resolvedAlgorithm().name(),
+                mecOut));
       }
     }
 
@@ -211,24 +254,33 @@ public final class LayerRunner {
 
     // MEC (auto) runs the variant it resolved to: under mec4j's measured tuning, the fastest one on
     // its first run (the check above), else the heuristic's. When that variant is timed anyway, MEC
-    // shares its samples instead of being timed twice. It was checked above like every other algorithm.
+    // shares its samples instead of being timed twice. It was checked above like every other
+    // algorithm.
     Contestant auto = cs.get(Algo.MEC);
     Contestant twin = null;
     if (auto != null) {
       Conv2d.Resolution chosen = c.resolution(Algorithm.MEC);
-      auto.resolved = chosen.toString();  // e.g. "MEC_FUSED (measured)"
-      // Never MEC_PACKED: it skips the kernel packing that MEC's call does (its resolved name is not a variant's either).
+      auto.resolved = chosen.toString(); // e.g. "MEC_FUSED (measured)"
+      // Never MEC_PACKED: it skips the kernel packing that MEC's call does (its resolved name is
+      // not a variant's either).
       for (Contestant x : list)
-        if (x != auto && x.algo.isMecFamily() && x.algo != Algo.MEC_PACKED && x.resolved.equals(chosen.algorithm().name()))
-          twin = x;
+        if (x != auto
+            && x.algo.isMecFamily()
+            && x.algo != Algo.MEC_PACKED
+            && x.resolved.equals(chosen.algorithm().name())) twin = x;
     }
     List<Contestant> timed = new ArrayList<>(list);
     if (twin != null) timed.remove(auto);
     time(timed, s, listener);
     if (twin != null) auto.samples.addAll(twin.samples);
     listener.step("done", 1);
-    return new Outcome(measured(list), skipped, dnnl == null ? null : dnnl.impl(), dnnl == null ? 0 : dnnl.reorderedWeightsBytes(),
-        packed == null ? null : packed.isa().toString(), packed == null ? 0 : packed.bytes());
+    return new Outcome(
+        measured(list),
+        skipped,
+        dnnl == null ? null : dnnl.impl(),
+        dnnl == null ? 0 : dnnl.reorderedWeightsBytes(),
+        packed == null ? null : packed.isa().toString(),
+        packed == null ? 0 : packed.bytes());
   }
 
   /**
@@ -237,33 +289,48 @@ public final class LayerRunner {
    * each checked against im2col's and oneDNN's, then timed like the forward. Every call passes a
    * bias gradient to BWD_W, so all of them do the same work.
    */
-  private static Outcome backward(Conv2d c, Settings s, Dir d, Listener listener, List<AutoCloseable> res) {
+  private static Outcome backward(
+      Conv2d c, Settings s, Dir d, Listener listener, List<AutoCloseable> res) {
     listener.step("allocating and filling " + d.id() + " operands", 0);
-    NativeFloats gradOut = keep(res, new NativeFloats(c.outputSize()).fillRandom(seed(s.seed(), c, "gradOutput")));
+    NativeFloats gradOut =
+        keep(res, new NativeFloats(c.outputSize()).fillRandom(seed(s.seed(), c, "gradOutput")));
     boolean data = d == Dir.BWD_D;
-    NativeFloats operand = data ? keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")))
-        : keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
+    NativeFloats operand =
+        data
+            ? keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")))
+            : keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
     org.mec4j.Direction dir = d.lib();
     List<Skipped> skipped = new ArrayList<>();
     Map<Algo, Contestant> cs = new LinkedHashMap<>();
 
     Convolution im2col = keep(res, Convolution.create(c, Algorithm.IM2COL));
-    cs.put(Algo.IM2COL, mecContestant(c, Algo.IM2COL, im2col, d, gradOut, operand, gradients(c, d, res)));
+    cs.put(
+        Algo.IM2COL,
+        mecContestant(c, Algo.IM2COL, im2col, d, gradOut, operand, gradients(c, d, res)));
 
     OneDnnConv dnnl = null;
     if (s.algorithms().contains(Algo.ONEDNN)) {
       NativeFloats[] g = gradients(c, d, res);
-      dnnl = keep(res, data ? OneDnnConv.backwardData(c, gradOut, operand, g[0]) : OneDnnConv.backwardWeights(c, operand, gradOut, g[0], g[1]));
-      cs.put(Algo.ONEDNN, new Contestant(Algo.ONEDNN, dnnl::run, dnnl.scratchpadBytes(), dnnl.impl(), g));
+      dnnl =
+          keep(
+              res,
+              data
+                  ? OneDnnConv.backwardData(c, gradOut, operand, g[0])
+                  : OneDnnConv.backwardWeights(c, operand, gradOut, g[0], g[1]));
+      cs.put(
+          Algo.ONEDNN,
+          new Contestant(Algo.ONEDNN, dnnl::run, dnnl.scratchpadBytes(), dnnl.impl(), g));
     }
 
     NativeFloats[] mecGrads = null;
     for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_ROWS, Algo.MEC_FUSED}) {
       if (!s.algorithms().contains(a)) continue;
-      if (a == Algo.MEC_FUSED && !c.supports(a.lib(), dir)) continue;  // weight gradients only, by design
+      if (a == Algo.MEC_FUSED && !c.supports(a.lib(), dir))
+        continue; // weight gradients only, by design
       Convolution conv;
       try {
-        c.workspaceBytes(a.lib(), dir);  // refuses a layer this algorithm does not run in this direction
+        c.workspaceBytes(
+            a.lib(), dir); // refuses a layer this algorithm does not run in this direction
         conv = keep(res, Convolution.create(c, a.lib()));
       } catch (IllegalArgumentException e) {
         skipped.add(new Skipped(a, d.id() + ": " + e.getMessage()));
@@ -273,29 +340,55 @@ public final class LayerRunner {
       cs.put(a, mecContestant(c, a, conv, d, gradOut, operand, mecGrads));
     }
 
-    String[] names = data ? new String[] {"gradient of the input"} : new String[] {"gradient of the kernel", "gradient of the bias"};
+    String[] names =
+        data
+            ? new String[] {"gradient of the input"}
+            : new String[] {"gradient of the kernel", "gradient of the bias"};
     check(cs, s, Layer.dotLength(c, d), names, listener);
-    // The check ran each pass once: under MEASURE that was MEC's first backward pass, which measured
+    // The check ran each pass once: under MEASURE that was MEC's first backward pass, which
+    // measured
     // its choice; name what it runs from now on.
     if (cs.containsKey(Algo.MEC)) cs.get(Algo.MEC).resolved = resolved(c, Algo.MEC, d);
     List<Contestant> list = new ArrayList<>(cs.values());
     time(list, s, listener);
     listener.step("done", 1);
-    return new Outcome(measured(list), skipped, dnnl == null ? null : dnnl.impl(), dnnl == null ? 0 : dnnl.reorderedWeightsBytes(),
-        null, 0);
+    return new Outcome(
+        measured(list),
+        skipped,
+        dnnl == null ? null : dnnl.impl(),
+        dnnl == null ? 0 : dnnl.reorderedWeightsBytes(),
+        null,
+        0);
   }
 
-  /** One algorithm's gradient buffers: the input's (BWD_D), or the kernel's and the bias's (BWD_W). */
+  /**
+   * One algorithm's gradient buffers: the input's (BWD_D), or the kernel's and the bias's (BWD_W).
+   */
   private static NativeFloats[] gradients(Conv2d c, Dir d, List<AutoCloseable> res) {
     if (d == Dir.BWD_D) return new NativeFloats[] {keep(res, new NativeFloats(c.inputSize()))};
-    return new NativeFloats[] {keep(res, new NativeFloats(c.kernelSize())), keep(res, new NativeFloats(c.biasSize()))};
+    return new NativeFloats[] {
+      keep(res, new NativeFloats(c.kernelSize())), keep(res, new NativeFloats(c.biasSize()))
+    };
   }
 
-  /** A mec4j algorithm's backward call, on the shared operands; its workspace as mec4j reports it for this pass. */
-  private static Contestant mecContestant(Conv2d c, Algo a, Convolution conv, Dir d, NativeFloats gradOut, NativeFloats operand,
+  /**
+   * A mec4j algorithm's backward call, on the shared operands; its workspace as mec4j reports it
+   * for this pass.
+   */
+  private static Contestant mecContestant(
+      Conv2d c,
+      Algo a,
+      Convolution conv,
+      Dir d,
+      NativeFloats gradOut,
+      NativeFloats operand,
       NativeFloats[] g) {
-    Runnable run = d == Dir.BWD_D ? () -> conv.backwardData(gradOut.pointer(), operand.pointer(), g[0].pointer())
-        : () -> conv.backwardWeights(operand.pointer(), gradOut.pointer(), g[0].pointer(), g[1].pointer());
+    Runnable run =
+        d == Dir.BWD_D
+            ? () -> conv.backwardData(gradOut.pointer(), operand.pointer(), g[0].pointer())
+            : () ->
+                conv.backwardWeights(
+                    operand.pointer(), gradOut.pointer(), g[0].pointer(), g[1].pointer());
     return new Contestant(a, run, c.workspaceBytes(a.lib(), d.lib()), resolved(c, a, d), g);
   }
 
@@ -315,7 +408,8 @@ public final class LayerRunner {
    *
    * @param names what each result is, for the message (null: the forward's single output)
    */
-  private static void check(Map<Algo, Contestant> cs, Settings s, long dot, String[] names, Listener listener) {
+  private static void check(
+      Map<Algo, Contestant> cs, Settings s, long dot, String[] names, Listener listener) {
     Contestant ref = cs.get(Algo.IM2COL), dnnl = cs.get(Algo.ONEDNN);
     List<Contestant> list = new ArrayList<>(cs.values());
     int total = list.size();
@@ -331,13 +425,17 @@ public final class LayerRunner {
           Checker.Result r = Checker.compare(x.out[i], ref.out[i], dot, s.tolerance());
           x.maxRelErr = Math.max(x.maxRelErr, r.relError());
           if (!r.ok()) {
-            String what = x.algo == Algo.ONEDNN ? "oneDNN and im2col disagree" : x.algo + " differs from im2col";
+            String what =
+                x.algo == Algo.ONEDNN
+                    ? "oneDNN and im2col disagree"
+                    : x.algo + " differs from im2col";
             throw new MismatchException(x.algo, what + of + ": " + r);
           }
           if (dnnl != null && x.algo != Algo.ONEDNN) {
             Checker.Result r2 = Checker.compare(x.out[i], dnnl.out[i], dot, s.tolerance());
             x.maxRelErr = Math.max(x.maxRelErr, r2.relError());
-            if (!r2.ok()) throw new MismatchException(x.algo, x.algo + " differs from oneDNN" + of + ": " + r2);
+            if (!r2.ok())
+              throw new MismatchException(x.algo, x.algo + " differs from oneDNN" + of + ": " + r2);
           }
         }
       } else if (s.fault() == Algo.IM2COL && dnnl == null) {
@@ -350,8 +448,13 @@ public final class LayerRunner {
   private static List<Measured> measured(List<Contestant> list) {
     List<Measured> measured = new ArrayList<>();
     for (Contestant x : list)
-      measured.add(new Measured(x.algo, x.samples.stream().mapToDouble(Double::doubleValue).toArray(), x.workspaceBytes,
-          x.resolved, x.maxRelErr));
+      measured.add(
+          new Measured(
+              x.algo,
+              x.samples.stream().mapToDouble(Double::doubleValue).toArray(),
+              x.workspaceBytes,
+              x.resolved,
+              x.maxRelErr));
     return measured;
   }
 
@@ -372,10 +475,19 @@ public final class LayerRunner {
     // variant from dominating the run; results.csv says how many samples each row has.
     double mean = 0;
     for (Contestant x : timed) mean += x.checkMs / nt;
-    int reps = (int) Math.max(s.minReps(), Math.min(s.maxReps(), Math.ceil(s.minTimeMs() / Math.max(mean, 1e-3))));
+    int reps =
+        (int)
+            Math.max(
+                s.minReps(),
+                Math.min(s.maxReps(), Math.ceil(s.minTimeMs() / Math.max(mean, 1e-3))));
     Map<Contestant, Integer> own = new java.util.HashMap<>();
     for (Contestant x : timed)
-      own.put(x, (int) Math.max(1, Math.min(reps, Math.floor(s.maxAlgSeconds() * 1e3 / Math.max(x.checkMs, 1e-3)))));
+      own.put(
+          x,
+          (int)
+              Math.max(
+                  1,
+                  Math.min(reps, Math.floor(s.maxAlgSeconds() * 1e3 / Math.max(x.checkMs, 1e-3)))));
     for (int r = 0; r < reps; r++) {
       listener.step("timing rep " + (r + 1) + "/" + reps, 0.3 + 0.7 * r / reps);
       for (int j = 0; j < nt; j++) {
@@ -383,42 +495,66 @@ public final class LayerRunner {
         if (r >= own.get(x)) continue;
         double spent = 0;
         for (double v : x.samples) spent += v;
-        if (!x.samples.isEmpty() && spent >= s.maxAlgSeconds() * 1e3) continue;  // a run stalled: enough
+        if (!x.samples.isEmpty() && spent >= s.maxAlgSeconds() * 1e3)
+          continue; // a run stalled: enough
         x.samples.add(x.timed());
       }
     }
   }
 
   /**
-   * MEC_PACKED, the inference path: MEC_FUSED with the kernel packed once, here, outside the
-   * timing (as oneDNN's weights are reordered once when it is created); the timed call is the
-   * forward alone, on the same native buffers as the MEC variants. Null, with a skip, when it
-   * cannot run this layer.
+   * MEC_PACKED, the inference path: MEC_FUSED with the kernel packed once, here, outside the timing
+   * (as oneDNN's weights are reordered once when it is created); the timed call is the forward
+   * alone, on the same native buffers as the MEC variants. Null, with a skip, when it cannot run
+   * this layer.
    */
-  private static Contestant packedContestant(Conv2d c, NativeFloats input, NativeFloats kernel, NativeFloats out,
-      Workspace ws, long workspaceBytes, List<Skipped> skipped, List<AutoCloseable> res) {
+  private static Contestant packedContestant(
+      Conv2d c,
+      NativeFloats input,
+      NativeFloats kernel,
+      NativeFloats out,
+      Workspace ws,
+      long workspaceBytes,
+      List<Skipped> skipped,
+      List<AutoCloseable> res) {
     if (c.kernelSize() > Integer.MAX_VALUE - 8) {
-      skipped.add(new Skipped(Algo.MEC_PACKED, "its kernel exceeds a Java float[] (PackedKernel.pack takes one)"));
+      skipped.add(
+          new Skipped(
+              Algo.MEC_PACKED, "its kernel exceeds a Java float[] (PackedKernel.pack takes one)"));
       return null;
     }
-    float[] k = new float[(int) c.kernelSize()];  // setup only: the timed forward reads the native buffers
+    float[] k =
+        new float[(int) c.kernelSize()]; // setup only: the timed forward reads the native buffers
     kernel.read(0, k, k.length);
     Convolution conv;
     PackedKernel pk;
     try {
-      conv = keep(res, ws == null ? Convolution.create(c, Algorithm.MEC_FUSED) : Convolution.create(c, Algorithm.MEC_FUSED, ws));
+      conv =
+          keep(
+              res,
+              ws == null
+                  ? Convolution.create(c, Algorithm.MEC_FUSED)
+                  : Convolution.create(c, Algorithm.MEC_FUSED, ws));
       pk = keep(res, PackedKernel.pack(c, k));
     } catch (IllegalArgumentException e) {
       skipped.add(new Skipped(Algo.MEC_PACKED, e.getMessage()));
       return null;
     }
-    Contestant x = new Contestant(Algo.MEC_PACKED, () -> conv.forward(input.pointer(), pk, null, out.pointer()),
-        workspaceBytes, "MEC_FUSED (kernel packed once)", out);
+    Contestant x =
+        new Contestant(
+            Algo.MEC_PACKED,
+            () -> conv.forward(input.pointer(), pk, null, out.pointer()),
+            workspaceBytes,
+            "MEC_FUSED (kernel packed once)",
+            out);
     x.packed = pk;
     return x;
   }
 
-  /** The test hook: one element off by 0.1% of the output's scale, the kind a small indexing bug makes. */
+  /**
+   * The test hook: one element off by 0.1% of the output's scale, the kind a small indexing bug
+   * makes.
+   */
   private static void corrupt(NativeFloats out) {
     float max = 0;
     for (long i = 0; i < out.size(); i++) max = Math.max(max, Math.abs(out.get(i)));

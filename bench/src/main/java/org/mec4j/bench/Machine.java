@@ -28,6 +28,10 @@ final class Machine {
     } catch (IOException | RuntimeException e) {
       // not Linux: keep what is known
     }
-    return cpu + ", " + Options.cores() + " cores" + (memKb > 0 ? String.format(Locale.ROOT, ", %.0f GiB", memKb / 1048576.0) : "");
+    return cpu
+        + ", "
+        + Options.cores()
+        + " cores"
+        + (memKb > 0 ? String.format(Locale.ROOT, ", %.0f GiB", memKb / 1048576.0) : "");
   }
 }

@@ -25,7 +25,8 @@ public final class Merge {
     Set<String> required = new HashSet<>(Row.COLUMNS);
     required.removeAll(Row.OPTIONAL);
     if (!new HashSet<>(header).containsAll(required))
-      throw new IllegalArgumentException(source + ": header lacks columns of " + Row.COLUMNS + ": " + Csv.line(header));
+      throw new IllegalArgumentException(
+          source + ": header lacks columns of " + Row.COLUMNS + ": " + Csv.line(header));
     List<Row> out = new ArrayList<>();
     for (int i = 1; i < lines.size(); i++) {
       try {
@@ -59,7 +60,8 @@ public final class Merge {
     List<Issue> out = new ArrayList<>();
     if (lines.isEmpty()) return out;
     String header = Csv.line(lines.get(0).toList());
-    if (!header.equals(Issue.HEADER)) throw new IllegalArgumentException(source + ": bad header " + header);
+    if (!header.equals(Issue.HEADER))
+      throw new IllegalArgumentException(source + ": bad header " + header);
     for (int i = 1; i < lines.size(); i++) out.add(Issue.of(lines.get(i).toList()));
     return out;
   }
@@ -74,11 +76,12 @@ public final class Merge {
 
   /**
    * Concatenates the children's rows in a stable order: kind (layers, networks, then sweep),
-   * direction (forward rows first, as in a forward-only run, then bwd_d, then bwd_w), layer
-   * order as given (a network's layer as NETWORK/LAYER), batch, BLAS order, threads, algorithm. Two
-   * rows with the same key are an error.
+   * direction (forward rows first, as in a forward-only run, then bwd_d, then bwd_w), layer order
+   * as given (a network's layer as NETWORK/LAYER), batch, BLAS order, threads, algorithm. Two rows
+   * with the same key are an error.
    */
-  public static List<Row> merge(List<List<Row>> children, List<String> layerOrder, List<String> blasOrder) {
+  public static List<Row> merge(
+      List<List<Row>> children, List<String> layerOrder, List<String> blasOrder) {
     Map<String, Row> seen = new HashMap<>();
     List<Row> all = new ArrayList<>();
     for (List<Row> rows : children) {
@@ -89,15 +92,17 @@ public final class Merge {
       }
     }
     Map<String, Integer> lo = index(layerOrder), bo = index(blasOrder);
-    all.sort(Comparator.<Row>comparingInt(r -> r.kind().equals("layer") ? 0 : r.kind().equals("network") ? 1 : 2)
-        .thenComparingInt(r -> r.dir().ordinal())
-        .thenComparingInt(r -> lo.getOrDefault(orderKey(r), Integer.MAX_VALUE))
-        .thenComparing(Row::network)
-        .thenComparing(Row::layer)
-        .thenComparingLong(Row::batch)
-        .thenComparingInt(r -> bo.getOrDefault(r.blas(), Integer.MAX_VALUE))
-        .thenComparingInt(Row::threads)
-        .thenComparingInt(r -> algoOrder(r.algorithm())));
+    all.sort(
+        Comparator.<Row>comparingInt(
+                r -> r.kind().equals("layer") ? 0 : r.kind().equals("network") ? 1 : 2)
+            .thenComparingInt(r -> r.dir().ordinal())
+            .thenComparingInt(r -> lo.getOrDefault(orderKey(r), Integer.MAX_VALUE))
+            .thenComparing(Row::network)
+            .thenComparing(Row::layer)
+            .thenComparingLong(Row::batch)
+            .thenComparingInt(r -> bo.getOrDefault(r.blas(), Integer.MAX_VALUE))
+            .thenComparingInt(Row::threads)
+            .thenComparingInt(r -> algoOrder(r.algorithm())));
     return all;
   }
 
@@ -124,7 +129,8 @@ public final class Merge {
     List<List<Row>> out = new ArrayList<>();
     for (String tag : tags) {
       Path f = dir.resolve("rows-" + tag + ".csv");
-      if (Files.exists(f)) out.add(parseRows(Files.readString(f, StandardCharsets.UTF_8), f.getFileName().toString()));
+      if (Files.exists(f))
+        out.add(parseRows(Files.readString(f, StandardCharsets.UTF_8), f.getFileName().toString()));
     }
     return out;
   }
@@ -133,7 +139,9 @@ public final class Merge {
     List<Issue> out = new ArrayList<>();
     for (String tag : tags) {
       Path f = dir.resolve("issues-" + tag + ".csv");
-      if (Files.exists(f)) out.addAll(parseIssues(Files.readString(f, StandardCharsets.UTF_8), f.getFileName().toString()));
+      if (Files.exists(f))
+        out.addAll(
+            parseIssues(Files.readString(f, StandardCharsets.UTF_8), f.getFileName().toString()));
     }
     return out;
   }

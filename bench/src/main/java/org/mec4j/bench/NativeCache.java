@@ -33,8 +33,11 @@ public final class NativeCache {
       Path jar = Path.of(src.getLocation().toURI());
       if (!Files.isRegularFile(jar)) return deleted;
       String dir = System.getProperty("org.bytedeco.javacpp.cachedir");
-      Path cache = (dir != null ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".javacpp", "cache"))
-          .resolve(jar.getFileName().toString());
+      Path cache =
+          (dir != null
+                  ? Path.of(dir)
+                  : Path.of(System.getProperty("user.home"), ".javacpp", "cache"))
+              .resolve(jar.getFileName().toString());
       if (!Files.isDirectory(cache)) return deleted;
       try (JarFile jf = new JarFile(jar.toFile())) {
         for (Enumeration<JarEntry> e = jf.entries(); e.hasMoreElements(); ) {
@@ -50,7 +53,9 @@ public final class NativeCache {
     } catch (IOException | RuntimeException | java.net.URISyntaxException e) {
       System.err.println("mec4j-bench: could not check the JavaCPP cache of mec4j: " + e);
     }
-    for (Path p : deleted) System.err.println("mec4j-bench: removed a stale JavaCPP cache file (re-extracted on load): " + p);
+    for (Path p : deleted)
+      System.err.println(
+          "mec4j-bench: removed a stale JavaCPP cache file (re-extracted on load): " + p);
     return deleted;
   }
 

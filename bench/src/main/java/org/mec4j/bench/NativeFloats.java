@@ -22,10 +22,11 @@ final class NativeFloats implements AutoCloseable {
     long bytes = Math.multiplyExact(size, 4L) + 64;
     raw = Pointer.malloc(bytes);
     if (raw == null || raw.isNull())
-      throw new OutOfMemoryError("cannot allocate " + Pointer.formatBytes(bytes) + " of native memory");
+      throw new OutOfMemoryError(
+          "cannot allocate " + Pointer.formatBytes(bytes) + " of native memory");
     long offset = (64 - raw.address() % 64) % 64;
     BytePointer b = new BytePointer(raw).capacity(bytes).limit(bytes);
-    ptr = b.getPointer(FloatPointer.class, offset / 4);  // the index counts floats
+    ptr = b.getPointer(FloatPointer.class, offset / 4); // the index counts floats
     ptr.position(0).capacity(size).limit(size);
     if (ptr.address() % 64 != 0) throw new IllegalStateException("alignment failed");
   }

@@ -18,18 +18,19 @@ import org.mec4j.Conv2d;
 
 /**
  * Whole networks: oneDNN benchdnn convolution shape lists ({@code shapes_resnet_50}, ...), read
- * with benchdnn's own rules. One problem a line,
- * {@code [g][mb]ic[id]ih[iw]oc[od][oh][ow][kd]kh[kw][sd][sh][sw][pd][ph][pw][dd][dh][dw][_n"name"]};
+ * with benchdnn's own rules. One problem a line, {@code
+ * [g][mb]ic[id]ih[iw]oc[od][oh][ow][kd]kh[kw][sd][sh][sw][pd][ph][pw][dd][dh][dw][_n"name"]};
  * {@code _} separates terms freely, {@code #} starts a comment, a line starting with {@code --} is
  * a driver option. Missing: mb 2, g 1, w-values = h-values, stride 1, dilation 0 (benchdnn counts
- * dilation from 0). Output given and padding missing: p = ((o-1)s - i + k_eff)/2; output missing:
- * o = (i - k_eff + 2p)/s + 1; the end padding is derived, (o-1)s - i + k_eff - p, and a negative
- * one (the last rows are never read) is 0. A name ending in {@code *N} counts the layer N times.
- * 3-D and 1-D lines are skipped, with their reason.
+ * dilation from 0). Output given and padding missing: p = ((o-1)s - i + k_eff)/2; output missing: o
+ * = (i - k_eff + 2p)/s + 1; the end padding is derived, (o-1)s - i + k_eff - p, and a negative one
+ * (the last rows are never read) is 0. A name ending in {@code *N} counts the layer N times. 3-D
+ * and 1-D lines are skipped, with their reason.
  */
 public final class Networks {
   /** benchdnn's default mini-batch when a line has no {@code mb}. */
   public static final long DEFAULT_MB = 2;
+
   public static final String PREFIX = "shapes_";
   public static final String ENV_DIR = "MEC4J_BENCHDNN_DIR";
 
@@ -43,7 +44,8 @@ public final class Networks {
    * @param givenOh the list's oh, or -1 when it derives it
    * @param givenOw the list's ow, or -1
    */
-  public record NetLayer(String name, Conv2d spec, long count, int line, long givenOh, long givenOw) {
+  public record NetLayer(
+      String name, Conv2d spec, long count, int line, long givenOh, long givenOw) {
     /** The spec at mini-batch {@code n}. */
     public Conv2d at(long n) {
       return spec.toBuilder().batch(n).build();
@@ -100,7 +102,9 @@ public final class Networks {
       String shape = line;
       if (n >= 0) {
         Matcher m = NAME.matcher(line.substring(n > 0 && line.charAt(n - 1) == '_' ? n - 1 : n));
-        if (!m.matches()) throw new IllegalArgumentException(where + ": cannot read the name in '" + raw.trim() + "'");
+        if (!m.matches())
+          throw new IllegalArgumentException(
+              where + ": cannot read the name in '" + raw.trim() + "'");
         name = m.group(1).trim();
         shape = line.substring(0, n);
       }
@@ -110,11 +114,17 @@ public final class Networks {
         if (c.matches()) {
           name = c.group(1);
           count = Long.parseLong(c.group(2));
-          if (count < 1) throw new IllegalArgumentException(where + ": count *" + count + " must be >= 1");
+          if (count < 1)
+            throw new IllegalArgumentException(where + ": count *" + count + " must be >= 1");
         }
       }
-      Map<String, Long> v = terms(shape.toLowerCase(Locale.ROOT).replace("_", ""), where, raw.trim());
-      if (v.containsKey("id") || v.containsKey("kd") || v.containsKey("od") || v.containsKey("sd") || v.containsKey("pd")
+      Map<String, Long> v =
+          terms(shape.toLowerCase(Locale.ROOT).replace("_", ""), where, raw.trim());
+      if (v.containsKey("id")
+          || v.containsKey("kd")
+          || v.containsKey("od")
+          || v.containsKey("sd")
+          || v.containsKey("pd")
           || v.containsKey("dd")) {
         skipped.add(new Skip(no, raw.trim(), "3-D (id/kd/od)"));
         continue;
@@ -124,23 +134,58 @@ public final class Networks {
         continue;
       }
       for (String req : new String[] {"ic", "ih", "oc", "kh"})
-        if (!v.containsKey(req)) throw new IllegalArgumentException(where + ": '" + req + "' is missing in '" + raw.trim() + "'");
+        if (!v.containsKey(req))
+          throw new IllegalArgumentException(
+              where + ": '" + req + "' is missing in '" + raw.trim() + "'");
       if (name == null || name.isEmpty()) name = network + ":line" + no;
       int dup = seen.merge(name, 1, Integer::sum);
-      if (dup > 1) name = name + "#" + dup;  // row keys need unique names
+      if (dup > 1) name = name + "#" + dup; // row keys need unique names
       try {
-        Dim h = Dim.of(v.get("ih"), v.get("kh"), v.getOrDefault("sh", 1L), v.get("ph"), v.getOrDefault("dh", 0L), v.get("oh"));
-        Dim w = Dim.of(v.getOrDefault("iw", v.get("ih")), v.getOrDefault("kw", v.get("kh")),
-            v.getOrDefault("sw", v.getOrDefault("sh", 1L)), v.containsKey("pw") ? v.get("pw") : v.get("ph"),
-            v.getOrDefault("dw", v.getOrDefault("dh", 0L)), v.containsKey("ow") ? v.get("ow") : v.get("oh"));
-        Conv2d spec = Conv2d.builder().batch(v.getOrDefault("mb", DEFAULT_MB)).groups(v.getOrDefault("g", 1L))
-            .input(h.i, w.i, v.get("ic")).kernel(h.k, w.k).outputChannels(v.get("oc")).stride(h.s, w.s)
-            .dilation(h.d + 1, w.d + 1).padding(h.p, h.pEnd, w.p, w.pEnd).build();
+        Dim h =
+            Dim.of(
+                v.get("ih"),
+                v.get("kh"),
+                v.getOrDefault("sh", 1L),
+                v.get("ph"),
+                v.getOrDefault("dh", 0L),
+                v.get("oh"));
+        Dim w =
+            Dim.of(
+                v.getOrDefault("iw", v.get("ih")),
+                v.getOrDefault("kw", v.get("kh")),
+                v.getOrDefault("sw", v.getOrDefault("sh", 1L)),
+                v.containsKey("pw") ? v.get("pw") : v.get("ph"),
+                v.getOrDefault("dw", v.getOrDefault("dh", 0L)),
+                v.containsKey("ow") ? v.get("ow") : v.get("oh"));
+        Conv2d spec =
+            Conv2d.builder()
+                .batch(v.getOrDefault("mb", DEFAULT_MB))
+                .groups(v.getOrDefault("g", 1L))
+                .input(h.i, w.i, v.get("ic"))
+                .kernel(h.k, w.k)
+                .outputChannels(v.get("oc"))
+                .stride(h.s, w.s)
+                .dilation(h.d + 1, w.d + 1)
+                .padding(h.p, h.pEnd, w.p, w.pEnd)
+                .build();
         if (spec.outputHeight() != h.o || spec.outputWidth() != w.o)
-          throw new IllegalArgumentException("output " + spec.outputHeight() + "x" + spec.outputWidth() + " is not the list's "
-              + h.o + "x" + w.o);
-        layers.add(new NetLayer(name, spec, count, no, v.getOrDefault("oh", -1L),
-            v.containsKey("ow") ? v.get("ow") : v.getOrDefault("oh", -1L)));
+          throw new IllegalArgumentException(
+              "output "
+                  + spec.outputHeight()
+                  + "x"
+                  + spec.outputWidth()
+                  + " is not the list's "
+                  + h.o
+                  + "x"
+                  + w.o);
+        layers.add(
+            new NetLayer(
+                name,
+                spec,
+                count,
+                no,
+                v.getOrDefault("oh", -1L),
+                v.containsKey("ow") ? v.get("ow") : v.getOrDefault("oh", -1L)));
       } catch (IllegalArgumentException e) {
         skipped.add(new Skip(no, raw.trim(), "invalid: " + e.getMessage()));
       }
@@ -163,7 +208,8 @@ public final class Networks {
         out = (i - kEff + 2 * pad) / s + 1;
       }
       if (out < 1) throw new IllegalArgumentException("output size " + out + " < 1");
-      long end = Math.max(0, (out - 1) * s - i + kEff - pad);  // negative: the last rows are never read
+      long end =
+          Math.max(0, (out - 1) * s - i + kEff - pad); // negative: the last rows are never read
       return new Dim(i, k, s, d, pad, end, out);
     }
   }
@@ -175,14 +221,16 @@ public final class Networks {
     while (end < s.length() && m.find(end) && m.start() == end) {
       try {
         if (v.put(m.group(1), Long.parseLong(m.group(2))) != null)
-          throw new IllegalArgumentException(where + ": '" + m.group(1) + "' given twice in '" + raw + "'");
+          throw new IllegalArgumentException(
+              where + ": '" + m.group(1) + "' given twice in '" + raw + "'");
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException(where + ": number too large at '" + m.group() + "'");
       }
       end = m.end();
     }
     if (end != s.length())
-      throw new IllegalArgumentException(where + ": cannot read '" + s.substring(end) + "' in '" + raw + "'");
+      throw new IllegalArgumentException(
+          where + ": cannot read '" + s.substring(end) + "' in '" + raw + "'");
     return v;
   }
 
@@ -199,31 +247,42 @@ public final class Networks {
   // ---- where the lists are -----------------------------------------------------------------
 
   /**
-   * The lists' folder: {@code dir} if given, else $MEC4J_BENCHDNN_DIR, else ../shared/benchdnn
-   * from the working directory if it exists; else an error naming the option.
+   * The lists' folder: {@code dir} if given, else $MEC4J_BENCHDNN_DIR, else ../shared/benchdnn from
+   * the working directory if it exists; else an error naming the option.
    */
   public static Path directory(Path dir, Map<String, String> env) {
     if (dir != null) {
-      if (!Files.isDirectory(dir)) throw new IllegalArgumentException("--network-dir: " + dir + " is not a directory");
+      if (!Files.isDirectory(dir))
+        throw new IllegalArgumentException("--network-dir: " + dir + " is not a directory");
       return dir.toAbsolutePath().normalize();
     }
     String e = env.get(ENV_DIR);
     if (e != null && !e.isBlank()) {
       Path p = Path.of(e);
-      if (!Files.isDirectory(p)) throw new IllegalArgumentException(ENV_DIR + "=" + e + " is not a directory (or pass --network-dir DIR)");
+      if (!Files.isDirectory(p))
+        throw new IllegalArgumentException(
+            ENV_DIR + "=" + e + " is not a directory (or pass --network-dir DIR)");
       return p.toAbsolutePath().normalize();
     }
     Path d = Path.of("..", "shared", "benchdnn").toAbsolutePath().normalize();
     if (Files.isDirectory(d)) return d;
-    throw new IllegalArgumentException("no benchdnn shape-list folder: pass --network-dir DIR (or set " + ENV_DIR
-        + "); ../shared/benchdnn (" + d + ") does not exist");
+    throw new IllegalArgumentException(
+        "no benchdnn shape-list folder: pass --network-dir DIR (or set "
+            + ENV_DIR
+            + "); ../shared/benchdnn ("
+            + d
+            + ") does not exist");
   }
 
   /** Every shapes_* file of a folder, by name. */
   public static List<Path> all(Path dir) {
     try (Stream<Path> s = Files.list(dir)) {
-      List<Path> out = s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isRegularFile(p)).sorted().toList();
-      if (out.isEmpty()) throw new IllegalArgumentException("--networks all: no " + PREFIX + "* file in " + dir);
+      List<Path> out =
+          s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isRegularFile(p))
+              .sorted()
+              .toList();
+      if (out.isEmpty())
+        throw new IllegalArgumentException("--networks all: no " + PREFIX + "* file in " + dir);
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -245,6 +304,13 @@ public final class Networks {
       if (Files.isRegularFile(p)) return p;
     }
     List<String> known = all(d).stream().map(Networks::nameOf).toList();
-    throw new IllegalArgumentException("--network: no list '" + value + "' in " + d + " (known: " + String.join(", ", known) + ")");
+    throw new IllegalArgumentException(
+        "--network: no list '"
+            + value
+            + "' in "
+            + d
+            + " (known: "
+            + String.join(", ", known)
+            + ")");
   }
 }

@@ -17,27 +17,28 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.mec4j.Conv2d;
 
 /**
- * oneDNN's best CPU convolution for a layer, through the C API of the JavaCPP preset: fp32,
- * {@code convolution_auto} (oneDNN picks the implementation; {@code convolution_direct} if auto is
+ * oneDNN's best CPU convolution for a layer, through the C API of the JavaCPP preset: fp32, {@code
+ * convolution_auto} (oneDNN picks the implementation; {@code convolution_direct} if auto is
  * refused), activations and their gradients NHWC in the caller's memory (the same buffers mec4j
  * uses), weights and weight gradients in HWIO (grouped: mec4j's g x HWIO, oneDNN's ghwio), with
  * {@code format_tag any} for the primitive's own weights layout. The scratchpad is in user mode:
  * allocated once here, its size is what {@link #scratchpadBytes()} reports. No fp32 math mode is
- * set on the primitives: the default one applies (the runner sets ONEDNN_DEFAULT_FPMATH_MODE=STRICT).
+ * set on the primitives: the default one applies (the runner sets
+ * ONEDNN_DEFAULT_FPMATH_MODE=STRICT).
  *
  * <ul>
  *   <li>{@link Dir#FWD}: forward inference; the weights are reordered once, here, outside any timed
  *       region, into the layout oneDNN asks for.
  *   <li>{@link Dir#BWD_D}: backward data (diff_src from diff_dst and the weights), with a forward
  *       training primitive as hint; the weights are reordered once, here, like the forward's.
- *   <li>{@link Dir#BWD_W}: backward weights (diff_weights and diff_bias from src and diff_dst), with
- *       a forward training hint. The primitive writes diff_weights in the layout it asks for; when
- *       that is not HWIO, {@link #run()} reorders them back into the caller's HWIO buffer, and the
- *       reorder is part of every timed call (a user needs the gradients in its own layout). When
- *       oneDNN asks for HWIO itself, it writes straight into the caller's buffer. Which of the two
- *       happens is oneDNN's choice per layer ({@link #reordersGradients()}): with oneDNN 3.11 on
- *       AVX2 its jit backward-weights kernels ask for blocked layouts (the reorder is timed), its
- *       gemm-based one took HWIO as is on some dilated layers.
+ *   <li>{@link Dir#BWD_W}: backward weights (diff_weights and diff_bias from src and diff_dst),
+ *       with a forward training hint. The primitive writes diff_weights in the layout it asks for;
+ *       when that is not HWIO, {@link #run()} reorders them back into the caller's HWIO buffer, and
+ *       the reorder is part of every timed call (a user needs the gradients in its own layout).
+ *       When oneDNN asks for HWIO itself, it writes straight into the caller's buffer. Which of the
+ *       two happens is oneDNN's choice per layer ({@link #reordersGradients()}): with oneDNN 3.11
+ *       on AVX2 its jit backward-weights kernels ask for blocked layouts (the reorder is timed),
+ *       its gemm-based one took HWIO as is on some dilated layers.
  * </ul>
  *
  * <p>oneDNN threads with its own OpenMP runtime: set OMP_NUM_THREADS for the process.
@@ -47,17 +48,32 @@ final class OneDnnConv implements AutoCloseable {
   private static dnnl_stream stream;
 
   private final Dir direction;
-  private final dnnl_memory_desc srcMd = new dnnl_memory_desc(), userWeiMd = new dnnl_memory_desc(),
-      anyWeiMd = new dnnl_memory_desc(), dstMd = new dnnl_memory_desc(), biasMd = new dnnl_memory_desc();
+  private final dnnl_memory_desc srcMd = new dnnl_memory_desc(),
+      userWeiMd = new dnnl_memory_desc(),
+      anyWeiMd = new dnnl_memory_desc(),
+      dstMd = new dnnl_memory_desc(),
+      biasMd = new dnnl_memory_desc();
   private final dnnl_primitive_attr attr = new dnnl_primitive_attr();
-  private final dnnl_primitive_desc hintPd = new dnnl_primitive_desc(), pd = new dnnl_primitive_desc();
+  private final dnnl_primitive_desc hintPd = new dnnl_primitive_desc(),
+      pd = new dnnl_primitive_desc();
   private final dnnl_primitive prim = new dnnl_primitive();
-  /** Memories over the caller's buffers (src/dst hold diff_src/diff_dst for the backward passes). */
-  private final dnnl_memory src = new dnnl_memory(), userWei = new dnnl_memory(), dst = new dnnl_memory();
+
+  /**
+   * Memories over the caller's buffers (src/dst hold diff_src/diff_dst for the backward passes).
+   */
+  private final dnnl_memory src = new dnnl_memory(),
+      userWei = new dnnl_memory(),
+      dst = new dnnl_memory();
+
   private dnnl_memory wei, bias, scratch;
   private NativeFloats weiBuffer, scratchBuffer;
-  /** BWD_W: the reorder of diff_weights from oneDNN's layout into the caller's HWIO, run in {@link #run()}. */
+
+  /**
+   * BWD_W: the reorder of diff_weights from oneDNN's layout into the caller's HWIO, run in {@link
+   * #run()}.
+   */
   private Reorder toUser;
+
   private final dnnl_exec_arg_t args;
   private final int nargs;
   private final String impl;
@@ -78,7 +94,10 @@ final class OneDnnConv implements AutoCloseable {
   static String version() {
     dnnl_version_t v = dnnl_version();
     int rt = v.cpu_runtime();
-    String runtime = rt == 1 ? "sequential" : rt == 2 ? "OpenMP" : rt == 4 ? "TBB" : rt == 8 ? "threadpool" : "runtime " + rt;
+    String runtime =
+        rt == 1
+            ? "sequential"
+            : rt == 2 ? "OpenMP" : rt == 4 ? "TBB" : rt == 8 ? "threadpool" : "runtime " + rt;
     return "oneDNN " + v.major() + "." + v.minor() + "." + v.patch() + " (" + runtime + ")";
   }
 
@@ -88,12 +107,20 @@ final class OneDnnConv implements AutoCloseable {
   }
 
   /** Backward data: gradInput (overwritten) from gradOutput and the HWIO weights. */
-  static OneDnnConv backwardData(Conv2d c, NativeFloats gradOutput, NativeFloats hwioWeights, NativeFloats gradInput) {
+  static OneDnnConv backwardData(
+      Conv2d c, NativeFloats gradOutput, NativeFloats hwioWeights, NativeFloats gradInput) {
     return new OneDnnConv(Dir.BWD_D, c, gradInput, hwioWeights, gradOutput, null);
   }
 
-  /** Backward weights: gradWeights (HWIO) and gradBias (k_c floats), both overwritten, from input and gradOutput. */
-  static OneDnnConv backwardWeights(Conv2d c, NativeFloats input, NativeFloats gradOutput, NativeFloats gradWeights,
+  /**
+   * Backward weights: gradWeights (HWIO) and gradBias (k_c floats), both overwritten, from input
+   * and gradOutput.
+   */
+  static OneDnnConv backwardWeights(
+      Conv2d c,
+      NativeFloats input,
+      NativeFloats gradOutput,
+      NativeFloats gradWeights,
       NativeFloats gradBias) {
     return new OneDnnConv(Dir.BWD_W, c, input, gradWeights, gradOutput, gradBias);
   }
@@ -104,46 +131,99 @@ final class OneDnnConv implements AutoCloseable {
    * @param dstBuf NHWC output (FWD) or gradient of the output (BWD_D, BWD_W)
    * @param biasBuf BWD_W: gradient of the bias; else null
    */
-  private OneDnnConv(Dir d, Conv2d c, NativeFloats srcBuf, NativeFloats weiBuf, NativeFloats dstBuf, NativeFloats biasBuf) {
+  private OneDnnConv(
+      Dir d,
+      Conv2d c,
+      NativeFloats srcBuf,
+      NativeFloats weiBuf,
+      NativeFloats dstBuf,
+      NativeFloats biasBuf) {
     init();
     direction = d;
     boolean ok = false;
     try {
       long n = c.batch(), ic = c.inputChannels(), oc = c.outputChannels();
-      check(dnnl_memory_desc_create_with_tag(srcMd, 4, new long[] {n, ic, c.inputHeight(), c.inputWidth()}, dnnl_f32, dnnl_nhwc), "src md");
+      check(
+          dnnl_memory_desc_create_with_tag(
+              srcMd, 4, new long[] {n, ic, c.inputHeight(), c.inputWidth()}, dnnl_f32, dnnl_nhwc),
+          "src md");
       long g = c.groups();
       if (g == 1) {
         long[] w = {oc, ic, c.kernelHeight(), c.kernelWidth()};
         check(dnnl_memory_desc_create_with_tag(userWeiMd, 4, w, dnnl_f32, dnnl_hwio), "weights md");
-        check(dnnl_memory_desc_create_with_tag(anyWeiMd, 4, w, dnnl_f32, dnnl_format_tag_any), "weights md any");
+        check(
+            dnnl_memory_desc_create_with_tag(anyWeiMd, 4, w, dnnl_f32, dnnl_format_tag_any),
+            "weights md any");
       } else {
         // oneDNN's grouped weights are {g, oc/g, ic/g, kh, kw}; mec4j's g x kh x kw x icg x kcg
         // (each group's HWIO in turn) is the tag ghwio. Depthwise takes this path too.
         long[] w = {g, oc / g, ic / g, c.kernelHeight(), c.kernelWidth()};
-        check(dnnl_memory_desc_create_with_tag(userWeiMd, 5, w, dnnl_f32, dnnl_ghwio), "grouped weights md");
-        check(dnnl_memory_desc_create_with_tag(anyWeiMd, 5, w, dnnl_f32, dnnl_format_tag_any), "grouped weights md any");
+        check(
+            dnnl_memory_desc_create_with_tag(userWeiMd, 5, w, dnnl_f32, dnnl_ghwio),
+            "grouped weights md");
+        check(
+            dnnl_memory_desc_create_with_tag(anyWeiMd, 5, w, dnnl_f32, dnnl_format_tag_any),
+            "grouped weights md any");
       }
-      check(dnnl_memory_desc_create_with_tag(dstMd, 4, new long[] {n, oc, c.outputHeight(), c.outputWidth()}, dnnl_f32, dnnl_nhwc), "dst md");
-      if (d == Dir.BWD_W) check(dnnl_memory_desc_create_with_tag(biasMd, 1, new long[] {oc}, dnnl_f32, dnnl_x), "bias md");
+      check(
+          dnnl_memory_desc_create_with_tag(
+              dstMd, 4, new long[] {n, oc, c.outputHeight(), c.outputWidth()}, dnnl_f32, dnnl_nhwc),
+          "dst md");
+      if (d == Dir.BWD_W)
+        check(
+            dnnl_memory_desc_create_with_tag(biasMd, 1, new long[] {oc}, dnnl_f32, dnnl_x),
+            "bias md");
       check(dnnl_primitive_attr_create(attr), "attr");
-      check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+      check(
+          dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+          "scratchpad mode");
       long[] strides = {c.strideHeight(), c.strideWidth()};
-      long[] dilates = {c.dilationHeight() - 1, c.dilationWidth() - 1};  // oneDNN counts dilation from 0
+      long[] dilates = {
+        c.dilationHeight() - 1, c.dilationWidth() - 1
+      }; // oneDNN counts dilation from 0
       long[] padL = {c.padTop(), c.padLeft()}, padR = {c.padBottom(), c.padRight()};
       dnnl_memory_desc hintBias = d == Dir.BWD_W ? biasMd : null;
       switch (d) {
-        case FWD -> withAlgorithm("convolution primitive desc", alg -> dnnl_convolution_forward_primitive_desc_create(pd, engine,
-            dnnl_forward_inference, alg, srcMd, anyWeiMd, null, dstMd, strides, dilates, padL, padR, attr));
-        case BWD_D -> withAlgorithm("backward data primitive desc", alg -> {
-          int s = hint(alg, hintBias, strides, dilates, padL, padR);
-          return s != dnnl_success ? s : dnnl_convolution_backward_data_primitive_desc_create(pd, engine, alg, srcMd, anyWeiMd,
-              dstMd, strides, dilates, padL, padR, hintPd, attr);
-        });
-        case BWD_W -> withAlgorithm("backward weights primitive desc", alg -> {
-          int s = hint(alg, hintBias, strides, dilates, padL, padR);
-          return s != dnnl_success ? s : dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, alg, srcMd, anyWeiMd,
-              biasMd, dstMd, strides, dilates, padL, padR, hintPd, attr);
-        });
+        case FWD ->
+            withAlgorithm(
+                "convolution primitive desc",
+                alg ->
+                    dnnl_convolution_forward_primitive_desc_create(
+                        pd,
+                        engine,
+                        dnnl_forward_inference,
+                        alg,
+                        srcMd,
+                        anyWeiMd,
+                        null,
+                        dstMd,
+                        strides,
+                        dilates,
+                        padL,
+                        padR,
+                        attr));
+        case BWD_D ->
+            withAlgorithm(
+                "backward data primitive desc",
+                alg -> {
+                  int s = hint(alg, hintBias, strides, dilates, padL, padR);
+                  return s != dnnl_success
+                      ? s
+                      : dnnl_convolution_backward_data_primitive_desc_create(
+                          pd, engine, alg, srcMd, anyWeiMd, dstMd, strides, dilates, padL, padR,
+                          hintPd, attr);
+                });
+        case BWD_W ->
+            withAlgorithm(
+                "backward weights primitive desc",
+                alg -> {
+                  int s = hint(alg, hintBias, strides, dilates, padL, padR);
+                  return s != dnnl_success
+                      ? s
+                      : dnnl_convolution_backward_weights_primitive_desc_create(
+                          pd, engine, alg, srcMd, anyWeiMd, biasMd, dstMd, strides, dilates, padL,
+                          padR, hintPd, attr);
+                });
       }
       PointerPointer<BytePointer> info = new PointerPointer<>(1);
       check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, info), "impl query");
@@ -162,9 +242,13 @@ final class OneDnnConv implements AutoCloseable {
       if (scratchpadBytes > 0) {
         scratchBuffer = new NativeFloats((scratchpadBytes + 3) / 4);
         scratch = new dnnl_memory();
-        check(dnnl_memory_create(scratch, spMd, engine, scratchBuffer.pointer()), "scratchpad memory");
+        check(
+            dnnl_memory_create(scratch, spMd, engine, scratchBuffer.pointer()),
+            "scratchpad memory");
       }
-      dnnl_memory_desc wantWei = dnnl_primitive_desc_query_md(pd, d == Dir.BWD_W ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
+      dnnl_memory_desc wantWei =
+          dnnl_primitive_desc_query_md(
+              pd, d == Dir.BWD_W ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
       if (dnnl_memory_desc_equal(wantWei, userWeiMd) != 0) {
         wei = userWei;
         reorderedWeightsBytes = 0;
@@ -172,11 +256,14 @@ final class OneDnnConv implements AutoCloseable {
         reorderedWeightsBytes = dnnl_memory_desc_get_size(wantWei);
         weiBuffer = new NativeFloats((reorderedWeightsBytes + 3) / 4);
         wei = new dnnl_memory();
-        check(dnnl_memory_create(wei, wantWei, engine, weiBuffer.pointer()), "blocked weights memory");
+        check(
+            dnnl_memory_create(wei, wantWei, engine, weiBuffer.pointer()),
+            "blocked weights memory");
         if (d == Dir.BWD_W) {
-          toUser = new Reorder(wei, wantWei, userWei, userWeiMd);  // run with every timed call
+          toUser = new Reorder(wei, wantWei, userWei, userWeiMd); // run with every timed call
         } else {
-          try (Reorder r = new Reorder(userWei, userWeiMd, wei, wantWei)) {  // once, outside any timing
+          try (Reorder r =
+              new Reorder(userWei, userWeiMd, wei, wantWei)) { // once, outside any timing
             r.run();
           }
         }
@@ -212,13 +299,31 @@ final class OneDnnConv implements AutoCloseable {
   }
 
   /** The forward training primitive desc a backward one needs as hint, into {@link #hintPd}. */
-  private int hint(int alg, dnnl_memory_desc biasDesc, long[] strides, long[] dilates, long[] padL, long[] padR) {
+  private int hint(
+      int alg,
+      dnnl_memory_desc biasDesc,
+      long[] strides,
+      long[] dilates,
+      long[] padL,
+      long[] padR) {
     if (!hintPd.isNull()) {
       dnnl_primitive_desc_destroy(hintPd);
       hintPd.setNull();
     }
-    return dnnl_convolution_forward_primitive_desc_create(hintPd, engine, dnnl_forward_training, alg, srcMd, anyWeiMd, biasDesc,
-        dstMd, strides, dilates, padL, padR, attr);
+    return dnnl_convolution_forward_primitive_desc_create(
+        hintPd,
+        engine,
+        dnnl_forward_training,
+        alg,
+        srcMd,
+        anyWeiMd,
+        biasDesc,
+        dstMd,
+        strides,
+        dilates,
+        padL,
+        padR,
+        attr);
   }
 
   /** convolution_auto, else convolution_direct: auto may be refused where direct is not. */
@@ -237,7 +342,9 @@ final class OneDnnConv implements AutoCloseable {
     Reorder(dnnl_memory from, dnnl_memory_desc fromMd, dnnl_memory to, dnnl_memory_desc toMd) {
       boolean ok = false;
       try {
-        check(dnnl_reorder_primitive_desc_create(rpd, fromMd, engine, toMd, engine, null), "reorder desc");
+        check(
+            dnnl_reorder_primitive_desc_create(rpd, fromMd, engine, toMd, engine, null),
+            "reorder desc");
         check(dnnl_primitive_create(r, rpd), "reorder primitive");
         a.position(0).arg(DNNL_ARG_FROM).memory(from);
         a.position(1).arg(DNNL_ARG_TO).memory(to);
@@ -266,7 +373,10 @@ final class OneDnnConv implements AutoCloseable {
     }
   }
 
-  /** One pass of this direction (BWD_W: with the reorder back to HWIO if any), finished when this returns. */
+  /**
+   * One pass of this direction (BWD_W: with the reorder back to HWIO if any), finished when this
+   * returns.
+   */
   void run() {
     if (closed) throw new IllegalStateException("closed");
     boolean verbose = announce;
@@ -278,7 +388,7 @@ final class OneDnnConv implements AutoCloseable {
     }
     try {
       check(dnnl_primitive_execute(prim, stream, nargs, args), "execute");
-      if (toUser != null) toUser.execute();  // same in-order stream: after the convolution
+      if (toUser != null) toUser.execute(); // same in-order stream: after the convolution
       check(dnnl_stream_wait(stream), "stream wait");
     } finally {
       if (verbose) dnnl_set_verbose(0);
@@ -315,7 +425,8 @@ final class OneDnnConv implements AutoCloseable {
   }
 
   static void check(int status, String what) {
-    if (status != dnnl_success) throw new IllegalStateException("oneDNN: " + what + " failed with status " + status);
+    if (status != dnnl_success)
+      throw new IllegalStateException("oneDNN: " + what + " failed with status " + status);
   }
 
   @Override

@@ -9,15 +9,35 @@ import org.mec4j.Conv2d;
  * (seconds) for the progress bar. Parent and child build the same plan from the same options.
  */
 public final class Plan {
-  public enum Kind { SGEMM, LAYER, SWEEP, NETWORK }
+  public enum Kind {
+    SGEMM,
+    LAYER,
+    SWEEP,
+    NETWORK
+  }
 
   /**
    * One unit of work: a layer at a batch in one direction, a sweep point, a network's layer, or the
    * sgemm ceiling. {@code network} and {@code count} (times the network has the layer) are for
    * NETWORK tasks; {@code direction} is FWD but for the backward passes of LAYER and NETWORK tasks.
    */
-  public record Task(int index, Kind kind, String name, Conv2d spec, double estSeconds, String network, long count, Dir direction) {
-    public Task(int index, Kind kind, String name, Conv2d spec, double estSeconds, String network, long count) {
+  public record Task(
+      int index,
+      Kind kind,
+      String name,
+      Conv2d spec,
+      double estSeconds,
+      String network,
+      long count,
+      Dir direction) {
+    public Task(
+        int index,
+        Kind kind,
+        String name,
+        Conv2d spec,
+        double estSeconds,
+        String network,
+        long count) {
       this(index, kind, name, spec, estSeconds, network, count, Dir.FWD);
     }
 
@@ -31,7 +51,15 @@ public final class Plan {
         case SGEMM -> "sgemm ceiling";
         case LAYER -> name + " mb" + spec.batch() + d;
         case SWEEP -> "sweep " + name + " (mb" + spec.batch() + ")";
-        case NETWORK -> "[" + network + "] " + name + (count > 1 ? " x" + count : "") + " mb" + spec.batch() + d;
+        case NETWORK ->
+            "["
+                + network
+                + "] "
+                + name
+                + (count > 1 ? " x" + count : "")
+                + " mb"
+                + spec.batch()
+                + d;
       };
     }
   }
@@ -65,25 +93,47 @@ public final class Plan {
           c = l.at(batches.get(bi));
         }
         for (Dir d : dirs)
-          tasks.add(new Task(tasks.size(), Kind.LAYER, l.name(), c, estimate(c, runs(o.algorithmSet(), d), o, threads), "", 1, d));
+          tasks.add(
+              new Task(
+                  tasks.size(),
+                  Kind.LAYER,
+                  l.name(),
+                  c,
+                  estimate(c, runs(o.algorithmSet(), d), o, threads),
+                  "",
+                  1,
+                  d));
       }
     }
     // Networks: layer by layer in list order, at the list's batch or each of --batches.
     if (o.hasNetworks()) {
       for (Networks.Network n : o.networkList()) {
-        List<Long> nb = o.networkBatches.isEmpty() ? java.util.Collections.singletonList(null) : o.networkBatches;
+        List<Long> nb =
+            o.networkBatches.isEmpty()
+                ? java.util.Collections.singletonList(null)
+                : o.networkBatches;
         for (Long b : nb)
           for (Networks.NetLayer l : n.layers()) {
             Conv2d c = b == null ? l.spec() : l.at(b);
             for (Dir d : dirs)
-              tasks.add(new Task(tasks.size(), Kind.NETWORK, l.name(), c, estimate(c, runs(o.networkAlgorithmSet(), d), o, threads),
-                  n.name(), l.count(), d));
+              tasks.add(
+                  new Task(
+                      tasks.size(),
+                      Kind.NETWORK,
+                      l.name(),
+                      c,
+                      estimate(c, runs(o.networkAlgorithmSet(), d), o, threads),
+                      n.name(),
+                      l.count(),
+                      d));
           }
       }
     }
     if (withSweep && o.sweep) {
       for (SweepPoint p : sweepSpecs(o))
-        tasks.add(new Task(tasks.size(), Kind.SWEEP, p.name(), p.spec(), estimate(p.spec(), 2, o, threads)));
+        tasks.add(
+            new Task(
+                tasks.size(), Kind.SWEEP, p.name(), p.spec(), estimate(p.spec(), 2, o, threads)));
     }
     return tasks;
   }
@@ -96,7 +146,8 @@ public final class Plan {
   static double estimate(Conv2d c, int nAlgos, Options o, int threads) {
     double runs = 1 + o.reps;
     double compute = c.flops() / 1e9 * nAlgos * runs / (GFLOPS_PER_THREAD * threads);
-    double bytes = 4.0 * (c.inputSize() + 3 * c.outputSize()) + Formula.im2colBytes(c) + Formula.mecBytes(c);
+    double bytes =
+        4.0 * (c.inputSize() + 3 * c.outputSize()) + Formula.im2colBytes(c) + Formula.mecBytes(c);
     return 0.02 + compute + bytes / 1.0e9 + Math.min(o.minTimeMs * nAlgos / 1e3, 1.0);
   }
 
@@ -113,7 +164,9 @@ public final class Plan {
       for (long k : o.sweepK) {
         if (k < s || k < 1 || s < 1) continue;
         if (k > base.inputHeight() || k > base.inputWidth()) continue;
-        out.add(new SweepPoint(k, s, base.toBuilder().kernel(k, k).stride(s, s).padding(0, 0, 0, 0).build()));
+        out.add(
+            new SweepPoint(
+                k, s, base.toBuilder().kernel(k, k).stride(s, s).padding(0, 0, 0, 0).build()));
       }
     }
     if (out.isEmpty()) throw new IllegalArgumentException("the sweep has no point with k >= s");

@@ -4,9 +4,9 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A progress bar on stderr: what runs now, the share of the estimated work done and the time
- * left. The estimate starts from a flops model (Plan) and is rescaled by the speed observed so far.
- * On a terminal the line is redrawn in place; otherwise one line per task is printed.
+ * A progress bar on stderr: what runs now, the share of the estimated work done and the time left.
+ * The estimate starts from a flops model (Plan) and is rescaled by the speed observed so far. On a
+ * terminal the line is redrawn in place; otherwise one line per task is printed.
  */
 final class Progress {
   private final PrintStream err;
@@ -14,8 +14,8 @@ final class Progress {
   private final boolean enabled;
   private final double total;
   private final long start = System.nanoTime();
-  private double doneEst;       // estimated seconds of the finished tasks
-  private double currentEst;    // estimated seconds of the running task
+  private double doneEst; // estimated seconds of the finished tasks
+  private double currentEst; // estimated seconds of the running task
   private double currentFrac;
   private String where = "";
   private String what = "";
@@ -58,7 +58,9 @@ final class Progress {
     return Math.min(1, (doneEst + currentEst * currentFrac) / total);
   }
 
-  /** Time left: the model's remaining seconds, scaled by observed/estimated speed once 3% is done. */
+  /**
+   * Time left: the model's remaining seconds, scaled by observed/estimated speed once 3% is done.
+   */
   double secondsLeft() {
     double done = doneEst + currentEst * currentFrac;
     double remaining = Math.max(0, total - done);
@@ -89,8 +91,16 @@ final class Progress {
   String line() {
     double f = fractionDone();
     int width = 24, filled = (int) Math.round(f * width);
-    return String.format(Locale.ROOT, "[%s%s] %3.0f%% | %s | %s | elapsed %s | left ~%s", "#".repeat(filled),
-        ".".repeat(width - filled), 100 * f, where, what, duration(elapsed()), duration(secondsLeft()));
+    return String.format(
+        Locale.ROOT,
+        "[%s%s] %3.0f%% | %s | %s | elapsed %s | left ~%s",
+        "#".repeat(filled),
+        ".".repeat(width - filled),
+        100 * f,
+        where,
+        what,
+        duration(elapsed()),
+        duration(secondsLeft()));
   }
 
   private void draw(boolean taskChange) {

@@ -10,8 +10,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The fixed prose of a report, kept in a resource beside this class: each part follows a
- * {@code <!-- name -->} line, up to the next, and its {@code {{placeholders}}} are filled in.
+ * The fixed prose of a report, kept in a resource beside this class: each part follows a {@code
+ * <!-- name -->} line, up to the next, and its {@code {{placeholders}}} are filled in.
  */
 final class Prose {
   private static final Pattern PART = Pattern.compile("(?m)^<!-- ([\\w-]+) -->\\n");
@@ -20,17 +20,26 @@ final class Prose {
 
   private Prose() {}
 
-  /** The report's part {@code name}, with values given as placeholder, value, placeholder, value, .... */
+  /**
+   * The report's part {@code name}, with values given as placeholder, value, placeholder, value,
+   * ....
+   */
   static String report(String name, Object... values) {
     String text = REPORT.get(name);
     if (text == null) throw new IllegalArgumentException("no prose part " + name);
     Map<String, String> v = new HashMap<>();
-    for (int i = 0; i + 1 < values.length; i += 2) v.put((String) values[i], String.valueOf(values[i + 1]));
-    return PLACEHOLDER.matcher(text).replaceAll(m -> {
-      String value = v.get(m.group(1));
-      if (value == null) throw new IllegalArgumentException("prose part " + name + ": no value for " + m.group());
-      return Matcher.quoteReplacement(value);
-    });
+    for (int i = 0; i + 1 < values.length; i += 2)
+      v.put((String) values[i], String.valueOf(values[i + 1]));
+    return PLACEHOLDER
+        .matcher(text)
+        .replaceAll(
+            m -> {
+              String value = v.get(m.group(1));
+              if (value == null)
+                throw new IllegalArgumentException(
+                    "prose part " + name + ": no value for " + m.group());
+              return Matcher.quoteReplacement(value);
+            });
   }
 
   /** The parts of a resource beside this class (what precedes the first part is a comment). */

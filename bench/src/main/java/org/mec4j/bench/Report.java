@@ -14,8 +14,14 @@ public final class Report {
   private Report() {}
 
   /** Everything a report (and the charts) is made from. */
-  public record Input(Options options, List<Row> rows, List<Issue> issues, Map<String, Map<String, String>> envs,
-      double wallSeconds, List<String> argv, List<String> tags) {
+  public record Input(
+      Options options,
+      List<Row> rows,
+      List<Issue> issues,
+      Map<String, Map<String, String>> envs,
+      double wallSeconds,
+      List<String> argv,
+      List<String> tags) {
 
     /** A forward row. */
     Row find(String kind, String layer, long batch, String blas, int threads, Algo a) {
@@ -24,8 +30,13 @@ public final class Report {
 
     Row find(String kind, String layer, long batch, String blas, int threads, Algo a, Dir d) {
       for (Row r : rows)
-        if (r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.blas().equals(blas)
-            && r.threads() == threads && r.algorithm().equals(a.name()) && r.dir() == d) return r;
+        if (r.kind().equals(kind)
+            && r.layer().equals(layer)
+            && r.batch() == batch
+            && r.blas().equals(blas)
+            && r.threads() == threads
+            && r.algorithm().equals(a.name())
+            && r.dir() == d) return r;
       return null;
     }
 
@@ -59,7 +70,8 @@ public final class Report {
       Set<String> seen = new LinkedHashSet<>();
       List<Map.Entry<String, Long>> out = new ArrayList<>();
       for (Row r : rows)
-        if (r.kind().equals("layer") && r.dir() == d && r.batch() == batch && seen.add(r.layer())) out.add(Map.entry(r.layer(), r.batch()));
+        if (r.kind().equals("layer") && r.dir() == d && r.batch() == batch && seen.add(r.layer()))
+          out.add(Map.entry(r.layer(), r.batch()));
       return out;
     }
 
@@ -81,7 +93,9 @@ public final class Report {
 
   public record Config(String blas, int threads) {
     String label() {
-      return (blas.equals("mkl") ? "MKL" : blas.equals("openblas") ? "OpenBLAS" : blas) + ", " + threads
+      return (blas.equals("mkl") ? "MKL" : blas.equals("openblas") ? "OpenBLAS" : blas)
+          + ", "
+          + threads
           + (threads == 1 ? " thread" : " threads");
     }
 
@@ -130,18 +144,32 @@ public final class Report {
   static double geomean(List<Double> v) {
     double s = 0;
     int n = 0;
-    for (double x : v) if (!Double.isNaN(x) && x > 0) {
-      s += Math.log(x);
-      n++;
-    }
+    for (double x : v)
+      if (!Double.isNaN(x) && x > 0) {
+        s += Math.log(x);
+        n++;
+      }
     return n == 0 ? Double.NaN : Math.exp(s / n);
   }
 
   static String shapeOf(Row r) {
     Conv2d c = Conv2d.parse(r.shape());
-    String pad = c.padTop() + c.padBottom() + c.padLeft() + c.padRight() == 0 ? "" : ", pad " + c.padTop();
-    return c.inputHeight() + "×" + c.inputWidth() + "×" + c.inputChannels() + ", " + c.kernelHeight() + "×"
-        + c.kernelWidth() + "×" + c.outputChannels() + ", s" + c.strideHeight() + pad;
+    String pad =
+        c.padTop() + c.padBottom() + c.padLeft() + c.padRight() == 0 ? "" : ", pad " + c.padTop();
+    return c.inputHeight()
+        + "×"
+        + c.inputWidth()
+        + "×"
+        + c.inputChannels()
+        + ", "
+        + c.kernelHeight()
+        + "×"
+        + c.kernelWidth()
+        + "×"
+        + c.outputChannels()
+        + ", s"
+        + c.strideHeight()
+        + pad;
   }
 
   public static String render(Input in, List<String> charts) {
@@ -153,40 +181,103 @@ public final class Report {
 
     boolean networks = o.hasNetworks() || NetworkReport.any(in);
     // The paper's sections only when paper (or command-line) layers were asked for, or no network.
-    boolean paper = !networks || !o.layerList().isEmpty() || in.rows().stream().anyMatch(r -> !r.kind().equals("network"));
+    boolean paper =
+        !networks
+            || !o.layerList().isEmpty()
+            || in.rows().stream().anyMatch(r -> !r.kind().equals("network"));
     md.append("# mec4j: MEC against im2col and oneDNN on ")
-        .append(paper && networks ? "the paper's layers and whole networks" : networks ? "whole networks" : "the paper's layers")
+        .append(
+            paper && networks
+                ? "the paper's layers and whole networks"
+                : networks ? "whole networks" : "the paper's layers")
         .append("\n\n");
-    md.append("Wall time **").append(Progress.duration(in.wallSeconds())).append("** for ").append(configs.size())
-        .append(" child JVM(s); started ").append(any.getOrDefault("started", "?")).append(".  \n");
-    md.append("Command: `bench/compare.sh").append(in.argv().isEmpty() ? "" : " " + String.join(" ", in.argv())).append("`  \n");
-    md.append("Machine: ").append(Machine.describe()).append("; ").append(any.getOrDefault("java", "")).append("; ")
-        .append(any.getOrDefault("onednn", "oneDNN ?")).append(".\n\n");
+    md.append("Wall time **")
+        .append(Progress.duration(in.wallSeconds()))
+        .append("** for ")
+        .append(configs.size())
+        .append(" child JVM(s); started ")
+        .append(any.getOrDefault("started", "?"))
+        .append(".  \n");
+    md.append("Command: `bench/compare.sh")
+        .append(in.argv().isEmpty() ? "" : " " + String.join(" ", in.argv()))
+        .append("`  \n");
+    md.append("Machine: ")
+        .append(Machine.describe())
+        .append("; ")
+        .append(any.getOrDefault("java", ""))
+        .append("; ")
+        .append(any.getOrDefault("onednn", "oneDNN ?"))
+        .append(".\n\n");
     if (errors > 0) md.append(Prose.report("errors", "errors", errors));
-    md.append(Prose.report("how-to-read", "tolerance", Row.num(o.tolerance), "reps", o.reps, "maxReps", o.maxReps,
-        "minTimeMs", Row.num(o.minTimeMs), "maxAlgSeconds", Row.num(o.maxAlgSeconds), "sgemmSize", o.sgemmSize));
+    md.append(
+        Prose.report(
+            "how-to-read",
+            "tolerance",
+            Row.num(o.tolerance),
+            "reps",
+            o.reps,
+            "maxReps",
+            o.maxReps,
+            "minTimeMs",
+            Row.num(o.minTimeMs),
+            "maxAlgSeconds",
+            Row.num(o.maxAlgSeconds),
+            "sgemmSize",
+            o.sgemmSize));
 
     // Setup.
     md.append("## Setup: one JVM per backend and thread count\n\n");
-    md.append("| JVM | requested | BLAS loaded (Blas.backend()) | BLAS threads | oneDNN threads (its verbose) | oneDNN ISA | sgemm GFLOP/s: ceiling (best) · start median [min–max] · end median | JVM time |\n");
+    md.append(
+        "| JVM | requested | BLAS loaded (Blas.backend()) | BLAS threads | oneDNN threads (its verbose) | oneDNN ISA | sgemm GFLOP/s: ceiling (best) · start median [min–max] · end median | JVM time |\n");
     md.append("|---|---|---|---|---|---|---|---|\n");
     for (Config c : configs) {
       Map<String, String> e = in.env(c);
-      String loaded = e.getOrDefault("blas_vendor", "?") + " – " + e.getOrDefault("blas_version", "?");
+      String loaded =
+          e.getOrDefault("blas_vendor", "?") + " – " + e.getOrDefault("blas_version", "?");
       if (e.containsKey("fatal")) loaded += " **(" + e.get("fatal") + ")**";
-      md.append("| ").append(c.shortLabel()).append(" | ").append(e.getOrDefault("requested_blas", c.blas())).append(" | ")
-          .append(loaded.replace("|", "/")).append(" | ").append(e.getOrDefault("blas_threads", "?"))
-          .append(e.containsKey("threads_warning") ? " ⚠" : "").append(" | OMP_NUM_THREADS=").append(e.getOrDefault("omp_num_threads", "?"))
-          .append("; ").append(e.getOrDefault("onednn_threads_reported", "")).append(" | ").append(e.getOrDefault("onednn_isa", ""))
-          .append(" | **").append(g1(e.get("sgemm_best"))).append("** · ").append(g1(e.get("sgemm_gflops"))).append(" [").append(g1(e.get("sgemm_gflops_min")))
-          .append("–").append(g1(e.get("sgemm_gflops_max"))).append("] · ").append(g1(e.get("sgemm_gflops_end")))
-          .append(" | ").append(e.containsKey("elapsed_s") ? Progress.duration(Double.parseDouble(e.get("elapsed_s"))) : "?").append(" |\n");
+      md.append("| ")
+          .append(c.shortLabel())
+          .append(" | ")
+          .append(e.getOrDefault("requested_blas", c.blas()))
+          .append(" | ")
+          .append(loaded.replace("|", "/"))
+          .append(" | ")
+          .append(e.getOrDefault("blas_threads", "?"))
+          .append(e.containsKey("threads_warning") ? " ⚠" : "")
+          .append(" | OMP_NUM_THREADS=")
+          .append(e.getOrDefault("omp_num_threads", "?"))
+          .append("; ")
+          .append(e.getOrDefault("onednn_threads_reported", ""))
+          .append(" | ")
+          .append(e.getOrDefault("onednn_isa", ""))
+          .append(" | **")
+          .append(g1(e.get("sgemm_best")))
+          .append("** · ")
+          .append(g1(e.get("sgemm_gflops")))
+          .append(" [")
+          .append(g1(e.get("sgemm_gflops_min")))
+          .append("–")
+          .append(g1(e.get("sgemm_gflops_max")))
+          .append("] · ")
+          .append(g1(e.get("sgemm_gflops_end")))
+          .append(" | ")
+          .append(
+              e.containsKey("elapsed_s")
+                  ? Progress.duration(Double.parseDouble(e.get("elapsed_s")))
+                  : "?")
+          .append(" |\n");
     }
     md.append("\nBLAS libraries: ");
-    for (Config c : configs) md.append("`").append(in.env(c).getOrDefault("blas_library", "?")).append("` (").append(c.shortLabel()).append("); ");
+    for (Config c : configs)
+      md.append("`")
+          .append(in.env(c).getOrDefault("blas_library", "?"))
+          .append("` (")
+          .append(c.shortLabel())
+          .append("); ");
     md.append("\n\n");
 
-    // The forward network totals, unless only backward passes were asked for (their networks are in their own sections).
+    // The forward network totals, unless only backward passes were asked for (their networks are in
+    // their own sections).
     if (networks && (NetworkReport.any(in) || o.directionList().contains(Dir.FWD)))
       md.append(NetworkReport.render(in, NetworkReport.summaries(in)));
 
@@ -196,8 +287,14 @@ public final class Report {
     for (long b : in.batches()) {
       md.append("### Mini-batch ").append(b).append("\n\n");
       md.append("| layer | shape (in, kernel×k_c, stride) | MEC ran |");
-      for (Config c : head) md.append(" MEC/im2col ").append(c.shortLabel()).append(" | MEC/oneDNN ").append(c.shortLabel())
-          .append(" | MEC % sgemm ").append(c.shortLabel()).append(" |");
+      for (Config c : head)
+        md.append(" MEC/im2col ")
+            .append(c.shortLabel())
+            .append(" | MEC/oneDNN ")
+            .append(c.shortLabel())
+            .append(" | MEC % sgemm ")
+            .append(c.shortLabel())
+            .append(" |");
       md.append(" memory im2col/MEC (formula) |\n|---|---|---|");
       for (int i = 0; i < head.size(); i++) md.append("---|---|---|");
       md.append("---|\n");
@@ -209,16 +306,35 @@ public final class Report {
           Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
           Row dn = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN);
           if (anyRow == null) anyRow = mec != null ? mec : im;
-          cells.append(' ').append(ratio(div(mec, im))).append(" | ").append(ratio(div(mec, dn))).append(" | ")
-              .append(mec == null ? "–" : pct(mec.fractionOfSgemm())).append(" |");
+          cells
+              .append(' ')
+              .append(ratio(div(mec, im)))
+              .append(" | ")
+              .append(ratio(div(mec, dn)))
+              .append(" | ")
+              .append(mec == null ? "–" : pct(mec.fractionOfSgemm()))
+              .append(" |");
         }
         if (anyRow == null) continue;
         Row mecAny = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
         Row imAny = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL);
-        md.append("| ").append(lb.getKey()).append(" | ").append(shapeOf(anyRow)).append(" | ")
-            .append(mecAny == null ? "–" : mecAny.resolved().replace("MEC_", "")).append(" |").append(cells)
-            .append(' ').append(mecAny == null || imAny == null ? "–" : ratio((double) imAny.workspaceBytes() / mecAny.workspaceBytes())
-                + " (" + ratio(Formula.ratio(Conv2d.parse(imAny.shape()))) + ")").append(" |\n");
+        md.append("| ")
+            .append(lb.getKey())
+            .append(" | ")
+            .append(shapeOf(anyRow))
+            .append(" | ")
+            .append(mecAny == null ? "–" : mecAny.resolved().replace("MEC_", ""))
+            .append(" |")
+            .append(cells)
+            .append(' ')
+            .append(
+                mecAny == null || imAny == null
+                    ? "–"
+                    : ratio((double) imAny.workspaceBytes() / mecAny.workspaceBytes())
+                        + " ("
+                        + ratio(Formula.ratio(Conv2d.parse(imAny.shape())))
+                        + ")")
+            .append(" |\n");
       }
       md.append('\n');
       for (Config c : head) md.append(summary(in, c, b)).append('\n');
@@ -230,22 +346,37 @@ public final class Report {
     int exact = 0, compared = 0;
     for (long b : in.batches()) {
       md.append("### Mini-batch ").append(b).append("\n\n");
-      md.append("| layer | im2col | MEC | oneDNN scratchpad (impl) | im2col/MEC measured | formula o_h·k_h/i_h | k_h/s_h | measured = formula (bytes) |\n");
+      md.append(
+          "| layer | im2col | MEC | oneDNN scratchpad (impl) | im2col/MEC measured | formula o_h·k_h/i_h | k_h/s_h | measured = formula (bytes) |\n");
       md.append("|---|---|---|---|---|---|---|---|\n");
       for (var lb : in.layerBatches(b)) {
-        Row im = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL), mec = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
+        Row im = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL),
+            mec = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
         Row dn = findAny(in, "layer", lb.getKey(), b, Algo.ONEDNN);
         if (im == null) continue;
         Conv2d c = Conv2d.parse(im.shape());
-        boolean same = im.workspaceBytes() == im.formulaBytes() && (mec == null || mec.workspaceBytes() == mec.formulaBytes());
+        boolean same =
+            im.workspaceBytes() == im.formulaBytes()
+                && (mec == null || mec.workspaceBytes() == mec.formulaBytes());
         compared++;
         if (same) exact++;
-        md.append("| ").append(lb.getKey()).append(" | ").append(bytes(im.workspaceBytes())).append(" | ")
-            .append(mec == null ? "–" : bytes(mec.workspaceBytes())).append(" | ")
-            .append(dn == null ? "–" : bytes(dn.workspaceBytes()) + " (" + dn.resolved() + ")").append(" | ")
-            .append(mec == null ? "–" : ratio((double) im.workspaceBytes() / mec.workspaceBytes())).append(" | ")
-            .append(ratio(Formula.ratio(c))).append(" | ").append(ratio((double) c.kernelHeight() / c.strideHeight()))
-            .append(" | ").append(same ? "yes" : "**no**").append(" |\n");
+        md.append("| ")
+            .append(lb.getKey())
+            .append(" | ")
+            .append(bytes(im.workspaceBytes()))
+            .append(" | ")
+            .append(mec == null ? "–" : bytes(mec.workspaceBytes()))
+            .append(" | ")
+            .append(dn == null ? "–" : bytes(dn.workspaceBytes()) + " (" + dn.resolved() + ")")
+            .append(" | ")
+            .append(mec == null ? "–" : ratio((double) im.workspaceBytes() / mec.workspaceBytes()))
+            .append(" | ")
+            .append(ratio(Formula.ratio(c)))
+            .append(" | ")
+            .append(ratio((double) c.kernelHeight() / c.strideHeight()))
+            .append(" | ")
+            .append(same ? "yes" : "**no**")
+            .append(" |\n");
       }
       md.append('\n');
     }
@@ -255,7 +386,8 @@ public final class Report {
     md.append("## Times per JVM (median ms)\n\n");
     for (Config c : configs) {
       md.append("### ").append(c.label()).append("\n\n");
-      md.append("| layer | mb | MEC (auto→) | MEC A | MEC B | MEC ROWS | MEC FUSED | MEC PACKED | im2col | oneDNN | oneDNN impl | best MEC/im2col | % sgemm MEC / im2col / oneDNN | GFLOP/s MEC / im2col / oneDNN |\n");
+      md.append(
+          "| layer | mb | MEC (auto→) | MEC A | MEC B | MEC ROWS | MEC FUSED | MEC PACKED | im2col | oneDNN | oneDNN impl | best MEC/im2col | % sgemm MEC / im2col / oneDNN | GFLOP/s MEC / im2col / oneDNN |\n");
       md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
       boolean anyRow = false;
       for (long b : in.batches()) {
@@ -271,20 +403,48 @@ public final class Report {
           if (im == null) continue;
           anyRow = true;
           double best = Double.NaN;
-          for (Row r : new Row[] {a, bb, rw, fu, pk, mec}) if (r != null && (Double.isNaN(best) || r.medianMs() < best)) best = r.medianMs();
-          md.append("| ").append(lb.getKey()).append(" | ").append(b).append(" | ")
-              .append(mec == null ? "–" : ms(mec.medianMs()) + " (" + mec.resolved().replace("MEC_", "") + ")").append(" | ")
-              .append(a == null ? "n/a" : ms(a.medianMs())).append(" | ").append(bb == null ? "–" : ms(bb.medianMs())).append(" | ")
-              .append(rw == null ? "–" : ms(rw.medianMs())).append(" | ")
-              .append(fu == null ? "–" : ms(fu.medianMs())).append(" | ")
-              .append(pk == null ? "–" : ms(pk.medianMs())).append(" | ")
-              .append(ms(im.medianMs())).append(" | ").append(dn == null ? "–" : ms(dn.medianMs())).append(" | ")
-              .append(dn == null ? "" : dn.resolved()).append(" | ").append(ratio(best / im.medianMs())).append(" | ")
-              .append(mec == null ? "–" : pct(mec.fractionOfSgemm())).append(" / ").append(pct(im.fractionOfSgemm())).append(" / ")
-              .append(dn == null ? "–" : pct(dn.fractionOfSgemm())).append(" | ")
-              .append(mec == null ? "–" : Row.num(Math.round(mec.gflops() * 10) / 10.0)).append(" / ")
-              .append(Row.num(Math.round(im.gflops() * 10) / 10.0)).append(" / ")
-              .append(dn == null ? "–" : Row.num(Math.round(dn.gflops() * 10) / 10.0)).append(" |\n");
+          for (Row r : new Row[] {a, bb, rw, fu, pk, mec})
+            if (r != null && (Double.isNaN(best) || r.medianMs() < best)) best = r.medianMs();
+          md.append("| ")
+              .append(lb.getKey())
+              .append(" | ")
+              .append(b)
+              .append(" | ")
+              .append(
+                  mec == null
+                      ? "–"
+                      : ms(mec.medianMs()) + " (" + mec.resolved().replace("MEC_", "") + ")")
+              .append(" | ")
+              .append(a == null ? "n/a" : ms(a.medianMs()))
+              .append(" | ")
+              .append(bb == null ? "–" : ms(bb.medianMs()))
+              .append(" | ")
+              .append(rw == null ? "–" : ms(rw.medianMs()))
+              .append(" | ")
+              .append(fu == null ? "–" : ms(fu.medianMs()))
+              .append(" | ")
+              .append(pk == null ? "–" : ms(pk.medianMs()))
+              .append(" | ")
+              .append(ms(im.medianMs()))
+              .append(" | ")
+              .append(dn == null ? "–" : ms(dn.medianMs()))
+              .append(" | ")
+              .append(dn == null ? "" : dn.resolved())
+              .append(" | ")
+              .append(ratio(best / im.medianMs()))
+              .append(" | ")
+              .append(mec == null ? "–" : pct(mec.fractionOfSgemm()))
+              .append(" / ")
+              .append(pct(im.fractionOfSgemm()))
+              .append(" / ")
+              .append(dn == null ? "–" : pct(dn.fractionOfSgemm()))
+              .append(" | ")
+              .append(mec == null ? "–" : Row.num(Math.round(mec.gflops() * 10) / 10.0))
+              .append(" / ")
+              .append(Row.num(Math.round(im.gflops() * 10) / 10.0))
+              .append(" / ")
+              .append(dn == null ? "–" : Row.num(Math.round(dn.gflops() * 10) / 10.0))
+              .append(" |\n");
         }
       }
       if (!anyRow) md.append("| (no results) |||||||||||||\n");
@@ -296,36 +456,86 @@ public final class Report {
     List<Row> sweep = in.rows().stream().filter(r -> r.kind().equals("sweep")).toList();
     if (!sweep.isEmpty()) {
       Conv2d base = Plan.sweepSpecs(o).get(0).spec();
-      md.append(Prose.report("sweep", "batch", base.batch(), "height", base.inputHeight(), "width", base.inputWidth(),
-          "channels", base.inputChannels(), "outputChannels", base.outputChannels()));
+      md.append(
+          Prose.report(
+              "sweep",
+              "batch",
+              base.batch(),
+              "height",
+              base.inputHeight(),
+              "width",
+              base.inputWidth(),
+              "channels",
+              base.inputChannels(),
+              "outputChannels",
+              base.outputChannels()));
       List<Config> sc = new ArrayList<>();
-      for (Config c : configs) if (sweep.stream().anyMatch(r -> r.blas().equals(c.blas()) && r.threads() == c.threads())) sc.add(c);
+      for (Config c : configs)
+        if (sweep.stream().anyMatch(r -> r.blas().equals(c.blas()) && r.threads() == c.threads()))
+          sc.add(c);
       md.append("| k | s | k/s | im2col | MEC | im2col/MEC | formula | MEC ran |");
       for (Config c : sc) md.append(" MEC/im2col time ").append(c.shortLabel()).append(" |");
       md.append("\n|---|---|---|---|---|---|---|---|");
       for (int i = 0; i < sc.size(); i++) md.append("---|");
       md.append('\n');
       for (Plan.SweepPoint p : Plan.sweepSpecs(o)) {
-        Row im = findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL), mec = findAny(in, "sweep", p.name(), p.spec().batch(), Algo.MEC);
+        Row im = findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL),
+            mec = findAny(in, "sweep", p.name(), p.spec().batch(), Algo.MEC);
         if (im == null || mec == null) continue;
-        md.append("| ").append(p.k()).append(" | ").append(p.s()).append(" | ").append(ratio((double) p.k() / p.s())).append(" | ")
-            .append(bytes(im.workspaceBytes())).append(" | ").append(bytes(mec.workspaceBytes())).append(" | ")
-            .append(ratio((double) im.workspaceBytes() / mec.workspaceBytes())).append(" | ")
-            .append(ratio(Formula.ratio(p.spec()))).append(" | ").append(mec.resolved().replace("MEC_", "")).append(" |");
+        md.append("| ")
+            .append(p.k())
+            .append(" | ")
+            .append(p.s())
+            .append(" | ")
+            .append(ratio((double) p.k() / p.s()))
+            .append(" | ")
+            .append(bytes(im.workspaceBytes()))
+            .append(" | ")
+            .append(bytes(mec.workspaceBytes()))
+            .append(" | ")
+            .append(ratio((double) im.workspaceBytes() / mec.workspaceBytes()))
+            .append(" | ")
+            .append(ratio(Formula.ratio(p.spec())))
+            .append(" | ")
+            .append(mec.resolved().replace("MEC_", ""))
+            .append(" |");
         for (Config c : sc)
-          md.append(' ').append(ratio(div(in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC),
-              in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.IM2COL)))).append(" |");
+          md.append(' ')
+              .append(
+                  ratio(
+                      div(
+                          in.find(
+                              "sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC),
+                          in.find(
+                              "sweep",
+                              p.name(),
+                              p.spec().batch(),
+                              c.blas(),
+                              c.threads(),
+                              Algo.IM2COL))))
+              .append(" |");
         md.append('\n');
       }
       md.append('\n');
     }
 
     // The paper, beside.
-    md.append(Prose.report("paper", "memory", memorySentence(in, exact, compared), "speed", speedSentence(in, head),
-        "onednn", dnnlSentence(in, head), "anderson", abSentence(in, head)));
+    md.append(
+        Prose.report(
+            "paper",
+            "memory",
+            memorySentence(in, exact, compared),
+            "speed",
+            speedSentence(in, head),
+            "onednn",
+            dnnlSentence(in, head),
+            "anderson",
+            abSentence(in, head)));
 
     // Those sections are empty without paper layers, or with backward passes only (and no sweep).
-    boolean forward = o.directionList().contains(Dir.FWD) || in.rows(Dir.FWD).stream().anyMatch(r -> !r.kind().equals("network"));
+    boolean forward =
+        o.directionList().contains(Dir.FWD)
+            || in.rows(Dir.FWD).stream().anyMatch(r -> !r.kind().equals("network"));
     if (!paper || !forward) md.setLength(paperStart);
 
     for (Dir d : Dir.values()) if (d.backward()) md.append(BackwardReport.render(in, d));
@@ -342,22 +552,34 @@ public final class Report {
     if (shown.isEmpty()) {
       md.append("None: every result passed the correctness check.\n\n");
     } else {
-      md.append("| severity | layer | mb | JVM | algorithm | message |\n|---|---|---|---|---|---|\n");
+      md.append(
+          "| severity | layer | mb | JVM | algorithm | message |\n|---|---|---|---|---|---|\n");
       Map<String, Integer> seenSkips = new LinkedHashMap<>();
       for (Issue i : shown) {
         if (!i.isError()) {
           String k = i.layer() + "/" + i.batch() + "/" + i.algorithm();
           if (seenSkips.merge(k, 1, Integer::sum) > 1) continue;
         }
-        md.append("| ").append(i.isError() ? "**error**" : i.severity()).append(" | ").append(i.layer()).append(" | ")
-            .append(i.batch()).append(" | ").append(i.isError() ? i.blas() + " t" + i.threads() : "all").append(" | ")
-            .append(i.algorithm()).append(" | ").append(i.message().replace("|", "\\|")).append(" |\n");
+        md.append("| ")
+            .append(i.isError() ? "**error**" : i.severity())
+            .append(" | ")
+            .append(i.layer())
+            .append(" | ")
+            .append(i.batch())
+            .append(" | ")
+            .append(i.isError() ? i.blas() + " t" + i.threads() : "all")
+            .append(" | ")
+            .append(i.algorithm())
+            .append(" | ")
+            .append(i.message().replace("|", "\\|"))
+            .append(" |\n");
       }
       md.append('\n');
     }
 
     md.append(Prose.report("method-notes"));
-    if (in.rows().stream().anyMatch(r -> r.dir().backward())) md.append(Prose.report("method-notes-backward"));
+    if (in.rows().stream().anyMatch(r -> r.dir().backward()))
+      md.append(Prose.report("method-notes-backward"));
     md.append(Prose.report("method-notes-end", "idleThreads", idleThreads(in), "isa", isa(in)));
     return md.toString();
   }
@@ -373,12 +595,18 @@ public final class Report {
       if (r != null) return r;
     }
     for (Row r : in.rows())
-      if (r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.algorithm().equals(a.name()) && r.dir() == d)
-        return r;
+      if (r.kind().equals(kind)
+          && r.layer().equals(layer)
+          && r.batch() == batch
+          && r.algorithm().equals(a.name())
+          && r.dir() == d) return r;
     return null;
   }
 
-  /** "OpenBLAS t2: MEC faster than im2col on 5 of 12 layers (geometric mean MEC/im2col 1.12), faster than oneDNN on 2 of 12 (1.90)." */
+  /**
+   * "OpenBLAS t2: MEC faster than im2col on 5 of 12 layers (geometric mean MEC/im2col 1.12), faster
+   * than oneDNN on 2 of 12 (1.90)."
+   */
   static String summary(Input in, Config c, long batch) {
     List<Double> vsIm = new ArrayList<>(), vsDn = new ArrayList<>();
     int fasterIm = 0, fasterDn = 0, n = 0, nd = 0;
@@ -400,9 +628,21 @@ public final class Report {
       }
     }
     if (n == 0) return "- " + c.label() + ": no results.";
-    return String.format(Locale.ROOT, "- %s: MEC faster than im2col on %d of %d layers (geometric mean of MEC/im2col %s)%s.",
-        c.label(), fasterIm, n, ratio(geomean(vsIm)),
-        nd == 0 ? "" : String.format(Locale.ROOT, "; faster than oneDNN on %d of %d (geometric mean of MEC/oneDNN %s)", fasterDn, nd, ratio(geomean(vsDn))));
+    return String.format(
+        Locale.ROOT,
+        "- %s: MEC faster than im2col on %d of %d layers (geometric mean of MEC/im2col %s)%s.",
+        c.label(),
+        fasterIm,
+        n,
+        ratio(geomean(vsIm)),
+        nd == 0
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                "; faster than oneDNN on %d of %d (geometric mean of MEC/oneDNN %s)",
+                fasterDn,
+                nd,
+                ratio(geomean(vsDn))));
   }
 
   /** What the child JVMs set for idle threads (env-*.properties), e.g. for the method notes. */
@@ -411,13 +651,22 @@ public final class Report {
     String timeout = e.getOrDefault("openblas_thread_timeout", "null");
     if (timeout.equals("null"))
       return "the runtimes' defaults (`--spin-wait`): OpenBLAS and OpenMP threads spin after each call.";
-    return "made to sleep at once (OPENBLAS_THREAD_TIMEOUT=" + timeout + ", OMP_WAIT_POLICY="
-        + e.getOrDefault("omp_wait_policy", "?") + ", KMP_BLOCKTIME=" + e.getOrDefault("kmp_blocktime", "?") + ").";
+    return "made to sleep at once (OPENBLAS_THREAD_TIMEOUT="
+        + timeout
+        + ", OMP_WAIT_POLICY="
+        + e.getOrDefault("omp_wait_policy", "?")
+        + ", KMP_BLOCKTIME="
+        + e.getOrDefault("kmp_blocktime", "?")
+        + ").";
   }
 
-  /** --max-isa and what the child JVMs got for it, oneDNN's fp32 mode, mec4j's ISA per JVM (env-*.properties). */
+  /**
+   * --max-isa and what the child JVMs got for it, oneDNN's fp32 mode, mec4j's ISA per JVM
+   * (env-*.properties).
+   */
   static String isa(Input in) {
-    Map<String, String> e = in.envs().values().stream().filter(x -> x.containsKey("max_isa")).findFirst().orElse(null);
+    Map<String, String> e =
+        in.envs().values().stream().filter(x -> x.containsKey("max_isa")).findFirst().orElse(null);
     if (e == null) return "not recorded (a run from before `--max-isa`).";
     List<String> vars = new ArrayList<>();
     for (String v : Isa.CAPS) {
@@ -425,21 +674,40 @@ public final class Report {
       vars.add(v + "=" + (x.equals("null") || x.isEmpty() ? "unset" : x));
     }
     String fp = e.getOrDefault("onednn_default_fpmath_mode", "?");
-    StringBuilder b = new StringBuilder("`--max-isa ").append(e.get("max_isa")).append("`: ").append(String.join(", ", vars))
-        .append(" (unset: the library's own choice for this CPU").append("false".equals(e.get("host_avx512")) ? ", which has no AVX-512)" : ")")
-        .append("; oneDNN's fp32 math mode ONEDNN_DEFAULT_FPMATH_MODE=").append(fp)
-        .append(fp.equalsIgnoreCase("STRICT") ? " (strict fp32: no bf16/AMX down-conversion)" : " (from the runner's environment, not STRICT)")
-        .append(". mec4j (org.mec4j.Cpu): ");
+    StringBuilder b =
+        new StringBuilder("`--max-isa ")
+            .append(e.get("max_isa"))
+            .append("`: ")
+            .append(String.join(", ", vars))
+            .append(" (unset: the library's own choice for this CPU")
+            .append("false".equals(e.get("host_avx512")) ? ", which has no AVX-512)" : ")")
+            .append("; oneDNN's fp32 math mode ONEDNN_DEFAULT_FPMATH_MODE=")
+            .append(fp)
+            .append(
+                fp.equalsIgnoreCase("STRICT")
+                    ? " (strict fp32: no bf16/AMX down-conversion)"
+                    : " (from the runner's environment, not STRICT)")
+            .append(". mec4j (org.mec4j.Cpu): ");
     Map<String, List<String>> seen = new LinkedHashMap<>();
     for (Config c : in.configs()) {
       Map<String, String> x = in.env(c);
-      String s = x.containsKey("mec4j_cpu_error") ? "error: " + x.get("mec4j_cpu_error")
-          : x.containsKey("mec4j_cpu_igemm_kernel") ? x.get("mec4j_cpu_isa") + " (cap " + x.get("mec4j_cpu_max_isa") + "), `" + x.get("mec4j_cpu_igemm_kernel") + "`"
-          : x.getOrDefault("mec4j_cpu_isa", "?");
+      String s =
+          x.containsKey("mec4j_cpu_error")
+              ? "error: " + x.get("mec4j_cpu_error")
+              : x.containsKey("mec4j_cpu_igemm_kernel")
+                  ? x.get("mec4j_cpu_isa")
+                      + " (cap "
+                      + x.get("mec4j_cpu_max_isa")
+                      + "), `"
+                      + x.get("mec4j_cpu_igemm_kernel")
+                      + "`"
+                  : x.getOrDefault("mec4j_cpu_isa", "?");
       seen.computeIfAbsent(s, k -> new ArrayList<>()).add(c.shortLabel());
     }
     List<String> parts = new ArrayList<>();
-    for (var kv : seen.entrySet()) parts.add(seen.size() == 1 ? kv.getKey() : kv.getKey() + " in " + String.join(", ", kv.getValue()));
+    for (var kv : seen.entrySet())
+      parts.add(
+          seen.size() == 1 ? kv.getKey() : kv.getKey() + " in " + String.join(", ", kv.getValue()));
     return b.append(String.join("; ", parts)).append('.').toString();
   }
 
@@ -448,7 +716,8 @@ public final class Report {
     double min = Double.MAX_VALUE, max = 0;
     for (long b : in.batches())
       for (var lb : in.layerBatches(b)) {
-        Row im = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL), mec = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
+        Row im = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL),
+            mec = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
         if (im == null || mec == null || mec.workspaceBytes() == 0) continue;
         double x = (double) im.workspaceBytes() / mec.workspaceBytes();
         r.add(x);
@@ -456,8 +725,15 @@ public final class Report {
         max = Math.max(max, x);
       }
     if (r.isEmpty()) return "no memory results";
-    return String.format(Locale.ROOT, "MEC's workspace is %s–%s× smaller than im2col's (geometric mean %s×); %d of %d "
-        + "workspaces equal the formula to the byte.", ratio(min), ratio(max), ratio(geomean(r)), exact, compared);
+    return String.format(
+        Locale.ROOT,
+        "MEC's workspace is %s–%s× smaller than im2col's (geometric mean %s×); %d of %d "
+            + "workspaces equal the formula to the byte.",
+        ratio(min),
+        ratio(max),
+        ratio(geomean(r)),
+        exact,
+        compared);
   }
 
   private static String speedSentence(Input in, List<Config> head) {
@@ -468,15 +744,27 @@ public final class Report {
         List<Double> v = new ArrayList<>();
         int faster = 0;
         for (var lb : in.layerBatches(b)) {
-          double r = div(in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC),
-              in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL));
+          double r =
+              div(
+                  in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC),
+                  in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL));
           if (Double.isNaN(r)) continue;
           v.add(r);
           if (r < 1) faster++;
         }
-        if (!v.isEmpty()) per.add(c.shortLabel() + " " + faster + "/" + v.size() + " (geo-mean MEC/im2col " + ratio(geomean(v)) + ")");
+        if (!v.isEmpty())
+          per.add(
+              c.shortLabel()
+                  + " "
+                  + faster
+                  + "/"
+                  + v.size()
+                  + " (geo-mean MEC/im2col "
+                  + ratio(geomean(v))
+                  + ")");
       }
-      if (!per.isEmpty()) parts.add("mini-batch " + b + ": MEC faster than im2col on " + String.join(", ", per));
+      if (!per.isEmpty())
+        parts.add("mini-batch " + b + ": MEC faster than im2col on " + String.join(", ", per));
     }
     return parts.isEmpty() ? "(no results)" : String.join("; ", parts) + ".";
   }
@@ -486,12 +774,21 @@ public final class Report {
     for (long b : in.batches())
       for (Config c : head)
         for (var lb : in.layerBatches(b)) {
-          double r = div(in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC), in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN));
+          double r =
+              div(
+                  in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC),
+                  in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN));
           if (Double.isNaN(r)) continue;
           n++;
           if (r < 1) faster++;
         }
-    return n == 0 ? "(oneDNN not run)" : "MEC was faster than oneDNN in " + faster + " of " + n + " (layer, batch, backend) cases at the headline thread count.";
+    return n == 0
+        ? "(oneDNN not run)"
+        : "MEC was faster than oneDNN in "
+            + faster
+            + " of "
+            + n
+            + " (layer, batch, backend) cases at the headline thread count.";
   }
 
   private static String abSentence(Input in, List<Config> head) {
@@ -505,14 +802,23 @@ public final class Report {
           n++;
           if (mec.medianMs() < im.medianMs()) faster++;
           double best = mec.medianMs();
-          for (Algo a : new Algo[] {Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED}) {
+          for (Algo a :
+              new Algo[] {Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED}) {
             Row x = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), a);
             if (x != null) best = Math.min(best, x.medianMs());
           }
           if (best < im.medianMs()) bestFaster++;
         }
-    return n == 0 ? "(no results)" : "Automatic MEC beat im2col (same BLAS, same JVM) in " + faster + " of " + n
-        + " (layer, batch, backend) cases at the headline thread count; the best of the forced variants (A, B, ROWS, FUSED, PACKED) did in "
-        + bestFaster + " of " + n + ".";
+    return n == 0
+        ? "(no results)"
+        : "Automatic MEC beat im2col (same BLAS, same JVM) in "
+            + faster
+            + " of "
+            + n
+            + " (layer, batch, backend) cases at the headline thread count; the best of the forced variants (A, B, ROWS, FUSED, PACKED) did in "
+            + bestFaster
+            + " of "
+            + n
+            + ".";
   }
 }

@@ -17,7 +17,8 @@ class CheckerTest {
     float[] a = new float[n], b = new float[n];
     for (int i = 0; i < n; i++) {
       float[] x = new float[k];
-      for (int j = 0; j < k; j++) x[j] = (float) ((r.nextDouble() * 2 - 1) * (r.nextDouble() * 2 - 1));
+      for (int j = 0; j < k; j++)
+        x[j] = (float) ((r.nextDouble() * 2 - 1) * (r.nextDouble() * 2 - 1));
       float s = 0;
       for (float v : x) s += v;
       a[i] = s;
@@ -80,9 +81,10 @@ class CheckerTest {
 
   @Test
   void nativeBuffersCompareLikeArrays() {
-    org.mec4j.Blas.backend();  // JavaCPP's allocator comes with the library
+    org.mec4j.Blas.backend(); // JavaCPP's allocator comes with the library
     float[][] ab = twoOrders(3000, 64, 5);
-    try (NativeFloats a = new NativeFloats(3000); NativeFloats b = new NativeFloats(3000)) {
+    try (NativeFloats a = new NativeFloats(3000);
+        NativeFloats b = new NativeFloats(3000)) {
       for (int i = 0; i < 3000; i++) {
         a.set(i, ab[0][i]);
         b.set(i, ab[1][i]);

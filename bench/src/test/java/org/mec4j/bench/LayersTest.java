@@ -29,8 +29,10 @@ class LayersTest {
   @Test
   void csvErrorsNameTheLine() {
     String head = "name,i_h,i_w,i_c,k_h,k_w,k_c,s_h,s_w,pad,likely_source\n";
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Layers.parseCsv(head + "x,5,5,1,3,3,1,1,1,0,ok\ny,5,5,1,x,3,1,1,1,0,bad\n"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Layers.parseCsv(head + "x,5,5,1,3,3,1,1,1,0,ok\ny,5,5,1,x,3,1,1,1,0,bad\n"));
     assertTrue(e.getMessage().contains("line 3"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> Layers.parseCsv("name,i_w\n"));
     // a comma inside the free-text last column is fine
@@ -61,11 +63,15 @@ class LayersTest {
 
   @Test
   void badUserLayersAreRefusedWithAReason() {
-    assertThrows(IllegalArgumentException.class, () -> Layers.parseUser("mb1ih8ic4oc5kh3"));           // no name
-    assertThrows(IllegalArgumentException.class, () -> Layers.parseUser("x=mb1ih8ic4oc5"));            // no kh
-    assertThrows(IllegalArgumentException.class, () -> Layers.parseUser("x=mb1ih8ic4oc5kh9"));         // kernel > input
+    assertThrows(
+        IllegalArgumentException.class, () -> Layers.parseUser("mb1ih8ic4oc5kh3")); // no name
+    assertThrows(IllegalArgumentException.class, () -> Layers.parseUser("x=mb1ih8ic4oc5")); // no kh
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Layers.parseUser("x=mb1ih8ic4oc5kh9")); // kernel > input
     assertThrows(IllegalArgumentException.class, () -> Layers.parseUser("bad name=ih8ic4oc5kh3"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Layers.parseUser("x=ih8ic4oc5kh3zz1"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Layers.parseUser("x=ih8ic4oc5kh3zz1"));
     assertTrue(e.getMessage().startsWith("layer 'x'"), e.getMessage());
   }
 
@@ -74,13 +80,15 @@ class LayersTest {
     List<Layer> paper = Layers.paper();
     assertEquals(12, Layers.select(paper, "all", List.of()).size());
     List<Layer> sub = Layers.select(paper, "cv5, CV1", List.of());
-    assertEquals(List.of("cv1", "cv5"), sub.stream().map(Layer::name).toList());  // table order
+    assertEquals(List.of("cv1", "cv5"), sub.stream().map(Layer::name).toList()); // table order
     Layer u = Layers.parseUser("u=ih8ic4oc5kh3");
-    assertEquals(List.of("u"), Layers.select(paper, "none", List.of(u)).stream().map(Layer::name).toList());
+    assertEquals(
+        List.of("u"), Layers.select(paper, "none", List.of(u)).stream().map(Layer::name).toList());
     assertEquals(13, Layers.select(paper, "all", List.of(u)).size());
     assertThrows(IllegalArgumentException.class, () -> Layers.select(paper, "cv13", List.of()));
     assertThrows(IllegalArgumentException.class, () -> Layers.select(paper, "none", List.of()));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> Layers.select(paper, "cv1", List.of(Layers.parseUser("CV1=ih8ic4oc5kh3"))));
   }
 }

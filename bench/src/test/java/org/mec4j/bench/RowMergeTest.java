@@ -10,8 +10,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RowMergeTest {
   static Row row(String layer, long batch, String blas, int threads, String algo, double ms) {
-    return new Row(layer, batch, threads, blas, algo, ms, ms * 0.9, ms * 1.2, 1.5, 0.25, 1024, 1024, "brg_conv, \"x\"", 3,
-        "layer", "mb" + batch + "ih8iw8ic4oc5kh3kw3sh1sw1pt0pb0pl0pr0", 0.01, 100, 1.2e-7);
+    return new Row(
+        layer,
+        batch,
+        threads,
+        blas,
+        algo,
+        ms,
+        ms * 0.9,
+        ms * 1.2,
+        1.5,
+        0.25,
+        1024,
+        1024,
+        "brg_conv, \"x\"",
+        3,
+        "layer",
+        "mb" + batch + "ih8iw8ic4oc5kh3kw3sh1sw1pt0pb0pl0pr0",
+        0.01,
+        100,
+        1.2e-7);
   }
 
   @Test
@@ -29,18 +47,42 @@ class RowMergeTest {
 
   @Test
   void theRequiredColumnsComeFirst() {
-    assertEquals(List.of("layer", "batch", "threads", "blas", "algorithm", "median_ms", "min_ms", "max_ms", "gflops",
-        "fraction_of_sgemm", "workspace_bytes"), Row.COLUMNS.subList(0, 11));
+    assertEquals(
+        List.of(
+            "layer",
+            "batch",
+            "threads",
+            "blas",
+            "algorithm",
+            "median_ms",
+            "min_ms",
+            "max_ms",
+            "gflops",
+            "fraction_of_sgemm",
+            "workspace_bytes"),
+        Row.COLUMNS.subList(0, 11));
   }
 
   @Test
   void mergeOrdersRowsOfSeveralChildren() {
-    List<Row> openblas = List.of(row("cv2", 1, "openblas", 1, "IM2COL", 2), row("cv1", 1, "openblas", 1, "MEC", 1),
-        row("cv1", 1, "openblas", 1, "ONEDNN", 1));
+    List<Row> openblas =
+        List.of(
+            row("cv2", 1, "openblas", 1, "IM2COL", 2),
+            row("cv1", 1, "openblas", 1, "MEC", 1),
+            row("cv1", 1, "openblas", 1, "ONEDNN", 1));
     List<Row> mkl = List.of(row("cv1", 1, "mkl", 1, "MEC", 3), row("cv1", 32, "mkl", 1, "MEC", 30));
-    List<Row> m = Merge.merge(List.of(mkl, openblas), List.of("cv1", "cv2"), List.of("openblas", "mkl"));
-    assertEquals(List.of("cv1/1/openblas/MEC", "cv1/1/openblas/ONEDNN", "cv1/1/mkl/MEC", "cv1/32/mkl/MEC", "cv2/1/openblas/IM2COL"),
-        m.stream().map(r -> r.layer() + "/" + r.batch() + "/" + r.blas() + "/" + r.algorithm()).toList());
+    List<Row> m =
+        Merge.merge(List.of(mkl, openblas), List.of("cv1", "cv2"), List.of("openblas", "mkl"));
+    assertEquals(
+        List.of(
+            "cv1/1/openblas/MEC",
+            "cv1/1/openblas/ONEDNN",
+            "cv1/1/mkl/MEC",
+            "cv1/32/mkl/MEC",
+            "cv2/1/openblas/IM2COL"),
+        m.stream()
+            .map(r -> r.layer() + "/" + r.batch() + "/" + r.blas() + "/" + r.algorithm())
+            .toList());
   }
 
   @Test
@@ -54,19 +96,90 @@ class RowMergeTest {
     Row back = Row.parse(old, line);
     assertEquals(paper, back);
     assertEquals(1, Merge.parseRows(String.join(",", old) + "\n" + line + "\n", "old.csv").size());
-    // Two networks may name a layer alike: the network is part of the key and comes before the layer in the order.
-    Row a = new Row("x:conv1", 1, 1, "openblas", "MEC", 1, 1, 1, 1, 1, 0, -1, "MEC_FUSED", 1, "network", "mb1ih8ic4oc4kh3", 0, 1, 0, "b", 2);
-    Row b = new Row("x:conv1", 1, 1, "openblas", "MEC", 1, 1, 1, 1, 1, 0, -1, "MEC_FUSED", 1, "network", "mb1ih8ic4oc4kh3", 0, 1, 0, "a", 1);
+    // Two networks may name a layer alike: the network is part of the key and comes before the
+    // layer in the order.
+    Row a =
+        new Row(
+            "x:conv1",
+            1,
+            1,
+            "openblas",
+            "MEC",
+            1,
+            1,
+            1,
+            1,
+            1,
+            0,
+            -1,
+            "MEC_FUSED",
+            1,
+            "network",
+            "mb1ih8ic4oc4kh3",
+            0,
+            1,
+            0,
+            "b",
+            2);
+    Row b =
+        new Row(
+            "x:conv1",
+            1,
+            1,
+            "openblas",
+            "MEC",
+            1,
+            1,
+            1,
+            1,
+            1,
+            0,
+            -1,
+            "MEC_FUSED",
+            1,
+            "network",
+            "mb1ih8ic4oc4kh3",
+            0,
+            1,
+            0,
+            "a",
+            1);
     assertNotEquals(a.key(), b.key());
     assertEquals(a, Row.parse(Row.COLUMNS, a.toCsv()));
-    List<Row> m = Merge.merge(List.of(List.of(a, b, paper)), List.of("cv1", "b/x:conv1", "a/x:conv1"), List.of("openblas"));
-    assertEquals(List.of("cv1", "b", "a"), m.stream().map(r -> r.network().isEmpty() ? r.layer() : r.network()).toList());
+    List<Row> m =
+        Merge.merge(
+            List.of(List.of(a, b, paper)),
+            List.of("cv1", "b/x:conv1", "a/x:conv1"),
+            List.of("openblas"));
+    assertEquals(
+        List.of("cv1", "b", "a"),
+        m.stream().map(r -> r.network().isEmpty() ? r.layer() : r.network()).toList());
   }
 
   static Row backward(Row r, String direction) {
-    return new Row(r.layer(), r.batch(), r.threads(), r.blas(), r.algorithm(), r.medianMs(), r.minMs(), r.maxMs(), r.gflops(),
-        r.fractionOfSgemm(), r.workspaceBytes(), -1, r.resolved(), r.samples(), r.kind(), r.shape(), r.gflop(), r.sgemmGflops(),
-        r.maxRelErr(), r.network(), r.count(), direction);
+    return new Row(
+        r.layer(),
+        r.batch(),
+        r.threads(),
+        r.blas(),
+        r.algorithm(),
+        r.medianMs(),
+        r.minMs(),
+        r.maxMs(),
+        r.gflops(),
+        r.fractionOfSgemm(),
+        r.workspaceBytes(),
+        -1,
+        r.resolved(),
+        r.samples(),
+        r.kind(),
+        r.shape(),
+        r.gflop(),
+        r.sgemmGflops(),
+        r.maxRelErr(),
+        r.network(),
+        r.count(),
+        direction);
   }
 
   @Test
@@ -76,7 +189,8 @@ class RowMergeTest {
     assertEquals("fwd", fwd.direction());
     assertEquals(Dir.FWD, fwd.dir());
     assertTrue(fwd.toCsv().endsWith(",,1,fwd"), fwd.toCsv());
-    Row bd = backward(fwd, "bwd_d"), bw = backward(row("cv1", 1, "openblas", 1, "IM2COL", 2), "bwd_w");
+    Row bd = backward(fwd, "bwd_d"),
+        bw = backward(row("cv1", 1, "openblas", 1, "IM2COL", 2), "bwd_w");
     assertEquals(bd, Row.parse(Row.COLUMNS, bd.toCsv()));
     assertEquals(Dir.BWD_W, Row.parse(Row.COLUMNS, bw.toCsv()).dir());
     // one layer, algorithm and JVM: a row per direction, no duplicate
@@ -84,20 +198,30 @@ class RowMergeTest {
     assertEquals(fwd.key(), row("cv1", 1, "openblas", 1, "MEC", 5).key());
     // forward rows first, as in a forward-only run; then bwd_d, then bwd_w
     Row fwd2 = row("cv2", 1, "openblas", 1, "MEC", 1);
-    List<Row> m = Merge.merge(List.of(List.of(bw, bd, fwd2, fwd)), List.of("cv1", "cv2"), List.of("openblas"));
+    List<Row> m =
+        Merge.merge(
+            List.of(List.of(bw, bd, fwd2, fwd)), List.of("cv1", "cv2"), List.of("openblas"));
     assertEquals(List.of(fwd, fwd2, bd, bw), m);
-    assertThrows(IllegalArgumentException.class, () -> Row.parse(Row.COLUMNS, fwd.toCsv().replaceAll(",fwd$", ",sideways")));
-    assertEquals(2, Merge.parseRows(Row.header() + "\n" + bd.toCsv() + "\n" + fwd.toCsv() + "\n", "x.csv").size());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Row.parse(Row.COLUMNS, fwd.toCsv().replaceAll(",fwd$", ",sideways")));
+    assertEquals(
+        2,
+        Merge.parseRows(Row.header() + "\n" + bd.toCsv() + "\n" + fwd.toCsv() + "\n", "x.csv")
+            .size());
   }
 
   @Test
   void mergeRefusesDuplicatesAndBadFiles() {
     List<Row> a = List.of(row("cv1", 1, "openblas", 1, "MEC", 1));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Merge.merge(List.of(a, a), List.of("cv1"), List.of("openblas")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Merge.merge(List.of(a, a), List.of("cv1"), List.of("openblas")));
     assertTrue(e.getMessage().contains("two results"));
     assertThrows(IllegalArgumentException.class, () -> Merge.parseRows("", "x.csv"));
-    assertThrows(IllegalArgumentException.class, () -> Merge.parseRows("layer,batch\ncv1,1\n", "x.csv"));
+    assertThrows(
+        IllegalArgumentException.class, () -> Merge.parseRows("layer,batch\ncv1,1\n", "x.csv"));
     String bad = Row.header() + "\n" + a.get(0).toCsv().replace(",MEC,", ",MEC,extra,") + "\n";
     e = assertThrows(IllegalArgumentException.class, () -> Merge.parseRows(bad, "rows-x.csv"));
     assertTrue(e.getMessage().startsWith("rows-x.csv line 2"), e.getMessage());
@@ -105,11 +229,21 @@ class RowMergeTest {
 
   @Test
   void readsChildFilesOfARunFolder(@TempDir Path dir) throws Exception {
-    Files.writeString(dir.resolve("rows-openblas-t1.csv"), Row.header() + "\n" + row("cv1", 1, "openblas", 1, "MEC", 1).toCsv() + "\n");
-    Files.writeString(dir.resolve("rows-mkl-t1.csv"), Row.header() + "\n" + row("cv1", 1, "mkl", 1, "MEC", 2).toCsv() + "\n");
-    Files.writeString(dir.resolve("issues-mkl-t1.csv"), Issue.HEADER + "\n"
-        + new Issue("error", "cv2", 1, "mkl", 1, "MEC_B", "wrong, result").toCsv() + "\n");
-    List<List<Row>> rows = Merge.readChildren(dir, List.of("openblas-t1", "mkl-t1", "openblas-t2"));  // t2 crashed: no file
+    Files.writeString(
+        dir.resolve("rows-openblas-t1.csv"),
+        Row.header() + "\n" + row("cv1", 1, "openblas", 1, "MEC", 1).toCsv() + "\n");
+    Files.writeString(
+        dir.resolve("rows-mkl-t1.csv"),
+        Row.header() + "\n" + row("cv1", 1, "mkl", 1, "MEC", 2).toCsv() + "\n");
+    Files.writeString(
+        dir.resolve("issues-mkl-t1.csv"),
+        Issue.HEADER
+            + "\n"
+            + new Issue("error", "cv2", 1, "mkl", 1, "MEC_B", "wrong, result").toCsv()
+            + "\n");
+    List<List<Row>> rows =
+        Merge.readChildren(
+            dir, List.of("openblas-t1", "mkl-t1", "openblas-t2")); // t2 crashed: no file
     assertEquals(2, rows.size());
     assertEquals(2, Merge.merge(rows, List.of("cv1"), List.of("openblas", "mkl")).size());
     List<Issue> issues = Merge.readIssues(dir, List.of("openblas-t1", "mkl-t1"));

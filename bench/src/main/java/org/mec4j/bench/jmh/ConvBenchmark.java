@@ -25,8 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The core paths of mec4j through its public API on a few of the paper's layers: im2col, MEC
- * Solution A, Solution B, the ROWS variant and the FUSED variant (same BLAS, thread count from -Dmec4j.threads), and
- * MEC_PACKED: FUSED with the kernel packed once at set-up ({@link PackedKernel}, the inference path).
+ * Solution A, Solution B, the ROWS variant and the FUSED variant (same BLAS, thread count from
+ * -Dmec4j.threads), and MEC_PACKED: FUSED with the kernel packed once at set-up ({@link
+ * PackedKernel}, the inference path).
  *
  * <pre>
  * bench/jmh.sh ConvBenchmark                          # OpenBLAS, 1 thread
@@ -38,7 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Dmec4j.threads=1", "-Djava.awt.headless=true"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Dmec4j.threads=1", "-Djava.awt.headless=true"})
 public class ConvBenchmark {
   /** Layers of data/cv-layers.csv; MEC_A needs |O| <= |L|, true for these at any batch. */
   @Param({"cv5", "cv10", "cv12"})
@@ -51,11 +54,15 @@ public class ConvBenchmark {
   @Param({"IM2COL", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED", "MEC_PACKED"})
   public String algorithm;
 
-  /** Output channels: the layer's own (0), or e.g. 1 to approximate the lowering (LoweringBenchmark). */
+  /**
+   * Output channels: the layer's own (0), or e.g. 1 to approximate the lowering
+   * (LoweringBenchmark).
+   */
   public int outputChannels;
 
   Convolution conv;
   FloatPointer input, kernel, output;
+
   /** MEC_PACKED only. */
   PackedKernel packed;
 

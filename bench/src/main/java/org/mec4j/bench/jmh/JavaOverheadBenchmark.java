@@ -32,18 +32,18 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code api}: {@link Convolution#forward(FloatPointer, FloatPointer, FloatPointer,
  *       FloatPointer)}, every Java-side check included;
- *   <li>{@code raw}: the JavaCPP binding {@code MecNative.mec4j_forward_at} with the same
- *       arguments (same struct contents, algorithm MEC, workspace), no Java-side check.
+ *   <li>{@code raw}: the JavaCPP binding {@code MecNative.mec4j_forward_at} with the same arguments
+ *       (same struct contents, algorithm MEC, workspace), no Java-side check.
  * </ul>
  *
  * <p>On cv12 the two differ by less than the machine's noise, so the overhead is bounded on the
- * 1x1x1 shape, where the native work is next to nothing: overhead = (api - raw on tiny) / (api
- * on cv12). MEC, 1 BLAS thread, no bias.
+ * 1x1x1 shape, where the native work is next to nothing: overhead = (api - raw on tiny) / (api on
+ * cv12). MEC, 1 BLAS thread, no bias.
  *
- * <p>JMH runs api and raw one after the other, so on a shared machine load drift between them
- * shows up as a difference. {@link #main} compares them paired instead: rounds of api, raw and
- * raw again in rotating order, timed call by call, as the median of per-round ratios; raw against
- * raw is the control (it should be 0).
+ * <p>JMH runs api and raw one after the other, so on a shared machine load drift between them shows
+ * up as a difference. {@link #main} compares them paired instead: rounds of api, raw and raw again
+ * in rotating order, timed call by call, as the median of per-round ratios; raw against raw is the
+ * control (it should be 0).
  *
  * <pre>
  * bench/jmh.sh JavaOverheadBenchmark -rf json -rff overhead.json
@@ -55,7 +55,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 8, time = 1)
-@Fork(value = 4, jvmArgsAppend = {"-Dmec4j.threads=1", "-Djava.awt.headless=true"})
+@Fork(
+    value = 4,
+    jvmArgsAppend = {"-Dmec4j.threads=1", "-Djava.awt.headless=true"})
 public class JavaOverheadBenchmark {
   static final String CV12 = "mb1ih7iw7ic512oc512kh3kw3", TINY = "mb1ih1iw1ic1oc1kh1kw1";
 
@@ -83,7 +85,7 @@ public class JavaOverheadBenchmark {
       throw new IllegalStateException("BLAS threads: " + Blas.backend().threads() + ", wanted 1");
     spec = Conv2d.parse(shape);
     workspaceBytes = spec.workspaceBytes(Algorithm.MEC);
-    workspace = Workspace.allocate(Math.max(1, workspaceBytes));  // 1x1 layers need none
+    workspace = Workspace.allocate(Math.max(1, workspaceBytes)); // 1x1 layers need none
     conv = Convolution.create(spec, Algorithm.MEC, workspace);
     input = ConvBenchmark.fill(new FloatPointer(spec.inputSize()), 1);
     kernel = ConvBenchmark.fill(new FloatPointer(spec.kernelSize()), 2);
@@ -112,7 +114,8 @@ public class JavaOverheadBenchmark {
     float[] viaRaw = new float[viaApi.length];
     output.get(viaRaw);
     if (!java.util.Arrays.equals(viaApi, viaRaw))
-      throw new IllegalStateException("raw binding call and Convolution.forward disagree on " + shape);
+      throw new IllegalStateException(
+          "raw binding call and Convolution.forward disagree on " + shape);
   }
 
   /** The public API, zero-copy overload. */
@@ -125,11 +128,24 @@ public class JavaOverheadBenchmark {
   /** The JavaCPP binding alone: the call Convolution.forward ends in. */
   @Benchmark
   public int raw() {
-    return MecNative.mec4j_forward_at(nativeSpec, algorithmCode, input, 0, kernel, 0, bias, 0, output, 0,
-        workspacePointer, workspaceBytes);
+    return MecNative.mec4j_forward_at(
+        nativeSpec,
+        algorithmCode,
+        input,
+        0,
+        kernel,
+        0,
+        bias,
+        0,
+        output,
+        0,
+        workspacePointer,
+        workspaceBytes);
   }
 
-  /** Paired, interleaved api/raw/raw rounds on one shape (default cv12) for SECONDS (default 20). */
+  /**
+   * Paired, interleaved api/raw/raw rounds on one shape (default cv12) for SECONDS (default 20).
+   */
   public static void main(String[] args) throws Exception {
     String shape = args.length > 0 ? args[0] : CV12;
     double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 20;
@@ -156,22 +172,24 @@ public class JavaOverheadBenchmark {
   }
 
   /**
-   * Warms up for warmupSeconds, then times (at least 10) rounds of (api, raw, raw) in rotating order for
-   * seconds: per round {api ns, raw ns, second raw ns}.
+   * Warms up for warmupSeconds, then times (at least 10) rounds of (api, raw, raw) in rotating
+   * order for seconds: per round {api ns, raw ns, second raw ns}.
    */
   double[][] paired(double warmupSeconds, double seconds) {
-    for (long end = System.nanoTime() + (long) (warmupSeconds * 1e9); System.nanoTime() < end;) {
+    for (long end = System.nanoTime() + (long) (warmupSeconds * 1e9); System.nanoTime() < end; ) {
       api();
       raw();
     }
     java.util.List<double[]> rounds = new java.util.ArrayList<>();
     long[] t = new long[3];
-    for (long end = System.nanoTime() + (long) (seconds * 1e9); System.nanoTime() < end || rounds.size() < 10;) {
+    for (long end = System.nanoTime() + (long) (seconds * 1e9);
+        System.nanoTime() < end || rounds.size() < 10; ) {
       int rot = rounds.size() % 3;
       for (int j = 0; j < 3; j++) {
         int which = (j + rot) % 3;
         long t0 = System.nanoTime();
-        if (which == 0) api(); else raw();
+        if (which == 0) api();
+        else raw();
         t[which] = System.nanoTime() - t0;
       }
       rounds.add(new double[] {t[0], t[1], t[2]});
@@ -189,12 +207,23 @@ public class JavaOverheadBenchmark {
       control[i] = 100 * (r[i][2] / r[i][1] - 1);
     }
     for (double[] a : new double[][] {api, raw, d, control}) java.util.Arrays.sort(a);
-    return String.format(java.util.Locale.ROOT,
+    return String.format(
+        java.util.Locale.ROOT,
         "%s, MEC (%s), %s, %d paired rounds:%n  api median %.0f ns, raw median %.0f ns%n"
             + "  api/raw - 1, median of rounds: %+.3f%% (quartiles %+.3f%%, %+.3f%%)%n"
             + "  control raw/raw - 1:           %+.3f%% (quartiles %+.3f%%, %+.3f%%)",
-        shape, conv.resolvedAlgorithm(), Blas.backend(), n, api[n / 2], raw[n / 2], d[n / 2], d[n / 4],
-        d[3 * n / 4], control[n / 2], control[n / 4], control[3 * n / 4]);
+        shape,
+        conv.resolvedAlgorithm(),
+        Blas.backend(),
+        n,
+        api[n / 2],
+        raw[n / 2],
+        d[n / 2],
+        d[n / 4],
+        d[3 * n / 4],
+        control[n / 2],
+        control[n / 4],
+        control[3 * n / 4]);
   }
 
   @TearDown(Level.Trial)

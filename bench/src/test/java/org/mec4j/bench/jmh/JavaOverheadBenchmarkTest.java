@@ -6,7 +6,9 @@ import org.junit.jupiter.api.Test;
 import org.mec4j.Blas;
 
 class JavaOverheadBenchmarkTest {
-  /** setUp checks that the raw binding call and the API agree bit for bit; then one call of each. */
+  /**
+   * setUp checks that the raw binding call and the API agree bit for bit; then one call of each.
+   */
   @Test
   void bothPathsRunAndAgreeOnBothShapes() throws Exception {
     int threads = Blas.backend().threads();
