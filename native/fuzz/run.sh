@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The libFuzzer target over the C API (native/fuzz/mec4j_fuzz.cpp), built with clang, ASan + UBSan
-# and fault injection, run as ONE process (no -jobs/-workers), from the repository's corpus.
+# and fault injection, run from the repository's corpus: one process, or with --long (or
+# FUZZ_JOBS=N) one worker per core through libFuzzer's -fork.
 #
 #   native/fuzz/run.sh [SECONDS]   fuzz for SECONDS (default 60: CI's run)
-#   native/fuzz/run.sh --long      fuzz for an hour
+#   native/fuzz/run.sh --long      fuzz for an hour, one worker per core (libFuzzer's -fork)
 #   native/fuzz/run.sh --merge     add the inputs the runs found (target/fuzz/corpus) that add
 #                                  coverage to native/fuzz/corpus/found, minimised
 #   native/fuzz/run.sh FILE...     replay inputs (a crash file, a seed), verbosely
 #
 # Fails on any crash, sanitizer report, mismatch, leak or timeout; the input is then written to
 # target/fuzz/artifacts/ (see native/fuzz/README.md: a fixed finding becomes a regression seed).
-# Environment: CXX_FUZZ (a clang++, default: the newest found), MEC4J_BLAS_ROOT (default: the
+# Environment: FUZZ_JOBS (workers; default 1, --long: the cores), CXX_FUZZ (a clang++, default:
+# the newest found), MEC4J_BLAS_ROOT (default: the
 # Maven build's OpenBLAS under target/blas if present, else a system OpenBLAS), FUZZ_FLAGS (more
 # libFuzzer flags), FUZZ_NICE (default 19).
 set -euo pipefail
@@ -54,17 +56,19 @@ if [[ $# -gt 0 && -e "$1" ]]; then
   exit
 fi
 
-seconds=60
-[[ "${1:-}" == --long ]] && seconds=3600
+seconds=60 jobs=${FUZZ_JOBS:-1}
+[[ "${1:-}" == --long ]] && seconds=3600 jobs=${FUZZ_JOBS:-$(nproc)}
 [[ "${1:-}" =~ ^[0-9]+$ ]] && seconds=$1
-echo "== fuzzing for $seconds s (one process; new inputs: target/fuzz/corpus, findings: target/fuzz/artifacts)"
+workers=()
+((jobs > 1)) && workers=(-fork="$jobs")
+echo "== fuzzing for $seconds s ($jobs worker(s); new inputs: target/fuzz/corpus, findings: target/fuzz/artifacts)"
 existing=()
 for d in "${corpora[@]}"; do [[ -d $d ]] && existing+=("$d"); done
 set +e
 # shellcheck disable=SC2086
-nice -n "$nice_level" "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
+nice -n "$nice_level" "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 "${workers[@]}" \
   -print_final_stats=1 -artifact_prefix=target/fuzz/artifacts/ ${FUZZ_FLAGS:-} \
-  target/fuzz/corpus "${existing[@]}" 2>&1 | tee target/fuzz/last-run.log | grep -vE '^#[0-9]+.*(NEW|REDUCE|pulse)'
+  target/fuzz/corpus "${existing[@]}" 2>&1 | tee target/fuzz/last-run.log | grep -vE '^#[0-9]+.*(NEW|REDUCE|pulse)|^#[0-9]+: cov'
 status=${PIPESTATUS[0]}
 set -e
 if [[ $status -ne 0 ]]; then
@@ -72,4 +76,7 @@ if [[ $status -ne 0 ]]; then
   ls -l target/fuzz/artifacts/ >&2 || true
   exit 1
 fi
-echo "== fuzzing passed: $(grep -E 'stat::number_of_executed_units' target/fuzz/last-run.log | awk '{print $2}') executions in $seconds s, no finding"
+# One process prints its total at exit; -fork's parent a running total per line ("#N: cov: ...").
+executions=$(grep -E 'stat::number_of_executed_units' target/fuzz/last-run.log | awk '{print $2}' | tail -1)
+[[ -n $executions ]] || executions=$(grep -oE '^#[0-9]+: cov' target/fuzz/last-run.log | tail -1 | tr -dc 0-9)
+echo "== fuzzing passed: $executions executions in $seconds s, no finding"

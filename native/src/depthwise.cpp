@@ -21,7 +21,8 @@ constexpr int kMaxChannels = 64;
 // floats a block) against the rows' vector work.
 constexpr int64_t kBandPixels = 256;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+// a >= 0, b > 0; without a + b - 1, which overflows for a padding and a stride near 2^63.
+int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
 }  // namespace
 
