@@ -423,6 +423,18 @@ void check_queries(const Case& k, mec4j_status st_check) {
                 "resolved %d", (int)resolved);
       if (sr == MEC4J_OK && k.alg != MEC4J_ALGORITHM_MEC) REQUIRE(resolved == k.alg, "resolved %d", (int)resolved);
     }
+    if (pass == kBackwardData || pass == kBackwardWeights) {
+      mec4j_algorithm resolved;
+      int32_t measured = -1;
+      const mec4j_status sr = mec4j_resolve_algorithm_for(&c, k.alg, direction_of(pass), &resolved, &measured);
+      REQUIRE(sr == st, "resolve_algorithm_for %d, workspace_size_for %d", (int)sr, (int)st);
+      if (sr == MEC4J_OK && k.alg == MEC4J_ALGORITHM_MEC)
+        REQUIRE((resolved == MEC4J_ALGORITHM_MEC_ROWS || resolved == MEC4J_ALGORITHM_DEPTHWISE ||
+                 (pass == kBackwardWeights && resolved == MEC4J_ALGORITHM_MEC_FUSED)) &&
+                    measured == 0,
+                "resolved %d for direction %d, measured %d", (int)resolved, pass, (int)measured);
+      if (sr == MEC4J_OK && k.alg != MEC4J_ALGORITHM_MEC) REQUIRE(resolved == k.alg, "resolved %d", (int)resolved);
+    }
     // One workspace serves all three passes of MEC (README, Training: the backward passes).
     if (st == MEC4J_OK && (k.alg == MEC4J_ALGORITHM_MEC || k.alg == MEC4J_ALGORITHM_MEC_ROWS) &&
         (pass == kBackwardData || pass == kBackwardWeights) && !(c.groups > 1 && c.groups == c.in_channels)) {

@@ -406,11 +406,6 @@ mec4j_status run_guarded(Run run) {
 
 }  // namespace
 
-const ConvImpl* impl_list(size_t* count) {
-  *count = sizeof kImpls / sizeof kImpls[0];
-  return kImpls;
-}
-
 const ConvImpl* find_impl(mec4j_algorithm algorithm) {
   for (const ConvImpl& impl : kImpls)
     if (impl.algorithm == algorithm) return &impl;

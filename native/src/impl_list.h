@@ -59,8 +59,7 @@ struct ConvImpl {
   }
 };
 
-// The entries, in preference order; *count receives their number.
-const ConvImpl* impl_list(size_t* count);
+// The entry of an algorithm (the list itself, in preference order, is impl_list.cpp's).
 const ConvImpl* find_impl(mec4j_algorithm algorithm);
 
 // The automatic MEC's variant for the plan: the measured one when the layer has been measured
