@@ -24,6 +24,17 @@ constexpr int64_t kBandPixels = 256;
 // a >= 0, b > 0; without a + b - 1, which overflows for a padding and a stride near 2^63.
 int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
+// The micro-kernels address input pixels across the padding with 64-bit offsets (x * s_w - p_l,
+// a tile's pixels a stride apart, rows of i_w pixels, times i_c). Whether those fit for this
+// layer: not when its padding or stride is near 2^63 (valid, but no real network), which then
+// runs the reference's loops.
+bool kernel_offsets_fit(const Shape& s) {
+  int64_t step, width, height, area, floats;
+  return !__builtin_mul_overflow(s.sw, 16, &step) && !__builtin_add_overflow(s.iw + s.pl + s.pr, step, &width) &&
+         !__builtin_mul_overflow(s.sh, 16, &step) && !__builtin_add_overflow(s.ih + s.pt + s.pb, step, &height) &&
+         !__builtin_mul_overflow(height, width, &area) && !__builtin_mul_overflow(area, s.ic, &floats);
+}
+
 }  // namespace
 
 const DwconvConfig* dwconv_config(mec4j_isa isa) {
@@ -49,6 +60,7 @@ void depthwise_forward(const Shape& s, mec4j_isa isa, const float* in, const flo
 void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* in, const float* k, const float* bias,
                        float* out, int threads, int64_t max_taps) {
   if (s.n <= 0 || s.oh <= 0 || s.ow <= 0 || s.kc <= 0) return;
+  if (!kernel_offsets_fit(s)) return reference_forward(s, in, k, bias, out);
   const int64_t C = config.channels;
   const int64_t m = s.kc / s.ic, taps = s.kh * s.kw;
   int64_t chunk = std::min(kDwconvMaxTaps, kPackFloats / C - 1);  // taps that fit with a block's bias
