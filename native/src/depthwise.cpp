@@ -30,9 +30,8 @@ int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 // runs the reference's loops.
 bool kernel_offsets_fit(const Shape& s) {
   int64_t step, width, height, area, floats;
-  return !__builtin_mul_overflow(s.sw, 16, &step) && !__builtin_add_overflow(s.iw + s.pl + s.pr, step, &width) &&
-         !__builtin_mul_overflow(s.sh, 16, &step) && !__builtin_add_overflow(s.ih + s.pt + s.pb, step, &height) &&
-         !__builtin_mul_overflow(height, width, &area) && !__builtin_mul_overflow(area, s.ic, &floats);
+  return mul(s.sw, 16, &step) && add(s.iw + s.pl + s.pr, step, &width) && mul(s.sh, 16, &step) &&
+         add(s.ih + s.pt + s.pb, step, &height) && mul(height, width, &area) && mul(area, s.ic, &floats);
 }
 
 }  // namespace

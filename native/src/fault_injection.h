@@ -18,7 +18,7 @@ extern "C" {
  * Resets both counters below. */
 void mec4j_test_fail_allocation(int64_t nth, int persistent);
 /* on != 0: a failing allocation of the throwing operator new forms throws an exception other
- * than std::bad_alloc instead of std::bad_alloc, standing in for any unexpected exception inside the library: the
+ * than std::bad_alloc, standing in for any unexpected exception inside the library: the
  * call must then return MEC4J_ERROR_INTERNAL with its outputs untouched. */
 void mec4j_test_fail_with_other_exception(int on);
 /* Allocations made, and allocations made to fail, since the last mec4j_test_fail_allocation. */
