@@ -105,10 +105,15 @@ typedef struct mec4j_conv2d {
   int64_t pad_top, pad_bottom, pad_left, pad_right;
   /* Solution A is used when o_w <= mec_threshold and |O| <= |L|; <= 0 means the default. */
   int64_t mec_threshold;
-  /* MEC only: > 0 caps MEC's workspace at this many bytes. MEC then works on tiles: groups of
-   * images, or, when one image is too large, groups of output columns (with Solution B).
-   * mec4j_workspace_size() reports the capped size, mec4j_min_workspace_limit() the smallest
-   * cap accepted. <= 0: no cap. */
+  /* MEC only. 0 (the default): MEC and MEC_FUSED size their workspace from the cache: at most
+   * twice the L2 per hardware thread (chunks of images, or bands of output rows lowered and
+   * multiplied by each thread on its own), or the whole lowering where that is smaller, or one
+   * band of 4*(k_h - 1) output rows where that is larger; MEC_A, MEC_B and MEC_ROWS (forced)
+   * take their whole lowering. > 0 caps every MEC variant's workspace at this many bytes: MEC
+   * then works on tiles (groups of images, bands of output rows, or, when one image is too
+   * large, groups of output columns with Solution B). < 0: no cap, the whole lowering (MEC
+   * then chooses among all its variants). mec4j_workspace_size() reports the size in effect,
+   * mec4j_min_workspace_limit() the smallest cap accepted. */
   int64_t mec_workspace_limit;
   /* Grouped convolution: groups divides in_channels and out_channels; group j reads input
    * channels [j*i_c/g, (j+1)*i_c/g) and writes output channels [j*k_c/g, (j+1)*k_c/g). The kernel
@@ -126,9 +131,10 @@ mec4j_status mec4j_conv2d_check(const mec4j_conv2d* conv, const char** bad_field
 
 mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, int64_t* out_width);
 
-/* Scratch bytes the algorithm needs (0 for the reference). MEC: 4 * i_n*o_w*i_h*k_w*i_c
- * (i_h padded; with groups too: i_c/g per group, summed), or a tile of it under
- * mec_workspace_limit; 0 for depthwise layers (MEC runs DEPTHWISE). Unpadded 1x1 layers, for MEC, MEC_FUSED
+/* Scratch bytes the algorithm needs (0 for the reference). MEC's whole lowering is
+ * 4 * i_n*o_w*i_h*k_w*i_c (i_h padded; with groups too: i_c/g per group, summed); MEC and
+ * MEC_FUSED take a cache-sized part of it by default, any variant a tile of it under
+ * mec_workspace_limit (see there); 0 for depthwise layers (MEC runs DEPTHWISE). Unpadded 1x1 layers, for MEC, MEC_FUSED
  * and MEC_ROWS: 0 at stride 1 (the input is multiplied in place), 4 * i_n*o_h*o_w*i_c strided (a
  * dense subsample; under a limit that tiles the layer, MEC's lowering). im2col:
  * 4 * i_n*o_h*o_w*k_h*k_w*i_c. */

@@ -101,6 +101,7 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   s->tile_oh = s->oh;
   s->tile_w = s->ow;
   s->banded = false;
+  s->cache_sized = c->mec_workspace_limit == 0;
   if (c->mec_workspace_limit > 0) {
     const int64_t limit = c->mec_workspace_limit / (int64_t)sizeof(float);
     const int64_t strip = s->ihp * s->kw * s->ic;  // one (image, output column) of L
@@ -187,7 +188,7 @@ mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* oh, int64_t* o
 mec4j_status mec4j_min_workspace_limit(const mec4j_conv2d* conv, int64_t* bytes) {
   if (!conv || !bytes) return MEC4J_ERROR_NULL_ARGUMENT;
   mec4j_conv2d uncapped = *conv;  // the layer's own limit may be the one in question
-  uncapped.mec_workspace_limit = 0;
+  uncapped.mec_workspace_limit = -1;
   Shape s;
   mec4j_status st = make_shape(&uncapped, &s, nullptr);
   if (st != MEC4J_OK) return st;

@@ -34,6 +34,15 @@ const float* packed_panel(const IgemmConfig& cfg, const float* packed, int64_t n
   return packed + k0 * panels(cfg, n) * cfg.nr + q * length * cfg.nr;
 }
 
+// Whether the n >= 2 rows lie at one stride from each other (the pixels of one image in MEC's row
+// lowering, or in NHWC, do: a y step is o_w x steps), so that the strided micro-kernel applies.
+bool equally_spaced(const float* const* rows, int n) {
+  const std::ptrdiff_t step = rows[1] - rows[0];
+  for (int i = 2; i < n; ++i)
+    if (rows[i] - rows[i - 1] != step) return false;
+  return true;
+}
+
 const float* row_base(const RowWindowGemm& g, int64_t p) {
   const int64_t image = p / g.pixels, q = p % g.pixels;
   return g.origin + image * g.image_stride + q / g.width * g.y_stride + q % g.width * g.x_stride;
@@ -71,8 +80,15 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
         }
         for (int64_t p = mb; p < me; p += mr) {
           const int n_rows = (int)std::min<int64_t>(mr, me - p);
-          for (int i = 0; i < mr; ++i) a[i] = rows[p - mb + (i < n_rows ? i : 0)];
-          cfg.ukernel(a, segs, count, b, g.out + p * g.ldc + col, g.ldc, n_rows, cols, first, bias);
+          float* c = g.out + p * g.ldc + col;
+          const float* const* tile_rows = rows + (p - mb);
+          if (n_rows == mr && equally_spaced(tile_rows, mr)) {
+            cfg.ukernel_strided(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias);
+            continue;
+          }
+          for (int i = 0; i < n_rows; ++i) a[i] = tile_rows[i];
+          const IgemmUkernelFn kernel = n_rows == mr ? cfg.ukernel : cfg.ukernel_tails[n_rows];
+          kernel(a, segs, count, b, c, g.ldc, n_rows, cols, first, bias);
         }
       }
     }

@@ -31,7 +31,7 @@ mec4j_status blas_fit(bool fits) { return fits ? MEC4J_OK : MEC4J_ERROR_UNSUPPOR
 
 int64_t mec_lda(const Shape& s) { return s.ihp * s.kw * s.ic; }  // <= |L|, cannot overflow
 
-int64_t lowered_elems(const Plan& p, MecSolution solution) {
+int64_t whole_lowering_elems(const Plan& p, MecSolution solution) {
   switch (mec_lowering(p.s, solution)) {
     case Lowering::InPlace:
       return 0;
@@ -41,6 +41,13 @@ int64_t lowered_elems(const Plan& p, MecSolution solution) {
       break;
   }
   return p.s.mec_tile_elems();
+}
+
+int64_t lowered_elems(const Plan& p, MecSolution solution) {
+  // MEC_FUSED's default workspace is sized from the cache; the BLAS variants need their whole
+  // lowering (or a tile of it under a limit).
+  if (solution == MecSolution::Fused && p.s.cache_sized) return fused_tiles(p.s).ws_elems;
+  return whole_lowering_elems(p, solution);
 }
 
 template <MecSolution S>
@@ -225,17 +232,25 @@ const ConvImpl* mec_heuristic(const Plan& p) {
   // The BLAS variants split grouped or row-dilated layers into many small GEMMs, or do not apply.
   if (s.g > 1 || s.dh > 1) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
   // Row bands run one image at a time, as at batch 1.
+  const ConvImpl* pick = find_impl(MEC4J_ALGORITHM_MEC_FUSED);
   switch (mec_choose(with_batch(s, s.tile_n), *p.igemm)) {
     case MecSolution::A:
-      return find_impl(MEC4J_ALGORITHM_MEC_A);
+      pick = find_impl(MEC4J_ALGORITHM_MEC_A);
+      break;
     case MecSolution::B:
-      return find_impl(MEC4J_ALGORITHM_MEC_B);
+      pick = find_impl(MEC4J_ALGORITHM_MEC_B);
+      break;
     case MecSolution::Rows:
-      return find_impl(MEC4J_ALGORITHM_MEC_ROWS);
+      pick = find_impl(MEC4J_ALGORITHM_MEC_ROWS);
+      break;
     case MecSolution::Fused:
       break;
   }
-  return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
+  // In the default, cache-sized workspace the BLAS variants run only where their whole lowering
+  // fits in it.
+  if (pick->check(p) != MEC4J_OK || pick->workspace_elems(p) > mec_auto_workspace(p))
+    return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
+  return pick;
 }
 
 // --- Tuning: the measured choice, per layer, thread count and ISA, for the process's life ----
@@ -256,12 +271,14 @@ int tuning() {
 }
 
 // Everything the choice depends on; an array, not a vector: it is built on every MEC call.
-using TuningKey = std::array<int64_t, 24>;
+using TuningKey = std::array<int64_t, 25>;
 
 TuningKey tuning_key(const Plan& p, mec4j_direction direction = MEC4J_DIRECTION_FORWARD) {
   const Shape& s = p.s;
-  return {s.n,  s.ih,        s.iw,     s.ic,      s.kh,     s.kw,     s.kc, s.sh, s.sw, s.pt,  s.pb,      s.pl,
-          s.pr, s.threshold, s.tile_n, s.tile_oh, s.tile_w, s.banded, s.g,  s.dh, s.dw, p.isa, p.threads, direction};
+  return {s.n, s.ih, s.iw, s.ic, s.kh, s.kw, s.kc, s.sh, s.sw, s.pt, s.pb, s.pl, s.pr, s.threshold, s.tile_n, s.tile_oh,
+          s.tile_w, s.banded, s.g, s.dh, s.dw, p.isa, p.threads, direction,
+          // The workspace bounds the candidates (the cache-sized default's depends on the L2).
+          direction == MEC4J_DIRECTION_FORWARD ? mec_auto_workspace(p) : 0};
 }
 
 std::mutex g_choices_mutex;  // guards g_choices (short lookups)

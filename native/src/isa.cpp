@@ -3,11 +3,13 @@
 #include "isa.h"
 
 #include <strings.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <thread>
 
 namespace mec4j {
 
@@ -54,6 +56,29 @@ mec4j_status effective_isa(mec4j_isa* isa) {
   const mec4j_isa host = host_isa();
   *isa = c == MEC4J_ISA_BEST || c > host ? host : (mec4j_isa)c;
   return MEC4J_OK;
+}
+
+namespace {
+std::atomic<int64_t> g_l2_override{0};
+}
+
+int64_t l2_cache_bytes() {
+  static const int64_t bytes = [] {
+    const long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return v > 0 ? (int64_t)v : (int64_t)512 << 10;
+  }();
+  const int64_t override = g_l2_override.load(std::memory_order_relaxed);
+  return override > 0 ? override : bytes;
+}
+
+void set_l2_cache_bytes_for_testing(int64_t bytes) { g_l2_override.store(bytes, std::memory_order_relaxed); }
+
+int hardware_threads() {
+  static const int n = [] {
+    const unsigned v = std::thread::hardware_concurrency();
+    return v > 0 ? (int)v : 1;
+  }();
+  return n;
 }
 
 }  // namespace mec4j

@@ -3,6 +3,8 @@
 #ifndef MEC4J_ISA_H
 #define MEC4J_ISA_H
 
+#include <cstdint>
+
 #include "mec4j.h"
 
 namespace mec4j {
@@ -12,6 +14,14 @@ mec4j_isa host_isa();
 // min(host, cap): what kernels are chosen for. Fails only when MEC4J_MAX_ISA is misspelt and no
 // cap was set through the API since.
 mec4j_status effective_isa(mec4j_isa* isa);
+
+// This CPU's L2 per core in bytes (sysconf; 512 KiB where the OS does not say), read once.
+int64_t l2_cache_bytes();
+// Tests only: pretend the L2 has this many bytes (0: the real size), so that small layers take
+// the paths of large ones. The micro-kernels' blocking, chosen once, does not change.
+void set_l2_cache_bytes_for_testing(int64_t bytes);
+// The hardware threads this process may run on (at least 1), read once.
+int hardware_threads();
 
 }  // namespace mec4j
 #endif

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "igemm.h"
+#include "isa.h"
 #include "lowering.h"
 #include "parallel.h"
 #include "shape.h"
@@ -315,67 +316,123 @@ void run_bands(const Shape& s, int64_t rows, MecSolution solution, const IgemmCo
     }
 }
 
-// MEC_FUSED on a lowered matrix larger than the caches: each thread lowers and multiplies bands of
-// output rows on its own, in its own part of the workspace, the band's lowered rows taking about
-// twice its L2 (the rows being lowered and those being read stay in the caches instead of going
-// through memory), with at least 4*(extent - 1) output rows so that re-lowering the rows shared by
-// neighbouring bands stays below a quarter. Same products in the same order per output: the bits
-// do not change. Returns false (nothing done) where bands would not help or do not fit.
-bool run_cache_bands(const Shape& s, const IgemmConfig* igemm, const float* in, const float* k, const float* bias,
-                     float* out, float* ws, const float* packed_kernel) {
+// MEC_FUSED's cache bands: each thread lowers and multiplies bands of output rows on its own, in
+// its own slot of the workspace, the band's lowered rows taking about twice its L2 (the rows being
+// lowered and those being read stay in the caches instead of going through memory), with at least
+// 4*(extent - 1) output rows so that re-lowering the rows shared by neighbouring bands stays below
+// a quarter. Same products in the same order per output: the bits do not change.
+struct CacheBands {
+  int64_t rows, bands, slot_floats;
+};
+
+int64_t cache_budget_floats() { return 2 * l2_cache_bytes() / (int64_t)sizeof(float); }
+
+// Bands for `threads` threads; rows >= o_h: one band per image.
+CacheBands cache_bands(const Shape& s, int threads) {
   const int64_t row = s.ow * s.kw * s.ic;  // floats of one lowered input row
-  const int64_t budget = 2 * igemm->l2_bytes / (int64_t)sizeof(float);
-  if (s.rows_used * row <= budget) return false;  // one image already fits
+  const int64_t budget = cache_budget_floats();
   int64_t rows = budget / row > s.ekh ? (budget / row - s.ekh) / s.sh + 1 : 1;
   const int64_t floor_rows = 4 * (s.ekh - 1) > 1 ? 4 * (s.ekh - 1) : 1;
   if (rows < floor_rows) rows = floor_rows;
-  if (rows >= s.oh && s.n == 1) return false;
-  const int threads = available_threads();
+  if (rows > s.oh) rows = s.oh;
   // Bands of equal height, as many per image as a multiple of the threads (no thread idles at the end).
   int64_t bands = (s.oh + rows - 1) / rows;
   if (s.n == 1) bands = (bands + threads - 1) / threads * threads;
   rows = (s.oh + bands - 1) / bands;
   bands = (s.oh + rows - 1) / rows;
-  const int64_t band_floats = (((rows - 1) * s.sh + s.ekh) * row + 15) / 16 * 16;
-  const int64_t workers = std::min<int64_t>({threads, s.mec_tile_elems() / band_floats, s.n * bands});
-  if (workers < 1) return false;
+  return {rows, bands, (((rows - 1) * s.sh + s.ekh) * row + 15) / 16 * 16};
+}
+
+// Runs `b`'s bands on up to `slots` threads, slot i of the workspace being thread i's.
+void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, const IgemmConfig* igemm, const float* in,
+                     const float* k, const float* bias, float* out, float* ws, const float* packed_kernel) {
+  const int threads = available_threads();
+  const int64_t workers = std::min<int64_t>({threads, slots, s.n * b.bands});
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
   // The GEMMs of a full band and of the last one (shorter or not).
-  const int64_t last_rows = s.oh - (bands - 1) * rows;
+  const int64_t last_rows = s.oh - (b.bands - 1) * b.rows;
   int64_t unused;
-  const FusedGemm full = fused_gemm(row_band(s, 0, rows, &unused), false);
+  const FusedGemm full = fused_gemm(row_band(s, 0, b.rows, &unused), false);
   const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), false);
   const int inner_threads = workers > 1 ? 1 : threads;
   std::atomic<int64_t> next_slot{0};
-  parallel_for(s.n * bands, (int)workers, [&](int64_t begin, int64_t end) {
-    float* mine = ws + next_slot.fetch_add(1) * band_floats;
+  parallel_for(s.n * b.bands, (int)workers, [&](int64_t begin, int64_t end) {
+    float* mine = ws + next_slot.fetch_add(1) * b.slot_floats;
     for (int64_t i = begin; i < end; ++i) {
-      const int64_t n = i / bands, y0 = i % bands * rows;
+      const int64_t n = i / b.bands, y0 = i % b.bands * b.rows;
       int64_t first_row;
-      const Shape t = row_band(s, y0, rows < s.oh - y0 ? rows : s.oh - y0, &first_row);
+      const Shape t = row_band(s, y0, b.rows < s.oh - y0 ? b.rows : s.oh - y0, &first_row);
       lower_rows(t, in + n * image_in + first_row * s.iw * s.ic, mine, false, inner_threads);
-      run_fused(t, t.oh == rows ? full : last, *igemm, mine, k, bias, out + n * image_out + y0 * s.ow * s.kc,
+      run_fused(t, t.oh == b.rows ? full : last, *igemm, mine, k, bias, out + n * image_out + y0 * s.ow * s.kc,
                 packed_kernel, inner_threads);
     }
   });
+}
+
+// Under a workspace of the whole lowering (a limit at least |L|): cache bands where one image is
+// larger than the band budget and several bands fit, as many at once as the workspace holds.
+// Returns false (nothing done) where bands would not help.
+bool run_cache_bands_in_lowering(const Shape& s, const IgemmConfig* igemm, const float* in, const float* k,
+                                 const float* bias, float* out, float* ws, const float* packed_kernel) {
+  if (s.rows_used * s.ow * s.kw * s.ic <= cache_budget_floats()) return false;  // one image already fits
+  const CacheBands b = cache_bands(s, available_threads());
+  if (b.bands == 1 && s.n == 1) return false;
+  const int64_t slots = s.mec_tile_elems() / b.slot_floats;
+  if (slots < 1) return false;
+  run_cache_bands(s, b, slots, igemm, in, k, bias, out, ws, packed_kernel);
   return true;
 }
+
 }  // namespace
+
+FusedTiles fused_tiles(const Shape& s) {
+  const Lowering lowering = mec_lowering(s, MecSolution::Fused);
+  if (lowering == Lowering::InPlace) return {FusedTiles::Mode::Whole, s.n, 0, 0, 0, 0};
+  // One image's A: its dense subsample (strided 1x1), or its row lowering (the layout of
+  // lower_rows: i_h padded rows per image).
+  const int64_t image = lowering == Lowering::Subsample ? s.oh * s.ow * s.ic : s.ihp * s.ow * s.kw * s.ic;
+  const int64_t budget = cache_budget_floats(), threads = hardware_threads();
+  if (lowering == Lowering::Mec && s.rows_used * s.ow * s.kw * s.ic > budget) {
+    const CacheBands b = cache_bands(s, (int)threads);
+    const int64_t slots = std::min<int64_t>(threads, s.n * b.bands);
+    if ((b.bands > 1 || s.n > 1) && slots * b.slot_floats < s.n * image)
+      return {FusedTiles::Mode::Bands, 1, b.rows, b.slot_floats, slots, slots * b.slot_floats};
+  }
+  // Chunks of whole images within every thread's budget (at least one image); the whole batch
+  // when it fits.
+  int64_t images = budget * threads / image;
+  if (images < 1) images = 1;
+  if (images >= s.n) return {FusedTiles::Mode::Whole, s.n, 0, 0, 0, s.n * image};
+  return {FusedTiles::Mode::Images, images, 0, 0, 0, images * image};
+}
 
 // Solution A never reaches single-image tiles: resolve() refuses it there.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,
                const float* bias, float* out, float* ws, const float* packed_kernel) {
+  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
+  if (solution == MecSolution::Fused && s.cache_sized && mec_lowering(s, solution) != Lowering::InPlace) {
+    const FusedTiles t = fused_tiles(s);
+    if (t.mode == FusedTiles::Mode::Bands) {
+      run_cache_bands(s, cache_bands(s, hardware_threads()), t.slots, igemm, in, k, bias, out, ws, packed_kernel);
+      return;
+    }
+    for (int64_t n0 = 0; n0 < s.n; n0 += t.images) {
+      const Shape chunk = with_batch(s, t.images < s.n - n0 ? t.images : s.n - n0);
+      mec_forward(chunk, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);
+    }
+    return;
+  }
   if (mec_lowering(s, solution) != Lowering::Mec) {  // untiled: no workspace, or a subsample
     mec_forward(with_batch(s, s.n), solution, igemm, in, k, bias, out, ws, packed_kernel);
     return;
   }
-  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
   if (s.banded) {
     run_bands(s, s.tile_oh, solution, igemm, in, k, bias, out, ws, packed_kernel);
     return;
   }
   if (s.tile_w == s.ow) {
-    if (solution == MecSolution::Fused && run_cache_bands(s, igemm, in, k, bias, out, ws, packed_kernel)) return;
+    if (solution == MecSolution::Fused && run_cache_bands_in_lowering(s, igemm, in, k, bias, out, ws, packed_kernel))
+      return;
     for (int64_t n0 = 0; n0 < s.n; n0 += s.tile_n) {
       Shape t = with_batch(s, s.tile_n < s.n - n0 ? s.tile_n : s.n - n0);
       mec_forward(t, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);

@@ -34,6 +34,9 @@ struct Shape {
   // No cap: tile_n = n, tile_oh = oh, tile_w = ow.
   int64_t tile_n, tile_oh, tile_w;
   bool banded;  // row bands (tile_oh may still equal oh: a band skips the unread bottom rows)
+  // No mec_workspace_limit given (0): MEC and MEC_FUSED size their workspace from the cache
+  // (fused_tiles), the other MEC variants take the whole lowering.
+  bool cache_sized;
   bool depthwise() const { return g > 1 && icg == 1; }
   int64_t mec_tile_elems() const {
     if (tile_w < ow) return tile_w * ihp * kw * ic;
@@ -79,6 +82,18 @@ void subsample(const Shape& s, const float* in, float* L, int threads);
 // The im2col matrix of the whole batch: a row of k_h*k_w*i_c floats per output pixel, columns
 // ordered (group, k_h, k_w, i_c/g).
 void im2col_lower(const Shape& s, const float* in, float* cols);
+// How MEC_FUSED runs a layer in its default, cache-sized workspace: the whole lowering when it is
+// small; else chunks of whole images; else bands of output rows, one per thread at a time, each
+// in its own slot of the workspace (see mec.cpp).
+struct FusedTiles {
+  enum class Mode { Whole, Images, Bands } mode;
+  int64_t images;       // Images: images per chunk
+  int64_t rows;         // Bands: output rows per band (the last band may be shorter)
+  int64_t slot_floats;  // Bands: one thread's slot
+  int64_t slots;        // Bands: threads that can work at once
+  int64_t ws_elems;     // the workspace, in floats
+};
+FusedTiles fused_tiles(const Shape& s);
 // MEC tile by tile under the workspace limit (see Shape::tile_n); untiled layers are one tile.
 // Column tiles (tile_w < o_w) run Solution B and need k itself.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,

@@ -1,5 +1,7 @@
 // Native tests of the C API: correctness against the reference, workspace formulas, guard zones
 // around every buffer the library writes, and status codes for bad input.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "igemm_config.h"
+#include "isa.h"
 #include "mec4j.h"
 #include "test_support.h"
 
@@ -59,9 +62,28 @@ static void test_cv_layer_formulas() {
     for (auto& l : cv) {
       mec4j_conv2d c = conv(n, l.ih, l.iw, l.ic, l.kh, l.kw, l.kc, l.s, l.s);
       int64_t oh = (l.ih - l.kh) / l.s + 1, ow = (l.iw - l.kw) / l.s + 1;
-      CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC) == 4 * n * ow * l.ih * l.kw * l.ic, "MEC formula");
+      const int64_t whole = 4 * n * ow * l.ih * l.kw * l.ic;
+      CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC_B) == whole, "MEC's whole lowering");
+      mec4j_conv2d uncapped = c;
+      uncapped.mec_workspace_limit = -1;
+      CHECK(ws_bytes(uncapped, MEC4J_ALGORITHM_MEC) == whole, "MEC without a cap: the whole lowering");
+      // The default: sized from the cache, per hardware thread twice the L2, or one band of
+      // 4*(k_h - 1) output rows where that is larger; never more than the whole lowering.
+      const int64_t band_rows = std::max<int64_t>(1, 4 * (l.kh - 1));
+      const int64_t band = 4 * (((band_rows - 1) * l.s + l.kh) * ow * l.kw * l.ic + 16);
+      const int64_t per_thread = std::max<int64_t>(2 * mec4j::l2_cache_bytes(), band);
+      const int64_t ws = ws_bytes(c, MEC4J_ALGORITHM_MEC);
+      CHECK(ws <= whole && ws <= per_thread * mec4j::hardware_threads(), "MEC's default workspace %lld (whole %lld)",
+            (long long)ws, (long long)whole);
       CHECK(ws_bytes(c, MEC4J_ALGORITHM_IM2COL) == 4 * n * oh * ow * l.kh * l.kw * l.ic, "im2col formula");
     }
+}
+
+// MEC's whole lowering (no workspace cap), in bytes.
+static int64_t whole_mec_bytes(const mec4j_conv2d& c) {
+  mec4j_conv2d uncapped = c;
+  uncapped.mec_workspace_limit = -1;
+  return ws_bytes(uncapped, MEC4J_ALGORITHM_MEC_FUSED);
 }
 
 static const char* describe(const mec4j_conv2d& c) {
@@ -226,9 +248,21 @@ static void test_large_shapes(uint64_t seed) {
       for (bool integers : {true, false}) {
         run_case(c, a, integers, rng, !integers);
         mec4j_conv2d capped = c;  // row bands / image tiles
-        capped.mec_workspace_limit = ws_bytes(c, MEC4J_ALGORITHM_MEC) / 3;
+        capped.mec_workspace_limit = whole_mec_bytes(c) / 3;
         run_case(capped, a, integers, rng, integers);
       }
+  // The default workspace on a CPU with a small L2: chunks of images and cache bands, whatever
+  // this machine's L2 is. The workspace query must shrink to match.
+  for (int64_t l2 : {int64_t(6) << 10, int64_t(48) << 10}) {
+    mec4j::set_l2_cache_bytes_for_testing(l2);
+    for (const auto& c : shapes) {
+      CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC_FUSED) <= whole_mec_bytes(c),
+            "cache-sized workspace no larger than the lowering: %s", describe(c));
+      for (auto a : {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED})
+        for (bool integers : {true, false}) run_case(c, a, integers, rng, integers);
+    }
+    mec4j::set_l2_cache_bytes_for_testing(0);
+  }
 }
 
 // Outputs computed by hand, so that a convention shared by the reference and every algorithm
@@ -456,6 +490,8 @@ static void test_ukernels(uint64_t seed) {
     const char* name;
     int mr, nr;
     IgemmUkernelFn run;
+    IgemmStridedUkernelFn run_strided;
+    const IgemmUkernelFn* tails;
     PackPanelFn pack;
     IgemmWtUkernelFn run_wt;
   };
@@ -464,17 +500,21 @@ static void test_ukernels(uint64_t seed) {
   for (mec4j_isa isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512})
     if (isa <= host) {
       const IgemmConfig* c = igemm_config(isa);
-      kernels.push_back({c->name, c->mr, c->nr, c->ukernel, c->pack, c->ukernel_wt});
+      kernels.push_back(
+          {c->name, c->mr, c->nr, c->ukernel, c->ukernel_strided, c->ukernel_tails, c->pack, c->ukernel_wt});
     }
 #if defined(MEC4J_HAVE_X86_KERNELS)
   if (host >= MEC4J_ISA_AVX2)
     kernels.push_back({"f32-igemm-12x32 (avx512 tile on avx2)", 12, 32, f32_igemm_12x32_on_avx2_ukernel,
+                       f32_igemm_12x32_on_avx2_ukernel_strided, f32_igemm_12x32_on_avx2_ukernel_tails,
                        f32_igemm_12x32_on_avx2_pack, f32_igemm_12x32_on_avx2_ukernel_wt});
 #endif
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> small(-3, 3);
   for (const Kernel& kern : kernels) {
-    const int tiles[][2] = {{kern.mr, kern.nr}, {1, kern.nr}, {kern.mr, 1}, {kern.mr - 1, kern.nr - 3}, {2, 5}};
+    // Every row count (each has its own tail kernel), and edge columns.
+    std::vector<std::array<int, 2>> tiles = {{kern.mr, 1}, {kern.mr - 1, kern.nr - 3}, {2, 5}};
+    for (int r = 1; r <= kern.mr; ++r) tiles.push_back({r, kern.nr});
     for (const auto& t : tiles)
       for (int variant = 0; variant < 4; ++variant) {
         const int rows = std::max(1, t[0]), cols = std::max(1, t[1]);
@@ -513,6 +553,28 @@ static void test_ukernels(uint64_t seed) {
               CHECK(false, "%s tile %dx%d first=%d bias=%d: c[%d][%d] = %g, expected %g", kern.name, rows, cols, first,
                     with_bias, i, j, c[at], want);
           }
+        // A full tile's rows at a constant stride: the strided form gives the same bits.
+        if (rows == kern.mr) {
+          std::vector<float> cs = before;
+          kern.run_strided(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), panel.data(), cs.data(), ldc, cols,
+                           first, with_bias ? bias.data() : nullptr);
+          bad = 0;
+          for (size_t at = 0; at < cs.size(); ++at)
+            if (cs[at] != c[at] && bad++ < 3)
+              CHECK(false, "%s strided tile %dx%d first=%d bias=%d: c[%zu] = %g, indirect form %g", kern.name, rows,
+                    cols, first, with_bias, at, cs[at], c[at]);
+        }
+        // Fewer rows than the tile: the tail kernel of exactly that many rows gives the same bits.
+        if (rows < kern.mr) {
+          std::vector<float> ct = before;
+          kern.tails[rows](a.data(), seg.data(), (int64_t)seg.size(), panel.data(), ct.data(), ldc, rows, cols, first,
+                           with_bias ? bias.data() : nullptr);
+          bad = 0;
+          for (size_t at = 0; at < ct.size(); ++at)
+            if (ct[at] != c[at] && bad++ < 3)
+              CHECK(false, "%s %d-row tail kernel, %d cols first=%d bias=%d: c[%zu] = %g, full kernel %g", kern.name,
+                    rows, cols, first, with_bias, at, ct[at], c[at]);
+        }
         // The weight-gradient form: c(i, j) (+)= sum over k of w[k][col[i]] * b(k, j), with K = 15
         // rows of W, 24 floats each, and the tile's columns scattered (as across row windows).
         std::vector<float> w_buf((size_t)k_total * stride);

@@ -8,8 +8,10 @@
 #ifndef MEC4J_F32_IGEMM_H
 #define MEC4J_F32_IGEMM_H
 
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "f32_vec.h"
 
@@ -25,6 +27,9 @@ struct Segment {
 // b: the packed panel, NR floats per K step, zero beyond `cols`. bias: NR floats or null.
 using IgemmUkernelFn = void (*)(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c,
                                 int64_t ldc, int rows, int cols, bool first, const float* bias);
+// The same for a full tile (rows == MR) whose row i starts at a0 + i * lda.
+using IgemmStridedUkernelFn = void (*)(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,
+                                       float* c, int64_t ldc, int cols, bool first, const float* bias);
 // The weight-gradient form (dK = W^T * dO): c[rows x cols] = (first ? 0 : c) + sum over k of
 // W(k, i) * B(k, :), where W(k, i) = w[k][col[i]]: step k reads one row of W (an output pixel's
 // row windows, in place) at the tile's MR column offsets. rows >= `rows` repeat a valid offset.
@@ -45,6 +50,20 @@ struct F32Igemm : F32Vec<VL> {
 
   static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,
                   int rows, int cols, bool first, const float* bias) {
+    tile<false>(a, nullptr, 0, seg, nseg, b, c, ldc, rows, cols, first, bias);
+  }
+
+  // The same for a full tile (rows == MR) whose rows lie lda floats apart from a0: the rows are
+  // addressed from a few base registers (3 rows each, base + 0/1/2 * lda), so that the tile's
+  // pointers do not spill out of the general registers as MR row pointers do (12 on AVX-512).
+  static void run_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b, float* c,
+                          int64_t ldc, int cols, bool first, const float* bias) {
+    tile<true>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias);
+  }
+
+  template <bool Strided>
+  static void tile(const float* const* a, const float* a0, int64_t lda, const Segment* seg, int64_t nseg,
+                   const float* b, float* c, int64_t ldc, int rows, int cols, bool first, const float* bias) {
     alignas(64) float tile[MR * NR];
     const bool full = rows == MR && cols == NR;
     // An array that the fully unrolled loops below index with constants only, so that the
@@ -71,11 +90,17 @@ struct F32Igemm : F32Vec<VL> {
 #pragma GCC unroll 8
         for (int j = 0; j < NV; ++j) acc[i][j] = load(src + i * lds + j * VL);
     }
+    constexpr int kBases = (MR + 2) / 3;
     for (int64_t s = 0; s < nseg; ++s) {
       const int64_t off = seg[s].offset, len = seg[s].length;
-      const float* ap[MR];
+      const float* ap[Strided ? kBases : MR];
+      if constexpr (Strided) {
+#pragma GCC unroll 8
+        for (int g = 0; g < kBases; ++g) ap[g] = a0 + 3 * g * lda + off;
+      } else {
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) ap[i] = a[i] + off;
+        for (int i = 0; i < MR; ++i) ap[i] = a[i] + off;
+      }
 #pragma GCC unroll 4
       for (int64_t k = 0; k < len; ++k) {
         Vec bv[NV];
@@ -84,7 +109,8 @@ struct F32Igemm : F32Vec<VL> {
         b += NR;
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
-          const float x = ap[i][k];  // broadcast by the scalar-vector product (one FMA with -ffp-contract=fast)
+          // Broadcast by the scalar-vector product (one FMA with -ffp-contract=fast).
+          const float x = Strided ? ap[i / 3][i % 3 * lda + k] : ap[i][k];
 #pragma GCC unroll 8
           for (int j = 0; j < NV; ++j) acc[i][j] += x * bv[j];
         }
@@ -165,6 +191,14 @@ struct F32Igemm : F32Vec<VL> {
   }
 };
 
+// tails[r]: the kernel of an r-row tile (r < MR), for the last rows of a GEMM: a remainder of r
+// rows then costs r rows' work, not MR's (the MR-row kernel's rows beyond `rows` are computed and
+// dropped). tails[0] is the MR-row kernel itself.
+template <int MR, int NV, int VL, int... R>
+constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, R...>) {
+  return {{&F32Igemm<(R == 0 ? MR : R), NV, VL>::run...}};
+}
+
 }  // namespace ukernel
 }  // namespace mec4j
 
@@ -173,6 +207,9 @@ struct F32Igemm : F32Vec<VL> {
   namespace mec4j {                                                                                                    \
   void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,  \
                       int rows, int cols, bool first, const float* bias);                                              \
+  void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
+                              float* c, int64_t ldc, int cols, bool first, const float* bias);                         \
+  extern const IgemmUkernelFn* const name##_ukernel_tails;                                                             \
   void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);                                 \
   void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c, int64_t ldc, \
                          int rows, int cols, bool first);                                                              \
@@ -185,6 +222,13 @@ struct F32Igemm : F32Vec<VL> {
                       int rows, int cols, bool first, const float* bias) {                                             \
     ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, c, ldc, rows, cols, first, bias);                              \
   }                                                                                                                    \
+  void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
+                              float* c, int64_t ldc, int cols, bool first, const float* bias) {                        \
+    ukernel::F32Igemm<MR, NV, VL>::run_strided(a0, lda, seg, nseg, b, c, ldc, cols, first, bias);                      \
+  }                                                                                                                    \
+  static constexpr std::array<IgemmUkernelFn, MR> name##_tails =                                                       \
+      ukernel::igemm_tails<MR, NV, VL>(std::make_integer_sequence<int, MR>{});                                         \
+  extern const IgemmUkernelFn* const name##_ukernel_tails = name##_tails.data();                                       \
   void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel) {                                \
     ukernel::F32Igemm<MR, NV, VL>::pack(b, ldb, rows, cols, panel);                                                    \
   }                                                                                                                    \

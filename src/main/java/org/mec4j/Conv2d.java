@@ -29,6 +29,13 @@ public final class Conv2d {
   private final long strideHeight, strideWidth, padTop, padBottom, padLeft, padRight;
   private final long groups, dilationHeight, dilationWidth;
   private final long mecThreshold;
+
+  /**
+   * A {@link Builder#mecWorkspaceLimit} that caps nothing: MEC's whole lowering, as the paper
+   * describes it (and every MEC variant to choose from).
+   */
+  public static final long NO_WORKSPACE_LIMIT = Long.MAX_VALUE;
+
   private final long mecWorkspaceLimit;
   private final long outHeight, outWidth;
   private final long inputSize, kernelSize, outputSize;
@@ -113,7 +120,8 @@ public final class Conv2d {
         Float.BYTES);
     if (b.mecWorkspaceLimit < 0)
       throw new IllegalArgumentException(
-          "mecWorkspaceLimit must be >= 0 (0 = no limit), got " + b.mecWorkspaceLimit);
+          "mecWorkspaceLimit must be >= 0 (0 = the default, sized from the cache), got "
+              + b.mecWorkspaceLimit);
     mecWorkspaceLimit = b.mecWorkspaceLimit;
     if (mecWorkspaceLimit > 0) { // only then the native library is needed
       long smallestTile = minimumMecWorkspaceLimit();
@@ -637,11 +645,17 @@ public final class Conv2d {
     }
 
     /**
-     * Caps MEC's workspace at {@code bytes} (0 = no cap): MEC then runs on tiles, so that {@link
+     * Caps MEC's workspace at {@code bytes}: MEC then runs on tiles, so that {@link
      * Conv2d#workspaceBytes} never exceeds the cap: groups of images; when one image does not fit,
      * bands of output rows (same GEMM shapes, fewer rows); when not even one output row fits,
      * groups of output columns (Solution B). {@link Conv2d#minimumMecWorkspaceLimit} is the
      * smallest cap a layer accepts. Other algorithms ignore it.
+     *
+     * <p>0, the default, sizes MEC's and MEC_FUSED's workspace from the CPU's cache: at most twice
+     * the L2 per hardware thread (or one band of output rows where that is larger), whatever the
+     * batch; MEC_A, MEC_B and MEC_ROWS, when asked for by name, take their whole lowering. {@link
+     * #NO_WORKSPACE_LIMIT} gives every MEC variant the whole lowering (and lets MEC choose among
+     * all of them).
      */
     public Builder mecWorkspaceLimit(long bytes) {
       mecWorkspaceLimit = bytes;

@@ -1,6 +1,7 @@
 package org.mec4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,19 +32,31 @@ class WorkspaceSizeTest {
       long kh = Long.parseLong(f[4]), kw = Long.parseLong(f[5]), kc = Long.parseLong(f[6]);
       long sh = Long.parseLong(f[7]), sw = Long.parseLong(f[8]);
       for (long n : new long[] {1, 32}) {
-        Conv2d spec =
+        Conv2d.Builder builder =
             Conv2d.builder()
                 .batch(n)
                 .input(ih, iw, ic)
                 .kernel(kh, kw)
                 .outputChannels(kc)
-                .stride(sh, sw)
-                .build();
+                .stride(sh, sw);
+        Conv2d spec = builder.build();
+        Conv2d whole = builder.mecWorkspaceLimit(Conv2d.NO_WORKSPACE_LIMIT).build();
         long oh = (ih - kh) / sh + 1, ow = (iw - kw) / sw + 1;
+        long wholeLowering = 4 * n * ow * ih * kw * ic;
         assertEquals(
-            4 * n * ow * ih * kw * ic,
-            spec.workspaceBytes(Algorithm.MEC),
-            f[0] + " MEC, batch " + n);
+            wholeLowering, spec.workspaceBytes(Algorithm.MEC_B), f[0] + " MEC_B, batch " + n);
+        assertEquals(
+            wholeLowering, whole.workspaceBytes(Algorithm.MEC), f[0] + " uncapped MEC, batch " + n);
+        // The default is sized from the cache: never more than the whole lowering, and per
+        // hardware thread at most one image's lowering or 8 MiB (twice an L2 of up to 4 MiB),
+        // whichever is larger, whatever the batch.
+        long defaultBytes = spec.workspaceBytes(Algorithm.MEC);
+        long perThread = Math.max(4 * ow * ih * kw * ic, 8L << 20);
+        long threads = Runtime.getRuntime().availableProcessors();
+        assertTrue(defaultBytes > 0 && defaultBytes <= wholeLowering, f[0] + " default MEC");
+        assertTrue(
+            defaultBytes <= perThread * threads,
+            f[0] + " default MEC at batch " + n + ": " + defaultBytes + " bytes");
         assertEquals(
             4 * n * oh * ow * kh * kw * ic,
             spec.workspaceBytes(Algorithm.IM2COL),
