@@ -126,6 +126,11 @@ public final class ChildMain implements Callable<Integer> {
             "BLAS reports " + b.threads() + " threads, " + nthreads + " requested");
       env.put("onednn", OneDnnConv.version());
       OneDnnConv.announce = true;
+      OrtConv.threads = nthreads;
+      OrtConv.allowSpinning = options.spinWait;
+      if (options.algorithmSet().contains(Algo.ONNXRUNTIME)
+          || (options.hasNetworks() && options.networkAlgorithmSet().contains(Algo.ONNXRUNTIME)))
+        env.put("onnxruntime", OrtConv.version() + ", intra-op threads " + nthreads);
 
       List<Plan.Task> tasks = Plan.build(options, nthreads, withSweep);
       LayerRunner.Settings settings = options.settings();
