@@ -104,6 +104,13 @@ public final class ChildMain implements Callable<Integer> {
       rows.flush();
       issues.flush();
 
+      // ONNX Runtime first, before the BLAS, oneDNN and their OpenMP runtimes load: its native
+      // library, loaded after them, crashed the JVM (SIGSEGV) in some class-path layouts.
+      OrtConv.threads = nthreads;
+      OrtConv.allowSpinning = options.spinWait;
+      if (options.algorithmSet().contains(Algo.ONNXRUNTIME)
+          || (options.hasNetworks() && options.networkAlgorithmSet().contains(Algo.ONNXRUNTIME)))
+        env.put("onnxruntime", OrtConv.version() + ", intra-op threads " + nthreads);
       BlasBackend b = Blas.backend();
       String loaded = b.isMkl() ? "mkl" : b.isOpenBlas() ? "openblas" : "unknown";
       env.put("blas", loaded);
@@ -126,11 +133,6 @@ public final class ChildMain implements Callable<Integer> {
             "BLAS reports " + b.threads() + " threads, " + nthreads + " requested");
       env.put("onednn", OneDnnConv.version());
       OneDnnConv.announce = true;
-      OrtConv.threads = nthreads;
-      OrtConv.allowSpinning = options.spinWait;
-      if (options.algorithmSet().contains(Algo.ONNXRUNTIME)
-          || (options.hasNetworks() && options.networkAlgorithmSet().contains(Algo.ONNXRUNTIME)))
-        env.put("onnxruntime", OrtConv.version() + ", intra-op threads " + nthreads);
 
       List<Plan.Task> tasks = Plan.build(options, nthreads, withSweep);
       LayerRunner.Settings settings = options.settings();

@@ -3,7 +3,6 @@ package org.mec4j.bench;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -42,7 +41,7 @@ final class OrtConv implements AutoCloseable {
   private boolean closed;
 
   static OrtEnvironment env() {
-    return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, "mec4j-bench");
+    return OrtEnvironment.getEnvironment();
   }
 
   /** "ONNX Runtime 1.29.0 (CPU provider)". */
