@@ -3,7 +3,7 @@ package org.mec4j.bench;
 import java.util.Locale;
 import org.mec4j.Algorithm;
 
-/** What the runner times: mec4j's algorithms (same BLAS) and oneDNN. */
+/** What the runner times: mec4j's algorithms (same BLAS), oneDNN and ONNX Runtime. */
 public enum Algo {
   /** MEC, the variant (A, B, ROWS or FUSED) chosen by the library's rule. */
   MEC(Algorithm.MEC, "MEC (auto)"),
@@ -20,7 +20,12 @@ public enum Algo {
    */
   MEC_PACKED(Algorithm.MEC_FUSED, "MEC PACKED"),
   IM2COL(Algorithm.IM2COL, "im2col"),
-  ONEDNN(null, "oneDNN");
+  ONEDNN(null, "oneDNN"),
+  /**
+   * ONNX Runtime's CPU provider on a one-node ONNX model of the layer (NCHW; forward only: no
+   * backward pass).
+   */
+  ONNXRUNTIME(null, "ONNX Runtime");
 
   private final Algorithm lib;
   private final String label;
@@ -30,7 +35,7 @@ public enum Algo {
     this.label = label;
   }
 
-  /** The mec4j algorithm (MEC_FUSED for MEC_PACKED), or null for oneDNN. */
+  /** The mec4j algorithm (MEC_FUSED for MEC_PACKED), or null for oneDNN and ONNX Runtime. */
   public Algorithm lib() {
     return lib;
   }
@@ -51,6 +56,7 @@ public enum Algo {
   public static Algo parse(String s) {
     String t = s.trim().toUpperCase(Locale.ROOT).replace('-', '_');
     if (t.equals("DNNL") || t.equals("ONE_DNN")) t = "ONEDNN";
+    if (t.equals("ORT") || t.equals("ONNX_RUNTIME") || t.equals("ONNX")) t = "ONNXRUNTIME";
     if (t.equals("A")) t = "MEC_A";
     if (t.equals("B")) t = "MEC_B";
     if (t.equals("ROWS")) t = "MEC_ROWS";
@@ -62,7 +68,8 @@ public enum Algo {
       throw new IllegalArgumentException(
           "unknown algorithm '"
               + s
-              + "' (MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, MEC_PACKED, IM2COL, ONEDNN)");
+              + "' (MEC, MEC_A, MEC_B, MEC_ROWS, MEC_FUSED, MEC_PACKED, IM2COL, ONEDNN,"
+              + " ONNXRUNTIME)");
     }
   }
 }

@@ -152,7 +152,8 @@ final class Charts {
               Algo.MEC_ROWS,
               Algo.MEC_FUSED,
               Algo.MEC_PACKED,
-              Algo.ONEDNN
+              Algo.ONEDNN,
+              Algo.ONNXRUNTIME
             }) {
           if (!dir.runs(a)) continue;
           Row x = in.find("layer", l, batch, c.blas(), c.threads(), a, dir);
@@ -189,7 +190,10 @@ final class Charts {
     return true;
   }
 
-  /** Whole-network forward time of MEC (auto), im2col and oneDNN, one panel per JVM (log scale). */
+  /**
+   * Whole-network forward time of MEC (auto), im2col, oneDNN and ONNX Runtime, one panel per JVM
+   * (log scale).
+   */
   static boolean networks(Path file, Report.Input in) throws IOException {
     List<NetworkReport.Summary> all = NetworkReport.summaries(in);
     CombinedDomainCategoryPlot plot =

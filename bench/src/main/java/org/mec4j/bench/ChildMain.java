@@ -104,6 +104,13 @@ public final class ChildMain implements Callable<Integer> {
       rows.flush();
       issues.flush();
 
+      // ONNX Runtime first, before the BLAS, oneDNN and their OpenMP runtimes load: its native
+      // library, loaded after them, crashed the JVM (SIGSEGV) in some class-path layouts.
+      OrtConv.threads = nthreads;
+      OrtConv.allowSpinning = options.spinWait;
+      if (options.algorithmSet().contains(Algo.ONNXRUNTIME)
+          || (options.hasNetworks() && options.networkAlgorithmSet().contains(Algo.ONNXRUNTIME)))
+        env.put("onnxruntime", OrtConv.version() + ", intra-op threads " + nthreads);
       BlasBackend b = Blas.backend();
       String loaded = b.isMkl() ? "mkl" : b.isOpenBlas() ? "openblas" : "unknown";
       env.put("blas", loaded);

@@ -47,7 +47,7 @@ public enum Dir {
   /**
    * Whether an algorithm runs this pass: everything forward; backward only what mec4j implements
    * backward (MEC, MEC_ROWS, im2col; MEC_FUSED the weight gradients) and oneDNN. MEC_A, MEC_B and
-   * MEC_PACKED are forward-only.
+   * MEC_PACKED are forward-only, and so is ONNX Runtime (inference only).
    */
   public boolean runs(Algo a) {
     return this == FWD

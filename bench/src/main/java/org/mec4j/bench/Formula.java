@@ -45,9 +45,9 @@ public final class Formula {
   }
 
   /**
-   * The formula's bytes for an algorithm, or -1 when it has none (oneDNN; grouped or dilated
-   * layers). Unpadded 1x1 layers (no workspace limit): FUSED and ROWS read the input in place at
-   * stride 1, a dense subsample i_n·o_h·o_w·i_c when strided.
+   * The formula's bytes for an algorithm, or -1 when it has none (oneDNN, ONNX Runtime; grouped or
+   * dilated layers). Unpadded 1x1 layers (no workspace limit): FUSED and ROWS read the input in
+   * place at stride 1, a dense subsample i_n·o_h·o_w·i_c when strided.
    */
   public static long bytes(Algo a, Conv2d c) {
     if (c.groups() > 1 || c.dilationHeight() > 1 || c.dilationWidth() > 1)
@@ -60,7 +60,7 @@ public final class Formula {
       case IM2COL -> im2colBytes(c);
       case MEC, MEC_FUSED, MEC_PACKED, MEC_ROWS -> noLowering ? pointwise : mecBytes(c);
       case MEC_A, MEC_B -> mecBytes(c);
-      case ONEDNN -> -1;
+      case ONEDNN, ONNXRUNTIME -> -1;
     };
   }
 }

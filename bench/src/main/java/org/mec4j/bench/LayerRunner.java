@@ -113,6 +113,12 @@ public final class LayerRunner {
     /** MEC_PACKED: its kernel, packed once (closed with the layer's resources). */
     PackedKernel packed;
 
+    /**
+     * The check's run, which must leave the result in {@link #out} ({@link #run} unless the timed
+     * call keeps its result elsewhere: ONNX Runtime's NCHW output is converted only here).
+     */
+    Runnable checkRun;
+
     String resolved;
     double checkMs;
     double maxRelErr;
@@ -124,11 +130,16 @@ public final class LayerRunner {
       this.out = out;
       this.workspaceBytes = workspaceBytes;
       this.resolved = resolved;
+      this.checkRun = run;
     }
 
     double timed() {
+      return timed(run);
+    }
+
+    static double timed(Runnable r) {
       long t0 = System.nanoTime();
-      run.run();
+      r.run();
       return (System.nanoTime() - t0) / 1e6;
     }
   }
@@ -199,6 +210,21 @@ public final class LayerRunner {
       cs.put(Algo.ONEDNN, new Contestant(Algo.ONEDNN, d::run, d.scratchpadBytes(), d.impl(), o));
     }
 
+    // ONNX Runtime: a one-node model of the layer, its session created here, outside the timing.
+    if (s.algorithms().contains(Algo.ONNXRUNTIME)) {
+      String why = OrtConv.unsupported(c);
+      if (why != null) skipped.add(new Skipped(Algo.ONNXRUNTIME, why));
+      else {
+        NativeFloats o = keep(res, new NativeFloats(c.outputSize()));
+        OrtConv ort = keep(res, new OrtConv(c, input, kernel, null, o));
+        Contestant x =
+            new Contestant(
+                Algo.ONNXRUNTIME, ort::run, -1, OrtConv.RESOLVED, o); // workspace unknown
+        x.checkRun = ort::runAndCapture;
+        cs.put(Algo.ONNXRUNTIME, x);
+      }
+    }
+
     // The MEC variants run one after another: they share one workspace and one output.
     List<Algo> mecs = new ArrayList<>();
     long mecBytes = 0;
@@ -209,7 +235,8 @@ public final class LayerRunner {
         }) {
       if (!s.algorithms().contains(a)) continue;
       try {
-        long b = c.workspaceBytes(a.lib()); // MEC_PACKED: MEC_FUSED's
+        // MEC_PACKED: MEC_FUSED's; on a depthwise layer DEPTHWISE's (what it runs there)
+        long b = c.workspaceBytes(a == Algo.MEC_PACKED ? packedAlgorithm(c) : a.lib());
         mecWs.put(a, b);
         mecs.add(a);
         mecBytes = Math.max(mecBytes, b);
@@ -417,7 +444,7 @@ public final class LayerRunner {
     for (Contestant x : list) {
       listener.step("checking " + x.algo.label(), 0.05 + 0.25 * k++ / total);
       for (NativeFloats o : x.out) o.fill(Float.NaN);
-      x.checkMs = x.timed();
+      x.checkMs = Contestant.timed(x.checkRun);
       if (x.algo == s.fault()) corrupt(x.out[0]);
       if (x.algo != Algo.IM2COL) {
         for (int i = 0; i < x.out.length; i++) {
@@ -428,7 +455,9 @@ public final class LayerRunner {
             String what =
                 x.algo == Algo.ONEDNN
                     ? "oneDNN and im2col disagree"
-                    : x.algo + " differs from im2col";
+                    : x.algo == Algo.ONNXRUNTIME
+                        ? "ONNX Runtime and im2col disagree"
+                        : x.algo + " differs from im2col";
             throw new MismatchException(x.algo, what + of + ": " + r);
           }
           if (dnnl != null && x.algo != Algo.ONEDNN) {
@@ -517,6 +546,28 @@ public final class LayerRunner {
       long workspaceBytes,
       List<Skipped> skipped,
       List<AutoCloseable> res) {
+    if (packedAlgorithm(c) == Algorithm.DEPTHWISE) {
+      // The library's inference path on a depthwise layer: DEPTHWISE on the plain kernel (a packed
+      // kernel would force MEC_FUSED, ~20x slower there); nothing to pack.
+      Convolution conv;
+      try {
+        conv =
+            keep(
+                res,
+                ws == null
+                    ? Convolution.create(c, Algorithm.DEPTHWISE)
+                    : Convolution.create(c, Algorithm.DEPTHWISE, ws));
+      } catch (IllegalArgumentException e) {
+        skipped.add(new Skipped(Algo.MEC_PACKED, e.getMessage()));
+        return null;
+      }
+      return new Contestant(
+          Algo.MEC_PACKED,
+          () -> conv.forward(input.pointer(), kernel.pointer(), null, out.pointer()),
+          workspaceBytes,
+          PACKED_DEPTHWISE,
+          out);
+    }
     if (c.kernelSize() > Integer.MAX_VALUE - 8) {
       skipped.add(
           new Skipped(
@@ -549,6 +600,18 @@ public final class LayerRunner {
             out);
     x.packed = pk;
     return x;
+  }
+
+  /** MEC_PACKED's resolved name on a depthwise layer. */
+  static final String PACKED_DEPTHWISE = "DEPTHWISE (plain kernel, nothing to pack)";
+
+  /**
+   * What MEC_PACKED runs on a layer: what the library's inference path runs, MEC_FUSED with the
+   * kernel packed once, except on depthwise layers, where MEC runs DEPTHWISE on the plain kernel
+   * (Convolution refuses a packed kernel there).
+   */
+  static Algorithm packedAlgorithm(Conv2d c) {
+    return c.isDepthwise() ? Algorithm.DEPTHWISE : Algorithm.MEC_FUSED;
   }
 
   /**

@@ -396,11 +396,12 @@ public final class Main implements Callable<Integer> {
                 "-XX:+UseSerialGC",
                 "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0"));
     cmd.addAll(childJvmArgs);
-    cmd.addAll(
-        List.of(
-            "-cp",
-            childClassPath != null ? childClassPath : classPath(),
-            ChildMain.class.getName()));
+    // The class path goes through CLASSPATH, not -cp: ONNX Runtime 1.29's Java binding crashes the
+    // JVM (SIGSEGV in OrtEnvironment's creation) when the process's command line exceeds ~4 KB, as
+    // a
+    // -cp of every jar in ~/.m2 (surefire's class path) does.
+    String cp = childClassPath != null ? childClassPath : classPath();
+    cmd.add(ChildMain.class.getName());
     cmd.addAll(options.toArgs());
     cmd.addAll(
         List.of(
@@ -413,6 +414,7 @@ public final class Main implements Callable<Integer> {
     if (c.sweep()) cmd.add("--with-sweep");
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> env = pb.environment();
+    env.put("CLASSPATH", cp);
     String n = Integer.toString(c.threads());
     env.put("OMP_NUM_THREADS", n); // oneDNN (OpenMP) and MKL
     env.put("OPENBLAS_NUM_THREADS", n);
@@ -433,7 +435,7 @@ public final class Main implements Callable<Integer> {
     Thread hook = new Thread(p::destroyForcibly);
     Runtime.getRuntime().addShutdownHook(hook);
     try (Writer w = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8)) {
-      w.write(String.join(" ", cmd) + "\n");
+      w.write("CLASSPATH=" + cp + " " + String.join(" ", cmd) + "\n");
       Thread pump =
           new Thread(
               () -> {

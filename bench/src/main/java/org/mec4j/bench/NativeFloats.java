@@ -77,6 +77,11 @@ final class NativeFloats implements AutoCloseable {
     new FloatPointer(ptr).position(from).get(dst, 0, n);
   }
 
+  /** Writes src[0..n) into floats [from, from + n). */
+  void write(long from, float[] src, int n) {
+    new FloatPointer(ptr).position(from).put(src, 0, n);
+  }
+
   @Override
   public void close() {
     if (raw != null) {

@@ -17,11 +17,11 @@ import org.mec4j.Conv2d;
 
 /**
  * Whole-network totals from the per-layer "network" rows: per network, JVM and batch, the forward
- * time Σ (median × count) of MEC (auto), im2col and oneDNN, their ratios, each one's peak
- * workspace, and the depthwise layers apart. networks.csv and the report's section.
+ * time Σ (median × count) of MEC (auto), im2col, oneDNN and ONNX Runtime, their ratios, each one's
+ * peak workspace, and the depthwise layers apart. networks.csv and the report's section.
  */
 final class NetworkReport {
-  static final Algo[] ALGOS = {Algo.MEC, Algo.IM2COL, Algo.ONEDNN};
+  static final Algo[] ALGOS = {Algo.MEC, Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME};
 
   private NetworkReport() {}
 
@@ -244,7 +244,11 @@ final class NetworkReport {
           "depthwise_layers",
           "depthwise_mec_ms",
           "depthwise_onednn_ms",
-          "depthwise_mec_over_onednn");
+          "depthwise_mec_over_onednn",
+          "onnxruntime_ms",
+          "mec_over_onnxruntime",
+          "depthwise_onnxruntime_ms",
+          "depthwise_mec_over_onnxruntime");
 
   static void writeCsv(Path file, List<Summary> s) throws IOException {
     List<String> lines = new ArrayList<>();
@@ -270,7 +274,11 @@ final class NetworkReport {
               Integer.toString(x.dwLayers()),
               Row.num(x.dwMs().getOrDefault(Algo.MEC, Double.NaN)),
               Row.num(x.dwMs().getOrDefault(Algo.ONEDNN, Double.NaN)),
-              Row.num(x.dwRatio(Algo.MEC, Algo.ONEDNN)));
+              Row.num(x.dwRatio(Algo.MEC, Algo.ONEDNN)),
+              Row.num(x.total(Algo.ONNXRUNTIME)),
+              Row.num(x.ratio(Algo.MEC, Algo.ONNXRUNTIME)),
+              Row.num(x.dwMs().getOrDefault(Algo.ONNXRUNTIME, Double.NaN)),
+              Row.num(x.dwRatio(Algo.MEC, Algo.ONNXRUNTIME)));
       lines.add(Csv.line(f));
     }
     Files.write(file, lines, StandardCharsets.UTF_8);
@@ -284,7 +292,7 @@ final class NetworkReport {
             "Each network's 2-D convolution layers from its benchdnn list (oneDNN's `tests/benchdnn/inputs/conv/`), each layer "
                 + "run, checked and timed like any other; **total** = Σ over layers of median time × the number of times the network has "
                 + "the layer (`*N` in the list). The totals and ratios are over the layers every algorithm ran (*layers*: of the list's); "
-                + "*peak* is the largest workspace over the layers (oneDNN: its scratchpad). ")
+                + "*peak* is the largest workspace over the layers (oneDNN: its scratchpad; ONNX Runtime does not expose its own). ")
         .append(
             in.options().networkBatches.isEmpty()
                 ? "Mini-batch: each list's own `mb`."
@@ -294,8 +302,8 @@ final class NetworkReport {
         .append(
             " Per-layer rows: results.csv (`kind` network, columns `network`, `count`); this table: networks.csv.\n\n");
     md.append(
-        "| network | mb | JVM | layers | convs | MEC (auto) ms | im2col ms | oneDNN ms | MEC/oneDNN | MEC/im2col | peak MEC | peak im2col | peak oneDNN |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        "| network | mb | JVM | layers | convs | MEC (auto) ms | im2col ms | oneDNN ms | ONNX Runtime ms | MEC/oneDNN | MEC/ORT | MEC/im2col | peak MEC | peak im2col | peak oneDNN |\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Summary s : all) {
       md.append("| ")
           .append(s.network())
@@ -315,7 +323,11 @@ final class NetworkReport {
           .append(" | ")
           .append(Report.ms(s.total(Algo.ONEDNN)))
           .append(" | ")
+          .append(Report.ms(s.total(Algo.ONNXRUNTIME)))
+          .append(" | ")
           .append(Report.ratio(s.ratio(Algo.MEC, Algo.ONEDNN)))
+          .append(" | ")
+          .append(Report.ratio(s.ratio(Algo.MEC, Algo.ONNXRUNTIME)))
           .append(" | ")
           .append(Report.ratio(s.ratio(Algo.MEC, Algo.IM2COL)))
           .append(" | ")
@@ -326,21 +338,34 @@ final class NetworkReport {
           .append(Report.bytes(s.peak(Algo.ONEDNN)))
           .append(" |\n");
     }
-    if (all.isEmpty()) md.append("| (no network results: see the errors below) |||||||||||||\n");
+    if (all.isEmpty()) md.append("| (no network results: see the errors below) |||||||||||||||\n");
     md.append('\n');
-    Map<String, List<Double>> geo = new LinkedHashMap<>();
-    for (Summary s : all)
+    Map<String, List<Double>> geo = new LinkedHashMap<>(), geoOrt = new LinkedHashMap<>();
+    for (Summary s : all) {
       geo.computeIfAbsent(s.config().shortLabel(), k -> new ArrayList<>())
           .add(s.ratio(Algo.MEC, Algo.ONEDNN));
+      geoOrt
+          .computeIfAbsent(s.config().shortLabel(), k -> new ArrayList<>())
+          .add(s.ratio(Algo.MEC, Algo.ONNXRUNTIME));
+    }
     for (var e : geo.entrySet()) {
       long n = e.getValue().stream().filter(v -> !Double.isNaN(v) && v > 0).count();
+      List<Double> o = geoOrt.get(e.getKey());
+      long no = o.stream().filter(v -> !Double.isNaN(v) && v > 0).count();
       md.append(
           String.format(
               Locale.ROOT,
-              "- %s: geometric mean of MEC/oneDNN over %d network total(s): **%s**.%n",
+              "- %s: geometric mean of MEC/oneDNN over %d network total(s): **%s**%s.%n",
               e.getKey(),
               n,
-              Report.ratio(Report.geomean(e.getValue()))));
+              Report.ratio(Report.geomean(e.getValue())),
+              no == 0
+                  ? ""
+                  : String.format(
+                      Locale.ROOT,
+                      "; of MEC/ORT over %d: **%s**",
+                      no,
+                      Report.ratio(Report.geomean(o)))));
     }
     md.append('\n');
 
@@ -352,8 +377,8 @@ final class NetworkReport {
       md.append(
           "The depthwise layers alone (g = i_c; MEC (auto) routes them to its depthwise path when the library has one).\n\n");
       md.append(
-          "| network | mb | JVM | depthwise layers | MEC (auto) ms | oneDNN ms | MEC/oneDNN | share of the network's oneDNN time | MEC ran |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|\n");
+          "| network | mb | JVM | depthwise layers | MEC (auto) ms | oneDNN ms | MEC/oneDNN | share of the network's oneDNN time | ONNX Runtime ms | MEC/ORT | MEC ran |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
       for (Summary s : dw) {
         double dn = s.dwMs().getOrDefault(Algo.ONEDNN, Double.NaN);
         md.append("| ")
@@ -373,6 +398,10 @@ final class NetworkReport {
             .append(" | ")
             .append(Report.pct(dn / s.total(Algo.ONEDNN)))
             .append(" | ")
+            .append(Report.ms(s.dwMs().getOrDefault(Algo.ONNXRUNTIME, Double.NaN)))
+            .append(" | ")
+            .append(Report.ratio(s.dwRatio(Algo.MEC, Algo.ONNXRUNTIME)))
+            .append(" | ")
             .append(dwResolved(in, s))
             .append(" |\n");
       }
@@ -389,8 +418,8 @@ final class NetworkReport {
           .append(s.config().shortLabel())
           .append("</summary>\n\n");
       md.append(
-          "| layer | ×count | mb | shape | MEC ran | MEC (auto) ms | im2col ms | oneDNN ms | MEC/oneDNN | MEC/im2col | oneDNN impl |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+          "| layer | ×count | mb | shape | MEC ran | MEC (auto) ms | im2col ms | oneDNN ms | ONNX Runtime ms | MEC/oneDNN | MEC/ORT | MEC/im2col | oneDNN impl |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
       Map<String, Map<Algo, Row>> layers = new LinkedHashMap<>();
       for (Row r : in.rows(Dir.FWD))
         if (r.kind().equals("network")
@@ -408,7 +437,8 @@ final class NetworkReport {
         Row any = m.values().iterator().next(),
             mec = m.get(Algo.MEC),
             im = m.get(Algo.IM2COL),
-            dn = m.get(Algo.ONEDNN);
+            dn = m.get(Algo.ONEDNN),
+            ort = m.get(Algo.ONNXRUNTIME);
         md.append("| ")
             .append(any.layer())
             .append(" | ")
@@ -426,7 +456,11 @@ final class NetworkReport {
             .append(" | ")
             .append(dn == null ? "–" : Report.ms(dn.medianMs()))
             .append(" | ")
+            .append(ort == null ? "–" : Report.ms(ort.medianMs()))
+            .append(" | ")
             .append(Report.ratio(Report.div(mec, dn)))
+            .append(" | ")
+            .append(Report.ratio(Report.div(mec, ort)))
             .append(" | ")
             .append(Report.ratio(Report.div(mec, im)))
             .append(" | ")

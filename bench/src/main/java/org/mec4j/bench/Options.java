@@ -65,15 +65,25 @@ public final class Options {
       names = "--algorithms",
       paramLabel = "LIST",
       split = ",",
-      defaultValue = "MEC,MEC_A,MEC_B,MEC_ROWS,MEC_FUSED,MEC_PACKED,IM2COL,ONEDNN",
+      defaultValue = "MEC,MEC_A,MEC_B,MEC_ROWS,MEC_FUSED,MEC_PACKED,IM2COL,ONEDNN,ONNXRUNTIME",
       description =
           "What to time; IM2COL always runs (it is the check's reference). MEC_PACKED is MEC_FUSED with the "
-              + "kernel packed once, outside the timing (the inference path). Default: ${DEFAULT-VALUE} (a network: MEC,IM2COL,ONEDNN "
+              + "kernel packed once, outside the timing (the inference path; DEPTHWISE on depthwise layers). ONNXRUNTIME (alias ORT) "
+              + "is ONNX Runtime's CPU provider on a one-node model of the layer (forward only). Default: ${DEFAULT-VALUE} (a network: "
+              + "MEC,IM2COL,ONEDNN,ONNXRUNTIME "
               + "unless given; a variant that refuses a layer is skipped there).")
   List<String> algorithms =
       new ArrayList<>(
           List.of(
-              "MEC", "MEC_A", "MEC_B", "MEC_ROWS", "MEC_FUSED", "MEC_PACKED", "IM2COL", "ONEDNN"));
+              "MEC",
+              "MEC_A",
+              "MEC_B",
+              "MEC_ROWS",
+              "MEC_FUSED",
+              "MEC_PACKED",
+              "IM2COL",
+              "ONEDNN",
+              "ONNXRUNTIME"));
 
   @Option(
       names = "--directions",
@@ -83,7 +93,7 @@ public final class Options {
       description =
           "Passes to run on every layer (paper, --layer and network layers; the sweep is forward only): fwd, bwd_d "
               + "(backward data: the input's gradient), bwd_w (backward weights: the kernel's and the bias's gradients), or 'all'. "
-              + "Backward passes run MEC, MEC_ROWS, MEC_FUSED (weight gradients only), IM2COL and ONEDNN of --algorithms (the other variants are forward-only). "
+              + "Backward passes run MEC, MEC_ROWS, MEC_FUSED (weight gradients only), IM2COL and ONEDNN of --algorithms (the other variants and ONNXRUNTIME are forward-only). "
               + "Default: ${DEFAULT-VALUE}.")
   List<String> directions = new ArrayList<>(List.of("fwd"));
 
@@ -211,7 +221,7 @@ public final class Options {
       description =
           "A whole network: a benchdnn conv shape list, by NAME (resnet_50, mobilenet_dw: the file shapes_NAME "
               + "in --network-dir) or FILE. Runs at the list's own mini-batch unless --batches is given; algorithms MEC, "
-              + "IM2COL, ONEDNN unless --algorithms is given; no paper layers (unless --layers) and no sweep (unless --sweep). Repeatable.")
+              + "IM2COL, ONEDNN, ONNXRUNTIME unless --algorithms is given; no paper layers (unless --layers) and no sweep (unless --sweep). Repeatable.")
   List<String> networks = new ArrayList<>();
 
   @Option(
@@ -243,9 +253,10 @@ public final class Options {
       names = "--network-algorithms",
       split = ",",
       hidden = true,
-      defaultValue = "MEC,IM2COL,ONEDNN",
+      defaultValue = "MEC,IM2COL,ONEDNN,ONNXRUNTIME",
       description = "What to time on the network layers.")
-  List<String> networkAlgorithms = new ArrayList<>(List.of("MEC", "IM2COL", "ONEDNN"));
+  List<String> networkAlgorithms =
+      new ArrayList<>(List.of("MEC", "IM2COL", "ONEDNN", "ONNXRUNTIME"));
 
   @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
   picocli.CommandLine.Model.CommandSpec mixee;

@@ -185,7 +185,7 @@ public final class Report {
         !networks
             || !o.layerList().isEmpty()
             || in.rows().stream().anyMatch(r -> !r.kind().equals("network"));
-    md.append("# mec4j: MEC against im2col and oneDNN on ")
+    md.append("# mec4j: MEC against im2col, oneDNN and ONNX Runtime on ")
         .append(
             paper && networks
                 ? "the paper's layers and whole networks"
@@ -207,6 +207,10 @@ public final class Report {
         .append(any.getOrDefault("java", ""))
         .append("; ")
         .append(any.getOrDefault("onednn", "oneDNN ?"))
+        .append(
+            any.containsKey("onnxruntime")
+                ? "; " + any.get("onnxruntime") + ", one Conv node per layer (NCHW)"
+                : "")
         .append(".\n\n");
     if (errors > 0) md.append(Prose.report("errors", "errors", errors));
     md.append(
@@ -292,11 +296,13 @@ public final class Report {
             .append(c.shortLabel())
             .append(" | MEC/oneDNN ")
             .append(c.shortLabel())
+            .append(" | MEC/ORT ")
+            .append(c.shortLabel())
             .append(" | MEC % sgemm ")
             .append(c.shortLabel())
             .append(" |");
       md.append(" memory im2col/MEC (formula) |\n|---|---|---|");
-      for (int i = 0; i < head.size(); i++) md.append("---|---|---|");
+      for (int i = 0; i < head.size(); i++) md.append("---|---|---|---|");
       md.append("---|\n");
       for (var lb : in.layerBatches(b)) {
         Row anyRow = null;
@@ -305,12 +311,15 @@ public final class Report {
           Row mec = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC);
           Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
           Row dn = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN);
+          Row ort = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONNXRUNTIME);
           if (anyRow == null) anyRow = mec != null ? mec : im;
           cells
               .append(' ')
               .append(ratio(div(mec, im)))
               .append(" | ")
               .append(ratio(div(mec, dn)))
+              .append(" | ")
+              .append(ratio(div(mec, ort)))
               .append(" | ")
               .append(mec == null ? "–" : pct(mec.fractionOfSgemm()))
               .append(" |");
@@ -387,8 +396,8 @@ public final class Report {
     for (Config c : configs) {
       md.append("### ").append(c.label()).append("\n\n");
       md.append(
-          "| layer | mb | MEC (auto→) | MEC A | MEC B | MEC ROWS | MEC FUSED | MEC PACKED | im2col | oneDNN | oneDNN impl | best MEC/im2col | % sgemm MEC / im2col / oneDNN | GFLOP/s MEC / im2col / oneDNN |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+          "| layer | mb | MEC (auto→) | MEC A | MEC B | MEC ROWS | MEC FUSED | MEC PACKED | im2col | oneDNN | oneDNN impl | ONNX Runtime | MEC/ORT | best MEC/im2col | % sgemm MEC / im2col / oneDNN / ORT | GFLOP/s MEC / im2col / oneDNN / ORT |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
       boolean anyRow = false;
       for (long b : in.batches()) {
         for (var lb : in.layerBatches(b)) {
@@ -400,6 +409,7 @@ public final class Report {
           Row pk = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_PACKED);
           Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
           Row dn = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN);
+          Row ort = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONNXRUNTIME);
           if (im == null) continue;
           anyRow = true;
           double best = Double.NaN;
@@ -431,6 +441,10 @@ public final class Report {
               .append(" | ")
               .append(dn == null ? "" : dn.resolved())
               .append(" | ")
+              .append(ort == null ? "–" : ms(ort.medianMs()))
+              .append(" | ")
+              .append(ratio(div(mec, ort)))
+              .append(" | ")
               .append(ratio(best / im.medianMs()))
               .append(" | ")
               .append(mec == null ? "–" : pct(mec.fractionOfSgemm()))
@@ -438,16 +452,20 @@ public final class Report {
               .append(pct(im.fractionOfSgemm()))
               .append(" / ")
               .append(dn == null ? "–" : pct(dn.fractionOfSgemm()))
+              .append(" / ")
+              .append(ort == null ? "–" : pct(ort.fractionOfSgemm()))
               .append(" | ")
               .append(mec == null ? "–" : Row.num(Math.round(mec.gflops() * 10) / 10.0))
               .append(" / ")
               .append(Row.num(Math.round(im.gflops() * 10) / 10.0))
               .append(" / ")
               .append(dn == null ? "–" : Row.num(Math.round(dn.gflops() * 10) / 10.0))
+              .append(" / ")
+              .append(ort == null ? "–" : Row.num(Math.round(ort.gflops() * 10) / 10.0))
               .append(" |\n");
         }
       }
-      if (!anyRow) md.append("| (no results) |||||||||||||\n");
+      if (!anyRow) md.append("| (no results) |||||||||||||||\n");
       md.append("\n");
     }
     md.append(Prose.report("times-end"));
@@ -608,8 +626,8 @@ public final class Report {
    * than oneDNN on 2 of 12 (1.90)."
    */
   static String summary(Input in, Config c, long batch) {
-    List<Double> vsIm = new ArrayList<>(), vsDn = new ArrayList<>();
-    int fasterIm = 0, fasterDn = 0, n = 0, nd = 0;
+    List<Double> vsIm = new ArrayList<>(), vsDn = new ArrayList<>(), vsOrt = new ArrayList<>();
+    int fasterIm = 0, fasterDn = 0, fasterOrt = 0, n = 0, nd = 0, no = 0;
     for (var lb : in.layerBatches(batch)) {
       Row mec = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.MEC);
       Row im = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.IM2COL);
@@ -626,11 +644,18 @@ public final class Report {
         vsDn.add(r);
         if (r < 1) fasterDn++;
       }
+      Row ort = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.ONNXRUNTIME);
+      if (mec != null && ort != null) {
+        no++;
+        double r = div(mec, ort);
+        vsOrt.add(r);
+        if (r < 1) fasterOrt++;
+      }
     }
     if (n == 0) return "- " + c.label() + ": no results.";
     return String.format(
         Locale.ROOT,
-        "- %s: MEC faster than im2col on %d of %d layers (geometric mean of MEC/im2col %s)%s.",
+        "- %s: MEC faster than im2col on %d of %d layers (geometric mean of MEC/im2col %s)%s%s.",
         c.label(),
         fasterIm,
         n,
@@ -642,7 +667,15 @@ public final class Report {
                 "; faster than oneDNN on %d of %d (geometric mean of MEC/oneDNN %s)",
                 fasterDn,
                 nd,
-                ratio(geomean(vsDn))));
+                ratio(geomean(vsDn))),
+        no == 0
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                "; faster than ONNX Runtime on %d of %d (geometric mean of MEC/ORT %s)",
+                fasterOrt,
+                no,
+                ratio(geomean(vsOrt))));
   }
 
   /** What the child JVMs set for idle threads (env-*.properties), e.g. for the method notes. */

@@ -96,6 +96,14 @@ class EndToEndTest {
       assertEquals(f.formulaBytes(), p.formulaBytes(), p.toCsv());
       assertEquals("MEC_FUSED (kernel packed once)", p.resolved());
     }
+    // ONNX Runtime (in the default set): a row beside every im2col row of a paper or --layer layer,
+    // its workspace unknown (-1)
+    List<Row> ort = rows.stream().filter(r -> r.algorithm().equals("ONNXRUNTIME")).toList();
+    assertEquals(2 * 3, ort.size(), ort.toString());
+    for (Row r : ort) {
+      assertEquals(-1, r.workspaceBytes(), r.toCsv());
+      assertEquals(OrtConv.RESOLVED, r.resolved());
+    }
     String issues = Files.readString(out.resolve("errors.csv"));
     assertEquals(
         2 * 3,
@@ -123,6 +131,10 @@ class EndToEndTest {
           "nthr 1",
           "| MEC PACKED |",
           "MEC_PACKED is the inference path",
+          " MEC/ORT OpenBLAS t1 |",
+          "| ONNX Runtime | MEC/ORT |",
+          "geometric mean of MEC/ORT",
+          "ONNX Runtime 1.29.0 (CPU provider)",
           "workspace-mb1.png",
           "sweep-time.png",
           "None: every result passed"
@@ -334,15 +346,15 @@ class EndToEndTest {
     assertEquals(0, code, () -> read(out.resolve("errors.csv")));
     List<Row> rows = Merge.parseRows(Files.readString(out.resolve("results.csv")), "results.csv");
     assertEquals(
-        3 * 3,
+        3 * 4,
         rows.size(),
-        rows.toString()); // 3 layers x MEC, IM2COL, ONEDNN; no paper layer, no sweep
+        rows.toString()); // 3 layers x MEC, IM2COL, ONEDNN, ONNXRUNTIME; no paper layer, no sweep
     assertTrue(
         rows.stream()
             .allMatch(
                 r -> r.kind().equals("network") && r.network().equals("mini") && r.batch() == 2));
     assertEquals(
-        java.util.Set.of("MEC", "IM2COL", "ONEDNN"),
+        java.util.Set.of("MEC", "IM2COL", "ONEDNN", "ONNXRUNTIME"),
         rows.stream().map(Row::algorithm).collect(java.util.stream.Collectors.toSet()));
     List<String> csv = Files.readAllLines(out.resolve("networks.csv"));
     assertEquals(2, csv.size(), csv.toString());
@@ -354,7 +366,10 @@ class EndToEndTest {
     assertEquals("3", net.get("layers"));
     assertEquals("6", net.get("convolutions"));
     assertEquals("1", net.get("depthwise_layers"));
-    for (String[] a : new String[][] {{"MEC", "mec"}, {"IM2COL", "im2col"}, {"ONEDNN", "onednn"}}) {
+    for (String[] a :
+        new String[][] {
+          {"MEC", "mec"}, {"IM2COL", "im2col"}, {"ONEDNN", "onednn"}, {"ONNXRUNTIME", "onnxruntime"}
+        }) {
       double sum = 0;
       long peak = 0;
       for (Row r : rows)
@@ -363,6 +378,7 @@ class EndToEndTest {
           peak = Math.max(peak, r.workspaceBytes());
         }
       assertEquals(sum, Double.parseDouble(net.get(a[1] + "_ms")), 1e-4 * sum, a[0]);
+      if (a[0].equals("ONNXRUNTIME")) continue; // no workspace exposed: no peak column
       assertEquals(
           peak,
           Long.parseLong(
@@ -378,6 +394,10 @@ class EndToEndTest {
         Double.parseDouble(net.get("mec_ms")) / Double.parseDouble(net.get("onednn_ms"));
     assertEquals(
         mecOverOnednn, Double.parseDouble(net.get("mec_over_onednn")), 1e-4 * mecOverOnednn);
+    double mecOverOrt =
+        Double.parseDouble(net.get("mec_ms")) / Double.parseDouble(net.get("onnxruntime_ms"));
+    assertEquals(
+        mecOverOrt, Double.parseDouble(net.get("mec_over_onnxruntime")), 1e-4 * mecOverOrt);
     double mecOverIm2col =
         Double.parseDouble(net.get("mec_ms")) / Double.parseDouble(net.get("im2col_ms"));
     assertEquals(
@@ -405,6 +425,8 @@ class EndToEndTest {
           "### Depthwise layers",
           "| mini | 2 | OpenBLAS t1 | 3 | 6 |",
           "geometric mean of MEC/oneDNN over 1 network",
+          "; of MEC/ORT over 1: **",
+          "| ONNX Runtime ms | MEC/oneDNN | MEC/ORT |",
           "1 3-D (id/kd/od)",
           "networks-time.png"
         }) assertTrue(report.contains(s), s);

@@ -41,7 +41,9 @@ class OptionsTest {
     assertFalse(o.sweep);
     assertTrue(o.layerList().isEmpty());
     assertTrue(o.networkBatches.isEmpty());
-    assertEquals(java.util.EnumSet.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN), o.networkAlgorithmSet());
+    assertEquals(
+        java.util.EnumSet.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME),
+        o.networkAlgorithmSet());
     assertEquals(1, o.networkList().size());
     assertEquals(2, o.networkList().get(0).layers().size());
     assertEquals(1, o.networkList().get(0).skipped().size());
