@@ -70,9 +70,10 @@ typedef MEC4J_ENUM(mec4j_algorithm){
                                       accumulated; the batch is folded in when |O| <= |L| */
     MEC4J_ALGORITHM_MEC_FUSED = 6, /* MEC_ROWS's workspace, multiplied by mec4j's own indirect GEMM
                                       (per-ISA micro-kernels, mec4j_kernel_name), which reads the k_h
-                                      row windows in place as one K = k_h*k_w*i_c matrix. Unpadded 1x1
-                                      layers: the input itself (stride 1) or its dense subsample. Takes
-                                      groups and dilation (each group's windows in turn). */
+                                      row windows in place as one K = k_h*k_w*i_c matrix. Unpadded
+                                      layers need no lowering: the windows are read in the input itself
+                                      (strided 1x1 layers: its dense subsample). Takes groups and
+                                      dilation (each group's windows in turn). */
     MEC4J_ALGORITHM_DEPTHWISE = 7  /* depthwise layers only (groups == in_channels, any channel
                                       multiplier): a direct convolution with per-ISA kernels
                                       vectorised over channels, no workspace. The automatic MEC runs
@@ -134,9 +135,11 @@ mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* out_height, in
 /* Scratch bytes the algorithm needs (0 for the reference). MEC's whole lowering is
  * 4 * i_n*o_w*i_h*k_w*i_c (i_h padded; with groups too: i_c/g per group, summed); MEC and
  * MEC_FUSED take a cache-sized part of it by default, any variant a tile of it under
- * mec_workspace_limit (see there); 0 for depthwise layers (MEC runs DEPTHWISE). Unpadded 1x1 layers, for MEC, MEC_FUSED
- * and MEC_ROWS: 0 at stride 1 (the input is multiplied in place), 4 * i_n*o_h*o_w*i_c strided (a
- * dense subsample; under a limit that tiles the layer, MEC's lowering). im2col:
+ * mec_workspace_limit (see there); 0 for depthwise layers (MEC runs DEPTHWISE). Unpadded layers
+ * (without dilation across a row, unless grouped), for MEC and MEC_FUSED: 0 (the row windows are
+ * read in the input). Unpadded 1x1 layers, for MEC, MEC_FUSED and MEC_ROWS: 0 at stride 1 (the
+ * input is multiplied in place), 4 * i_n*o_h*o_w*i_c strided for MEC_ROWS (a dense subsample;
+ * under a limit that tiles the layer, MEC's lowering). im2col:
  * 4 * i_n*o_h*o_w*k_h*k_w*i_c. */
 mec4j_status mec4j_workspace_size(const mec4j_conv2d* conv, mec4j_algorithm algorithm, int64_t* bytes);
 

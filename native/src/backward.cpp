@@ -214,6 +214,7 @@ int64_t lowered_block(const Shape& s, int64_t q, int64_t grp) { return q * s.ic 
 int64_t mec_backward_elems(const Shape& s) {
   switch (mec_lowering(s, MecSolution::Rows)) {
     case Lowering::InPlace:
+    case Lowering::Direct:  // (forward MEC_FUSED only)
       return 0;
     case Lowering::Subsample:
       return s.n * s.oh * s.ow * s.ic;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "isa.h"
 #include "parallel.h"
 
 namespace mec4j {
@@ -25,6 +26,13 @@ int64_t block_segments(const RowWindowGemm& g, int64_t k0, int64_t length, Segme
   }
   return count;
 }
+
+// At most this many floats of panels take the short-K loop order of compute_rect (16 KiB, which
+// the panel buffer there holds). It takes tiles at least kMinNr wide, which bounds the panels'
+// number.
+constexpr int64_t kSmallBlockFloats = 4096;
+constexpr int kMinNr = 8;
+static_assert(kSmallBlockFloats <= kMaxKc * kMaxNr, "the panel buffer holds a short K block's panels");
 
 int64_t panels(const IgemmConfig& cfg, int64_t n) { return (n + cfg.nr - 1) / cfg.nr; }
 
@@ -48,6 +56,13 @@ const float* row_base(const RowWindowGemm& g, int64_t p) {
   return g.origin + image * g.image_stride + q / g.width * g.y_stride + q % g.width * g.x_stride;
 }
 
+// Floats of all of a K block's panels below which each row tile meets every panel in turn (see
+// compute_rect): a quarter of L1, beside the tile's A rows and C.
+int64_t small_block_floats() {
+  static const int64_t floats = std::min<int64_t>(kSmallBlockFloats, l1_data_cache_bytes() / 4 / sizeof(float));
+  return floats;
+}
+
 // Rows [m0, m1) x column panels [q0, q1) of the output, on the calling thread.
 void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
   alignas(64) float panel[kMaxKc * kMaxNr];
@@ -57,39 +72,55 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   const float* rows[kMaxMc];
   const float* a[kMaxNr];  // mr <= nr <= kMaxNr
   const int mr = cfg.mr, nr = cfg.nr;
+  // One row tile times one panel: rows [p, p + mr) (fewer at the end of the block), columns of
+  // panel q.
+  auto tile = [&](int64_t p, int64_t me, const float* const* block_rows, int64_t q, const float* b, int64_t count,
+                  bool first) {
+    const int64_t col = q * nr;
+    const int cols = (int)std::min<int64_t>(nr, g.n - col);
+    const float* bias = nullptr;
+    if (first && g.bias) {
+      std::memset(bias_panel, 0, sizeof bias_panel);
+      std::memcpy(bias_panel, g.bias + col, cols * sizeof(float));
+      bias = bias_panel;
+    }
+    const int n_rows = (int)std::min<int64_t>(mr, me - p);
+    float* c = g.out + p * g.ldc + col;
+    const float* const* tile_rows = block_rows + p;
+    if (n_rows == mr && equally_spaced(tile_rows, mr)) {
+      cfg.ukernel_strided(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias);
+      return;
+    }
+    for (int i = 0; i < n_rows; ++i) a[i] = tile_rows[i];
+    const IgemmUkernelFn kernel = n_rows == mr ? cfg.ukernel : cfg.ukernel_tails[n_rows];
+    kernel(a, segs, count, b, c, g.ldc, n_rows, cols, first, bias);
+  };
+  auto pack_panel = [&](int64_t k0, int64_t length, int64_t q, float* into) -> const float* {
+    if (g.packed) return packed_panel(cfg, g.packed, g.n, k0, length, q);
+    cfg.pack(g.kernel + k0 * g.n + q * nr, g.n, length, (int)std::min<int64_t>(nr, g.n - q * nr), into);
+    return into;
+  };
   for (int64_t mb = m0; mb < m1; mb += cfg.mc) {
     const int64_t me = std::min(mb + cfg.mc, m1);
     for (int64_t p = mb; p < me; ++p) rows[p - mb] = row_base(g, p);
+    const float* const* block_rows = rows - mb;  // block_rows[p] for p in [mb, me)
     for (int64_t k0 = 0; k0 < k_total; k0 += cfg.kc) {
       const int64_t length = std::min(cfg.kc, k_total - k0);
       const int64_t count = block_segments(g, k0, length, segs);
       const bool first = k0 == 0;
+      if (nr >= kMinNr && q1 - q0 > 1 && length * nr * (q1 - q0) <= small_block_floats()) {
+        // A short K block: with so few FMAs per tile, writing C bounds the kernel. Every panel is
+        // packed first, and each row tile then meets all of them, writing its pixels' channels
+        // at once (the usual order writes one panel's slice of every row, then comes back).
+        const float* b[kSmallBlockFloats / kMinNr];
+        for (int64_t q = q0; q < q1; ++q) b[q - q0] = pack_panel(k0, length, q, panel + (q - q0) * length * nr);
+        for (int64_t p = mb; p < me; p += mr)
+          for (int64_t q = q0; q < q1; ++q) tile(p, me, block_rows, q, b[q - q0], count, first);
+        continue;
+      }
       for (int64_t q = q0; q < q1; ++q) {
-        const int64_t col = q * nr;
-        const int cols = (int)std::min<int64_t>(nr, g.n - col);
-        const float* b = panel;
-        if (g.packed)
-          b = packed_panel(cfg, g.packed, g.n, k0, length, q);
-        else
-          cfg.pack(g.kernel + k0 * g.n + col, g.n, length, cols, panel);
-        const float* bias = nullptr;
-        if (first && g.bias) {
-          std::memset(bias_panel, 0, sizeof bias_panel);
-          std::memcpy(bias_panel, g.bias + col, cols * sizeof(float));
-          bias = bias_panel;
-        }
-        for (int64_t p = mb; p < me; p += mr) {
-          const int n_rows = (int)std::min<int64_t>(mr, me - p);
-          float* c = g.out + p * g.ldc + col;
-          const float* const* tile_rows = rows + (p - mb);
-          if (n_rows == mr && equally_spaced(tile_rows, mr)) {
-            cfg.ukernel_strided(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias);
-            continue;
-          }
-          for (int i = 0; i < n_rows; ++i) a[i] = tile_rows[i];
-          const IgemmUkernelFn kernel = n_rows == mr ? cfg.ukernel : cfg.ukernel_tails[n_rows];
-          kernel(a, segs, count, b, c, g.ldc, n_rows, cols, first, bias);
-        }
+        const float* b = pack_panel(k0, length, q, panel);
+        for (int64_t p = mb; p < me; p += mr) tile(p, me, block_rows, q, b, count, first);
       }
     }
   }

@@ -34,6 +34,7 @@ int64_t mec_lda(const Shape& s) { return s.ihp * s.kw * s.ic; }  // <= |L|, cann
 int64_t whole_lowering_elems(const Plan& p, MecSolution solution) {
   switch (mec_lowering(p.s, solution)) {
     case Lowering::InPlace:
+    case Lowering::Direct:
       return 0;
     case Lowering::Subsample:
       return p.s.n * p.s.oh * p.s.ow * p.s.ic;  // <= |L|: cannot overflow
@@ -227,7 +228,8 @@ std::vector<const ConvImpl*> mec_candidates(const Plan& p) {
 const ConvImpl* mec_heuristic(const Plan& p) {
   const Shape& s = p.s;
   if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
-  if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // 1x1
+  // Unpadded layers: MEC_FUSED reads the input in place (no workspace for the others).
+  if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
   if (s.tile_w < s.ow) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
   // The BLAS variants split grouped or row-dilated layers into many small GEMMs, or do not apply.
   if (s.g > 1 || s.dh > 1) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);

@@ -71,6 +71,14 @@ int64_t l2_cache_bytes() {
   return override > 0 ? override : bytes;
 }
 
+int64_t l1_data_cache_bytes() {
+  static const int64_t bytes = [] {
+    const long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    return v > 0 ? (int64_t)v : (int64_t)32 << 10;
+  }();
+  return bytes;
+}
+
 void set_l2_cache_bytes_for_testing(int64_t bytes) { g_l2_override.store(bytes, std::memory_order_relaxed); }
 
 int hardware_threads() {

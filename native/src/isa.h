@@ -17,6 +17,8 @@ mec4j_status effective_isa(mec4j_isa* isa);
 
 // This CPU's L2 per core in bytes (sysconf; 512 KiB where the OS does not say), read once.
 int64_t l2_cache_bytes();
+// The L1 data cache of one core, in bytes (32 KiB when the system does not say).
+int64_t l1_data_cache_bytes();
 // Tests only: pretend the L2 has this many bytes (0: the real size), so that small layers take
 // the paths of large ones. The micro-kernels' blocking, chosen once, does not change.
 void set_l2_cache_bytes_for_testing(int64_t bytes);

@@ -135,15 +135,23 @@ namespace {
 // 0's shifted by j*i_c/g floats.
 struct RowWindows {
   Shape s;
+  Lowering lowering;   // Mec: lowered rows; InPlace, Subsample: dense pixels; Direct: the input
   int64_t columns;     // windows per kernel row: k_w with groups, else 1
-  int64_t row_floats;  // one lowered row: o_w*k_w*i_c
-  bool dense;          // the input (or its subsample) itself: one window at offset 0
+  int64_t row_floats;  // one lowered row (o_w*k_w*i_c), or one input row (i_w*i_c)
 };
 
-// Window r: kernel row r / columns at its lowered row for output row 0, tap r % columns.
+// Window r: kernel row r / columns at its lowered (or input) row for output row 0, tap r % columns.
 int64_t window_offset(const void* context, int64_t r) {
   const RowWindows& w = *static_cast<const RowWindows*>(context);
-  if (w.dense) return 0;
+  switch (w.lowering) {
+    case Lowering::InPlace:
+    case Lowering::Subsample:
+      return 0;
+    case Lowering::Direct:
+      return r / w.columns * w.s.dh * w.row_floats + r % w.columns * w.s.dw * w.s.ic;
+    case Lowering::Mec:
+      break;
+  }
   return kernel_row_start(w.s, r / w.columns) * w.row_floats + r % w.columns * w.s.ic;
 }
 
@@ -152,8 +160,9 @@ struct FusedGemm {
   RowWindows windows;
 };
 
-FusedGemm fused_gemm(const Shape& s, bool dense) {
+FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
   const int64_t patch_row = s.kw * s.ic;
+  const bool dense = lowering == Lowering::InPlace || lowering == Lowering::Subsample;
   FusedGemm f{};
   RowWindowGemm& g = f.g;
   g.m = s.n * s.oh * s.ow;
@@ -163,10 +172,18 @@ FusedGemm fused_gemm(const Shape& s, bool dense) {
   g.width = s.ow;
   const bool grouped = s.g > 1;
   const int64_t taps = dense ? 1 : s.kh, columns = grouped && !dense ? s.kw : 1;
+  int64_t row_floats = s.ow * patch_row;
   if (dense) {  // NHWC pixels of i_c floats
     g.image_stride = s.oh * s.ow * s.ic;
     g.y_stride = s.ow * s.ic;
     g.x_stride = s.ic;
+  } else if (lowering == Lowering::Direct) {
+    // The NHWC input: output pixel (y, x) reads, for kernel row r, the k_w*i_c floats of input
+    // row y*s_h + r*d_h from column x*s_w on (a tap's i_c/g of them with groups).
+    row_floats = s.iw * s.ic;
+    g.image_stride = s.ih * row_floats;
+    g.y_stride = s.sh * row_floats;
+    g.x_stride = s.sw * s.ic;
   } else {
     // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
     // lowered row kernel_row_start(r) + y, column x. The GEMM gathers the k_h windows itself,
@@ -175,7 +192,7 @@ FusedGemm fused_gemm(const Shape& s, bool dense) {
     g.y_stride = s.ow * patch_row;
     g.x_stride = patch_row;
   }
-  f.windows = RowWindows{s, columns, s.ow * patch_row, dense};
+  f.windows = RowWindows{s, lowering, columns, row_floats};
   g.kernel_rows = taps * columns;
   g.piece = grouped ? s.icg : dense ? s.ic : patch_row;
   g.row_offset = window_offset;
@@ -221,7 +238,9 @@ void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* im
 bool mec_rows_interleaved(const Shape& s) { return s.n > 1 && s.output_elems <= s.mec_lowered_elems; }
 
 Lowering mec_lowering(const Shape& s, MecSolution solution) {
-  const bool pointwise = s.kh == 1 && s.kw == 1 && s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
+  const bool unpadded = s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
+  const bool pointwise = s.kh == 1 && s.kw == 1 && unpadded;
+  if (solution == MecSolution::Fused && unpadded && !pointwise && (s.dw == 1 || s.g > 1)) return Lowering::Direct;
   if (!pointwise || (solution != MecSolution::Fused && solution != MecSolution::Rows)) return Lowering::Mec;
   if (s.sh == 1 && s.sw == 1) return Lowering::InPlace;
   const bool tiled = s.tile_n < s.n || s.banded || s.tile_w < s.ow;
@@ -249,9 +268,9 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   const float* dense = lowering == Lowering::InPlace ? in : lowering == Lowering::Subsample ? L : nullptr;
   if (lowering == Lowering::Subsample) subsample(s, in, L, threads);
   if (solution == MecSolution::Fused) {
-    if (!dense) lower_rows(s, in, L, false, threads);
-    const FusedGemm f = fused_gemm(s, dense != nullptr);
-    run_fused(s, f, *igemm, dense ? dense : L, k, bias, out, packed_kernel, threads);
+    const float* a = lowering == Lowering::Mec ? L : lowering == Lowering::Direct ? in : dense;
+    if (lowering == Lowering::Mec) lower_rows(s, in, L, false, threads);
+    run_fused(s, fused_gemm(s, lowering), *igemm, a, k, bias, out, packed_kernel, threads);
     return;
   }
   if (solution == MecSolution::Rows && dense) {
@@ -352,8 +371,8 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, const I
   // The GEMMs of a full band and of the last one (shorter or not).
   const int64_t last_rows = s.oh - (b.bands - 1) * b.rows;
   int64_t unused;
-  const FusedGemm full = fused_gemm(row_band(s, 0, b.rows, &unused), false);
-  const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), false);
+  const FusedGemm full = fused_gemm(row_band(s, 0, b.rows, &unused), Lowering::Mec);
+  const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), Lowering::Mec);
   const int inner_threads = workers > 1 ? 1 : threads;
   std::atomic<int64_t> next_slot{0};
   parallel_for(s.n * b.bands, (int)workers, [&](int64_t begin, int64_t end) {
@@ -387,7 +406,7 @@ bool run_cache_bands_in_lowering(const Shape& s, const IgemmConfig* igemm, const
 
 FusedTiles fused_tiles(const Shape& s) {
   const Lowering lowering = mec_lowering(s, MecSolution::Fused);
-  if (lowering == Lowering::InPlace) return {FusedTiles::Mode::Whole, s.n, 0, 0, 0, 0};
+  if (lowering == Lowering::InPlace || lowering == Lowering::Direct) return {FusedTiles::Mode::Whole, s.n, 0, 0, 0, 0};
   // One image's A: its dense subsample (strided 1x1), or its row lowering (the layout of
   // lower_rows: i_h padded rows per image).
   const int64_t image = lowering == Lowering::Subsample ? s.oh * s.ow * s.ic : s.ihp * s.ow * s.kw * s.ic;
@@ -410,7 +429,7 @@ FusedTiles fused_tiles(const Shape& s) {
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,
                const float* bias, float* out, float* ws, const float* packed_kernel) {
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
-  if (solution == MecSolution::Fused && s.cache_sized && mec_lowering(s, solution) != Lowering::InPlace) {
+  if (solution == MecSolution::Fused && s.cache_sized && mec_lowering(s, solution) == Lowering::Mec) {
     const FusedTiles t = fused_tiles(s);
     if (t.mode == FusedTiles::Mode::Bands) {
       run_cache_bands(s, cache_bands(s, hardware_threads()), t.slots, igemm, in, k, bias, out, ws, packed_kernel);

@@ -63,7 +63,10 @@ enum class MecSolution { A, B, Rows, Fused };
 // the NHWC input is A itself (InPlace, no workspace); strided, A is the input's pixels at the
 // stride, copied densely (Subsample, i_n*o_h*o_w*i_c floats: less than |L|, which also counts
 // rows no output reads). Under a workspace limit that tiles the layer, strided ones lower as MEC.
-enum class Lowering { Mec, InPlace, Subsample };
+// MEC_FUSED's GEMM reads its row windows wherever they are contiguous: in an unpadded layer
+// (without dilation across a row, unless grouped, whose windows are one tap each) they are in the
+// input itself, k_w*i_c floats at each kernel row: Direct, no lowering and no workspace.
+enum class Lowering { Mec, InPlace, Subsample, Direct };
 Lowering mec_lowering(const Shape& s, MecSolution solution);
 // One MEC run on the whole of s (s is not tiled). igemm: the micro-kernel config for Fused;
 // packed_kernel: Fused only, k packed for that config (pack_igemm_kernel), or null.

@@ -44,7 +44,13 @@ static int64_t ws_bytes(const mec4j_conv2d& c, mec4j_algorithm a) {
 
 static void test_paper_example() {
   mec4j_conv2d c = conv(1, 7, 7, 1, 3, 3, 1, 1, 1);
-  CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC) == 105 * 4, "MEC workspace %lld", (long long)ws_bytes(c, MEC4J_ALGORITHM_MEC));
+  CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC_B) == 105 * 4, "MEC workspace %lld",
+        (long long)ws_bytes(c, MEC4J_ALGORITHM_MEC_B));
+  // Unpadded: MEC_FUSED, and so MEC, multiply the windows in the input itself.
+  CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC) == 0 && ws_bytes(c, MEC4J_ALGORITHM_MEC_FUSED) == 0, "read in place");
+  mec4j_conv2d padded = conv(1, 5, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1);  // the same 7x7, padded
+  CHECK(ws_bytes(padded, MEC4J_ALGORITHM_MEC) == 105 * 4, "padded MEC workspace %lld",
+        (long long)ws_bytes(padded, MEC4J_ALGORITHM_MEC));
   CHECK(ws_bytes(c, MEC4J_ALGORITHM_IM2COL) == 225 * 4, "im2col workspace");
   CHECK(ws_bytes(c, MEC4J_ALGORITHM_REFERENCE) == 0, "reference workspace");
   int64_t oh = 0, ow = 0;
@@ -66,15 +72,21 @@ static void test_cv_layer_formulas() {
       CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC_B) == whole, "MEC's whole lowering");
       mec4j_conv2d uncapped = c;
       uncapped.mec_workspace_limit = -1;
-      CHECK(ws_bytes(uncapped, MEC4J_ALGORITHM_MEC) == whole, "MEC without a cap: the whole lowering");
-      // The default: sized from the cache, per hardware thread twice the L2, or one band of
-      // 4*(k_h - 1) output rows where that is larger; never more than the whole lowering.
+      CHECK(ws_bytes(uncapped, MEC4J_ALGORITHM_MEC_ROWS) == whole, "MEC_ROWS without a cap: the whole lowering");
+      // Unpadded: MEC (MEC_FUSED) reads the windows in place, capped or not.
+      CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC) == 0 && ws_bytes(uncapped, MEC4J_ALGORITHM_MEC) == 0, "in place");
+      // Padded by one: the default is sized from the cache, per hardware thread twice the L2, or
+      // one band of output rows where that is larger; never more than the whole lowering.
+      const mec4j_conv2d p = conv(n, l.ih - 2, l.iw - 2, l.ic, l.kh, l.kw, l.kc, l.s, l.s, 1, 1, 1, 1);
       const int64_t band_rows = std::max<int64_t>(1, 4 * (l.kh - 1));
       const int64_t band = 4 * (((band_rows - 1) * l.s + l.kh) * ow * l.kw * l.ic + 16);
       const int64_t per_thread = std::max<int64_t>(2 * mec4j::l2_cache_bytes(), band);
-      const int64_t ws = ws_bytes(c, MEC4J_ALGORITHM_MEC);
-      CHECK(ws <= whole && ws <= per_thread * mec4j::hardware_threads(), "MEC's default workspace %lld (whole %lld)",
-            (long long)ws, (long long)whole);
+      const int64_t ws = ws_bytes(p, MEC4J_ALGORITHM_MEC);
+      CHECK(ws > 0 && ws <= whole && ws <= per_thread * mec4j::hardware_threads(),
+            "MEC's default workspace %lld (whole %lld)", (long long)ws, (long long)whole);
+      mec4j_conv2d p_uncapped = p;
+      p_uncapped.mec_workspace_limit = -1;
+      CHECK(ws_bytes(p_uncapped, MEC4J_ALGORITHM_MEC) == whole, "padded MEC without a cap: the whole lowering");
       CHECK(ws_bytes(c, MEC4J_ALGORITHM_IM2COL) == 4 * n * oh * ow * l.kh * l.kw * l.ic, "im2col formula");
     }
 }
@@ -383,22 +395,24 @@ static void test_bad_input() {
   }
   for (float v : out) CHECK(v == 7.f, "output touched on error");
 
-  int64_t wsb = ws_bytes(ok, MEC4J_ALGORITHM_MEC);
+  // MEC_B: a variant that always needs a workspace (MEC reads this unpadded layer in place).
+  int64_t wsb = ws_bytes(ok, MEC4J_ALGORITHM_MEC_B);
   void* ws = mec4j_workspace_alloc(wsb);
   CHECK(ws && reinterpret_cast<uintptr_t>(ws) % MEC4J_WORKSPACE_ALIGNMENT == 0, "aligned alloc");
   auto fwd = [&](mec4j_algorithm a, const float* i, const float* kk, float* o, void* w, int64_t wb) {
     return mec4j_conv2d_forward(&ok, a, i, kk, nullptr, o, w, wb);
   };
-  CHECK(fwd(MEC4J_ALGORITHM_MEC, nullptr, k.data(), out.data(), ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null input");
-  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), nullptr, out.data(), ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null kernel");
-  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), nullptr, ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null output");
-  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), nullptr, wsb) == MEC4J_ERROR_NULL_ARGUMENT,
+  CHECK(fwd(MEC4J_ALGORITHM_MEC_B, nullptr, k.data(), out.data(), ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null input");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC_B, in.data(), nullptr, out.data(), ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT,
+        "null kernel");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC_B, in.data(), k.data(), nullptr, ws, wsb) == MEC4J_ERROR_NULL_ARGUMENT, "null output");
+  CHECK(fwd(MEC4J_ALGORITHM_MEC_B, in.data(), k.data(), out.data(), nullptr, wsb) == MEC4J_ERROR_NULL_ARGUMENT,
         "null workspace");
-  CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), ws, wsb - 1) == MEC4J_ERROR_WORKSPACE_TOO_SMALL,
+  CHECK(fwd(MEC4J_ALGORITHM_MEC_B, in.data(), k.data(), out.data(), ws, wsb - 1) == MEC4J_ERROR_WORKSPACE_TOO_SMALL,
         "small workspace");
   {  // large enough, but 4 bytes off the alignment
     void* roomy = mec4j_workspace_alloc(wsb + 64);
-    CHECK(fwd(MEC4J_ALGORITHM_MEC, in.data(), k.data(), out.data(), static_cast<char*>(roomy) + 4, wsb) ==
+    CHECK(fwd(MEC4J_ALGORITHM_MEC_B, in.data(), k.data(), out.data(), static_cast<char*>(roomy) + 4, wsb) ==
               MEC4J_ERROR_WORKSPACE_MISALIGNED,
           "misaligned");
     mec4j_workspace_free(roomy);
@@ -423,8 +437,9 @@ static void test_bad_input() {
   CHECK(mec4j_resolve_algorithm(&narrow, MEC4J_ALGORITHM_MEC, &r) == MEC4J_OK && r == MEC4J_ALGORITHM_MEC_B,
         "auto on a padded 3x3 kernel, 2 channels picks B");
   CHECK(mec4j_blas_set_threads(0) == MEC4J_ERROR_INVALID_ARGUMENT, "threads 0");
-  // A workspace limit below one strip (one output column of one image) cannot be met.
-  mec4j_conv2d capped = ok;
+  // A workspace limit below one strip (one output column of one image) cannot be met. (Padded:
+  // an unpadded layer's MEC reads the input in place.)
+  mec4j_conv2d capped = conv(2, 7, 7, 3, 3, 3, 4, 1, 1, 1, 1, 1, 1);
   capped.mec_workspace_limit = 9 * 3 * 3 * 4 - 1;
   CHECK(mec4j_min_workspace_limit(&capped, &b) == MEC4J_OK && b == 9 * 3 * 3 * 4, "smallest tile: one strip");
   CHECK(mec4j_min_workspace_limit(&capped, nullptr) == MEC4J_ERROR_NULL_ARGUMENT, "min limit: null bytes");
@@ -623,8 +638,9 @@ static void test_in_place_workspace() {
   int64_t b = -1;
   CHECK(mec4j_workspace_size(&tiled, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b > 0 && b <= tiled.mec_workspace_limit,
         "1x1 stride 2 under a cap: %lld", (long long)b);
-  const mec4j_conv2d three = conv(1, 6, 6, 4, 3, 3, 8, 1, 1);
-  CHECK(ws_bytes(three, MEC4J_ALGORITHM_MEC_FUSED) == 4 * 4 * 6 * 3 * 4, "3x3 lowers");
+  const mec4j_conv2d three = conv(1, 4, 4, 4, 3, 3, 8, 1, 1, 1, 1, 1, 1);
+  CHECK(ws_bytes(three, MEC4J_ALGORITHM_MEC_FUSED) == 4 * 4 * 6 * 3 * 4, "padded 3x3 lowers");
+  CHECK(ws_bytes(conv(1, 6, 6, 4, 3, 3, 8, 1, 1), MEC4J_ALGORITHM_MEC_FUSED) == 0, "unpadded 3x3 in place");
   std::mt19937_64 rng(7);
   for (const auto& c : {pointwise, strided, tiled})
     for (auto a : {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_ALGORITHM_MEC_ROWS})

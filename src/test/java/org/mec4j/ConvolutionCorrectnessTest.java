@@ -223,10 +223,9 @@ class ConvolutionCorrectnessTest {
     Tuning before = Tuning.current();
     Tuning.set(Tuning.HEURISTIC);
     try {
-      // Few output channels (2 * k_c below the micro-kernel's tile width): the BLAS rule. Batch >
-      // 1,
-      // small k_w*i_c: the paper's rule, A when o_w <= T and |O| <= |L|.
-      Conv2d small = Conv2d.parse("mb2ih9iw9ic4oc2kh3kw3");
+      // Padded, few output channels (2 * k_c below the micro-kernel's tile width): the BLAS rule.
+      // Batch > 1, small k_w*i_c: the paper's rule, A when o_w <= T and |O| <= |L|.
+      Conv2d small = Conv2d.parse("mb2ih7iw7ic4oc2kh3kw3ph1pw1");
       assertEquals(Algorithm.MEC_A, small.resolve(Algorithm.MEC));
       assertEquals(
           Algorithm.MEC_B, small.toBuilder().mecThreshold(4).build().resolve(Algorithm.MEC));
@@ -234,7 +233,12 @@ class ConvolutionCorrectnessTest {
       assertEquals(Algorithm.MEC_B, small.toBuilder().batch(1).build().resolve(Algorithm.MEC));
       assertEquals(
           Algorithm.MEC_ROWS,
-          small.toBuilder().batch(1).input(9, 9, 8).build().resolve(Algorithm.MEC));
+          small.toBuilder().batch(1).input(7, 7, 8).build().resolve(Algorithm.MEC));
+      // Unpadded: the igemm reads the windows in the input itself, with no workspace, whatever the
+      // channels.
+      Conv2d unpadded = Conv2d.parse("mb2ih9iw9ic4oc2kh3kw3");
+      assertEquals(Algorithm.MEC_FUSED, unpadded.resolve(Algorithm.MEC));
+      assertEquals(0, unpadded.workspaceBytes(Algorithm.MEC));
       // Enough output channels: mec4j's own igemm, at any batch.
       assertEquals(
           Algorithm.MEC_FUSED, Conv2d.parse("mb1ih7iw7ic512oc512kh3kw3").resolve(Algorithm.MEC));

@@ -279,7 +279,7 @@ class ValidationTest {
       e =
           assertThrows(
               IllegalArgumentException.class,
-              () -> Convolution.create(valid().build(), Algorithm.MEC, small));
+              () -> Convolution.create(valid().build(), Algorithm.MEC_B, small));
       assertTrue(e.getMessage().contains("workspace has 8 bytes"), e.getMessage());
     }
     assertThrows(IllegalArgumentException.class, () -> Workspace.allocate(0));
@@ -299,15 +299,15 @@ class ValidationTest {
         assertThrows(IllegalStateException.class, () -> c.forward(in, k, out))
             .getMessage()
             .contains("closed"));
-    Workspace ws = Workspace.allocate(spec.workspaceBytes(Algorithm.MEC));
-    Convolution borrowing = Convolution.create(spec, Algorithm.MEC, ws);
+    Workspace ws = Workspace.allocate(spec.workspaceBytes(Algorithm.MEC_B));
+    Convolution borrowing = Convolution.create(spec, Algorithm.MEC_B, ws);
     ws.close();
     assertTrue(
         assertThrows(IllegalStateException.class, () -> borrowing.forward(in, k, out))
             .getMessage()
             .contains("Workspace is closed"));
     borrowing.close();
-    assertThrows(IllegalStateException.class, () -> Convolution.create(spec, Algorithm.MEC, ws));
+    assertThrows(IllegalStateException.class, () -> Convolution.create(spec, Algorithm.MEC_B, ws));
   }
 
   @Test

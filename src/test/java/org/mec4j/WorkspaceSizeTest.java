@@ -14,7 +14,10 @@ class WorkspaceSizeTest {
   @Test
   void paperWorkedExample() {
     Conv2d spec = Conv2d.builder().input(7, 7, 1).kernel(3, 3).outputChannels(1).build();
-    assertEquals(105 * 4, spec.workspaceBytes(Algorithm.MEC));
+    // Unpadded: MEC (MEC_FUSED) reads the row windows in the input itself.
+    assertEquals(0, spec.workspaceBytes(Algorithm.MEC));
+    assertEquals(0, spec.workspaceBytes(Algorithm.MEC_FUSED));
+    assertEquals(105 * 4, spec.workspaceBytes(Algorithm.MEC_ROWS));
     assertEquals(105 * 4, spec.workspaceBytes(Algorithm.MEC_A));
     assertEquals(105 * 4, spec.workspaceBytes(Algorithm.MEC_B));
     assertEquals(225 * 4, spec.workspaceBytes(Algorithm.IM2COL));
@@ -46,11 +49,23 @@ class WorkspaceSizeTest {
         assertEquals(
             wholeLowering, spec.workspaceBytes(Algorithm.MEC_B), f[0] + " MEC_B, batch " + n);
         assertEquals(
-            wholeLowering, whole.workspaceBytes(Algorithm.MEC), f[0] + " uncapped MEC, batch " + n);
-        // The default is sized from the cache: never more than the whole lowering, and per
-        // hardware thread at most one image's lowering or 8 MiB (twice an L2 of up to 4 MiB),
-        // whichever is larger, whatever the batch.
-        long defaultBytes = spec.workspaceBytes(Algorithm.MEC);
+            wholeLowering,
+            whole.workspaceBytes(Algorithm.MEC_ROWS),
+            f[0] + " uncapped MEC_ROWS, batch " + n);
+        assertEquals(0, spec.workspaceBytes(Algorithm.MEC), f[0] + " unpadded: in place");
+        // Padded by one (the same padded size): MEC's default is sized from the cache: never more
+        // than the whole lowering, and per hardware thread at most one image's lowering or 8 MiB
+        // (twice an L2 of up to 4 MiB), whichever is larger, whatever the batch.
+        Conv2d padded =
+            builder.mecWorkspaceLimit(0).input(ih - 2, iw - 2, ic).padding(1, 1, 1, 1).build();
+        assertEquals(
+            wholeLowering,
+            padded.toBuilder()
+                .mecWorkspaceLimit(Conv2d.NO_WORKSPACE_LIMIT)
+                .build()
+                .workspaceBytes(Algorithm.MEC),
+            f[0] + " padded, uncapped MEC, batch " + n);
+        long defaultBytes = padded.workspaceBytes(Algorithm.MEC);
         long perThread = Math.max(4 * ow * ih * kw * ic, 8L << 20);
         long threads = Runtime.getRuntime().availableProcessors();
         assertTrue(defaultBytes > 0 && defaultBytes <= wholeLowering, f[0] + " default MEC");

@@ -254,12 +254,12 @@ final class Charts {
     double maxX = 0;
     for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
       Row im = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL);
-      Row mec = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.MEC);
-      if (im == null || mec == null || mec.workspaceBytes() <= 0)
-        continue; // 0: 1x1 in place, no ratio
+      if (im == null) continue;
+      long lowering = Report.loweringBytes(in, "sweep", p.name(), p.spec().batch(), p.spec());
+      if (lowering <= 0) continue; // 0: 1x1 in place, no ratio
       double x = (double) p.k() / p.s();
       maxX = Math.max(maxX, x);
-      measured.add(x, (double) im.workspaceBytes() / mec.workspaceBytes());
+      measured.add(x, (double) im.workspaceBytes() / lowering);
       formula.add(x, Formula.ratio(p.spec()));
     }
     if (measured.isEmpty()) return false;

@@ -47,7 +47,9 @@ public final class Formula {
   /**
    * The formula's bytes for an algorithm, or -1 when it has none (oneDNN, ONNX Runtime; grouped or
    * dilated layers). Unpadded 1x1 layers (no workspace limit): FUSED and ROWS read the input in
-   * place at stride 1, a dense subsample i_n·o_h·o_w·i_c when strided.
+   * place at stride 1, a dense subsample i_n·o_h·o_w·i_c when strided; other unpadded layers: FUSED
+   * (and so MEC) reads the row windows in the input, no workspace. Padded layers within the cache:
+   * the whole lowering (larger ones get cache-sized bands, which no formula here predicts).
    */
   public static long bytes(Algo a, Conv2d c) {
     if (c.groups() > 1 || c.dilationHeight() > 1 || c.dilationWidth() > 1)
@@ -56,9 +58,14 @@ public final class Formula {
     long pointwise =
         stride1 ? 0 : 4L * c.batch() * c.outputHeight() * c.outputWidth() * c.inputChannels();
     boolean noLowering = pointwiseUnpadded(c) && (stride1 || c.mecWorkspaceLimit() <= 0);
+    boolean unpadded =
+        c.padTop() == 0 && c.padBottom() == 0 && c.padLeft() == 0 && c.padRight() == 0;
     return switch (a) {
       case IM2COL -> im2colBytes(c);
-      case MEC, MEC_FUSED, MEC_PACKED, MEC_ROWS -> noLowering ? pointwise : mecBytes(c);
+      // Unpadded larger kernels: the igemm reads the row windows in the input itself.
+      case MEC, MEC_FUSED, MEC_PACKED ->
+          noLowering ? pointwise : unpadded && !pointwiseUnpadded(c) ? 0 : mecBytes(c);
+      case MEC_ROWS -> noLowering ? pointwise : mecBytes(c);
       case MEC_A, MEC_B -> mecBytes(c);
       case ONEDNN, ONNXRUNTIME -> -1;
     };
