@@ -240,7 +240,8 @@ bool mec_rows_interleaved(const Shape& s) { return s.n > 1 && s.output_elems <= 
 Lowering mec_lowering(const Shape& s, MecSolution solution) {
   const bool unpadded = s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
   const bool pointwise = s.kh == 1 && s.kw == 1 && unpadded;
-  if (solution == MecSolution::Fused && unpadded && !pointwise && (s.dw == 1 || s.g > 1)) return Lowering::Direct;
+  const bool in_place = pointwise && s.sh == 1 && s.sw == 1;
+  if (solution == MecSolution::Fused && unpadded && !in_place && (s.dw == 1 || s.g > 1)) return Lowering::Direct;
   if (!pointwise || (solution != MecSolution::Fused && solution != MecSolution::Rows)) return Lowering::Mec;
   if (s.sh == 1 && s.sw == 1) return Lowering::InPlace;
   const bool tiled = s.tile_n < s.n || s.banded || s.tile_w < s.ow;

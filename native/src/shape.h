@@ -65,7 +65,8 @@ enum class MecSolution { A, B, Rows, Fused };
 // rows no output reads). Under a workspace limit that tiles the layer, strided ones lower as MEC.
 // MEC_FUSED's GEMM reads its row windows wherever they are contiguous: in an unpadded layer
 // (without dilation across a row, unless grouped, whose windows are one tap each) they are in the
-// input itself, k_w*i_c floats at each kernel row: Direct, no lowering and no workspace.
+// input itself, k_w*i_c floats at each kernel row: Direct, no lowering and no workspace (strided
+// 1x1 layers too; the subsample is then MEC_ROWS's).
 enum class Lowering { Mec, InPlace, Subsample, Direct };
 Lowering mec_lowering(const Shape& s, MecSolution solution);
 // One MEC run on the whole of s (s is not tiled). igemm: the micro-kernel config for Fused;

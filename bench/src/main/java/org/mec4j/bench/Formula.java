@@ -46,9 +46,9 @@ public final class Formula {
 
   /**
    * The formula's bytes for an algorithm, or -1 when it has none (oneDNN, ONNX Runtime; grouped or
-   * dilated layers). Unpadded 1x1 layers (no workspace limit): FUSED and ROWS read the input in
-   * place at stride 1, a dense subsample i_n·o_h·o_w·i_c when strided; other unpadded layers: FUSED
-   * (and so MEC) reads the row windows in the input, no workspace. Padded layers within the cache:
+   * dilated layers). Unpadded layers: FUSED (and so MEC) reads the row windows in the input, no
+   * workspace; ROWS reads unpadded 1x1 layers in place at stride 1, a dense subsample
+   * i_n·o_h·o_w·i_c when strided (no workspace limit). Padded layers within the cache:
    * the whole lowering (larger ones get cache-sized bands, which no formula here predicts).
    */
   public static long bytes(Algo a, Conv2d c) {
@@ -63,8 +63,7 @@ public final class Formula {
     return switch (a) {
       case IM2COL -> im2colBytes(c);
       // Unpadded larger kernels: the igemm reads the row windows in the input itself.
-      case MEC, MEC_FUSED, MEC_PACKED ->
-          noLowering ? pointwise : unpadded && !pointwiseUnpadded(c) ? 0 : mecBytes(c);
+      case MEC, MEC_FUSED, MEC_PACKED -> unpadded ? 0 : mecBytes(c);
       case MEC_ROWS -> noLowering ? pointwise : mecBytes(c);
       case MEC_A, MEC_B -> mecBytes(c);
       case ONEDNN, ONNXRUNTIME -> -1;
