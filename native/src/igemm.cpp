@@ -32,7 +32,7 @@ int64_t block_segments(const RowWindowGemm& g, int64_t k0, int64_t length, Segme
 // number.
 constexpr int64_t kSmallBlockFloats = 4096;
 constexpr int kMinNr = 8;
-static_assert(kSmallBlockFloats <= kMaxKc * kMaxNr, "the panel buffer holds a short K block's panels");
+static_assert(kSmallBlockFloats <= kMaxPanelFloats, "the panel buffer holds a short K block's panels");
 
 int64_t panels(const IgemmConfig& cfg, int64_t n) { return (n + cfg.nr - 1) / cfg.nr; }
 
@@ -65,7 +65,7 @@ int64_t small_block_floats() {
 
 // Rows [m0, m1) x column panels [q0, q1) of the output, on the calling thread.
 void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
-  alignas(64) float panel[kMaxKc * kMaxNr];
+  alignas(64) float panel[kMaxPanelFloats];
   alignas(64) float bias_panel[kMaxNr];
   Segment segs[kMaxKc];
   const int64_t k_total = g.kernel_rows * g.piece;

@@ -4,6 +4,7 @@
 #define MEC4J_IGEMM_CONFIG_H
 
 #include <cstdint>
+#include <vector>
 
 #include "mec4j.h"
 #include "ukernels/f32_igemm.h"
@@ -23,13 +24,18 @@ struct IgemmConfig {
   IgemmWtUkernelFn ukernel_wt;  // the same tile for weight gradients (W^T * B, W read by rows)
 };
 
-constexpr int kMaxNr = 32;
+constexpr int kMaxNr = 64;
 constexpr int64_t kMaxKc = 512;
+// A packed B panel (kc x nr) never takes more (kc is clamped to it): the GEMM keeps one on its stack.
+constexpr int64_t kMaxPanelFloats = 512 * 32;
 constexpr int64_t kMaxMc = 1024;
 
-// The config for this ISA, or null if mec4j has no kernel for it in this build. Each ISA falls
-// back to the next lower one it has, so the effective ISA always has a config.
-const IgemmConfig* igemm_config(mec4j_isa isa);
+// The tile for this ISA and a GEMM of n output columns (k_c/g): of the ISA's tiles (preferred
+// first), the first that pads n the least (n <= 0: the preferred one). Each ISA falls back to the
+// next lower one it has, so the effective ISA always has a config.
+const IgemmConfig* igemm_config(mec4j_isa isa, int64_t n = 0);
+// All of the ISA's tiles, preferred first (tests).
+std::vector<const IgemmConfig*> igemm_configs(mec4j_isa isa);
 
 }  // namespace mec4j
 #endif

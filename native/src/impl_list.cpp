@@ -384,7 +384,7 @@ mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, 
   if (st != MEC4J_OK) return st;
   if ((st = effective_isa(&p->isa)) != MEC4J_OK) return st;
   if (tuning() == kTuningMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
-  p->igemm = igemm_config(p->isa);
+  p->igemm = igemm_config(p->isa, p->s.kcg);
   p->threads = available_threads();
   if (!impl) return MEC4J_OK;
   const ConvImpl* found = find_impl(algorithm);

@@ -16,6 +16,7 @@
 #include "test_support.h"
 
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_on_avx2)
+MEC4J_DECLARE_F32_IGEMM(f32_igemm_6x64_on_avx2)
 
 static mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t sh,
                          int64_t sw, int64_t pt = 0, int64_t pb = 0, int64_t pl = 0, int64_t pr = 0) {
@@ -514,15 +515,19 @@ static void test_ukernels(uint64_t seed) {
   const mec4j_isa host = mec4j_get_host_isa();
   for (mec4j_isa isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512})
     if (isa <= host) {
-      const IgemmConfig* c = igemm_config(isa);
-      kernels.push_back(
-          {c->name, c->mr, c->nr, c->ukernel, c->ukernel_strided, c->ukernel_tails, c->pack, c->ukernel_wt});
+      for (const IgemmConfig* c : igemm_configs(isa))
+        kernels.push_back(
+            {c->name, c->mr, c->nr, c->ukernel, c->ukernel_strided, c->ukernel_tails, c->pack, c->ukernel_wt});
     }
 #if defined(MEC4J_HAVE_X86_KERNELS)
   if (host >= MEC4J_ISA_AVX2)
     kernels.push_back({"f32-igemm-12x32 (avx512 tile on avx2)", 12, 32, f32_igemm_12x32_on_avx2_ukernel,
                        f32_igemm_12x32_on_avx2_ukernel_strided, f32_igemm_12x32_on_avx2_ukernel_tails,
                        f32_igemm_12x32_on_avx2_pack, f32_igemm_12x32_on_avx2_ukernel_wt});
+  if (host >= MEC4J_ISA_AVX2)
+    kernels.push_back({"f32-igemm-6x64 (avx512 tile on avx2)", 6, 64, f32_igemm_6x64_on_avx2_ukernel,
+                       f32_igemm_6x64_on_avx2_ukernel_strided, f32_igemm_6x64_on_avx2_ukernel_tails,
+                       f32_igemm_6x64_on_avx2_pack, f32_igemm_6x64_on_avx2_ukernel_wt});
 #endif
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> small(-3, 3);
@@ -628,7 +633,8 @@ static void test_in_place_workspace() {
         "1x1 stride 1 in place");
   const int64_t sub = 4 * 2 * 3 * 3 * 8;  // i_n*o_h*o_w*i_c floats
   CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC) == 0 && ws_bytes(strided, MEC4J_ALGORITHM_MEC_FUSED) == 0,
-        "1x1 stride 2, the igemm reads the input at the stride: %lld", (long long)ws_bytes(strided, MEC4J_ALGORITHM_MEC));
+        "1x1 stride 2, the igemm reads the input at the stride: %lld",
+        (long long)ws_bytes(strided, MEC4J_ALGORITHM_MEC));
   CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC_ROWS) == sub, "1x1 stride 2 subsampled for the BLAS: %lld",
         (long long)ws_bytes(strided, MEC4J_ALGORITHM_MEC_ROWS));
   CHECK(ws_bytes(strided, MEC4J_ALGORITHM_MEC_B) == 4 * 2 * 3 * 6 * 8, "1x1 stride 2, B lowers: %lld",
@@ -637,9 +643,9 @@ static void test_in_place_workspace() {
   mec4j_conv2d tiled = strided;  // a cap that tiles the layer: MEC's lowering, within the cap
   tiled.mec_workspace_limit = 4 * 3 * 6 * 8;
   int64_t b = -1;
-  CHECK(mec4j_workspace_size(&tiled, MEC4J_ALGORITHM_MEC_ROWS, &b) == MEC4J_OK && b > 0 &&
-            b <= tiled.mec_workspace_limit,
-        "1x1 stride 2 under a cap: %lld", (long long)b);
+  CHECK(
+      mec4j_workspace_size(&tiled, MEC4J_ALGORITHM_MEC_ROWS, &b) == MEC4J_OK && b > 0 && b <= tiled.mec_workspace_limit,
+      "1x1 stride 2 under a cap: %lld", (long long)b);
   const mec4j_conv2d three = conv(1, 4, 4, 4, 3, 3, 8, 1, 1, 1, 1, 1, 1);
   CHECK(ws_bytes(three, MEC4J_ALGORITHM_MEC_FUSED) == 4 * 4 * 6 * 3 * 4, "padded 3x3 lowers");
   CHECK(ws_bytes(conv(1, 6, 6, 4, 3, 3, 8, 1, 1), MEC4J_ALGORITHM_MEC_FUSED) == 0, "unpadded 3x3 in place");

@@ -48,8 +48,8 @@ public final class Formula {
    * The formula's bytes for an algorithm, or -1 when it has none (oneDNN, ONNX Runtime; grouped or
    * dilated layers). Unpadded layers: FUSED (and so MEC) reads the row windows in the input, no
    * workspace; ROWS reads unpadded 1x1 layers in place at stride 1, a dense subsample
-   * i_n·o_h·o_w·i_c when strided (no workspace limit). Padded layers within the cache:
-   * the whole lowering (larger ones get cache-sized bands, which no formula here predicts).
+   * i_n·o_h·o_w·i_c when strided (no workspace limit). Padded layers within the cache: the whole
+   * lowering (larger ones get cache-sized bands, which no formula here predicts).
    */
   public static long bytes(Algo a, Conv2d c) {
     if (c.groups() > 1 || c.dilationHeight() > 1 || c.dilationWidth() > 1)
