@@ -72,7 +72,15 @@ int64_t no_workspace(const Plan&) { return 0; }
 
 // MEC's workspace: every variant fits in it (the lowered tile, or nothing where the input is
 // read in place); none for depthwise layers, which run DEPTHWISE.
-int64_t mec_auto_workspace(const Plan& p) { return p.s.depthwise() ? 0 : mec_workspace<MecSolution::Fused>(p); }
+// By default, also the BLAS variants' whole lowering where it is within the cache-sized bound (small
+// padded layers, where the heuristic or the measurement may pick them).
+int64_t mec_auto_workspace(const Plan& p) {
+  if (p.s.depthwise()) return 0;
+  const int64_t fused = mec_workspace<MecSolution::Fused>(p);
+  if (!p.s.cache_sized || mec_lowering(p.s, MecSolution::Fused) != Lowering::Mec) return fused;
+  const int64_t lowering = whole_lowering_elems(p, MecSolution::B);
+  return lowering <= cache_sized_bound_elems() ? std::max(fused, lowering) : fused;
+}
 
 // --- Backward passes -------------------------------------------------------------------------
 

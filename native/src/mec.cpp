@@ -347,9 +347,14 @@ struct CacheBands {
 
 int64_t cache_budget_floats() { return 2 * l2_cache_bytes() / (int64_t)sizeof(float); }
 
+// Floats of one input row in the workspace: lowered (o_w*k_w*i_c), or copied with its padding.
+int64_t workspace_row_floats(const Shape& s, bool padded_copy) {
+  return padded_copy ? s.iwp * s.ic : s.ow * s.kw * s.ic;
+}
+
 // Bands for `threads` threads; rows >= o_h: one band per image.
-CacheBands cache_bands(const Shape& s, int threads) {
-  const int64_t row = s.ow * s.kw * s.ic;  // floats of one lowered input row
+CacheBands cache_bands(const Shape& s, int threads, bool padded_copy) {
+  const int64_t row = workspace_row_floats(s, padded_copy);
   const int64_t budget = cache_budget_floats();
   int64_t rows = budget / row > s.ekh ? (budget / row - s.ekh) / s.sh + 1 : 1;
   const int64_t floor_rows = 4 * (s.ekh - 1) > 1 ? 4 * (s.ekh - 1) : 1;
@@ -363,9 +368,47 @@ CacheBands cache_bands(const Shape& s, int threads) {
   return {rows, bands, (((rows - 1) * s.sh + s.ekh) * row + 15) / 16 * 16};
 }
 
+// The input rows of s's images that any output reads (rows_used of each), with their padding: row
+// h of an image is input row h - p_t between p_l and p_r zero pixels, or zeros in the padding.
+void copy_padded(const Shape& s, const float* in, float* dst, int threads) {
+  const int64_t row = s.iwp * s.ic, left = s.pl * s.ic, width = s.iw * s.ic;
+  parallel_for(s.n * s.rows_used, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t nh = begin; nh < end; ++nh) {
+      const int64_t n = nh / s.rows_used, h = nh % s.rows_used - s.pt;
+      float* d = dst + nh * row;
+      if (h < 0 || h >= s.ih) {
+        std::memset(d, 0, row * sizeof(float));
+        continue;
+      }
+      std::memset(d, 0, left * sizeof(float));
+      std::memcpy(d + left, in + (n * s.ih + h) * width, width * sizeof(float));
+      std::memset(d + left + width, 0, (row - left - width) * sizeof(float));
+    }
+  });
+}
+
+// s as a layer over its copy_padded rows: unpadded, i_h = rows_used, i_w = i_wp.
+Shape over_padded_copy(const Shape& s) {
+  Shape u = s;
+  u.ih = u.ihp = s.rows_used;
+  u.iw = u.iwp = s.iwp;
+  u.pt = u.pb = u.pl = u.pr = 0;
+  u.input_elems = s.n * u.ih * u.iw * s.ic;
+  return u;
+}
+
+// The padded copy of s's images (or band) into ws, multiplied in place there.
+void run_padded_copy(const Shape& s, const IgemmConfig& igemm, const float* in, const float* k, const float* bias,
+                     float* out, float* ws, const float* packed_kernel, int threads) {
+  copy_padded(s, in, ws, threads);
+  const Shape u = over_padded_copy(s);
+  run_fused(u, fused_gemm(u, Lowering::Direct), igemm, ws, k, bias, out, packed_kernel, threads);
+}
+
 // Runs `b`'s bands on up to `slots` threads, slot i of the workspace being thread i's.
-void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, const IgemmConfig* igemm, const float* in,
-                     const float* k, const float* bias, float* out, float* ws, const float* packed_kernel) {
+void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, bool padded_copy, const IgemmConfig* igemm,
+                     const float* in, const float* k, const float* bias, float* out, float* ws,
+                     const float* packed_kernel) {
   const int threads = available_threads();
   const int64_t workers = std::min<int64_t>({threads, slots, s.n * b.bands});
   const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
@@ -382,6 +425,11 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, const I
       const int64_t n = i / b.bands, y0 = i % b.bands * b.rows;
       int64_t first_row;
       const Shape t = row_band(s, y0, b.rows < s.oh - y0 ? b.rows : s.oh - y0, &first_row);
+      if (padded_copy) {
+        run_padded_copy(t, *igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
+                        out + n * image_out + y0 * s.ow * s.kc, mine, packed_kernel, inner_threads);
+        continue;
+      }
       lower_rows(t, in + n * image_in + first_row * s.iw * s.ic, mine, false, inner_threads);
       run_fused(t, t.oh == b.rows ? full : last, *igemm, mine, k, bias, out + n * image_out + y0 * s.ow * s.kc,
                 packed_kernel, inner_threads);
@@ -395,35 +443,42 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, const I
 bool run_cache_bands_in_lowering(const Shape& s, const IgemmConfig* igemm, const float* in, const float* k,
                                  const float* bias, float* out, float* ws, const float* packed_kernel) {
   if (s.rows_used * s.ow * s.kw * s.ic <= cache_budget_floats()) return false;  // one image already fits
-  const CacheBands b = cache_bands(s, available_threads());
+  const CacheBands b = cache_bands(s, available_threads(), false);
   if (b.bands == 1 && s.n == 1) return false;
   const int64_t slots = s.mec_tile_elems() / b.slot_floats;
   if (slots < 1) return false;
-  run_cache_bands(s, b, slots, igemm, in, k, bias, out, ws, packed_kernel);
+  run_cache_bands(s, b, slots, false, igemm, in, k, bias, out, ws, packed_kernel);
   return true;
 }
 
 }  // namespace
 
+int64_t cache_sized_bound_elems() { return cache_budget_floats() * hardware_threads(); }
+
 FusedTiles fused_tiles(const Shape& s) {
   const Lowering lowering = mec_lowering(s, MecSolution::Fused);
-  if (lowering == Lowering::InPlace || lowering == Lowering::Direct) return {FusedTiles::Mode::Whole, s.n, 0, 0, 0, 0};
-  // One image's A: its dense subsample (strided 1x1), or its row lowering (the layout of
-  // lower_rows: i_h padded rows per image).
-  const int64_t image = lowering == Lowering::Subsample ? s.oh * s.ow * s.ic : s.ihp * s.ow * s.kw * s.ic;
+  if (lowering == Lowering::InPlace || lowering == Lowering::Direct)
+    return {FusedTiles::Mode::Whole, false, s.n, 0, 0, 0, 0};
+  // Padded, windows contiguous (as Direct's): copies of the padded rows instead of lowered ones.
+  const bool copy = lowering == Lowering::Mec && (s.dw == 1 || s.g > 1);
+  // One image's A: its dense subsample (strided 1x1), its padded rows, or its row lowering (the
+  // layout of lower_rows: i_h padded rows per image).
+  const int64_t image = lowering == Lowering::Subsample ? s.oh * s.ow * s.ic
+                        : copy                          ? s.rows_used * s.iwp * s.ic
+                                                        : s.ihp * s.ow * s.kw * s.ic;
   const int64_t budget = cache_budget_floats(), threads = hardware_threads();
-  if (lowering == Lowering::Mec && s.rows_used * s.ow * s.kw * s.ic > budget) {
-    const CacheBands b = cache_bands(s, (int)threads);
+  if (lowering == Lowering::Mec && s.rows_used * workspace_row_floats(s, copy) > budget) {
+    const CacheBands b = cache_bands(s, (int)threads, copy);
     const int64_t slots = std::min<int64_t>(threads, s.n * b.bands);
     if ((b.bands > 1 || s.n > 1) && slots * b.slot_floats < s.n * image)
-      return {FusedTiles::Mode::Bands, 1, b.rows, b.slot_floats, slots, slots * b.slot_floats};
+      return {FusedTiles::Mode::Bands, copy, 1, b.rows, b.slot_floats, slots, slots * b.slot_floats};
   }
   // Chunks of whole images within every thread's budget (at least one image); the whole batch
   // when it fits.
   int64_t images = budget * threads / image;
   if (images < 1) images = 1;
-  if (images >= s.n) return {FusedTiles::Mode::Whole, s.n, 0, 0, 0, s.n * image};
-  return {FusedTiles::Mode::Images, images, 0, 0, 0, images * image};
+  if (images >= s.n) return {FusedTiles::Mode::Whole, copy, s.n, 0, 0, 0, s.n * image};
+  return {FusedTiles::Mode::Images, copy, images, 0, 0, 0, images * image};
 }
 
 // Solution A never reaches single-image tiles: resolve() refuses it there.
@@ -433,12 +488,17 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
   if (solution == MecSolution::Fused && s.cache_sized && mec_lowering(s, solution) == Lowering::Mec) {
     const FusedTiles t = fused_tiles(s);
     if (t.mode == FusedTiles::Mode::Bands) {
-      run_cache_bands(s, cache_bands(s, hardware_threads()), t.slots, igemm, in, k, bias, out, ws, packed_kernel);
+      run_cache_bands(s, cache_bands(s, hardware_threads(), t.padded_copy), t.slots, t.padded_copy, igemm, in, k, bias,
+                      out, ws, packed_kernel);
       return;
     }
     for (int64_t n0 = 0; n0 < s.n; n0 += t.images) {
       const Shape chunk = with_batch(s, t.images < s.n - n0 ? t.images : s.n - n0);
-      mec_forward(chunk, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);
+      if (t.padded_copy)
+        run_padded_copy(chunk, *igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel,
+                        available_threads());
+      else
+        mec_forward(chunk, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);
     }
     return;
   }

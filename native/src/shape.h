@@ -91,6 +91,10 @@ void im2col_lower(const Shape& s, const float* in, float* cols);
 // in its own slot of the workspace (see mec.cpp).
 struct FusedTiles {
   enum class Mode { Whole, Images, Bands } mode;
+  // A padded layer whose windows are contiguous: the workspace holds the input rows the outputs
+  // read, copied with their padding (i_wp*i_c floats a row, k_w/s_w times less than lowered
+  // rows), and the GEMM reads the windows there as Direct does in an unpadded input.
+  bool padded_copy;
   int64_t images;       // Images: images per chunk
   int64_t rows;         // Bands: output rows per band (the last band may be shorter)
   int64_t slot_floats;  // Bands: one thread's slot
@@ -98,6 +102,8 @@ struct FusedTiles {
   int64_t ws_elems;     // the workspace, in floats
 };
 FusedTiles fused_tiles(const Shape& s);
+// The default workspace's bound where whole images fit: twice the L2 per hardware thread, in floats.
+int64_t cache_sized_bound_elems();
 // MEC tile by tile under the workspace limit (see Shape::tile_n); untiled layers are one tile.
 // Column tiles (tile_w < o_w) run Solution B and need k itself.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,

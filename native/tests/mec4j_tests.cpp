@@ -647,7 +647,8 @@ static void test_in_place_workspace() {
       mec4j_workspace_size(&tiled, MEC4J_ALGORITHM_MEC_ROWS, &b) == MEC4J_OK && b > 0 && b <= tiled.mec_workspace_limit,
       "1x1 stride 2 under a cap: %lld", (long long)b);
   const mec4j_conv2d three = conv(1, 4, 4, 4, 3, 3, 8, 1, 1, 1, 1, 1, 1);
-  CHECK(ws_bytes(three, MEC4J_ALGORITHM_MEC_FUSED) == 4 * 4 * 6 * 3 * 4, "padded 3x3 lowers");
+  CHECK(ws_bytes(three, MEC4J_ALGORITHM_MEC_FUSED) == 4 * 6 * 6 * 4, "padded 3x3: FUSED copies the padded rows");
+  CHECK(ws_bytes(three, MEC4J_ALGORITHM_MEC_B) == 4 * 4 * 6 * 3 * 4, "padded 3x3: B lowers");
   CHECK(ws_bytes(conv(1, 6, 6, 4, 3, 3, 8, 1, 1), MEC4J_ALGORITHM_MEC_FUSED) == 0, "unpadded 3x3 in place");
   std::mt19937_64 rng(7);
   for (const auto& c : {pointwise, strided, tiled})
@@ -662,7 +663,7 @@ static void test_packed_kernel(uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> real(-1.f, 1.f);
   mec4j_conv2d banded = conv(2, 11, 9, 40, 3, 3, 37, 1, 1, 1, 1, 1, 1);
-  banded.mec_workspace_limit = ws_bytes(banded, MEC4J_ALGORITHM_MEC_FUSED) / 5;
+  banded.mec_workspace_limit = ws_bytes(banded, MEC4J_ALGORITHM_MEC_B) / 5;
   mec4j_conv2d grouped = conv(2, 9, 8, 64, 3, 3, 96, 1, 1, 1, 1, 1, 1);  // 4 groups of 16 -> 24
   grouped.groups = 4;
   grouped.dilation_height = 2;
