@@ -61,6 +61,25 @@ static bool parse_shape(const char* text, mec4j_conv2d* c) {
   return true;
 }
 
+// A float vector whose data is 64-byte aligned.
+struct Aligned64 {
+  using value_type = float;
+  template <class U>
+  struct rebind {
+    using other = Aligned64;
+  };
+  Aligned64() = default;
+  float* allocate(size_t n) {
+    void* p = std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    return static_cast<float*>(p);
+  }
+  void deallocate(float* p, size_t) { std::free(p); }
+  bool operator==(const Aligned64&) const { return true; }
+  bool operator!=(const Aligned64&) const { return false; }
+};
+using AlignedFloats = std::vector<float, Aligned64>;
+
 int main(int argc, char** argv) {
   mec4j_conv2d c;
   if (argc < 2 || !parse_shape(argv[1], &c)) {
@@ -132,7 +151,8 @@ int main(int argc, char** argv) {
   const int64_t in_n = c.batch * c.in_height * c.in_width * c.in_channels;
   const int64_t k_n =
       c.kernel_height * c.kernel_width * c.in_channels / std::max<int64_t>(1, c.groups) * c.out_channels;
-  std::vector<float> in(in_n), k(k_n), out(c.batch * oh * ow * c.out_channels), grad_in(in_n), grad_k(k_n),
+  // 64-byte aligned, as the runner's native buffers (NativeFloats) and mec4j_workspace_alloc's.
+  AlignedFloats in(in_n), k(k_n), out(c.batch * oh * ow * c.out_channels), grad_in(in_n), grad_k(k_n),
       grad_bias(c.out_channels);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1, 1);

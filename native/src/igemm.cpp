@@ -72,6 +72,10 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   const float* rows[kMaxMc];
   const float* a[kMaxNr];  // mr <= nr <= kMaxNr
   const int mr = cfg.mr, nr = cfg.nr;
+  // Non-temporal stores: each value is final after the only K block, and every row of C is
+  // aligned to 64 bytes (out and ldc; panels start at multiples of nr >= 16 floats on AVX-512).
+  const bool stream =
+      g.stream && k_total <= cfg.kc && reinterpret_cast<uintptr_t>(g.out) % 64 == 0 && g.ldc % 16 == 0 && nr % 16 == 0;
   // One row tile times one panel: rows [p, p + mr) (fewer at the end of the block), columns of
   // panel q.
   auto tile = [&](int64_t p, int64_t me, const float* const* block_rows, int64_t q, const float* b, int64_t count,
@@ -88,7 +92,8 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
     float* c = g.out + p * g.ldc + col;
     const float* const* tile_rows = block_rows + p;
     if (n_rows == mr && equally_spaced(tile_rows, mr)) {
-      cfg.ukernel_strided(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias);
+      const IgemmStridedUkernelFn kernel = stream && cols == nr ? cfg.ukernel_strided_stream : cfg.ukernel_strided;
+      kernel(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias);
       return;
     }
     for (int i = 0; i < n_rows; ++i) a[i] = tile_rows[i];
@@ -124,6 +129,11 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
       }
     }
   }
+#if defined(__x86_64__) || defined(__i386__)
+  // Non-temporal stores are weakly ordered: make them visible before the caller (or the thread
+  // that joins this one) reads the output.
+  if (stream) __builtin_ia32_sfence();
+#endif
 }
 
 }  // namespace

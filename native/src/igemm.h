@@ -34,6 +34,9 @@ struct RowWindowGemm {
   const float* packed;  // or null: the kernel already packed by pack_igemm_kernel for this config
   const float* bias;    // n floats, or null
   float* out;
+  // The output is larger than the caches hold: where its values are final after one K block and
+  // its rows 64-byte aligned, the GEMM writes them with non-temporal stores.
+  bool stream;
 };
 
 // Packs kernel (K x N, row-major; K x ceil(N / nr) * nr floats packed) in the order the GEMM reads

@@ -43,21 +43,21 @@ IgemmConfig blocked(IgemmConfig c) {
 std::vector<const IgemmConfig*> igemm_configs(mec4j_isa isa) {
   static const IgemmConfig portable =
       blocked({"f32-igemm-4x8-portable", MEC4J_ISA_PORTABLE, 4, 8, 0, 0, f32_igemm_4x8_portable_ukernel,
-               f32_igemm_4x8_portable_ukernel_strided, f32_igemm_4x8_portable_ukernel_tails,
-               f32_igemm_4x8_portable_pack, f32_igemm_4x8_portable_ukernel_wt});
+               f32_igemm_4x8_portable_ukernel_strided, f32_igemm_4x8_portable_ukernel_strided_stream,
+               f32_igemm_4x8_portable_ukernel_tails, f32_igemm_4x8_portable_pack, f32_igemm_4x8_portable_ukernel_wt});
 #if defined(MEC4J_HAVE_X86_KERNELS)
-  static const IgemmConfig avx2 =
-      blocked({"f32-igemm-6x16-avx2-fma", MEC4J_ISA_AVX2, 6, 16, 0, 0, f32_igemm_6x16_avx2_fma_ukernel,
-               f32_igemm_6x16_avx2_fma_ukernel_strided, f32_igemm_6x16_avx2_fma_ukernel_tails,
-               f32_igemm_6x16_avx2_fma_pack, f32_igemm_6x16_avx2_fma_ukernel_wt});
+  static const IgemmConfig avx2 = blocked(
+      {"f32-igemm-6x16-avx2-fma", MEC4J_ISA_AVX2, 6, 16, 0, 0, f32_igemm_6x16_avx2_fma_ukernel,
+       f32_igemm_6x16_avx2_fma_ukernel_strided, f32_igemm_6x16_avx2_fma_ukernel_strided_stream,
+       f32_igemm_6x16_avx2_fma_ukernel_tails, f32_igemm_6x16_avx2_fma_pack, f32_igemm_6x16_avx2_fma_ukernel_wt});
   static const IgemmConfig avx512_wide =
       blocked({"f32-igemm-6x64-avx512f", MEC4J_ISA_AVX512, 6, 64, 0, 0, f32_igemm_6x64_avx512f_ukernel,
-               f32_igemm_6x64_avx512f_ukernel_strided, f32_igemm_6x64_avx512f_ukernel_tails,
-               f32_igemm_6x64_avx512f_pack, f32_igemm_6x64_avx512f_ukernel_wt});
-  static const IgemmConfig avx512 =
-      blocked({"f32-igemm-12x32-avx512f", MEC4J_ISA_AVX512, 12, 32, 0, 0, f32_igemm_12x32_avx512f_ukernel,
-               f32_igemm_12x32_avx512f_ukernel_strided, f32_igemm_12x32_avx512f_ukernel_tails,
-               f32_igemm_12x32_avx512f_pack, f32_igemm_12x32_avx512f_ukernel_wt});
+               f32_igemm_6x64_avx512f_ukernel_strided, f32_igemm_6x64_avx512f_ukernel_strided_stream,
+               f32_igemm_6x64_avx512f_ukernel_tails, f32_igemm_6x64_avx512f_pack, f32_igemm_6x64_avx512f_ukernel_wt});
+  static const IgemmConfig avx512 = blocked(
+      {"f32-igemm-12x32-avx512f", MEC4J_ISA_AVX512, 12, 32, 0, 0, f32_igemm_12x32_avx512f_ukernel,
+       f32_igemm_12x32_avx512f_ukernel_strided, f32_igemm_12x32_avx512f_ukernel_strided_stream,
+       f32_igemm_12x32_avx512f_ukernel_tails, f32_igemm_12x32_avx512f_pack, f32_igemm_12x32_avx512f_ukernel_wt});
   if (isa >= MEC4J_ISA_AVX512) return {&avx512_wide, &avx512};
   if (isa >= MEC4J_ISA_AVX2) return {&avx2};
 #endif

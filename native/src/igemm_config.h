@@ -18,8 +18,9 @@ struct IgemmConfig {
   int64_t kc;  // K per block: a packed B panel (kc x nr) takes half of L1
   int64_t mc;  // A rows per block: mc rows of kc floats take half of L2
   IgemmUkernelFn ukernel;
-  IgemmStridedUkernelFn ukernel_strided;  // the same tile for full tiles whose rows lie at a constant stride
-  const IgemmUkernelFn* ukernel_tails;    // [r]: the kernel of r < mr rows
+  IgemmStridedUkernelFn ukernel_strided;         // the same tile for full tiles whose rows lie at a constant stride
+  IgemmStridedUkernelFn ukernel_strided_stream;  // the same with non-temporal stores (final C, 64-byte rows)
+  const IgemmUkernelFn* ukernel_tails;           // [r]: the kernel of r < mr rows
   PackPanelFn pack;
   IgemmWtUkernelFn ukernel_wt;  // the same tile for weight gradients (W^T * B, W read by rows)
 };

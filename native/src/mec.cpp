@@ -199,6 +199,10 @@ FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
   return f;
 }
 
+// Whether s's output is larger than the caches hold (twice the L2 of every thread): its final
+// values then go straight to memory (RowWindowGemm::stream).
+bool output_exceeds_caches(const Shape& s) { return s.output_elems > cache_sized_bound_elems(); }
+
 // Runs f over A at origin, one GEMM per group. Allocates nothing: safe on any thread.
 void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, const float* origin, const float* k,
                const float* bias, float* out, const float* packed_kernel, int threads) {
@@ -271,7 +275,9 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   if (solution == MecSolution::Fused) {
     const float* a = lowering == Lowering::Mec ? L : lowering == Lowering::Direct ? in : dense;
     if (lowering == Lowering::Mec) lower_rows(s, in, L, false, threads);
-    run_fused(s, fused_gemm(s, lowering), *igemm, a, k, bias, out, packed_kernel, threads);
+    FusedGemm f = fused_gemm(s, lowering);
+    f.g.stream = output_exceeds_caches(s);
+    run_fused(s, f, *igemm, a, k, bias, out, packed_kernel, threads);
     return;
   }
   if (solution == MecSolution::Rows && dense) {
@@ -399,10 +405,12 @@ Shape over_padded_copy(const Shape& s) {
 
 // The padded copy of s's images (or band) into ws, multiplied in place there.
 void run_padded_copy(const Shape& s, const IgemmConfig& igemm, const float* in, const float* k, const float* bias,
-                     float* out, float* ws, const float* packed_kernel, int threads) {
+                     float* out, float* ws, const float* packed_kernel, int threads, bool stream) {
   copy_padded(s, in, ws, threads);
   const Shape u = over_padded_copy(s);
-  run_fused(u, fused_gemm(u, Lowering::Direct), igemm, ws, k, bias, out, packed_kernel, threads);
+  FusedGemm f = fused_gemm(u, Lowering::Direct);
+  f.g.stream = stream;
+  run_fused(u, f, igemm, ws, k, bias, out, packed_kernel, threads);
 }
 
 // Runs `b`'s bands on up to `slots` threads, slot i of the workspace being thread i's.
@@ -415,8 +423,10 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, bool pa
   // The GEMMs of a full band and of the last one (shorter or not).
   const int64_t last_rows = s.oh - (b.bands - 1) * b.rows;
   int64_t unused;
-  const FusedGemm full = fused_gemm(row_band(s, 0, b.rows, &unused), Lowering::Mec);
-  const FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), Lowering::Mec);
+  FusedGemm full = fused_gemm(row_band(s, 0, b.rows, &unused), Lowering::Mec);
+  FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), Lowering::Mec);
+  const bool stream = output_exceeds_caches(s);
+  full.g.stream = last.g.stream = stream;
   const int inner_threads = workers > 1 ? 1 : threads;
   std::atomic<int64_t> next_slot{0};
   parallel_for(s.n * b.bands, (int)workers, [&](int64_t begin, int64_t end) {
@@ -427,7 +437,7 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, bool pa
       const Shape t = row_band(s, y0, b.rows < s.oh - y0 ? b.rows : s.oh - y0, &first_row);
       if (padded_copy) {
         run_padded_copy(t, *igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
-                        out + n * image_out + y0 * s.ow * s.kc, mine, packed_kernel, inner_threads);
+                        out + n * image_out + y0 * s.ow * s.kc, mine, packed_kernel, inner_threads, stream);
         continue;
       }
       lower_rows(t, in + n * image_in + first_row * s.iw * s.ic, mine, false, inner_threads);
@@ -496,7 +506,7 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
       const Shape chunk = with_batch(s, t.images < s.n - n0 ? t.images : s.n - n0);
       if (t.padded_copy)
         run_padded_copy(chunk, *igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel,
-                        available_threads());
+                        available_threads(), output_exceeds_caches(chunk));
       else
         mec_forward(chunk, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);
     }

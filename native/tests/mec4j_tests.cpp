@@ -253,6 +253,8 @@ static void test_large_shapes(uint64_t seed) {
       grouped_conv(conv(1, 17, 17, 300, 3, 3, 20, 1, 1, 2, 2, 2, 2), 1, 2),    // dilated, K blocks
       // lowered images beyond twice the L2: MEC_FUSED runs cache bands, one per thread
       conv(2, 70, 66, 24, 3, 3, 20, 1, 1, 1, 1, 1, 1),
+      conv(2, 40, 40, 3, 3, 3, 64, 1, 1, 1, 1, 1, 1),  // K = 27: one K block, output streamed (small L2)
+      conv(2, 40, 40, 3, 3, 3, 64, 1, 1),              // the same unpadded (Direct)
       grouped_conv(conv(1, 97, 61, 32, 3, 3, 24, 2, 1, 2, 3, 2, 2), 4, 2)};
   const mec4j_algorithm algos[] = {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_MEC_FUSED,
                                    MEC4J_ALGORITHM_DEPTHWISE};
@@ -507,6 +509,7 @@ static void test_ukernels(uint64_t seed) {
     int mr, nr;
     IgemmUkernelFn run;
     IgemmStridedUkernelFn run_strided;
+    IgemmStridedUkernelFn run_strided_stream;
     const IgemmUkernelFn* tails;
     PackPanelFn pack;
     IgemmWtUkernelFn run_wt;
@@ -516,18 +519,20 @@ static void test_ukernels(uint64_t seed) {
   for (mec4j_isa isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512})
     if (isa <= host) {
       for (const IgemmConfig* c : igemm_configs(isa))
-        kernels.push_back(
-            {c->name, c->mr, c->nr, c->ukernel, c->ukernel_strided, c->ukernel_tails, c->pack, c->ukernel_wt});
+        kernels.push_back({c->name, c->mr, c->nr, c->ukernel, c->ukernel_strided, c->ukernel_strided_stream,
+                           c->ukernel_tails, c->pack, c->ukernel_wt});
     }
 #if defined(MEC4J_HAVE_X86_KERNELS)
   if (host >= MEC4J_ISA_AVX2)
     kernels.push_back({"f32-igemm-12x32 (avx512 tile on avx2)", 12, 32, f32_igemm_12x32_on_avx2_ukernel,
-                       f32_igemm_12x32_on_avx2_ukernel_strided, f32_igemm_12x32_on_avx2_ukernel_tails,
-                       f32_igemm_12x32_on_avx2_pack, f32_igemm_12x32_on_avx2_ukernel_wt});
+                       f32_igemm_12x32_on_avx2_ukernel_strided, f32_igemm_12x32_on_avx2_ukernel_strided_stream,
+                       f32_igemm_12x32_on_avx2_ukernel_tails, f32_igemm_12x32_on_avx2_pack,
+                       f32_igemm_12x32_on_avx2_ukernel_wt});
   if (host >= MEC4J_ISA_AVX2)
     kernels.push_back({"f32-igemm-6x64 (avx512 tile on avx2)", 6, 64, f32_igemm_6x64_on_avx2_ukernel,
-                       f32_igemm_6x64_on_avx2_ukernel_strided, f32_igemm_6x64_on_avx2_ukernel_tails,
-                       f32_igemm_6x64_on_avx2_pack, f32_igemm_6x64_on_avx2_ukernel_wt});
+                       f32_igemm_6x64_on_avx2_ukernel_strided, f32_igemm_6x64_on_avx2_ukernel_strided_stream,
+                       f32_igemm_6x64_on_avx2_ukernel_tails, f32_igemm_6x64_on_avx2_pack,
+                       f32_igemm_6x64_on_avx2_ukernel_wt});
 #endif
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> small(-3, 3);
@@ -583,6 +588,20 @@ static void test_ukernels(uint64_t seed) {
             if (cs[at] != c[at] && bad++ < 3)
               CHECK(false, "%s strided tile %dx%d first=%d bias=%d: c[%zu] = %g, indirect form %g", kern.name, rows,
                     cols, first, with_bias, at, cs[at], c[at]);
+        }
+        // The same with non-temporal stores (a full, final tile into 64-byte aligned rows).
+        if (rows == kern.mr && cols == kern.nr && first) {
+          const int64_t lds = (ldc + 15) / 16 * 16;
+          float* cn = static_cast<float*>(mec4j_workspace_alloc(kern.mr * lds * (int64_t)sizeof(float)));
+          kern.run_strided_stream(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), panel.data(), cn, lds, cols,
+                                  first, with_bias ? bias.data() : nullptr);
+          bad = 0;
+          for (int i = 0; i < kern.mr; ++i)
+            for (int j = 0; j < cols; ++j)
+              if (cn[i * lds + j] != c[(size_t)i * ldc + j] && bad++ < 3)
+                CHECK(false, "%s streamed tile first=%d bias=%d: c[%d][%d] = %g, strided form %g", kern.name, first,
+                      with_bias, i, j, cn[i * lds + j], c[(size_t)i * ldc + j]);
+          mec4j_workspace_free(cn);
         }
         // Fewer rows than the tile: the tail kernel of exactly that many rows gives the same bits.
         if (rows < kern.mr) {

@@ -42,12 +42,16 @@ constexpr float SENTINEL = -12345.5f;
 
 struct Guarded {
   std::vector<float> all;
-  int64_t n;
-  explicit Guarded(int64_t count) : all(count + 2 * GUARD, SENTINEL), n(count) {}
-  float* data() { return all.data() + GUARD; }
+  int64_t n, start;
+  // data() is 64-byte aligned, as native buffers usually are (the GEMM's non-temporal stores need it).
+  explicit Guarded(int64_t count) : all(count + 2 * GUARD + 16, SENTINEL), n(count), start(GUARD) {
+    while (reinterpret_cast<uintptr_t>(all.data() + start) % 64 != 0) ++start;
+  }
+  float* data() { return all.data() + start; }
   bool guards_intact() const {
     for (int64_t i = 0; i < GUARD; ++i)
-      if (std::memcmp(&all[i], &SENTINEL, 4) || std::memcmp(&all[GUARD + n + i], &SENTINEL, 4)) return false;
+      if (std::memcmp(&all[start - GUARD + i], &SENTINEL, 4) || std::memcmp(&all[start + n + i], &SENTINEL, 4))
+        return false;
     return true;
   }
 };

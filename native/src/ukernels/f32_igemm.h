@@ -47,10 +47,11 @@ struct F32Igemm : F32Vec<VL> {
   using F32Vec<VL>::load;
   using F32Vec<VL>::load_aligned;
   using F32Vec<VL>::store;
+  using F32Vec<VL>::stream;
 
   static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,
                   int rows, int cols, bool first, const float* bias) {
-    tile<false>(a, nullptr, 0, seg, nseg, b, c, ldc, rows, cols, first, bias);
+    tile<false, false>(a, nullptr, 0, seg, nseg, b, c, ldc, rows, cols, first, bias);
   }
 
   // The same for a full tile (rows == MR) whose rows lie lda floats apart from a0: the rows are
@@ -58,10 +59,18 @@ struct F32Igemm : F32Vec<VL> {
   // pointers do not spill out of the general registers as MR row pointers do (12 on AVX-512).
   static void run_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b, float* c,
                           int64_t ldc, int cols, bool first, const float* bias) {
-    tile<true>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias);
+    tile<true, false>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias);
   }
 
-  template <bool Strided>
+  // The same storing C with non-temporal stores, for results that are final (the GEMM's only K
+  // block) and too many to stay in the caches: no read of each line before it is written. Full
+  // tiles (cols == NR) with every row of C aligned to 64 bytes only.
+  static void run_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,
+                                 float* c, int64_t ldc, int cols, bool first, const float* bias) {
+    tile<true, true>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias);
+  }
+
+  template <bool Strided, bool Stream>
   static void tile(const float* const* a, const float* a0, int64_t lda, const Segment* seg, int64_t nseg,
                    const float* b, float* c, int64_t ldc, int rows, int cols, bool first, const float* bias) {
     alignas(64) float tile[MR * NR];
@@ -115,6 +124,13 @@ struct F32Igemm : F32Vec<VL> {
           for (int j = 0; j < NV; ++j) acc[i][j] += x * bv[j];
         }
       }
+    }
+    if constexpr (Stream) {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) stream(c + i * ldc + j * VL, acc[i][j]);
+      return;
     }
     float* dst = full ? c : tile;
     const int64_t ldd = full ? ldc : NR;
@@ -209,6 +225,8 @@ constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, 
                       int rows, int cols, bool first, const float* bias);                                              \
   void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
                               float* c, int64_t ldc, int cols, bool first, const float* bias);                         \
+  void name##_ukernel_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,   \
+                                     float* c, int64_t ldc, int cols, bool first, const float* bias);                  \
   extern const IgemmUkernelFn* const name##_ukernel_tails;                                                             \
   void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);                                 \
   void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c, int64_t ldc, \
@@ -225,6 +243,10 @@ constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, 
   void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
                               float* c, int64_t ldc, int cols, bool first, const float* bias) {                        \
     ukernel::F32Igemm<MR, NV, VL>::run_strided(a0, lda, seg, nseg, b, c, ldc, cols, first, bias);                      \
+  }                                                                                                                    \
+  void name##_ukernel_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,   \
+                                     float* c, int64_t ldc, int cols, bool first, const float* bias) {                 \
+    ukernel::F32Igemm<MR, NV, VL>::run_strided_stream(a0, lda, seg, nseg, b, c, ldc, cols, first, bias);               \
   }                                                                                                                    \
   static constexpr std::array<IgemmUkernelFn, MR> name##_tails =                                                       \
       ukernel::igemm_tails<MR, NV, VL>(std::make_integer_sequence<int, MR>{});                                         \

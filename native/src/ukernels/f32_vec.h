@@ -3,6 +3,10 @@
 #ifndef MEC4J_F32_VEC_H
 #define MEC4J_F32_VEC_H
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace mec4j {
 namespace ukernel {
 
@@ -14,6 +18,31 @@ struct F32Vec {
   static Vec load(const float* p) { return *reinterpret_cast<const UnalignedVec*>(p); }
   static Vec load_aligned(const float* p) { return *reinterpret_cast<const Vec*>(p); }
   static void store(float* p, Vec v) { *reinterpret_cast<UnalignedVec*>(p) = v; }
+  // A non-temporal store (p aligned to the vector, or to 64 bytes): the line is written without
+  // being read first, and not kept in the caches. Weakly ordered: the writer fences (igemm.cpp).
+  static void stream(float* p, Vec v) {
+#if defined(__AVX512F__)
+    if constexpr (VL == 16) {
+      _mm512_stream_ps(p, (__m512)v);
+      return;
+    }
+#endif
+#if defined(__AVX__)
+    if constexpr (VL % 8 == 0) {
+      for (int h = 0; h < VL / 8; ++h)
+        _mm256_stream_ps(p + 8 * h, _mm256_loadu_ps(reinterpret_cast<const float*>(&v) + 8 * h));
+      return;
+    }
+#endif
+#if defined(__SSE2__)
+    if constexpr (VL % 4 == 0) {
+      for (int h = 0; h < VL / 4; ++h)
+        _mm_stream_ps(p + 4 * h, _mm_loadu_ps(reinterpret_cast<const float*>(&v) + 4 * h));
+      return;
+    }
+#endif
+    store(p, v);
+  }
 };
 
 }  // namespace ukernel

@@ -38,10 +38,10 @@ import org.mec4j.internal.MecNative;
 public final class Convolution implements AutoCloseable {
   private final Conv2d spec;
   private final Algorithm algorithm;
-  private final long workspaceBytes;
+  private long workspaceBytes;
   // Each pass's workspace, or -1 when the algorithm does not run it on this layer.
   private final long forwardBytes, backwardDataBytes, backwardWeightsBytes;
-  private final Workspace workspace;
+  private Workspace workspace; // an owned one grows on the first backward pass that needs more
   private final boolean ownsWorkspace;
   private final MecNative.Conv2dStruct nativeSpec;
   private final AtomicBoolean busy = new AtomicBoolean();
@@ -64,11 +64,12 @@ public final class Convolution implements AutoCloseable {
             : -1;
     if (forwardBytes < 0 && backwardDataBytes < 0 && backwardWeightsBytes < 0)
       spec.workspaceBytes(algorithm); // throws, with the native library's reason
-    // An owned workspace serves every pass the algorithm runs; a borrowed one is checked per pass.
+    // An owned workspace starts at the forward's size (inference never needs more) and grows on
+    // the first backward pass that needs more; a borrowed one is checked per pass.
     this.workspaceBytes =
-        workspace != null
+        forwardBytes >= 0 || workspace != null
             ? Math.max(0, forwardBytes)
-            : Math.max(forwardBytes, Math.max(backwardDataBytes, backwardWeightsBytes));
+            : Math.max(backwardDataBytes, backwardWeightsBytes);
     this.nativeSpec = spec.toNative();
     this.ownsWorkspace = owns;
     if (workspace == null && workspaceBytes > 0) {
@@ -83,10 +84,9 @@ public final class Convolution implements AutoCloseable {
   }
 
   /**
-   * A convolution that owns a workspace large enough for every pass the algorithm runs on this
-   * layer: {@code spec.workspaceBytes(algorithm)} for the forward, at least that of {@code
-   * spec.workspaceBytes(algorithm, direction)} for the backward passes (for MEC at most the
-   * forward's).
+   * A convolution that owns its workspace: {@code spec.workspaceBytes(algorithm)} for the forward
+   * from the start; a backward pass that needs more ({@code spec.workspaceBytes(algorithm,
+   * direction)}) grows it on its first call, before anything is written, and it keeps that size.
    *
    * @throws IllegalArgumentException if the algorithm cannot run this layer (e.g. MEC_A when the
    *     output is larger than MEC's lowered matrix, or a GEMM dimension beyond 2^31-1)
@@ -142,8 +142,8 @@ public final class Convolution implements AutoCloseable {
   }
 
   /**
-   * Bytes of workspace this convolution allocated: the largest of its passes' needs (borrowing a
-   * workspace: the forward's).
+   * Bytes of workspace this convolution holds now: the forward's, or, once a backward pass that
+   * needs more has run, that pass's (borrowing a workspace: the forward's).
    */
   public long workspaceBytes() {
     return workspaceBytes;
@@ -342,7 +342,8 @@ public final class Convolution implements AutoCloseable {
         ws ->
             MecNative.mec4j_conv2d_backward_data(
                 nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
-        "backward data");
+        "backward data",
+        need);
   }
 
   /**
@@ -356,7 +357,8 @@ public final class Convolution implements AutoCloseable {
         ws ->
             MecNative.mec4j_conv2d_backward_data(
                 nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
-        "backward data");
+        "backward data",
+        need);
   }
 
   /** The same on native memory, from each pointer's position up to its limit. */
@@ -367,7 +369,8 @@ public final class Convolution implements AutoCloseable {
         ws ->
             MecNative.mec4j_conv2d_backward_data(
                 nativeSpec, algorithm.code, gradOutput, kernel, gradInput, ws, need),
-        "backward data");
+        "backward data",
+        need);
   }
 
   /**
@@ -387,7 +390,8 @@ public final class Convolution implements AutoCloseable {
         ws ->
             MecNative.mec4j_conv2d_backward_weights(
                 nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias, ws, need),
-        "backward weights");
+        "backward weights",
+        need);
   }
 
   /**
@@ -402,7 +406,8 @@ public final class Convolution implements AutoCloseable {
         ws ->
             MecNative.mec4j_conv2d_backward_weights(
                 nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias, ws, need),
-        "backward weights");
+        "backward weights",
+        need);
   }
 
   /**
@@ -416,7 +421,8 @@ public final class Convolution implements AutoCloseable {
         ws ->
             MecNative.mec4j_conv2d_backward_weights(
                 nativeSpec, algorithm.code, input, gradOutput, gradKernel, gradBias, ws, need),
-        "backward weights");
+        "backward weights",
+        need);
   }
 
   /**
@@ -433,7 +439,7 @@ public final class Convolution implements AutoCloseable {
               + spec
               + " (backward passes: MEC, MEC_ROWS, IM2COL, REFERENCE, and DEPTHWISE on depthwise layers)");
     long have = workspace == null ? 0 : workspace.bytes();
-    if (need > have)
+    if (need > have && !ownsWorkspace)
       throw new IllegalStateException(
           "mec4j: the borrowed workspace has "
               + have
@@ -475,8 +481,19 @@ public final class Convolution implements AutoCloseable {
   }
 
   private void run(java.util.function.ToIntFunction<Pointer> call, String pass) {
+    run(call, pass, 0);
+  }
+
+  /** The same for a pass that needs `need` bytes: an owned workspace grows to it first. */
+  private void run(java.util.function.ToIntFunction<Pointer> call, String pass, long need) {
     enter();
     try {
+      if (ownsWorkspace && need > workspaceBytes) {
+        Workspace grown = Workspace.allocate(need); // may throw: nothing written yet
+        if (workspace != null) workspace.close();
+        workspace = grown;
+        workspaceBytes = need;
+      }
       Native.check(
           call.applyAsInt(workspace == null ? null : workspace.pointer()),
           pass + " of " + algorithm + " on " + spec);
