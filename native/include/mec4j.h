@@ -201,23 +201,29 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm algo
 /* --- Training: the backward passes ---------------------------------------------------------
  * Algorithms that run them: REFERENCE, IM2COL (im2col of the batch; backward data multiplies into
  * an im2col-sized matrix and adds it back, col2im), MEC_ROWS (MEC's row lowering, see below, with
- * BLAS GEMMs), MEC_FUSED (backward weights only: the same lowering read by mec4j's micro-kernels),
- * DEPTHWISE (depthwise layers: direct loops), and MEC (DEPTHWISE on depthwise layers, else MEC_ROWS
- * for backward data and MEC_ROWS or MEC_FUSED for backward weights: mec4j_resolve_algorithm_for).
- * MEC_A and MEC_B return MEC4J_ERROR_UNSUPPORTED, as MEC_FUSED for backward data.
+ * BLAS GEMMs), MEC_FUSED (backward weights: the same lowering read by mec4j's micro-kernels;
+ * backward data at stride 1 only, with padding within the kernel's extent and the default
+ * workspace: the forward convolution of dO, padded by (k - 1)*d - p, with the kernel turned by 180
+ * degrees and its channels swapped, on MEC_FUSED's forward paths; workspace: the turned kernel and
+ * that forward's), DEPTHWISE (depthwise layers: direct loops), and MEC (DEPTHWISE on depthwise
+ * layers, else MEC_FUSED or MEC_ROWS for backward data and MEC_ROWS or MEC_FUSED for backward
+ * weights: mec4j_resolve_algorithm_for). MEC_A and MEC_B return MEC4J_ERROR_UNSUPPORTED, as
+ * MEC_FUSED for a strided backward data.
  * MEC's row lowering, one image at a time (or c small images interleaved): backward weights
  * lowers as the forward does and computes dK_r = L_r^T * dO per kernel row r (MEC_ROWS: k_h BLAS
  * GEMMs with M = k_w*i_c) or dK = W^T * dO with W's rows the k_h windows of each pixel (MEC_FUSED:
  * one GEMM with M = k_h*k_w*i_c/g); backward data multiplies dL_r = dO * K_r^T into the
  * overlapping row windows of the same buffer and adds each lowered row back into its input row.
  * Workspace 4 * o_w*i_h*k_w*i_c bytes (one image's |L|; i_h padded), 4 * c*(o_w*i_h*k_w*i_c +
- * o_h*o_w*k_c) when c images go together (never more than the forward MEC's), or one row band's
+ * o_h*o_w*k_c) when c images go together, or one row band's
  * under mec_workspace_limit (a limit that needs column tiles is refused with
  * MEC4J_ERROR_WORKSPACE_LIMIT); unpadded 1x1 layers: none at stride 1, else 4 * i_n*o_h*o_w*i_c.
  * DEPTHWISE: a kernel-sized transposed copy. Same status and no-partial-output rules as forward. */
 
 /* The implementation the automatic MEC runs for a pass (as mec4j_resolve_algorithm_ex): backward
- * data runs DEPTHWISE or MEC_ROWS; backward weights DEPTHWISE, or MEC_FUSED's micro-kernels where
+ * data runs DEPTHWISE, MEC_FUSED (stride 1, where the padding of dO adds at most a tenth more
+ * outputs, with enough input channels for the tile and at least 4096 input pixels over the batch)
+ * or MEC_ROWS; backward weights DEPTHWISE, or MEC_FUSED's micro-kernels where
  * MEC_ROWS's BLAS GEMMs would be thin (k_w*i_c < 256) or split per group, else MEC_ROWS (a fixed
  * rule in every tuning mode; *measured is 0). */
 mec4j_status mec4j_resolve_algorithm_for(const mec4j_conv2d* conv, mec4j_algorithm algorithm, mec4j_direction direction,

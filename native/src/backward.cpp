@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "igemm.h"
+#include "igemm_config.h"
 #include "lowering.h"
 #include "parallel.h"
 #include "shape.h"
@@ -364,6 +365,80 @@ void mec_backward_data(const Shape& s, const float* grad_out, const float* k, fl
     }
     unlower_rows(p, ws, grad_in + p.n * image_in + p.first_row * s.iw * s.ic, s.banded, threads);
   });
+}
+
+// --- Backward data as a forward convolution (MEC_FUSED, stride 1) ---------------------------
+
+bool backward_data_as_forward(const Shape& s) {
+  return s.sh == 1 && s.sw == 1 && s.cache_sized && s.pt <= (s.kh - 1) * s.dh && s.pb <= (s.kh - 1) * s.dh &&
+         s.pl <= (s.kw - 1) * s.dw && s.pr <= (s.kw - 1) * s.dw;
+}
+
+namespace {
+// The forward layer whose output is s's dI: dO as input (o_h x o_w x k_c), s's kernel turned,
+// padded by (k - 1)*d - p on each side, the default (cache-sized) workspace.
+Shape backward_data_layer(const Shape& s) {
+  mec4j_conv2d c{};
+  c.batch = s.n;
+  c.in_height = s.oh;
+  c.in_width = s.ow;
+  c.in_channels = s.kc;
+  c.kernel_height = s.kh;
+  c.kernel_width = s.kw;
+  c.out_channels = s.ic;
+  c.stride_height = c.stride_width = 1;
+  c.pad_top = (s.kh - 1) * s.dh - s.pt;
+  c.pad_bottom = (s.kh - 1) * s.dh - s.pb;
+  c.pad_left = (s.kw - 1) * s.dw - s.pl;
+  c.pad_right = (s.kw - 1) * s.dw - s.pr;
+  c.groups = s.g;
+  c.dilation_height = s.dh;
+  c.dilation_width = s.dw;
+  Shape t;
+  make_shape(&c, &t, nullptr);  // valid: its sizes are s's, its output s's input
+  return t;
+}
+
+int64_t turned_kernel_floats(const Shape& s) { return (s.kernel_elems + 15) / 16 * 16; }
+
+// Per group, kernel [r][q][i][j] (HWIO) to [k_h-1-r][k_w-1-q][j][i].
+void turn_kernel(const Shape& s, const float* k, float* kt, int threads) {
+  const int64_t block = s.icg * s.kcg;
+  parallel_for(s.g * s.kh * s.kw, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t grp = b / (s.kh * s.kw), r = b / s.kw % s.kh, q = b % s.kw;
+      const float* src = k + b * block;
+      float* dst = kt + ((grp * s.kh + s.kh - 1 - r) * s.kw + s.kw - 1 - q) * block;
+      // In 16 x 16 tiles: both sides then stay in a few cache lines (a 512 x 512 block read by
+      // rows and written by columns would miss on every write).
+      for (int64_t i0 = 0; i0 < s.icg; i0 += 16)
+        for (int64_t j0 = 0; j0 < s.kcg; j0 += 16)
+          for (int64_t i = i0; i < std::min(i0 + 16, s.icg); ++i)
+            for (int64_t j = j0; j < std::min(j0 + 16, s.kcg); ++j) dst[j * s.icg + i] = src[i * s.kcg + j];
+    }
+  });
+}
+}  // namespace
+
+bool fused_backward_data_pays(const Shape& s, mec4j_isa isa) {
+  // The forward over dO padded by k - 1 - p multiplies the padding's zeros too: i_h*i_w outputs
+  // against o_h*o_w of the layer itself (1.96x for an unpadded 3x3 layer on 7x7, none with "same"
+  // padding); a few input channels would leave most of the tile's lanes idle; and turning the
+  // kernel (a transposing copy, tens of FMAs' time per element) pays off over thousands of
+  // pixels (M) only.
+  return 10 * s.ih * s.iw <= 11 * s.oh * s.ow && 2 * s.icg >= igemm_config(isa, s.icg)->nr && s.n * s.ih * s.iw >= 4096;
+}
+
+int64_t fused_backward_data_elems(const Shape& s) {
+  return turned_kernel_floats(s) + fused_tiles(backward_data_layer(s)).ws_elems;
+}
+
+void fused_backward_data(const Shape& s, mec4j_isa isa, const float* grad_out, const float* k, float* grad_in,
+                         float* ws) {
+  const Shape t = backward_data_layer(s);
+  turn_kernel(s, k, ws, available_threads());
+  mec_tiled(t, MecSolution::Fused, igemm_config(isa, t.kcg), grad_out, ws, nullptr, grad_in,
+            ws + turned_kernel_floats(s));
 }
 
 // --- Depthwise -----------------------------------------------------------------------------

@@ -112,10 +112,23 @@ void mec_fused_bwd_weights(const Plan& p, const BackwardBuffers& b) {
   mec_backward_weights(p.s, p.igemm, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
 }
 void mec_auto_backward_weights(const Plan& p, const BackwardBuffers& b);
+mec4j_status mec_fused_bwd_data_check(const Plan& p) {
+  return backward_data_as_forward(p.s) ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED;
+}
+int64_t mec_fused_bwd_data_workspace(const Plan& p) { return fused_backward_data_elems(p.s); }
+void mec_fused_bwd_data(const Plan& p, const BackwardBuffers& b) {
+  fused_backward_data(p.s, p.isa, b.grad_out, b.kernel, b.grad_in, b.ws);
+}
 
-// The automatic MEC's backward data: DEPTHWISE for depthwise layers, else MEC_ROWS's.
+// The automatic MEC's backward data: DEPTHWISE for depthwise layers; at stride 1 MEC_FUSED's (a
+// forward convolution on the micro-kernels) where it pays (fused_backward_data_pays), except for
+// unpadded 1x1 layers (one GEMM on dO in place); else MEC_ROWS's.
 const ConvImpl* mec_backward_data_impl(const Plan& p) {
-  return find_impl(p.s.depthwise() ? MEC4J_ALGORITHM_DEPTHWISE : MEC4J_ALGORITHM_MEC_ROWS);
+  if (p.s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
+  if (mec_fused_bwd_data_check(p) == MEC4J_OK && fused_backward_data_pays(p.s, p.isa) &&
+      mec_lowering(p.s, MecSolution::Rows) == Lowering::Mec)
+    return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
+  return find_impl(MEC4J_ALGORITHM_MEC_ROWS);
 }
 
 mec4j_status im2col_check(const Plan& p) {
@@ -140,7 +153,7 @@ const ConvImpl kImpls[] = {
      always,
      mec_workspace<MecSolution::Fused>,
      mec_run<MecSolution::Fused>,
-     {},
+     {mec_fused_bwd_data_check, mec_fused_bwd_data_workspace, mec_fused_bwd_data},
      {mec_backward_check, mec_backward_workspace, mec_fused_bwd_weights}},
     {MEC4J_ALGORITHM_MEC_ROWS,
      "mec-rows",

@@ -140,6 +140,16 @@ void im2col_backward_weights(const Shape& s, const float* in, const float* grad_
 // workspace limit) at a time; unpadded 1x1 layers multiply the input (or its subsample) directly.
 int64_t mec_backward_elems(const Shape& s);
 void mec_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);
+// MEC_FUSED's backward data, at stride 1 (and padding below the kernel's extent, the default
+// workspace): dI is the forward convolution of dO, padded by (k - 1)*d - p, with the kernel turned
+// by 180 degrees and its channels swapped, run by MEC_FUSED's forward paths (micro-kernels of
+// `isa`). Workspace: the turned kernel, then that forward's.
+bool backward_data_as_forward(const Shape& s);
+// Whether that beats MEC_ROWS's backward data: few extra outputs, enough input channels.
+bool fused_backward_data_pays(const Shape& s, mec4j_isa isa);
+int64_t fused_backward_data_elems(const Shape& s);
+void fused_backward_data(const Shape& s, mec4j_isa isa, const float* grad_out, const float* k, float* grad_in,
+                         float* ws);
 // igemm: multiply with mec4j's micro-kernels (MEC_FUSED), else with the BLAS (MEC_ROWS).
 void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float* in, const float* grad_out,
                           float* grad_k, float* grad_bias, float* ws);

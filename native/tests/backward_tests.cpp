@@ -5,6 +5,7 @@
 // reference on random shapes (exact on integers) with guard zones around every buffer the library
 // writes, an exact workspace and poisoned outputs; and the status of every refusal, with the
 // outputs untouched.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -130,6 +131,15 @@ bool close(const std::vector<float>& a, const std::vector<float>& b, double tol,
   return true;
 }
 
+// MEC_FUSED's backward data (a forward convolution of dO with the turned kernel): stride 1,
+// padding within the kernel's extent, the default workspace.
+bool fused_backward_data(const mec4j_conv2d& c) {
+  const int64_t dh = c.dilation_height > 1 ? c.dilation_height : 1, dw = c.dilation_width > 1 ? c.dilation_width : 1;
+  const int64_t eh = (c.kernel_height - 1) * dh, ew = (c.kernel_width - 1) * dw;
+  return c.stride_height == 1 && c.stride_width == 1 && c.mec_workspace_limit == 0 && c.pad_top <= eh &&
+         c.pad_bottom <= eh && c.pad_left <= ew && c.pad_right <= ew;
+}
+
 void compare_with_reference(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, std::mt19937_64& rng) {
   const Sizes z = sizes(c);
   std::vector<float> in(z.in), k(z.kernel), dout(z.out);
@@ -139,10 +149,11 @@ void compare_with_reference(const mec4j_conv2d& c, mec4j_algorithm a, bool integ
   const bool with_bias = rng() % 2 == 0;
   for (mec4j_direction d : {MEC4J_DIRECTION_BACKWARD_DATA, MEC4J_DIRECTION_BACKWARD_WEIGHTS}) {
     const PassResult got = run(c, a, d, in, k, dout, with_bias);
-    // Exactly where the implementation list says: DEPTHWISE on depthwise layers only, MEC_FUSED
-    // backward weights only.
-    const bool refuses = (a == MEC4J_ALGORITHM_DEPTHWISE && !(c.groups > 1 && c.groups == c.in_channels)) ||
-                         (a == MEC4J_ALGORITHM_MEC_FUSED && d == MEC4J_DIRECTION_BACKWARD_DATA);
+    // Exactly where the implementation list says: DEPTHWISE on depthwise layers only, MEC_FUSED's
+    // backward data at stride 1 only.
+    const bool refuses =
+        (a == MEC4J_ALGORITHM_DEPTHWISE && !(c.groups > 1 && c.groups == c.in_channels)) ||
+        (a == MEC4J_ALGORITHM_MEC_FUSED && d == MEC4J_DIRECTION_BACKWARD_DATA && !fused_backward_data(c));
     if (refuses) {
       CHECK(got.status == MEC4J_ERROR_UNSUPPORTED, "%s should refuse: %s", mec4j_algorithm_name(a), describe(c));
       continue;
@@ -304,18 +315,22 @@ void test_large_shapes(uint64_t seed) {
       compare_with_reference(c, a, false, rng);
 }
 
-// MEC's backward workspace: one image's row lowering, at most the forward MEC's.
+// MEC_ROWS's backward workspace: one image's row lowering. MEC's backward data at stride 1
+// (MEC_FUSED's): the turned kernel, then padded copies of dO's rows (whole images here).
 void test_workspace_formulas() {
   const mec4j_conv2d cv2 = conv(32, 27, 27, 96, 5, 5, 256, 1, 1, 2, 2, 2, 2);
-  int64_t fwd = 0, data = 0, weights = 0, im2col = 0;
-  mec4j_workspace_size_for(&cv2, MEC4J_ALGORITHM_MEC, MEC4J_DIRECTION_FORWARD, &fwd);
+  int64_t rows_data = 0, data = 0, weights = 0, im2col = 0;
+  mec4j_workspace_size_for(&cv2, MEC4J_ALGORITHM_MEC_ROWS, MEC4J_DIRECTION_BACKWARD_DATA, &rows_data);
   mec4j_workspace_size_for(&cv2, MEC4J_ALGORITHM_MEC, MEC4J_DIRECTION_BACKWARD_DATA, &data);
   mec4j_workspace_size_for(&cv2, MEC4J_ALGORITHM_MEC, MEC4J_DIRECTION_BACKWARD_WEIGHTS, &weights);
   mec4j_workspace_size_for(&cv2, MEC4J_ALGORITHM_IM2COL, MEC4J_DIRECTION_BACKWARD_DATA, &im2col);
   const int64_t image_lowering = 4LL * 27 * 31 * 5 * 96;  // o_w * padded i_h * k_w * i_c
-  CHECK(data == image_lowering && weights == image_lowering, "MEC backward workspace %lld / %lld, expected %lld",
-        (long long)data, (long long)weights, (long long)image_lowering);
-  CHECK(data <= fwd, "backward workspace %lld over the forward's %lld", (long long)data, (long long)fwd);
+  CHECK(rows_data == image_lowering && weights == image_lowering, "MEC backward workspace %lld / %lld, expected %lld",
+        (long long)rows_data, (long long)weights, (long long)image_lowering);
+  const int64_t turned = 5 * 5 * 96 * 256, padded_image = 31 * 31 * 256;  // dO padded by 2
+  const int64_t copies = data / 4 - turned;
+  CHECK(copies >= padded_image && copies % padded_image == 0 && copies <= 32 * padded_image,
+        "MEC backward data workspace %lld: the turned kernel and whole padded images of dO", (long long)data);
   CHECK(im2col == 4LL * 32 * 27 * 27 * 25 * 96, "im2col backward workspace %lld", (long long)im2col);
   const mec4j_conv2d pointwise = conv(2, 8, 8, 16, 1, 1, 32, 1, 1);
   mec4j_workspace_size_for(&pointwise, MEC4J_ALGORITHM_MEC, MEC4J_DIRECTION_BACKWARD_DATA, &data);
@@ -355,11 +370,12 @@ void test_refusals() {
     CHECK(mec4j_workspace_size_for(&c, a, MEC4J_DIRECTION_BACKWARD_DATA, &bytes) == MEC4J_ERROR_UNSUPPORTED,
           "%s: no backward workspace", mec4j_algorithm_name(a));
   }
-  // MEC_FUSED: backward weights only.
-  CHECK(mec4j_conv2d_backward_data(&c, MEC4J_ALGORITHM_MEC_FUSED, dout.data(), k.data(), grad_in.data(), ws, 1 << 20) ==
-                MEC4J_ERROR_UNSUPPORTED &&
+  // MEC_FUSED: backward data at stride 1 only.
+  const mec4j_conv2d strided = conv(1, 6, 6, 2, 3, 3, 3, 2, 2);
+  CHECK(mec4j_conv2d_backward_data(&strided, MEC4J_ALGORITHM_MEC_FUSED, dout.data(), k.data(), grad_in.data(), ws,
+                                   1 << 20) == MEC4J_ERROR_UNSUPPORTED &&
             untouched(),
-        "MEC_FUSED has no backward data");
+        "MEC_FUSED has no strided backward data");
   CHECK(mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_DIRECTION_BACKWARD_WEIGHTS, &bytes) == MEC4J_OK,
         "MEC_FUSED has backward weights");
   both(c, (mec4j_algorithm)42, dout.data(), ws, 1 << 20, MEC4J_ERROR_UNKNOWN_ALGORITHM, "unknown algorithm");
@@ -380,9 +396,18 @@ void test_refusals() {
   mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC, MEC4J_DIRECTION_BACKWARD_DATA, &bytes);
   CHECK(bytes > 0, "this layer needs a workspace");
   both(c, MEC4J_ALGORITHM_MEC, dout.data(), nullptr, 0, MEC4J_ERROR_NULL_ARGUMENT, "null workspace");
-  both(c, MEC4J_ALGORITHM_MEC, dout.data(), ws, bytes - 4, MEC4J_ERROR_WORKSPACE_TOO_SMALL, "workspace too small");
-  both(c, MEC4J_ALGORITHM_MEC, dout.data(), static_cast<char*>(ws) + 4, bytes, MEC4J_ERROR_WORKSPACE_MISALIGNED,
-       "misaligned workspace");
+  int64_t weight_bytes = 0;  // each pass its own size (at stride 1, backward data is a forward of its own)
+  mec4j_workspace_size_for(&c, MEC4J_ALGORITHM_MEC, MEC4J_DIRECTION_BACKWARD_WEIGHTS, &weight_bytes);
+  CHECK(mec4j_conv2d_backward_data(&c, MEC4J_ALGORITHM_MEC, dout.data(), k.data(), grad_in.data(), ws, bytes - 4) ==
+                MEC4J_ERROR_WORKSPACE_TOO_SMALL &&
+            untouched(),
+        "backward data: workspace too small");
+  CHECK(mec4j_conv2d_backward_weights(&c, MEC4J_ALGORITHM_MEC, in.data(), dout.data(), grad_k.data(), grad_bias.data(),
+                                      ws, weight_bytes - 4) == MEC4J_ERROR_WORKSPACE_TOO_SMALL &&
+            untouched(),
+        "backward weights: workspace too small");
+  both(c, MEC4J_ALGORITHM_MEC, dout.data(), static_cast<char*>(ws) + 4, std::max(bytes, weight_bytes),
+       MEC4J_ERROR_WORKSPACE_MISALIGNED, "misaligned workspace");
   mec4j_conv2d bad = c;
   bad.stride_width = 0;
   both(bad, MEC4J_ALGORITHM_MEC, dout.data(), ws, 1 << 20, MEC4J_ERROR_INVALID_ARGUMENT, "stride 0");

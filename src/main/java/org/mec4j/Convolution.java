@@ -437,7 +437,8 @@ public final class Convolution implements AutoCloseable {
               + direction
               + " pass for "
               + spec
-              + " (backward passes: MEC, MEC_ROWS, IM2COL, REFERENCE, and DEPTHWISE on depthwise layers)");
+              + " (backward passes: MEC, MEC_ROWS, IM2COL, REFERENCE; MEC_FUSED's backward data at stride 1"
+              + " and its backward weights; DEPTHWISE on depthwise layers)");
     long have = workspace == null ? 0 : workspace.bytes();
     if (need > have && !ownsWorkspace)
       throw new IllegalStateException(

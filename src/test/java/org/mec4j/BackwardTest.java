@@ -201,7 +201,15 @@ class BackwardTest {
 
   @Test
   void forwardOnlyAlgorithmsAndBadArgumentsThrowBeforeNativeCode() {
-    Conv2d spec = Conv2d.builder().batch(1).input(6, 6, 2).kernel(3, 3).outputChannels(3).build();
+    // Strided: MEC_FUSED's backward data runs at stride 1 only.
+    Conv2d spec =
+        Conv2d.builder()
+            .batch(1)
+            .input(6, 6, 2)
+            .kernel(3, 3)
+            .stride(2, 2)
+            .outputChannels(3)
+            .build();
     float[] in = new float[(int) spec.inputSize()], k = new float[(int) spec.kernelSize()];
     float[] gradOut = new float[(int) spec.outputSize()];
     float[] gi = new float[(int) spec.inputSize()],
@@ -281,8 +289,10 @@ class BackwardTest {
   }
 
   /**
-   * MEC's backward workspace is one image's lowering: half of im2col's or less. An owned workspace
-   * starts at the forward's size and grows on the first backward pass that needs more.
+   * MEC_ROWS's backward workspace is one image's lowering: half of im2col's or less; MEC's backward
+   * data at stride 1 (MEC_FUSED's, a forward convolution) the turned kernel and padded copies of
+   * the output's gradient. An owned workspace starts at the forward's size and grows on the first
+   * backward pass that needs more.
    */
   @Test
   void mecBackwardWorkspaceIsOneImagesLowering() {
@@ -290,10 +300,15 @@ class BackwardTest {
     long forward = cv.workspaceBytes(Algorithm.MEC),
         im2col = cv.workspaceBytes(Algorithm.IM2COL, Direction.BACKWARD_DATA);
     for (Direction d : new Direction[] {Direction.BACKWARD_DATA, Direction.BACKWARD_WEIGHTS}) {
-      long mec = cv.workspaceBytes(Algorithm.MEC, d);
-      assertEquals(4L * 27 * 31 * 5 * 96, mec, d.toString());
-      assertTrue(2 * mec <= im2col, d + ": " + mec + " vs im2col " + im2col);
+      long rows = cv.workspaceBytes(Algorithm.MEC_ROWS, d);
+      assertEquals(4L * 27 * 31 * 5 * 96, rows, d.toString());
+      assertTrue(2 * rows <= im2col, d + ": " + rows + " vs im2col " + im2col);
     }
+    assertEquals(
+        Algorithm.MEC_FUSED, cv.resolution(Algorithm.MEC, Direction.BACKWARD_DATA).algorithm());
+    long copies = cv.workspaceBytes(Algorithm.MEC, Direction.BACKWARD_DATA) / 4 - 5 * 5 * 96 * 256;
+    long paddedImage = 31 * 31 * 256; // dO, 27 x 27 x 256, padded by 2
+    assertTrue(copies >= paddedImage && copies % paddedImage == 0, "padded images: " + copies);
     long backward = cv.workspaceBytes(Algorithm.MEC, Direction.BACKWARD_DATA);
     try (Convolution c = Convolution.create(cv, Algorithm.MEC)) {
       assertEquals(forward, c.workspaceBytes(), "an owned workspace starts at the forward's");

@@ -199,18 +199,35 @@ final class TestShapes {
 
   /**
    * What the implementation list says for the backward passes: DEPTHWISE only on depthwise layers;
-   * MEC_FUSED backward weights only; MEC's passes (one image or row band at a time) not under a
-   * limit so small that the forward tiles single output columns.
+   * MEC_FUSED's backward data at stride 1 only; MEC's passes (one image or row band at a time) not
+   * under a limit so small that the forward tiles single output columns.
    */
   static boolean supportsBackward(Conv2d spec, Algorithm a, Direction d) {
     return switch (a) {
       case DEPTHWISE -> spec.isDepthwise();
       case MEC_ROWS -> !columnTiled(spec);
-      case MEC_FUSED -> d == Direction.BACKWARD_WEIGHTS && !columnTiled(spec);
+      case MEC_FUSED ->
+          d == Direction.BACKWARD_WEIGHTS ? !columnTiled(spec) : backwardDataAsForward(spec);
       case MEC -> spec.isDepthwise() || !columnTiled(spec);
       case REFERENCE, IM2COL -> true;
       default -> false;
     };
+  }
+
+  /**
+   * MEC_FUSED's backward data, a forward convolution of the output's gradient: stride 1, padding
+   * within the kernel's extent, the default workspace.
+   */
+  static boolean backwardDataAsForward(Conv2d spec) {
+    long eh = (spec.kernelHeight() - 1) * spec.dilationHeight();
+    long ew = (spec.kernelWidth() - 1) * spec.dilationWidth();
+    return spec.strideHeight() == 1
+        && spec.strideWidth() == 1
+        && spec.mecWorkspaceLimit() == 0
+        && spec.padTop() <= eh
+        && spec.padBottom() <= eh
+        && spec.padLeft() <= ew
+        && spec.padRight() <= ew;
   }
 
   /** Whether MEC's workspace limit leaves less than one band of output rows of one image. */

@@ -353,7 +353,7 @@ public final class LayerRunner {
     for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_ROWS, Algo.MEC_FUSED}) {
       if (!s.algorithms().contains(a)) continue;
       if (a == Algo.MEC_FUSED && !c.supports(a.lib(), dir))
-        continue; // weight gradients only, by design
+        continue; // backward data at stride 1 only, by design
       Convolution conv;
       try {
         c.workspaceBytes(

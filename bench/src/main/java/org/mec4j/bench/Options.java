@@ -93,7 +93,7 @@ public final class Options {
       description =
           "Passes to run on every layer (paper, --layer and network layers; the sweep is forward only): fwd, bwd_d "
               + "(backward data: the input's gradient), bwd_w (backward weights: the kernel's and the bias's gradients), or 'all'. "
-              + "Backward passes run MEC, MEC_ROWS, MEC_FUSED (weight gradients only), IM2COL and ONEDNN of --algorithms (the other variants and ONNXRUNTIME are forward-only). "
+              + "Backward passes run MEC, MEC_ROWS, MEC_FUSED (weight gradients; input gradients at stride 1), IM2COL and ONEDNN of --algorithms (the other variants and ONNXRUNTIME are forward-only). "
               + "Default: ${DEFAULT-VALUE}.")
   List<String> directions = new ArrayList<>(List.of("fwd"));
 
