@@ -24,11 +24,13 @@ function(mec4j_add_kernels target)
     target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
     target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-igemm-6x16-avx2-fma.cpp"
                                      "${MEC4J_KERNEL_DIR}/f32-igemm-12x32-avx512f.cpp"
-                                     "${MEC4J_KERNEL_DIR}/f32-igemm-6x64-avx512f.cpp")
+                                     "${MEC4J_KERNEL_DIR}/f32-igemm-6x64-avx512f.cpp"
+                                     "${MEC4J_KERNEL_DIR}/f32-igemm-16x16-avx512f.cpp")
     set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-6x16-avx2-fma.cpp" PROPERTIES
       COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma")
     set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-12x32-avx512f.cpp"
-                                "${MEC4J_KERNEL_DIR}/f32-igemm-6x64-avx512f.cpp" PROPERTIES
+                                "${MEC4J_KERNEL_DIR}/f32-igemm-6x64-avx512f.cpp"
+                                "${MEC4J_KERNEL_DIR}/f32-igemm-16x16-avx512f.cpp" PROPERTIES
       COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx512f;-mavx2;-mfma")
     target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-dwconv-3x32-avx2-fma.cpp"
                                      "${MEC4J_KERNEL_DIR}/f32-dwconv-6x32-avx512f.cpp")

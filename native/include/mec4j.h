@@ -187,7 +187,8 @@ mec4j_isa mec4j_get_host_isa(void);
 const char* mec4j_isa_name(mec4j_isa isa);
 /* The indirect-GEMM micro-kernel for the effective ISA, e.g. "f32-igemm-6x16-avx2-fma"
  * ("unknown" while MEC4J_MAX_ISA is misspelt): its preferred tile. A layer whose output channels
- * (per group) another of the ISA's tiles pads less runs that one (AVX-512: 12x32 for 32*(2j+1)). */
+ * (per group) another of the ISA's tiles pads less runs that one (AVX-512: 12x32 for 32*(2j+1),
+ * 16x16 for 16*(2j+1)). */
 const char* mec4j_kernel_name(void);
 /* The depthwise kernel for the effective ISA, e.g. "f32-dwconv-3x32-avx2-fma". */
 const char* mec4j_depthwise_kernel_name(void);

@@ -12,6 +12,7 @@ MEC4J_DECLARE_F32_IGEMM(f32_igemm_4x8_portable)
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_6x16_avx2_fma)
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_avx512f)
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_6x64_avx512f)
+MEC4J_DECLARE_F32_IGEMM(f32_igemm_16x16_avx512f)
 #endif
 
 namespace mec4j {
@@ -39,7 +40,8 @@ IgemmConfig blocked(IgemmConfig c) {
 // Each ISA's tiles, preferred first: the one with the fewest loads (B vectors and broadcasts of A)
 // per FMA. AVX-512's 6x64 (oneDNN's brgemm blocking) broadcasts each A value into 4 FMAs, 10 loads
 // per 24 FMAs against 12x32's 14; 12x32 stays for layers of 32*(2j+1) output channels, which
-// 64-wide panels would pad by half a panel.
+// 64-wide panels would pad by half a panel, and 16x16 (17 loads per 16 FMAs, but no idle lanes)
+// for 16*(2j+1) (UNet's 16-channel layers ran at half the lanes on 12x32).
 std::vector<const IgemmConfig*> igemm_configs(mec4j_isa isa) {
   static const IgemmConfig portable =
       blocked({"f32-igemm-4x8-portable", MEC4J_ISA_PORTABLE, 4, 8, 0, 0, f32_igemm_4x8_portable_ukernel,
@@ -58,7 +60,11 @@ std::vector<const IgemmConfig*> igemm_configs(mec4j_isa isa) {
       {"f32-igemm-12x32-avx512f", MEC4J_ISA_AVX512, 12, 32, 0, 0, f32_igemm_12x32_avx512f_ukernel,
        f32_igemm_12x32_avx512f_ukernel_strided, f32_igemm_12x32_avx512f_ukernel_strided_stream,
        f32_igemm_12x32_avx512f_ukernel_tails, f32_igemm_12x32_avx512f_pack, f32_igemm_12x32_avx512f_ukernel_wt});
-  if (isa >= MEC4J_ISA_AVX512) return {&avx512_wide, &avx512};
+  static const IgemmConfig avx512_narrow = blocked(
+      {"f32-igemm-16x16-avx512f", MEC4J_ISA_AVX512, 16, 16, 0, 0, f32_igemm_16x16_avx512f_ukernel,
+       f32_igemm_16x16_avx512f_ukernel_strided, f32_igemm_16x16_avx512f_ukernel_strided_stream,
+       f32_igemm_16x16_avx512f_ukernel_tails, f32_igemm_16x16_avx512f_pack, f32_igemm_16x16_avx512f_ukernel_wt});
+  if (isa >= MEC4J_ISA_AVX512) return {&avx512_wide, &avx512, &avx512_narrow};
   if (isa >= MEC4J_ISA_AVX2) return {&avx2};
 #endif
   (void)isa;

@@ -17,6 +17,7 @@
 
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_on_avx2)
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_6x64_on_avx2)
+MEC4J_DECLARE_F32_IGEMM(f32_igemm_16x16_on_avx2)
 
 static mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t sh,
                          int64_t sw, int64_t pt = 0, int64_t pb = 0, int64_t pl = 0, int64_t pr = 0) {
@@ -533,6 +534,11 @@ static void test_ukernels(uint64_t seed) {
                        f32_igemm_6x64_on_avx2_ukernel_strided, f32_igemm_6x64_on_avx2_ukernel_strided_stream,
                        f32_igemm_6x64_on_avx2_ukernel_tails, f32_igemm_6x64_on_avx2_pack,
                        f32_igemm_6x64_on_avx2_ukernel_wt});
+  if (host >= MEC4J_ISA_AVX2)
+    kernels.push_back({"f32-igemm-16x16 (avx512 tile on avx2)", 16, 16, f32_igemm_16x16_on_avx2_ukernel,
+                       f32_igemm_16x16_on_avx2_ukernel_strided, f32_igemm_16x16_on_avx2_ukernel_strided_stream,
+                       f32_igemm_16x16_on_avx2_ukernel_tails, f32_igemm_16x16_on_avx2_pack,
+                       f32_igemm_16x16_on_avx2_ukernel_wt});
 #endif
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> small(-3, 3);
