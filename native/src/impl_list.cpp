@@ -4,6 +4,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -317,16 +318,19 @@ const ConvImpl* measured_choice(const TuningKey& key) {
 // Times each candidate kRounds times on the caller's buffers, interleaved with a rotating start
 // (no candidate always runs right after the same other one: a BLAS's threads still spinning after
 // its call would slow whatever comes next), and compares their best times. Another variant
-// replaces the heuristic's pick only when it is faster by more than kMargin: on a noisy machine a
-// near tie is not worth giving up the deterministic choice for. The winner runs last, so the
+// replaces the heuristic's pick only when it is faster by more than kMargin, twice: in this
+// measurement and in a second one of the two alone (on a shared machine one measurement can be
+// disturbed, and a wrong switch would stay for the process's life). The winner runs last, so the
 // output is its own.
 constexpr int kRounds = 3;
 constexpr double kMargin = 0.03;
 
+// Fills best[i] with candidates[i]'s best time. Allocates nothing: runs may have written the
+// output already.
 template <typename Run>
-const ConvImpl* measure(const std::vector<const ConvImpl*>& candidates, const ConvImpl* preferred, Run run) {
+void best_times(const std::vector<const ConvImpl*>& candidates, Run& run, std::vector<double>& best) {
   const size_t n = candidates.size();
-  std::vector<double> best(n, 1e300);
+  std::fill(best.begin(), best.end(), 1e300);
   for (int round = 0; round < kRounds; ++round)
     for (size_t j = 0; j < n; ++j) {
       const size_t i = (j + round) % n;
@@ -335,14 +339,31 @@ const ConvImpl* measure(const std::vector<const ConvImpl*>& candidates, const Co
       const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (t < best[i]) best[i] = t;
     }
-  size_t win = n;
+}
+
+template <typename Run>
+const ConvImpl* measure(const std::vector<const ConvImpl*>& candidates, const ConvImpl* preferred, Run run) {
+  const size_t n = candidates.size();
+  // Everything allocated before the first run.
+  std::vector<double> best(n), again(2);
+  std::vector<const ConvImpl*> pair{preferred, preferred};
+  best_times(candidates, run, best);
+  size_t pick = n;
   for (size_t i = 0; i < n; ++i)
-    if (candidates[i] == preferred) win = i;
-  if (win == n) win = 0;  // the heuristic's pick does not fit: plain fastest
-  const double bar = best[win];
+    if (candidates[i] == preferred) pick = i;
+  if (pick == n) {  // the heuristic's pick does not fit: plain fastest
+    size_t win = 0;
+    for (size_t i = 1; i < n; ++i)
+      if (best[i] < best[win]) win = i;
+    return candidates[win];
+  }
+  size_t win = pick;
   for (size_t i = 0; i < n; ++i)
-    if (best[i] < bar * (1 - kMargin) && best[i] < best[win]) win = i;
-  return candidates[win];
+    if (best[i] < best[pick] * (1 - kMargin) && best[i] < best[win]) win = i;
+  if (win == pick) return preferred;
+  pair[1] = candidates[win];
+  best_times(pair, run, again);
+  return again[1] < again[0] * (1 - kMargin) ? candidates[win] : preferred;
 }
 
 // Runs what the automatic MEC chose for `key`: the heuristic's pick, or under MEASURE the
