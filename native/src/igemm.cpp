@@ -78,7 +78,8 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
       g.stream && k_total <= cfg.kc && reinterpret_cast<uintptr_t>(g.out) % 64 == 0 && g.ldc % 16 == 0 && nr % 16 == 0;
   // One row tile times one panel: rows [p, p + mr) (fewer at the end of the block), columns of
   // panel q.
-  auto tile = [&](int64_t p, int64_t me, const float* const* block_rows, int64_t q, const float* b, int64_t count,
+  // tile_rows: the row pointers of rows [p, ...).
+  auto tile = [&](int64_t p, int64_t me, const float* const* tile_rows, int64_t q, const float* b, int64_t count,
                   bool first) {
     const int64_t col = q * nr;
     const int cols = (int)std::min<int64_t>(nr, g.n - col);
@@ -90,7 +91,6 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
     }
     const int n_rows = (int)std::min<int64_t>(mr, me - p);
     float* c = g.out + p * g.ldc + col;
-    const float* const* tile_rows = block_rows + p;
     if (n_rows == mr && equally_spaced(tile_rows, mr)) {
       const IgemmStridedUkernelFn kernel = stream && cols == nr ? cfg.ukernel_strided_stream : cfg.ukernel_strided;
       kernel(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias);
@@ -108,7 +108,6 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   for (int64_t mb = m0; mb < m1; mb += cfg.mc) {
     const int64_t me = std::min(mb + cfg.mc, m1);
     for (int64_t p = mb; p < me; ++p) rows[p - mb] = row_base(g, p);
-    const float* const* block_rows = rows - mb;  // block_rows[p] for p in [mb, me)
     for (int64_t k0 = 0; k0 < k_total; k0 += cfg.kc) {
       const int64_t length = std::min(cfg.kc, k_total - k0);
       const int64_t count = block_segments(g, k0, length, segs);
@@ -120,12 +119,12 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
         const float* b[kSmallBlockFloats / kMinNr];
         for (int64_t q = q0; q < q1; ++q) b[q - q0] = pack_panel(k0, length, q, panel + (q - q0) * length * nr);
         for (int64_t p = mb; p < me; p += mr)
-          for (int64_t q = q0; q < q1; ++q) tile(p, me, block_rows, q, b[q - q0], count, first);
+          for (int64_t q = q0; q < q1; ++q) tile(p, me, rows + (p - mb), q, b[q - q0], count, first);
         continue;
       }
       for (int64_t q = q0; q < q1; ++q) {
         const float* b = pack_panel(k0, length, q, panel);
-        for (int64_t p = mb; p < me; p += mr) tile(p, me, block_rows, q, b, count, first);
+        for (int64_t p = mb; p < me; p += mr) tile(p, me, rows + (p - mb), q, b, count, first);
       }
     }
   }

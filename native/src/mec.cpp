@@ -180,10 +180,12 @@ FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
   } else if (lowering == Lowering::Direct) {
     // The NHWC input: output pixel (y, x) reads, for kernel row r, the k_w*i_c floats of input
     // row y*s_h + r*d_h from column x*s_w on (a tap's i_c/g of them with groups).
+    // A stride is used only where there is a second output row (column), and then fits in the
+    // input (a stride near 2^63 leaves one output row, whose step must not be computed).
     row_floats = s.iw * s.ic;
     g.image_stride = s.ih * row_floats;
-    g.y_stride = s.sh * row_floats;
-    g.x_stride = s.sw * s.ic;
+    g.y_stride = s.oh > 1 ? s.sh * row_floats : 0;
+    g.x_stride = s.ow > 1 ? s.sw * s.ic : 0;
   } else {
     // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
     // lowered row kernel_row_start(r) + y, column x. The GEMM gathers the k_h windows itself,
@@ -469,8 +471,10 @@ FusedTiles fused_tiles(const Shape& s) {
   const Lowering lowering = mec_lowering(s, MecSolution::Fused);
   if (lowering == Lowering::InPlace || lowering == Lowering::Direct)
     return {FusedTiles::Mode::Whole, false, s.n, 0, 0, 0, 0};
-  // Padded, windows contiguous (as Direct's): copies of the padded rows instead of lowered ones.
-  const bool copy = lowering == Lowering::Mec && (s.dw == 1 || s.g > 1);
+  // Padded, windows contiguous (as Direct's): copies of the padded rows instead of lowered ones,
+  // where a padded row is no larger than a lowered one (not with a stride beyond the kernel, or a
+  // padding near 2^63, whose row could not even be sized: i_wp <= o_w*k_w <= |L| keeps it in range).
+  const bool copy = lowering == Lowering::Mec && (s.dw == 1 || s.g > 1) && s.iwp <= s.ow * s.kw;
   // One image's A: its dense subsample (strided 1x1), its padded rows, or its row lowering (the
   // layout of lower_rows: i_h padded rows per image).
   const int64_t image = lowering == Lowering::Subsample ? s.oh * s.ow * s.ic
