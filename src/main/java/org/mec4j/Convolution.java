@@ -331,9 +331,9 @@ public final class Convolution implements AutoCloseable {
    * floats, overwritten), from the output's gradient (NHWC, {@code spec.outputSize()}) and the
    * kernel; whole arrays from index 0.
    *
-   * @throws IllegalArgumentException if the algorithm has no backward pass (MEC_A, MEC_B,
-   *     MEC_FUSED; DEPTHWISE on a layer that is not depthwise), or arrays are shared between an
-   *     input and the output
+   * @throws IllegalArgumentException if the algorithm has no backward data pass here (MEC_A, MEC_B;
+   *     MEC_FUSED on a strided layer; DEPTHWISE on a layer that is not depthwise), or arrays are
+   *     shared between an input and the output
    */
   public void backwardData(float[] gradOutput, float[] kernel, float[] gradInput) {
     long need = backwardBytes(Direction.BACKWARD_DATA);
