@@ -39,10 +39,13 @@ WORKDIR /src
 # 1. Maven's downloads, in layers keyed on the poms only: a source change reuses them.
 #    A stub of the reactor with the real poms runs the whole lifecycle (every plugin, the JUnit
 #    provider, every test execution; the exec steps, CMake and JavaCPP, skipped; ctest given no
-#    tests) with a stub library and an empty bench module; it is removed afterwards.
+#    tests) with a stub library, an empty bench module and the onnx module's .proto (so that protoc
+#    is fetched too); it is removed afterwards.
 COPY pom.xml /tmp/stub/pom.xml
 COPY lib/pom.xml /tmp/stub/lib/pom.xml
 COPY bench/pom.xml /tmp/stub/bench/pom.xml
+COPY onnx/pom.xml /tmp/stub/onnx/pom.xml
+COPY onnx/src/main/proto/ /tmp/stub/onnx/src/main/proto/
 COPY docker/maven-stub/ /tmp/stub/
 RUN set -eux; \
     cd /tmp/stub; \
@@ -67,6 +70,7 @@ COPY native/ /src/native/
 COPY data/ /src/data/
 COPY scripts/javacpp/ /src/scripts/javacpp/
 COPY src/ /src/src/
+COPY onnx/ /src/onnx/
 COPY bench/ /src/bench/
 RUN set -eux; \
     mvn $MVN_FLAGS -o verify $VERIFY_FLAGS; \
