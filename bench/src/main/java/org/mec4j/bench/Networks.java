@@ -246,9 +246,12 @@ public final class Networks {
 
   // ---- where the lists are -----------------------------------------------------------------
 
+  /** The 11 lists of the repository's data/benchdnn, bundled in the runner's jar. */
+  static final String BUNDLED = "/org/mec4j/bench/data/benchdnn";
+
   /**
-   * The lists' folder: {@code dir} if given, else $MEC4J_BENCHDNN_DIR, else ../shared/benchdnn from
-   * the working directory if it exists; else an error naming the option.
+   * The lists' folder: {@code dir} if given, else $MEC4J_BENCHDNN_DIR, else the lists bundled in
+   * the runner (data/benchdnn, oneDNN's benchdnn lists, Apache-2.0).
    */
   public static Path directory(Path dir, Map<String, String> env) {
     if (dir != null) {
@@ -264,14 +267,37 @@ public final class Networks {
             ENV_DIR + "=" + e + " is not a directory (or pass --network-dir DIR)");
       return p.toAbsolutePath().normalize();
     }
-    Path d = Path.of("..", "shared", "benchdnn").toAbsolutePath().normalize();
-    if (Files.isDirectory(d)) return d;
-    throw new IllegalArgumentException(
-        "no benchdnn shape-list folder: pass --network-dir DIR (or set "
-            + ENV_DIR
-            + "); ../shared/benchdnn ("
-            + d
-            + ") does not exist");
+    return bundled();
+  }
+
+  /**
+   * The bundled lists as a folder: the classes folder itself (tests, an IDE), or, from the jar, a
+   * copy in a temporary folder deleted when the JVM exits (child JVMs read the lists by path).
+   */
+  static Path bundled() {
+    try {
+      java.net.URL url = Networks.class.getResource(BUNDLED);
+      if (url == null)
+        throw new IllegalStateException(
+            "the runner has no bundled benchdnn lists (" + BUNDLED + ")");
+      java.net.URI uri = url.toURI();
+      if (!"jar".equals(uri.getScheme())) return Path.of(uri);
+      Path copy = Files.createTempDirectory("mec4j-benchdnn");
+      copy.toFile().deleteOnExit();
+      try (java.nio.file.FileSystem jar = java.nio.file.FileSystems.newFileSystem(uri, Map.of());
+          Stream<Path> lists = Files.list(jar.getPath(BUNDLED))) {
+        for (Path f : (Iterable<Path>) lists::iterator) {
+          Path to = copy.resolve(f.getFileName().toString());
+          Files.copy(f, to);
+          to.toFile().deleteOnExit();
+        }
+      }
+      return copy;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Every shapes_* file of a folder, by name. */

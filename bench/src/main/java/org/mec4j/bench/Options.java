@@ -237,8 +237,8 @@ public final class Options {
       description =
           "Folder of the benchdnn lists. Default: $"
               + Networks.ENV_DIR
-              + ", else ../shared/benchdnn from the "
-              + "working directory.")
+              + ", else the 11 lists bundled in the runner (data/benchdnn: oneDNN's benchdnn"
+              + " lists, Apache-2.0).")
   java.nio.file.Path networkDir;
 
   // Resolved by the parent (resolveDefaults) and passed to the children as such.

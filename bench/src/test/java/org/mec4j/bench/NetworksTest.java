@@ -6,22 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mec4j.Conv2d;
 
 class NetworksTest {
-  /**
-   * The shared lists (never copied here): $MEC4J_BENCHDNN_DIR, or ../shared/benchdnn from the
-   * repository root.
-   */
-  static Path sharedDir() {
-    String e = System.getenv(Networks.ENV_DIR);
-    if (e != null && Files.isDirectory(Path.of(e))) return Path.of(e);
-    for (String p : new String[] {"../shared/benchdnn", "../../shared/benchdnn"})
-      if (Files.isDirectory(Path.of(p))) return Path.of(p).toAbsolutePath().normalize();
-    return null;
+  /** The lists the runner bundles (data/benchdnn), or $MEC4J_BENCHDNN_DIR's. */
+  static Path listsDir() {
+    return Networks.directory(null, System.getenv());
   }
 
   /** Per known list: 2-D layers, Σ count, grouped layers (all 11 lists are 2-D only). */
@@ -40,15 +32,8 @@ class NetworksTest {
           Map.entry("yolov2", new long[] {14, 204, 0}));
 
   @Test
-  void everySharedListParses() throws Exception {
-    Path dir = sharedDir();
-    if (dir == null)
-      System.err.println(
-          "NetworksTest: no benchdnn lists ($"
-              + Networks.ENV_DIR
-              + " or ../shared/benchdnn): skipped");
-    Assumptions.assumeTrue(
-        dir != null, "no benchdnn lists ($" + Networks.ENV_DIR + " or ../shared/benchdnn)");
+  void everyBundledListParses() throws Exception {
+    Path dir = listsDir();
     List<Path> files = Networks.all(dir);
     int known = 0;
     for (Path f : files) {
@@ -187,11 +172,7 @@ class NetworksTest {
             IllegalArgumentException.class,
             () -> Networks.directory(tmp.resolve("nope"), Map.of()));
     assertTrue(e.getMessage().contains("--network-dir"), e.getMessage());
-    if (!Files.isDirectory(Path.of("../shared/benchdnn"))) {
-      e = assertThrows(IllegalArgumentException.class, () -> Networks.directory(null, Map.of()));
-      assertTrue(
-          e.getMessage().contains("--network-dir") && e.getMessage().contains(Networks.ENV_DIR),
-          e.getMessage());
-    }
+    // Neither given: the bundled lists, all eleven.
+    assertEquals(11, Networks.all(Networks.directory(null, Map.of())).size());
   }
 }
