@@ -34,14 +34,7 @@ struct F32Vec {
       return;
     }
 #endif
-#if defined(__SSE2__)
-    if constexpr (VL % 4 == 0) {
-      for (int h = 0; h < VL / 4; ++h)
-        _mm_stream_ps(p + 4 * h, _mm_loadu_ps(reinterpret_cast<const float*>(&v) + 4 * h));
-      return;
-    }
-#endif
-    store(p, v);
+    store(p, v);  // narrower tiles never stream (igemm.cpp: nr a multiple of 16)
   }
 };
 
