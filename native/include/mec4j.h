@@ -124,7 +124,19 @@ typedef struct mec4j_conv2d {
   /* Dilation (1 = none, as PyTorch; 0 is read as 1): kernel tap (r, q) reads input row
    * y*s_h + r*d_h - pad_top, column x*s_w + q*d_w - pad_left. */
   int64_t dilation_height, dilation_width;
+  /* An activation applied to every output value as it is stored (forward passes only: a backward
+   * pass of a layer with one fails with MEC4J_ERROR_UNSUPPORTED; apply the activation's derivative
+   * to grad_output yourself). NONE (0, the default): none. RELU: max(x, 0). CLAMP (ReLU6 with 0
+   * and 6): min(max(x, activation_min), activation_max); activation_min <= activation_max, neither
+   * NaN (infinities allowed). The result equals the activation applied after an unfused forward,
+   * bit for bit: mec4j's micro-kernels (MEC_FUSED, DEPTHWISE, the packed forward) apply it to their
+   * registers before the store, the BLAS variants in their pass that adds the bias. */
+  int32_t activation; /* mec4j_activation */
+  float activation_min, activation_max;
 } mec4j_conv2d;
+
+typedef MEC4J_ENUM(mec4j_activation){MEC4J_ACTIVATION_NONE = 0, MEC4J_ACTIVATION_RELU = 1,
+                                     MEC4J_ACTIVATION_CLAMP = 2} mec4j_activation;
 
 /* Checks every field. On failure, if bad_field is not NULL, it receives the offending field's
  * name (a static string, e.g. "stride_width"). */

@@ -1,5 +1,7 @@
 // The C API's shape checks and size derivation (the implementations are in impl_list.cpp).
+#include <cmath>
 #include <initializer_list>
+#include <limits>
 
 #include "mec4j.h"
 #include "shape.h"
@@ -74,6 +76,25 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   s->icg = s->ic / s->g;
   s->kcg = s->kc / s->g;
   s->threshold = c->mec_threshold > 0 ? c->mec_threshold : MEC4J_DEFAULT_MEC_THRESHOLD;
+  switch (c->activation) {
+    case MEC4J_ACTIVATION_NONE:
+      break;
+    case MEC4J_ACTIVATION_RELU:
+      s->activated = true;
+      s->act[0] = 0.0f;
+      s->act[1] = std::numeric_limits<float>::infinity();
+      break;
+    case MEC4J_ACTIVATION_CLAMP:
+      if (std::isnan(c->activation_min)) return fail(bad, "activation_min", MEC4J_ERROR_INVALID_ARGUMENT);
+      if (std::isnan(c->activation_max) || c->activation_max < c->activation_min)
+        return fail(bad, "activation_max", MEC4J_ERROR_INVALID_ARGUMENT);
+      s->activated = true;
+      s->act[0] = c->activation_min;
+      s->act[1] = c->activation_max;
+      break;
+    default:
+      return fail(bad, "activation", MEC4J_ERROR_INVALID_ARGUMENT);
+  }
   int64_t t;
   if (!mul(s->kh - 1, s->dh, &t) || !add(t, 1, &s->ekh)) return fail(bad, "dilation_height", MEC4J_ERROR_SIZE_OVERFLOW);
   if (!mul(s->kw - 1, s->dw, &t) || !add(t, 1, &s->ekw)) return fail(bad, "dilation_width", MEC4J_ERROR_SIZE_OVERFLOW);

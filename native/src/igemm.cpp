@@ -80,7 +80,7 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   // panel q.
   // tile_rows: the row pointers of rows [p, ...).
   auto tile = [&](int64_t p, int64_t me, const float* const* tile_rows, int64_t q, const float* b, int64_t count,
-                  bool first) {
+                  bool first, const float* clamp) {
     const int64_t col = q * nr;
     const int cols = (int)std::min<int64_t>(nr, g.n - col);
     const float* bias = nullptr;
@@ -93,12 +93,12 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
     float* c = g.out + p * g.ldc + col;
     if (n_rows == mr && equally_spaced(tile_rows, mr)) {
       const IgemmStridedUkernelFn kernel = stream && cols == nr ? cfg.ukernel_strided_stream : cfg.ukernel_strided;
-      kernel(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias);
+      kernel(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias, clamp);
       return;
     }
     for (int i = 0; i < n_rows; ++i) a[i] = tile_rows[i];
     const IgemmUkernelFn kernel = n_rows == mr ? cfg.ukernel : cfg.ukernel_tails[n_rows];
-    kernel(a, segs, count, b, c, g.ldc, n_rows, cols, first, bias);
+    kernel(a, segs, count, b, c, g.ldc, n_rows, cols, first, bias, clamp);
   };
   auto pack_panel = [&](int64_t k0, int64_t length, int64_t q, float* into) -> const float* {
     if (g.packed) return packed_panel(cfg, g.packed, g.n, k0, length, q);
@@ -112,6 +112,7 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
       const int64_t length = std::min(cfg.kc, k_total - k0);
       const int64_t count = block_segments(g, k0, length, segs);
       const bool first = k0 == 0;
+      const float* clamp = k0 + length == k_total ? g.clamp : nullptr;  // on final values only
       if (nr >= kMinNr && q1 - q0 > 1 && length * nr * (q1 - q0) <= small_block_floats()) {
         // A short K block: with so few FMAs per tile, writing C bounds the kernel. Every panel is
         // packed first, and each row tile then meets all of them, writing its pixels' channels
@@ -119,12 +120,12 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
         const float* b[kSmallBlockFloats / kMinNr];
         for (int64_t q = q0; q < q1; ++q) b[q - q0] = pack_panel(k0, length, q, panel + (q - q0) * length * nr);
         for (int64_t p = mb; p < me; p += mr)
-          for (int64_t q = q0; q < q1; ++q) tile(p, me, rows + (p - mb), q, b[q - q0], count, first);
+          for (int64_t q = q0; q < q1; ++q) tile(p, me, rows + (p - mb), q, b[q - q0], count, first, clamp);
         continue;
       }
       for (int64_t q = q0; q < q1; ++q) {
         const float* b = pack_panel(k0, length, q, panel);
-        for (int64_t p = mb; p < me; p += mr) tile(p, me, rows + (p - mb), q, b, count, first);
+        for (int64_t p = mb; p < me; p += mr) tile(p, me, rows + (p - mb), q, b, count, first, clamp);
       }
     }
   }

@@ -33,6 +33,7 @@ struct RowWindowGemm {
   const float* kernel;  // HWIO: row k = r*piece + j
   const float* packed;  // or null: the kernel already packed by pack_igemm_kernel for this config
   const float* bias;    // n floats, or null
+  const float* clamp;   // {lo, hi}: the fused activation, applied to every output; or null
   float* out;
   // The output is larger than the caches hold: where its values are final after one K block and
   // its rows 64-byte aligned, the GEMM writes them with non-temporal stores.

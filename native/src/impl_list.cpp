@@ -435,6 +435,8 @@ mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, 
     st = found->check(*p);
   else if (direction != MEC4J_DIRECTION_BACKWARD_DATA && direction != MEC4J_DIRECTION_BACKWARD_WEIGHTS)
     st = MEC4J_ERROR_INVALID_ARGUMENT;
+  else if (p->s.activated)
+    st = MEC4J_ERROR_UNSUPPORTED;  // the passes differentiate the convolution alone
   else
     st = found->backward(direction).check ? found->backward(direction).check(*p) : MEC4J_ERROR_UNSUPPORTED;
   if (st != MEC4J_OK) return st;

@@ -219,6 +219,7 @@ void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, con
       g.kernel = k ? k + grp * s.group_patch * s.kcg : nullptr;
       g.packed = packed_kernel ? packed_kernel + grp * packed_group : nullptr;
       g.bias = bias ? bias + grp * s.kcg : nullptr;
+      g.clamp = s.clamp();
       g.out = out + grp * s.kcg;
       mec4j::igemm(igemm, g, split_groups ? 1 : threads);
     }
@@ -284,7 +285,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   }
   if (solution == MecSolution::Rows && dense) {
     sgemm(s.n * s.oh * s.ow, s.kc, s.ic, dense, s.ic, k, s.kc, out, s.kc, 0.f);
-    add_bias(s, bias, out);
+    finish_output(s, bias, out);
     return;
   }
   if (solution == MecSolution::Rows) {
@@ -304,7 +305,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
       }
     });
     if (interleaved) unpermute_rows(s, out, L, threads);
-    add_bias(s, bias, out);
+    finish_output(s, bias, out);
     return;
   }
 
@@ -326,7 +327,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
     });
     unpermute_rows(s, out, L, threads);
   }
-  add_bias(s, bias, out);
+  finish_output(s, bias, out);
 }
 
 namespace {
@@ -537,7 +538,7 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
     for (int64_t w0 = 0; w0 < s.ow; w0 += s.tile_w)
       mec_forward_columns(s, w0, s.tile_w < s.ow - w0 ? s.tile_w : s.ow - w0, in + n * image_in, k, out + n * image_out,
                           ws);
-  add_bias(s, bias, out);
+  finish_output(s, bias, out);
 }
 
 }  // namespace mec4j

@@ -1,5 +1,6 @@
 // Direct convolution: the oracle. Double accumulation; padded taps multiply explicit zeros so
 // that NaN/Inf in the kernel propagate exactly as in the GEMM-based algorithms.
+#include <algorithm>
 #include <vector>
 
 #include "shape.h"
@@ -32,6 +33,8 @@ void reference_forward(const Shape& s, const float* in, const float* k, const fl
         }
         float* o = out + ((n * s.oh + y) * s.ow + x) * s.kc;
         for (int64_t c = 0; c < s.kc; ++c) o[c] = static_cast<float>(acc[c]);
+        if (const float* clamp = s.clamp())
+          for (int64_t c = 0; c < s.kc; ++c) o[c] = std::min(std::max(o[c], clamp[0]), clamp[1]);
       }
 }
 

@@ -37,6 +37,10 @@ struct Shape {
   // No mec_workspace_limit given (0): MEC and MEC_FUSED size their workspace from the cache
   // (fused_tiles), the other MEC variants take the whole lowering.
   bool cache_sized;
+  // The fused activation as a clamp of every output value to [act[0], act[1]] (ReLU: [0, inf]).
+  bool activated;
+  float act[2];
+  const float* clamp() const { return activated ? act : nullptr; }
   bool depthwise() const { return g > 1 && icg == 1; }
   int64_t mec_tile_elems() const {
     if (tile_w < ow) return tile_w * ihp * kw * ic;
@@ -116,7 +120,9 @@ void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* im
 MecSolution mec_choose(const Shape& s, const IgemmConfig& igemm);
 // Whether MEC_ROWS folds the batch into its GEMMs (then it permutes like Solution A).
 bool mec_rows_interleaved(const Shape& s);
-void add_bias(const Shape& s, const float* bias, float* out);
+// The BLAS variants' last pass over their output: adds the bias (if any) and applies the fused
+// activation (if any).
+void finish_output(const Shape& s, const float* bias, float* out);
 
 // Row-major, no transposes: C[MxN] = A[MxK] * B[KxN] + beta * C.
 void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,

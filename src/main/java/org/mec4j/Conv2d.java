@@ -37,6 +37,7 @@ public final class Conv2d {
   public static final long NO_WORKSPACE_LIMIT = Long.MAX_VALUE;
 
   private final long mecWorkspaceLimit;
+  private final Activation activation;
   private final long outHeight, outWidth;
   private final long inputSize, kernelSize, outputSize;
 
@@ -67,6 +68,7 @@ public final class Conv2d {
       throw new IllegalArgumentException(
           "mecThreshold must be >= 0 (0 = default), got " + b.mecThreshold);
     mecThreshold = b.mecThreshold;
+    activation = Objects.requireNonNull(b.activation, "activation");
     long paddedHeight =
         exactAdd("padded input height", inHeight, exactAdd("padding", padTop, padBottom));
     long paddedWidth =
@@ -196,7 +198,8 @@ public final class Conv2d {
         .groups(groups)
         .dilation(dilationHeight, dilationWidth)
         .mecThreshold(mecThreshold)
-        .mecWorkspaceLimit(mecWorkspaceLimit);
+        .mecWorkspaceLimit(mecWorkspaceLimit)
+        .activation(activation);
   }
 
   public long batch() {
@@ -262,6 +265,11 @@ public final class Conv2d {
 
   public long dilationWidth() {
     return dilationWidth;
+  }
+
+  /** The activation fused into the forward pass ({@link Activation#NONE} if none). */
+  public Activation activation() {
+    return activation;
   }
 
   /** Whether each input channel has its own filters (groups = inputChannels). */
@@ -461,7 +469,10 @@ public final class Conv2d {
         .dilation_height(dilationHeight)
         .dilation_width(dilationWidth)
         .mec_threshold(mecThreshold)
-        .mec_workspace_limit(mecWorkspaceLimit);
+        .mec_workspace_limit(mecWorkspaceLimit)
+        .activation(activation.kind().code)
+        .activation_min(activation.min())
+        .activation_max(activation.max());
   }
 
   private static final Pattern TERM =
@@ -519,7 +530,10 @@ public final class Conv2d {
         .build();
   }
 
-  /** The benchdnn-style shape string; {@link #parse} reads it back. */
+  /**
+   * The benchdnn-style shape string, which {@link #parse} reads back, followed by the activation if
+   * there is one (e.g. {@code " relu"}; parse does not read it).
+   */
   @Override
   public String toString() {
     return "mb"
@@ -551,7 +565,8 @@ public final class Conv2d {
         + (groups > 1 ? "g" + groups : "")
         + (dilationHeight > 1 || dilationWidth > 1
             ? "dh" + (dilationHeight - 1) + "dw" + (dilationWidth - 1)
-            : "");
+            : "")
+        + (activation.kind() == Activation.Kind.NONE ? "" : " " + activation);
   }
 
   @Override
@@ -581,6 +596,7 @@ public final class Conv2d {
         mecThreshold;
     private long mecWorkspaceLimit;
     private long groups = 1, dilationHeight = 1, dilationWidth = 1;
+    private Activation activation = Activation.NONE;
 
     private Builder() {}
 
@@ -661,6 +677,16 @@ public final class Conv2d {
      */
     public Builder mecWorkspaceLimit(long bytes) {
       mecWorkspaceLimit = bytes;
+      return this;
+    }
+
+    /**
+     * An activation applied to every output of the forward pass as it is stored ({@link
+     * Activation#RELU}, {@link Activation#clamp}, ...). Default {@link Activation#NONE}. A layer
+     * with one has no backward passes (see {@link Activation}).
+     */
+    public Builder activation(Activation a) {
+      activation = Objects.requireNonNull(a, "activation");
       return this;
     }
 

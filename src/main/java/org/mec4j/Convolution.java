@@ -430,6 +430,14 @@ public final class Convolution implements AutoCloseable {
    */
   private long backwardBytes(Direction direction) {
     long need = direction == Direction.BACKWARD_DATA ? backwardDataBytes : backwardWeightsBytes;
+    if (need < 0 && spec.activation().kind() != Activation.Kind.NONE)
+      throw new IllegalArgumentException(
+          "a layer with a fused activation ("
+              + spec.activation()
+              + ") has no "
+              + direction
+              + " pass: the backward passes differentiate the convolution alone (run them on the"
+              + " layer without the activation, with its derivative applied to gradOutput)");
     if (need < 0)
       throw new IllegalArgumentException(
           algorithm

@@ -123,6 +123,18 @@ public final class MecNative {
     public native long dilation_width();
 
     public native Conv2dStruct dilation_width(long v);
+
+    public native int activation();
+
+    public native Conv2dStruct activation(int v);
+
+    public native float activation_min();
+
+    public native Conv2dStruct activation_min(float v);
+
+    public native float activation_max();
+
+    public native Conv2dStruct activation_max(float v);
   }
 
   /** struct mec4j_blas_info. */
