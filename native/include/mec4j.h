@@ -41,7 +41,8 @@ typedef MEC4J_ENUM(mec4j_status){
     MEC4J_ERROR_SIZE_OVERFLOW = 3,    /* an element count or byte size overflows 64 bits */
     MEC4J_ERROR_UNSUPPORTED = 4,      /* valid, but not for this algorithm: groups or dilation it
                                          does not take, DEPTHWISE on a layer that is not depthwise, a
-                                         backward pass it does not have, a GEMM dimension beyond the
+                                         backward pass it does not have (or of a layer with a fused
+                                         activation), a GEMM dimension beyond the
                                          BLAS int range, or Solution A with |O| > |L| or tiles */
     MEC4J_ERROR_WORKSPACE_TOO_SMALL = 5,
     MEC4J_ERROR_WORKSPACE_MISALIGNED = 6, /* the workspace is not MEC4J_WORKSPACE_ALIGNMENT-aligned */

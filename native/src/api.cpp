@@ -229,9 +229,9 @@ const char* mec4j_status_string(mec4j_status st) {
       return "a size overflows 64 bits";
     case MEC4J_ERROR_UNSUPPORTED:
       return "unsupported by this algorithm (groups or dilation it does not take, a layer that is not depthwise for "
-             "DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B; MEC_FUSED's strided backward data), a GEMM "
-             "size beyond the BLAS int "
-             "range, or Solution A with |O| > |L| or with single-image tiles)";
+             "DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B; MEC_FUSED's strided backward data; any "
+             "algorithm's on a layer with a fused activation), a GEMM size beyond the BLAS int range, or Solution A "
+             "with |O| > |L| or with single-image tiles)";
     case MEC4J_ERROR_WORKSPACE_TOO_SMALL:
       return "workspace too small";
     case MEC4J_ERROR_WORKSPACE_MISALIGNED:
