@@ -134,7 +134,19 @@ typedef struct mec4j_conv2d {
    * registers before the store, the BLAS variants in their pass that adds the bias. */
   int32_t activation; /* mec4j_activation */
   float activation_min, activation_max;
+  /* The tensors' layout (mec4j_layout). NHWC (0, the default): input i_n x i_h x i_w x i_c, output
+   * i_n x o_h x o_w x k_c, kernel HWIO (per group k_h x k_w x i_c/g x k_c/g, groups in turn).
+   * NCHW: input i_n x i_c x i_h x i_w, output i_n x k_c x o_h x o_w, kernel OIHW (k_c x i_c/g x k_h
+   * x k_w: PyTorch's and ONNX's weight). Forward passes of REFERENCE, MEC and MEC_FUSED (MEC runs
+   * MEC_FUSED), and the packed forward, in the default workspace (mec_workspace_limit 0): the rows
+   * the outputs read are copied from the NCHW input into the cache-sized workspace as MEC_FUSED's
+   * padded rows, and the micro-kernels' tiles are stored into the NCHW output; the workspace
+   * also holds the kernel in HWIO. Other algorithms, backward passes and workspace limits fail with
+   * MEC4J_ERROR_UNSUPPORTED. */
+  int32_t layout;
 } mec4j_conv2d;
+
+typedef MEC4J_ENUM(mec4j_layout){MEC4J_LAYOUT_NHWC = 0, MEC4J_LAYOUT_NCHW = 1} mec4j_layout;
 
 typedef MEC4J_ENUM(mec4j_activation){MEC4J_ACTIVATION_NONE = 0, MEC4J_ACTIVATION_RELU = 1,
                                      MEC4J_ACTIVATION_CLAMP = 2} mec4j_activation;

@@ -118,6 +118,14 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
     ok = ok && mul(e, (int64_t)sizeof(float), &t);
   if (!ok) return fail(bad, "conv", MEC4J_ERROR_SIZE_OVERFLOW);
 
+  if (c->layout != MEC4J_LAYOUT_NHWC && c->layout != MEC4J_LAYOUT_NCHW)
+    return fail(bad, "layout", MEC4J_ERROR_INVALID_ARGUMENT);
+  s->in_nchw = s->out_nchw = c->layout == MEC4J_LAYOUT_NCHW;
+  s->in_cs = s->ih * s->iw;  // fit: input_elems does
+  s->in_ns = s->in_cs * s->ic;
+  s->out_cs = s->oh * s->ow;
+  s->out_ns = s->out_cs * s->kc;
+
   s->tile_n = s->n;
   s->tile_oh = s->oh;
   s->tile_w = s->ow;
@@ -169,6 +177,15 @@ Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row) {
   t.banded = false;
   *input_row = begin;
   return t;
+}
+
+void oihw_to_hwio(const Shape& s, const float* oihw, float* hwio) {
+  for (int64_t co = 0; co < s.kc; ++co) {
+    const int64_t grp = co / s.kcg, o = co % s.kcg;
+    float* group = hwio + grp * s.group_patch * s.kcg;
+    for (int64_t ci = 0; ci < s.icg; ++ci)
+      for (int64_t t = 0; t < s.kh * s.kw; ++t) group[(t * s.icg + ci) * s.kcg + o] = *oihw++;
+  }
 }
 
 Shape with_batch(const Shape& s, int64_t n) {
@@ -230,8 +247,9 @@ const char* mec4j_status_string(mec4j_status st) {
     case MEC4J_ERROR_UNSUPPORTED:
       return "unsupported by this algorithm (groups or dilation it does not take, a layer that is not depthwise for "
              "DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B; MEC_FUSED's strided backward data; any "
-             "algorithm's on a layer with a fused activation), a GEMM size beyond the BLAS int range, or Solution A "
-             "with |O| > |L| or with single-image tiles)";
+             "algorithm's on a layer with a fused activation), NCHW tensors (forward passes of REFERENCE, MEC and "
+             "MEC_FUSED only, without a workspace limit), a GEMM size beyond the BLAS int range, or Solution A with "
+             "|O| > |L| or with single-image tiles)";
     case MEC4J_ERROR_WORKSPACE_TOO_SMALL:
       return "workspace too small";
     case MEC4J_ERROR_WORKSPACE_MISALIGNED:

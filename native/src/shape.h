@@ -41,6 +41,18 @@ struct Shape {
   bool activated;
   float act[2];
   const float* clamp() const { return activated ? act : nullptr; }
+  // NCHW tensors (mec4j_conv2d::layout): the input's and the output's channel and image strides,
+  // those of the whole layer's images (a band or a chunk keeps them). The padded row copies that
+  // MEC_FUSED makes of an NCHW input are NHWC (in_nchw false) while its output stays NCHW.
+  bool in_nchw, out_nchw;
+  int64_t in_cs, in_ns, out_cs, out_ns;
+  // Offset of image n's input row `row` (column 0, channel 0), and of its output row y.
+  int64_t in_offset(int64_t image, int64_t row) const {
+    return in_nchw ? image * in_ns + row * iw : (image * ih + row) * iw * ic;
+  }
+  int64_t out_offset(int64_t image, int64_t y) const {
+    return out_nchw ? image * out_ns + y * ow : (image * oh + y) * ow * kc;
+  }
   bool depthwise() const { return g > 1 && icg == 1; }
   int64_t mec_tile_elems() const {
     if (tile_w < ow) return tile_w * ihp * kw * ic;
@@ -55,6 +67,10 @@ Shape with_batch(const Shape& s, int64_t n);
 // those outputs read, with the padding that falls inside them. *input_row is the first input
 // row it reads.
 Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row);
+
+// The kernel of an NCHW layer (OIHW: k_c x i_c/g x k_h x k_w) in mec4j's HWIO order (per group
+// k_h x k_w x i_c/g x k_c/g, groups in turn).
+void oihw_to_hwio(const Shape& s, const float* oihw, float* hwio);
 
 // Fills *shape from *conv, or returns the failing status (and field name).
 mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad_field);

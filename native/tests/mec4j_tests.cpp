@@ -371,6 +371,120 @@ static void test_known_answers() {
   CHECK(count >= 20, "known answers: only %zu runs", count);
 }
 
+// NCHW (OIHW kernel): the same convolution as NHWC on transposed data, bit for bit on integers,
+// for REFERENCE, MEC and MEC_FUSED (bands, chunks and the whole batch, padded or not, groups,
+// dilation, strides, activations), also through a packed kernel; other algorithms, workspace
+// limits and backward passes refused.
+static void test_nchw(uint64_t seed, int cases) {
+  std::mt19937_64 rng(seed);
+  auto r = [&](int lo, int hi) { return (int64_t)std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::uniform_int_distribution<int> small(-3, 3);
+  int64_t runs = 0;
+  for (int i = 0; i < cases; ++i) {
+    const int64_t kh = r(1, 5), kw = r(1, 5);
+    mec4j_conv2d c =
+        conv(r(1, 3), 0, 0, r(1, 9), kh, kw, r(1, 40), r(1, 3), r(1, 3), r(0, kh), r(0, kh), r(0, kw), r(0, kw));
+    if (i % 4 == 3) {
+      const int64_t g = r(2, 3);
+      c.groups = g;
+      c.in_channels = g * r(1, 3);
+      c.out_channels = g * r(1, 8);
+    }
+    if (i % 5 == 2) c.dilation_height = c.dilation_width = 2;
+    const int64_t ekh = (kh - 1) * std::max<int64_t>(1, c.dilation_height) + 1;
+    const int64_t ekw = (kw - 1) * std::max<int64_t>(1, c.dilation_width) + 1;
+    // Now and then an image larger than the cache bands (several bands per image).
+    const int64_t big = i % 9 == 4 ? 200 : 15;
+    c.in_height = r(std::max<int64_t>(1, ekh - c.pad_top - c.pad_bottom), big);
+    c.in_width = r(std::max<int64_t>(1, ekw - c.pad_left - c.pad_right), big);
+    if (i % 9 == 4) c.in_channels = std::min<int64_t>(c.in_channels, 3) * (c.groups > 1 ? c.groups : 1);
+    if (i % 3 == 1) c.activation = MEC4J_ACTIVATION_RELU;
+    // Images beyond twice the L2 (cache bands of padded copies; chunks of unpadded 1x1 images).
+    if (i == 0) c = conv(1, 700, 700, 3, 3, 3, 4, 1, 1, 1, 1, 1, 1);
+    if (i == 1) c = conv(3, 300, 400, 8, 1, 1, 5, 1, 1);
+    int64_t oh, ow;
+    if (mec4j_output_size(&c, &oh, &ow) != MEC4J_OK) {
+      CHECK(false, "shape rejected: %s", describe(c));
+      continue;
+    }
+    const int64_t n = c.batch, ic = c.in_channels, ih = c.in_height, iw = c.in_width, kc = c.out_channels;
+    const int64_t fh = c.kernel_height, fw = c.kernel_width;
+    const int64_t g = c.groups > 1 ? c.groups : 1, icg = ic / g, kcg = kc / g;
+    std::vector<float> in(n * ih * iw * ic), k(fh * fw * icg * kc), bias(kc);
+    for (auto* v : {&in, &k, &bias})
+      for (auto& x : *v) x = (float)small(rng);
+    // NCHW input, OIHW kernel.
+    std::vector<float> in_t(in.size()), k_t(k.size());
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t y = 0; y < ih; ++y)
+        for (int64_t x = 0; x < iw; ++x)
+          for (int64_t ch = 0; ch < ic; ++ch)
+            in_t[((b * ic + ch) * ih + y) * iw + x] = in[((b * ih + y) * iw + x) * ic + ch];
+    for (int64_t grp = 0; grp < g; ++grp)
+      for (int64_t t = 0; t < fh * fw; ++t)
+        for (int64_t ci = 0; ci < icg; ++ci)
+          for (int64_t o = 0; o < kcg; ++o)
+            k_t[((grp * kcg + o) * icg + ci) * fh * fw + t] = k[((grp * fh * fw + t) * icg + ci) * kcg + o];
+    const int64_t out_n = n * oh * ow * kc;
+    std::vector<float> want(out_n), want_t(out_n);
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), bias.data(), want.data(), nullptr,
+                               0) == MEC4J_OK,
+          "NHWC reference");
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t pix = 0; pix < oh * ow; ++pix)
+        for (int64_t ch = 0; ch < kc; ++ch) want_t[(b * kc + ch) * oh * ow + pix] = want[(b * oh * ow + pix) * kc + ch];
+    mec4j_conv2d nchw = c;
+    nchw.layout = MEC4J_LAYOUT_NCHW;
+    for (mec4j_algorithm a : {MEC4J_ALGORITHM_REFERENCE, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED}) {
+      const int64_t wsb = ws_bytes(nchw, a);
+      CHECK(wsb >= 0, "%s refused NCHW: %s", mec4j_algorithm_name(a), describe(nchw));
+      if (wsb < 0) continue;
+      void* ws = wsb > 0 ? mec4j_workspace_alloc(wsb) : nullptr;
+      Guarded out(out_n);
+      const mec4j_status st = mec4j_conv2d_forward(&nchw, a, in_t.data(), k_t.data(), bias.data(), out.data(), ws, wsb);
+      CHECK(st == MEC4J_OK && out.guards_intact(), "%s NCHW: status %d, guards %d", mec4j_algorithm_name(a), (int)st,
+            out.guards_intact());
+      int64_t wrong = 0;
+      for (int64_t j = 0; j < out_n; ++j) wrong += out.data()[j] != want_t[j];
+      CHECK(wrong == 0, "%s NCHW %s: %lld of %lld outputs differ from NHWC's", mec4j_algorithm_name(a), describe(nchw),
+            (long long)wrong, (long long)out_n);
+      if (a == MEC4J_ALGORITHM_MEC_FUSED) {  // the packed forward reads the OIHW kernel once
+        int64_t pb = 0;
+        CHECK(mec4j_packed_kernel_size(&nchw, &pb) == MEC4J_OK, "packed size");
+        void* packed = mec4j_workspace_alloc(pb);
+        Guarded out2(out_n);
+        CHECK(
+            mec4j_pack_kernel(&nchw, k_t.data(), packed, pb) == MEC4J_OK &&
+                mec4j_conv2d_forward_packed(&nchw, in_t.data(), packed, bias.data(), out2.data(), ws, wsb) == MEC4J_OK,
+            "NCHW packed forward: %s", describe(nchw));
+        CHECK(std::memcmp(out2.data(), out.data(), out_n * sizeof(float)) == 0, "NCHW packed differs: %s",
+              describe(nchw));
+        mec4j_workspace_free(packed);
+      }
+      mec4j_workspace_free(ws);
+      ++runs;
+    }
+    int64_t bytes;
+    for (mec4j_algorithm a : {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B,
+                              MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_DEPTHWISE})
+      CHECK(mec4j_workspace_size(&nchw, a, &bytes) == MEC4J_ERROR_UNSUPPORTED, "%s accepted NCHW",
+            mec4j_algorithm_name(a));
+    mec4j_conv2d limited = nchw;
+    limited.mec_workspace_limit = -1;
+    CHECK(mec4j_workspace_size(&limited, MEC4J_ALGORITHM_MEC, &bytes) == MEC4J_ERROR_UNSUPPORTED,
+          "NCHW with a workspace limit");
+    CHECK(mec4j_workspace_size_for(&nchw, MEC4J_ALGORITHM_REFERENCE, MEC4J_DIRECTION_BACKWARD_DATA, &bytes) ==
+              MEC4J_ERROR_UNSUPPORTED,
+          "NCHW backward data");
+  }
+  mec4j_conv2d bad = conv(1, 5, 5, 2, 3, 3, 2, 1, 1);
+  bad.layout = 2;
+  const char* field = nullptr;
+  CHECK(mec4j_conv2d_check(&bad, &field) == MEC4J_ERROR_INVALID_ARGUMENT && field && !std::strcmp(field, "layout"),
+        "layout 2 accepted");
+  CHECK(runs == 3 * cases, "NCHW: %lld runs", (long long)runs);
+}
+
 static void test_bad_activation() {
   const mec4j_conv2d ok = conv(2, 9, 9, 3, 3, 3, 4, 1, 1);
   struct {
@@ -913,6 +1027,7 @@ int main(int argc, char** argv) {
   test_cv_layer_formulas();
   test_bad_input();
   test_bad_activation();
+  test_nchw(seed, 300);
   test_isa_control();
   test_ukernels(seed);
   test_in_place_workspace();

@@ -135,6 +135,10 @@ public final class MecNative {
     public native float activation_max();
 
     public native Conv2dStruct activation_max(float v);
+
+    public native int layout();
+
+    public native Conv2dStruct layout(int v);
   }
 
   /** struct mec4j_blas_info. */
