@@ -1,18 +1,19 @@
 /*
- * mec4j: memory-efficient 2-D convolution (MEC, Cho & Brand, ICML 2017) over cblas_sgemm.
+ * mec4j: memory-efficient 2-D convolution (MEC, Cho & Brand, ICML 2017): its own per-ISA
+ * micro-kernels over MEC's lowering (or the input itself), or strided cblas_sgemm calls.
  *
- * One public header, a C API with status codes. Lifecycle (as in XNNPACK):
+ * One public header, a C API with status codes, no state between calls but the process-wide
+ * settings (ISA cap, tuning mode, measured choices): every call plans and runs.
  *   1. describe the layer in a mec4j_conv2d and check it: mec4j_conv2d_check()
  *   2. ask how much scratch memory an algorithm needs: mec4j_workspace_size()
  *   3. supply that workspace (64-byte aligned; mec4j_workspace_alloc() gives one) and run
- *      mec4j_conv2d_forward() as often as you like.
+ *      mec4j_conv2d_forward() as often as you like (mec4j_pack_kernel packs the weights once).
  *
  * Layouts (row-major, fp32): input NHWC, kernel HWIO (k_h x k_w x i_c x k_c), output NHWC,
- * optional bias of k_c floats. With groups g, the kernel is g x k_h x k_w x (i_c/g) x (k_c/g): each
- * group's HWIO kernel in turn. Padding is implicit zeros, of any size >= 0 (outputs that see only
- * padding get the bias).
- * All sizes are 64-bit; every size computation is overflow-checked.
- * No function aborts, throws or prints: each reports a mec4j_status.
+ * optional bias of k_c floats; or NCHW with an OIHW kernel (mec4j_conv2d::layout). With groups g, the kernel is g x k_h
+ * x k_w x (i_c/g) x (k_c/g): each group's HWIO kernel in turn. Padding is implicit zeros, of any size >= 0 (outputs
+ * that see only padding get the bias). All sizes are 64-bit; every size computation is overflow-checked. No function
+ * aborts, throws or prints: each reports a mec4j_status.
  */
 #ifndef MEC4J_H
 #define MEC4J_H

@@ -261,7 +261,7 @@ const char* mec4j_status_string(mec4j_status st) {
     case MEC4J_ERROR_INTERNAL:
       return "internal error";
     case MEC4J_ERROR_WORKSPACE_LIMIT:
-      return "workspace limit below MEC's smallest tile (one output column of one image)";
+      return "workspace limit below MEC's smallest tile (one output row band, or one output column, of one image)";
     case MEC4J_ERROR_BAD_ENVIRONMENT:
       return "unknown value of MEC4J_MAX_ISA (accepted: avx512, avx2, portable, best) or MEC4J_TUNING (accepted: "
              "measure, heuristic)";
