@@ -346,6 +346,18 @@ public final class MecNative {
 
   public static native int mec4j_forward_packed_at(
       @Const Conv2dStruct conv,
+      @Const FloatBuffer input,
+      long inputOffset,
+      @Const Pointer packed,
+      @Const FloatBuffer bias,
+      long biasOffset,
+      FloatBuffer output,
+      long outputOffset,
+      Pointer workspace,
+      long workspaceBytes);
+
+  public static native int mec4j_forward_packed_at(
+      @Const Conv2dStruct conv,
       @Const FloatPointer input,
       long inputOffset,
       @Const Pointer packed,
