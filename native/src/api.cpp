@@ -20,7 +20,7 @@ mec4j_status fail(const char** bad_field, const char* field, mec4j_status status
 // groups, no dilation across rows), whichever is smaller. Never more than L.
 int64_t smallest_tile(const Shape& s) {
   const int64_t strip = s.ihp * s.kw * s.ic;
-  const int64_t band = s.ekh * s.ow * s.kw * s.ic;
+  const int64_t band = s.ekh * s.lowered_row();
   return s.g == 1 && s.dh == 1 && strip < band ? strip : band;
 }
 }  // namespace
@@ -171,7 +171,7 @@ Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row) {
   t.rows_used = count;
   t.input_elems = t.ih * s.iw * s.ic;
   t.output_elems = rows * s.ow * s.kc;
-  t.mec_lowered_elems = count * s.ow * s.kw * s.ic;
+  t.mec_lowered_elems = count * s.lowered_row();
   t.im2col_elems = rows * s.ow * s.patch;
   t.tile_oh = rows;
   t.banded = false;

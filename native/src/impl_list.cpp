@@ -115,7 +115,7 @@ void depthwise_bwd_weights(const Plan& p, const BackwardBuffers& b) {
 
 // MEC's backward passes work on one image (or band) of the row lowering at a time; a limit that
 // tiles single output columns leaves no band to work on.
-mec4j_status mec_backward_check(const Plan& p) { return p.s.tile_w < p.s.ow ? MEC4J_ERROR_WORKSPACE_LIMIT : MEC4J_OK; }
+mec4j_status mec_backward_check(const Plan& p) { return p.s.column_tiled() ? MEC4J_ERROR_WORKSPACE_LIMIT : MEC4J_OK; }
 mec4j_status mec_rows_backward_check(const Plan& p) {
   const Shape& s = p.s;
   if (mec_backward_check(p) != MEC4J_OK) return mec_backward_check(p);
@@ -206,7 +206,7 @@ const ConvImpl kImpls[] = {
        const Shape& s = p.s;
        if (one_window(p) != MEC4J_OK) return one_window(p);
        // Solution A permutes O through L's buffer; single-image tiles gain nothing from it.
-       if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow || s.banded) return MEC4J_ERROR_UNSUPPORTED;
+       if (s.output_elems > s.mec_lowered_elems || s.column_tiled() || s.banded) return MEC4J_ERROR_UNSUPPORTED;
        return blas_fit(fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
                        fits_blas_int(mec_lda(s)));
      },
@@ -274,7 +274,7 @@ const ConvImpl* mec_heuristic(const Plan& p) {
   if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
   // Unpadded layers: MEC_FUSED reads the input in place (no workspace for the others).
   if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
-  if (s.tile_w < s.ow) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
+  if (s.column_tiled()) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
   // The BLAS variants split grouped or row-dilated layers into many small GEMMs, or do not apply.
   if (s.g > 1 || s.dh > 1) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
   // Row bands run one image at a time, as at batch 1.
@@ -694,8 +694,8 @@ mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* 
   const PackedHeader want = packed_header(p);
   if (header->magic != want.magic || header->isa != want.isa || header->nr != want.nr || header->kc != want.kc ||
       header->k != want.k || header->n != want.n || header->groups != want.groups)
-    return MEC4J_ERROR_INVALID_ARGUMENT;                    // another layer's, or another ISA's layout
-  if (p.s.tile_w < p.s.ow) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
+    return MEC4J_ERROR_INVALID_ARGUMENT;                   // another layer's, or another ISA's layout
+  if (p.s.column_tiled()) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
   if ((st = nchw_check(p.s, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_DIRECTION_FORWARD)) != MEC4J_OK) return st;
   st = check_workspace(lowered_elems(p, MecSolution::Fused), workspace, workspace_bytes);
   if (st != MEC4J_OK) return st;

@@ -194,7 +194,7 @@ FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
     // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
     // lowered row kernel_row_start(r) + y, column x. The GEMM gathers the k_h windows itself,
     // so the batch needs no interleaving and the output comes out in NHWC.
-    g.image_stride = s.ihp * s.ow * patch_row;
+    g.image_stride = s.image_lowered();
     g.y_stride = s.ow * patch_row;
     g.x_stride = patch_row;
   }
@@ -256,7 +256,7 @@ Lowering mec_lowering(const Shape& s, MecSolution solution) {
   if (solution == MecSolution::Fused && unpadded && !in_place && (s.dw == 1 || s.g > 1)) return Lowering::Direct;
   if (!pointwise || (solution != MecSolution::Fused && solution != MecSolution::Rows)) return Lowering::Mec;
   if (s.sh == 1 && s.sw == 1) return Lowering::InPlace;
-  const bool tiled = s.tile_n < s.n || s.banded || s.tile_w < s.ow;
+  const bool tiled = s.tile_n < s.n || s.banded || s.column_tiled();
   return tiled ? Lowering::Mec : Lowering::Subsample;
 }
 
@@ -301,7 +301,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
     const int64_t rows_per_lowered_row = interleaved ? s.n * s.ow : s.ow;
     // Kernel rows accumulate into the same output, so split work over images, never over r.
     run_gemms(images, threads, false, [&](int64_t n) {
-      const float* image_rows = L + n * s.ihp * s.ow * patch_row;
+      const float* image_rows = L + n * s.image_lowered();
       float* c = out + n * s.oh * s.ow * s.kc;
       for (int64_t r = 0; r < s.kh; ++r) {
         const int64_t first = kernel_row_start(s, r);
@@ -361,9 +361,7 @@ struct CacheBands {
 int64_t cache_budget_floats() { return 2 * l2_cache_bytes() / (int64_t)sizeof(float); }
 
 // Floats of one input row in the workspace: lowered (o_w*k_w*i_c), or copied with its padding.
-int64_t workspace_row_floats(const Shape& s, bool padded_copy) {
-  return padded_copy ? s.iwp * s.ic : s.ow * s.kw * s.ic;
-}
+int64_t workspace_row_floats(const Shape& s, bool padded_copy) { return padded_copy ? s.iwp * s.ic : s.lowered_row(); }
 
 // Bands for `threads` threads; rows >= o_h: one band per image.
 CacheBands cache_bands(const Shape& s, int threads, bool padded_copy) {
@@ -469,7 +467,7 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, bool pa
 // Returns false (nothing done) where bands would not help.
 bool run_cache_bands_in_lowering(const Shape& s, const IgemmConfig* igemm, const float* in, const float* k,
                                  const float* bias, float* out, float* ws, const float* packed_kernel) {
-  if (s.rows_used * s.ow * s.kw * s.ic <= cache_budget_floats()) return false;  // one image already fits
+  if (s.rows_used * s.lowered_row() <= cache_budget_floats()) return false;  // one image already fits
   const CacheBands b = cache_bands(s, available_threads(), false);
   if (b.bands == 1 && s.n == 1) return false;
   const int64_t slots = s.mec_tile_elems() / b.slot_floats;
@@ -494,7 +492,7 @@ FusedTiles fused_tiles(const Shape& s) {
   // layout of lower_rows: i_h padded rows per image).
   const int64_t image = lowering == Lowering::Subsample ? s.oh * s.ow * s.ic
                         : copy                          ? s.rows_used * s.iwp * s.ic
-                                                        : s.ihp * s.ow * s.kw * s.ic;
+                                                        : s.image_lowered();
   const int64_t budget = cache_budget_floats(), threads = hardware_threads();
   if (lowering == Lowering::Mec && s.rows_used * workspace_row_floats(s, copy) > budget) {
     const CacheBands b = cache_bands(s, (int)threads, copy);

@@ -54,10 +54,15 @@ struct Shape {
     return out_nchw ? image * out_ns + y * ow : (image * oh + y) * ow * kc;
   }
   bool depthwise() const { return g > 1 && icg == 1; }
+  // One lowered row of one image (o_w*k_w*i_c floats), and one image's MEC lowering (|L| / i_n).
+  int64_t lowered_row() const { return ow * kw * ic; }
+  int64_t image_lowered() const { return ihp * lowered_row(); }
+  // MEC under a workspace limit so small that it tiles single images' output columns.
+  bool column_tiled() const { return tile_w < ow; }
   int64_t mec_tile_elems() const {
-    if (tile_w < ow) return tile_w * ihp * kw * ic;
-    if (banded) return ((tile_oh - 1) * sh + ekh) * ow * kw * ic;
-    return tile_n * ow * ihp * kw * ic;
+    if (column_tiled()) return tile_w * ihp * kw * ic;
+    if (banded) return ((tile_oh - 1) * sh + ekh) * lowered_row();
+    return tile_n * image_lowered();
   }
 };
 
