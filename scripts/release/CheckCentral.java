@@ -87,16 +87,24 @@ public final class CheckCentral {
     literal("version", version);
     if (child(project, "parent") != null)
       literal("parent version", text(child(child(project, "parent"), "version")));
+    // Dependencies: every ${property} in their coordinates is defined in the pom or its parents
+    // (as a consumer resolves it), or is the project's own version.
     Element deps = child(project, "dependencies");
     if (deps != null)
       for (Element d : children(deps, "dependency"))
-        if (text(child(d, "version")).contains("${"))
-          fail(
-              "dependency "
-                  + text(child(d, "artifactId"))
-                  + " has version "
-                  + text(child(d, "version"))
-                  + ": a property a consumer may not resolve");
+        for (String field : List.of("groupId", "artifactId", "version", "classifier")) {
+          String v = text(child(d, field));
+          String r = resolve(v, chain, 0);
+          if (r == null)
+            fail(
+                "dependency "
+                    + text(child(d, "artifactId"))
+                    + " has "
+                    + field
+                    + " "
+                    + v
+                    + ": a property its pom and parents do not define");
+        }
 
     // Metadata Central requires. Name and description: the module's own.
     need("name", text(child(project, "name")));
@@ -211,6 +219,27 @@ public final class CheckCentral {
       if (jf.stream().noneMatch(e -> !e.isDirectory() && !e.getName().startsWith("META-INF/")))
         fail(jar.getFileName() + " is empty");
     }
+  }
+
+  /** value with its ${...} resolved from the chain's properties; null if one is undefined. */
+  private static String resolve(String value, List<Element> chain, int depth) {
+    if (depth > 10) return null;
+    var m = java.util.regex.Pattern.compile("\\$\\{([^}]+)}").matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String name = m.group(1), v = null;
+      if (name.equals("project.version") || name.equals("project.groupId")) v = "x";
+      for (Element e : chain) {
+        Element props = child(e, "properties");
+        if (v == null && props != null && child(props, name) != null) v = text(child(props, name));
+      }
+      if (v == null) return null;
+      v = resolve(v, chain, depth + 1);
+      if (v == null) return null;
+      m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(v));
+    }
+    m.appendTail(out);
+    return out.toString();
   }
 
   private static void literal(String what, String value) {
