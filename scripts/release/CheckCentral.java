@@ -233,6 +233,15 @@ public final class CheckCentral {
         Element props = child(e, "properties");
         if (v == null && props != null && child(props, name) != null) v = text(child(props, name));
       }
+      // Else a profile's (javacpp.platform: the parent's javacpp-platform-default, active unless
+      // the consumer gives -Djavacpp.platform).
+      for (Element e : chain)
+        if (v == null && child(e, "profiles") != null)
+          for (Element prof : children(child(e, "profiles"), "profile")) {
+            Element props = child(prof, "properties");
+            if (v == null && props != null && child(props, name) != null)
+              v = text(child(props, name));
+          }
       if (v == null) return null;
       v = resolve(v, chain, depth + 1);
       if (v == null) return null;
