@@ -39,10 +39,13 @@ WORKDIR /src
 # 1. Maven's downloads, in layers keyed on the poms only: a source change reuses them.
 #    A stub of the reactor with the real poms runs the whole lifecycle (every plugin, the JUnit
 #    provider, every test execution; the exec steps, CMake and JavaCPP, skipped; ctest given no
-#    tests) with a stub library, an empty bench module and the onnx module's .proto (so that protoc
-#    is fetched too); it is removed afterwards.
+#    tests; the platform module's client-project test skipped, its plugin fetched) with a stub
+#    library (an empty file standing for its JNI library, so that its linux-x86_64 jar exists),
+#    an empty bench module and the onnx module's .proto (so that protoc is fetched too); it is
+#    removed afterwards.
 COPY pom.xml /tmp/stub/pom.xml
 COPY lib/pom.xml /tmp/stub/lib/pom.xml
+COPY platform/pom.xml /tmp/stub/platform/pom.xml
 COPY bench/pom.xml /tmp/stub/bench/pom.xml
 COPY onnx/pom.xml /tmp/stub/onnx/pom.xml
 COPY onnx/src/main/proto/ /tmp/stub/onnx/src/main/proto/
@@ -50,7 +53,8 @@ COPY docker/maven-stub/ /tmp/stub/
 RUN set -eux; \
     cd /tmp/stub; \
     mkdir -p target/native && : > target/native/CTestTestfile.cmake; \
-    mvn $MVN_FLAGS -Dexec.skip=true -Dctest.noTests=ignore install \
+    mkdir -p target/classes/org/mec4j/internal/linux-x86_64 && : > target/classes/org/mec4j/internal/linux-x86_64/libjniMecNative.so; \
+    mvn $MVN_FLAGS -Dexec.skip=true -Dctest.noTests=ignore -Dinvoker.skip=true install \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/tmp/stub-lib; \
     rm -rf /tmp/stub /tmp/stub-lib ~/.javacpp ~/.m2/repository/org/mec4j
 
@@ -61,10 +65,12 @@ ARG REBUILD=
 ARG VERIFY_FLAGS=
 
 # 2. The library and the comparison tool, tested (ctest; JUnit under OpenBLAS, MKL and each ISA
-#    cap; the tool's tests). Offline (-o): a download missing from the layers above fails here
-#    instead of being fetched.
-COPY pom.xml /src/pom.xml
+#    cap; the tool's tests; a client project on mec4j-platform). Offline (-o): a download missing
+#    from the layers above fails here instead of being fetched. /out/lib gets the library's jars
+#    (classes and linux-x86_64) and its run-time dependencies.
+COPY pom.xml LICENSE NOTICE /src/
 COPY lib/ /src/lib/
+COPY platform/ /src/platform/
 COPY cmake/ /src/cmake/
 COPY native/ /src/native/
 COPY data/ /src/data/
@@ -76,6 +82,7 @@ RUN set -eux; \
     mvn $MVN_FLAGS -o verify $VERIFY_FLAGS; \
     mvn $MVN_FLAGS -o -q -pl lib dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib; \
     cp target/mec4j-*.jar /out/lib/; \
+    cp LICENSE NOTICE /out/; \
     sha256sum target/mec4j-*.jar | tee /out/mec4j-jar.sha256; \
     cp -r data /out/data; \
     rm -rf ~/.javacpp

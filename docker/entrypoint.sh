@@ -15,7 +15,7 @@ built and tested reproducibly, plus the comparison tool.
       to /results/mec4j-results/<time>/report.md (mount a folder on /results)
   docker run --rm mec4j selfcheck    load the library under OpenBLAS and under MKL and check
                                      every algorithm against the reference convolution
-  docker run --rm mec4j info         versions, the library jar's SHA-256, what is installed
+  docker run --rm mec4j info         versions, the library jars' SHA-256, what is installed
   docker run --rm mec4j help         this text
   docker run --rm -it mec4j bash     a shell (anything else is run as a command)
 
@@ -38,7 +38,8 @@ selfcheck() {
 
 info() {
   echo "mec4j image"
-  echo "library jar sha256: $(cut -d' ' -f1 "$home/mec4j-jar.sha256")"
+  echo "library jars (sha256):"
+  sed 's|  target/|  |; s/^/  /' "$home/mec4j-jar.sha256"
   java -version 2>&1 | sed 's/^/java: /'
   echo "lib: $(ls "$home/lib" | tr '\n' ' ')"
   echo "comparison tool: $tool"

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Checks that the mec4j library jar is reproducible: built twice from scratch, it has the same
-# SHA-256. On a mismatch it names the jar entries that differ (and, for a native library, how).
+# Checks that every jar the build makes is reproducible: built twice from scratch, each has the
+# same SHA-256. On a mismatch it names the jar entries that differ (and, for a native library, how).
 #
 #   scripts/verify-reproducible.sh                 two clean builds on this machine, in two
-#                                                  fresh copies of the tree at different paths
+#                                                  fresh copies of the tree at different paths,
+#                                                  of the whole reactor with the release profile:
+#                                                  mec4j's jars (classes, linux-x86_64 and any other
+#                                                  platform built, sources, javadoc), mec4j-onnx's
+#                                                  (classes, sources, javadoc) and mec4j-bench.jar
 #   scripts/verify-reproducible.sh --image [TAG]   two builds of the Docker build stage (the
-#                                                  dependency layer may be cached, the build is not)
+#                                                  dependency layer may be cached, the build is
+#                                                  not): the library's jars in the image
 #   scripts/verify-reproducible.sh --compare A.jar B.jar   compare two jars already built
 #
 # Environment: MVN_ARGS (extra Maven arguments, e.g. -o), KEEP=1 keeps the work folder.
@@ -63,12 +68,32 @@ host_builds() {
     (cd "$top" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$d"
     echo "== build $i in $d"
     local t0=$SECONDS
-    if ! (cd "$d" && mvn -B -q ${MVN_ARGS:-} -DskipTests package -pl lib -am) > "$work/build-$i.log" 2>&1; then
+    if ! (cd "$d" && mvn -B -q ${MVN_ARGS:-} -P release -DskipTests package) > "$work/build-$i.log" 2>&1; then
       tail -40 "$work/build-$i.log"; echo "build $i failed (log: $work/build-$i.log)" >&2; KEEP=1; exit 2
     fi
     echo "   $((SECONDS - t0)) s"
   done
-  compare "${dirs[0]}"/target/mec4j-*.jar "${dirs[1]}"/target/mec4j-*.jar
+  compare_all "${dirs[0]}" "${dirs[1]}" 'target/mec4j-*.jar' 'onnx/target/mec4j-onnx-*.jar' 'bench/target/mec4j-bench.jar'
+}
+
+# compare_all DIR1 DIR2 GLOB...: every jar the globs match in DIR1 or DIR2 (relative paths),
+# compared with its namesake in the other build; a jar made by only one build is a difference.
+compare_all() {
+  local d1=$1 d2=$2; shift 2
+  local names=() f rc=0 n=0
+  while IFS= read -r f; do names+=("$f"); done < <(
+    for d in "$d1" "$d2"; do (cd "$d" && for g in "$@"; do compgen -G "$g" || true; done); done | sort -u)
+  ((${#names[@]})) || { echo "no jar built" >&2; return 2; }
+  for f in "${names[@]}"; do
+    echo "== $f"
+    if [[ ! -f $d1/$f || ! -f $d2/$f ]]; then
+      echo "NOT REPRODUCIBLE: only one build made $f"; rc=1; continue
+    fi
+    compare "$d1/$f" "$d2/$f" || rc=1
+    n=$((n + 1))
+  done
+  ((rc == 0)) && echo "ALL REPRODUCIBLE: $n jars identical" || echo "NOT REPRODUCIBLE: see above"
+  return $rc
 }
 
 image_builds() {
@@ -86,12 +111,15 @@ image_builds() {
     fi
     echo "   $((SECONDS - t0)) s"
     local c; c=$(docker create "$tag-build:$i")
-    local jar; jar=$(docker run --rm "$tag-build:$i" sh -c 'ls /src/target/mec4j-*.jar')
-    docker cp "$c:$jar" "$work/image-$i.jar" >/dev/null
+    mkdir -p "$work/image-$i/target"
+    local jar
+    for jar in $(docker run --rm "$tag-build:$i" sh -c 'ls /src/target/mec4j-*.jar'); do
+      docker cp "$c:$jar" "$work/image-$i/target/" >/dev/null
+    done
     docker rm "$c" >/dev/null
   done
   local rc=0
-  compare "$work/image-1.jar" "$work/image-2.jar" || rc=$?
+  compare_all "$work/image-1" "$work/image-2" 'target/mec4j-*.jar' || rc=$?
   docker rmi "$tag-build:1" "$tag-build:2" >/dev/null 2>&1 || true
   return $rc
 }

@@ -3,11 +3,15 @@ package org.mec4j.bench;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.zip.CRC32;
@@ -24,21 +28,48 @@ import java.util.zip.CRC32;
 public final class NativeCache {
   private NativeCache() {}
 
-  /** Deletes stale cached native files of the jar that holds mec4j; returns what was deleted. */
+  /**
+   * Deletes stale cached native files of the jars that hold mec4j (its classes jar, and the
+   * platform jar that holds its JNI library, mec4j-&lt;version&gt;-&lt;platform&gt;.jar); returns
+   * what was deleted.
+   */
   public static List<Path> refreshStale() {
     List<Path> deleted = new ArrayList<>();
+    Set<Path> jars = new LinkedHashSet<>();
     try {
       var src = org.mec4j.Blas.class.getProtectionDomain().getCodeSource();
-      if (src == null) return deleted;
-      Path jar = Path.of(src.getLocation().toURI());
-      if (!Files.isRegularFile(jar)) return deleted;
+      if (src != null && "file".equals(src.getLocation().getProtocol()))
+        jars.add(Path.of(src.getLocation().toURI()));
+      String lib =
+          "org/mec4j/internal/"
+              + org.bytedeco.javacpp.Loader.getPlatform()
+              + "/"
+              + System.mapLibraryName("jniMecNative");
+      URL url = NativeCache.class.getClassLoader().getResource(lib);
+      if (url != null && "jar".equals(url.getProtocol())) {
+        String s = url.getPath(); // file:/...jar!/org/...
+        jars.add(Path.of(new URI(s.substring(0, s.indexOf("!/")))));
+      }
+    } catch (RuntimeException | java.net.URISyntaxException e) {
+      System.err.println("mec4j-bench: could not find the jars of mec4j: " + e);
+    }
+    for (Path jar : jars) refreshStale(jar, deleted);
+    for (Path p : deleted)
+      System.err.println(
+          "mec4j-bench: removed a stale JavaCPP cache file (re-extracted on load): " + p);
+    return deleted;
+  }
+
+  private static void refreshStale(Path jar, List<Path> deleted) {
+    try {
+      if (!Files.isRegularFile(jar)) return;
       String dir = System.getProperty("org.bytedeco.javacpp.cachedir");
       Path cache =
           (dir != null
                   ? Path.of(dir)
                   : Path.of(System.getProperty("user.home"), ".javacpp", "cache"))
               .resolve(jar.getFileName().toString());
-      if (!Files.isDirectory(cache)) return deleted;
+      if (!Files.isDirectory(cache)) return;
       try (JarFile jf = new JarFile(jar.toFile())) {
         for (Enumeration<JarEntry> e = jf.entries(); e.hasMoreElements(); ) {
           JarEntry en = e.nextElement();
@@ -50,13 +81,9 @@ public final class NativeCache {
           deleted.add(cached);
         }
       }
-    } catch (IOException | RuntimeException | java.net.URISyntaxException e) {
-      System.err.println("mec4j-bench: could not check the JavaCPP cache of mec4j: " + e);
+    } catch (IOException | RuntimeException e) {
+      System.err.println("mec4j-bench: could not check the JavaCPP cache of " + jar + ": " + e);
     }
-    for (Path p : deleted)
-      System.err.println(
-          "mec4j-bench: removed a stale JavaCPP cache file (re-extracted on load): " + p);
-    return deleted;
   }
 
   private static long crc(Path p) throws IOException {
