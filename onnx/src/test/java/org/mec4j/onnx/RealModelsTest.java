@@ -1,0 +1,67 @@
+package org.mec4j.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whole real models in the executor against ONNX Runtime on the same input: every output within
+ * 1e-4 relative, |a - b| &lt;= 1e-4 max(1, |b|) element by element.
+ */
+@Tag("models")
+class RealModelsTest {
+  static final double TOLERANCE = 1e-4;
+
+  static {
+    Ort.ENV.getVersion(); // ONNX Runtime loads before mec4j
+  }
+
+  static void compare(String name, byte[] model, Map<String, Tensor> inputs) {
+    Map<String, Tensor> expected = Ort.run(model, inputs);
+    Map<String, Tensor> actual;
+    try (OnnxExecutor x = OnnxExecutor.load(model)) {
+      actual = x.run(inputs);
+    }
+    assertEquals(expected.keySet(), actual.keySet(), name + ": outputs");
+    for (String out : expected.keySet()) {
+      double e = Ort.maxRelativeError(actual.get(out), expected.get(out));
+      System.out.printf("%s output %s: max relative error %.3g%n", name, out, e);
+      assertTrue(e <= TOLERANCE, name + " output " + out + ": max relative error " + e);
+    }
+  }
+
+  @Test
+  void blazeFaceOnRandomInput() throws Exception {
+    compare(
+        "BlazeFace",
+        TestData.blazeFace(),
+        Map.of("input:0", Tensor.of(TestData.random(128 * 128 * 3, 1), 1, 128, 128, 3)));
+  }
+
+  @Test
+  void paddleClsOnRandomInput() throws Exception {
+    compare(
+        "PaddleOCR cls",
+        TestData.paddle(TestData.CLS),
+        Map.of("x", Tensor.of(TestData.random(3 * 48 * 192, 2), 1, 3, 48, 192)));
+  }
+
+  @Test
+  void paddleDetV3() throws Exception {
+    compare(
+        "PaddleOCR det v3",
+        TestData.paddle(TestData.DET_V3),
+        Map.of("x", Tensor.of(TestData.random(3 * 96 * 128, 3), 1, 3, 96, 128)));
+  }
+
+  @Test
+  void paddleDetV4() throws Exception {
+    compare(
+        "PaddleOCR det v4",
+        TestData.paddle(TestData.DET_V4),
+        Map.of("x", Tensor.of(TestData.random(3 * 96 * 128, 4), 1, 3, 96, 128)));
+  }
+}
