@@ -45,44 +45,11 @@ public final class OnnxExecutor implements AutoCloseable {
   /** The ops this executor runs (Constant nodes and constant subgraphs are evaluated at load). */
   public static final Set<String> OPS =
       Set.of(
-          "Conv",
-          "ConvTranspose",
-          "Relu",
-          "Clip",
-          "HardSigmoid",
-          "Sigmoid",
-          "HardSwish",
-          "Tanh",
-          "Exp",
-          "Sqrt",
-          "Neg",
-          "Add",
-          "Sub",
-          "Mul",
-          "Div",
-          "Pow",
-          "BatchNormalization",
-          "MaxPool",
-          "AveragePool",
-          "GlobalAveragePool",
-          "Concat",
-          "Reshape",
-          "Flatten",
-          "Transpose",
-          "Squeeze",
-          "Unsqueeze",
-          "Pad",
-          "Constant",
-          "ConstantOfShape",
-          "Shape",
-          "Slice",
-          "Cast",
-          "MatMul",
-          "Gemm",
-          "Softmax",
-          "Resize",
-          "Identity",
-          "Dropout");
+          ("Conv ConvTranspose Relu Clip HardSigmoid HardSwish Sigmoid Tanh Exp Sqrt Neg Add Sub Mul"
+                  + " Div Pow BatchNormalization MaxPool AveragePool GlobalAveragePool ReduceMean"
+                  + " Concat Reshape Flatten Transpose Squeeze Unsqueeze Pad Constant ConstantOfShape"
+                  + " Shape Slice Cast MatMul Gemm Softmax Resize Identity Dropout")
+              .split(" "));
 
   private interface Op {
     Tensor[] run(Tensor[] in);
@@ -612,6 +579,18 @@ public final class OnnxExecutor implements AutoCloseable {
               Tensor scales = x.length > scalesAt ? x[scalesAt] : null;
               Tensor sizes = opset >= 11 && x.length > 3 ? x[3] : null;
               return one(Ops.resizeNearest(x[0], scales, sizes, a, where));
+            };
+      }
+      case "ReduceMean" -> {
+        long[] attrAxes = a.ints("axes");
+        boolean keepDims = a.i("keepdims", 1) != 0;
+        boolean noopWithEmptyAxes = a.i("noop_with_empty_axes", 0) != 0;
+        op =
+            x -> {
+              long[] axes = attrAxes != null ? attrAxes : x.length > 1 && x[1] != null ? x[1].longs() : null;
+              if (axes != null && axes.length == 0) axes = null;
+              if (axes == null && noopWithEmptyAxes) return one(x[0]);
+              return one(Ops.reduceMean(x[0], axes, keepDims));
             };
       }
       case "Identity", "Dropout" -> {

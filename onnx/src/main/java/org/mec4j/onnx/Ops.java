@@ -504,6 +504,48 @@ final class Ops {
     return new Tensor(out, x.shape, Tensor.standardStrides(x.shape));
   }
 
+  /** The mean over the given axes (all if null), those axes kept as 1 if keepDims. */
+  static Tensor reduceMean(Tensor x, long[] axes, boolean keepDims) {
+    int r = x.rank();
+    boolean[] reduce = new boolean[r];
+    if (axes == null) Arrays.fill(reduce, true);
+    else
+      for (long ax : axes) {
+        int d = (int) (ax < 0 ? ax + r : ax);
+        if (d < 0 || d >= r) throw new IllegalArgumentException("axis " + ax + " for " + x);
+        reduce[d] = true;
+      }
+    int[] kept = new int[r];
+    int count = 1;
+    for (int d = 0; d < r; d++) {
+      kept[d] = reduce[d] ? 1 : x.shape[d];
+      if (reduce[d]) count *= x.shape[d];
+    }
+    int[] keptStrides = Tensor.standardStrides(kept);
+    float[] in = floats(x, "data");
+    double[] acc = new double[Tensor.numel(kept)];
+    int[] idx = new int[r];
+    Tensor s = x.standard();
+    in = s.f;
+    for (int i = 0; i < in.length; i++) {
+      int o = 0;
+      for (int d = 0; d < r; d++) if (!reduce[d]) o += idx[d] * keptStrides[d];
+      acc[o] += in[i];
+      for (int d = r - 1; d >= 0; d--) {
+        if (++idx[d] < x.shape[d]) break;
+        idx[d] = 0;
+      }
+    }
+    float[] out = new float[acc.length];
+    for (int i = 0; i < out.length; i++) out[i] = (float) (acc[i] / count);
+    if (keepDims) return new Tensor(out, kept, keptStrides);
+    int[] shape = new int[r];
+    int k = 0;
+    for (int d = 0; d < r; d++) if (!reduce[d]) shape[k++] = x.shape[d];
+    shape = Arrays.copyOf(shape, k);
+    return new Tensor(out, shape, Tensor.standardStrides(shape));
+  }
+
   static Tensor cast(Tensor x, long to) {
     boolean toFloat = to == 1 || to == 11 || to == 10 || to == 16;
     boolean toInt = to == 6 || to == 7 || to == 2 || to == 3 || to == 9 || to == 12 || to == 13;

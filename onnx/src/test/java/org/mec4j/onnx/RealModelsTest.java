@@ -64,4 +64,20 @@ class RealModelsTest {
         TestData.paddle(TestData.DET_V4),
         Map.of("x", Tensor.of(TestData.random(3 * 96 * 128, 4), 1, 3, 96, 128)));
   }
+
+  @Test
+  void paddleRecV3() throws Exception {
+    compare(
+        "PaddleOCR rec v3",
+        TestData.paddle(TestData.REC_V3),
+        Map.of("x", Tensor.of(TestData.random(3 * 48 * 160, 5), 1, 3, 48, 160)));
+  }
+
+  @Test
+  void paddleRecV4() throws Exception {
+    compare(
+        "PaddleOCR rec v4",
+        TestData.paddle(TestData.REC_V4),
+        Map.of("x", Tensor.of(TestData.random(3 * 48 * 160, 6), 1, 3, 48, 160)));
+  }
 }
