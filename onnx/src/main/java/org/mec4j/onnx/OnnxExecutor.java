@@ -587,7 +587,8 @@ public final class OnnxExecutor implements AutoCloseable {
         boolean noopWithEmptyAxes = a.i("noop_with_empty_axes", 0) != 0;
         op =
             x -> {
-              long[] axes = attrAxes != null ? attrAxes : x.length > 1 && x[1] != null ? x[1].longs() : null;
+              long[] axes =
+                  attrAxes != null ? attrAxes : x.length > 1 && x[1] != null ? x[1].longs() : null;
               if (axes != null && axes.length == 0) axes = null;
               if (axes == null && noopWithEmptyAxes) return one(x[0]);
               return one(Ops.reduceMean(x[0], axes, keepDims));
