@@ -98,16 +98,17 @@ public final class OnnxExecutor implements AutoCloseable {
       throw new OnnxModelException("not an ONNX model: no opset_import for the default domain");
     this.opset = version;
     Map<String, Tensor> consts = new HashMap<>();
-    for (TensorProto t : g.getInitializerList())
-      consts.put(t.getName(), TensorProtos.decode(t, "initializer '" + t.getName() + "'"));
+    // Initializers are decoded when a node first reads them, so that an error names that node.
+    Map<String, TensorProto> initializers = new HashMap<>();
+    for (TensorProto t : g.getInitializerList()) initializers.put(t.getName(), t);
     Map<String, long[]> ins = new LinkedHashMap<>();
     for (ValueInfoProto v : g.getInputList()) {
-      if (consts.containsKey(v.getName())) continue;
+      if (initializers.containsKey(v.getName())) continue;
       ins.put(v.getName(), declaredShape(v));
     }
     if (ins.isEmpty()) throw new OnnxModelException("the model has no graph input");
     Set<String> known = new HashSet<>(ins.keySet());
-    known.addAll(consts.keySet());
+    known.addAll(initializers.keySet());
     List<Step> list = new ArrayList<>();
     try {
       for (NodeProto n : g.getNodeList()) {
@@ -115,13 +116,17 @@ public final class OnnxExecutor implements AutoCloseable {
         if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx"))
           throw new OnnxModelException(
               where + ": op domain '" + n.getDomain() + "' is not supported (default domain only)");
-        for (String in : n.getInputList())
+        for (String in : n.getInputList()) {
           if (!in.isEmpty() && !known.contains(in))
             throw new OnnxModelException(
                 where
                     + ": input '"
                     + in
                     + "' is no graph input, initializer or output of an earlier node");
+          TensorProto init = initializers.remove(in);
+          if (init != null)
+            consts.put(in, TensorProtos.decode(init, where + ", initializer '" + in + "'"));
+        }
         if (n.getOutputCount() == 0)
           throw new OnnxModelException(where + ": the node has no output");
         Step step = step(n, where, consts);
@@ -146,6 +151,9 @@ public final class OnnxExecutor implements AutoCloseable {
     }
     List<String> outs = new ArrayList<>();
     for (ValueInfoProto v : g.getOutputList()) {
+      TensorProto init = initializers.remove(v.getName());
+      if (init != null)
+        consts.put(v.getName(), TensorProtos.decode(init, "graph output '" + v.getName() + "'"));
       if (!known.contains(v.getName())) {
         closeAll(list);
         throw new OnnxModelException(
