@@ -3,9 +3,13 @@ package org.mec4j.onnx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.mec4j.onnx.proto.Onnx.ModelProto;
+import org.mec4j.onnx.proto.Onnx.NodeProto;
 
 /**
  * Whole real models in the executor against ONNX Runtime on the same input: every output within
@@ -79,5 +83,38 @@ class RealModelsTest {
         "PaddleOCR rec v4",
         TestData.paddle(TestData.REC_V4),
         Map.of("x", Tensor.of(TestData.random(3 * 48 * 160, 6), 1, 3, 48, 160)));
+  }
+
+  /** Every Conv and ConvTranspose node of every model becomes a layer, weights and bias mapped. */
+  @Test
+  void everyConvNodeOfEveryModelMaps() throws Exception {
+    List<byte[]> models = new ArrayList<>();
+    List<String> names = new ArrayList<>(List.of(TestData.PADDLE));
+    for (String name : TestData.PADDLE) models.add(TestData.paddle(name));
+    models.add(TestData.blazeFace());
+    names.add(TestData.BLAZEFACE);
+    for (int m = 0; m < models.size(); m++) {
+      ModelProto proto = ModelProto.parseFrom(models.get(m));
+      List<String> convNodes = new ArrayList<>();
+      for (NodeProto n : proto.getGraph().getNodeList())
+        if (n.getOpType().equals("Conv") || n.getOpType().equals("ConvTranspose"))
+          convNodes.add(OnnxExecutor.describe(n));
+      try (OnnxExecutor x = OnnxExecutor.load(models.get(m))) {
+        List<String> mapped = new ArrayList<>();
+        for (ConvLayer l : x.convLayers()) {
+          mapped.add(l.node());
+          assertEquals(
+              l.outputChannels()
+                  * l.inputChannels()
+                  / l.group()
+                  * l.weightShape()[2]
+                  * l.weightShape()[3],
+              l.weights().length,
+              l.node());
+        }
+        assertEquals(convNodes, mapped, names.get(m));
+        System.out.printf("%s: %d Conv/ConvTranspose nodes mapped%n", names.get(m), mapped.size());
+      }
+    }
   }
 }
