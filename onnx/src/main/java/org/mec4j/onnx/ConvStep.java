@@ -4,7 +4,9 @@ import java.util.Arrays;
 import org.mec4j.Algorithm;
 import org.mec4j.Conv2d;
 import org.mec4j.Convolution;
+import org.mec4j.Cpu;
 import org.mec4j.Direction;
+import org.mec4j.PackedKernel;
 
 /**
  * One Conv or ConvTranspose node on mec4j: a {@link Convolution} (with the workspace it owns) and
@@ -23,6 +25,10 @@ final class ConvStep implements AutoCloseable {
   private Conv2d spec;
   private Convolution conv;
   private float[] kernel;
+  // The kernel packed once for MEC_FUSED, from the second run on (the first run under
+  // Tuning.MEASURE chooses the variant): inference skips the per-call packing.
+  private PackedKernel packed;
+  private boolean packingDecided;
 
   ConvStep(ConvLayer layer) {
     this.layer = layer;
@@ -40,8 +46,18 @@ final class ConvStep implements AutoCloseable {
     if (!layer.isTransposed()) {
       out = new float[Tensor.checkAllocatable(spec.outputSize())];
       float[] bias = layer.bias();
-      if (bias == null) conv.forward(in, kernel, out);
+      if (packed != null && packed.isa() != Cpu.effectiveIsa()) { // Cpu.setMaxIsa since packing
+        packed.close();
+        packed = null;
+      }
+      if (packed != null) conv.forward(in, packed, bias, out);
+      else if (bias == null) conv.forward(in, kernel, out);
       else conv.forward(in, kernel, bias, out);
+      if (!packingDecided) {
+        packingDecided = true;
+        if (conv.resolvedAlgorithm() == Algorithm.MEC_FUSED)
+          packed = PackedKernel.pack(spec, kernel);
+      }
       c = (int) spec.outputChannels();
       h = (int) spec.outputHeight();
       w = (int) spec.outputWidth();
@@ -84,6 +100,10 @@ final class ConvStep implements AutoCloseable {
     shape = nchw.clone();
   }
 
+  boolean isPacked() {
+    return packed != null;
+  }
+
   /** The layer for the last input, or null before the first run. */
   Conv2d spec() {
     return spec;
@@ -92,7 +112,10 @@ final class ConvStep implements AutoCloseable {
   @Override
   public void close() {
     if (conv != null) conv.close();
+    if (packed != null) packed.close();
     conv = null;
+    packed = null;
+    packingDecided = false;
     shape = null;
   }
 }

@@ -216,6 +216,13 @@ public final class OnnxExecutor implements AutoCloseable {
     return r;
   }
 
+  /** How many convolutions run on a kernel packed once (MEC_FUSED, after their first run). */
+  int packedConvolutions() {
+    int n = 0;
+    for (Step s : steps) if (s.conv != null && s.conv.isPacked()) n++;
+    return n;
+  }
+
   /** The op types of the steps that run, after fusion ("Conv+Relu" for a fused pair). */
   List<String> plan() {
     List<String> r = new ArrayList<>();
