@@ -84,6 +84,8 @@ public final class OnnxExecutor implements AutoCloseable {
   private final List<String> outputNames;
   private final List<Step> steps;
   private final Map<String, Integer> lastUse = new HashMap<>();
+  // Clip steps whose bounds are known at load (attributes or constant inputs): fusable.
+  private final Map<Step, float[]> clipBounds = new HashMap<>();
   private final long opset;
   private boolean closed;
 
@@ -364,9 +366,6 @@ public final class OnnxExecutor implements AutoCloseable {
     float[] bounds = clipBounds.get(s);
     return bounds == null ? null : new ConvStep.Activation(s.where, bounds[0], bounds[1]);
   }
-
-  // Clip steps whose bounds are known at load (attributes or constant inputs).
-  private final Map<Step, float[]> clipBounds = new HashMap<>();
 
   private static void closeAll(List<Step> list) {
     for (Step s : list) if (s.conv != null) s.conv.close();

@@ -25,10 +25,6 @@ final class Ops {
     return new Tensor(out, x.shape, x.strides);
   }
 
-  static void reluInPlace(float[] v) {
-    for (int i = 0; i < v.length; i++) if (!(v[i] > 0)) v[i] = v[i] != v[i] ? v[i] : 0f;
-  }
-
   static void clipInPlace(float[] v, float min, float max) {
     for (int i = 0; i < v.length; i++) v[i] = Math.min(Math.max(v[i], min), max);
   }

@@ -14,8 +14,8 @@ final class Strided {
   }
 
   /**
-   * out[outOffset + index·outStrides] = op(a[index·aStrides], b[index·bStrides]) for every index of
-   * shape; with b == null (and op == null) a copy of a.
+   * out[outOffset + index·outStrides] = op(a[aOffset + index·aStrides], b[index·bStrides]) for
+   * every index of shape; with b == null (and op == null) a copy of a.
    */
   static void map(
       int[] shape,

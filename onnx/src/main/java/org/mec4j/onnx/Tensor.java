@@ -204,22 +204,17 @@ public final class Tensor {
     return new Tensor(out, shape, outStrides);
   }
 
-  /** The logical transpose, as a view (no copy). */
+  /** The logical transpose: a view for float values (no copy), a row-major copy for int64. */
   Tensor permute(int[] perm) {
     int[] s = new int[perm.length], st = new int[perm.length];
     for (int i = 0; i < perm.length; i++) {
       s[i] = shape[perm[i]];
       st[i] = strides[perm[i]];
     }
-    if (type == Type.INT64) return new Tensor(l, s).copyFromView(l, st);
-    return new Tensor(f, s, st);
-  }
-
-  // int64 tensors are always row-major: a transposed view is copied at once.
-  private Tensor copyFromView(long[] data, int[] viewStrides) {
-    long[] out = new long[data.length];
-    Strided.copyLongs(shape, data, viewStrides, out, standardStrides(shape));
-    return new Tensor(out, shape);
+    if (type == Type.FLOAT) return new Tensor(f, s, st);
+    long[] out = new long[l.length]; // int64 tensors are kept row-major
+    Strided.copyLongs(s, l, st, out, standardStrides(s));
+    return new Tensor(out, s);
   }
 
   /** Row-major values under another shape of the same size. */
