@@ -23,7 +23,7 @@ import org.mec4j.onnx.Tensor;
  * convolution on mec4j; prints each face's box and score and writes the photo with the boxes drawn.
  *
  * <pre>
- * java -cp "onnx/target/mec4j-onnx-*.jar:$(cat onnx/target/classpath.txt)" org.mec4j.onnx.examples.FaceDetect \
+ * java -cp "onnx/target/classes:$(cat onnx/target/classpath.txt)" org.mec4j.onnx.examples.FaceDetect \
  *     face_detection_front_128x128_barracuda.onnx photo.png faces.png
  * </pre>
  *
