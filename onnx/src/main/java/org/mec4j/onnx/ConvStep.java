@@ -70,13 +70,13 @@ final class ConvStep implements AutoCloseable {
       float[] bias = layer.bias();
       if (bias != null) for (int i = 0; i < out.length; i++) out[i] += bias[i % c];
     }
-    activate(out);
+    if (layer.isTransposed()) activate(out); // a forward convolution clamps in its own store
     return Tensor.channelsLast(out, n, c, h, w);
   }
 
   /**
-   * The fused activation, applied after the convolution by a Java loop for now. This is the one
-   * place to move it into mec4j's own store (Conv2d.Builder.activation) when the library has it.
+   * The fused activation of a ConvTranspose (a backward-data pass, which takes none), after its
+   * bias; a Conv's runs in mec4j's store ({@link Conv2d.Builder#activation}, set in prepare).
    */
   private void activate(float[] out) {
     if (activation != null) Ops.clipInPlace(out, activation.min(), activation.max());
@@ -85,6 +85,14 @@ final class ConvStep implements AutoCloseable {
   private void prepare(int[] nchw) {
     if (Arrays.equals(nchw, shape)) return;
     Conv2d s = layer.spec(nchw[0], nchw[1], nchw[2], nchw[3]);
+    if (activation != null && !layer.isTransposed())
+      s =
+          s.toBuilder()
+              .activation(
+                  activation.min() == 0f && activation.max() == Float.POSITIVE_INFINITY
+                      ? org.mec4j.Activation.RELU
+                      : org.mec4j.Activation.clamp(activation.min(), activation.max()))
+              .build();
     Algorithm algorithm = Algorithm.MEC;
     if (layer.isTransposed() && !s.supports(algorithm, Direction.BACKWARD_DATA))
       algorithm =

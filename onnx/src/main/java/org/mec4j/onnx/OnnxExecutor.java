@@ -364,7 +364,10 @@ public final class OnnxExecutor implements AutoCloseable {
       return new ConvStep.Activation(s.where, 0f, Float.POSITIVE_INFINITY);
     if (!s.opType.equals("Clip")) return null;
     float[] bounds = clipBounds.get(s);
-    return bounds == null ? null : new ConvStep.Activation(s.where, bounds[0], bounds[1]);
+    // Bounds that mec4j's clamp does not take (NaN, min > max) stay an op of their own.
+    return bounds == null || !(bounds[0] <= bounds[1])
+        ? null
+        : new ConvStep.Activation(s.where, bounds[0], bounds[1]);
   }
 
   private static void closeAll(List<Step> list) {
