@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused|mec-fused-packed|depthwise ...] "
                  "[--reps N] [--threads N]\n"
-                 "                   [--direction fwd|bwd_d|bwd_w]\n"
+                 "                   [--direction fwd|bwd_d|bwd_w] [--activation none|relu|relu6]\n"
+                 "                   [--layout nhwc|nchw]\n"
                  "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n");
     return 2;
   }
@@ -113,6 +114,26 @@ int main(int argc, char** argv) {
       direction = d == "fwd"     ? MEC4J_DIRECTION_FORWARD
                   : d == "bwd_d" ? MEC4J_DIRECTION_BACKWARD_DATA
                                  : MEC4J_DIRECTION_BACKWARD_WEIGHTS;
+      continue;
+    }
+    if (!std::strcmp(argv[i], "--layout") && i + 1 < argc) {
+      const std::string l = argv[++i];
+      if (l != "nhwc" && l != "nchw") {
+        std::fprintf(stderr, "unknown layout %s\n", l.c_str());
+        return 2;
+      }
+      c.layout = l == "nchw" ? MEC4J_LAYOUT_NCHW : MEC4J_LAYOUT_NHWC;
+      continue;
+    }
+    if (!std::strcmp(argv[i], "--activation") && i + 1 < argc) {
+      const std::string a = argv[++i];
+      if (a != "none" && a != "relu" && a != "relu6") {
+        std::fprintf(stderr, "unknown activation %s\n", a.c_str());
+        return 2;
+      }
+      c.activation = a == "none" ? MEC4J_ACTIVATION_NONE : a == "relu" ? MEC4J_ACTIVATION_RELU : MEC4J_ACTIVATION_CLAMP;
+      c.activation_min = 0.0f;
+      c.activation_max = 6.0f;
       continue;
     }
     bool found = false;

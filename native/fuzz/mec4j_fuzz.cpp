@@ -18,7 +18,9 @@
 // The input format is described at decode() below; make_corpus.py writes seeds in it.
 #include <sanitizer/asan_interface.h>
 
+#include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -106,6 +108,9 @@ int64_t add_or(int64_t a, int64_t b, int64_t fallback) {
 //   (relative to the layer: unit (v - 0xC0) % 3 = one image's lowering, one lowered row, one
 //   output column's strip, in floats; then a byte count and a signed byte delta: 4 * (unit *
 //   count + delta) bytes) or 0xF8..0xFF and a raw 64-bit value;
+//   then the activation: a byte below 0xC0 none, 0xC0..0xDF RELU, 0xE0..0xFD CLAMP with bounds
+//   from two more bytes (min = signed byte / 2, max = min + byte / 2; 0xFC: min NaN, 0xFD: max
+//   below min), 0xFE and 0xFF an unknown code from the next bytes;
 //   the remaining bytes seed the data (FNV-1a), small integers in [-3, 3].
 Case decode(const uint8_t* data, size_t size) {
   Reader r{data, size};
@@ -157,6 +162,18 @@ Case decode(const uint8_t* data, size_t size) {
   } else {
     c.mec_workspace_limit = lb * 16;
   }
+  const uint8_t act = r.byte();
+  if (act >= 0xFE) {
+    c.activation = (int8_t)r.byte() < 0 ? (int8_t)r.byte() : 3 + r.byte();  // unknown codes
+  } else if (act >= 0xE0) {
+    c.activation = MEC4J_ACTIVATION_CLAMP;
+    c.activation_min = (int8_t)r.byte() / 2.0f;
+    c.activation_max = c.activation_min + r.byte() / 2.0f;
+    if (act == 0xFC) c.activation_min = NAN;
+    if (act == 0xFD) c.activation_max = c.activation_min - 1.0f;
+  } else if (act >= 0xC0) {
+    c.activation = MEC4J_ACTIVATION_RELU;
+  }
   uint64_t h = 1469598103934665603ull;
   for (; r.i < r.n; ++r.i) h = (h ^ r.p[r.i]) * 1099511628211ull;
   k.seed = h;
@@ -169,10 +186,11 @@ void describe(const Case& k, FILE* f) {
                "layer: batch %" PRId64 " in %" PRId64 "x%" PRId64 "x%" PRId64 " kernel %" PRId64 "x%" PRId64
                " out_channels %" PRId64 " stride %" PRId64 ",%" PRId64 " pad %" PRId64 ",%" PRId64 ",%" PRId64
                ",%" PRId64 " threshold %" PRId64 " groups %" PRId64 " dilation %" PRId64 ",%" PRId64 " limit %" PRId64
-               "\n",
+               " activation %d [%g, %g]\n",
                c.batch, c.in_height, c.in_width, c.in_channels, c.kernel_height, c.kernel_width, c.out_channels,
                c.stride_height, c.stride_width, c.pad_top, c.pad_bottom, c.pad_left, c.pad_right, c.mec_threshold,
-               c.groups, c.dilation_height, c.dilation_width, c.mec_workspace_limit);
+               c.groups, c.dilation_height, c.dilation_width, c.mec_workspace_limit, (int)c.activation,
+               c.activation_min, c.activation_max);
   static const char* passes[] = {"forward", "backward-data", "backward-weights", "forward-packed", "bad-direction"};
   std::fprintf(f,
                "algorithm %d (%s), %s, isa cap %s, %d thread(s), %s tuning, bias %d, workspace mode %d, null input "
@@ -339,8 +357,8 @@ void for_each_tap(const Sizes& z, Visit visit) {
         }
 }
 
-std::vector<float> oracle(const Sizes& z, int pass, const float* in, const float* kernel, const float* bias,
-                          const float* grad_out, std::vector<float>* grad_bias) {
+std::vector<float> oracle(const Sizes& z, const mec4j_conv2d& c, int pass, const float* in, const float* kernel,
+                          const float* bias, const float* grad_out, std::vector<float>* grad_bias) {
   if (pass == kBackwardData) {
     std::vector<int64_t> acc(z.in, 0);
     for_each_tap(z, [&](int64_t i, int64_t k, int64_t o) { acc[i] += (int64_t)grad_out[o] * (int64_t)kernel[k]; });
@@ -358,7 +376,13 @@ std::vector<float> oracle(const Sizes& z, int pass, const float* in, const float
   for (int64_t p = 0; p < z.n * z.oh * z.ow; ++p)
     for (int64_t c = 0; c < z.kc; ++c) acc[p * z.kc + c] = bias ? (int64_t)bias[c] : 0;
   for_each_tap(z, [&](int64_t i, int64_t k, int64_t o) { acc[o] += (int64_t)in[i] * (int64_t)kernel[k]; });
-  return std::vector<float>(acc.begin(), acc.end());
+  std::vector<float> out(acc.begin(), acc.end());
+  const bool relu = c.activation == MEC4J_ACTIVATION_RELU, clamp = c.activation == MEC4J_ACTIVATION_CLAMP;
+  for (float& v : out) {
+    if (relu || clamp) v = std::max(v, relu ? 0.0f : c.activation_min);
+    if (clamp) v = std::min(v, c.activation_max);
+  }
+  return out;
 }
 
 void require_equal(const float* got, const float* want, int64_t count, const char* what) {
@@ -574,7 +598,7 @@ void run_case(const Case& k) {
     if (alg == MEC4J_ALGORITHM_REFERENCE) {
       std::vector<float> o_bias;
       const std::vector<float> o =
-          oracle(z, data_pass, in.floats(), kernel.floats(), bias_ptr, grad_out.floats(), &o_bias);
+          oracle(z, c, data_pass, in.floats(), kernel.floats(), bias_ptr, grad_out.floats(), &o_bias);
       require_equal(want.data(), o.data(), out_count, "reference against the oracle");
       if (data_pass == kBackwardWeights)
         require_equal(want_bias.data(), o_bias.data(), z.kc, "reference bias gradient");

@@ -1,18 +1,19 @@
 /*
- * mec4j: memory-efficient 2-D convolution (MEC, Cho & Brand, ICML 2017) over cblas_sgemm.
+ * mec4j: memory-efficient 2-D convolution (MEC, Cho & Brand, ICML 2017): its own per-ISA
+ * micro-kernels over MEC's lowering (or the input itself), or strided cblas_sgemm calls.
  *
- * One public header, a C API with status codes. Lifecycle (as in XNNPACK):
+ * One public header, a C API with status codes, no state between calls but the process-wide
+ * settings (ISA cap, tuning mode, measured choices): every call plans and runs.
  *   1. describe the layer in a mec4j_conv2d and check it: mec4j_conv2d_check()
  *   2. ask how much scratch memory an algorithm needs: mec4j_workspace_size()
  *   3. supply that workspace (64-byte aligned; mec4j_workspace_alloc() gives one) and run
- *      mec4j_conv2d_forward() as often as you like.
+ *      mec4j_conv2d_forward() as often as you like (mec4j_pack_kernel packs the weights once).
  *
  * Layouts (row-major, fp32): input NHWC, kernel HWIO (k_h x k_w x i_c x k_c), output NHWC,
- * optional bias of k_c floats. With groups g, the kernel is g x k_h x k_w x (i_c/g) x (k_c/g): each
- * group's HWIO kernel in turn. Padding is implicit zeros, of any size >= 0 (outputs that see only
- * padding get the bias).
- * All sizes are 64-bit; every size computation is overflow-checked.
- * No function aborts, throws or prints: each reports a mec4j_status.
+ * optional bias of k_c floats; or NCHW with an OIHW kernel (mec4j_conv2d::layout). With groups g, the kernel is g x k_h
+ * x k_w x (i_c/g) x (k_c/g): each group's HWIO kernel in turn. Padding is implicit zeros, of any size >= 0 (outputs
+ * that see only padding get the bias). All sizes are 64-bit; every size computation is overflow-checked. No function
+ * aborts, throws or prints: each reports a mec4j_status.
  */
 #ifndef MEC4J_H
 #define MEC4J_H
@@ -41,7 +42,8 @@ typedef MEC4J_ENUM(mec4j_status){
     MEC4J_ERROR_SIZE_OVERFLOW = 3,    /* an element count or byte size overflows 64 bits */
     MEC4J_ERROR_UNSUPPORTED = 4,      /* valid, but not for this algorithm: groups or dilation it
                                          does not take, DEPTHWISE on a layer that is not depthwise, a
-                                         backward pass it does not have, a GEMM dimension beyond the
+                                         backward pass it does not have (or of a layer with a fused
+                                         activation), a GEMM dimension beyond the
                                          BLAS int range, or Solution A with |O| > |L| or tiles */
     MEC4J_ERROR_WORKSPACE_TOO_SMALL = 5,
     MEC4J_ERROR_WORKSPACE_MISALIGNED = 6, /* the workspace is not MEC4J_WORKSPACE_ALIGNMENT-aligned */
@@ -124,7 +126,31 @@ typedef struct mec4j_conv2d {
   /* Dilation (1 = none, as PyTorch; 0 is read as 1): kernel tap (r, q) reads input row
    * y*s_h + r*d_h - pad_top, column x*s_w + q*d_w - pad_left. */
   int64_t dilation_height, dilation_width;
+  /* An activation applied to every output value as it is stored (forward passes only: a backward
+   * pass of a layer with one fails with MEC4J_ERROR_UNSUPPORTED; apply the activation's derivative
+   * to grad_output yourself). NONE (0, the default): none. RELU: max(x, 0). CLAMP (ReLU6 with 0
+   * and 6): min(max(x, activation_min), activation_max); activation_min <= activation_max, neither
+   * NaN (infinities allowed). The result equals the activation applied after an unfused forward,
+   * bit for bit: mec4j's micro-kernels (MEC_FUSED, DEPTHWISE, the packed forward) apply it to their
+   * registers before the store, the BLAS variants in their pass that adds the bias. */
+  int32_t activation; /* mec4j_activation */
+  float activation_min, activation_max;
+  /* The tensors' layout (mec4j_layout). NHWC (0, the default): input i_n x i_h x i_w x i_c, output
+   * i_n x o_h x o_w x k_c, kernel HWIO (per group k_h x k_w x i_c/g x k_c/g, groups in turn).
+   * NCHW: input i_n x i_c x i_h x i_w, output i_n x k_c x o_h x o_w, kernel OIHW (k_c x i_c/g x k_h
+   * x k_w: PyTorch's and ONNX's weight). Forward passes of REFERENCE, MEC and MEC_FUSED (MEC runs
+   * MEC_FUSED), and the packed forward, in the default workspace (mec_workspace_limit 0): the rows
+   * the outputs read are copied from the NCHW input into the cache-sized workspace as MEC_FUSED's
+   * padded rows, and the micro-kernels' tiles are stored into the NCHW output; the workspace
+   * also holds the kernel in HWIO. Other algorithms, backward passes and workspace limits fail with
+   * MEC4J_ERROR_UNSUPPORTED. */
+  int32_t layout;
 } mec4j_conv2d;
+
+typedef MEC4J_ENUM(mec4j_layout){MEC4J_LAYOUT_NHWC = 0, MEC4J_LAYOUT_NCHW = 1} mec4j_layout;
+
+typedef MEC4J_ENUM(mec4j_activation){MEC4J_ACTIVATION_NONE = 0, MEC4J_ACTIVATION_RELU = 1,
+                                     MEC4J_ACTIVATION_CLAMP = 2} mec4j_activation;
 
 /* Checks every field. On failure, if bad_field is not NULL, it receives the offending field's
  * name (a static string, e.g. "stride_width"). */

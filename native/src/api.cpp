@@ -1,5 +1,7 @@
 // The C API's shape checks and size derivation (the implementations are in impl_list.cpp).
+#include <cmath>
 #include <initializer_list>
+#include <limits>
 
 #include "mec4j.h"
 #include "shape.h"
@@ -18,7 +20,7 @@ mec4j_status fail(const char** bad_field, const char* field, mec4j_status status
 // groups, no dilation across rows), whichever is smaller. Never more than L.
 int64_t smallest_tile(const Shape& s) {
   const int64_t strip = s.ihp * s.kw * s.ic;
-  const int64_t band = s.ekh * s.ow * s.kw * s.ic;
+  const int64_t band = s.ekh * s.lowered_row();
   return s.g == 1 && s.dh == 1 && strip < band ? strip : band;
 }
 }  // namespace
@@ -74,6 +76,25 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   s->icg = s->ic / s->g;
   s->kcg = s->kc / s->g;
   s->threshold = c->mec_threshold > 0 ? c->mec_threshold : MEC4J_DEFAULT_MEC_THRESHOLD;
+  switch (c->activation) {
+    case MEC4J_ACTIVATION_NONE:
+      break;
+    case MEC4J_ACTIVATION_RELU:
+      s->activated = true;
+      s->act[0] = 0.0f;
+      s->act[1] = std::numeric_limits<float>::infinity();
+      break;
+    case MEC4J_ACTIVATION_CLAMP:
+      if (std::isnan(c->activation_min)) return fail(bad, "activation_min", MEC4J_ERROR_INVALID_ARGUMENT);
+      if (std::isnan(c->activation_max) || c->activation_max < c->activation_min)
+        return fail(bad, "activation_max", MEC4J_ERROR_INVALID_ARGUMENT);
+      s->activated = true;
+      s->act[0] = c->activation_min;
+      s->act[1] = c->activation_max;
+      break;
+    default:
+      return fail(bad, "activation", MEC4J_ERROR_INVALID_ARGUMENT);
+  }
   int64_t t;
   if (!mul(s->kh - 1, s->dh, &t) || !add(t, 1, &s->ekh)) return fail(bad, "dilation_height", MEC4J_ERROR_SIZE_OVERFLOW);
   if (!mul(s->kw - 1, s->dw, &t) || !add(t, 1, &s->ekw)) return fail(bad, "dilation_width", MEC4J_ERROR_SIZE_OVERFLOW);
@@ -96,6 +117,14 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   for (int64_t e : {s->input_elems, s->kernel_elems, s->output_elems, s->mec_lowered_elems, s->im2col_elems})
     ok = ok && mul(e, (int64_t)sizeof(float), &t);
   if (!ok) return fail(bad, "conv", MEC4J_ERROR_SIZE_OVERFLOW);
+
+  if (c->layout != MEC4J_LAYOUT_NHWC && c->layout != MEC4J_LAYOUT_NCHW)
+    return fail(bad, "layout", MEC4J_ERROR_INVALID_ARGUMENT);
+  s->in_nchw = s->out_nchw = c->layout == MEC4J_LAYOUT_NCHW;
+  s->in_cs = s->ih * s->iw;  // fit: input_elems does
+  s->in_ns = s->in_cs * s->ic;
+  s->out_cs = s->oh * s->ow;
+  s->out_ns = s->out_cs * s->kc;
 
   s->tile_n = s->n;
   s->tile_oh = s->oh;
@@ -142,12 +171,21 @@ Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row) {
   t.rows_used = count;
   t.input_elems = t.ih * s.iw * s.ic;
   t.output_elems = rows * s.ow * s.kc;
-  t.mec_lowered_elems = count * s.ow * s.kw * s.ic;
+  t.mec_lowered_elems = count * s.lowered_row();
   t.im2col_elems = rows * s.ow * s.patch;
   t.tile_oh = rows;
   t.banded = false;
   *input_row = begin;
   return t;
+}
+
+void oihw_to_hwio(const Shape& s, const float* oihw, float* hwio) {
+  for (int64_t co = 0; co < s.kc; ++co) {
+    const int64_t grp = co / s.kcg, o = co % s.kcg;
+    float* group = hwio + grp * s.group_patch * s.kcg;
+    for (int64_t ci = 0; ci < s.icg; ++ci)
+      for (int64_t t = 0; t < s.kh * s.kw; ++t) group[(t * s.icg + ci) * s.kcg + o] = *oihw++;
+  }
 }
 
 Shape with_batch(const Shape& s, int64_t n) {
@@ -208,9 +246,10 @@ const char* mec4j_status_string(mec4j_status st) {
       return "a size overflows 64 bits";
     case MEC4J_ERROR_UNSUPPORTED:
       return "unsupported by this algorithm (groups or dilation it does not take, a layer that is not depthwise for "
-             "DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B; MEC_FUSED's strided backward data), a GEMM "
-             "size beyond the BLAS int "
-             "range, or Solution A with |O| > |L| or with single-image tiles)";
+             "DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B; MEC_FUSED's strided backward data; any "
+             "algorithm's on a layer with a fused activation), NCHW tensors (forward passes of REFERENCE, MEC and "
+             "MEC_FUSED only, without a workspace limit), a GEMM size beyond the BLAS int range, or Solution A with "
+             "|O| > |L| or with single-image tiles)";
     case MEC4J_ERROR_WORKSPACE_TOO_SMALL:
       return "workspace too small";
     case MEC4J_ERROR_WORKSPACE_MISALIGNED:
@@ -222,7 +261,7 @@ const char* mec4j_status_string(mec4j_status st) {
     case MEC4J_ERROR_INTERNAL:
       return "internal error";
     case MEC4J_ERROR_WORKSPACE_LIMIT:
-      return "workspace limit below MEC's smallest tile (one output column of one image)";
+      return "workspace limit below MEC's smallest tile (one output row band, or one output column, of one image)";
     case MEC4J_ERROR_BAD_ENVIRONMENT:
       return "unknown value of MEC4J_MAX_ISA (accepted: avx512, avx2, portable, best) or MEC4J_TUNING (accepted: "
              "measure, heuristic)";

@@ -143,14 +143,13 @@ namespace {
 // over the chunk. The chunk aims at kChunkRows GEMM rows, within the forward MEC's workspace.
 constexpr int64_t kChunkRows = 512;
 
-int64_t image_lowered(const Shape& s) { return s.ihp * s.ow * s.kw * s.ic; }
 int64_t image_output(const Shape& s) { return s.oh * s.ow * s.kc; }
 
 int64_t backward_chunk(const Shape& s) {
   if (s.banded) return 1;
   int64_t c = std::min(s.n, (kChunkRows + s.oh * s.ow - 1) / (s.oh * s.ow));
   if (c <= 1) return 1;
-  c = std::min(c, s.mec_tile_elems() / (image_lowered(s) + image_output(s)));
+  c = std::min(c, s.mec_tile_elems() / (s.image_lowered() + image_output(s)));
   return std::max<int64_t>(c, 1);
 }
 
@@ -224,7 +223,7 @@ int64_t mec_backward_elems(const Shape& s) {
   }
   if (s.banded) return s.mec_tile_elems();
   const int64_t chunk = backward_chunk(s);
-  return chunk == 1 ? image_lowered(s) : chunk * (image_lowered(s) + image_output(s));
+  return chunk == 1 ? s.image_lowered() : chunk * (s.image_lowered() + image_output(s));
 }
 
 void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float* in, const float* grad_out,
@@ -258,7 +257,7 @@ void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float*
   for_each_part(s, [&](const Part& p) {
     const Shape& t = p.t;
     lower_rows(t, in + p.n * image_in + p.first_row * s.iw * s.ic, ws, p.images > 1, threads);
-    const float* g = part_gradient(s, p, grad_out, ws + p.images * image_lowered(s), threads);
+    const float* g = part_gradient(s, p, grad_out, ws + p.images * s.image_lowered(), threads);
     const int64_t row = p.images * s.ow * piece;  // one lowered row of the part
     if (igemm) {
       for (int64_t grp = 0; grp < s.g; ++grp) {
@@ -353,7 +352,7 @@ void mec_backward_data(const Shape& s, const float* grad_out, const float* k, fl
   for_each_part(s, [&](const Part& p) {
     const Shape& t = p.t;
     const int64_t row = p.images * s.ow * piece;  // one lowered row of the part
-    const float* g = part_gradient(s, p, grad_out, ws + p.images * image_lowered(s), threads);
+    const float* g = part_gradient(s, p, grad_out, ws + p.images * s.image_lowered(), threads);
     // Kernel row 0 writes lowered rows [0, o_h) (beta = 0); the other rows start from zero.
     std::memset(ws + t.oh * row, 0, (t.ihp - t.oh) * row * sizeof(float));
     for (int64_t r = 0; r < s.kh; ++r) {

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -23,12 +24,17 @@ void sgemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, 
               (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
-void add_bias(const Shape& s, const float* bias, float* out) {
-  if (!bias) return;
+void finish_output(const Shape& s, const float* bias, float* out) {
+  const float* clamp = s.clamp();
+  if (!bias && !clamp) return;
   const int64_t pixels = s.n * s.oh * s.ow;
+  const float lo = clamp ? clamp[0] : 0.0f, hi = clamp ? clamp[1] : 0.0f;
   for (int64_t p = 0; p < pixels; ++p) {
     float* o = out + p * s.kc;
-    for (int64_t c = 0; c < s.kc; ++c) o[c] += bias[c];
+    if (bias)
+      for (int64_t c = 0; c < s.kc; ++c) o[c] += bias[c];
+    if (clamp)
+      for (int64_t c = 0; c < s.kc; ++c) o[c] = std::min(std::max(o[c], lo), hi);
   }
 }
 

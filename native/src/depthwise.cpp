@@ -99,6 +99,7 @@ void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* 
         a.t0 = t0;
         a.t1 = t1;
         a.first = t0 == 0;
+        a.clamp = t1 == taps ? s.clamp() : nullptr;
         for (int64_t o0 = 0; o0 < s.kc;) {
           // Full blocks of multiplier 1 go as many at a time as the buffer holds; the last partial
           // one and those of multiplier m > 1 one at a time (lane l reads channel c0 + lanes[l]).

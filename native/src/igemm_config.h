@@ -26,6 +26,7 @@ struct IgemmConfig {
 };
 
 constexpr int kMaxNr = 64;
+constexpr int kMaxMr = 16;  // rows of the tallest tile
 constexpr int64_t kMaxKc = 512;
 // A packed B panel (kc x nr) never takes more (kc is clamped to it): the GEMM keeps one on its stack.
 constexpr int64_t kMaxPanelFloats = 512 * 32;

@@ -46,7 +46,7 @@ void im2col_forward(const Shape& s, const float* in, const float* k, const float
   for (int64_t grp = 0; grp < s.g; ++grp)
     sgemm(s.n * s.oh * s.ow, s.kcg, s.group_patch, ws + grp * s.group_patch, s.patch, k + grp * s.group_patch * s.kcg,
           s.kcg, out + grp * s.kcg, s.kc, 0.f);
-  add_bias(s, bias, out);
+  finish_output(s, bias, out);
 }
 
 }  // namespace mec4j

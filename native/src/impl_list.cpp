@@ -52,14 +52,32 @@ int64_t lowered_elems(const Plan& p, MecSolution solution) {
   return whole_lowering_elems(p, solution);
 }
 
+// An NCHW layer's OIHW kernel, in HWIO after MEC_FUSED's lowered rows in its workspace.
+int64_t hwio_kernel_offset(const Plan& p) { return (lowered_elems(p, MecSolution::Fused) + 15) / 16 * 16; }
+
 template <MecSolution S>
 int64_t mec_workspace(const Plan& p) {
+  if (S == MecSolution::Fused && p.s.in_nchw) return hwio_kernel_offset(p) + p.s.kernel_elems;
   return lowered_elems(p, S);
 }
 
 template <MecSolution S>
 void mec_run(const Plan& p, const ConvBuffers& b) {
-  mec_tiled(p.s, S, p.igemm, b.in, b.kernel, b.bias, b.out, b.ws);
+  const float* kernel = b.kernel;
+  if (S == MecSolution::Fused && p.s.in_nchw) {
+    float* hwio = b.ws + hwio_kernel_offset(p);
+    oihw_to_hwio(p.s, b.kernel, hwio);
+    kernel = hwio;
+  }
+  mec_tiled(p.s, S, p.igemm, b.in, kernel, b.bias, b.out, b.ws);
+}
+
+// NCHW runs forward on REFERENCE, MEC and MEC_FUSED, in the default workspace (mec4j.h).
+mec4j_status nchw_check(const Shape& s, mec4j_algorithm a, mec4j_direction d) {
+  if (!s.in_nchw) return MEC4J_OK;
+  const bool runs = d == MEC4J_DIRECTION_FORWARD &&
+                    (a == MEC4J_ALGORITHM_REFERENCE || a == MEC4J_ALGORITHM_MEC || a == MEC4J_ALGORITHM_MEC_FUSED);
+  return runs && (s.cache_sized || a == MEC4J_ALGORITHM_REFERENCE) ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED;
 }
 
 mec4j_status always(const Plan&) { return MEC4J_OK; }
@@ -76,6 +94,7 @@ int64_t no_workspace(const Plan&) { return 0; }
 // By default, also the BLAS variants' whole lowering where it is within the cache-sized bound (small
 // padded layers, where the heuristic or the measurement may pick them).
 int64_t mec_auto_workspace(const Plan& p) {
+  if (p.s.in_nchw) return mec_workspace<MecSolution::Fused>(p);
   if (p.s.depthwise()) return 0;
   const int64_t fused = mec_workspace<MecSolution::Fused>(p);
   if (!p.s.cache_sized || mec_lowering(p.s, MecSolution::Fused) != Lowering::Mec) return fused;
@@ -96,7 +115,7 @@ void depthwise_bwd_weights(const Plan& p, const BackwardBuffers& b) {
 
 // MEC's backward passes work on one image (or band) of the row lowering at a time; a limit that
 // tiles single output columns leaves no band to work on.
-mec4j_status mec_backward_check(const Plan& p) { return p.s.tile_w < p.s.ow ? MEC4J_ERROR_WORKSPACE_LIMIT : MEC4J_OK; }
+mec4j_status mec_backward_check(const Plan& p) { return p.s.column_tiled() ? MEC4J_ERROR_WORKSPACE_LIMIT : MEC4J_OK; }
 mec4j_status mec_rows_backward_check(const Plan& p) {
   const Shape& s = p.s;
   if (mec_backward_check(p) != MEC4J_OK) return mec_backward_check(p);
@@ -187,7 +206,7 @@ const ConvImpl kImpls[] = {
        const Shape& s = p.s;
        if (one_window(p) != MEC4J_OK) return one_window(p);
        // Solution A permutes O through L's buffer; single-image tiles gain nothing from it.
-       if (s.output_elems > s.mec_lowered_elems || s.tile_w < s.ow || s.banded) return MEC4J_ERROR_UNSUPPORTED;
+       if (s.output_elems > s.mec_lowered_elems || s.column_tiled() || s.banded) return MEC4J_ERROR_UNSUPPORTED;
        return blas_fit(fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
                        fits_blas_int(mec_lda(s)));
      },
@@ -243,16 +262,19 @@ std::vector<const ConvImpl*> mec_candidates(const Plan& p) {
   const int64_t budget = find_impl(MEC4J_ALGORITHM_MEC)->workspace_elems(p);
   std::vector<const ConvImpl*> out;
   for (const ConvImpl& impl : kImpls)
-    if (impl.mec_variant && impl.check(p) == MEC4J_OK && impl.workspace_elems(p) <= budget) out.push_back(&impl);
+    if (impl.mec_variant && impl.check(p) == MEC4J_OK && impl.workspace_elems(p) <= budget &&
+        nchw_check(p.s, impl.algorithm, MEC4J_DIRECTION_FORWARD) == MEC4J_OK)
+      out.push_back(&impl);
   return out;
 }
 
 const ConvImpl* mec_heuristic(const Plan& p) {
   const Shape& s = p.s;
+  if (s.in_nchw) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // the one variant that reads NCHW
   if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
   // Unpadded layers: MEC_FUSED reads the input in place (no workspace for the others).
   if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
-  if (s.tile_w < s.ow) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
+  if (s.column_tiled()) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
   // The BLAS variants split grouped or row-dilated layers into many small GEMMs, or do not apply.
   if (s.g > 1 || s.dh > 1) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
   // Row bands run one image at a time, as at batch 1.
@@ -431,10 +453,13 @@ mec4j_status plan(const mec4j_conv2d* conv, mec4j_algorithm algorithm, Plan* p, 
   if (!impl) return MEC4J_OK;
   const ConvImpl* found = find_impl(algorithm);
   if (!found) return MEC4J_ERROR_UNKNOWN_ALGORITHM;
+  if ((st = nchw_check(p->s, algorithm, direction)) != MEC4J_OK) return st;
   if (direction == MEC4J_DIRECTION_FORWARD)
     st = found->check(*p);
   else if (direction != MEC4J_DIRECTION_BACKWARD_DATA && direction != MEC4J_DIRECTION_BACKWARD_WEIGHTS)
     st = MEC4J_ERROR_INVALID_ARGUMENT;
+  else if (p->s.activated)
+    st = MEC4J_ERROR_UNSUPPORTED;  // the passes differentiate the convolution alone
   else
     st = found->backward(direction).check ? found->backward(direction).check(*p) : MEC4J_ERROR_UNSUPPORTED;
   if (st != MEC4J_OK) return st;
@@ -641,14 +666,21 @@ mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, vo
   if (!kernel || !packed) return MEC4J_ERROR_NULL_ARGUMENT;
   if (packed_size < need) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;
   if (reinterpret_cast<uintptr_t>(packed) % MEC4J_WORKSPACE_ALIGNMENT != 0) return MEC4J_ERROR_WORKSPACE_MISALIGNED;
-  auto* header = static_cast<PackedHeader*>(packed);
-  *header = packed_header(p);
-  float* dst = reinterpret_cast<float*>(header + 1);
-  const int64_t group_floats = packed_group_floats(*p.igemm, p.s.group_patch, p.s.kcg);
-  for (int64_t grp = 0; grp < p.s.g; ++grp)
-    pack_igemm_kernel(*p.igemm, kernel + grp * p.s.group_patch * p.s.kcg, p.s.group_patch, p.s.kcg,
-                      dst + grp * group_floats);
-  return MEC4J_OK;
+  return run_guarded([&] {
+    std::vector<float> hwio;  // an NCHW layer's OIHW kernel, reordered (before the packed buffer is written)
+    if (p.s.in_nchw) {
+      hwio.resize(p.s.kernel_elems);
+      oihw_to_hwio(p.s, kernel, hwio.data());
+      kernel = hwio.data();
+    }
+    auto* header = static_cast<PackedHeader*>(packed);
+    *header = packed_header(p);
+    float* dst = reinterpret_cast<float*>(header + 1);
+    const int64_t group_floats = packed_group_floats(*p.igemm, p.s.group_patch, p.s.kcg);
+    for (int64_t grp = 0; grp < p.s.g; ++grp)
+      pack_igemm_kernel(*p.igemm, kernel + grp * p.s.group_patch * p.s.kcg, p.s.group_patch, p.s.kcg,
+                        dst + grp * group_floats);
+  });
 }
 
 mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* input, const void* packed,
@@ -662,8 +694,9 @@ mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* 
   const PackedHeader want = packed_header(p);
   if (header->magic != want.magic || header->isa != want.isa || header->nr != want.nr || header->kc != want.kc ||
       header->k != want.k || header->n != want.n || header->groups != want.groups)
-    return MEC4J_ERROR_INVALID_ARGUMENT;                    // another layer's, or another ISA's layout
-  if (p.s.tile_w < p.s.ow) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
+    return MEC4J_ERROR_INVALID_ARGUMENT;                   // another layer's, or another ISA's layout
+  if (p.s.column_tiled()) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
+  if ((st = nchw_check(p.s, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_DIRECTION_FORWARD)) != MEC4J_OK) return st;
   st = check_workspace(lowered_elems(p, MecSolution::Fused), workspace, workspace_bytes);
   if (st != MEC4J_OK) return st;
   return run_guarded([&] {

@@ -54,7 +54,7 @@ void lower_rows(const Shape& s, const float* in, float* L, bool interleaved, int
     for (int64_t nh = begin; nh < end; ++nh) {
       const int64_t n = nh / s.rows_used, h = nh % s.rows_used;
       if (!phase_read(s, h % s.sh)) continue;
-      const float* image = in + n * s.ih * s.iw * s.ic;
+      const float* image = in + s.in_offset(n, 0);
       const int64_t r = phase_row(s, h);
       float* dst = interleaved ? L + (r * s.n + n) * row : L + (n * s.ihp + r) * row;
       for (int64_t w = 0; w < s.ow; ++w) copy_window_row(s, image, h - s.pt, w * s.sw, dst + w * piece);
@@ -170,6 +170,10 @@ FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
   g.ldc = s.kc;
   g.pixels = s.oh * s.ow;
   g.width = s.ow;
+  if (s.out_nchw) {
+    g.out_channel_stride = s.out_cs;
+    g.out_image_stride = s.out_ns;
+  }
   const bool grouped = s.g > 1;
   const int64_t taps = dense ? 1 : s.kh, columns = grouped && !dense ? s.kw : 1;
   int64_t row_floats = s.ow * patch_row;
@@ -190,7 +194,7 @@ FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
     // Per image [row][w][k_w*i_c]: output pixel (y, x) reads, for kernel row r, the window at
     // lowered row kernel_row_start(r) + y, column x. The GEMM gathers the k_h windows itself,
     // so the batch needs no interleaving and the output comes out in NHWC.
-    g.image_stride = s.ihp * s.ow * patch_row;
+    g.image_stride = s.image_lowered();
     g.y_stride = s.ow * patch_row;
     g.x_stride = patch_row;
   }
@@ -219,7 +223,8 @@ void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, con
       g.kernel = k ? k + grp * s.group_patch * s.kcg : nullptr;
       g.packed = packed_kernel ? packed_kernel + grp * packed_group : nullptr;
       g.bias = bias ? bias + grp * s.kcg : nullptr;
-      g.out = out + grp * s.kcg;
+      g.clamp = s.clamp();
+      g.out = out + grp * s.kcg * (s.out_nchw ? s.out_cs : 1);
       mec4j::igemm(igemm, g, split_groups ? 1 : threads);
     }
   });
@@ -244,13 +249,14 @@ void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* im
 bool mec_rows_interleaved(const Shape& s) { return s.n > 1 && s.output_elems <= s.mec_lowered_elems; }
 
 Lowering mec_lowering(const Shape& s, MecSolution solution) {
+  if (s.in_nchw) return Lowering::Mec;  // rows copied from the planes (padded copies or lowered rows)
   const bool unpadded = s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
   const bool pointwise = s.kh == 1 && s.kw == 1 && unpadded;
   const bool in_place = pointwise && s.sh == 1 && s.sw == 1;
   if (solution == MecSolution::Fused && unpadded && !in_place && (s.dw == 1 || s.g > 1)) return Lowering::Direct;
   if (!pointwise || (solution != MecSolution::Fused && solution != MecSolution::Rows)) return Lowering::Mec;
   if (s.sh == 1 && s.sw == 1) return Lowering::InPlace;
-  const bool tiled = s.tile_n < s.n || s.banded || s.tile_w < s.ow;
+  const bool tiled = s.tile_n < s.n || s.banded || s.column_tiled();
   return tiled ? Lowering::Mec : Lowering::Subsample;
 }
 
@@ -284,7 +290,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
   }
   if (solution == MecSolution::Rows && dense) {
     sgemm(s.n * s.oh * s.ow, s.kc, s.ic, dense, s.ic, k, s.kc, out, s.kc, 0.f);
-    add_bias(s, bias, out);
+    finish_output(s, bias, out);
     return;
   }
   if (solution == MecSolution::Rows) {
@@ -295,7 +301,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
     const int64_t rows_per_lowered_row = interleaved ? s.n * s.ow : s.ow;
     // Kernel rows accumulate into the same output, so split work over images, never over r.
     run_gemms(images, threads, false, [&](int64_t n) {
-      const float* image_rows = L + n * s.ihp * s.ow * patch_row;
+      const float* image_rows = L + n * s.image_lowered();
       float* c = out + n * s.oh * s.ow * s.kc;
       for (int64_t r = 0; r < s.kh; ++r) {
         const int64_t first = kernel_row_start(s, r);
@@ -304,7 +310,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
       }
     });
     if (interleaved) unpermute_rows(s, out, L, threads);
-    add_bias(s, bias, out);
+    finish_output(s, bias, out);
     return;
   }
 
@@ -326,7 +332,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
     });
     unpermute_rows(s, out, L, threads);
   }
-  add_bias(s, bias, out);
+  finish_output(s, bias, out);
 }
 
 namespace {
@@ -334,13 +340,12 @@ namespace {
 // its own over the input rows it reads, row_band).
 void run_bands(const Shape& s, int64_t rows, MecSolution solution, const IgemmConfig* igemm, const float* in,
                const float* k, const float* bias, float* out, float* ws, const float* packed_kernel) {
-  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t y0 = 0; y0 < s.oh; y0 += rows) {
       int64_t first_row;
       Shape t = row_band(s, y0, rows < s.oh - y0 ? rows : s.oh - y0, &first_row);
-      mec_forward(t, solution, igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
-                  out + n * image_out + y0 * s.ow * s.kc, ws, packed_kernel);
+      mec_forward(t, solution, igemm, in + s.in_offset(n, first_row), k, bias, out + s.out_offset(n, y0), ws,
+                  packed_kernel);
     }
 }
 
@@ -356,9 +361,7 @@ struct CacheBands {
 int64_t cache_budget_floats() { return 2 * l2_cache_bytes() / (int64_t)sizeof(float); }
 
 // Floats of one input row in the workspace: lowered (o_w*k_w*i_c), or copied with its padding.
-int64_t workspace_row_floats(const Shape& s, bool padded_copy) {
-  return padded_copy ? s.iwp * s.ic : s.ow * s.kw * s.ic;
-}
+int64_t workspace_row_floats(const Shape& s, bool padded_copy) { return padded_copy ? s.iwp * s.ic : s.lowered_row(); }
 
 // Bands for `threads` threads; rows >= o_h: one band per image.
 CacheBands cache_bands(const Shape& s, int threads, bool padded_copy) {
@@ -389,7 +392,17 @@ void copy_padded(const Shape& s, const float* in, float* dst, int threads) {
         continue;
       }
       std::memset(d, 0, left * sizeof(float));
-      std::memcpy(d + left, in + (n * s.ih + h) * width, width * sizeof(float));
+      if (s.in_nchw) {  // the row of every plane, transposed into pixels in 16 x 16 blocks (in L1)
+        const float* src = in + s.in_offset(n, h);
+        for (int64_t x0 = 0; x0 < s.iw; x0 += 16)
+          for (int64_t c0 = 0; c0 < s.ic; c0 += 16) {
+            const int64_t x1 = std::min(x0 + 16, s.iw), c1 = std::min(c0 + 16, s.ic);
+            for (int64_t c = c0; c < c1; ++c)
+              for (int64_t x = x0; x < x1; ++x) d[left + x * s.ic + c] = src[c * s.in_cs + x];
+          }
+      } else {
+        std::memcpy(d + left, in + (n * s.ih + h) * width, width * sizeof(float));
+      }
       std::memset(d + left + width, 0, (row - left - width) * sizeof(float));
     }
   });
@@ -402,6 +415,7 @@ Shape over_padded_copy(const Shape& s) {
   u.iw = u.iwp = s.iwp;
   u.pt = u.pb = u.pl = u.pr = 0;
   u.input_elems = s.n * u.ih * u.iw * s.ic;
+  u.in_nchw = false;  // the copies are NHWC rows; the output keeps its layout
   return u;
 }
 
@@ -421,7 +435,6 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, bool pa
                      const float* packed_kernel) {
   const int threads = available_threads();
   const int64_t workers = std::min<int64_t>({threads, slots, s.n * b.bands});
-  const int64_t image_in = s.ih * s.iw * s.ic, image_out = s.oh * s.ow * s.kc;
   // The GEMMs of a full band and of the last one (shorter or not).
   const int64_t last_rows = s.oh - (b.bands - 1) * b.rows;
   int64_t unused;
@@ -438,13 +451,13 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, bool pa
       int64_t first_row;
       const Shape t = row_band(s, y0, b.rows < s.oh - y0 ? b.rows : s.oh - y0, &first_row);
       if (padded_copy) {
-        run_padded_copy(t, *igemm, in + n * image_in + first_row * s.iw * s.ic, k, bias,
-                        out + n * image_out + y0 * s.ow * s.kc, mine, packed_kernel, inner_threads, stream);
+        run_padded_copy(t, *igemm, in + s.in_offset(n, first_row), k, bias, out + s.out_offset(n, y0), mine,
+                        packed_kernel, inner_threads, stream);
         continue;
       }
-      lower_rows(t, in + n * image_in + first_row * s.iw * s.ic, mine, false, inner_threads);
-      run_fused(t, t.oh == b.rows ? full : last, *igemm, mine, k, bias, out + n * image_out + y0 * s.ow * s.kc,
-                packed_kernel, inner_threads);
+      lower_rows(t, in + s.in_offset(n, first_row), mine, false, inner_threads);
+      run_fused(t, t.oh == b.rows ? full : last, *igemm, mine, k, bias, out + s.out_offset(n, y0), packed_kernel,
+                inner_threads);
     }
   });
 }
@@ -454,7 +467,7 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, bool pa
 // Returns false (nothing done) where bands would not help.
 bool run_cache_bands_in_lowering(const Shape& s, const IgemmConfig* igemm, const float* in, const float* k,
                                  const float* bias, float* out, float* ws, const float* packed_kernel) {
-  if (s.rows_used * s.ow * s.kw * s.ic <= cache_budget_floats()) return false;  // one image already fits
+  if (s.rows_used * s.lowered_row() <= cache_budget_floats()) return false;  // one image already fits
   const CacheBands b = cache_bands(s, available_threads(), false);
   if (b.bands == 1 && s.n == 1) return false;
   const int64_t slots = s.mec_tile_elems() / b.slot_floats;
@@ -479,7 +492,7 @@ FusedTiles fused_tiles(const Shape& s) {
   // layout of lower_rows: i_h padded rows per image).
   const int64_t image = lowering == Lowering::Subsample ? s.oh * s.ow * s.ic
                         : copy                          ? s.rows_used * s.iwp * s.ic
-                                                        : s.ihp * s.ow * s.kw * s.ic;
+                                                        : s.image_lowered();
   const int64_t budget = cache_budget_floats(), threads = hardware_threads();
   if (lowering == Lowering::Mec && s.rows_used * workspace_row_floats(s, copy) > budget) {
     const CacheBands b = cache_bands(s, (int)threads, copy);
@@ -509,10 +522,11 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
     for (int64_t n0 = 0; n0 < s.n; n0 += t.images) {
       const Shape chunk = with_batch(s, t.images < s.n - n0 ? t.images : s.n - n0);
       if (t.padded_copy)
-        run_padded_copy(chunk, *igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel,
+        run_padded_copy(chunk, *igemm, in + s.in_offset(n0, 0), k, bias, out + s.out_offset(n0, 0), ws, packed_kernel,
                         available_threads(), output_exceeds_caches(chunk));
       else
-        mec_forward(chunk, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);
+        mec_forward(chunk, solution, igemm, in + s.in_offset(n0, 0), k, bias, out + s.out_offset(n0, 0), ws,
+                    packed_kernel);
     }
     return;
   }
@@ -529,7 +543,7 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
       return;
     for (int64_t n0 = 0; n0 < s.n; n0 += s.tile_n) {
       Shape t = with_batch(s, s.tile_n < s.n - n0 ? s.tile_n : s.n - n0);
-      mec_forward(t, solution, igemm, in + n0 * image_in, k, bias, out + n0 * image_out, ws, packed_kernel);
+      mec_forward(t, solution, igemm, in + s.in_offset(n0, 0), k, bias, out + s.out_offset(n0, 0), ws, packed_kernel);
     }
     return;
   }
@@ -537,7 +551,7 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
     for (int64_t w0 = 0; w0 < s.ow; w0 += s.tile_w)
       mec_forward_columns(s, w0, s.tile_w < s.ow - w0 ? s.tile_w : s.ow - w0, in + n * image_in, k, out + n * image_out,
                           ws);
-  add_bias(s, bias, out);
+  finish_output(s, bias, out);
 }
 
 }  // namespace mec4j

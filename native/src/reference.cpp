@@ -1,5 +1,6 @@
-// Direct convolution: the oracle. Double accumulation; padded taps multiply explicit zeros so
-// that NaN/Inf in the kernel propagate exactly as in the GEMM-based algorithms.
+// Direct convolution: the oracle (NHWC, or NCHW with an OIHW kernel). Double accumulation; padded taps multiply
+// explicit zeros so that NaN/Inf in the kernel propagate exactly as in the GEMM-based algorithms.
+#include <algorithm>
 #include <vector>
 
 #include "shape.h"
@@ -20,18 +21,29 @@ void reference_forward(const Shape& s, const float* in, const float* k, const fl
             for (int64_t q = 0; q < s.kw; ++q) {
               const int64_t ix = x * s.sw + q * s.dw - s.pl;
               const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
-              const float* pix = inside ? in + ((n * s.ih + iy) * s.iw + ix) * s.ic + grp * s.icg : nullptr;
-              const float* w = kg + (r * s.kw + q) * s.icg * s.kcg;
+              // Input channel ci of the group at pix[ci * step]; weight (ci, c) at w[ci * wi + c * wo].
+              const float* pix = !inside     ? nullptr
+                                 : s.in_nchw ? in + n * s.in_ns + grp * s.icg * s.in_cs + iy * s.iw + ix
+                                             : in + ((n * s.ih + iy) * s.iw + ix) * s.ic + grp * s.icg;
+              const int64_t step = s.in_nchw ? s.in_cs : 1;
+              const float* w =
+                  s.in_nchw ? k + grp * s.kcg * s.group_patch + r * s.kw + q : kg + (r * s.kw + q) * s.icg * s.kcg;
+              const int64_t wi = s.in_nchw ? s.kh * s.kw : s.kcg, wo = s.in_nchw ? s.group_patch : 1;
               for (int64_t ci = 0; ci < s.icg; ++ci) {
-                const double v = inside ? pix[ci] : 0.0;
-                const float* wrow = w + ci * s.kcg;
-                for (int64_t c = 0; c < s.kcg; ++c) ag[c] += v * wrow[c];
+                const double v = inside ? pix[ci * step] : 0.0;
+                const float* wrow = w + ci * wi;
+                for (int64_t c = 0; c < s.kcg; ++c) ag[c] += v * wrow[c * wo];
               }
             }
           }
         }
-        float* o = out + ((n * s.oh + y) * s.ow + x) * s.kc;
-        for (int64_t c = 0; c < s.kc; ++c) o[c] = static_cast<float>(acc[c]);
+        float* o = s.out_nchw ? out + n * s.out_ns + y * s.ow + x : out + ((n * s.oh + y) * s.ow + x) * s.kc;
+        const int64_t step = s.out_nchw ? s.out_cs : 1;
+        const float* clamp = s.clamp();
+        for (int64_t c = 0; c < s.kc; ++c) {
+          const float v = static_cast<float>(acc[c]);
+          o[c * step] = clamp ? std::min(std::max(v, clamp[0]), clamp[1]) : v;
+        }
       }
 }
 

@@ -37,11 +37,32 @@ struct Shape {
   // No mec_workspace_limit given (0): MEC and MEC_FUSED size their workspace from the cache
   // (fused_tiles), the other MEC variants take the whole lowering.
   bool cache_sized;
+  // The fused activation as a clamp of every output value to [act[0], act[1]] (ReLU: [0, inf]).
+  bool activated;
+  float act[2];
+  const float* clamp() const { return activated ? act : nullptr; }
+  // NCHW tensors (mec4j_conv2d::layout): the input's and the output's channel and image strides,
+  // those of the whole layer's images (a band or a chunk keeps them). The padded row copies that
+  // MEC_FUSED makes of an NCHW input are NHWC (in_nchw false) while its output stays NCHW.
+  bool in_nchw, out_nchw;
+  int64_t in_cs, in_ns, out_cs, out_ns;
+  // Offset of image n's input row `row` (column 0, channel 0), and of its output row y.
+  int64_t in_offset(int64_t image, int64_t row) const {
+    return in_nchw ? image * in_ns + row * iw : (image * ih + row) * iw * ic;
+  }
+  int64_t out_offset(int64_t image, int64_t y) const {
+    return out_nchw ? image * out_ns + y * ow : (image * oh + y) * ow * kc;
+  }
   bool depthwise() const { return g > 1 && icg == 1; }
+  // One lowered row of one image (o_w*k_w*i_c floats), and one image's MEC lowering (|L| / i_n).
+  int64_t lowered_row() const { return ow * kw * ic; }
+  int64_t image_lowered() const { return ihp * lowered_row(); }
+  // MEC under a workspace limit so small that it tiles single images' output columns.
+  bool column_tiled() const { return tile_w < ow; }
   int64_t mec_tile_elems() const {
-    if (tile_w < ow) return tile_w * ihp * kw * ic;
-    if (banded) return ((tile_oh - 1) * sh + ekh) * ow * kw * ic;
-    return tile_n * ow * ihp * kw * ic;
+    if (column_tiled()) return tile_w * ihp * kw * ic;
+    if (banded) return ((tile_oh - 1) * sh + ekh) * lowered_row();
+    return tile_n * image_lowered();
   }
 };
 
@@ -51,6 +72,10 @@ Shape with_batch(const Shape& s, int64_t n);
 // those outputs read, with the padding that falls inside them. *input_row is the first input
 // row it reads.
 Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row);
+
+// The kernel of an NCHW layer (OIHW: k_c x i_c/g x k_h x k_w) in mec4j's HWIO order (per group
+// k_h x k_w x i_c/g x k_c/g, groups in turn).
+void oihw_to_hwio(const Shape& s, const float* oihw, float* hwio);
 
 // Fills *shape from *conv, or returns the failing status (and field name).
 mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad_field);
@@ -116,7 +141,9 @@ void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* im
 MecSolution mec_choose(const Shape& s, const IgemmConfig& igemm);
 // Whether MEC_ROWS folds the batch into its GEMMs (then it permutes like Solution A).
 bool mec_rows_interleaved(const Shape& s);
-void add_bias(const Shape& s, const float* bias, float* out);
+// The BLAS variants' last pass over their output: adds the bias (if any) and applies the fused
+// activation (if any).
+void finish_output(const Shape& s, const float* bias, float* out);
 
 // Row-major, no transposes: C[MxN] = A[MxK] * B[KxN] + beta * C.
 void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,

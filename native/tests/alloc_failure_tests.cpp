@@ -22,19 +22,9 @@ struct Layer {
   mec4j_conv2d c;
 };
 
-mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t s,
-                  int64_t pad, int64_t groups = 1, int64_t dil = 1, int64_t limit = 0) {
-  mec4j_conv2d c{};
-  c.batch = n;
-  c.in_height = ih;
-  c.in_width = iw;
-  c.in_channels = ic;
-  c.kernel_height = kh;
-  c.kernel_width = kw;
-  c.out_channels = kc;
-  c.stride_height = s;
-  c.stride_width = s;
-  c.pad_top = c.pad_bottom = c.pad_left = c.pad_right = pad;
+mec4j_conv2d layer(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t s,
+                   int64_t pad, int64_t groups = 1, int64_t dil = 1, int64_t limit = 0) {
+  mec4j_conv2d c = conv(n, ih, iw, ic, kh, kw, kc, s, s, pad, pad, pad, pad);
   c.groups = groups;
   c.dilation_height = c.dilation_width = dil;
   c.mec_workspace_limit = limit;
@@ -297,23 +287,23 @@ void test_workspace_alloc() {
 int main() {
   std::mt19937_64 rng(20170706);
   const Layer layers[] = {
-      {"3x3 padded, batch 3", conv(3, 9, 8, 5, 3, 3, 7, 1, 1)},
-      {"3x3 padded, batch 2, wide patch", conv(2, 6, 6, 64, 3, 3, 4, 1, 1)},  // MEC_ROWS's pick at batch > 1
+      {"3x3 padded, batch 3", layer(3, 9, 8, 5, 3, 3, 7, 1, 1)},
+      {"3x3 padded, batch 2, wide patch", layer(2, 6, 6, 64, 3, 3, 4, 1, 1)},  // MEC_ROWS's pick at batch > 1
       // Limits in bytes (4 x floats): two images' lowering (13 x 4 x 5 x 3 floats each), five
       // lowered rows (8 x 3 x 4 each), six lowered rows (5 x 3 x 3 each; stride 2: bands of two
       // output rows), two output columns' strips (10 x 3 x 3 each).
-      {"5x5 stride 2, batch 5, image tiles", conv(5, 11, 10, 3, 5, 5, 6, 2, 1, 1, 1, 4 * 2 * 13 * 4 * 5 * 3)},
-      {"3x3, batch 2, row bands", conv(2, 17, 8, 4, 3, 3, 5, 1, 1, 1, 1, 4 * 5 * 8 * 3 * 4)},
-      {"3x3 stride 2, batch 2, row bands", conv(2, 16, 9, 3, 3, 3, 4, 2, 1, 1, 1, 4 * 6 * 5 * 3 * 3)},
-      {"3x3, column tiles", conv(1, 8, 12, 3, 3, 3, 5, 1, 1, 1, 1, 4 * 2 * 10 * 3 * 3)},
-      {"1x1 stride 1, batch 2", conv(2, 5, 6, 8, 1, 1, 9, 1, 0)},
-      {"1x1 stride 2, batch 2", conv(2, 7, 6, 8, 1, 1, 9, 2, 0)},
-      {"3x3 groups 2, dilation 2", conv(2, 9, 9, 6, 3, 3, 4, 1, 2, 2, 2)},
-      {"depthwise 3x3", conv(2, 9, 9, 12, 3, 3, 12, 1, 1, 12)},
-      {"depthwise 3x3, multiplier 2, stride 2", conv(1, 9, 8, 5, 3, 3, 10, 2, 1, 5)},
-      {"small images, batch 8 (backward chunks)", conv(8, 4, 4, 3, 3, 3, 5, 1, 1)},
+      {"5x5 stride 2, batch 5, image tiles", layer(5, 11, 10, 3, 5, 5, 6, 2, 1, 1, 1, 4 * 2 * 13 * 4 * 5 * 3)},
+      {"3x3, batch 2, row bands", layer(2, 17, 8, 4, 3, 3, 5, 1, 1, 1, 1, 4 * 5 * 8 * 3 * 4)},
+      {"3x3 stride 2, batch 2, row bands", layer(2, 16, 9, 3, 3, 3, 4, 2, 1, 1, 1, 4 * 6 * 5 * 3 * 3)},
+      {"3x3, column tiles", layer(1, 8, 12, 3, 3, 3, 5, 1, 1, 1, 1, 4 * 2 * 10 * 3 * 3)},
+      {"1x1 stride 1, batch 2", layer(2, 5, 6, 8, 1, 1, 9, 1, 0)},
+      {"1x1 stride 2, batch 2", layer(2, 7, 6, 8, 1, 1, 9, 2, 0)},
+      {"3x3 groups 2, dilation 2", layer(2, 9, 9, 6, 3, 3, 4, 1, 2, 2, 2)},
+      {"depthwise 3x3", layer(2, 9, 9, 12, 3, 3, 12, 1, 1, 12)},
+      {"depthwise 3x3, multiplier 2, stride 2", layer(1, 9, 8, 5, 3, 3, 10, 2, 1, 5)},
+      {"small images, batch 8 (backward chunks)", layer(8, 4, 4, 3, 3, 3, 5, 1, 1)},
       // A lowered image above twice the L2 of most CPUs: MEC_FUSED's cache bands.
-      {"48x48x40, cache bands", conv(1, 48, 48, 40, 3, 3, 4, 1, 1)},
+      {"48x48x40, cache bands", layer(1, 48, 48, 40, 3, 3, 4, 1, 1)},
   };
   test_workspace_alloc();
   for (const Layer& l : layers) test_layer(l, rng);

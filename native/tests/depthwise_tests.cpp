@@ -31,7 +31,9 @@ static int64_t runs = 0;
 // A depthwise layer: m = output channels per input channel.
 struct Layer {
   int64_t n, ih, iw, ic, m, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw;
+  bool clamped = false;  // a fused activation: outputs clamped to kClamp
 };
+static constexpr float kClamp[2] = {-2.5f, 4.0f};
 
 static std::string describe(const Layer& l) {
   char b[256];
@@ -39,7 +41,7 @@ static std::string describe(const Layer& l) {
                 (long long)l.n, (long long)l.ih, (long long)l.iw, (long long)l.ic, (long long)l.m, (long long)l.kh,
                 (long long)l.kw, (long long)l.sh, (long long)l.sw, (long long)l.pt, (long long)l.pb, (long long)l.pl,
                 (long long)l.pr, (long long)l.dh, (long long)l.dw);
-  return b;
+  return std::string(b) + (l.clamped ? " clamped" : "");
 }
 
 // The Shape by hand (make_shape validates a mec4j_conv2d; its fields are in flux). False when the
@@ -74,6 +76,9 @@ static bool shape_of(const Layer& l, Shape* out) {
   s.input_elems = s.n * s.ih * s.iw * s.ic;
   s.kernel_elems = s.kh * s.kw * s.kc;
   s.output_elems = s.n * s.oh * s.ow * s.kc;
+  s.activated = l.clamped;
+  s.act[0] = kClamp[0];
+  s.act[1] = kClamp[1];
   *out = s;
   return true;
 }
@@ -103,7 +108,7 @@ static void reference(const Shape& s, const float* in, const float* k, const flo
             }
           }
           const int64_t i = ((b * s.oh + y) * s.ow + x) * s.kc + o;
-          (*out)[i] = acc;
+          (*out)[i] = s.activated ? std::min(std::max(acc, (double)s.act[0]), (double)s.act[1]) : acc;
           (*mag)[i] = a;
         }
 }
@@ -188,7 +193,7 @@ static const char* const kMobileNetNames[] = {"conv2_1/dw", "conv2_2/dw", "conv3
 static void test_random(const std::vector<Kernel>& kernels, uint64_t seed, int count) {
   std::mt19937_64 rng(seed);
   auto uni = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
-  int done = 0, chunked = 0, biased = 0;
+  int done = 0, chunked = 0, biased = 0, clamped = 0;
   while (done < count) {
     Layer l;
     l.n = uni(1, 3);
@@ -210,15 +215,18 @@ static void test_random(const std::vector<Kernel>& kernels, uint64_t seed, int c
     Shape s;
     if (!shape_of(l, &s)) continue;
     const bool with_bias = uni(0, 1) == 1;
+    l.clamped = uni(0, 2) == 0;
     // Some runs pack few taps at a time: the partial sums go through the output.
     const int64_t taps = l.kh * l.kw;
     const int64_t max_taps = taps > 1 && uni(0, 3) == 0 ? uni(1, taps - 1) : 0;
     check_layer(l, kernels, with_bias, max_taps, rng);
     chunked += max_taps > 0;
     biased += with_bias;
+    clamped += l.clamped;
     ++done;
   }
-  std::printf("random: %d shapes (%d with bias, %d with taps in chunks)\n", done, biased, chunked);
+  std::printf("random: %d shapes (%d with bias, %d with taps in chunks, %d with a fused activation)\n", done, biased,
+              chunked, clamped);
 }
 
 static void test_special(const std::vector<Kernel>& kernels) {

@@ -19,25 +19,6 @@ MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_on_avx2)
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_6x64_on_avx2)
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_16x16_on_avx2)
 
-static mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t sh,
-                         int64_t sw, int64_t pt = 0, int64_t pb = 0, int64_t pl = 0, int64_t pr = 0) {
-  mec4j_conv2d c{};
-  c.batch = n;
-  c.in_height = ih;
-  c.in_width = iw;
-  c.in_channels = ic;
-  c.kernel_height = kh;
-  c.kernel_width = kw;
-  c.out_channels = kc;
-  c.stride_height = sh;
-  c.stride_width = sw;
-  c.pad_top = pt;
-  c.pad_bottom = pb;
-  c.pad_left = pl;
-  c.pad_right = pr;
-  return c;
-}
-
 static int64_t ws_bytes(const mec4j_conv2d& c, mec4j_algorithm a) {
   int64_t b = -1;
   mec4j_status st = mec4j_workspace_size(&c, a, &b);
@@ -102,14 +83,16 @@ static int64_t whole_mec_bytes(const mec4j_conv2d& c) {
 
 static const char* describe(const mec4j_conv2d& c) {
   static char text[256];
-  std::snprintf(
-      text, sizeof text,
-      "n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld g%lld d%lldx%lld limit %lld",
-      (long long)c.batch, (long long)c.in_height, (long long)c.in_width, (long long)c.in_channels,
-      (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels, (long long)c.stride_height,
-      (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom, (long long)c.pad_left,
-      (long long)c.pad_right, (long long)c.groups, (long long)c.dilation_height, (long long)c.dilation_width,
-      (long long)c.mec_workspace_limit);
+  std::snprintf(text, sizeof text,
+                "n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld g%lld d%lldx%lld limit "
+                "%lld act%d "
+                "[%g,%g]",
+                (long long)c.batch, (long long)c.in_height, (long long)c.in_width, (long long)c.in_channels,
+                (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
+                (long long)c.stride_height, (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom,
+                (long long)c.pad_left, (long long)c.pad_right, (long long)c.groups, (long long)c.dilation_height,
+                (long long)c.dilation_width, (long long)c.mec_workspace_limit, (int)c.activation, c.activation_min,
+                c.activation_max);
   return text;
 }
 
@@ -179,6 +162,25 @@ static void run_case(const mec4j_conv2d& c, mec4j_algorithm a, bool integers, st
       CHECK(false, "%s %s: [%lld] %g != %g", mec4j_algorithm_name(a), describe(c), (long long)i, g, e);
     }
   }
+  if (c.activation != MEC4J_ACTIVATION_NONE) {
+    // Fused: the same bits as the unfused run followed by the activation.
+    mec4j_conv2d plain = c;
+    plain.activation = MEC4J_ACTIVATION_NONE;
+    const int64_t plain_bytes = ws_bytes(plain, a);
+    float* ws = plain_bytes > 0 ? static_cast<float*>(mec4j_workspace_alloc(plain_bytes)) : nullptr;
+    std::vector<float> unfused(out_n);
+    st = mec4j_conv2d_forward(&plain, a, in.data(), k.data(), b, unfused.data(), ws, plain_bytes);
+    mec4j_workspace_free(ws);
+    CHECK(st == MEC4J_OK, "%s unfused: %s", mec4j_algorithm_name(a), mec4j_status_string(st));
+    const float lo = c.activation == MEC4J_ACTIVATION_RELU ? 0.f : c.activation_min;
+    const float hi = c.activation == MEC4J_ACTIVATION_RELU ? INFINITY : c.activation_max;
+    for (int64_t i = 0, mismatches = 0; i < out_n; ++i) {
+      const float want = std::min(std::max(unfused[i], lo), hi);
+      if (std::memcmp(&want, &out.data()[i], sizeof want) && mismatches++ < 3)
+        CHECK(false, "%s fused activation %s: [%lld] %g, unfused then activated %g", mec4j_algorithm_name(a),
+              describe(c), (long long)i, out.data()[i], want);
+    }
+  }
 }
 
 static void test_random_shapes(uint64_t seed, int cases) {
@@ -208,6 +210,14 @@ static void test_random_shapes(uint64_t seed, int cases) {
     c.in_height = r(std::max<int64_t>(1, ekh - c.pad_top - c.pad_bottom), 13);
     c.in_width = r(std::max<int64_t>(1, ekw - c.pad_left - c.pad_right), 13);
     c.mec_threshold = r(1, 16);
+    bool integers = i % 2 == 0;
+    if (i % 3 == 1) {
+      c.activation = MEC4J_ACTIVATION_RELU;
+    } else if (i % 3 == 2) {  // ReLU6-like bounds inside the outputs' range
+      c.activation = MEC4J_ACTIVATION_CLAMP;
+      c.activation_min = integers ? -2.5f : -0.5f;
+      c.activation_max = integers ? 4.0f : 0.75f;
+    }
     if (i % 4 == 1 || i % 7 == 3) {  // a workspace cap between the smallest tile and the whole of L: MEC must tile
       int64_t oh, ow, smallest = 0, b = 0;
       mec4j_output_size(&c, &oh, &ow);
@@ -227,7 +237,6 @@ static void test_random_shapes(uint64_t seed, int cases) {
       CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK && b <= c.mec_workspace_limit,
             "capped workspace %lld over the limit: %s", (long long)b, describe(c));
     }
-    bool integers = i % 2 == 0;
     for (auto a : algos) run_case(c, a, integers, rng, i % 3 == 0);
   }
 }
@@ -341,6 +350,167 @@ static void test_known_answers() {
       ++count;
     }
   CHECK(count >= 20, "known answers: only %zu runs", count);
+}
+
+// NCHW (OIHW kernel): the same convolution as NHWC on transposed data, bit for bit on integers,
+// for REFERENCE, MEC and MEC_FUSED (bands, chunks and the whole batch, padded or not, groups,
+// dilation, strides, activations), also through a packed kernel; other algorithms, workspace
+// limits and backward passes refused.
+static void test_nchw(uint64_t seed, int cases) {
+  std::mt19937_64 rng(seed);
+  auto r = [&](int lo, int hi) { return (int64_t)std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::uniform_int_distribution<int> small(-3, 3);
+  int64_t runs = 0;
+  for (int i = 0; i < cases; ++i) {
+    const int64_t kh = r(1, 5), kw = r(1, 5);
+    mec4j_conv2d c =
+        conv(r(1, 3), 0, 0, r(1, 9), kh, kw, r(1, 40), r(1, 3), r(1, 3), r(0, kh), r(0, kh), r(0, kw), r(0, kw));
+    if (i % 4 == 3) {
+      const int64_t g = r(2, 3);
+      c.groups = g;
+      c.in_channels = g * r(1, 3);
+      c.out_channels = g * r(1, 8);
+    }
+    if (i % 5 == 2) c.dilation_height = c.dilation_width = 2;
+    const int64_t ekh = (kh - 1) * std::max<int64_t>(1, c.dilation_height) + 1;
+    const int64_t ekw = (kw - 1) * std::max<int64_t>(1, c.dilation_width) + 1;
+    // Now and then an image larger than the cache bands (several bands per image).
+    const int64_t big = i % 9 == 4 ? 200 : 15;
+    c.in_height = r(std::max<int64_t>(1, ekh - c.pad_top - c.pad_bottom), big);
+    c.in_width = r(std::max<int64_t>(1, ekw - c.pad_left - c.pad_right), big);
+    if (i % 9 == 4) c.in_channels = std::min<int64_t>(c.in_channels, 3) * (c.groups > 1 ? c.groups : 1);
+    if (i % 3 == 1) c.activation = MEC4J_ACTIVATION_RELU;
+    // Images beyond twice the L2 (cache bands of padded copies; chunks of unpadded 1x1 images).
+    if (i == 0) c = conv(1, 700, 700, 3, 3, 3, 4, 1, 1, 1, 1, 1, 1);
+    if (i == 1) c = conv(3, 300, 400, 8, 1, 1, 5, 1, 1);
+    int64_t oh, ow;
+    if (mec4j_output_size(&c, &oh, &ow) != MEC4J_OK) {
+      CHECK(false, "shape rejected: %s", describe(c));
+      continue;
+    }
+    const int64_t n = c.batch, ic = c.in_channels, ih = c.in_height, iw = c.in_width, kc = c.out_channels;
+    const int64_t fh = c.kernel_height, fw = c.kernel_width;
+    const int64_t g = c.groups > 1 ? c.groups : 1, icg = ic / g, kcg = kc / g;
+    std::vector<float> in(n * ih * iw * ic), k(fh * fw * icg * kc), bias(kc);
+    for (auto* v : {&in, &k, &bias})
+      for (auto& x : *v) x = (float)small(rng);
+    // NCHW input, OIHW kernel.
+    std::vector<float> in_t(in.size()), k_t(k.size());
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t y = 0; y < ih; ++y)
+        for (int64_t x = 0; x < iw; ++x)
+          for (int64_t ch = 0; ch < ic; ++ch)
+            in_t[((b * ic + ch) * ih + y) * iw + x] = in[((b * ih + y) * iw + x) * ic + ch];
+    for (int64_t grp = 0; grp < g; ++grp)
+      for (int64_t t = 0; t < fh * fw; ++t)
+        for (int64_t ci = 0; ci < icg; ++ci)
+          for (int64_t o = 0; o < kcg; ++o)
+            k_t[((grp * kcg + o) * icg + ci) * fh * fw + t] = k[((grp * fh * fw + t) * icg + ci) * kcg + o];
+    const int64_t out_n = n * oh * ow * kc;
+    std::vector<float> want(out_n), want_t(out_n);
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_REFERENCE, in.data(), k.data(), bias.data(), want.data(), nullptr,
+                               0) == MEC4J_OK,
+          "NHWC reference");
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t pix = 0; pix < oh * ow; ++pix)
+        for (int64_t ch = 0; ch < kc; ++ch) want_t[(b * kc + ch) * oh * ow + pix] = want[(b * oh * ow + pix) * kc + ch];
+    mec4j_conv2d nchw = c;
+    nchw.layout = MEC4J_LAYOUT_NCHW;
+    for (mec4j_algorithm a : {MEC4J_ALGORITHM_REFERENCE, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED}) {
+      const int64_t wsb = ws_bytes(nchw, a);
+      CHECK(wsb >= 0, "%s refused NCHW: %s", mec4j_algorithm_name(a), describe(nchw));
+      if (wsb < 0) continue;
+      void* ws = wsb > 0 ? mec4j_workspace_alloc(wsb) : nullptr;
+      Guarded out(out_n);
+      const mec4j_status st = mec4j_conv2d_forward(&nchw, a, in_t.data(), k_t.data(), bias.data(), out.data(), ws, wsb);
+      CHECK(st == MEC4J_OK && out.guards_intact(), "%s NCHW: status %d, guards %d", mec4j_algorithm_name(a), (int)st,
+            out.guards_intact());
+      int64_t wrong = 0;
+      for (int64_t j = 0; j < out_n; ++j) wrong += out.data()[j] != want_t[j];
+      CHECK(wrong == 0, "%s NCHW %s: %lld of %lld outputs differ from NHWC's", mec4j_algorithm_name(a), describe(nchw),
+            (long long)wrong, (long long)out_n);
+      if (a == MEC4J_ALGORITHM_MEC_FUSED) {  // the packed forward reads the OIHW kernel once
+        int64_t pb = 0;
+        CHECK(mec4j_packed_kernel_size(&nchw, &pb) == MEC4J_OK, "packed size");
+        void* packed = mec4j_workspace_alloc(pb);
+        Guarded out2(out_n);
+        CHECK(
+            mec4j_pack_kernel(&nchw, k_t.data(), packed, pb) == MEC4J_OK &&
+                mec4j_conv2d_forward_packed(&nchw, in_t.data(), packed, bias.data(), out2.data(), ws, wsb) == MEC4J_OK,
+            "NCHW packed forward: %s", describe(nchw));
+        CHECK(std::memcmp(out2.data(), out.data(), out_n * sizeof(float)) == 0, "NCHW packed differs: %s",
+              describe(nchw));
+        mec4j_workspace_free(packed);
+      }
+      mec4j_workspace_free(ws);
+      ++runs;
+    }
+    int64_t bytes;
+    for (mec4j_algorithm a : {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B,
+                              MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_DEPTHWISE})
+      CHECK(mec4j_workspace_size(&nchw, a, &bytes) == MEC4J_ERROR_UNSUPPORTED, "%s accepted NCHW",
+            mec4j_algorithm_name(a));
+    mec4j_conv2d limited = nchw;
+    limited.mec_workspace_limit = -1;
+    CHECK(mec4j_workspace_size(&limited, MEC4J_ALGORITHM_MEC, &bytes) == MEC4J_ERROR_UNSUPPORTED,
+          "NCHW with a workspace limit");
+    CHECK(mec4j_workspace_size_for(&nchw, MEC4J_ALGORITHM_REFERENCE, MEC4J_DIRECTION_BACKWARD_DATA, &bytes) ==
+              MEC4J_ERROR_UNSUPPORTED,
+          "NCHW backward data");
+  }
+  mec4j_conv2d bad = conv(1, 5, 5, 2, 3, 3, 2, 1, 1);
+  bad.layout = 2;
+  const char* field = nullptr;
+  CHECK(mec4j_conv2d_check(&bad, &field) == MEC4J_ERROR_INVALID_ARGUMENT && field && !std::strcmp(field, "layout"),
+        "layout 2 accepted");
+  CHECK(runs == 3 * cases, "NCHW: %lld runs", (long long)runs);
+}
+
+static void test_bad_activation() {
+  const mec4j_conv2d ok = conv(2, 9, 9, 3, 3, 3, 4, 1, 1);
+  struct {
+    int32_t activation;
+    float lo, hi;
+    const char* field;                                      // null: valid
+  } cases[] = {{MEC4J_ACTIVATION_RELU, NAN, NAN, nullptr},  // RELU ignores the bounds
+               {MEC4J_ACTIVATION_CLAMP, 0.f, 6.f, nullptr},
+               {MEC4J_ACTIVATION_CLAMP, 1.f, 1.f, nullptr},
+               {MEC4J_ACTIVATION_CLAMP, -INFINITY, INFINITY, nullptr},
+               {MEC4J_ACTIVATION_CLAMP, 6.f, 0.f, "activation_max"},
+               {MEC4J_ACTIVATION_CLAMP, NAN, 6.f, "activation_min"},
+               {MEC4J_ACTIVATION_CLAMP, 0.f, NAN, "activation_max"},
+               {3, 0.f, 6.f, "activation"},
+               {-1, 0.f, 6.f, "activation"}};
+  for (const auto& k : cases) {
+    mec4j_conv2d c = ok;
+    c.activation = k.activation;
+    c.activation_min = k.lo;
+    c.activation_max = k.hi;
+    const char* field = nullptr;
+    const mec4j_status st = mec4j_conv2d_check(&c, &field);
+    if (!k.field) {
+      CHECK(st == MEC4J_OK, "activation %d [%g, %g] refused", k.activation, k.lo, k.hi);
+      continue;
+    }
+    CHECK(st == MEC4J_ERROR_INVALID_ARGUMENT && field && !std::strcmp(field, k.field),
+          "activation %d [%g, %g]: status %d field %s, expected %s", k.activation, k.lo, k.hi, (int)st,
+          field ? field : "(none)", k.field);
+  }
+  // The backward passes differentiate the convolution alone: refused with an activation.
+  mec4j_conv2d relu = ok;
+  relu.activation = MEC4J_ACTIVATION_RELU;
+  std::vector<float> big(4096);
+  for (mec4j_algorithm a : {MEC4J_ALGORITHM_REFERENCE, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED}) {
+    int64_t bytes = -1;
+    CHECK(mec4j_workspace_size_for(&relu, a, MEC4J_DIRECTION_BACKWARD_DATA, &bytes) == MEC4J_ERROR_UNSUPPORTED,
+          "%s: backward data workspace of an activated layer", mec4j_algorithm_name(a));
+    CHECK(
+        mec4j_conv2d_backward_data(&relu, a, big.data(), big.data(), big.data(), nullptr, 0) == MEC4J_ERROR_UNSUPPORTED,
+        "%s: backward data of an activated layer", mec4j_algorithm_name(a));
+    CHECK(mec4j_conv2d_backward_weights(&relu, a, big.data(), big.data(), big.data(), nullptr, nullptr, 0) ==
+              MEC4J_ERROR_UNSUPPORTED,
+          "%s: backward weights of an activated layer", mec4j_algorithm_name(a));
+  }
 }
 
 static void test_bad_input() {
@@ -547,9 +717,12 @@ static void test_ukernels(uint64_t seed) {
     std::vector<std::array<int, 2>> tiles = {{kern.mr, 1}, {kern.mr - 1, kern.nr - 3}, {2, 5}};
     for (int r = 1; r <= kern.mr; ++r) tiles.push_back({r, kern.nr});
     for (const auto& t : tiles)
-      for (int variant = 0; variant < 4; ++variant) {
+      for (int variant = 0; variant < 6; ++variant) {
         const int rows = std::max(1, t[0]), cols = std::max(1, t[1]);
-        const bool first = variant < 2, with_bias = variant == 0;
+        // Variants 4 and 5: the last K block of a layer with a fused activation, clamped.
+        const bool first = variant < 2 || variant >= 4, with_bias = variant % 4 == 0;
+        const float clamp_bounds[2] = {-6.f, 9.f};
+        const float* clamp = variant >= 4 ? clamp_bounds : nullptr;
         // Row windows of 7 floats, 3 per row: segments (2, 5), (7 + 0, 7), (14 + 1, 3): K = 15.
         const std::vector<Segment> seg = {{2, 5}, {7, 7}, {15, 3}};
         const int64_t k_total = 15, stride = 24, ldc = cols + 3;
@@ -568,12 +741,12 @@ static void test_ukernels(uint64_t seed) {
             int64_t kk = 0;
             for (const Segment& s : seg)
               for (int64_t q = 0; q < s.length; ++q, ++kk) acc += (double)a[i][s.offset + q] * b[kk * cols + j];
-            expect[(size_t)i * cols + j] = acc;
+            expect[(size_t)i * cols + j] = clamp ? std::min(std::max((float)acc, clamp[0]), clamp[1]) : acc;
           }
         const std::vector<float> before = c;
         kern.pack(b.data(), cols, k_total, cols, panel.data());
         kern.run(a.data(), seg.data(), (int64_t)seg.size(), panel.data(), c.data(), ldc, rows, cols, first,
-                 with_bias ? bias.data() : nullptr);
+                 with_bias ? bias.data() : nullptr, clamp);
         int bad = 0;
         for (int i = 0; i < kern.mr; ++i)
           for (int j = 0; j < ldc; ++j) {
@@ -588,7 +761,7 @@ static void test_ukernels(uint64_t seed) {
         if (rows == kern.mr) {
           std::vector<float> cs = before;
           kern.run_strided(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), panel.data(), cs.data(), ldc, cols,
-                           first, with_bias ? bias.data() : nullptr);
+                           first, with_bias ? bias.data() : nullptr, clamp);
           bad = 0;
           for (size_t at = 0; at < cs.size(); ++at)
             if (cs[at] != c[at] && bad++ < 3)
@@ -600,7 +773,7 @@ static void test_ukernels(uint64_t seed) {
           const int64_t lds = (ldc + 15) / 16 * 16;
           float* cn = static_cast<float*>(mec4j_workspace_alloc(kern.mr * lds * (int64_t)sizeof(float)));
           kern.run_strided_stream(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), panel.data(), cn, lds, cols,
-                                  first, with_bias ? bias.data() : nullptr);
+                                  first, with_bias ? bias.data() : nullptr, clamp);
           bad = 0;
           for (int i = 0; i < kern.mr; ++i)
             for (int j = 0; j < cols; ++j)
@@ -613,7 +786,7 @@ static void test_ukernels(uint64_t seed) {
         if (rows < kern.mr) {
           std::vector<float> ct = before;
           kern.tails[rows](a.data(), seg.data(), (int64_t)seg.size(), panel.data(), ct.data(), ldc, rows, cols, first,
-                           with_bias ? bias.data() : nullptr);
+                           with_bias ? bias.data() : nullptr, clamp);
           bad = 0;
           for (size_t at = 0; at < ct.size(); ++at)
             if (ct[at] != c[at] && bad++ < 3)
@@ -720,6 +893,20 @@ static void test_packed_kernel(uint64_t seed) {
           "packed forward");
     CHECK(out.guards_intact(), "packed forward wrote outside the output");
     CHECK(std::memcmp(out.data(), plain.data(), out_n * sizeof(float)) == 0, "packed forward differs from MEC_FUSED");
+    // With a fused activation (the same packed kernel): the plain output, clamped.
+    mec4j_conv2d clamped = c;
+    clamped.activation = MEC4J_ACTIVATION_CLAMP;
+    clamped.activation_min = -0.25f;
+    clamped.activation_max = 0.5f;
+    Guarded act(out_n);
+    CHECK(mec4j_conv2d_forward_packed(&clamped, in.data(), packed, bias.data(), act.data(), ws, wsb) == MEC4J_OK,
+          "packed forward with an activation");
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < out_n; ++i) {
+      const float want = std::min(std::max(plain[i], -0.25f), 0.5f);
+      wrong += std::memcmp(&want, &act.data()[i], sizeof want) != 0;
+    }
+    CHECK(wrong == 0 && act.guards_intact(), "packed forward with an activation: %lld values differ", (long long)wrong);
     mec4j_conv2d other = c;
     other.out_channels += 1;
     Guarded untouched(out_n);
@@ -820,6 +1007,8 @@ int main(int argc, char** argv) {
   test_paper_example();
   test_cv_layer_formulas();
   test_bad_input();
+  test_bad_activation();
+  test_nchw(seed, 300);
   test_isa_control();
   test_ukernels(seed);
   test_in_place_workspace();

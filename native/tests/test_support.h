@@ -37,6 +37,26 @@ inline bool repeats_the_uncapped_run(const char* program) {
   return mec4j_get_max_isa(&cap) == MEC4J_OK && repeats_the_uncapped_run(cap, program);
 }
 
+// A layer with the given sizes, strides and padding; every other field 0 (the defaults).
+inline mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t kh, int64_t kw, int64_t kc, int64_t sh,
+                         int64_t sw, int64_t pt = 0, int64_t pb = 0, int64_t pl = 0, int64_t pr = 0) {
+  mec4j_conv2d c{};
+  c.batch = n;
+  c.in_height = ih;
+  c.in_width = iw;
+  c.in_channels = ic;
+  c.kernel_height = kh;
+  c.kernel_width = kw;
+  c.out_channels = kc;
+  c.stride_height = sh;
+  c.stride_width = sw;
+  c.pad_top = pt;
+  c.pad_bottom = pb;
+  c.pad_left = pl;
+  c.pad_right = pr;
+  return c;
+}
+
 constexpr int64_t GUARD = 64;
 constexpr float SENTINEL = -12345.5f;
 

@@ -44,6 +44,7 @@ struct DwconvRow {
   int64_t t0, t1;      // the taps of this call: t1 - t0 <= kDwconvMaxTaps
   int channels;        // output channels of the block (< C: the last one) when blocks == 1
   bool first;          // start from the bias; else add to the output's partial sums
+  const float* clamp;  // {lo, hi}: the fused activation, with the last taps only; or null
 };
 
 using DwconvUkernelFn = void (*)(const DwconvRow& row);
@@ -72,6 +73,15 @@ struct F32Dwconv : F32Vec<VL> {
     alignas(64) float t[VL];
     *reinterpret_cast<Vec*>(t) = v;
     for (int l = 0; l < n; ++l) p[l] = t[l];
+  }
+
+  template <int P, int V>
+  __attribute__((always_inline)) static inline void clamp_all(Vec (&acc)[P][V], const float* clamp) {
+    const Vec lo = F32Vec<VL>::broadcast(clamp[0]), hi = F32Vec<VL>::broadcast(clamp[1]);
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
+      for (int j = 0; j < V; ++j) acc[p][j] = F32Vec<VL>::clamp(acc[p][j], lo, hi);
   }
 
   // Full: C channels of multiplier 1 (vector loads). Tail: fewer (the last block; the vectors
@@ -148,6 +158,7 @@ struct F32Dwconv : F32Vec<VL> {
         }
       }
     }
+    if (a.clamp) clamp_all<NP, NV>(acc, a.clamp);
     float* dst = tiled ? tile : out;
     const int64_t ldd = tiled ? C : a.kc;
 #pragma GCC unroll 16
@@ -230,6 +241,7 @@ struct F32Dwconv : F32Vec<VL> {
         }
       }
     }
+    if (a.clamp) clamp_all<WP, WV>(acc, a.clamp);
 #pragma GCC unroll 16
     for (int p = 0; p < WP; ++p) {
       if (Checked && p >= np) continue;

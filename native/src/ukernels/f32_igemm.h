@@ -22,14 +22,17 @@ struct Segment {
   int64_t offset, length;
 };
 
-// c[rows x cols] (row stride ldc) = (first ? bias or 0 : c) + A * B, K running over the segments.
+// c[rows x cols] (row stride ldc) = (first ? bias or 0 : c) + A * B, K running over the segments,
+// clamped to [clamp[0], clamp[1]] before the store when clamp is not null (the fused activation:
+// given with the last K block only).
 // a[i] is the base of A's row i; rows >= `rows` repeat a valid row (their results are dropped).
 // b: the packed panel, NR floats per K step, zero beyond `cols`. bias: NR floats or null.
 using IgemmUkernelFn = void (*)(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c,
-                                int64_t ldc, int rows, int cols, bool first, const float* bias);
+                                int64_t ldc, int rows, int cols, bool first, const float* bias, const float* clamp);
 // The same for a full tile (rows == MR) whose row i starts at a0 + i * lda.
 using IgemmStridedUkernelFn = void (*)(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,
-                                       float* c, int64_t ldc, int cols, bool first, const float* bias);
+                                       float* c, int64_t ldc, int cols, bool first, const float* bias,
+                                       const float* clamp);
 // The weight-gradient form (dK = W^T * dO): c[rows x cols] = (first ? 0 : c) + sum over k of
 // W(k, i) * B(k, :), where W(k, i) = w[k][col[i]]: step k reads one row of W (an output pixel's
 // row windows, in place) at the tile's MR column offsets. rows >= `rows` repeat a valid offset.
@@ -50,29 +53,30 @@ struct F32Igemm : F32Vec<VL> {
   using F32Vec<VL>::stream;
 
   static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,
-                  int rows, int cols, bool first, const float* bias) {
-    tile<false, false>(a, nullptr, 0, seg, nseg, b, c, ldc, rows, cols, first, bias);
+                  int rows, int cols, bool first, const float* bias, const float* clamp) {
+    tile<false, false>(a, nullptr, 0, seg, nseg, b, c, ldc, rows, cols, first, bias, clamp);
   }
 
   // The same for a full tile (rows == MR) whose rows lie lda floats apart from a0: the rows are
   // addressed from a few base registers (3 rows each, base + 0/1/2 * lda), so that the tile's
   // pointers do not spill out of the general registers as MR row pointers do (12 on AVX-512).
   static void run_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b, float* c,
-                          int64_t ldc, int cols, bool first, const float* bias) {
-    tile<true, false>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias);
+                          int64_t ldc, int cols, bool first, const float* bias, const float* clamp) {
+    tile<true, false>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias, clamp);
   }
 
   // The same storing C with non-temporal stores, for results that are final (the GEMM's only K
   // block) and too many to stay in the caches: no read of each line before it is written. Full
   // tiles (cols == NR) with every row of C aligned to 64 bytes only.
   static void run_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,
-                                 float* c, int64_t ldc, int cols, bool first, const float* bias) {
-    tile<true, true>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias);
+                                 float* c, int64_t ldc, int cols, bool first, const float* bias, const float* clamp) {
+    tile<true, true>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias, clamp);
   }
 
   template <bool Strided, bool Stream>
   static void tile(const float* const* a, const float* a0, int64_t lda, const Segment* seg, int64_t nseg,
-                   const float* b, float* c, int64_t ldc, int rows, int cols, bool first, const float* bias) {
+                   const float* b, float* c, int64_t ldc, int rows, int cols, bool first, const float* bias,
+                   const float* clamp) {
     alignas(64) float tile[MR * NR];
     const bool full = rows == MR && cols == NR;
     // An array that the fully unrolled loops below index with constants only, so that the
@@ -124,6 +128,13 @@ struct F32Igemm : F32Vec<VL> {
           for (int j = 0; j < NV; ++j) acc[i][j] += x * bv[j];
         }
       }
+    }
+    if (clamp) {
+      const Vec lo = F32Vec<VL>::broadcast(clamp[0]), hi = F32Vec<VL>::broadcast(clamp[1]);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = F32Vec<VL>::clamp(acc[i][j], lo, hi);
     }
     if constexpr (Stream) {
 #pragma GCC unroll 16
@@ -222,11 +233,12 @@ constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, 
 #define MEC4J_DECLARE_F32_IGEMM(name)                                                                                  \
   namespace mec4j {                                                                                                    \
   void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,  \
-                      int rows, int cols, bool first, const float* bias);                                              \
+                      int rows, int cols, bool first, const float* bias, const float* clamp);                          \
   void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
-                              float* c, int64_t ldc, int cols, bool first, const float* bias);                         \
+                              float* c, int64_t ldc, int cols, bool first, const float* bias, const float* clamp);     \
   void name##_ukernel_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,   \
-                                     float* c, int64_t ldc, int cols, bool first, const float* bias);                  \
+                                     float* c, int64_t ldc, int cols, bool first, const float* bias,                   \
+                                     const float* clamp);                                                              \
   extern const IgemmUkernelFn* const name##_ukernel_tails;                                                             \
   void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);                                 \
   void name##_ukernel_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c, int64_t ldc, \
@@ -237,16 +249,17 @@ constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, 
 #define MEC4J_DEFINE_F32_IGEMM(name, MR, NV, VL)                                                                       \
   namespace mec4j {                                                                                                    \
   void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,  \
-                      int rows, int cols, bool first, const float* bias) {                                             \
-    ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, c, ldc, rows, cols, first, bias);                              \
+                      int rows, int cols, bool first, const float* bias, const float* clamp) {                         \
+    ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, c, ldc, rows, cols, first, bias, clamp);                       \
   }                                                                                                                    \
   void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
-                              float* c, int64_t ldc, int cols, bool first, const float* bias) {                        \
-    ukernel::F32Igemm<MR, NV, VL>::run_strided(a0, lda, seg, nseg, b, c, ldc, cols, first, bias);                      \
+                              float* c, int64_t ldc, int cols, bool first, const float* bias, const float* clamp) {    \
+    ukernel::F32Igemm<MR, NV, VL>::run_strided(a0, lda, seg, nseg, b, c, ldc, cols, first, bias, clamp);               \
   }                                                                                                                    \
   void name##_ukernel_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,   \
-                                     float* c, int64_t ldc, int cols, bool first, const float* bias) {                 \
-    ukernel::F32Igemm<MR, NV, VL>::run_strided_stream(a0, lda, seg, nseg, b, c, ldc, cols, first, bias);               \
+                                     float* c, int64_t ldc, int cols, bool first, const float* bias,                   \
+                                     const float* clamp) {                                                             \
+    ukernel::F32Igemm<MR, NV, VL>::run_strided_stream(a0, lda, seg, nseg, b, c, ldc, cols, first, bias, clamp);        \
   }                                                                                                                    \
   static constexpr std::array<IgemmUkernelFn, MR> name##_tails =                                                       \
       ukernel::igemm_tails<MR, NV, VL>(std::make_integer_sequence<int, MR>{});                                         \

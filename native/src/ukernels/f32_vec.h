@@ -18,6 +18,13 @@ struct F32Vec {
   static Vec load(const float* p) { return *reinterpret_cast<const UnalignedVec*>(p); }
   static Vec load_aligned(const float* p) { return *reinterpret_cast<const Vec*>(p); }
   static void store(float* p, Vec v) { *reinterpret_cast<UnalignedVec*>(p) = v; }
+  static Vec broadcast(float x) { return Vec{} + x; }
+  // min(max(v, lo), hi) as std::min/std::max compute it lane by lane (a NaN stays NaN): one
+  // vmaxps and one vminps on x86.
+  static Vec clamp(Vec v, Vec lo, Vec hi) {
+    v = v < lo ? lo : v;
+    return hi < v ? hi : v;
+  }
   // A non-temporal store (p aligned to the vector, or to 64 bytes): the line is written without
   // being read first, and not kept in the caches. Weakly ordered: the writer fences (igemm.cpp).
   static void stream(float* p, Vec v) {

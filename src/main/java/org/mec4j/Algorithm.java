@@ -39,9 +39,10 @@ package org.mec4j;
  * Convolution#create} throw for them (MEC_ROWS's backward passes do take groups).
  *
  * <p>Backward passes ({@link Direction}): REFERENCE, IM2COL, MEC (DEPTHWISE on depthwise layers,
- * else MEC_ROWS's passes), MEC_ROWS (over MEC's row lowering, one image or a few interleaved at a
- * time; workspace at most the forward MEC's) and DEPTHWISE. MEC_A, MEC_B and MEC_FUSED are forward
- * only.
+ * else MEC_FUSED's or MEC_ROWS's, {@link Conv2d#resolution(Algorithm, Direction)} says which),
+ * MEC_ROWS (over MEC's row lowering, one image or a few interleaved at a time; workspace at most
+ * the forward MEC's), MEC_FUSED (backward weights; backward data at stride 1, as a forward
+ * convolution of the output gradient) and DEPTHWISE. MEC_A and MEC_B are forward only.
  */
 public enum Algorithm {
   REFERENCE(0),

@@ -37,6 +37,8 @@ public final class Conv2d {
   public static final long NO_WORKSPACE_LIMIT = Long.MAX_VALUE;
 
   private final long mecWorkspaceLimit;
+  private final Activation activation;
+  private final Layout layout;
   private final long outHeight, outWidth;
   private final long inputSize, kernelSize, outputSize;
 
@@ -67,6 +69,8 @@ public final class Conv2d {
       throw new IllegalArgumentException(
           "mecThreshold must be >= 0 (0 = default), got " + b.mecThreshold);
     mecThreshold = b.mecThreshold;
+    activation = Objects.requireNonNull(b.activation, "activation");
+    layout = Objects.requireNonNull(b.layout, "layout");
     long paddedHeight =
         exactAdd("padded input height", inHeight, exactAdd("padding", padTop, padBottom));
     long paddedWidth =
@@ -196,7 +200,9 @@ public final class Conv2d {
         .groups(groups)
         .dilation(dilationHeight, dilationWidth)
         .mecThreshold(mecThreshold)
-        .mecWorkspaceLimit(mecWorkspaceLimit);
+        .mecWorkspaceLimit(mecWorkspaceLimit)
+        .activation(activation)
+        .layout(layout);
   }
 
   public long batch() {
@@ -264,6 +270,16 @@ public final class Conv2d {
     return dilationWidth;
   }
 
+  /** The tensors' layout ({@link Layout#NHWC} unless asked for). */
+  public Layout layout() {
+    return layout;
+  }
+
+  /** The activation fused into the forward pass ({@link Activation#NONE} if none). */
+  public Activation activation() {
+    return activation;
+  }
+
   /** Whether each input channel has its own filters (groups = inputChannels). */
   public boolean isDepthwise() {
     return groups > 1 && groups == inChannels;
@@ -321,7 +337,8 @@ public final class Conv2d {
 
   /**
    * This layer's kernel from a PyTorch {@code Conv2d.weight} (k_c x i_c/g x k_h x k_w, row-major):
-   * element (o, c, r, q) goes to mec4j's (group o / (k_c/g), r, q, c, o % (k_c/g)).
+   * element (o, c, r, q) goes to mec4j's (group o / (k_c/g), r, q, c, o % (k_c/g)). An {@link
+   * Layout#NCHW} layer's kernel is that weight itself (a copy is returned).
    *
    * @throws IllegalArgumentException if the array does not hold {@link #kernelSize()} floats
    */
@@ -330,6 +347,7 @@ public final class Conv2d {
     if (weight.length != kernelSize)
       throw new IllegalArgumentException(
           "weight has " + weight.length + " floats, the kernel needs " + kernelSize);
+    if (layout == Layout.NCHW) return weight.clone();
     int kcg = (int) (outChannels / groups),
         icg = (int) (inChannels / groups),
         kh = (int) kernelHeight,
@@ -461,7 +479,11 @@ public final class Conv2d {
         .dilation_height(dilationHeight)
         .dilation_width(dilationWidth)
         .mec_threshold(mecThreshold)
-        .mec_workspace_limit(mecWorkspaceLimit);
+        .mec_workspace_limit(mecWorkspaceLimit)
+        .activation(activation.kind().code)
+        .activation_min(activation.min())
+        .activation_max(activation.max())
+        .layout(layout.code);
   }
 
   private static final Pattern TERM =
@@ -519,7 +541,11 @@ public final class Conv2d {
         .build();
   }
 
-  /** The benchdnn-style shape string; {@link #parse} reads it back. */
+  /**
+   * The benchdnn-style shape string, which {@link #parse} reads back, followed by {@code " nchw"}
+   * for that layout and by the activation if there is one (e.g. {@code " relu"}; parse reads
+   * neither).
+   */
   @Override
   public String toString() {
     return "mb"
@@ -551,7 +577,9 @@ public final class Conv2d {
         + (groups > 1 ? "g" + groups : "")
         + (dilationHeight > 1 || dilationWidth > 1
             ? "dh" + (dilationHeight - 1) + "dw" + (dilationWidth - 1)
-            : "");
+            : "")
+        + (layout == Layout.NHWC ? "" : " nchw")
+        + (activation.kind() == Activation.Kind.NONE ? "" : " " + activation);
   }
 
   @Override
@@ -581,6 +609,8 @@ public final class Conv2d {
         mecThreshold;
     private long mecWorkspaceLimit;
     private long groups = 1, dilationHeight = 1, dilationWidth = 1;
+    private Activation activation = Activation.NONE;
+    private Layout layout = Layout.NHWC;
 
     private Builder() {}
 
@@ -661,6 +691,26 @@ public final class Conv2d {
      */
     public Builder mecWorkspaceLimit(long bytes) {
       mecWorkspaceLimit = bytes;
+      return this;
+    }
+
+    /**
+     * An activation applied to every output of the forward pass as it is stored ({@link
+     * Activation#RELU}, {@link Activation#clamp}, ...). Default {@link Activation#NONE}. A layer
+     * with one has no backward passes (see {@link Activation}).
+     */
+    public Builder activation(Activation a) {
+      activation = Objects.requireNonNull(a, "activation");
+      return this;
+    }
+
+    /**
+     * The tensors' layout: {@link Layout#NHWC} (the default) or {@link Layout#NCHW} (input and
+     * output NCHW, kernel OIHW; forward passes of MEC, MEC_FUSED and REFERENCE with the default
+     * workspace, see {@link Layout}).
+     */
+    public Builder layout(Layout l) {
+      layout = Objects.requireNonNull(l, "layout");
       return this;
     }
 

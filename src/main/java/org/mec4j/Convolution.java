@@ -158,9 +158,8 @@ public final class Convolution implements AutoCloseable {
     forward(input, 0, kernel, 0, null, 0, output, 0);
   }
 
-  /** output = conv(input, kernel) + bias. */
+  /** output = conv(input, kernel) + bias; bias may be null (no bias), as in every forward form. */
   public void forward(float[] input, float[] kernel, float[] bias, float[] output) {
-    Objects.requireNonNull(bias, "bias");
     forward(input, 0, kernel, 0, bias, 0, output, 0);
   }
 
@@ -232,6 +231,19 @@ public final class Convolution implements AutoCloseable {
   /** The same on native memory, from each pointer's position up to its limit; bias may be null. */
   public void forward(
       FloatPointer input, PackedKernel kernel, FloatPointer bias, FloatPointer output) {
+    checkPacked(kernel, input, bias, output);
+    run(
+        ws ->
+            MecNative.mec4j_forward_packed_at(
+                nativeSpec, input, 0, kernel.pointer(), bias, 0, output, 0, ws, workspaceBytes));
+  }
+
+  /**
+   * The same on direct buffers in native byte order, from each buffer's position (positions are not
+   * changed); bias may be null. No copy: the buffers' memory is passed as it is.
+   */
+  public void forward(
+      FloatBuffer input, PackedKernel kernel, FloatBuffer bias, FloatBuffer output) {
     checkPacked(kernel, input, bias, output);
     run(
         ws ->
@@ -430,6 +442,14 @@ public final class Convolution implements AutoCloseable {
    */
   private long backwardBytes(Direction direction) {
     long need = direction == Direction.BACKWARD_DATA ? backwardDataBytes : backwardWeightsBytes;
+    if (need < 0 && spec.activation().kind() != Activation.Kind.NONE)
+      throw new IllegalArgumentException(
+          "a layer with a fused activation ("
+              + spec.activation()
+              + ") has no "
+              + direction
+              + " pass: the backward passes differentiate the convolution alone (run them on the"
+              + " layer without the activation, with its derivative applied to gradOutput)");
     if (need < 0)
       throw new IllegalArgumentException(
           algorithm

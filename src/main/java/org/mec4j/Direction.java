@@ -4,8 +4,10 @@ package org.mec4j;
  * Which pass of a convolution: the forward, or one of the two backward passes of training.
  *
  * <p>{@link Algorithm#REFERENCE}, {@link Algorithm#IM2COL}, {@link Algorithm#MEC}, {@link
- * Algorithm#MEC_ROWS} and {@link Algorithm#DEPTHWISE} (depthwise layers) run the backward passes;
- * MEC_A, MEC_B and MEC_FUSED are forward only.
+ * Algorithm#MEC_ROWS} and {@link Algorithm#DEPTHWISE} (depthwise layers) run both backward passes;
+ * {@link Algorithm#MEC_FUSED} its backward weights, and its backward data at stride 1; MEC_A and
+ * MEC_B are forward only. Layers with a fused {@link Activation} or in {@link Layout#NCHW} have
+ * forward passes only.
  */
 public enum Direction {
   /** output = conv(input, kernel) + bias. */

@@ -1,6 +1,7 @@
 package org.mec4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,9 +41,29 @@ class PackedKernelTest {
           pout.get(viaPointers);
           assertArrayEquals(plain, viaPointers, 0f, "FloatPointer overload, " + spec);
         }
+        // Direct buffers, read and written from their positions, which stay where they are.
+        java.nio.FloatBuffer bin = direct(in.length + 3),
+            bb = direct(bias.length + 1),
+            bout = direct(plain.length + 5);
+        bin.position(3);
+        bin.put(in).position(3);
+        bb.position(1);
+        bb.put(bias).position(1);
+        bout.position(5);
+        auto.forward(bin, pk, bb, bout);
+        assertEquals(5, bout.position());
+        float[] viaBuffers = new float[plain.length];
+        bout.get(viaBuffers);
+        assertArrayEquals(plain, viaBuffers, 0f, "FloatBuffer overload, " + spec);
         assertTrue(pk.bytes() >= spec.kernelSize() * Float.BYTES, pk.bytes() + " bytes");
       }
     }
+  }
+
+  private static java.nio.FloatBuffer direct(int floats) {
+    return java.nio.ByteBuffer.allocateDirect(floats * Float.BYTES)
+        .order(java.nio.ByteOrder.nativeOrder())
+        .asFloatBuffer();
   }
 
   @Test

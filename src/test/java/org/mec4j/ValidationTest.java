@@ -120,9 +120,15 @@ class ValidationTest {
       assertEquals(
           "output",
           assertThrows(NullPointerException.class, () -> c.forward(in, k, null)).getMessage());
-      assertEquals(
-          "bias",
-          assertThrows(NullPointerException.class, () -> c.forward(in, k, null, out)).getMessage());
+      // A null bias is no bias, in the array form as in the buffer and pointer forms.
+      float[] ones = new float[in.length], halves = new float[k.length];
+      Arrays.fill(ones, 1f);
+      Arrays.fill(halves, 0.5f);
+      float[] noBias = new float[out.length], zeroBias = new float[out.length];
+      c.forward(ones, halves, null, noBias);
+      c.forward(ones, halves, bias, zeroBias);
+      assertTrue(noBias[0] != 0f);
+      assertArrayEquals(zeroBias, noBias, 0f);
       String m =
           assertThrows(IndexOutOfBoundsException.class, () -> c.forward(new float[10], k, out))
               .getMessage();

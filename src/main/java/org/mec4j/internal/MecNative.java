@@ -123,6 +123,22 @@ public final class MecNative {
     public native long dilation_width();
 
     public native Conv2dStruct dilation_width(long v);
+
+    public native int activation();
+
+    public native Conv2dStruct activation(int v);
+
+    public native float activation_min();
+
+    public native Conv2dStruct activation_min(float v);
+
+    public native float activation_max();
+
+    public native Conv2dStruct activation_max(float v);
+
+    public native int layout();
+
+    public native Conv2dStruct layout(int v);
   }
 
   /** struct mec4j_blas_info. */
@@ -324,6 +340,18 @@ public final class MecNative {
       @Const float[] bias,
       long biasOffset,
       float[] output,
+      long outputOffset,
+      Pointer workspace,
+      long workspaceBytes);
+
+  public static native int mec4j_forward_packed_at(
+      @Const Conv2dStruct conv,
+      @Const FloatBuffer input,
+      long inputOffset,
+      @Const Pointer packed,
+      @Const FloatBuffer bias,
+      long biasOffset,
+      FloatBuffer output,
       long outputOffset,
       Pointer workspace,
       long workspaceBytes);
