@@ -115,14 +115,28 @@ final class OrtConv implements AutoCloseable {
       NativeFloats hwioKernel,
       float[] bias,
       NativeFloats output) {
+    this(c, nhwcInput, oihw(c, read(hwioKernel, c)), bias, output);
+  }
+
+  private static float[] read(NativeFloats hwioKernel, Conv2d c) {
+    String why = unsupported(c);
+    if (why != null) throw new IllegalArgumentException(why);
+    float[] k = new float[(int) c.kernelSize()];
+    hwioKernel.read(0, k, k.length);
+    return k;
+  }
+
+  /**
+   * The same with ONNX's OIHW weights as given, e.g. a real model's (--model): the one-node model
+   * has that node's weights, bias, pads, strides, dilations and group.
+   */
+  OrtConv(
+      Conv2d c, NativeFloats nhwcInput, float[] oihwWeights, float[] bias, NativeFloats output) {
     String why = unsupported(c);
     if (why != null) throw new IllegalArgumentException(why);
     this.c = c;
     this.out = output;
-    float[] k = new float[(int) c.kernelSize()];
-    hwioKernel.read(0, k, k.length);
-    byte[] model = OnnxModels.convBytes(onnxConv(c), oihw(c, k), bias);
-    k = null;
+    byte[] model = OnnxModels.convBytes(onnxConv(c), oihwWeights, bias);
     OrtEnvironment env = env();
     OrtSession s = null;
     OnnxTensor t = null;
@@ -204,7 +218,7 @@ final class OrtConv implements AutoCloseable {
       }
   }
 
-  private static void closeQuietly(AutoCloseable a) {
+  static void closeQuietly(AutoCloseable a) {
     try {
       a.close();
     } catch (Exception ignored) {

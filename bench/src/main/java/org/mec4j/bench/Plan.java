@@ -13,7 +13,11 @@ public final class Plan {
     SGEMM,
     LAYER,
     SWEEP,
-    NETWORK
+    NETWORK,
+    /** A Conv (forward) or ConvTranspose (backward data) node of a --model. */
+    MODEL,
+    /** A --model as a whole: ONNX Runtime and OnnxExecutor. */
+    MODEL_RUN
   }
 
   /**
@@ -51,6 +55,9 @@ public final class Plan {
         case SGEMM -> "sgemm ceiling";
         case LAYER -> name + " mb" + spec.batch() + d;
         case SWEEP -> "sweep " + name + " (mb" + spec.batch() + ")";
+        case MODEL ->
+            "[" + network + "] " + name + (direction.backward() ? " (ConvTranspose)" : "");
+        case MODEL_RUN -> "[" + network + "] whole model";
         case NETWORK ->
             "["
                 + network
@@ -127,6 +134,22 @@ public final class Plan {
                       l.count(),
                       d));
           }
+      }
+    }
+    // Models: every Conv node in graph order, then the whole model.
+    if (o.hasModels()) {
+      for (Models.Model m : o.modelList()) {
+        double sum = 0;
+        for (Models.Node n : m.nodes()) {
+          double est = estimate(n.spec(), runs(o.networkAlgorithmSet(), n.direction()), o, threads);
+          sum += est;
+          tasks.add(
+              new Task(
+                  tasks.size(), Kind.MODEL, n.name(), n.spec(), est, m.name(), 1, n.direction()));
+        }
+        tasks.add(
+            new Task(
+                tasks.size(), Kind.MODEL_RUN, "(whole model)", null, 1 + sum / 4, m.name(), 1));
       }
     }
     if (withSweep && o.sweep) {
