@@ -224,18 +224,6 @@ public final class ChildMain implements Callable<Integer> {
     LayerRunner.Outcome o;
     try {
       LayerRunner.Given given = model ? models.given(t) : null;
-      if (model && d == Dir.BWD_D && options.networkAlgorithmSet().contains(Algo.ONNXRUNTIME))
-        issues.write(
-            new Issue(
-                        "skipped",
-                        layer,
-                        c.batch(),
-                        blas,
-                        nthreads,
-                        "ONNXRUNTIME",
-                        "a ConvTranspose node: the one-node ONNX Runtime model is a Conv (forward)")
-                    .toCsv()
-                + "\n");
       o =
           LayerRunner.run(
               c,

@@ -104,7 +104,8 @@ public final class LayerRunner {
    * @param bias forward: k_c floats, or null; backward data: null (the reference has it subtracted)
    * @param reference the node's output as ONNX Runtime computed it, NHWC (backward data: minus the
    *     bias)
-   * @param oihw the weights as ONNX stores them, for the one-node ONNX Runtime model (forward)
+   * @param oihw the weights as ONNX stores them, for the one-node ONNX Runtime model (a Conv's
+   *     OIHW; a ConvTranspose's C_in x C_out/group x k_h x k_w)
    * @param biasArray the bias as floats (forward), or null
    * @param referenceLabel what the reference is, for messages
    */
@@ -415,6 +416,23 @@ public final class LayerRunner {
           new Contestant(Algo.ONEDNN, dnnl::run, dnnl.scratchpadBytes(), dnnl.impl(), g));
     }
 
+    // A model's ConvTranspose node: ONNX Runtime on a one-node ConvTranspose model of it (without
+    // its bias: the reference has it subtracted).
+    if (given != null
+        && data
+        && given.oihw() != null
+        && s.algorithms().contains(Algo.ONNXRUNTIME)) {
+      String why = OrtConv.unsupported(c);
+      if (why != null) skipped.add(new Skipped(Algo.ONNXRUNTIME, why));
+      else {
+        NativeFloats o = keep(res, new NativeFloats(c.inputSize()));
+        OrtConv ort = keep(res, OrtConv.transposed(c, gradOut, given.oihw(), null, o));
+        Contestant x = new Contestant(Algo.ONNXRUNTIME, ort::run, -1, ORT_TRANSPOSED, o);
+        x.checkRun = ort::runAndCapture;
+        cs.put(Algo.ONNXRUNTIME, x);
+      }
+    }
+
     NativeFloats[] mecGrads = null;
     for (Algo a : new Algo[] {Algo.MEC, Algo.MEC_ROWS, Algo.MEC_FUSED}) {
       if (!s.algorithms().contains(a)) continue;
@@ -698,6 +716,9 @@ public final class LayerRunner {
     x.packed = pk;
     return x;
   }
+
+  /** ONNX Runtime's resolved name on a ConvTranspose node. */
+  static final String ORT_TRANSPOSED = "CPU provider, one ConvTranspose node (NCHW, no bias)";
 
   /** MEC_PACKED's resolved name on a depthwise layer. */
   static final String PACKED_DEPTHWISE = "DEPTHWISE (plain kernel, nothing to pack)";

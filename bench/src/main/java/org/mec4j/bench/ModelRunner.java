@@ -81,7 +81,8 @@ final class ModelRunner implements AutoCloseable {
       NativeFloats ref = keep(made, Models.nhwc(out, n.outputShape(), l.bias()));
       expect(gradOut.size(), n.spec().outputSize(), "input", n);
       expect(ref.size(), n.spec().inputSize(), "output", n);
-      return new LayerRunner.Given(gradOut, kernel, null, ref, null, null, REFERENCE_TRANSPOSED);
+      return new LayerRunner.Given(
+          gradOut, kernel, null, ref, l.weights(), null, REFERENCE_TRANSPOSED);
     } catch (RuntimeException | Error e) {
       for (NativeFloats f : made) f.close();
       throw e;

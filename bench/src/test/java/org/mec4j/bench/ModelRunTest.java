@@ -169,6 +169,34 @@ class ModelRunTest {
   }
 
   @Test
+  void aConvTransposeNodeTimesTheBackwardDataPass(@TempDir Path tmp) throws Exception {
+    // ConvTranspose 3x3, stride 2, pads 1, output_padding 1 (6 -> 12), 4 -> 6 channels, a bias.
+    org.mec4j.Conv2d spec = org.mec4j.Conv2d.parse("mb1ih12iw12ic6oc4kh3sh2ph1");
+    assertEquals(6, spec.outputHeight());
+    java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+    float[] w = new float[(int) spec.kernelSize()], b = new float[6];
+    for (int i = 0; i < w.length; i++) w[i] = (float) r.nextDouble(-1, 1);
+    for (int i = 0; i < b.length; i++) b[i] = (float) r.nextDouble(-1, 1);
+    Path model = tmp.resolve("up.onnx");
+    Files.write(model, OrtConv.convTransposeBytes(spec, w, b));
+    Path out = tmp.resolve("run");
+    assertEquals(
+        0,
+        Main.run(tiny(out, "--model", model.toString()).toArray(String[]::new)),
+        () -> read(out.resolve("errors.csv")));
+    List<Row> rows =
+        Merge.parseRows(Files.readString(out.resolve("results.csv")), "results.csv").stream()
+            .filter(x -> x.kind().equals("model"))
+            .toList();
+    assertEquals(
+        Set.of("MEC", "IM2COL", "ONEDNN", "ONNXRUNTIME"),
+        rows.stream().map(Row::algorithm).collect(Collectors.toSet()));
+    assertTrue(rows.stream().allMatch(x -> x.direction().equals("bwd_d")), rows.toString());
+    assertTrue(rows.stream().allMatch(x -> x.shape().equals(spec.toString())), rows.toString());
+    assertTrue(Files.readString(out.resolve("report.md")).contains("ConvTranspose (bwd_d)"));
+  }
+
+  @Test
   void modelInputsAndTheirDefaults() {
     assertArrayEquals(
         new long[] {1, 3, 48, 320}, Models.parseInputs(List.of("x=1,3,48,320")).get("x"));
