@@ -24,7 +24,7 @@ public final class Options {
       defaultValue = "all",
       description =
           "Paper layers to run: comma-separated names (cv1,cv5), 'all' or 'none'. Default: ${DEFAULT-VALUE} "
-              + "(none with --network).")
+              + "(none with --network or --model).")
   String layers = "all";
 
   @Option(
