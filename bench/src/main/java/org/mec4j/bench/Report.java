@@ -232,6 +232,11 @@ public final class Report {
             Row.num(o.maxAlgSeconds),
             "sgemmSize",
             o.sgemmSize));
+    if (models)
+      md.append(
+          "- **Real models** (`--model`): their Conv nodes ran on their real inputs and weights (not seeded data), and every "
+              + "output, im2col's included, was checked against ONNX Runtime's own output of the node in its run of the whole "
+              + "model, with the tolerance above; see each model's section.\n\n");
 
     // Setup.
     md.append("## Setup: one JVM per backend and thread count\n\n");
