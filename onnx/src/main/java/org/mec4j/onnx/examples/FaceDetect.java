@@ -23,7 +23,8 @@ import org.mec4j.onnx.Tensor;
  * convolution on mec4j; prints each face's box and score and writes the photo with the boxes drawn.
  *
  * <pre>
- * java -cp ... org.mec4j.onnx.examples.FaceDetect face_detection_front_128x128_barracuda.onnx photo.png faces.png
+ * java -cp "onnx/target/classes:$(cat onnx/target/classpath.txt)" org.mec4j.onnx.examples.FaceDetect \
+ *     face_detection_front_128x128_barracuda.onnx photo.png faces.png
  * </pre>
  *
  * <p>The model takes an NHWC [1, 128, 128, 3] RGB image with values in [-1, 1] (the photo is
