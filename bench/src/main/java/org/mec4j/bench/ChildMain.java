@@ -43,6 +43,9 @@ public final class ChildMain implements Callable<Integer> {
   @Option(names = "--with-sweep")
   boolean withSweep;
 
+  @Option(names = "--whole-models-only")
+  boolean wholeModelsOnly;
+
   private final PrintStream out = System.out;
 
   /** --model: the held activations of the model being run. */
@@ -141,7 +144,7 @@ public final class ChildMain implements Callable<Integer> {
       env.put("onednn", OneDnnConv.version());
       OneDnnConv.announce = true;
 
-      List<Plan.Task> tasks = Plan.build(options, nthreads, withSweep);
+      List<Plan.Task> tasks = Plan.build(options, nthreads, withSweep, wholeModelsOnly);
       models = new ModelRunner(options, nthreads);
       LayerRunner.Settings settings = options.settings();
       double ceiling = Double.NaN;

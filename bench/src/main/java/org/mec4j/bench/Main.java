@@ -123,7 +123,12 @@ public final class Main implements Callable<Integer> {
   }
 
   /** A child: one BLAS and one thread count. */
-  record Child(String blas, int threads, boolean sweep, List<Plan.Task> tasks) {
+  /**
+   * A child: one BLAS and one thread count; {@code wholeModelsOnly}: the models' whole-model
+   * timings alone (a 1-thread JVM added when the run has none, for OnnxExecutor at 1 thread).
+   */
+  record Child(
+      String blas, int threads, boolean sweep, List<Plan.Task> tasks, boolean wholeModelsOnly) {
     String tag() {
       return ChildMain.tag(blas, threads);
     }
@@ -167,7 +172,12 @@ public final class Main implements Callable<Integer> {
       for (int t : threads) {
         boolean sweep = !sweepPlaced && t == maxThreads; // the sweep runs once
         sweepPlaced |= sweep;
-        children.add(new Child(b, t, sweep, Plan.build(options, t, sweep)));
+        children.add(new Child(b, t, sweep, Plan.build(options, t, sweep), false));
+      }
+    // The whole models at 1 thread too: OnnxExecutor's threads are mec4j's, fixed when it loads.
+    if (options.hasModels() && !threads.contains(1))
+      for (String b : options.backendList()) {
+        children.add(new Child(b, 1, false, Plan.build(options, 1, false, true), true));
       }
     double total = 0;
     for (Child c : children) {
@@ -435,6 +445,7 @@ public final class Main implements Callable<Integer> {
             "--dir",
             dir.toString()));
     if (c.sweep()) cmd.add("--with-sweep");
+    if (c.wholeModelsOnly()) cmd.add("--whole-models-only");
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> env = pb.environment();
     env.put("CLASSPATH", cp);

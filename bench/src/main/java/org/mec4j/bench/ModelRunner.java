@@ -108,9 +108,8 @@ final class ModelRunner implements AutoCloseable {
   record Whole(List<Timing> timings, List<String[]> issues) {}
 
   /**
-   * The whole model, seeded input: ONNX Runtime at this JVM's threads (and at 1 thread when the run
-   * has no 1-thread JVM), OnnxExecutor at this JVM's threads (its outputs checked against ONNX
-   * Runtime's), interleaved like the layers' algorithms.
+   * The whole model, seeded input: ONNX Runtime and OnnxExecutor at this JVM's threads (the
+   * executor's outputs checked against ONNX Runtime's), interleaved like the layers' algorithms.
    */
   Whole whole(Plan.Task t, LayerRunner.Listener listener) throws IOException {
     close(); // the node activations are no longer needed
@@ -125,8 +124,8 @@ final class ModelRunner implements AutoCloseable {
       byte[] bytes = m.proto().toByteArray();
       Map<String, OnnxTensor> feed = Models.feed(m.name(), m.inputs(), options.seed);
       res.add(() -> feed.values().forEach(OnnxTensor::close));
-      List<Integer> ortThreads = new ArrayList<>(List.of(threads));
-      if (threads > 1 && !options.threadCounts().contains(1)) ortThreads.add(1);
+      // At this JVM's threads; a run with models always has a 1-thread JVM (Main adds one).
+      List<Integer> ortThreads = List.of(threads);
       Map<String, float[]> ortOut = null;
       for (int th : ortThreads) {
         OrtSession s;

@@ -267,8 +267,8 @@ public final class Options {
               + "exposed, then each Conv node runs on its real input with its real weights and bias through MEC, IM2COL, "
               + "ONEDNN and ONNXRUNTIME (a one-node model of it; --algorithms to change), checked against ONNX Runtime's "
               + "own output of the node and timed; a ConvTranspose node times mec4j's backward-data pass (MEC, IM2COL, "
-              + "ONEDNN; ONNXRUNTIME: a one-node ConvTranspose). Also the whole model in ONNX Runtime and in mec4j-onnx's OnnxExecutor at the JVM's threads "
-              + "(ONNX Runtime at 1 thread too). No paper layers (unless --layers) and no sweep (unless --sweep). Repeatable.")
+              + "ONEDNN; ONNXRUNTIME: a one-node ConvTranspose). Also the whole model in ONNX Runtime and in mec4j-onnx's OnnxExecutor in every JVM "
+              + "(and in an extra 1-thread JVM per backend when --threads has no 1). No paper layers (unless --layers) and no sweep (unless --sweep). Repeatable.")
   List<Path> models = new ArrayList<>();
 
   @Option(

@@ -84,6 +84,31 @@ public final class Plan {
   static final double GFLOPS_PER_THREAD = 45;
 
   public static List<Task> build(Options o, int threads, boolean withSweep) {
+    return build(o, threads, withSweep, false);
+  }
+
+  /**
+   * @param wholeModelsOnly only the sgemm ceiling and the models' whole-model tasks (the extra
+   *     1-thread JVM of a run with models and no 1-thread JVM)
+   */
+  public static List<Task> build(
+      Options o, int threads, boolean withSweep, boolean wholeModelsOnly) {
+    if (wholeModelsOnly) {
+      List<Task> out = new ArrayList<>();
+      for (Task t : build(o, threads, false, false))
+        if (t.kind() == Kind.SGEMM || t.kind() == Kind.MODEL_RUN)
+          out.add(
+              new Task(
+                  out.size(),
+                  t.kind(),
+                  t.name(),
+                  t.spec(),
+                  t.estSeconds(),
+                  t.network(),
+                  t.count(),
+                  t.direction()));
+      return out;
+    }
     List<Task> tasks = new ArrayList<>();
     List<Dir> dirs = o.directionList();
     double sg = 2.0 * Math.pow(o.sgemmSize, 3) * 12 / 1e9 / (GFLOPS_PER_THREAD * 2 * threads) + 0.5;
