@@ -145,14 +145,25 @@ class ModelRunTest {
     Path model = tmp.resolve("one.onnx");
     Files.write(model, OnnxModels.convBytes(c, w, b));
 
+    // At 2 threads: the runner adds a 1-thread JVM for the whole model (OnnxExecutor at 1 thread).
     Path ok = tmp.resolve("ok");
-    assertEquals(
-        0,
-        Main.run(tiny(ok, "--model", model.toString()).toArray(String[]::new)),
-        () -> read(ok.resolve("errors.csv")));
+    List<String> args = tiny(ok, "--model", model.toString());
+    args.set(args.indexOf("--threads") + 1, "2");
+    assertEquals(0, Main.run(args.toArray(String[]::new)), () -> read(ok.resolve("errors.csv")));
     List<Row> rows = Merge.parseRows(Files.readString(ok.resolve("results.csv")), "results.csv");
     assertEquals(4, rows.stream().filter(x -> x.kind().equals("model")).count());
+    assertTrue(rows.stream().filter(x -> x.kind().equals("model")).allMatch(x -> x.threads() == 2));
     assertTrue(rows.stream().anyMatch(x -> x.shape().contains("g2")), rows.toString());
+    for (int t : new int[] {1, 2})
+      for (String a : List.of("ONNXRUNTIME", "EXECUTOR"))
+        assertTrue(
+            rows.stream()
+                .anyMatch(
+                    x ->
+                        x.kind().equals("model_run")
+                            && x.threads() == t
+                            && x.algorithm().equals(a)),
+            a + " at " + t + " thread(s): " + rows);
 
     Path bad = tmp.resolve("bad");
     int code =
