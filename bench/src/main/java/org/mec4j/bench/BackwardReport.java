@@ -18,7 +18,8 @@ final class BackwardReport {
   private BackwardReport() {}
 
   static String render(Report.Input in, Dir d) {
-    List<Row> rows = in.rows(d);
+    // a model's ConvTranspose nodes (bwd_d) are in the model's own section
+    List<Row> rows = in.rows(d).stream().filter(r -> !r.kind().startsWith("model")).toList();
     if (rows.isEmpty()) return "";
     StringBuilder md = new StringBuilder();
     md.append("## ")

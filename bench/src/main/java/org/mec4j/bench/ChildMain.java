@@ -43,7 +43,13 @@ public final class ChildMain implements Callable<Integer> {
   @Option(names = "--with-sweep")
   boolean withSweep;
 
+  @Option(names = "--whole-models-only")
+  boolean wholeModelsOnly;
+
   private final PrintStream out = System.out;
+
+  /** --model: the held activations of the model being run. */
+  private ModelRunner models;
 
   public static String tag(String blas, int threads) {
     return blas + "-t" + threads;
@@ -109,8 +115,12 @@ public final class ChildMain implements Callable<Integer> {
       OrtConv.threads = nthreads;
       OrtConv.allowSpinning = options.spinWait;
       if (options.algorithmSet().contains(Algo.ONNXRUNTIME)
+          || options.hasModels()
           || (options.hasNetworks() && options.networkAlgorithmSet().contains(Algo.ONNXRUNTIME)))
         env.put("onnxruntime", OrtConv.version() + ", intra-op threads " + nthreads);
+      // The models' Conv nodes are sized by an ONNX Runtime run: before the BLAS loads, too.
+      for (Models.Model m : options.modelList())
+        env.put("model." + m.name(), m.inputsText() + "; " + m.nodes().size() + " Conv nodes");
       BlasBackend b = Blas.backend();
       String loaded = b.isMkl() ? "mkl" : b.isOpenBlas() ? "openblas" : "unknown";
       env.put("blas", loaded);
@@ -134,7 +144,8 @@ public final class ChildMain implements Callable<Integer> {
       env.put("onednn", OneDnnConv.version());
       OneDnnConv.announce = true;
 
-      List<Plan.Task> tasks = Plan.build(options, nthreads, withSweep);
+      List<Plan.Task> tasks = Plan.build(options, nthreads, withSweep, wholeModelsOnly);
+      models = new ModelRunner(options, nthreads);
       LayerRunner.Settings settings = options.settings();
       double ceiling = Double.NaN;
       for (Plan.Task t : tasks) {
@@ -148,6 +159,8 @@ public final class ChildMain implements Callable<Integer> {
           env.put("sgemm_gflops_min", Row.num(s.min()));
           env.put("sgemm_gflops_max", Row.num(s.max()));
           env.put("sgemm_best", Row.num(s.max()));
+        } else if (t.kind() == Plan.Kind.MODEL_RUN) {
+          runWholeModel(t, ceiling, rows, issues);
         } else {
           runLayer(t, settings, ceiling, rows, issues);
         }
@@ -155,9 +168,11 @@ public final class ChildMain implements Callable<Integer> {
       }
       // The ceiling again at the end: how much the machine drifted during the run.
       Stats end = Stats.of(Sgemm.measure(options.sgemmSize, 1, 5));
+      models.close();
       env.put("sgemm_gflops_end", Row.num(end.median()));
       env.put("sgemm_best", Row.num(Math.max(ceiling, end.max())));
     } catch (RuntimeException | Error e) {
+      if (models != null) models.close();
       env.put("fatal", e.toString());
       emit("fatal " + e);
       e.printStackTrace();
@@ -173,8 +188,10 @@ public final class ChildMain implements Callable<Integer> {
       Plan.Task t, LayerRunner.Settings settings, double ceiling, Writer rows, Writer issues)
       throws IOException {
     Conv2d c = t.spec();
-    boolean net = t.kind() == Plan.Kind.NETWORK;
-    String kind = t.kind() == Plan.Kind.SWEEP ? "sweep" : net ? "network" : "layer";
+    boolean model = t.kind() == Plan.Kind.MODEL;
+    boolean net = t.kind() == Plan.Kind.NETWORK || model;
+    String kind =
+        t.kind() == Plan.Kind.SWEEP ? "sweep" : model ? "model" : net ? "network" : "layer";
     Dir d = t.direction();
     // Issues have no network or direction column: both go into the layer's name.
     String layer =
@@ -209,11 +226,13 @@ public final class ChildMain implements Callable<Integer> {
     long last[] = {0};
     LayerRunner.Outcome o;
     try {
+      LayerRunner.Given given = model ? models.given(t) : null;
       o =
           LayerRunner.run(
               c,
               s,
               d,
+              given,
               (label, f) -> {
                 long now = System.nanoTime();
                 if (now - last[0] > 100_000_000L || f >= 1) {
@@ -312,6 +331,73 @@ public final class ChildMain implements Callable<Integer> {
                           + "): "
                           + o.packedKernelBytes()
                           + " bytes")
+                  .toCsv()
+              + "\n");
+    }
+    rows.flush();
+    issues.flush();
+  }
+
+  /** The whole-model rows of a --model: ONNX Runtime and OnnxExecutor. */
+  private void runWholeModel(Plan.Task t, double ceiling, Writer rows, Writer issues)
+      throws IOException {
+    String layer = t.network() + "/" + t.name();
+    Models.Model m = models.model(t.network());
+    double gflop = 0;
+    for (Models.Node n : m.nodes()) gflop += n.spec().flops() / 1e9;
+    long batch = m.nodes().get(0).spec().batch();
+    long last[] = {0};
+    ModelRunner.Whole w;
+    try {
+      w =
+          models.whole(
+              t,
+              (label, f) -> {
+                long now = System.nanoTime();
+                if (now - last[0] > 100_000_000L || f >= 1) {
+                  last[0] = now;
+                  emit(String.format(Locale.ROOT, "step %d %.3f %s", t.index(), f, label));
+                }
+              });
+    } catch (RuntimeException | OutOfMemoryError e) {
+      issues.write(
+          new Issue("error", layer, batch, blas, nthreads, "*", "whole model failed: " + e).toCsv()
+              + "\n");
+      issues.flush();
+      emit("error " + t.label() + ": " + e);
+      return;
+    }
+    for (String[] i : w.issues()) {
+      issues.write(new Issue(i[0], layer, batch, blas, nthreads, i[1], i[2]).toCsv() + "\n");
+      if (i[0].equals("error")) emit("error " + t.label() + ": " + i[2]);
+    }
+    for (ModelRunner.Timing x : w.timings()) {
+      Stats st = Stats.of(x.samplesMs());
+      double gflops = gflop / (st.median() / 1e3);
+      rows.write(
+          new Row(
+                      t.name(),
+                      batch,
+                      x.threads(),
+                      blas,
+                      x.algorithm(),
+                      st.median(),
+                      st.min(),
+                      st.max(),
+                      gflops,
+                      gflops / ceiling,
+                      -1,
+                      -1,
+                      x.resolved(),
+                      st.n(),
+                      "model_run",
+                      m.inputsText(),
+                      gflop,
+                      ceiling,
+                      x.maxRelErr(),
+                      t.network(),
+                      1,
+                      "fwd")
                   .toCsv()
               + "\n");
     }

@@ -93,6 +93,36 @@ public final class LayerRunner {
     }
   }
 
+  /**
+   * A real model's node (--model): its operands and the result every algorithm is checked against
+   * in place of im2col's, ONNX Runtime's own output of the node in its run of the whole model. The
+   * runner takes them over (frees them with the layer).
+   *
+   * @param input forward: the node's input, NHWC; backward data (a ConvTranspose): its input, the
+   *     gradient of the output of the convolution it transposes
+   * @param kernel HWIO (mec4j's layout, per group)
+   * @param bias forward: k_c floats, or null; backward data: null (the reference has it subtracted)
+   * @param reference the node's output as ONNX Runtime computed it, NHWC (backward data: minus the
+   *     bias)
+   * @param oihw the weights as ONNX stores them, for the one-node ONNX Runtime model (a Conv's
+   *     OIHW; a ConvTranspose's C_in x C_out/group x k_h x k_w)
+   * @param biasArray the bias as floats (forward), or null
+   * @param referenceLabel what the reference is, for messages
+   */
+  public record Given(
+      NativeFloats input,
+      NativeFloats kernel,
+      NativeFloats bias,
+      NativeFloats reference,
+      float[] oihw,
+      float[] biasArray,
+      String referenceLabel) {
+    void closeAll() {
+      for (NativeFloats f : new NativeFloats[] {input, kernel, bias, reference})
+        if (f != null) f.close();
+    }
+  }
+
   /** Progress callback: a short label of what runs now and the fraction of this layer done. */
   public interface Listener {
     void step(String label, double fraction);
@@ -162,9 +192,22 @@ public final class LayerRunner {
   }
 
   public static Outcome run(Conv2d c, Settings s, Dir d, Listener listener) {
+    return run(c, s, d, null, listener);
+  }
+
+  /**
+   * A pass on given operands (null: seeded ones), checked against {@code given}'s reference. Given
+   * operands run forward or backward data only.
+   */
+  public static Outcome run(Conv2d c, Settings s, Dir d, Given given, Listener listener) {
     List<AutoCloseable> resources = new ArrayList<>();
+    if (given != null) resources.add(given::closeAll);
     try {
-      return d == Dir.FWD ? run(c, s, listener, resources) : backward(c, s, d, listener, resources);
+      if (given != null && d == Dir.BWD_W)
+        throw new IllegalArgumentException("given operands: forward or backward data only");
+      return d == Dir.FWD
+          ? run(c, s, listener, given, resources)
+          : backward(c, s, d, listener, given, resources);
     } finally {
       for (int i = resources.size() - 1; i >= 0; i--) {
         try {
@@ -181,12 +224,19 @@ public final class LayerRunner {
     return r;
   }
 
-  private static Outcome run(Conv2d c, Settings s, Listener listener, List<AutoCloseable> res) {
+  private static Outcome run(
+      Conv2d c, Settings s, Listener listener, Given given, List<AutoCloseable> res) {
     listener.step("allocating and filling input", 0);
     NativeFloats input =
-        keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
+        given != null
+            ? given.input()
+            : keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
     NativeFloats kernel =
-        keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")));
+        given != null
+            ? given.kernel()
+            : keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")));
+    NativeFloats biasF = given != null ? given.bias() : null;
+    org.bytedeco.javacpp.FloatPointer bias = biasF == null ? null : biasF.pointer();
     NativeFloats refOut = keep(res, new NativeFloats(c.outputSize()));
     List<Skipped> skipped = new ArrayList<>();
     Map<Algo, Contestant> cs = new LinkedHashMap<>();
@@ -197,7 +247,7 @@ public final class LayerRunner {
         Algo.IM2COL,
         new Contestant(
             Algo.IM2COL,
-            () -> im2col.forward(input.pointer(), kernel.pointer(), null, refOut.pointer()),
+            () -> im2col.forward(input.pointer(), kernel.pointer(), bias, refOut.pointer()),
             im2col.workspaceBytes(),
             "IM2COL",
             refOut));
@@ -205,7 +255,12 @@ public final class LayerRunner {
     OneDnnConv dnnl = null;
     if (s.algorithms().contains(Algo.ONEDNN)) {
       NativeFloats o = keep(res, new NativeFloats(c.outputSize()));
-      OneDnnConv d = keep(res, new OneDnnConv(c, input, kernel, o));
+      OneDnnConv d =
+          keep(
+              res,
+              biasF == null
+                  ? new OneDnnConv(c, input, kernel, o)
+                  : new OneDnnConv(c, input, kernel, biasF, o));
       dnnl = d;
       cs.put(Algo.ONEDNN, new Contestant(Algo.ONEDNN, d::run, d.scratchpadBytes(), d.impl(), o));
     }
@@ -216,7 +271,12 @@ public final class LayerRunner {
       if (why != null) skipped.add(new Skipped(Algo.ONNXRUNTIME, why));
       else {
         NativeFloats o = keep(res, new NativeFloats(c.outputSize()));
-        OrtConv ort = keep(res, new OrtConv(c, input, kernel, null, o));
+        OrtConv ort =
+            keep(
+                res,
+                given != null
+                    ? new OrtConv(c, input, given.oihw(), given.biasArray(), o)
+                    : new OrtConv(c, input, kernel, null, o));
         Contestant x =
             new Contestant(
                 Algo.ONNXRUNTIME, ort::run, -1, OrtConv.RESOLVED, o); // workspace unknown
@@ -250,7 +310,8 @@ public final class LayerRunner {
       Workspace ws = mecBytes > 0 ? keep(res, Workspace.allocate(mecBytes)) : null;
       for (Algo a : mecs) {
         if (a == Algo.MEC_PACKED) {
-          Contestant x = packedContestant(c, input, kernel, mecOut, ws, mecWs.get(a), skipped, res);
+          Contestant x =
+              packedContestant(c, input, kernel, bias, mecOut, ws, mecWs.get(a), skipped, res);
           if (x == null) continue;
           cs.put(a, x);
           packed = x.packed;
@@ -268,7 +329,7 @@ public final class LayerRunner {
             a,
             new Contestant(
                 a,
-                () -> conv.forward(input.pointer(), kernel.pointer(), null, mecOut.pointer()),
+                () -> conv.forward(input.pointer(), kernel.pointer(), bias, mecOut.pointer()),
                 mecWs.get(a),
                 conv.resolvedAlgorithm().name(),
                 mecOut));
@@ -276,7 +337,7 @@ public final class LayerRunner {
     }
 
     // Correctness: every output against im2col's and oneDNN's, before any timing.
-    check(cs, s, Layer.dotLength(c), new String[] {null}, listener);
+    check(cs, s, Layer.dotLength(c), new String[] {null}, given, listener);
     List<Contestant> list = new ArrayList<>(cs.values());
 
     // MEC (auto) runs the variant it resolved to: under mec4j's measured tuning, the fastest one on
@@ -317,15 +378,21 @@ public final class LayerRunner {
    * bias gradient to BWD_W, so all of them do the same work.
    */
   private static Outcome backward(
-      Conv2d c, Settings s, Dir d, Listener listener, List<AutoCloseable> res) {
+      Conv2d c, Settings s, Dir d, Listener listener, Given given, List<AutoCloseable> res) {
     listener.step("allocating and filling " + d.id() + " operands", 0);
     NativeFloats gradOut =
-        keep(res, new NativeFloats(c.outputSize()).fillRandom(seed(s.seed(), c, "gradOutput")));
+        given != null
+            ? given.input()
+            : keep(
+                res, new NativeFloats(c.outputSize()).fillRandom(seed(s.seed(), c, "gradOutput")));
     boolean data = d == Dir.BWD_D;
     NativeFloats operand =
-        data
-            ? keep(res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")))
-            : keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
+        given != null
+            ? given.kernel()
+            : data
+                ? keep(
+                    res, new NativeFloats(c.kernelSize()).fillRandom(seed(s.seed(), c, "kernel")))
+                : keep(res, new NativeFloats(c.inputSize()).fillRandom(seed(s.seed(), c, "input")));
     org.mec4j.Direction dir = d.lib();
     List<Skipped> skipped = new ArrayList<>();
     Map<Algo, Contestant> cs = new LinkedHashMap<>();
@@ -347,6 +414,23 @@ public final class LayerRunner {
       cs.put(
           Algo.ONEDNN,
           new Contestant(Algo.ONEDNN, dnnl::run, dnnl.scratchpadBytes(), dnnl.impl(), g));
+    }
+
+    // A model's ConvTranspose node: ONNX Runtime on a one-node ConvTranspose model of it (without
+    // its bias: the reference has it subtracted).
+    if (given != null
+        && data
+        && given.oihw() != null
+        && s.algorithms().contains(Algo.ONNXRUNTIME)) {
+      String why = OrtConv.unsupported(c);
+      if (why != null) skipped.add(new Skipped(Algo.ONNXRUNTIME, why));
+      else {
+        NativeFloats o = keep(res, new NativeFloats(c.inputSize()));
+        OrtConv ort = keep(res, OrtConv.transposed(c, gradOut, given.oihw(), null, o));
+        Contestant x = new Contestant(Algo.ONNXRUNTIME, ort::run, -1, ORT_TRANSPOSED, o);
+        x.checkRun = ort::runAndCapture;
+        cs.put(Algo.ONNXRUNTIME, x);
+      }
     }
 
     NativeFloats[] mecGrads = null;
@@ -371,7 +455,7 @@ public final class LayerRunner {
         data
             ? new String[] {"gradient of the input"}
             : new String[] {"gradient of the kernel", "gradient of the bias"};
-    check(cs, s, Layer.dotLength(c, d), names, listener);
+    check(cs, s, Layer.dotLength(c, d), names, given, listener);
     // The check ran each pass once: under MEASURE that was MEC's first backward pass, which
     // measured
     // its choice; name what it runs from now on.
@@ -436,7 +520,16 @@ public final class LayerRunner {
    * @param names what each result is, for the message (null: the forward's single output)
    */
   private static void check(
-      Map<Algo, Contestant> cs, Settings s, long dot, String[] names, Listener listener) {
+      Map<Algo, Contestant> cs,
+      Settings s,
+      long dot,
+      String[] names,
+      Given given,
+      Listener listener) {
+    if (given != null) {
+      checkGiven(cs, s, dot, given, listener);
+      return;
+    }
     Contestant ref = cs.get(Algo.IM2COL), dnnl = cs.get(Algo.ONEDNN);
     List<Contestant> list = new ArrayList<>(cs.values());
     int total = list.size();
@@ -472,6 +565,27 @@ public final class LayerRunner {
       }
     }
     if (dnnl != null) ref.maxRelErr = dnnl.maxRelErr;
+  }
+
+  /**
+   * The gate on a model's node: every algorithm (im2col too) against ONNX Runtime's own output of
+   * the node.
+   */
+  private static void checkGiven(
+      Map<Algo, Contestant> cs, Settings s, long dot, Given given, Listener listener) {
+    List<Contestant> list = new ArrayList<>(cs.values());
+    int k = 0;
+    for (Contestant x : list) {
+      listener.step("checking " + x.algo.label(), 0.05 + 0.25 * k++ / list.size());
+      for (NativeFloats o : x.out) o.fill(Float.NaN);
+      x.checkMs = Contestant.timed(x.checkRun);
+      if (x.algo == s.fault()) corrupt(x.out[0]);
+      Checker.Result r = Checker.compare(x.out[0], given.reference(), dot, s.tolerance());
+      x.maxRelErr = r.relError();
+      if (!r.ok())
+        throw new MismatchException(
+            x.algo, x.algo + " differs from " + given.referenceLabel() + ": " + r);
+    }
   }
 
   private static List<Measured> measured(List<Contestant> list) {
@@ -541,6 +655,7 @@ public final class LayerRunner {
       Conv2d c,
       NativeFloats input,
       NativeFloats kernel,
+      org.bytedeco.javacpp.FloatPointer bias,
       NativeFloats out,
       Workspace ws,
       long workspaceBytes,
@@ -563,7 +678,7 @@ public final class LayerRunner {
       }
       return new Contestant(
           Algo.MEC_PACKED,
-          () -> conv.forward(input.pointer(), kernel.pointer(), null, out.pointer()),
+          () -> conv.forward(input.pointer(), kernel.pointer(), bias, out.pointer()),
           workspaceBytes,
           PACKED_DEPTHWISE,
           out);
@@ -594,13 +709,16 @@ public final class LayerRunner {
     Contestant x =
         new Contestant(
             Algo.MEC_PACKED,
-            () -> conv.forward(input.pointer(), pk, null, out.pointer()),
+            () -> conv.forward(input.pointer(), pk, bias, out.pointer()),
             workspaceBytes,
             "MEC_FUSED (kernel packed once)",
             out);
     x.packed = pk;
     return x;
   }
+
+  /** ONNX Runtime's resolved name on a ConvTranspose node. */
+  static final String ORT_TRANSPOSED = "CPU provider, one ConvTranspose node (NCHW, no bias)";
 
   /** MEC_PACKED's resolved name on a depthwise layer. */
   static final String PACKED_DEPTHWISE = "DEPTHWISE (plain kernel, nothing to pack)";

@@ -38,7 +38,10 @@ import picocli.CommandLine.Option;
       "Runs the MEC paper's 12 layers (data/cv-layers.csv) and any layer given with --layer through "
           + "MEC (automatic; A, B, ROWS, FUSED forced; FUSED with its kernel packed once), im2col (same BLAS) and oneDNN, each backend and thread count in its own JVM, "
           + "checks every result before timing it, and writes results.csv, report.md and charts. With --network: whole networks "
-          + "(benchdnn shape lists), every 2-D layer, and per network the total time of MEC, im2col and oneDNN (networks.csv).",
+          + "(benchdnn shape lists), every 2-D layer, and per network the total time of MEC, im2col and oneDNN (networks.csv). "
+          + "With --model FILE.onnx: a real ONNX model's Conv nodes on their real activations and weights, each checked "
+          + "against ONNX Runtime's own output of the node, their totals (networks.csv), and the whole model in ONNX Runtime "
+          + "and mec4j-onnx's OnnxExecutor.",
       ""
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -120,7 +123,12 @@ public final class Main implements Callable<Integer> {
   }
 
   /** A child: one BLAS and one thread count. */
-  record Child(String blas, int threads, boolean sweep, List<Plan.Task> tasks) {
+  /**
+   * A child: one BLAS and one thread count; {@code wholeModelsOnly}: the models' whole-model
+   * timings alone (a 1-thread JVM added when the run has none, for OnnxExecutor at 1 thread).
+   */
+  record Child(
+      String blas, int threads, boolean sweep, List<Plan.Task> tasks, boolean wholeModelsOnly) {
     String tag() {
       return ChildMain.tag(blas, threads);
     }
@@ -139,6 +147,10 @@ public final class Main implements Callable<Integer> {
     if (reportFrom != null) return rerender(reportFrom);
     options.resolveDefaults();
     options.validate();
+    if (options.hasModels()) {
+      OrtConv.env(); // ONNX Runtime first (see ChildMain), then the models, sized by a run of each
+      options.modelList();
+    }
     NativeCache.refreshStale();
     Path dir =
         out != null
@@ -160,7 +172,12 @@ public final class Main implements Callable<Integer> {
       for (int t : threads) {
         boolean sweep = !sweepPlaced && t == maxThreads; // the sweep runs once
         sweepPlaced |= sweep;
-        children.add(new Child(b, t, sweep, Plan.build(options, t, sweep)));
+        children.add(new Child(b, t, sweep, Plan.build(options, t, sweep), false));
+      }
+    // The whole models at 1 thread too: OnnxExecutor's threads are mec4j's, fixed when it loads.
+    if (options.hasModels() && !threads.contains(1))
+      for (String b : options.backendList()) {
+        children.add(new Child(b, 1, false, Plan.build(options, 1, false, true), true));
       }
     double total = 0;
     for (Child c : children) {
@@ -177,16 +194,17 @@ public final class Main implements Callable<Integer> {
             + "\n");
 
     int nLayers = options.layerList().size();
+    boolean nets = options.hasNetworks() || options.hasModels();
     String what =
-        nLayers > 0 || !options.hasNetworks()
-            ? nLayers + " layer(s) x batches " + options.batches + ", "
-            : "";
+        nLayers > 0 || !nets ? nLayers + " layer(s) x batches " + options.batches + ", " : "";
+    String kinds =
+        options.hasNetworks() && options.hasModels()
+            ? "networks and models"
+            : options.hasNetworks() ? "networks" : "models";
     err.printf(
         Locale.ROOT,
         "mec4j %s -> %s%n  %sbackends %s, threads %s%s; first estimate ~%s%n",
-        options.hasNetworks()
-            ? (nLayers > 0 ? "paper comparison and networks" : "networks")
-            : "paper comparison",
+        nets ? (nLayers > 0 ? "paper comparison and " + kinds : kinds) : "paper comparison",
         dir,
         what,
         options.backendList(),
@@ -203,6 +221,15 @@ public final class Main implements Callable<Integer> {
           n.skipped().isEmpty() ? "" : ", " + n.skipped().size() + " line(s) skipped",
           options.networkBatches.isEmpty() ? "the list's mb" : "mb " + options.networkBatches,
           n.file());
+    for (Models.Model m : options.modelList())
+      err.printf(
+          Locale.ROOT,
+          "  model %s: %d Conv node(s)%s, input %s; %s%n",
+          m.name(),
+          m.nodes().size(),
+          m.transposedNodes() > 0 ? " (" + m.transposedNodes() + " ConvTranspose)" : "",
+          m.inputsText(),
+          m.file());
     boolean avx512 = Isa.hostAvx512();
     String note = Isa.note(options.maxIsa, avx512);
     if (note != null) err.println("  " + note);
@@ -221,6 +248,10 @@ public final class Main implements Callable<Integer> {
     if (options.sweep) for (Plan.SweepPoint p : Plan.sweepSpecs(options)) layerOrder.add(p.name());
     for (Networks.Network n : options.networkList())
       for (Networks.NetLayer l : n.layers()) layerOrder.add(n.name() + "/" + l.name());
+    for (Models.Model m : options.modelList()) {
+      for (Models.Node n : m.nodes()) layerOrder.add(m.name() + "/" + n.name());
+      layerOrder.add(m.name() + "/(whole model)");
+    }
     List<Issue> issues = new ArrayList<>();
     for (Networks.Network n : options.networkList())
       for (Networks.Skip k : n.skipped())
@@ -285,8 +316,9 @@ public final class Main implements Callable<Integer> {
     Report.Input in =
         new Report.Input(
             options, rows, issues, envs, wall, argv, children.stream().map(Child::tag).toList());
-    if (NetworkReport.any(in))
-      NetworkReport.writeCsv(dir.resolve("networks.csv"), NetworkReport.summaries(in));
+    if (NetworkReport.any(in) || ModelReport.any(in))
+      NetworkReport.writeCsv(
+          dir.resolve("networks.csv"), NetworkReport.allSummaries(in), ModelReport.wholeTimes(in));
     List<String> charts = Charts.write(dir, in);
     Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
     java.util.Properties run = new java.util.Properties();
@@ -370,8 +402,9 @@ public final class Main implements Callable<Integer> {
             Double.parseDouble(run.getProperty("wall_seconds")),
             args,
             tags);
-    if (NetworkReport.any(in))
-      NetworkReport.writeCsv(dir.resolve("networks.csv"), NetworkReport.summaries(in));
+    if (NetworkReport.any(in) || ModelReport.any(in))
+      NetworkReport.writeCsv(
+          dir.resolve("networks.csv"), NetworkReport.allSummaries(in), ModelReport.wholeTimes(in));
     List<String> charts = Charts.write(dir, in);
     Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
     err.println("re-rendered " + dir.resolve("report.md"));
@@ -412,6 +445,7 @@ public final class Main implements Callable<Integer> {
             "--dir",
             dir.toString()));
     if (c.sweep()) cmd.add("--with-sweep");
+    if (c.wholeModelsOnly()) cmd.add("--whole-models-only");
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> env = pb.environment();
     env.put("CLASSPATH", cp);

@@ -93,9 +93,9 @@ public final class Merge {
     }
     Map<String, Integer> lo = index(layerOrder), bo = index(blasOrder);
     all.sort(
-        Comparator.<Row>comparingInt(
-                r -> r.kind().equals("layer") ? 0 : r.kind().equals("network") ? 1 : 2)
-            .thenComparingInt(r -> r.dir().ordinal())
+        Comparator.<Row>comparingInt(r -> kindOrder(r.kind()))
+            // a model's rows stay in graph order, ConvTranspose (bwd_d) nodes among the Conv nodes
+            .thenComparingInt(r -> r.kind().startsWith("model") ? 0 : r.dir().ordinal())
             .thenComparingInt(r -> lo.getOrDefault(orderKey(r), Integer.MAX_VALUE))
             .thenComparing(Row::network)
             .thenComparing(Row::layer)
@@ -104,6 +104,17 @@ public final class Merge {
             .thenComparingInt(Row::threads)
             .thenComparingInt(r -> algoOrder(r.algorithm())));
     return all;
+  }
+
+  /** layer, network, model (its nodes, then the whole model), sweep. */
+  static int kindOrder(String kind) {
+    return switch (kind) {
+      case "layer" -> 0;
+      case "network" -> 1;
+      case "model" -> 2;
+      case "model_run" -> 3;
+      default -> 4;
+    };
   }
 
   static String orderKey(Row r) {

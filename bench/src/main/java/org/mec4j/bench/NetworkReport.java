@@ -38,6 +38,7 @@ final class NetworkReport {
    * @param dwMs Σ median × count of the depthwise layers per algorithm
    */
   record Summary(
+      String kind,
       String network,
       String batch,
       Report.Config config,
@@ -72,13 +73,32 @@ final class NetworkReport {
     return in.rows(Dir.FWD).stream().anyMatch(r -> r.kind().equals("network"));
   }
 
+  /** networks.csv: the networks' summaries, then the models'. */
+  static List<Summary> allSummaries(Report.Input in) {
+    List<Summary> all = new ArrayList<>(summaries(in));
+    all.addAll(ModelReport.summaries(in));
+    return all;
+  }
+
   /** Every summary: networks in row order, then JVMs in run order, then batches. */
   static List<Summary> summaries(Report.Input in) {
     List<Row> net = in.rows(Dir.FWD).stream().filter(r -> r.kind().equals("network")).toList();
+    return summaries(
+        in, "network", net, expectedLayers(in), !in.options().networkBatches.isEmpty());
+  }
+
+  /**
+   * Summaries of rows of one kind ("network", or "model": every direction, a ConvTranspose node's
+   * backward-data pass counted as the node).
+   */
+  static List<Summary> summaries(
+      Report.Input in,
+      String kind,
+      List<Row> net,
+      Map<String, Integer> expected,
+      boolean perBatch) {
     Set<String> networks = new LinkedHashSet<>();
     for (Row r : net) networks.add(r.network());
-    Map<String, Integer> expected = expectedLayers(in);
-    boolean perBatch = !in.options().networkBatches.isEmpty();
     List<Summary> out = new ArrayList<>();
     for (String n : networks) {
       List<Row> rn = net.stream().filter(r -> r.network().equals(n)).toList();
@@ -98,14 +118,19 @@ final class NetworkReport {
                               && r.threads() == c.threads())
                   .toList();
           if (rows.isEmpty()) continue;
-          out.add(summarize(n, g, c, rows, expected.get(n)));
+          out.add(summarize(kind, n, g, c, rows, expected.get(n)));
         }
     }
     return out;
   }
 
   private static Summary summarize(
-      String network, List<Long> batches, Report.Config c, List<Row> rows, Integer expected) {
+      String kind,
+      String network,
+      List<Long> batches,
+      Report.Config c,
+      List<Row> rows,
+      Integer expected) {
     // A layer is one (name, batch); the totals take the layers every algorithm that ran has.
     Map<String, Map<Algo, Row>> byLayer = new LinkedHashMap<>();
     Set<Algo> ran = java.util.EnumSet.noneOf(Algo.class);
@@ -147,6 +172,7 @@ final class NetworkReport {
     int runsPerLayer = batchesPerLayer.values().stream().mapToInt(Set::size).max().orElse(1);
     int expectedPerBatch = expected == null ? byLayer.size() : expected * runsPerLayer;
     return new Summary(
+        kind,
         network,
         b,
         c,
@@ -248,12 +274,26 @@ final class NetworkReport {
           "onnxruntime_ms",
           "mec_over_onnxruntime",
           "depthwise_onnxruntime_ms",
-          "depthwise_mec_over_onnxruntime");
+          "depthwise_mec_over_onnxruntime",
+          "kind",
+          "whole_model_onnxruntime_ms",
+          "whole_model_executor_ms");
 
   static void writeCsv(Path file, List<Summary> s) throws IOException {
+    writeCsv(file, s, null);
+  }
+
+  /**
+   * @param wholeModel a model summary's whole-model times (ONNX Runtime, OnnxExecutor) in its JVM,
+   *     or null
+   */
+  static void writeCsv(
+      Path file, List<Summary> s, java.util.function.Function<Summary, double[]> wholeModel)
+      throws IOException {
     List<String> lines = new ArrayList<>();
     lines.add(String.join(",", CSV_COLUMNS));
     for (Summary x : s) {
+      double[] whole = wholeModel == null ? null : wholeModel.apply(x);
       List<String> f =
           List.of(
               x.network(),
@@ -278,7 +318,10 @@ final class NetworkReport {
               Row.num(x.total(Algo.ONNXRUNTIME)),
               Row.num(x.ratio(Algo.MEC, Algo.ONNXRUNTIME)),
               Row.num(x.dwMs().getOrDefault(Algo.ONNXRUNTIME, Double.NaN)),
-              Row.num(x.dwRatio(Algo.MEC, Algo.ONNXRUNTIME)));
+              Row.num(x.dwRatio(Algo.MEC, Algo.ONNXRUNTIME)),
+              x.kind(),
+              whole == null ? "" : Row.num(whole[0]),
+              whole == null ? "" : Row.num(whole[1]));
       lines.add(Csv.line(f));
     }
     Files.write(file, lines, StandardCharsets.UTF_8);

@@ -106,6 +106,16 @@ final class OneDnnConv implements AutoCloseable {
     this(Dir.FWD, c, input, hwioWeights, output, null);
   }
 
+  /** The forward pass with a bias (k_c floats): output = conv(input, weights) + bias. */
+  OneDnnConv(
+      Conv2d c,
+      NativeFloats input,
+      NativeFloats hwioWeights,
+      NativeFloats bias,
+      NativeFloats output) {
+    this(Dir.FWD, c, input, hwioWeights, output, bias);
+  }
+
   /** Backward data: gradInput (overwritten) from gradOutput and the HWIO weights. */
   static OneDnnConv backwardData(
       Conv2d c, NativeFloats gradOutput, NativeFloats hwioWeights, NativeFloats gradInput) {
@@ -129,7 +139,7 @@ final class OneDnnConv implements AutoCloseable {
    * @param srcBuf NHWC input (FWD, BWD_W) or gradient of the input (BWD_D)
    * @param weiBuf HWIO weights (FWD, BWD_D) or their gradient (BWD_W)
    * @param dstBuf NHWC output (FWD) or gradient of the output (BWD_D, BWD_W)
-   * @param biasBuf BWD_W: gradient of the bias; else null
+   * @param biasBuf BWD_W: gradient of the bias; FWD: the bias or null; BWD_D: null
    */
   private OneDnnConv(
       Dir d,
@@ -169,7 +179,7 @@ final class OneDnnConv implements AutoCloseable {
           dnnl_memory_desc_create_with_tag(
               dstMd, 4, new long[] {n, oc, c.outputHeight(), c.outputWidth()}, dnnl_f32, dnnl_nhwc),
           "dst md");
-      if (d == Dir.BWD_W)
+      if (d == Dir.BWD_W || (d == Dir.FWD && biasBuf != null))
         check(
             dnnl_memory_desc_create_with_tag(biasMd, 1, new long[] {oc}, dnnl_f32, dnnl_x),
             "bias md");
@@ -195,7 +205,7 @@ final class OneDnnConv implements AutoCloseable {
                         alg,
                         srcMd,
                         anyWeiMd,
-                        null,
+                        biasBuf != null ? biasMd : null,
                         dstMd,
                         strides,
                         dilates,
@@ -275,6 +285,7 @@ final class OneDnnConv implements AutoCloseable {
         case FWD -> {
           args.position(k++).arg(DNNL_ARG_SRC).memory(src);
           args.position(k++).arg(DNNL_ARG_WEIGHTS).memory(wei);
+          if (bias != null) args.position(k++).arg(DNNL_ARG_BIAS).memory(bias);
           args.position(k++).arg(DNNL_ARG_DST).memory(dst);
         }
         case BWD_D -> {

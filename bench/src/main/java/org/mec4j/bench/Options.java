@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +24,7 @@ public final class Options {
       defaultValue = "all",
       description =
           "Paper layers to run: comma-separated names (cv1,cv5), 'all' or 'none'. Default: ${DEFAULT-VALUE} "
-              + "(none with --network).")
+              + "(none with --network or --model).")
   String layers = "all";
 
   @Option(
@@ -258,10 +259,34 @@ public final class Options {
   List<String> networkAlgorithms =
       new ArrayList<>(List.of("MEC", "IM2COL", "ONEDNN", "ONNXRUNTIME"));
 
+  @Option(
+      names = "--model",
+      paramLabel = "FILE.onnx",
+      description =
+          "A real ONNX model: ONNX Runtime runs it once on a seeded input (--seed) with every Conv's input and output "
+              + "exposed, then each Conv node runs on its real input with its real weights and bias through MEC, IM2COL, "
+              + "ONEDNN and ONNXRUNTIME (a one-node model of it; --algorithms to change), checked against ONNX Runtime's "
+              + "own output of the node and timed; a ConvTranspose node times mec4j's backward-data pass (MEC, IM2COL, "
+              + "ONEDNN; ONNXRUNTIME: a one-node ConvTranspose). Also the whole model in ONNX Runtime and in mec4j-onnx's OnnxExecutor in every JVM "
+              + "(and in an extra 1-thread JVM per backend when --threads has no 1). No paper layers (unless --layers) and no sweep (unless --sweep). Repeatable.")
+  List<Path> models = new ArrayList<>();
+
+  @Option(
+      names = "--model-input",
+      paramLabel = "NAME=D0,D1,...",
+      description =
+          "The size of a model input with dynamic dimensions, e.g. x=1,3,48,320 (every --model with an input NAME). "
+              + "Default for dynamic dimensions: "
+              + Models.DEFAULTS_HELP
+              + ". Repeatable.")
+  List<String> modelInputs = new ArrayList<>();
+
   @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
   picocli.CommandLine.Model.CommandSpec mixee;
 
   private List<Networks.Network> networkCache;
+
+  private List<Models.Model> modelCache;
 
   @Option(
       names = "--inject-fault",
@@ -303,6 +328,35 @@ public final class Options {
     return !networks.isEmpty() || networksAll != null;
   }
 
+  public boolean hasModels() {
+    return !models.isEmpty();
+  }
+
+  /**
+   * The models of --model, read and sized once (ONNX Runtime runs each once for the shapes of its
+   * Conv nodes: call this after ONNX Runtime's environment exists, before the BLAS loads).
+   */
+  public List<Models.Model> modelList() {
+    if (modelCache != null) return modelCache;
+    Map<String, long[]> given = Models.parseInputs(modelInputs);
+    List<Models.Model> out = new ArrayList<>();
+    Set<String> names = new java.util.HashSet<>(), usedInputs = new java.util.HashSet<>();
+    for (Path f : models) {
+      if (!java.nio.file.Files.isRegularFile(f))
+        throw new IllegalArgumentException("--model " + f + ": no such file");
+      Models.Model m = Models.read(f, given, seed);
+      if (!names.add(m.name()))
+        throw new IllegalArgumentException("--model: two models are named " + m.name());
+      usedInputs.addAll(m.inputs().keySet());
+      out.add(m);
+    }
+    for (String n : given.keySet())
+      if (!usedInputs.contains(n))
+        throw new IllegalArgumentException(
+            "--model-input " + n + ": no --model has an input named '" + n + "'");
+    return modelCache = out;
+  }
+
   /**
    * The network lists, read once: --network values in order, then --networks all; each file once.
    */
@@ -340,7 +394,10 @@ public final class Options {
    * --algorithms only when given). The children get the result spelled out.
    */
   public void resolveDefaults() {
-    if (!hasNetworks()) return;
+    List<Path> abs = new ArrayList<>();
+    for (Path m : models) abs.add(m.toAbsolutePath().normalize());
+    models = abs;
+    if (!hasNetworks() && !hasModels()) return;
     if (!given("--layers")) layers = "none";
     if (!given("--sweep")) sweep = false;
     if (given("--batches")) networkBatches = new ArrayList<>(batches);
@@ -396,7 +453,7 @@ public final class Options {
   }
 
   public List<Layer> layerList() {
-    return Layers.select(Layers.paper(), layers, userLayersParsed(), hasNetworks());
+    return Layers.select(Layers.paper(), layers, userLayersParsed(), hasNetworks() || hasModels());
   }
 
   private List<Layer> userLayersParsed() {
@@ -413,6 +470,7 @@ public final class Options {
     directionList();
     fault();
     networkList();
+    if (hasModels()) Models.parseInputs(modelInputs);
     layerList();
     networkAlgorithmSet();
     for (long b : networkBatches)

@@ -33,7 +33,9 @@ final class OrtConv implements AutoCloseable {
   /** results.csv's resolved column. */
   static final String RESOLVED = "CPU provider, one Conv node (NCHW)";
 
-  private final Conv2d c;
+  /** NCHW shapes of what the session reads and writes. */
+  private final long[] inShape, outShape;
+
   private final OrtSession session;
   private final OnnxTensor input;
   private final Map<String, OnnxTensor> feed;
@@ -115,14 +117,61 @@ final class OrtConv implements AutoCloseable {
       NativeFloats hwioKernel,
       float[] bias,
       NativeFloats output) {
+    this(c, nhwcInput, oihw(c, read(hwioKernel, c)), bias, output);
+  }
+
+  private static float[] read(NativeFloats hwioKernel, Conv2d c) {
     String why = unsupported(c);
     if (why != null) throw new IllegalArgumentException(why);
-    this.c = c;
-    this.out = output;
     float[] k = new float[(int) c.kernelSize()];
     hwioKernel.read(0, k, k.length);
-    byte[] model = OnnxModels.convBytes(onnxConv(c), oihw(c, k), bias);
-    k = null;
+    return k;
+  }
+
+  /**
+   * The same with ONNX's OIHW weights as given, e.g. a real model's (--model): the one-node model
+   * has that node's weights, bias, pads, strides, dilations and group.
+   */
+  OrtConv(
+      Conv2d c, NativeFloats nhwcInput, float[] oihwWeights, float[] bias, NativeFloats output) {
+    this(
+        OnnxModels.convBytes(onnxConv(c), oihwWeights, bias),
+        onnxConv(c).inputShape(),
+        onnxConv(c).outputShape(),
+        nhwcInput,
+        output,
+        unsupported(c));
+  }
+
+  /**
+   * A real model's ConvTranspose node as a one-node ONNX model ({@link #convTransposeBytes}): its
+   * input is {@code c}'s output (NHWC, {@code nhwcInput}), its output {@code c}'s input (NHWC,
+   * {@code output}), {@code c} being the convolution it transposes.
+   *
+   * @param weights as the node stores them (C_in x C_out/group x k_h x k_w)
+   */
+  static OrtConv transposed(
+      Conv2d c, NativeFloats nhwcInput, float[] weights, float[] bias, NativeFloats output) {
+    return new OrtConv(
+        convTransposeBytes(c, weights, bias),
+        new long[] {c.batch(), c.outputChannels(), c.outputHeight(), c.outputWidth()},
+        new long[] {c.batch(), c.inputChannels(), c.inputHeight(), c.inputWidth()},
+        nhwcInput,
+        output,
+        unsupported(c));
+  }
+
+  private OrtConv(
+      byte[] model,
+      long[] inShape,
+      long[] outShape,
+      NativeFloats nhwcInput,
+      NativeFloats output,
+      String why) {
+    if (why != null) throw new IllegalArgumentException(why);
+    this.inShape = inShape;
+    this.outShape = outShape;
+    this.out = output;
     OrtEnvironment env = env();
     OrtSession s = null;
     OnnxTensor t = null;
@@ -137,11 +186,11 @@ final class OrtConv implements AutoCloseable {
       }
       s = env.createSession(model, o);
       FloatBuffer nchw =
-          ByteBuffer.allocateDirect((int) (c.inputSize() * 4))
+          ByteBuffer.allocateDirect((int) (size(inShape) * 4))
               .order(ByteOrder.nativeOrder())
               .asFloatBuffer();
-      toNchw(c, nhwcInput, nchw);
-      t = OnnxTensor.createTensor(env, nchw, onnxConv(c).inputShape());
+      toNchw(inShape, nhwcInput, nchw);
+      t = OnnxTensor.createTensor(env, nchw, inShape);
     } catch (OrtException e) {
       if (s != null) closeQuietly(s);
       throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
@@ -165,24 +214,112 @@ final class OrtConv implements AutoCloseable {
     try (OrtSession.Result r = session.run(feed)) {
       OnnxTensor y = (OnnxTensor) r.get(0);
       long[] shape = y.getInfo().getShape();
-      long[] want = onnxConv(c).outputShape();
+      long[] want = outShape;
       if (!java.util.Arrays.equals(shape, want))
         throw new IllegalStateException(
             "ONNX Runtime's output is "
                 + java.util.Arrays.toString(shape)
                 + ", expected "
                 + java.util.Arrays.toString(want));
-      fromNchw(c, y.getFloatBuffer(), out);
+      fromNchw(outShape, y.getFloatBuffer(), out);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
     }
   }
 
+  private static long size(long[] shape) {
+    long n = 1;
+    for (long d : shape) n *= d;
+    return n;
+  }
+
+  /**
+   * A one-node ONNX model of a ConvTranspose (input X, weights W and bias B as initializers, output
+   * Y) that transposes {@code c}: pads and strides, dilations and group of {@code c}, and the
+   * output_padding that makes its output {@code c}'s input size.
+   */
+  static byte[] convTransposeBytes(Conv2d c, float[] weights, float[] bias) {
+    long g = c.groups(), cin = c.outputChannels(), cout = c.inputChannels();
+    long[] wDims = {cin, cout / g, c.kernelHeight(), c.kernelWidth()};
+    long opH =
+        c.inputHeight()
+            - (c.strideHeight() * (c.outputHeight() - 1)
+                + c.dilationHeight() * (c.kernelHeight() - 1)
+                + 1
+                - c.padTop()
+                - c.padBottom());
+    long opW =
+        c.inputWidth()
+            - (c.strideWidth() * (c.outputWidth() - 1)
+                + c.dilationWidth() * (c.kernelWidth() - 1)
+                + 1
+                - c.padLeft()
+                - c.padRight());
+    var node =
+        org.mec4j.onnx.proto.Onnx.NodeProto.newBuilder()
+            .setName("convtranspose")
+            .setOpType("ConvTranspose")
+            .addInput(OnnxModels.INPUT)
+            .addInput(OnnxModels.WEIGHTS)
+            .addOutput(OnnxModels.OUTPUT)
+            .addAttribute(ints("kernel_shape", c.kernelHeight(), c.kernelWidth()))
+            .addAttribute(ints("strides", c.strideHeight(), c.strideWidth()))
+            .addAttribute(ints("pads", c.padTop(), c.padLeft(), c.padBottom(), c.padRight()))
+            .addAttribute(ints("dilations", c.dilationHeight(), c.dilationWidth()))
+            .addAttribute(ints("output_padding", opH, opW))
+            .addAttribute(
+                org.mec4j.onnx.proto.Onnx.AttributeProto.newBuilder()
+                    .setName("group")
+                    .setType(org.mec4j.onnx.proto.Onnx.AttributeProto.AttributeType.INT)
+                    .setI(g));
+    var graph =
+        org.mec4j.onnx.proto.Onnx.GraphProto.newBuilder()
+            .setName("convtranspose")
+            .addInitializer(OnnxModels.floatTensor(OnnxModels.WEIGHTS, wDims, weights))
+            .addInput(
+                OnnxModels.floatValue(
+                    OnnxModels.INPUT,
+                    new long[] {c.batch(), cin, c.outputHeight(), c.outputWidth()}))
+            .addOutput(
+                OnnxModels.floatValue(
+                    OnnxModels.OUTPUT,
+                    new long[] {c.batch(), cout, c.inputHeight(), c.inputWidth()}));
+    if (bias != null) {
+      node.addInput(OnnxModels.BIAS);
+      graph.addInitializer(OnnxModels.floatTensor(OnnxModels.BIAS, new long[] {cout}, bias));
+    }
+    graph.addNode(node);
+    return org.mec4j.onnx.proto.Onnx.ModelProto.newBuilder()
+        .setIrVersion(OnnxModels.IR_VERSION)
+        .addOpsetImport(
+            org.mec4j.onnx.proto.Onnx.OperatorSetIdProto.newBuilder()
+                .setDomain("")
+                .setVersion(OnnxModels.OPSET))
+        .setProducerName("mec4j")
+        .setGraph(graph)
+        .build()
+        .toByteArray();
+  }
+
+  private static org.mec4j.onnx.proto.Onnx.AttributeProto ints(String name, long... values) {
+    var a =
+        org.mec4j.onnx.proto.Onnx.AttributeProto.newBuilder()
+            .setName(name)
+            .setType(org.mec4j.onnx.proto.Onnx.AttributeProto.AttributeType.INTS);
+    for (long v : values) a.addInts(v);
+    return a.build();
+  }
+
   /** NHWC native floats into an NCHW buffer, one image row at a time. */
   static void toNchw(Conv2d c, NativeFloats nhwc, FloatBuffer nchw) {
-    int h = (int) c.inputHeight(), w = (int) c.inputWidth(), ch = (int) c.inputChannels();
+    toNchw(new long[] {c.batch(), c.inputChannels(), c.inputHeight(), c.inputWidth()}, nhwc, nchw);
+  }
+
+  /** The same for an NCHW shape. */
+  static void toNchw(long[] s, NativeFloats nhwc, FloatBuffer nchw) {
+    int h = (int) s[2], w = (int) s[3], ch = (int) s[1];
     float[] row = new float[w * ch];
-    for (long n = 0; n < c.batch(); n++)
+    for (long n = 0; n < s[0]; n++)
       for (int y = 0; y < h; y++) {
         nhwc.read(((n * h + y) * w) * ch, row, row.length);
         for (int x = 0; x < w; x++)
@@ -193,9 +330,15 @@ final class OrtConv implements AutoCloseable {
 
   /** An NCHW output (position 0) into NHWC native floats, one output row at a time. */
   static void fromNchw(Conv2d c, FloatBuffer nchw, NativeFloats nhwc) {
-    int h = (int) c.outputHeight(), w = (int) c.outputWidth(), ch = (int) c.outputChannels();
+    fromNchw(
+        new long[] {c.batch(), c.outputChannels(), c.outputHeight(), c.outputWidth()}, nchw, nhwc);
+  }
+
+  /** The same for an NCHW shape. */
+  static void fromNchw(long[] s, FloatBuffer nchw, NativeFloats nhwc) {
+    int h = (int) s[2], w = (int) s[3], ch = (int) s[1];
     float[] row = new float[w * ch];
-    for (long n = 0; n < c.batch(); n++)
+    for (long n = 0; n < s[0]; n++)
       for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++)
           for (int k = 0; k < ch; k++)
@@ -204,7 +347,7 @@ final class OrtConv implements AutoCloseable {
       }
   }
 
-  private static void closeQuietly(AutoCloseable a) {
+  static void closeQuietly(AutoCloseable a) {
     try {
       a.close();
     } catch (Exception ignored) {

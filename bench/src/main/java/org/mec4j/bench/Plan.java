@@ -13,7 +13,11 @@ public final class Plan {
     SGEMM,
     LAYER,
     SWEEP,
-    NETWORK
+    NETWORK,
+    /** A Conv (forward) or ConvTranspose (backward data) node of a --model. */
+    MODEL,
+    /** A --model as a whole: ONNX Runtime and OnnxExecutor. */
+    MODEL_RUN
   }
 
   /**
@@ -51,6 +55,9 @@ public final class Plan {
         case SGEMM -> "sgemm ceiling";
         case LAYER -> name + " mb" + spec.batch() + d;
         case SWEEP -> "sweep " + name + " (mb" + spec.batch() + ")";
+        case MODEL ->
+            "[" + network + "] " + name + (direction.backward() ? " (ConvTranspose)" : "");
+        case MODEL_RUN -> "[" + network + "] whole model";
         case NETWORK ->
             "["
                 + network
@@ -77,6 +84,31 @@ public final class Plan {
   static final double GFLOPS_PER_THREAD = 45;
 
   public static List<Task> build(Options o, int threads, boolean withSweep) {
+    return build(o, threads, withSweep, false);
+  }
+
+  /**
+   * @param wholeModelsOnly only the sgemm ceiling and the models' whole-model tasks (the extra
+   *     1-thread JVM of a run with models and no 1-thread JVM)
+   */
+  public static List<Task> build(
+      Options o, int threads, boolean withSweep, boolean wholeModelsOnly) {
+    if (wholeModelsOnly) {
+      List<Task> out = new ArrayList<>();
+      for (Task t : build(o, threads, false, false))
+        if (t.kind() == Kind.SGEMM || t.kind() == Kind.MODEL_RUN)
+          out.add(
+              new Task(
+                  out.size(),
+                  t.kind(),
+                  t.name(),
+                  t.spec(),
+                  t.estSeconds(),
+                  t.network(),
+                  t.count(),
+                  t.direction()));
+      return out;
+    }
     List<Task> tasks = new ArrayList<>();
     List<Dir> dirs = o.directionList();
     double sg = 2.0 * Math.pow(o.sgemmSize, 3) * 12 / 1e9 / (GFLOPS_PER_THREAD * 2 * threads) + 0.5;
@@ -127,6 +159,22 @@ public final class Plan {
                       l.count(),
                       d));
           }
+      }
+    }
+    // Models: every Conv node in graph order, then the whole model.
+    if (o.hasModels()) {
+      for (Models.Model m : o.modelList()) {
+        double sum = 0;
+        for (Models.Node n : m.nodes()) {
+          double est = estimate(n.spec(), runs(o.networkAlgorithmSet(), n.direction()), o, threads);
+          sum += est;
+          tasks.add(
+              new Task(
+                  tasks.size(), Kind.MODEL, n.name(), n.spec(), est, m.name(), 1, n.direction()));
+        }
+        tasks.add(
+            new Task(
+                tasks.size(), Kind.MODEL_RUN, "(whole model)", null, 1 + sum / 4, m.name(), 1));
       }
     }
     if (withSweep && o.sweep) {

@@ -180,16 +180,20 @@ public final class Report {
     long errors = in.issues().stream().filter(Issue::isError).count();
 
     boolean networks = o.hasNetworks() || NetworkReport.any(in);
-    // The paper's sections only when paper (or command-line) layers were asked for, or no network.
+    boolean models = o.hasModels() || ModelReport.any(in);
+    // The paper's sections only when paper (or command-line) layers were asked for, or no network
+    // or model.
     boolean paper =
-        !networks
+        !(networks || models)
             || !o.layerList().isEmpty()
-            || in.rows().stream().anyMatch(r -> !r.kind().equals("network"));
+            || in.rows().stream()
+                .anyMatch(r -> !r.kind().equals("network") && !r.kind().startsWith("model"));
+    List<String> what = new ArrayList<>();
+    if (paper) what.add("the paper's layers");
+    if (networks) what.add("whole networks");
+    if (models) what.add("real ONNX models");
     md.append("# mec4j: MEC against im2col, oneDNN and ONNX Runtime on ")
-        .append(
-            paper && networks
-                ? "the paper's layers and whole networks"
-                : networks ? "whole networks" : "the paper's layers")
+        .append(String.join(" and ", what))
         .append("\n\n");
     md.append("Wall time **")
         .append(Progress.duration(in.wallSeconds()))
@@ -228,6 +232,11 @@ public final class Report {
             Row.num(o.maxAlgSeconds),
             "sgemmSize",
             o.sgemmSize));
+    if (models)
+      md.append(
+          "- **Real models** (`--model`): their Conv nodes ran on their real inputs and weights (not seeded data), and every "
+              + "output, im2col's included, was checked against ONNX Runtime's own output of the node in its run of the whole "
+              + "model, with the tolerance above; see each model's section.\n\n");
 
     // Setup.
     md.append("## Setup: one JVM per backend and thread count\n\n");
@@ -284,6 +293,7 @@ public final class Report {
     // their own sections).
     if (networks && (NetworkReport.any(in) || o.directionList().contains(Dir.FWD)))
       md.append(NetworkReport.render(in, NetworkReport.summaries(in)));
+    if (models) md.append(ModelReport.render(in));
 
     int paperStart = md.length();
     // Headline.
@@ -564,7 +574,8 @@ public final class Report {
     // Those sections are empty without paper layers, or with backward passes only (and no sweep).
     boolean forward =
         o.directionList().contains(Dir.FWD)
-            || in.rows(Dir.FWD).stream().anyMatch(r -> !r.kind().equals("network"));
+            || in.rows(Dir.FWD).stream()
+                .anyMatch(r -> !r.kind().equals("network") && !r.kind().startsWith("model"));
     if (!paper || !forward) md.setLength(paperStart);
 
     for (Dir d : Dir.values()) if (d.backward()) md.append(BackwardReport.render(in, d));
@@ -607,7 +618,7 @@ public final class Report {
     }
 
     md.append(Prose.report("method-notes"));
-    if (in.rows().stream().anyMatch(r -> r.dir().backward()))
+    if (in.rows().stream().anyMatch(r -> r.dir().backward() && !r.kind().startsWith("model")))
       md.append(Prose.report("method-notes-backward"));
     md.append(Prose.report("method-notes-end", "idleThreads", idleThreads(in), "isa", isa(in)));
     return md.toString();
