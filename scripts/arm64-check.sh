@@ -35,7 +35,7 @@ sudo_cmd=""
 need=()
 command -v $triple-g++ >/dev/null || need+=(g++-$triple)
 command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
-command -v unzip >/dev/null || need+=(unzip)
+command -v file >/dev/null || need+=(file)
 if ((${#need[@]})); then
   echo "== installing: ${need[*]}"
   $sudo_cmd apt-get update -qq
@@ -92,6 +92,11 @@ if [[ ! -e $lib || -n $(find target/classes/org/mec4j/internal target/native-lin
     'org.mec4j.internal.*'
 fi
 file "$lib" | grep -q "ARM aarch64" || { echo "$lib is not an aarch64 library"; exit 1; }
+# As users get it: a jar with only the platform's library (JavaCPP's classifier-jar layout).
+version_of() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" pom.xml | head -1; }  # the top-level pom's properties
+platform_jar=$root/target/arm64/mec4j-$(version_of revision)-linux-arm64.jar
+rm -f "$platform_jar"
+run jar --create --file "$platform_jar" -C "$jni" org
 took "JNI library (JavaCPP, linux-arm64)"
 
 # 5. Debian's arm64 JDK, unpacked into target/arm64/jdk (not installed: it would pull the arm64
@@ -113,7 +118,6 @@ if [[ ! -x $java_home/bin/java ]]; then
     ln -sfn "$jdk_root$(readlink "$link")" "$link"
   done
 fi
-version_of() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" pom.xml | head -1; }  # the top-level pom's properties
 javacpp_version=$(version_of javacpp.version)
 openblas_version=$(version_of openblas.version)
 junit_version=$(version_of junit.version)
@@ -129,16 +133,19 @@ for artifact in org.bytedeco:javacpp:$javacpp_version org.bytedeco:javacpp:$java
 done
 took "arm64 JDK and jars"
 
-# 6. The JUnit subset through the arm64 JVM under qemu: the linux-arm64 JNI library first on the
-#    class path (target/classes holds the x86-64 one under another platform folder), OpenBLAS.
+# 6. The JUnit subset through the arm64 JVM under qemu: the library's classes with the linux-arm64
+#    jar (target/classes holds the x86-64 library, under another platform folder), OpenBLAS.
+#    JavaCPP unpacks the jars' libraries into a cache of this run's own, so none is stale.
 "${qemu[@]}" "$java_home/bin/java" -version 2>&1 | head -1
-classpath="$jni:$root/target/test-classes:$root/target/classes:$(IFS=:; echo "${jars[*]:0:4}")"
+classpath="$platform_jar:$root/target/test-classes:$root/target/classes:$(IFS=:; echo "${jars[*]:0:4}")"
+rm -rf target/arm64/javacpp-cache
 selectors=()
 IFS=, read -ra names <<<"$junit_tests"
 for name in "${names[@]}"; do selectors+=(--select-class "org.mec4j.$name"); done
 rm -rf target/arm64/junit-reports
 status=0
 LD_LIBRARY_PATH=$jdk_root/lib/$triple run "${qemu[@]}" "$java_home/bin/java" -XX:TieredStopAtLevel=1 \
+  -Dorg.bytedeco.javacpp.cachedir="$root/target/arm64/javacpp-cache" \
   -Dmec4j.blas=openblas -Dmec4j.test.expectedBlas=OpenBLAS -Dmec4j.test.seed=20170706 \
   -jar "${jars[4]}" execute --class-path "$classpath" "${selectors[@]}" \
   --reports-dir target/arm64/junit-reports --details=summary --disable-banner || status=$?
