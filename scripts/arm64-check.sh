@@ -138,6 +138,7 @@ took "arm64 JDK and jars"
 # 6. The JUnit subset through the arm64 JVM under qemu: the library's classes with the linux-arm64
 #    jar (target/classes holds the x86-64 library, under another platform folder), OpenBLAS.
 #    JavaCPP unpacks the jars' libraries into a cache of this run's own, so none is stale.
+export LD_LIBRARY_PATH=$jdk_root/lib/$triple  # the JDK's zlib (the cross libc has none)
 "${qemu[@]}" "$java_home/bin/java" -version 2>&1 | head -1
 classpath="$platform_jar:$root/target/test-classes:$root/target/classes:$(IFS=:; echo "${jars[*]:0:4}")"
 rm -rf target/arm64/javacpp-cache
@@ -146,7 +147,7 @@ IFS=, read -ra names <<<"$junit_tests"
 for name in "${names[@]}"; do selectors+=(--select-class "org.mec4j.$name"); done
 rm -rf target/arm64/junit-reports
 status=0
-LD_LIBRARY_PATH=$jdk_root/lib/$triple run "${qemu[@]}" "$java_home/bin/java" \
+run "${qemu[@]}" "$java_home/bin/java" \
   -Dorg.bytedeco.javacpp.cachedir="$root/target/arm64/javacpp-cache" \
   -Dmec4j.blas=openblas -Dmec4j.test.expectedBlas=OpenBLAS -Dmec4j.test.seed=20170706 \
   -jar "${jars[4]}" execute --class-path "$classpath" "${selectors[@]}" \
