@@ -29,7 +29,7 @@ sysroot=/usr/$triple
 # (random and hand-picked layers), packed kernels, every ISA cap, the BLAS loaded, the argument
 # checks and the workspace sizes. BackwardTest and DifferentialFuzzTest are left out for CI's time
 # (together over 4 min of CPU under qemu): name them in MEC4J_ARM64_JUNIT_TESTS to run them.
-junit_tests=${MEC4J_ARM64_JUNIT_TESTS:-CpuTest,ValidationTest,WorkspaceSizeTest,ConvolutionCorrectnessTest,PackedKernelTest,BlasBackendTest}
+junit_tests=${MEC4J_ARM64_JUNIT_TESTS:-CpuTest,HeaderCodesTest,ValidationTest,WorkspaceSizeTest,ConvolutionCorrectnessTest,PackedKernelTest,BlasBackendTest}
 
 # 1. Debian's packages: the cross compiler and qemu-user (and, for the JVM, Debian's arm64 JDK).
 sudo_cmd=""
