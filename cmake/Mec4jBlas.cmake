@@ -11,9 +11,10 @@
 set(MEC4J_BLAS_ROOT "" CACHE PATH "Folder with include/cblas.h and libopenblas.so.0")
 
 if(MEC4J_BLAS_ROOT)
-  find_path(MEC4J_BLAS_INCLUDE_DIR cblas.h PATHS "${MEC4J_BLAS_ROOT}/include" NO_DEFAULT_PATH)
+  # NO_CMAKE_FIND_ROOT_PATH: a cross toolchain's sysroot must not be prefixed to this folder.
+  find_path(MEC4J_BLAS_INCLUDE_DIR cblas.h PATHS "${MEC4J_BLAS_ROOT}/include" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH)
   find_file(MEC4J_BLAS_LIBRARY NAMES libopenblas.so.0 libopenblas.so PATHS "${MEC4J_BLAS_ROOT}"
-            "${MEC4J_BLAS_ROOT}/lib" NO_DEFAULT_PATH)
+            "${MEC4J_BLAS_ROOT}/lib" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH)
 else()
   find_path(MEC4J_BLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES openblas x86_64-linux-gnu/openblas-pthread)
   find_library(MEC4J_BLAS_LIBRARY NAMES openblas)

@@ -1,9 +1,14 @@
 # The micro-kernel sources and the compile flags of each ISA. On x86-64 every ISA's kernels are
-# built (MEC4J_HAVE_X86_KERNELS), whatever the build machine runs; elsewhere only the portable ones.
+# built (MEC4J_HAVE_X86_KERNELS), whatever the build machine runs; on aarch64 the NEON tiles
+# (MEC4J_HAVE_AARCH64_KERNELS, no flags: NEON is aarch64's baseline); elsewhere only the portable ones.
 set(MEC4J_KERNEL_DIR "${CMAKE_CURRENT_LIST_DIR}/../native/src/ukernels")
 set(MEC4J_X86 OFF)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(MEC4J_X86 ON)
+endif()
+set(MEC4J_AARCH64 OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(MEC4J_AARCH64 ON)
 endif()
 # Kernels contract a*b+c into FMA; the rest of the core keeps ISO rounding.
 set(MEC4J_KERNEL_COMMON_FLAGS -ffp-contract=fast)
@@ -38,6 +43,12 @@ function(mec4j_add_kernels target)
       COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma")
     set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-dwconv-6x32-avx512f.cpp" PROPERTIES
       COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx512f;-mavx2;-mfma")
+  endif()
+  if(MEC4J_AARCH64)
+    target_compile_definitions(${target} PRIVATE MEC4J_HAVE_AARCH64_KERNELS=1)
+    target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-igemm-8x8-neon.cpp")
+    set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-8x8-neon.cpp" PROPERTIES
+      COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS}")
   endif()
 endfunction()
 

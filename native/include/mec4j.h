@@ -84,12 +84,14 @@ typedef MEC4J_ENUM(mec4j_algorithm){
                                       GEMMs with K = k_h*k_w, which no GEMM runs near its peak. */
 } mec4j_algorithm;
 
-/* Instruction sets mec4j has micro-kernels for, in increasing order. */
+/* Instruction sets mec4j has micro-kernels for. Each architecture has its own levels, in
+ * increasing order: x86-64 portable < avx2 < avx512; aarch64 portable < neon. */
 typedef MEC4J_ENUM(mec4j_isa){
     MEC4J_ISA_PORTABLE = 0, /* portable C++ (SSE2 on x86-64, NEON on aarch64) */
-    MEC4J_ISA_AVX2 = 1,     /* AVX2 + FMA */
-    MEC4J_ISA_AVX512 = 2,   /* AVX-512F */
-    MEC4J_ISA_BEST = 3      /* as a cap: none, the best the CPU has */
+    MEC4J_ISA_AVX2 = 1,     /* x86-64: AVX2 + FMA */
+    MEC4J_ISA_AVX512 = 2,   /* x86-64: AVX-512F */
+    MEC4J_ISA_BEST = 3,     /* as a cap: none, the best the CPU has */
+    MEC4J_ISA_NEON = 4      /* aarch64: NEON (Advanced SIMD) tiles sized for its 32 vector registers */
 } mec4j_isa;
 
 /* Alignment, in bytes, that every workspace must have. */
@@ -199,11 +201,12 @@ mec4j_status mec4j_set_tuning(mec4j_tuning tuning);
 mec4j_status mec4j_get_tuning(mec4j_tuning* tuning);
 
 /* The ISA cap (as oneDNN's ONEDNN_MAX_CPU_ISA / dnnl_set_max_cpu_isa): kernels above it are never
- * used. It starts from the environment variable MEC4J_MAX_ISA (avx512, avx2, portable or best,
- * any case; unset = best); a misspelt value makes every call that runs or plans a convolution
- * fail with MEC4J_ERROR_BAD_ENVIRONMENT until mec4j_set_max_isa is called. A cap above what the
- * CPU has caps at what it has. Process-wide; calls already running keep the kernel they started
- * with. */
+ * used. It starts from the environment variable MEC4J_MAX_ISA (x86-64: avx512, avx2, portable or
+ * best; aarch64: neon, portable or best; any case; unset = best); a misspelt value, or another
+ * architecture's ISA, makes every call that runs or plans a convolution fail with
+ * MEC4J_ERROR_BAD_ENVIRONMENT until mec4j_set_max_isa is called, which refuses another
+ * architecture's ISA with MEC4J_ERROR_INVALID_ARGUMENT. A cap above what the CPU has caps at what
+ * it has. Process-wide; calls already running keep the kernel they started with. */
 mec4j_status mec4j_set_max_isa(mec4j_isa isa);
 mec4j_status mec4j_get_max_isa(mec4j_isa* isa);
 /* min(cap, what this CPU runs): the ISA whose kernels run. */

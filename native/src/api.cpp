@@ -263,8 +263,13 @@ const char* mec4j_status_string(mec4j_status st) {
     case MEC4J_ERROR_WORKSPACE_LIMIT:
       return "workspace limit below MEC's smallest tile (one output row band, or one output column, of one image)";
     case MEC4J_ERROR_BAD_ENVIRONMENT:
+#if defined(__aarch64__)
+      return "unknown value of MEC4J_MAX_ISA (accepted on aarch64: neon, portable, best; avx512 and avx2 are "
+             "x86-64's) or MEC4J_TUNING (accepted: measure, heuristic)";
+#else
       return "unknown value of MEC4J_MAX_ISA (accepted: avx512, avx2, portable, best) or MEC4J_TUNING (accepted: "
              "measure, heuristic)";
+#endif
   }
   return "unknown status";
 }

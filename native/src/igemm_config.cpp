@@ -14,6 +14,9 @@ MEC4J_DECLARE_F32_IGEMM(f32_igemm_12x32_avx512f)
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_6x64_avx512f)
 MEC4J_DECLARE_F32_IGEMM(f32_igemm_16x16_avx512f)
 #endif
+#if defined(MEC4J_HAVE_AARCH64_KERNELS)
+MEC4J_DECLARE_F32_IGEMM(f32_igemm_8x8_neon)
+#endif
 
 namespace mec4j {
 
@@ -67,14 +70,29 @@ std::vector<const IgemmConfig*> igemm_configs(mec4j_isa isa) {
   if (isa >= MEC4J_ISA_AVX512) return {&avx512_wide, &avx512, &avx512_narrow};
   if (isa >= MEC4J_ISA_AVX2) return {&avx2};
 #endif
+#if defined(MEC4J_HAVE_AARCH64_KERNELS)
+  // Not timed (built and tested under emulation only): the tile with the most accumulators that
+  // the 32 registers hold without spilling, over the same 8-wide panels as the portable tile.
+  static const IgemmConfig neon =
+      blocked({"f32-igemm-8x8-neon", MEC4J_ISA_NEON, 8, 8, 0, 0, f32_igemm_8x8_neon_ukernel,
+               f32_igemm_8x8_neon_ukernel_strided, f32_igemm_8x8_neon_ukernel_strided_stream,
+               f32_igemm_8x8_neon_ukernel_tails, f32_igemm_8x8_neon_pack, f32_igemm_8x8_neon_ukernel_wt});
+  if (isa == MEC4J_ISA_NEON) return {&neon};
+#endif
   (void)isa;
   return {&portable};
 }
 
 const IgemmConfig* igemm_config(mec4j_isa isa, int64_t n) {
+#if defined(MEC4J_HAVE_AARCH64_KERNELS)
+  static const std::vector<const IgemmConfig*> by_isa[] = {igemm_configs(MEC4J_ISA_PORTABLE),
+                                                           igemm_configs(MEC4J_ISA_NEON)};
+  const std::vector<const IgemmConfig*>& list = by_isa[isa == MEC4J_ISA_NEON ? 1 : 0];
+#else
   static const std::vector<const IgemmConfig*> by_isa[] = {
       igemm_configs(MEC4J_ISA_PORTABLE), igemm_configs(MEC4J_ISA_AVX2), igemm_configs(MEC4J_ISA_AVX512)};
   const std::vector<const IgemmConfig*>& list = by_isa[isa >= MEC4J_ISA_AVX512 ? 2 : isa >= MEC4J_ISA_AVX2 ? 1 : 0];
+#endif
   const IgemmConfig* best = list.front();
   if (n <= 0) return best;
   auto padded = [n](const IgemmConfig* c) { return (n + c->nr - 1) / c->nr * c->nr; };

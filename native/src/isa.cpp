@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -19,10 +20,16 @@ constexpr int kCapFromEnvironment = -1;
 constexpr int kCapMisspelt = -2;
 std::atomic<int> g_cap{kCapFromEnvironment};
 
+bool is_cap_here(int isa) {
+  const std::vector<mec4j_isa>& levels = isa_levels();
+  return isa == MEC4J_ISA_BEST || std::find(levels.begin(), levels.end(), isa) != levels.end();
+}
+
+// Another architecture's ISA (avx2 on aarch64) is refused as a misspelling is: it cannot run here.
 int parse_cap(const char* text) {
   if (!text || !*text) return MEC4J_ISA_BEST;
-  for (int isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512, MEC4J_ISA_BEST})
-    if (!strcasecmp(text, mec4j_isa_name((mec4j_isa)isa))) return isa;
+  for (int isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512, MEC4J_ISA_NEON, MEC4J_ISA_BEST})
+    if (!strcasecmp(text, mec4j_isa_name((mec4j_isa)isa))) return is_cap_here(isa) ? isa : kCapMisspelt;
   return kCapMisspelt;
 }
 
@@ -38,8 +45,21 @@ int cap() {
 
 }  // namespace
 
+const std::vector<mec4j_isa>& isa_levels() {
+#if defined(__aarch64__)
+  static const std::vector<mec4j_isa> levels = {MEC4J_ISA_PORTABLE, MEC4J_ISA_NEON};
+#elif defined(__x86_64__)
+  static const std::vector<mec4j_isa> levels = {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512};
+#else
+  static const std::vector<mec4j_isa> levels = {MEC4J_ISA_PORTABLE};
+#endif
+  return levels;
+}
+
 mec4j_isa host_isa() {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__aarch64__)
+  return MEC4J_ISA_NEON;  // Advanced SIMD is part of every AArch64 CPU (the base ABI passes floats in it)
+#elif defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
   static const mec4j_isa isa = __builtin_cpu_supports("avx512f")                                 ? MEC4J_ISA_AVX512
                                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? MEC4J_ISA_AVX2
@@ -54,6 +74,7 @@ mec4j_status effective_isa(mec4j_isa* isa) {
   const int c = cap();
   if (c == kCapMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
   const mec4j_isa host = host_isa();
+  // Only this architecture's levels get here, and each architecture's are in increasing order.
   *isa = c == MEC4J_ISA_BEST || c > host ? host : (mec4j_isa)c;
   return MEC4J_OK;
 }
@@ -96,7 +117,7 @@ using namespace mec4j;
 extern "C" {
 
 mec4j_status mec4j_set_max_isa(mec4j_isa isa) {
-  if (isa < MEC4J_ISA_PORTABLE || isa > MEC4J_ISA_BEST) return MEC4J_ERROR_INVALID_ARGUMENT;
+  if (!is_cap_here(isa)) return MEC4J_ERROR_INVALID_ARGUMENT;
   g_cap.store(isa, std::memory_order_release);
   return MEC4J_OK;
 }
@@ -126,6 +147,8 @@ const char* mec4j_isa_name(mec4j_isa isa) {
       return "avx512";
     case MEC4J_ISA_BEST:
       return "best";
+    case MEC4J_ISA_NEON:
+      return "neon";
   }
   return "unknown";
 }

@@ -4,11 +4,15 @@
 #define MEC4J_ISA_H
 
 #include <cstdint>
+#include <vector>
 
 #include "mec4j.h"
 
 namespace mec4j {
 
+// This architecture's ISA levels, lowest first (x86-64: portable, avx2, avx512; aarch64:
+// portable, neon); the caps mec4j_set_max_isa accepts are these and MEC4J_ISA_BEST.
+const std::vector<mec4j_isa>& isa_levels();
 // The best ISA this CPU (and its OS) runs, detected once.
 mec4j_isa host_isa();
 // min(host, cap): what kernels are chosen for. Fails only when MEC4J_MAX_ISA is misspelt and no

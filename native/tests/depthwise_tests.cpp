@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "depthwise.h"
+#include "isa.h"
 #include "mec4j.h"
 #include "test_support.h"
 
@@ -323,8 +324,10 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--max-isa") && i + 1 < argc) {
       const char* name = argv[++i];
       bool known = false;
-      for (int isa = MEC4J_ISA_PORTABLE; isa <= MEC4J_ISA_BEST; ++isa)
-        if (!std::strcmp(name, mec4j_isa_name((mec4j_isa)isa))) cap = (mec4j_isa)isa, known = true;
+      std::vector<mec4j_isa> caps = mec4j::isa_levels();
+      caps.push_back(MEC4J_ISA_BEST);
+      for (mec4j_isa isa : caps)
+        if (!std::strcmp(name, mec4j_isa_name(isa))) cap = isa, known = true;
       if (!known) {
         std::fprintf(stderr, "unknown ISA %s\n", name);
         return 2;
@@ -346,9 +349,12 @@ int main(int argc, char** argv) {
   const mec4j_isa host = mec4j_get_host_isa();
   const mec4j_isa top = cap == MEC4J_ISA_BEST || cap > host ? host : cap;
   std::vector<Kernel> kernels;
-  for (int isa = top; isa >= MEC4J_ISA_PORTABLE; --isa) {
-    const DwconvConfig* c = mec4j::dwconv_config((mec4j_isa)isa);
-    CHECK(!std::strcmp(mec4j::depthwise_kernel_name((mec4j_isa)isa), c->name), "kernel name");
+  const std::vector<mec4j_isa>& levels = mec4j::isa_levels();
+  for (auto level = levels.rbegin(); level != levels.rend(); ++level) {
+    const mec4j_isa isa = *level;
+    if (isa > top) continue;
+    const DwconvConfig* c = mec4j::dwconv_config(isa);
+    CHECK(!std::strcmp(mec4j::depthwise_kernel_name(isa), c->name), "kernel name");
     if (kernels.empty() || kernels.back().config != c) kernels.push_back({c->name, c});
   }
 #if defined(MEC4J_HAVE_X86_KERNELS)

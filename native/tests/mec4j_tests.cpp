@@ -654,16 +654,24 @@ static void test_isa_control() {
   mec4j_isa before = MEC4J_ISA_BEST, isa = MEC4J_ISA_BEST;
   CHECK(mec4j_get_max_isa(&before) == MEC4J_OK, "get max isa");
   const mec4j_isa host = mec4j_get_host_isa();
-  for (mec4j_isa cap : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512, MEC4J_ISA_BEST}) {
+  std::vector<mec4j_isa> caps = mec4j::isa_levels();
+  caps.push_back(MEC4J_ISA_BEST);
+  for (mec4j_isa cap : caps) {
     CHECK(mec4j_set_max_isa(cap) == MEC4J_OK, "set %s", mec4j_isa_name(cap));
     CHECK(mec4j_get_effective_isa(&isa) == MEC4J_OK && isa == (cap == MEC4J_ISA_BEST || cap > host ? host : cap),
           "effective isa under cap %s: %s", mec4j_isa_name(cap), mec4j_isa_name(isa));
     const char* kernel = mec4j_kernel_name();
     CHECK(std::strstr(kernel, isa == MEC4J_ISA_AVX512 ? "avx512"
                               : isa == MEC4J_ISA_AVX2 ? "avx2"
+                              : isa == MEC4J_ISA_NEON ? "neon"
                                                       : "portable"),
           "kernel %s under cap %s", kernel, mec4j_isa_name(cap));
   }
+  // Another architecture's ISAs cannot run here: refused, the cap unchanged.
+  for (mec4j_isa other : {MEC4J_ISA_AVX2, MEC4J_ISA_AVX512, MEC4J_ISA_NEON})
+    if (std::find(caps.begin(), caps.end(), other) == caps.end())
+      CHECK(mec4j_set_max_isa(other) == MEC4J_ERROR_INVALID_ARGUMENT, "cap %s on this architecture",
+            mec4j_isa_name(other));
   CHECK(mec4j_set_max_isa((mec4j_isa)7) == MEC4J_ERROR_INVALID_ARGUMENT, "cap 7");
   CHECK(mec4j_set_tuning((mec4j_tuning)5) == MEC4J_ERROR_INVALID_ARGUMENT, "tuning 5");
   CHECK(mec4j_get_max_isa(nullptr) == MEC4J_ERROR_NULL_ARGUMENT, "null isa");
@@ -687,7 +695,7 @@ static void test_ukernels(uint64_t seed) {
   };
   std::vector<Kernel> kernels;
   const mec4j_isa host = mec4j_get_host_isa();
-  for (mec4j_isa isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512})
+  for (mec4j_isa isa : isa_levels())
     if (isa <= host) {
       for (const IgemmConfig* c : igemm_configs(isa))
         kernels.push_back({c->name, c->mr, c->nr, c->ukernel, c->ukernel_strided, c->ukernel_strided_stream,
@@ -991,7 +999,9 @@ int main(int argc, char** argv) {
     const bool isa_bad = mec4j_get_max_isa(&isa) == MEC4J_ERROR_BAD_ENVIRONMENT;
     CHECK(isa_bad || mec4j_get_tuning(&t) == MEC4J_ERROR_BAD_ENVIRONMENT, "a misspelt value is reported");
     CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_ERROR_BAD_ENVIRONMENT, "workspace query fails");
-    CHECK(std::strstr(mec4j_status_string(MEC4J_ERROR_BAD_ENVIRONMENT), "avx512, avx2, portable"), "names the values");
+    for (mec4j_isa level : mec4j::isa_levels())
+      CHECK(std::strstr(mec4j_status_string(MEC4J_ERROR_BAD_ENVIRONMENT), mec4j_isa_name(level)), "names %s",
+            mec4j_isa_name(level));
     if (isa_bad)
       mec4j_set_max_isa(MEC4J_ISA_BEST);
     else
