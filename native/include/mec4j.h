@@ -141,10 +141,10 @@ typedef struct mec4j_conv2d {
    * i_n x o_h x o_w x k_c, kernel HWIO (per group k_h x k_w x i_c/g x k_c/g, groups in turn).
    * NCHW: input i_n x i_c x i_h x i_w, output i_n x k_c x o_h x o_w, kernel OIHW (k_c x i_c/g x k_h
    * x k_w: PyTorch's and ONNX's weight). Forward passes of REFERENCE, MEC and MEC_FUSED (MEC runs
-   * MEC_FUSED), and the packed forward, in the default workspace (mec_workspace_limit 0): the rows
-   * the outputs read are copied from the NCHW input into the cache-sized workspace as MEC_FUSED's
-   * padded rows, and the micro-kernels' tiles are stored into the NCHW output; the workspace
-   * also holds the kernel in HWIO. Other algorithms, backward passes and workspace limits fail with
+   * MEC_FUSED) with the default workspace limit (0): MEC_FUSED multiplies the transposed GEMM, the
+   * OIHW kernel's rows (read in place) times panels of output pixels gathered from the input
+   * planes as they are reached, writing each channel's plane contiguously; no workspace. Other
+   * algorithms, backward passes, workspace limits and packed kernels fail with
    * MEC4J_ERROR_UNSUPPORTED. */
   int32_t layout;
 } mec4j_conv2d;

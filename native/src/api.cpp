@@ -120,7 +120,7 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
 
   if (c->layout != MEC4J_LAYOUT_NHWC && c->layout != MEC4J_LAYOUT_NCHW)
     return fail(bad, "layout", MEC4J_ERROR_INVALID_ARGUMENT);
-  s->in_nchw = s->out_nchw = c->layout == MEC4J_LAYOUT_NCHW;
+  s->nchw = c->layout == MEC4J_LAYOUT_NCHW;
   s->in_cs = s->ih * s->iw;  // fit: input_elems does
   s->in_ns = s->in_cs * s->ic;
   s->out_cs = s->oh * s->ow;
@@ -177,15 +177,6 @@ Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row) {
   t.banded = false;
   *input_row = begin;
   return t;
-}
-
-void oihw_to_hwio(const Shape& s, const float* oihw, float* hwio) {
-  for (int64_t co = 0; co < s.kc; ++co) {
-    const int64_t grp = co / s.kcg, o = co % s.kcg;
-    float* group = hwio + grp * s.group_patch * s.kcg;
-    for (int64_t ci = 0; ci < s.icg; ++ci)
-      for (int64_t t = 0; t < s.kh * s.kw; ++t) group[(t * s.icg + ci) * s.kcg + o] = *oihw++;
-  }
 }
 
 Shape with_batch(const Shape& s, int64_t n) {

@@ -74,32 +74,11 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   const int mr = cfg.mr, nr = cfg.nr;
   // Non-temporal stores: each value is final after the only K block, and every row of C is
   // aligned to 64 bytes (out and ldc; panels start at multiples of nr >= 16 floats on AVX-512).
-  const bool stream = g.stream && g.out_channel_stride == 0 && k_total <= cfg.kc &&
-                      reinterpret_cast<uintptr_t>(g.out) % 64 == 0 && g.ldc % 16 == 0 && nr % 16 == 0;
+  const bool stream =
+      g.stream && k_total <= cfg.kc && reinterpret_cast<uintptr_t>(g.out) % 64 == 0 && g.ldc % 16 == 0 && nr % 16 == 0;
   // One row tile times one panel: rows [p, p + mr) (fewer at the end of the block), columns of
   // panel q.
   // tile_rows: the row pointers of rows [p, ...).
-  // An NCHW output: the tile goes through a buffer, from which its rows (pixels) are scattered to
-  // each channel's plane, where consecutive pixels of an image are consecutive floats; a later K
-  // block gathers it back first.
-  alignas(64) float nchw_buffer[kMaxNr * kMaxMr];
-  auto nchw_tile = [&](const float* const* tile_rows, int n_rows, int64_t p, int64_t col, int cols, const float* b,
-                       int64_t count, bool first, const float* bias, const float* clamp) {
-    float* base[kMaxMr];
-    for (int i = 0; i < n_rows; ++i) {
-      const int64_t pixel = p + i;
-      base[i] = g.out + pixel / g.pixels * g.out_image_stride + col * g.out_channel_stride + pixel % g.pixels;
-    }
-    const int64_t cs = g.out_channel_stride;
-    if (!first)
-      for (int j = 0; j < cols; ++j)
-        for (int i = 0; i < n_rows; ++i) nchw_buffer[i * nr + j] = base[i][j * cs];
-    for (int i = 0; i < n_rows; ++i) a[i] = tile_rows[i];
-    const IgemmUkernelFn kernel = n_rows == mr ? cfg.ukernel : cfg.ukernel_tails[n_rows];
-    kernel(a, segs, count, b, nchw_buffer, nr, n_rows, cols, first, bias, clamp);
-    for (int j = 0; j < cols; ++j)
-      for (int i = 0; i < n_rows; ++i) base[i][j * cs] = nchw_buffer[i * nr + j];
-  };
   auto tile = [&](int64_t p, int64_t me, const float* const* tile_rows, int64_t q, const float* b, int64_t count,
                   bool first, const float* clamp) {
     const int64_t col = q * nr;
@@ -111,10 +90,6 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
       bias = bias_panel;
     }
     const int n_rows = (int)std::min<int64_t>(mr, me - p);
-    if (g.out_channel_stride > 0) {
-      nchw_tile(tile_rows, n_rows, p, col, cols, b, count, first, bias, clamp);
-      return;
-    }
     float* c = g.out + p * g.ldc + col;
     if (n_rows == mr && equally_spaced(tile_rows, mr)) {
       const IgemmStridedUkernelFn kernel = stream && cols == nr ? cfg.ukernel_strided_stream : cfg.ukernel_strided;

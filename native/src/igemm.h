@@ -35,9 +35,6 @@ struct RowWindowGemm {
   const float* bias;    // n floats, or null
   const float* clamp;   // {lo, hi}: the fused activation, applied to every output; or null
   float* out;
-  // NCHW output (> 0): out(p, j) is at out + image * out_image_stride + j * out_channel_stride +
-  // p % pixels (image = p / pixels) instead of out + p * ldc + j.
-  int64_t out_channel_stride, out_image_stride;
   // The output is larger than the caches hold: where its values are final after one K block and
   // its rows 64-byte aligned, the GEMM writes them with non-temporal stores.
   bool stream;

@@ -52,29 +52,22 @@ int64_t lowered_elems(const Plan& p, MecSolution solution) {
   return whole_lowering_elems(p, solution);
 }
 
-// An NCHW layer's OIHW kernel, in HWIO after MEC_FUSED's lowered rows in its workspace.
-int64_t hwio_kernel_offset(const Plan& p) { return (lowered_elems(p, MecSolution::Fused) + 15) / 16 * 16; }
-
 template <MecSolution S>
 int64_t mec_workspace(const Plan& p) {
-  if (S == MecSolution::Fused && p.s.in_nchw) return hwio_kernel_offset(p) + p.s.kernel_elems;
+  if (S == MecSolution::Fused && p.s.nchw) return 0;  // nchw_forward gathers panels on the stack
   return lowered_elems(p, S);
 }
 
 template <MecSolution S>
 void mec_run(const Plan& p, const ConvBuffers& b) {
-  const float* kernel = b.kernel;
-  if (S == MecSolution::Fused && p.s.in_nchw) {
-    float* hwio = b.ws + hwio_kernel_offset(p);
-    oihw_to_hwio(p.s, b.kernel, hwio);
-    kernel = hwio;
-  }
-  mec_tiled(p.s, S, p.igemm, b.in, kernel, b.bias, b.out, b.ws);
+  if (S == MecSolution::Fused && p.s.nchw)
+    return nchw_forward(p.s, *igemm_config(p.isa), b.in, b.kernel, b.bias, b.out, p.threads);
+  mec_tiled(p.s, S, p.igemm, b.in, b.kernel, b.bias, b.out, b.ws);
 }
 
 // NCHW runs forward on REFERENCE, MEC and MEC_FUSED, in the default workspace (mec4j.h).
 mec4j_status nchw_check(const Shape& s, mec4j_algorithm a, mec4j_direction d) {
-  if (!s.in_nchw) return MEC4J_OK;
+  if (!s.nchw) return MEC4J_OK;
   const bool runs = d == MEC4J_DIRECTION_FORWARD &&
                     (a == MEC4J_ALGORITHM_REFERENCE || a == MEC4J_ALGORITHM_MEC || a == MEC4J_ALGORITHM_MEC_FUSED);
   return runs && (s.cache_sized || a == MEC4J_ALGORITHM_REFERENCE) ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED;
@@ -94,7 +87,7 @@ int64_t no_workspace(const Plan&) { return 0; }
 // By default, also the BLAS variants' whole lowering where it is within the cache-sized bound (small
 // padded layers, where the heuristic or the measurement may pick them).
 int64_t mec_auto_workspace(const Plan& p) {
-  if (p.s.in_nchw) return mec_workspace<MecSolution::Fused>(p);
+  if (p.s.nchw) return mec_workspace<MecSolution::Fused>(p);
   if (p.s.depthwise()) return 0;
   const int64_t fused = mec_workspace<MecSolution::Fused>(p);
   if (!p.s.cache_sized || mec_lowering(p.s, MecSolution::Fused) != Lowering::Mec) return fused;
@@ -270,7 +263,7 @@ std::vector<const ConvImpl*> mec_candidates(const Plan& p) {
 
 const ConvImpl* mec_heuristic(const Plan& p) {
   const Shape& s = p.s;
-  if (s.in_nchw) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // the one variant that reads NCHW
+  if (s.nchw) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // the one variant that reads NCHW
   if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
   // Unpadded layers: MEC_FUSED reads the input in place (no workspace for the others).
   if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
@@ -317,12 +310,14 @@ int tuning() {
 }
 
 // Everything the choice depends on; an array, not a vector: it is built on every MEC call.
-using TuningKey = std::array<int64_t, 25>;
+using TuningKey = std::array<int64_t, 26>;
 
 TuningKey tuning_key(const Plan& p, mec4j_direction direction = MEC4J_DIRECTION_FORWARD) {
   const Shape& s = p.s;
   return {s.n, s.ih, s.iw, s.ic, s.kh, s.kw, s.kc, s.sh, s.sw, s.pt, s.pb, s.pl, s.pr, s.threshold, s.tile_n, s.tile_oh,
           s.tile_w, s.banded, s.g, s.dh, s.dw, p.isa, p.threads, direction,
+          // The layout bounds them too (NCHW runs MEC_FUSED alone); a fused activation does not.
+          s.nchw,
           // The workspace bounds the candidates (the cache-sized default's depends on the L2).
           direction == MEC4J_DIRECTION_FORWARD ? mec_auto_workspace(p) : 0};
 }
@@ -654,6 +649,7 @@ mec4j_status mec4j_packed_kernel_size(const mec4j_conv2d* conv, int64_t* bytes) 
   if (!bytes) return MEC4J_ERROR_NULL_ARGUMENT;
   Plan p;
   mec4j_status st = plan(conv, MEC4J_ALGORITHM_MEC_FUSED, &p, nullptr);
+  if (st == MEC4J_OK && p.s.nchw) st = MEC4J_ERROR_UNSUPPORTED;  // the OIHW kernel is read as it is
   return st != MEC4J_OK ? st : packed_bytes(p, bytes);
 }
 
@@ -661,26 +657,20 @@ mec4j_status mec4j_pack_kernel(const mec4j_conv2d* conv, const float* kernel, vo
   Plan p;
   int64_t need = 0;
   mec4j_status st = plan(conv, MEC4J_ALGORITHM_MEC_FUSED, &p, nullptr);
+  if (st == MEC4J_OK && p.s.nchw) st = MEC4J_ERROR_UNSUPPORTED;
   if (st == MEC4J_OK) st = packed_bytes(p, &need);
   if (st != MEC4J_OK) return st;
   if (!kernel || !packed) return MEC4J_ERROR_NULL_ARGUMENT;
   if (packed_size < need) return MEC4J_ERROR_WORKSPACE_TOO_SMALL;
   if (reinterpret_cast<uintptr_t>(packed) % MEC4J_WORKSPACE_ALIGNMENT != 0) return MEC4J_ERROR_WORKSPACE_MISALIGNED;
-  return run_guarded([&] {
-    std::vector<float> hwio;  // an NCHW layer's OIHW kernel, reordered (before the packed buffer is written)
-    if (p.s.in_nchw) {
-      hwio.resize(p.s.kernel_elems);
-      oihw_to_hwio(p.s, kernel, hwio.data());
-      kernel = hwio.data();
-    }
-    auto* header = static_cast<PackedHeader*>(packed);
-    *header = packed_header(p);
-    float* dst = reinterpret_cast<float*>(header + 1);
-    const int64_t group_floats = packed_group_floats(*p.igemm, p.s.group_patch, p.s.kcg);
-    for (int64_t grp = 0; grp < p.s.g; ++grp)
-      pack_igemm_kernel(*p.igemm, kernel + grp * p.s.group_patch * p.s.kcg, p.s.group_patch, p.s.kcg,
-                        dst + grp * group_floats);
-  });
+  auto* header = static_cast<PackedHeader*>(packed);
+  *header = packed_header(p);
+  float* dst = reinterpret_cast<float*>(header + 1);
+  const int64_t group_floats = packed_group_floats(*p.igemm, p.s.group_patch, p.s.kcg);
+  for (int64_t grp = 0; grp < p.s.g; ++grp)
+    pack_igemm_kernel(*p.igemm, kernel + grp * p.s.group_patch * p.s.kcg, p.s.group_patch, p.s.kcg,
+                      dst + grp * group_floats);
+  return MEC4J_OK;
 }
 
 mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* input, const void* packed,
@@ -696,7 +686,7 @@ mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* 
       header->k != want.k || header->n != want.n || header->groups != want.groups)
     return MEC4J_ERROR_INVALID_ARGUMENT;                   // another layer's, or another ISA's layout
   if (p.s.column_tiled()) return MEC4J_ERROR_UNSUPPORTED;  // column tiles run Solution B on the plain kernel
-  if ((st = nchw_check(p.s, MEC4J_ALGORITHM_MEC_FUSED, MEC4J_DIRECTION_FORWARD)) != MEC4J_OK) return st;
+  if (p.s.nchw) return MEC4J_ERROR_UNSUPPORTED;
   st = check_workspace(lowered_elems(p, MecSolution::Fused), workspace, workspace_bytes);
   if (st != MEC4J_OK) return st;
   return run_guarded([&] {

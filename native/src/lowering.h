@@ -10,8 +10,7 @@ namespace mec4j {
 
 // Writes the k_w*i_c floats of input row iy (unpadded index) for the window whose first tap is at
 // padded column x0 into dst: taps q at columns x0 + q*d_w, zeros where a tap leaves the input.
-// Undilated, the inside part is one contiguous run of NHWC pixels (one memcpy). NCHW: image is the
-// image's first plane.
+// Undilated, the inside part is one contiguous run of NHWC pixels (one memcpy).
 inline void copy_window_row(const Shape& s, const float* image, int64_t iy, int64_t x0, float* dst) {
   const int64_t width = s.kw * s.ic;
   if (iy < 0 || iy >= s.ih) {
@@ -19,19 +18,6 @@ inline void copy_window_row(const Shape& s, const float* image, int64_t iy, int6
     return;
   }
   const int64_t ix0 = x0 - s.pl;  // input column of tap 0 (may be < 0)
-  if (s.in_nchw) {                // image's planes: tap q's channels gathered from their planes
-    for (int64_t q = 0; q < s.kw; ++q) {
-      const int64_t ix = ix0 + q * s.dw;
-      float* d = dst + q * s.ic;
-      if (ix < 0 || ix >= s.iw) {
-        std::memset(d, 0, s.ic * sizeof(float));
-        continue;
-      }
-      const float* src = image + iy * s.iw + ix;
-      for (int64_t c = 0; c < s.ic; ++c) d[c] = src[c * s.in_cs];
-    }
-    return;
-  }
   const float* row = image + iy * s.iw * s.ic;
   if (s.dw > 1) {
     for (int64_t q = 0; q < s.kw; ++q) {

@@ -170,10 +170,6 @@ FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
   g.ldc = s.kc;
   g.pixels = s.oh * s.ow;
   g.width = s.ow;
-  if (s.out_nchw) {
-    g.out_channel_stride = s.out_cs;
-    g.out_image_stride = s.out_ns;
-  }
   const bool grouped = s.g > 1;
   const int64_t taps = dense ? 1 : s.kh, columns = grouped && !dense ? s.kw : 1;
   int64_t row_floats = s.ow * patch_row;
@@ -224,7 +220,7 @@ void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, con
       g.packed = packed_kernel ? packed_kernel + grp * packed_group : nullptr;
       g.bias = bias ? bias + grp * s.kcg : nullptr;
       g.clamp = s.clamp();
-      g.out = out + grp * s.kcg * (s.out_nchw ? s.out_cs : 1);
+      g.out = out + grp * s.kcg;
       mec4j::igemm(igemm, g, split_groups ? 1 : threads);
     }
   });
@@ -249,7 +245,6 @@ void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* im
 bool mec_rows_interleaved(const Shape& s) { return s.n > 1 && s.output_elems <= s.mec_lowered_elems; }
 
 Lowering mec_lowering(const Shape& s, MecSolution solution) {
-  if (s.in_nchw) return Lowering::Mec;  // rows copied from the planes (padded copies or lowered rows)
   const bool unpadded = s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
   const bool pointwise = s.kh == 1 && s.kw == 1 && unpadded;
   const bool in_place = pointwise && s.sh == 1 && s.sw == 1;
@@ -392,17 +387,7 @@ void copy_padded(const Shape& s, const float* in, float* dst, int threads) {
         continue;
       }
       std::memset(d, 0, left * sizeof(float));
-      if (s.in_nchw) {  // the row of every plane, transposed into pixels in 16 x 16 blocks (in L1)
-        const float* src = in + s.in_offset(n, h);
-        for (int64_t x0 = 0; x0 < s.iw; x0 += 16)
-          for (int64_t c0 = 0; c0 < s.ic; c0 += 16) {
-            const int64_t x1 = std::min(x0 + 16, s.iw), c1 = std::min(c0 + 16, s.ic);
-            for (int64_t c = c0; c < c1; ++c)
-              for (int64_t x = x0; x < x1; ++x) d[left + x * s.ic + c] = src[c * s.in_cs + x];
-          }
-      } else {
-        std::memcpy(d + left, in + (n * s.ih + h) * width, width * sizeof(float));
-      }
+      std::memcpy(d + left, in + (n * s.ih + h) * width, width * sizeof(float));
       std::memset(d + left + width, 0, (row - left - width) * sizeof(float));
     }
   });
@@ -415,7 +400,6 @@ Shape over_padded_copy(const Shape& s) {
   u.iw = u.iwp = s.iwp;
   u.pt = u.pb = u.pl = u.pr = 0;
   u.input_elems = s.n * u.ih * u.iw * s.ic;
-  u.in_nchw = false;  // the copies are NHWC rows; the output keeps its layout
   return u;
 }
 

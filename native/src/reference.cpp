@@ -22,13 +22,13 @@ void reference_forward(const Shape& s, const float* in, const float* k, const fl
               const int64_t ix = x * s.sw + q * s.dw - s.pl;
               const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
               // Input channel ci of the group at pix[ci * step]; weight (ci, c) at w[ci * wi + c * wo].
-              const float* pix = !inside     ? nullptr
-                                 : s.in_nchw ? in + n * s.in_ns + grp * s.icg * s.in_cs + iy * s.iw + ix
-                                             : in + ((n * s.ih + iy) * s.iw + ix) * s.ic + grp * s.icg;
-              const int64_t step = s.in_nchw ? s.in_cs : 1;
+              const float* pix = !inside  ? nullptr
+                                 : s.nchw ? in + n * s.in_ns + grp * s.icg * s.in_cs + iy * s.iw + ix
+                                          : in + ((n * s.ih + iy) * s.iw + ix) * s.ic + grp * s.icg;
+              const int64_t step = s.nchw ? s.in_cs : 1;
               const float* w =
-                  s.in_nchw ? k + grp * s.kcg * s.group_patch + r * s.kw + q : kg + (r * s.kw + q) * s.icg * s.kcg;
-              const int64_t wi = s.in_nchw ? s.kh * s.kw : s.kcg, wo = s.in_nchw ? s.group_patch : 1;
+                  s.nchw ? k + grp * s.kcg * s.group_patch + r * s.kw + q : kg + (r * s.kw + q) * s.icg * s.kcg;
+              const int64_t wi = s.nchw ? s.kh * s.kw : s.kcg, wo = s.nchw ? s.group_patch : 1;
               for (int64_t ci = 0; ci < s.icg; ++ci) {
                 const double v = inside ? pix[ci * step] : 0.0;
                 const float* wrow = w + ci * wi;
@@ -37,8 +37,8 @@ void reference_forward(const Shape& s, const float* in, const float* k, const fl
             }
           }
         }
-        float* o = s.out_nchw ? out + n * s.out_ns + y * s.ow + x : out + ((n * s.oh + y) * s.ow + x) * s.kc;
-        const int64_t step = s.out_nchw ? s.out_cs : 1;
+        float* o = s.nchw ? out + n * s.out_ns + y * s.ow + x : out + ((n * s.oh + y) * s.ow + x) * s.kc;
+        const int64_t step = s.nchw ? s.out_cs : 1;
         const float* clamp = s.clamp();
         for (int64_t c = 0; c < s.kc; ++c) {
           const float v = static_cast<float>(acc[c]);

@@ -41,17 +41,16 @@ struct Shape {
   bool activated;
   float act[2];
   const float* clamp() const { return activated ? act : nullptr; }
-  // NCHW tensors (mec4j_conv2d::layout): the input's and the output's channel and image strides,
-  // those of the whole layer's images (a band or a chunk keeps them). The padded row copies that
-  // MEC_FUSED makes of an NCHW input are NHWC (in_nchw false) while its output stays NCHW.
-  bool in_nchw, out_nchw;
+  // NCHW tensors (mec4j_conv2d::layout), with the input's and the output's channel and image
+  // strides.
+  bool nchw;
   int64_t in_cs, in_ns, out_cs, out_ns;
   // Offset of image n's input row `row` (column 0, channel 0), and of its output row y.
   int64_t in_offset(int64_t image, int64_t row) const {
-    return in_nchw ? image * in_ns + row * iw : (image * ih + row) * iw * ic;
+    return nchw ? image * in_ns + row * iw : (image * ih + row) * iw * ic;
   }
   int64_t out_offset(int64_t image, int64_t y) const {
-    return out_nchw ? image * out_ns + y * ow : (image * oh + y) * ow * kc;
+    return nchw ? image * out_ns + y * ow : (image * oh + y) * ow * kc;
   }
   bool depthwise() const { return g > 1 && icg == 1; }
   // One lowered row of one image (o_w*k_w*i_c floats), and one image's MEC lowering (|L| / i_n).
@@ -72,10 +71,6 @@ Shape with_batch(const Shape& s, int64_t n);
 // those outputs read, with the padding that falls inside them. *input_row is the first input
 // row it reads.
 Shape row_band(const Shape& s, int64_t y0, int64_t rows, int64_t* input_row);
-
-// The kernel of an NCHW layer (OIHW: k_c x i_c/g x k_h x k_w) in mec4j's HWIO order (per group
-// k_h x k_w x i_c/g x k_c/g, groups in turn).
-void oihw_to_hwio(const Shape& s, const float* oihw, float* hwio);
 
 // Fills *shape from *conv, or returns the failing status (and field name).
 mec4j_status make_shape(const mec4j_conv2d* conv, Shape* shape, const char** bad_field);
@@ -133,6 +128,10 @@ int64_t cache_sized_bound_elems();
 // Column tiles (tile_w < o_w) run Solution B and need k itself.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,
                const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
+// MEC_FUSED on an NCHW layer (mec_nchw.cpp): the transposed GEMM, the OIHW kernel's rows times
+// panels of output pixels gathered from the input planes; no workspace.
+void nchw_forward(const Shape& s, const IgemmConfig& igemm, const float* in, const float* oihw, const float* bias,
+                  float* out, int threads);
 // Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
 void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k, float* image_out,
                          float* ws);

@@ -6,10 +6,11 @@ package org.mec4j;
  * <p>{@link #NHWC} is mec4j's own layout and runs every algorithm and pass. {@link #NCHW} is what
  * the JVM's deep-learning stacks (ONNX Runtime, DJL, DL4J, PyTorch exports) hold: the forward pass
  * of {@link Algorithm#MEC} (which runs {@link Algorithm#MEC_FUSED} on it), MEC_FUSED and {@link
- * Algorithm#REFERENCE}, with the default workspace, reads and writes it without a transposed copy
- * of the tensors: the input rows the outputs read are copied into the cache-sized workspace as
- * MEC_FUSED's padded rows, and the micro-kernels' tiles are stored into the output's channel
- * planes. Other algorithms, the backward passes and workspace limits refuse NCHW layers.
+ * Algorithm#REFERENCE}, with the default workspace limit, read and write it as it is: MEC_FUSED
+ * multiplies the transposed GEMM, the OIHW kernel's rows (read in place) times panels of output
+ * pixels gathered from the input planes as they are reached, so that each channel's plane of the
+ * output is written contiguously; no workspace, no copy of any tensor. Other algorithms, the
+ * backward passes, workspace limits and {@link PackedKernel}s refuse NCHW layers.
  */
 public enum Layout {
   /**

@@ -23,9 +23,17 @@ public final class PackedKernel implements AutoCloseable {
     this.isa = isa;
   }
 
-  /** Packs kernel[kernelOffset..] (HWIO, {@code spec.kernelSize()} floats). */
+  /**
+   * Packs kernel[kernelOffset..] (HWIO, {@code spec.kernelSize()} floats). NHWC layers only: an
+   * {@link Layout#NCHW} layer's forward reads its OIHW kernel as it is, with nothing to pack.
+   */
   public static PackedKernel pack(Conv2d spec, float[] kernel, int kernelOffset) {
     Objects.requireNonNull(spec, "spec");
+    if (spec.layout() != Layout.NHWC)
+      throw new IllegalArgumentException(
+          "a PackedKernel is for NHWC layers: the NCHW layer "
+              + spec
+              + " reads its OIHW kernel as it is, with nothing to pack");
     new Arguments().in("kernel", kernel, kernelOffset, spec.kernelSize()).check();
     long[] bytes = new long[1];
     try (MecNative.Conv2dStruct s = spec.toNative()) {
