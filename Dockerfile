@@ -39,7 +39,7 @@ WORKDIR /src
 # 1. Maven's downloads, in layers keyed on the poms only: a source change reuses them.
 #    A stub of the reactor with the real poms runs the whole lifecycle (every plugin, the JUnit
 #    provider, every test execution; the exec steps, CMake and JavaCPP, skipped; ctest given no
-#    tests; the platform module's client-project test skipped, its plugin fetched) with a stub
+#    tests; the platform module's client-project test and the onnx module's model fetch skipped) with a stub
 #    library (an empty file standing for its JNI library, so that its linux-x86_64 jar exists),
 #    an empty bench module and the onnx module's .proto (so that protoc is fetched too); it is
 #    removed afterwards.
@@ -54,7 +54,7 @@ RUN set -eux; \
     cd /tmp/stub; \
     mkdir -p target/native && : > target/native/CTestTestfile.cmake; \
     mkdir -p target/classes/org/mec4j/internal/linux-x86_64 && : > target/classes/org/mec4j/internal/linux-x86_64/libjniMecNative.so; \
-    mvn $MVN_FLAGS -Dexec.skip=true -Dctest.noTests=ignore -Dinvoker.skip=true install \
+    mvn $MVN_FLAGS -Dexec.skip=true -Dmec4j.onnx.skipModels=true -Dctest.noTests=ignore -Dinvoker.skip=true install \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/tmp/stub-lib; \
     rm -rf /tmp/stub /tmp/stub-lib ~/.javacpp ~/.m2/repository/org/mec4j
 
