@@ -200,11 +200,18 @@ public final class OnnxExecutor implements AutoCloseable {
     return List.copyOf(inputShapes.keySet());
   }
 
-  /** The declared shape of an input, -1 for a dynamic dimension. */
+  /**
+   * The declared shape of an input, -1 for a dynamic dimension; {@code null} when the model
+   * declares no shape for it (any shape is then taken).
+   *
+   * @throws IllegalArgumentException if the model has no input of that name
+   */
   public long[] inputShape(String name) {
+    if (!inputShapes.containsKey(name))
+      throw new IllegalArgumentException(
+          "the model has no input '" + name + "' (its inputs: " + inputShapes.keySet() + ")");
     long[] s = inputShapes.get(name);
-    if (s == null) throw new IllegalArgumentException("the model has no input '" + name + "'");
-    return s.clone();
+    return s == null ? null : s.clone();
   }
 
   public List<String> outputNames() {

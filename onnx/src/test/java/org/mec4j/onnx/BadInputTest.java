@@ -1,5 +1,8 @@
 package org.mec4j.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mec4j.onnx.Graphs.ints;
@@ -252,5 +255,22 @@ class BadInputTest {
         assertThrows(OnnxModelException.class, () -> OnnxExecutor.load(ext.toByteArray())),
         "node 'conv1' (Conv)",
         "external data");
+  }
+
+  /** An input declared without a shape (found by the loader fuzzer): any shape is taken. */
+  @Test
+  void inputWithoutDeclaredShape() {
+    Graphs g = small();
+    g.inputs.set(0, org.mec4j.onnx.proto.Onnx.ValueInfoProto.newBuilder().setName("X").build());
+    try (OnnxExecutor x = OnnxExecutor.load(g.bytes())) {
+      assertEquals(List.of("X"), x.inputNames());
+      assertNull(x.inputShape("X"));
+      assertTrue(
+          assertThrows(IllegalArgumentException.class, () -> x.inputShape("Y"))
+              .getMessage()
+              .contains("no input 'Y'"));
+      Tensor y = x.run(Map.of("X", Tensor.of(TestData.random(2 * 25, 3), 1, 2, 5, 5))).get("Y");
+      assertArrayEquals(new long[] {1, 3, 5, 5}, y.shape());
+    }
   }
 }
