@@ -8,7 +8,8 @@
 #   bench/native-ab.sh -B /tmp/old/mec4j_bench mec cv1 ... (another build as A)
 #
 # Shapes: cv1..cv12 (the paper's layers, data/cv-layers.csv; "mb32:cv7" at mini-batch 32) or
-# benchdnn strings (mb1ih56iw56ic64oc64kh3kw3). Env: THREADS (1), REPS (5), ROUNDS (3).
+# benchdnn strings (mb1ih56iw56ic64oc64kh3kw3). Env: THREADS (1), REPS (5), ROUNDS (3), CLOCK (wall;
+# cpu = the process's CPU time: at 1 thread it still compares builds while others load the host).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin_a=target/native/mec4j_bench bin_b=target/native/mec4j_bench flags_a="" flags_b=""
@@ -23,7 +24,7 @@ shift $((OPTIND - 1))
 algo=$1; shift
 threads=${THREADS:-1} reps=${REPS:-5} rounds=${ROUNDS:-3}
 export LD_LIBRARY_PATH=$PWD/target/blas/org/bytedeco/openblas/linux-x86_64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export OPENBLAS_NUM_THREADS=$threads
+export OPENBLAS_NUM_THREADS=$threads MEC4J_BENCH_CLOCK=${CLOCK:-wall}
 shape_of() {  # cvN or mbM:cvN -> a benchdnn string; anything else as given
   local mb=1 name=$1
   [[ $name == mb*:* ]] && { mb=${name%%:*}; mb=${mb#mb}; name=${name#*:}; }
@@ -34,7 +35,7 @@ shape_of() {  # cvN or mbM:cvN -> a benchdnn string; anything else as given
   fi
 }
 median_ms() { "$@" | awk '/median/ {print $4}'; }
-echo "A: $bin_a $flags_a | B: $bin_b $flags_b | $algo, $threads thread(s), $reps reps x $rounds rounds"
+echo "A: $bin_a $flags_a | B: $bin_b $flags_b | $algo, $threads thread(s), $reps reps x $rounds rounds, ${CLOCK:-wall} clock"
 ratios=()
 for s in "$@"; do
   shape=$(shape_of "$s")

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iterator>
 #include <map>
 #include <random>
@@ -79,6 +80,26 @@ struct Aligned64 {
   bool operator!=(const Aligned64&) const { return false; }
 };
 using AlignedFloats = std::vector<float, Aligned64>;
+
+// Milliseconds of wall time, or with MEC4J_BENCH_CLOCK=cpu of this process's CPU time: on a host
+// that others load, one thread's CPU time still compares two builds where wall time does not
+// (with N threads it is their sum).
+double now_ms() {
+  static const bool cpu = [] {
+    const char* v = std::getenv("MEC4J_BENCH_CLOCK");
+    if (v && std::strcmp(v, "cpu") && std::strcmp(v, "wall")) {
+      std::fprintf(stderr, "MEC4J_BENCH_CLOCK must be cpu or wall, got '%s'\n", v);
+      std::exit(2);
+    }
+    return v && !std::strcmp(v, "cpu");
+  }();
+  if (cpu) {
+    timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+  }
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 int main(int argc, char** argv) {
   mec4j_conv2d c;
@@ -210,7 +231,7 @@ int main(int argc, char** argv) {
   }
   for (int rep = -1; rep < reps; ++rep)  // rep -1 warms up
     for (size_t a = 0; a < algos.size(); ++a) {
-      auto t0 = std::chrono::steady_clock::now();
+      const double t0 = now_ms();
       mec4j_status st =
           direction == MEC4J_DIRECTION_BACKWARD_DATA
               ? mec4j_conv2d_backward_data(&convs[a], algos[a], out.data(), k.data(), grad_in.data(), ws[a], bytes[a])
@@ -220,12 +241,12 @@ int main(int argc, char** argv) {
           : packs[a]
               ? mec4j_conv2d_forward_packed(&convs[a], in.data(), packs[a], nullptr, out.data(), ws[a], bytes[a])
               : mec4j_conv2d_forward(&convs[a], algos[a], in.data(), k.data(), nullptr, out.data(), ws[a], bytes[a]);
-      auto t1 = std::chrono::steady_clock::now();
+      const double t1 = now_ms();
       if (st) {
         std::fprintf(stderr, "%s\n", mec4j_status_string(st));
         return 1;
       }
-      if (rep >= 0) ms[a].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      if (rep >= 0) ms[a].push_back(t1 - t0);
     }
   for (size_t a = 0; a < algos.size(); ++a) {
     std::sort(ms[a].begin(), ms[a].end());

@@ -130,8 +130,8 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
                const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
 // MEC_FUSED on an NCHW layer (mec_nchw.cpp): the transposed GEMM, the OIHW kernel's rows times
 // panels of output pixels gathered from the input planes; no workspace.
-void nchw_forward(const Shape& s, const IgemmConfig& igemm, const float* in, const float* oihw, const float* bias,
-                  float* out, int threads);
+void nchw_forward(const Shape& s, mec4j_isa isa, const float* in, const float* oihw, const float* bias, float* out,
+                  int threads);
 // Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
 void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k, float* image_out,
                          float* ws);
