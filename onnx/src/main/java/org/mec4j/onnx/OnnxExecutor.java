@@ -62,6 +62,9 @@ public final class OnnxExecutor implements AutoCloseable {
     List<String> outputs;
     final Op op;
     final ConvStep conv; // for Conv and ConvTranspose
+    // An activation fused into an elementwise float op (Add, Sub, Mul, Div): clamped in place
+    // on the op's fresh output; null if none.
+    ConvStep.Activation activation;
 
     Step(
         String where,
@@ -307,7 +310,13 @@ public final class OnnxExecutor implements AutoCloseable {
       in[i] = name.isEmpty() ? null : values.get(name);
     }
     try {
-      return s.op.run(in);
+      Tensor[] out = s.op.run(in);
+      if (s.activation != null) {
+        if (out[0].type() != Tensor.Type.FLOAT)
+          throw new OnnxModelException(s.activation.node() + ": its input is not float");
+        Ops.clipInPlace(out[0].f, s.activation.min(), s.activation.max());
+      }
+      return out;
     } catch (OnnxModelException e) {
       throw e.getMessage().startsWith(s.where)
           ? e
@@ -344,12 +353,18 @@ public final class OnnxExecutor implements AutoCloseable {
    * of its output and not a graph output: the pair runs as one step ({@link ConvStep}), whose
    * activation is the single seam where mec4j's fused activations will plug in.
    */
+  // Elementwise float ops whose output is a fresh array: a Relu or Clip reading only it runs in
+  // place on it (one pass and no allocation instead of two and one).
+  private static final Set<String> ELEMENTWISE_FUSABLE = Set.of("Add", "Sub", "Mul", "Div");
+
   private void fuseActivations() {
     Map<String, Integer> readers = new HashMap<>();
     for (Step s : steps) for (String in : s.inputs) readers.merge(in, 1, Integer::sum);
     for (int i = 0; i + 1 < steps.size(); i++) {
       Step c = steps.get(i);
-      if (c.conv == null || c.conv.activation != null) continue;
+      boolean elementwise = ELEMENTWISE_FUSABLE.contains(c.opType);
+      if (c.conv == null && !elementwise) continue;
+      if (c.conv != null ? c.conv.activation != null : c.activation != null) continue;
       String out = c.outputs.get(0);
       if (readers.getOrDefault(out, 0) != 1 || outputNames.contains(out)) continue;
       for (int j = i + 1; j < steps.size(); j++) {
@@ -357,7 +372,8 @@ public final class OnnxExecutor implements AutoCloseable {
         if (!a.inputs.contains(out)) continue;
         ConvStep.Activation act = activation(a);
         if (act != null && a.inputs.get(0).equals(out)) {
-          c.conv.activation = act;
+          if (c.conv != null) c.conv.activation = act;
+          else c.activation = act;
           c.outputs = a.outputs;
           steps.remove(j);
         }

@@ -66,7 +66,21 @@ final class Ops {
             : Arrays.equals(b.shape, shape) ? b.strides : Tensor.standardStrides(shape);
     float[] out = new float[Tensor.numel(shape)];
     if (Arrays.equals(a.shape, b.shape) && a.hasStrides(b.strides)) {
-      for (int i = 0; i < out.length; i++) out[i] = op.apply(af[i], bf[i]);
+      // A loop per operation: one loop calling op would not inline it once several ops ran.
+      switch (name) {
+        case "Add" -> {
+          for (int i = 0; i < out.length; i++) out[i] = af[i] + bf[i];
+        }
+        case "Sub" -> {
+          for (int i = 0; i < out.length; i++) out[i] = af[i] - bf[i];
+        }
+        case "Mul" -> {
+          for (int i = 0; i < out.length; i++) out[i] = af[i] * bf[i];
+        }
+        default -> {
+          for (int i = 0; i < out.length; i++) out[i] = op.apply(af[i], bf[i]);
+        }
+      }
       return new Tensor(out, shape, a.strides);
     }
     Strided.map(
@@ -300,7 +314,9 @@ final class Ops {
     if (axis < 0) axis += r;
     int[] shape = first.shape.clone();
     shape[axis] = 0;
-    boolean channelsLast = r == 4 && first.type == Tensor.Type.FLOAT;
+    // Channels-last when any input is (a convolution's output beside a constant, as BlazeFace
+    // pads channels): the elementwise op that reads the result then meets equal strides.
+    boolean channelsLast = false;
     for (Tensor t : in) {
       if (t.rank() != r || t.type != first.type)
         throw new IllegalArgumentException("inputs " + in + " differ in rank or type");
@@ -308,7 +324,7 @@ final class Ops {
         if (d != axis && t.shape[d] != first.shape[d])
           throw new IllegalArgumentException("input shapes " + in + " differ outside axis " + axis);
       shape[axis] += t.shape[axis];
-      channelsLast &= t.isChannelsLast();
+      channelsLast |= r == 4 && t.type == Tensor.Type.FLOAT && t.isChannelsLast();
     }
     int[] os = channelsLast ? Tensor.channelsLastStrides(shape) : Tensor.standardStrides(shape);
     int offset = 0;
@@ -321,6 +337,17 @@ final class Ops {
       return new Tensor(out, shape);
     }
     float[] out = new float[Tensor.numel(shape)];
+    if (channelsLast && axis == 1) { // channels of NHWC pixels: one run per pixel and input
+      int pixels = shape[0] * shape[2] * shape[3], c = shape[1];
+      for (Tensor t : in) {
+        float[] src = t.toChannelsLast().f;
+        int ct = t.shape[1];
+        for (int p = 0, o = offset; p < pixels; p++, o += c)
+          for (int k = 0; k < ct; k++) out[o + k] = src[p * ct + k];
+        offset += ct;
+      }
+      return new Tensor(out, shape, os);
+    }
     for (Tensor t : in) {
       Strided.map(t.shape, out, offset * os[axis], os, t.f, 0, t.strides, null, null, null);
       offset += t.shape[axis];

@@ -181,12 +181,20 @@ public final class Tensor {
     return copyTo(standardStrides(shape));
   }
 
-  /** A 4-D tensor with NHWC-ordered values (this one if they already are). */
+  /**
+   * A 4-D tensor with NHWC-ordered values (this one if they already are). The copy is kept: a
+   * constant (BlazeFace's channel padding) is then converted once, not on every run.
+   */
   Tensor toChannelsLast() {
     if (shape.length != 4) throw new IllegalArgumentException("a 4-D tensor expected, got " + this);
     if (isChannelsLast()) return this;
-    return copyTo(channelsLastStrides(shape));
+    Tensor c = channelsLastCopy;
+    if (c == null) channelsLastCopy = c = copyTo(channelsLastStrides(shape));
+    return c;
   }
+
+  // toChannelsLast's copy (a benign race: two threads would make equal copies).
+  private Tensor channelsLastCopy;
 
   private Tensor restrided(int[] st) {
     return type == Type.FLOAT ? new Tensor(f, shape, st) : new Tensor(l, shape);

@@ -124,6 +124,30 @@ class OpsTest {
             .node("Concat", "op", List.of("c", "s1"), List.of("Y"), i("axis", -1)));
   }
 
+  /**
+   * A residual Add then Relu (BlazeFace's blocks) runs as one op; a Clip after a Mul too; an Add
+   * whose output another node also reads keeps its own Relu.
+   */
+  @Test
+  void activationsAfterElementwiseOps() {
+    check(
+        afterConv()
+            .node("Relu", "r0", List.of("c"), List.of("r"))
+            .init("k", TestData.random(4, 63), 4, 1, 1)
+            .node("Add", "add", List.of("c", "r"), List.of("a"))
+            .node("Relu", "relu", List.of("a"), List.of("b"))
+            .node("Mul", "mul", List.of("b", "k"), List.of("m"))
+            .init("lo", new float[] {-0.25f})
+            .init("hi", new float[] {0.5f})
+            .node("Clip", "clip", List.of("m", "lo", "hi"), List.of("Y")));
+    check(
+        afterConv()
+            .init("k", TestData.random(4, 64), 4, 1, 1)
+            .node("Sub", "sub", List.of("c", "k"), List.of("a"))
+            .node("Relu", "relu", List.of("a"), List.of("b"))
+            .node("Add", "op", List.of("a", "b"), List.of("Y")));
+  }
+
   @Test
   void transposeReshapeFlattenSoftmax() {
     check(
