@@ -58,21 +58,13 @@ struct F32Dwconv : F32Vec<VL> {
   using F32Vec<VL>::load;
   using F32Vec<VL>::load_aligned;
   using F32Vec<VL>::store;
+  using F32Vec<VL>::load_partial;
+  using F32Vec<VL>::store_partial;
   static Vec gather(const float* p, const int32_t* lanes) {
     alignas(64) float t[VL];  // GCC cannot subscript a vector whose size depends on VL
 #pragma GCC unroll 16
     for (int l = 0; l < VL; ++l) t[l] = p[lanes[l]];
     return load_aligned(t);
-  }
-  static Vec load_partial(const float* p, int n) {
-    alignas(64) float t[VL] = {};
-    for (int l = 0; l < n; ++l) t[l] = p[l];
-    return load_aligned(t);
-  }
-  static void store_partial(float* p, Vec v, int n) {
-    alignas(64) float t[VL];
-    *reinterpret_cast<Vec*>(t) = v;
-    for (int l = 0; l < n; ++l) p[l] = t[l];
   }
 
   template <int P, int V>

@@ -51,6 +51,8 @@ struct F32Igemm : F32Vec<VL> {
   using F32Vec<VL>::load_aligned;
   using F32Vec<VL>::store;
   using F32Vec<VL>::stream;
+  using F32Vec<VL>::load_partial;
+  using F32Vec<VL>::store_partial;
 
   static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,
                   int rows, int cols, bool first, const float* bias, const float* clamp) {
@@ -77,8 +79,6 @@ struct F32Igemm : F32Vec<VL> {
   static void tile(const float* const* a, const float* a0, int64_t lda, const Segment* seg, int64_t nseg,
                    const float* b, float* c, int64_t ldc, int rows, int cols, bool first, const float* bias,
                    const float* clamp) {
-    alignas(64) float tile[MR * NR];
-    const bool full = rows == MR && cols == NR;
     // An array that the fully unrolled loops below index with constants only, so that the
     // compiler keeps every element in a register (checked in the generated code).
     Vec acc[MR][NV];
@@ -90,18 +90,7 @@ struct F32Igemm : F32Vec<VL> {
         for (int i = 0; i < MR; ++i) acc[i][j] = init;
       }
     } else {
-      const float* src = c;
-      int64_t lds = ldc;
-      if (!full) {
-        std::memset(tile, 0, sizeof tile);
-        for (int i = 0; i < rows; ++i) std::memcpy(tile + i * NR, c + i * ldc, cols * sizeof(float));
-        src = tile;
-        lds = NR;
-      }
-#pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) acc[i][j] = load(src + i * lds + j * VL);
+      load_c(acc, c, ldc, rows, cols);
     }
     constexpr int kBases = (MR + 2) / 3;
     for (int64_t s = 0; s < nseg; ++s) {
@@ -143,20 +132,11 @@ struct F32Igemm : F32Vec<VL> {
         for (int j = 0; j < NV; ++j) stream(c + i * ldc + j * VL, acc[i][j]);
       return;
     }
-    float* dst = full ? c : tile;
-    const int64_t ldd = full ? ldc : NR;
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) store(dst + i * ldd + j * VL, acc[i][j]);
-    if (!full)
-      for (int i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * NR, cols * sizeof(float));
+    store_c(acc, c, ldc, rows, cols);
   }
 
   static void run_wt(const float* const* w, const int64_t* col, int64_t kb, const float* b, float* c, int64_t ldc,
                      int rows, int cols, bool first) {
-    alignas(64) float tile[MR * NR];
-    const bool full = rows == MR && cols == NR;
     Vec acc[MR][NV];
     if (first) {
 #pragma GCC unroll 16
@@ -164,18 +144,7 @@ struct F32Igemm : F32Vec<VL> {
 #pragma GCC unroll 8
         for (int j = 0; j < NV; ++j) acc[i][j] = Vec{};
     } else {
-      const float* src = c;
-      int64_t lds = ldc;
-      if (!full) {
-        std::memset(tile, 0, sizeof tile);
-        for (int i = 0; i < rows; ++i) std::memcpy(tile + i * NR, c + i * ldc, cols * sizeof(float));
-        src = tile;
-        lds = NR;
-      }
-#pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) acc[i][j] = load(src + i * lds + j * VL);
+      load_c(acc, c, ldc, rows, cols);
     }
     int64_t off[MR];
 #pragma GCC unroll 16
@@ -194,14 +163,40 @@ struct F32Igemm : F32Vec<VL> {
         for (int j = 0; j < NV; ++j) acc[i][j] += x * bv[j];
       }
     }
-    float* dst = full ? c : tile;
-    const int64_t ldd = full ? ldc : NR;
+    store_c(acc, c, ldc, rows, cols);
+  }
+
+  // acc = C's rows x cols, zero beyond. An edge tile (rows < MR or cols < NR) reads only its
+  // elements: the vector across `cols` with a masked load (f32_vec.h), none past it.
+  __attribute__((always_inline)) static inline void load_c(Vec (&acc)[MR][NV], const float* c, int64_t ldc, int rows,
+                                                           int cols) {
+    const bool full = rows == MR && cols == NR;
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) store(dst + i * ldd + j * VL, acc[i][j]);
-    if (!full)
-      for (int i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * NR, cols * sizeof(float));
+      for (int j = 0; j < NV; ++j) {
+        const int n = cols - j * VL;
+        acc[i][j] = full                  ? load(c + i * ldc + j * VL)
+                    : i >= rows || n <= 0 ? Vec{}
+                    : n >= VL             ? load(c + i * ldc + j * VL)
+                                          : load_partial(c + i * ldc + j * VL, n);
+      }
+  }
+
+  // C's rows x cols = acc: an edge tile writes only its elements, as load_c reads them.
+  __attribute__((always_inline)) static inline void store_c(Vec (&acc)[MR][NV], float* c, int64_t ldc, int rows,
+                                                            int cols) {
+    const bool full = rows == MR && cols == NR;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        const int n = cols - j * VL;
+        if (full || (i < rows && n >= VL))
+          store(c + i * ldc + j * VL, acc[i][j]);
+        else if (i < rows && n > 0)
+          store_partial(c + i * ldc + j * VL, acc[i][j], n);
+      }
   }
 
   static void pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel) {

@@ -19,6 +19,37 @@ struct F32Vec {
   static Vec load_aligned(const float* p) { return *reinterpret_cast<const Vec*>(p); }
   static void store(float* p, Vec v) { *reinterpret_cast<UnalignedVec*>(p) = v; }
   static Vec broadcast(float x) { return Vec{} + x; }
+  // Lanes [0, n) of p (0 < n <= VL), the others zero; lanes past n are not read. Masked loads
+  // and stores where the ISA has them (they do not fault on the masked lanes), lane by lane
+  // through memory elsewhere.
+  static Vec load_partial(const float* p, int n) {
+#if defined(__AVX512F__)
+    if constexpr (VL == 16) return (Vec)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+#endif
+#if defined(__AVX2__)
+    if constexpr (VL == 8) return (Vec)_mm256_maskload_ps(p, lanes_below(n));
+#endif
+    alignas(64) float t[VL] = {};
+    for (int l = 0; l < n; ++l) t[l] = p[l];
+    return load_aligned(t);
+  }
+  static void store_partial(float* p, Vec v, int n) {
+#if defined(__AVX512F__)
+    if constexpr (VL == 16) {
+      _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+      return;
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (VL == 8) {
+      _mm256_maskstore_ps(p, lanes_below(n), (__m256)v);
+      return;
+    }
+#endif
+    alignas(64) float t[VL];
+    *reinterpret_cast<Vec*>(t) = v;
+    for (int l = 0; l < n; ++l) p[l] = t[l];
+  }
   // min(max(v, lo), hi) as std::min/std::max compute it lane by lane (a NaN stays NaN): one
   // vmaxps and one vminps on x86.
   static Vec clamp(Vec v, Vec lo, Vec hi) {
@@ -43,6 +74,13 @@ struct F32Vec {
 #endif
     store(p, v);  // narrower tiles never stream (igemm.cpp: nr a multiple of 16)
   }
+
+ private:
+#if defined(__AVX2__)
+  static __m256i lanes_below(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+#endif
 };
 
 }  // namespace ukernel
