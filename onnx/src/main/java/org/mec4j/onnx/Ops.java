@@ -26,6 +26,10 @@ final class Ops {
   }
 
   static void clipInPlace(float[] v, float min, float max) {
+    if (min == 0f && max == Float.POSITIVE_INFINITY) { // Relu: one max per value, NaN stays NaN
+      for (int i = 0; i < v.length; i++) v[i] = Math.max(v[i], 0f);
+      return;
+    }
     for (int i = 0; i < v.length; i++) v[i] = Math.min(Math.max(v[i], min), max);
   }
 
@@ -192,20 +196,29 @@ final class Ops {
           int y1 = Math.min(y0 + kh, h), z1 = Math.min(z0 + kw, w);
           int yPadEnd = Math.min(y0 + kh, h + pb), zPadEnd = Math.min(z0 + kw, w + pr);
           int ya = Math.max(y0, 0), za = Math.max(z0, 0);
-          Arrays.fill(acc, max ? Float.NEGATIVE_INFINITY : 0f);
+          int o = ((b * oh + y) * ow + z) * c;
+          if (max) { // straight into the output: the window's first pixel, then the others
+            if (ya >= y1 || za >= z1) {
+              Arrays.fill(out, o, o + c, Float.NEGATIVE_INFINITY);
+              continue;
+            }
+            System.arraycopy(in, ((b * h + ya) * w + za) * c, out, o, c);
+            for (int yy = ya; yy < y1; yy++)
+              for (int zz = yy == ya ? za + 1 : za; zz < z1; zz++) {
+                int base = ((b * h + yy) * w + zz) * c;
+                for (int ch = 0; ch < c; ch++) out[o + ch] = Math.max(out[o + ch], in[base + ch]);
+              }
+            continue;
+          }
+          Arrays.fill(acc, 0f);
           for (int yy = ya; yy < y1; yy++)
             for (int zz = za; zz < z1; zz++) {
               int base = ((b * h + yy) * w + zz) * c;
-              if (max) for (int ch = 0; ch < c; ch++) acc[ch] = Math.max(acc[ch], in[base + ch]);
-              else for (int ch = 0; ch < c; ch++) acc[ch] += in[base + ch];
+              for (int ch = 0; ch < c; ch++) acc[ch] += in[base + ch];
             }
-          int o = ((b * oh + y) * ow + z) * c;
-          if (max) System.arraycopy(acc, 0, out, o, c);
-          else {
-            int count =
-                countPad ? (yPadEnd - y0) * (zPadEnd - z0) : Math.max(1, (y1 - ya) * (z1 - za));
-            for (int ch = 0; ch < c; ch++) out[o + ch] = acc[ch] / count;
-          }
+          int count =
+              countPad ? (yPadEnd - y0) * (zPadEnd - z0) : Math.max(1, (y1 - ya) * (z1 - za));
+          for (int ch = 0; ch < c; ch++) out[o + ch] = acc[ch] / count;
         }
     return Tensor.channelsLast(out, n, c, oh, ow);
   }
@@ -340,10 +353,13 @@ final class Ops {
     if (channelsLast && axis == 1) { // channels of NHWC pixels: one run per pixel and input
       int pixels = shape[0] * shape[2] * shape[3], c = shape[1];
       for (Tensor t : in) {
-        float[] src = t.toChannelsLast().f;
+        Tensor cl = t.toChannelsLast();
         int ct = t.shape[1];
-        for (int p = 0, o = offset; p < pixels; p++, o += c)
-          for (int k = 0; k < ct; k++) out[o + k] = src[p * ct + k];
+        if (!cl.isAllZero()) { // the output starts zero: constant padding needs no copy
+          float[] src = cl.f;
+          for (int p = 0, o = offset; p < pixels; p++, o += c)
+            System.arraycopy(src, p * ct, out, o, ct);
+        }
         offset += ct;
       }
       return new Tensor(out, shape, os);

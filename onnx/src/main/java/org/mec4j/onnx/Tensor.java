@@ -196,6 +196,19 @@ public final class Tensor {
   // toChannelsLast's copy (a benign race: two threads would make equal copies).
   private Tensor channelsLastCopy;
 
+  /**
+   * Whether every value is +0 (a float tensor). Remembered once true: the tensors asked are
+   * constants or fresh results, never written after they are made.
+   */
+  boolean isAllZero() {
+    if (allZero) return true;
+    if (type != Type.FLOAT) return false;
+    for (float v : f) if (Float.floatToRawIntBits(v) != 0) return false;
+    return allZero = true;
+  }
+
+  private boolean allZero;
+
   private Tensor restrided(int[] st) {
     return type == Type.FLOAT ? new Tensor(f, shape, st) : new Tensor(l, shape);
   }
