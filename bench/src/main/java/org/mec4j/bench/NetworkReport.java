@@ -6,19 +6,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.mec4j.Conv2d;
 
 /**
- * Whole-network totals from the per-layer "network" rows: per network, JVM and batch, the forward
- * time Σ (median × count) of MEC (auto), im2col, oneDNN and ONNX Runtime, their ratios, each one's
- * peak workspace, and the depthwise layers apart. networks.csv and the report's section.
+ * Whole networks and real models: per network (or model), JVM and batch, the forward time Σ (median
+ * × count) of MEC (auto), im2col, oneDNN and ONNX Runtime, their ratios, each one's peak workspace,
+ * and the depthwise layers apart. networks.csv and the report's sections of both.
  */
 final class NetworkReport {
   static final Algo[] ALGOS = {Algo.MEC, Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME};
@@ -36,6 +38,7 @@ final class NetworkReport {
    * @param peakBytes max workspace per algorithm (oneDNN: scratchpad) over {@code layers}
    * @param dwLayers depthwise layers among {@code layers}
    * @param dwMs Σ median × count of the depthwise layers per algorithm
+   * @param rows the rows summed up, by layer
    */
   record Summary(
       String kind,
@@ -48,7 +51,8 @@ final class NetworkReport {
       Map<Algo, Double> totalMs,
       Map<Algo, Long> peakBytes,
       int dwLayers,
-      Map<Algo, Double> dwMs) {
+      Map<Algo, Double> dwMs,
+      List<Map<Algo, Row>> rows) {
     double total(Algo a) {
       return totalMs.getOrDefault(a, Double.NaN);
     }
@@ -57,14 +61,30 @@ final class NetworkReport {
       return total(a) / total(b);
     }
 
+    double dw(Algo a) {
+      return dwMs.getOrDefault(a, Double.NaN);
+    }
+
     double dwRatio(Algo a, Algo b) {
-      return dwLayers == 0
-          ? Double.NaN
-          : dwMs.getOrDefault(a, Double.NaN) / dwMs.getOrDefault(b, Double.NaN);
+      return dwLayers == 0 ? Double.NaN : dw(a) / dw(b);
     }
 
     long peak(Algo a) {
       return peakBytes.getOrDefault(a, -1L);
+    }
+
+    /** "3 of 5 ⚠" when some layers lack an algorithm's result. */
+    String layersText() {
+      return layers + (layers < layersTotal ? " of " + layersTotal + " ⚠" : "");
+    }
+
+    /** The cells every totals table has: the four times, MEC's ratios, the peaks. */
+    List<String> totals(Algo... ratiosTo) {
+      List<String> c = new ArrayList<>();
+      for (Algo a : ALGOS) c.add(Report.ms(total(a)));
+      for (Algo a : ratiosTo) c.add(Report.ratio(ratio(Algo.MEC, a)));
+      for (Algo a : List.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN)) c.add(Report.bytes(peak(a)));
+      return c;
     }
   }
 
@@ -73,52 +93,48 @@ final class NetworkReport {
     return in.rows(Dir.FWD).stream().anyMatch(r -> r.kind().equals("network"));
   }
 
-  /** networks.csv: the networks' summaries, then the models'. */
-  static List<Summary> allSummaries(Report.Input in) {
-    List<Summary> all = new ArrayList<>(summaries(in));
-    all.addAll(ModelReport.summaries(in));
-    return all;
-  }
-
-  /** Every summary: networks in row order, then JVMs in run order, then batches. */
+  /** Every network summary: networks in row order, then JVMs in run order, then batches. */
   static List<Summary> summaries(Report.Input in) {
     List<Row> net = in.rows(Dir.FWD).stream().filter(r -> r.kind().equals("network")).toList();
-    return summaries(
-        in, "network", net, expectedLayers(in), !in.options().networkBatches.isEmpty());
+    Map<String, Integer> expected = new HashMap<>();
+    try {
+      for (Networks.Network n : in.options().networkList())
+        expected.put(n.name(), n.layers().size());
+    } catch (RuntimeException e) {
+      // a re-render after the lists moved: "n of N layers" from the rows alone
+    }
+    return summaries(in, "network", net, expected, !in.options().networkBatches.isEmpty());
   }
 
-  /**
-   * Summaries of rows of one kind ("network", or "model": every direction, a ConvTranspose node's
-   * backward-data pass counted as the node).
-   */
-  static List<Summary> summaries(
+  /** The models' summaries: every direction (a ConvTranspose node's bwd_d pass is the node). */
+  static List<Summary> modelSummaries(Report.Input in) {
+    List<Row> rows = in.rows().stream().filter(r -> r.kind().equals("model")).toList();
+    Map<String, Integer> nodes = new HashMap<>();
+    for (var e : in.envs().values())
+      for (var kv : e.entrySet())
+        if (kv.getKey().startsWith("model.") && kv.getValue().matches(".*; \\d+ Conv nodes$"))
+          nodes.put(
+              kv.getKey().substring(6),
+              Integer.parseInt(kv.getValue().replaceAll(".*; (\\d+) Conv nodes$", "$1")));
+    return summaries(in, "model", rows, nodes, false);
+  }
+
+  private static List<Summary> summaries(
       Report.Input in,
       String kind,
       List<Row> net,
       Map<String, Integer> expected,
       boolean perBatch) {
-    Set<String> networks = new LinkedHashSet<>();
-    for (Row r : net) networks.add(r.network());
     List<Summary> out = new ArrayList<>();
-    for (String n : networks) {
+    for (String n : new LinkedHashSet<>(net.stream().map(Row::network).toList())) {
       List<Row> rn = net.stream().filter(r -> r.network().equals(n)).toList();
-      List<List<Long>> groups = new ArrayList<>();
-      TreeSet<Long> batches = new TreeSet<>();
-      for (Row r : rn) batches.add(r.batch());
-      if (perBatch) for (long b : batches) groups.add(List.of(b));
-      else groups.add(new ArrayList<>(batches));
+      TreeSet<Long> batches = new TreeSet<>(rn.stream().map(Row::batch).toList());
+      List<List<Long>> groups =
+          perBatch ? batches.stream().map(List::of).toList() : List.of(List.copyOf(batches));
       for (Report.Config c : in.configs())
         for (List<Long> g : groups) {
-          List<Row> rows =
-              rn.stream()
-                  .filter(
-                      r ->
-                          g.contains(r.batch())
-                              && r.blas().equals(c.blas())
-                              && r.threads() == c.threads())
-                  .toList();
-          if (rows.isEmpty()) continue;
-          out.add(summarize(kind, n, g, c, rows, expected.get(n)));
+          List<Row> rows = rn.stream().filter(r -> g.contains(r.batch()) && c.ran(r)).toList();
+          if (!rows.isEmpty()) out.add(summarize(kind, n, g, c, rows, expected.get(n)));
         }
     }
     return out;
@@ -132,26 +148,19 @@ final class NetworkReport {
       List<Row> rows,
       Integer expected) {
     // A layer is one (name, batch); the totals take the layers every algorithm that ran has.
-    Map<String, Map<Algo, Row>> byLayer = new LinkedHashMap<>();
+    List<Map<Algo, Row>> byLayer = Report.byLayer(rows.stream(), r -> r.layer() + "@" + r.batch());
     Set<Algo> ran = java.util.EnumSet.noneOf(Algo.class);
-    for (Row r : rows) {
-      Algo a = algo(r.algorithm());
-      if (a == null) continue;
-      byLayer
-          .computeIfAbsent(r.layer() + "@" + r.batch(), k -> new EnumMap<>(Algo.class))
-          .put(a, r);
-      if (List.of(ALGOS).contains(a)) ran.add(a);
-    }
+    for (Row r : rows) if (r.algo() != null && List.of(ALGOS).contains(r.algo())) ran.add(r.algo());
     Map<Algo, Double> total = new EnumMap<>(Algo.class), dw = new EnumMap<>(Algo.class);
     Map<Algo, Long> peak = new EnumMap<>(Algo.class);
     int layers = 0, dwLayers = 0;
     long convs = 0;
-    for (Map<Algo, Row> m : byLayer.values()) {
+    for (Map<Algo, Row> m : byLayer) {
       if (ran.isEmpty() || !m.keySet().containsAll(ran)) continue;
       layers++;
       Row any = m.values().iterator().next();
       convs += any.count();
-      boolean depthwise = isDepthwise(any.shape());
+      boolean depthwise = isDepthwise(any);
       if (depthwise) dwLayers++;
       for (Algo a : ran) {
         Row r = m.get(a);
@@ -160,17 +169,14 @@ final class NetworkReport {
         if (depthwise) dw.merge(a, r.medianMs() * r.count(), Double::sum);
       }
     }
-    String b =
-        batches.size() == 1
-            ? Long.toString(batches.get(0))
-            : String.join("/", batches.stream().map(String::valueOf).toList());
     // Each layer runs at every batch of --batches, or at its own mini-batch from the list: count
     // the batches a layer ran at, not the batches of the whole network.
-    Map<String, Set<Long>> batchesPerLayer = new LinkedHashMap<>();
+    Map<String, Set<Long>> batchesPerLayer = new HashMap<>();
     for (Row r : rows)
-      batchesPerLayer.computeIfAbsent(r.layer(), k -> new java.util.HashSet<>()).add(r.batch());
+      batchesPerLayer.computeIfAbsent(r.layer(), k -> new TreeSet<>()).add(r.batch());
     int runsPerLayer = batchesPerLayer.values().stream().mapToInt(Set::size).max().orElse(1);
     int expectedPerBatch = expected == null ? byLayer.size() : expected * runsPerLayer;
+    String b = String.join("/", batches.stream().map(String::valueOf).toList());
     return new Summary(
         kind,
         network,
@@ -182,71 +188,46 @@ final class NetworkReport {
         total,
         peak,
         dwLayers,
-        dw);
-  }
-
-  /** 2-D layers per network from the lists (when they can still be read), for "n of N layers". */
-  private static Map<String, Integer> expectedLayers(Report.Input in) {
-    Map<String, Integer> m = new LinkedHashMap<>();
-    try {
-      for (Networks.Network n : in.options().networkList()) m.put(n.name(), n.layers().size());
-    } catch (RuntimeException e) {
-      // a re-render after the lists moved: the rows alone
-    }
-    return m;
+        dw,
+        byLayer);
   }
 
   /** "56×56×64 → 128, 3×3 s2 p1 g64 d2" (only what is not default). */
   static String shortShape(String shape) {
+    Conv2d c;
     try {
-      Conv2d c = Conv2d.parse(shape);
-      StringBuilder b = new StringBuilder();
-      b.append(c.inputHeight())
-          .append('×')
-          .append(c.inputWidth())
-          .append('×')
-          .append(c.inputChannels())
-          .append(" → ")
-          .append(c.outputChannels())
-          .append(", ")
-          .append(c.kernelHeight())
-          .append('×')
-          .append(c.kernelWidth());
-      if (c.strideHeight() > 1 || c.strideWidth() > 1)
-        b.append(" s")
-            .append(c.strideHeight())
-            .append(c.strideWidth() != c.strideHeight() ? "×" + c.strideWidth() : "");
-      if (c.padTop() + c.padBottom() + c.padLeft() + c.padRight() > 0)
-        b.append(" p")
-            .append(c.padTop())
-            .append(
-                c.padBottom() != c.padTop()
-                        || c.padLeft() != c.padTop()
-                        || c.padRight() != c.padTop()
-                    ? "," + c.padBottom() + "," + c.padLeft() + "," + c.padRight()
-                    : "");
-      if (c.groups() > 1) b.append(c.isDepthwise() ? " dw" : " g" + c.groups());
-      if (c.dilationHeight() > 1 || c.dilationWidth() > 1)
-        b.append(" d").append(c.dilationHeight());
-      return b.toString();
+      c = Conv2d.parse(shape);
     } catch (RuntimeException e) {
       return shape;
     }
+    StringBuilder b = new StringBuilder();
+    b.append(c.inputHeight())
+        .append('×')
+        .append(c.inputWidth())
+        .append('×')
+        .append(c.inputChannels());
+    b.append(" → ").append(c.outputChannels()).append(", ");
+    b.append(c.kernelHeight()).append('×').append(c.kernelWidth());
+    if (c.strideHeight() > 1 || c.strideWidth() > 1)
+      b.append(" s")
+          .append(c.strideHeight())
+          .append(c.strideWidth() != c.strideHeight() ? "×" + c.strideWidth() : "");
+    boolean even =
+        c.padBottom() == c.padTop() && c.padLeft() == c.padTop() && c.padRight() == c.padTop();
+    if (c.padTop() + c.padBottom() + c.padLeft() + c.padRight() > 0)
+      b.append(" p")
+          .append(c.padTop())
+          .append(even ? "" : "," + c.padBottom() + "," + c.padLeft() + "," + c.padRight());
+    if (c.groups() > 1) b.append(c.isDepthwise() ? " dw" : " g" + c.groups());
+    if (c.dilationHeight() > 1 || c.dilationWidth() > 1) b.append(" d").append(c.dilationHeight());
+    return b.toString();
   }
 
-  static boolean isDepthwise(String shape) {
+  static boolean isDepthwise(Row r) {
     try {
-      return Conv2d.parse(shape).isDepthwise();
+      return Conv2d.parse(r.shape()).isDepthwise();
     } catch (RuntimeException e) {
       return false;
-    }
-  }
-
-  private static Algo algo(String name) {
-    try {
-      return Algo.valueOf(name);
-    } catch (IllegalArgumentException e) {
-      return null;
     }
   }
 
@@ -279,269 +260,293 @@ final class NetworkReport {
           "whole_model_onnxruntime_ms",
           "whole_model_executor_ms");
 
-  static void writeCsv(Path file, List<Summary> s) throws IOException {
-    writeCsv(file, s, null);
-  }
-
-  /**
-   * @param wholeModel a model summary's whole-model times (ONNX Runtime, OnnxExecutor) in its JVM,
-   *     or null
-   */
-  static void writeCsv(
-      Path file, List<Summary> s, java.util.function.Function<Summary, double[]> wholeModel)
-      throws IOException {
-    List<String> lines = new ArrayList<>();
-    lines.add(String.join(",", CSV_COLUMNS));
-    for (Summary x : s) {
-      double[] whole = wholeModel == null ? null : wholeModel.apply(x);
-      List<String> f =
-          List.of(
+  /** networks.csv: the networks' summaries, then the models' (with their whole-model times). */
+  static void writeCsv(Path file, Report.Input in) throws IOException {
+    List<String> lines = new ArrayList<>(List.of(String.join(",", CSV_COLUMNS)));
+    for (Summary x : Stream.concat(summaries(in).stream(), modelSummaries(in).stream()).toList()) {
+      boolean model = x.kind().equals("model");
+      lines.add(
+          Csv.line(
               x.network(),
               x.batch(),
               x.config().blas(),
-              Integer.toString(x.config().threads()),
-              Integer.toString(x.layers()),
-              Integer.toString(x.layersTotal()),
-              Long.toString(x.convolutions()),
+              x.config().threads(),
+              x.layers(),
+              x.layersTotal(),
+              x.convolutions(),
               Row.num(x.total(Algo.MEC)),
               Row.num(x.total(Algo.IM2COL)),
               Row.num(x.total(Algo.ONEDNN)),
               Row.num(x.ratio(Algo.MEC, Algo.ONEDNN)),
               Row.num(x.ratio(Algo.MEC, Algo.IM2COL)),
-              Long.toString(x.peak(Algo.MEC)),
-              Long.toString(x.peak(Algo.IM2COL)),
-              Long.toString(x.peak(Algo.ONEDNN)),
-              Integer.toString(x.dwLayers()),
-              Row.num(x.dwMs().getOrDefault(Algo.MEC, Double.NaN)),
-              Row.num(x.dwMs().getOrDefault(Algo.ONEDNN, Double.NaN)),
+              x.peak(Algo.MEC),
+              x.peak(Algo.IM2COL),
+              x.peak(Algo.ONEDNN),
+              x.dwLayers(),
+              Row.num(x.dw(Algo.MEC)),
+              Row.num(x.dw(Algo.ONEDNN)),
               Row.num(x.dwRatio(Algo.MEC, Algo.ONEDNN)),
               Row.num(x.total(Algo.ONNXRUNTIME)),
               Row.num(x.ratio(Algo.MEC, Algo.ONNXRUNTIME)),
-              Row.num(x.dwMs().getOrDefault(Algo.ONNXRUNTIME, Double.NaN)),
+              Row.num(x.dw(Algo.ONNXRUNTIME)),
               Row.num(x.dwRatio(Algo.MEC, Algo.ONNXRUNTIME)),
               x.kind(),
-              whole == null ? "" : Row.num(whole[0]),
-              whole == null ? "" : Row.num(whole[1]));
-      lines.add(Csv.line(f));
+              model ? Row.num(whole(in, x, x.config().threads(), "ONNXRUNTIME")) : "",
+              model ? Row.num(whole(in, x, x.config().threads(), "EXECUTOR")) : ""));
     }
     Files.write(file, lines, StandardCharsets.UTF_8);
   }
 
-  /** The report's "Whole networks" section. */
-  static String render(Report.Input in, List<Summary> all) {
-    StringBuilder md = new StringBuilder();
-    md.append("## Whole networks\n\n");
-    md.append(
-            "Each network's 2-D convolution layers from its benchdnn list (oneDNN's `tests/benchdnn/inputs/conv/`), each layer "
-                + "run, checked and timed like any other; **total** = Σ over layers of median time × the number of times the network has "
-                + "the layer (`*N` in the list). The totals and ratios are over the layers every algorithm ran (*layers*: of the list's); "
-                + "*peak* is the largest workspace over the layers (oneDNN: its scratchpad; ONNX Runtime does not expose its own). ")
-        .append(
-            in.options().networkBatches.isEmpty()
-                ? "Mini-batch: each list's own `mb`."
-                : "Mini-batch: --batches "
-                    + in.options().networkBatches
-                    + " in place of the lists' own.")
-        .append(
-            " Per-layer rows: results.csv (`kind` network, columns `network`, `count`); this table: networks.csv.\n\n");
-    md.append(
-        "| network | mb | JVM | layers | convs | MEC (auto) ms | im2col ms | oneDNN ms | ONNX Runtime ms | MEC/oneDNN | MEC/ORT | MEC/im2col | peak MEC | peak im2col | peak oneDNN |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (Summary s : all) {
-      md.append("| ")
-          .append(s.network())
-          .append(" | ")
-          .append(s.batch())
-          .append(" | ")
-          .append(s.config().shortLabel())
-          .append(" | ")
-          .append(s.layers())
-          .append(s.layers() < s.layersTotal() ? " of " + s.layersTotal() + " ⚠" : "")
-          .append(" | ")
-          .append(s.convolutions())
-          .append(" | ")
-          .append(Report.ms(s.total(Algo.MEC)))
-          .append(" | ")
-          .append(Report.ms(s.total(Algo.IM2COL)))
-          .append(" | ")
-          .append(Report.ms(s.total(Algo.ONEDNN)))
-          .append(" | ")
-          .append(Report.ms(s.total(Algo.ONNXRUNTIME)))
-          .append(" | ")
-          .append(Report.ratio(s.ratio(Algo.MEC, Algo.ONEDNN)))
-          .append(" | ")
-          .append(Report.ratio(s.ratio(Algo.MEC, Algo.ONNXRUNTIME)))
-          .append(" | ")
-          .append(Report.ratio(s.ratio(Algo.MEC, Algo.IM2COL)))
-          .append(" | ")
-          .append(Report.bytes(s.peak(Algo.MEC)))
-          .append(" | ")
-          .append(Report.bytes(s.peak(Algo.IM2COL)))
-          .append(" | ")
-          .append(Report.bytes(s.peak(Algo.ONEDNN)))
-          .append(" |\n");
-    }
-    if (all.isEmpty()) md.append("| (no network results: see the errors below) |||||||||||||||\n");
-    md.append('\n');
-    Map<String, List<Double>> geo = new LinkedHashMap<>(), geoOrt = new LinkedHashMap<>();
-    for (Summary s : all) {
-      geo.computeIfAbsent(s.config().shortLabel(), k -> new ArrayList<>())
-          .add(s.ratio(Algo.MEC, Algo.ONEDNN));
-      geoOrt
-          .computeIfAbsent(s.config().shortLabel(), k -> new ArrayList<>())
-          .add(s.ratio(Algo.MEC, Algo.ONNXRUNTIME));
-    }
-    for (var e : geo.entrySet()) {
-      long n = e.getValue().stream().filter(v -> !Double.isNaN(v) && v > 0).count();
-      List<Double> o = geoOrt.get(e.getKey());
-      long no = o.stream().filter(v -> !Double.isNaN(v) && v > 0).count();
-      md.append(
-          String.format(
-              Locale.ROOT,
-              "- %s: geometric mean of MEC/oneDNN over %d network total(s): **%s**%s.%n",
-              e.getKey(),
-              n,
-              Report.ratio(Report.geomean(e.getValue())),
-              no == 0
-                  ? ""
-                  : String.format(
-                      Locale.ROOT,
-                      "; of MEC/ORT over %d: **%s**",
-                      no,
-                      Report.ratio(Report.geomean(o)))));
-    }
-    md.append('\n');
-
-    List<Summary> dw = all.stream().filter(s -> s.dwLayers() > 0).toList();
-    md.append("### Depthwise layers\n\n");
-    if (dw.isEmpty()) {
-      md.append("No network of this run has a depthwise layer (g = i_c).\n\n");
-    } else {
-      md.append(
-          "The depthwise layers alone (g = i_c; MEC (auto) routes them to its depthwise path when the library has one).\n\n");
-      md.append(
-          "| network | mb | JVM | depthwise layers | MEC (auto) ms | oneDNN ms | MEC/oneDNN | share of the network's oneDNN time | ONNX Runtime ms | MEC/ORT | MEC ran |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
-      for (Summary s : dw) {
-        double dn = s.dwMs().getOrDefault(Algo.ONEDNN, Double.NaN);
-        md.append("| ")
-            .append(s.network())
-            .append(" | ")
-            .append(s.batch())
-            .append(" | ")
-            .append(s.config().shortLabel())
-            .append(" | ")
-            .append(s.dwLayers())
-            .append(" | ")
-            .append(Report.ms(s.dwMs().getOrDefault(Algo.MEC, Double.NaN)))
-            .append(" | ")
-            .append(Report.ms(dn))
-            .append(" | ")
-            .append(Report.ratio(s.dwRatio(Algo.MEC, Algo.ONEDNN)))
-            .append(" | ")
-            .append(Report.pct(dn / s.total(Algo.ONEDNN)))
-            .append(" | ")
-            .append(Report.ms(s.dwMs().getOrDefault(Algo.ONNXRUNTIME, Double.NaN)))
-            .append(" | ")
-            .append(Report.ratio(s.dwRatio(Algo.MEC, Algo.ONNXRUNTIME)))
-            .append(" | ")
-            .append(dwResolved(in, s))
-            .append(" |\n");
-      }
-      md.append('\n');
-    }
-
-    md.append("### Per layer\n\n");
-    for (Summary s : all) {
-      md.append("<details><summary>")
-          .append(s.network())
-          .append(", mb ")
-          .append(s.batch())
-          .append(", ")
-          .append(s.config().shortLabel())
-          .append("</summary>\n\n");
-      md.append(
-          "| layer | ×count | mb | shape | MEC ran | MEC (auto) ms | im2col ms | oneDNN ms | ONNX Runtime ms | MEC/oneDNN | MEC/ORT | MEC/im2col | oneDNN impl |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-      Map<String, Map<Algo, Row>> layers = new LinkedHashMap<>();
-      for (Row r : in.rows(Dir.FWD))
-        if (r.kind().equals("network")
-            && r.network().equals(s.network())
-            && r.blas().equals(s.config().blas())
-            && r.threads() == s.config().threads()
-            && List.of(s.batch().split("/")).contains(Long.toString(r.batch()))) {
-          Algo a = algo(r.algorithm());
-          if (a != null)
-            layers
-                .computeIfAbsent(r.layer() + "@" + r.batch(), k -> new EnumMap<>(Algo.class))
-                .put(a, r);
-        }
-      for (Map<Algo, Row> m : layers.values()) {
-        Row any = m.values().iterator().next(),
-            mec = m.get(Algo.MEC),
-            im = m.get(Algo.IM2COL),
-            dn = m.get(Algo.ONEDNN),
-            ort = m.get(Algo.ONNXRUNTIME);
-        md.append("| ")
-            .append(any.layer())
-            .append(" | ")
-            .append(any.count())
-            .append(" | ")
-            .append(any.batch())
-            .append(" | ")
-            .append(shortShape(any.shape()))
-            .append(" | ")
-            .append(mec == null ? "–" : mec.resolved().replaceAll(" \\(.*", "").replace("MEC_", ""))
-            .append(" | ")
-            .append(mec == null ? "–" : Report.ms(mec.medianMs()))
-            .append(" | ")
-            .append(im == null ? "–" : Report.ms(im.medianMs()))
-            .append(" | ")
-            .append(dn == null ? "–" : Report.ms(dn.medianMs()))
-            .append(" | ")
-            .append(ort == null ? "–" : Report.ms(ort.medianMs()))
-            .append(" | ")
-            .append(Report.ratio(Report.div(mec, dn)))
-            .append(" | ")
-            .append(Report.ratio(Report.div(mec, ort)))
-            .append(" | ")
-            .append(Report.ratio(Report.div(mec, im)))
-            .append(" | ")
-            .append(dn == null ? "" : dn.resolved())
-            .append(" |\n");
-      }
-      md.append("\n</details>\n\n");
-    }
-
-    List<Issue> skips =
-        in.issues().stream()
-            .filter(i -> i.severity().equals("skipped") && i.algorithm().equals("list"))
-            .toList();
-    if (!skips.isEmpty()) {
-      md.append("Lines of the lists that are not 2-D layers (not run): ");
-      Map<String, Integer> why = new LinkedHashMap<>();
-      for (Issue i : skips) why.merge(i.message().replaceAll(":.*", ""), 1, Integer::sum);
-      List<String> parts = new ArrayList<>();
-      for (var e : why.entrySet()) parts.add(e.getValue() + " " + e.getKey());
-      md.append(String.join(", ", parts)).append(" (errors.csv).\n\n");
-    }
-    return md.toString();
-  }
-
-  /** What MEC (auto) resolved to on a summary's depthwise layers, e.g. "FUSED ×9". */
-  private static String dwResolved(Report.Input in, Summary s) {
-    Map<String, Integer> m = new LinkedHashMap<>();
-    for (Row r : in.rows(Dir.FWD))
-      if (r.kind().equals("network")
+  /** The whole-model median of ONNXRUNTIME or EXECUTOR in a summary's JVM at a thread count. */
+  private static double whole(Report.Input in, Summary s, int threads, String algorithm) {
+    for (Row r : in.rows())
+      if (r.kind().equals("model_run")
           && r.network().equals(s.network())
           && r.blas().equals(s.config().blas())
-          && r.threads() == s.config().threads()
-          && r.algorithm().equals("MEC")
-          && isDepthwise(r.shape())
-          && List.of(s.batch().split("/")).contains(Long.toString(r.batch())))
-        m.merge(r.resolved().replaceAll(" \\(.*", "").replace("MEC_", ""), 1, Integer::sum);
-    List<String> parts = new ArrayList<>();
-    for (var e : m.entrySet()) parts.add(e.getKey() + " ×" + e.getValue());
-    return String.join(", ", parts);
+          && r.threads() == threads
+          && r.algorithm().equals(algorithm)) return r.medianMs();
+    return Double.NaN;
+  }
+
+  /** The per-layer (per-node) cells both sections share, after their own first columns. */
+  private static List<String> times(Map<Algo, Row> m, Algo... ratiosTo) {
+    Row mec = m.get(Algo.MEC);
+    List<String> c = new ArrayList<>();
+    c.add(mec == null ? "–" : mec.resolved().replaceAll(" \\(.*", "").replace("MEC_", ""));
+    for (Algo a : ALGOS) c.add(Report.ms(m.get(a)));
+    for (Algo a : ratiosTo) c.add(Report.ratio(Report.div(mec, m.get(a))));
+    return c;
+  }
+
+  /** The report's "Whole networks" section. */
+  static Map<String, Object> networks(Report.Input in) {
+    List<Summary> all = summaries(in);
+    Map<String, Object> m = new HashMap<>();
+    String times = "MEC (auto) ms|im2col ms|oneDNN ms|ONNX Runtime ms|";
+    Report.Table totals =
+        table(
+            "network|mb|JVM|layers|convs|"
+                + times
+                + "MEC/oneDNN|MEC/ORT|MEC/im2col|peak MEC|peak im2col|peak oneDNN");
+    Report.Table dw =
+        table(
+            "network|mb|JVM|depthwise layers|MEC (auto) ms|oneDNN ms|MEC/oneDNN|share of the network's oneDNN time|ONNX Runtime ms|MEC/ORT|MEC ran");
+    Map<String, List<Double>> vsDn = new LinkedHashMap<>(), vsOrt = new LinkedHashMap<>();
+    List<Map<String, Object>> perLayer = new ArrayList<>();
+    for (Summary s : all) {
+      List<Object> row =
+          new ArrayList<>(
+              List.of(
+                  s.network(),
+                  s.batch(),
+                  s.config().shortLabel(),
+                  s.layersText(),
+                  s.convolutions()));
+      row.addAll(s.totals(Algo.ONEDNN, Algo.ONNXRUNTIME, Algo.IM2COL));
+      totals.add(row.toArray());
+      vsDn.computeIfAbsent(s.config().shortLabel(), k -> new ArrayList<>())
+          .add(s.ratio(Algo.MEC, Algo.ONEDNN));
+      vsOrt
+          .computeIfAbsent(s.config().shortLabel(), k -> new ArrayList<>())
+          .add(s.ratio(Algo.MEC, Algo.ONNXRUNTIME));
+      if (s.dwLayers() > 0) {
+        Map<String, Integer> ran = new LinkedHashMap<>();
+        for (Map<Algo, Row> l : s.rows())
+          if (l.get(Algo.MEC) != null && isDepthwise(l.get(Algo.MEC)))
+            ran.merge(
+                l.get(Algo.MEC).resolved().replaceAll(" \\(.*", "").replace("MEC_", ""),
+                1,
+                Integer::sum);
+        dw.add(
+            s.network(),
+            s.batch(),
+            s.config().shortLabel(),
+            s.dwLayers(),
+            Report.ms(s.dw(Algo.MEC)),
+            Report.ms(s.dw(Algo.ONEDNN)),
+            Report.ratio(s.dwRatio(Algo.MEC, Algo.ONEDNN)),
+            Report.pct(s.dw(Algo.ONEDNN) / s.total(Algo.ONEDNN)),
+            Report.ms(s.dw(Algo.ONNXRUNTIME)),
+            Report.ratio(s.dwRatio(Algo.MEC, Algo.ONNXRUNTIME)),
+            String.join(
+                ", ", ran.entrySet().stream().map(e -> e.getKey() + " ×" + e.getValue()).toList()));
+      }
+      Report.Table t =
+          table(
+              "layer|×count|mb|shape|MEC ran|"
+                  + times
+                  + "MEC/oneDNN|MEC/ORT|MEC/im2col|oneDNN impl");
+      for (Map<Algo, Row> l : s.rows()) {
+        Row any = l.values().iterator().next(), dn = l.get(Algo.ONEDNN);
+        List<Object> cells =
+            new ArrayList<>(
+                List.of(any.layer(), any.count(), any.batch(), shortShape(any.shape())));
+        cells.addAll(times(l, Algo.ONEDNN, Algo.ONNXRUNTIME, Algo.IM2COL));
+        cells.add(dn == null ? "" : dn.resolved());
+        t.add(cells.toArray());
+      }
+      perLayer.add(
+          Map.of(
+              "title",
+              s.network() + ", mb " + s.batch() + ", " + s.config().shortLabel(),
+              "table",
+              t));
+    }
+    m.put("batches", in.options().networkBatches.isEmpty() ? null : in.options().networkBatches);
+    m.put("totals", totals.orNone("no network results: see the errors below"));
+    m.put(
+        "geo",
+        vsDn.keySet().stream()
+            .map(
+                k ->
+                    Map.of(
+                        "label",
+                        k,
+                        "dn",
+                        Report.Tally.of(vsDn.get(k)),
+                        "ort",
+                        Report.Tally.of(vsOrt.get(k))))
+            .toList());
+    m.put("depthwise", dw.rows().isEmpty() ? null : dw);
+    m.put("perLayer", perLayer);
+    Map<String, Integer> why = new LinkedHashMap<>();
+    for (Issue i : in.issues())
+      if (i.severity().equals("skipped") && i.algorithm().equals("list"))
+        why.merge(i.message().replaceAll(":.*", ""), 1, Integer::sum);
+    m.put(
+        "skips",
+        why.isEmpty()
+            ? null
+            : String.join(
+                ", ", why.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).toList()));
+    return m;
+  }
+
+  /**
+   * A section per model: its node totals per JVM, the whole model's times, its issues, its nodes.
+   */
+  static List<Map<String, Object>> models(Report.Input in) {
+    Set<String> models = new LinkedHashSet<>();
+    for (Row r : in.rows()) if (r.kind().startsWith("model")) models.add(r.network());
+    for (Issue i : in.issues()) if (modelOf(in, i) != null) models.add(modelOf(in, i));
+    List<Summary> all = modelSummaries(in);
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String model : models) {
+      Map<String, Object> m = new HashMap<>();
+      String inputs = "";
+      for (Row r : in.rows())
+        if (r.kind().equals("model_run") && r.network().equals(model)) inputs = r.shape();
+      for (var e : in.envs().values()) inputs = e.getOrDefault("model." + model, inputs);
+      m.put("name", model);
+      m.put("inputs", inputs.isEmpty() ? "?" : inputs);
+      m.put("tolerance", Row.num(in.options().tolerance));
+      Report.Table totals =
+          table(
+              "JVM|nodes|MEC (auto) ms|im2col ms|oneDNN ms|ONNX Runtime ms|MEC/ORT|MEC/oneDNN|MEC/im2col|peak MEC|peak im2col|peak oneDNN");
+      List<Map<String, Object>> perNode = new ArrayList<>();
+      for (Summary s : all) {
+        if (!s.network().equals(model)) continue;
+        List<Object> row = new ArrayList<>(List.of(s.config().shortLabel(), s.layersText()));
+        row.addAll(s.totals(Algo.ONNXRUNTIME, Algo.ONEDNN, Algo.IM2COL));
+        totals.add(row.toArray());
+        Report.Table t =
+            table(
+                "node|pass|shape|MEC ran|MEC (auto) ms|im2col ms|oneDNN ms|ONNX Runtime ms|MEC/ORT|MEC/oneDNN|worst error vs ORT");
+        for (Map<Algo, Row> n : s.rows()) {
+          Row any = n.values().iterator().next();
+          List<Object> cells =
+              new ArrayList<>(
+                  List.of(
+                      any.layer().replace("|", "\\|"),
+                      any.dir().backward() ? "ConvTranspose (bwd_d)" : "fwd",
+                      shortShape(any.shape())));
+          cells.addAll(times(n, Algo.ONNXRUNTIME, Algo.ONEDNN));
+          cells.add(Row.sci(n.values().stream().mapToDouble(Row::maxRelErr).max().orElse(0)));
+          t.add(cells.toArray());
+        }
+        perNode.add(
+            Map.of(
+                "title",
+                model + ", " + s.config().shortLabel() + ": " + s.rows().size() + " nodes",
+                "table",
+                t));
+      }
+      m.put("totals", totals.orNone("no node results: see the errors below"));
+      m.put("whole", wholeTable(in, model));
+      List<String> issues = new ArrayList<>();
+      Set<String> seen = new HashSet<>();
+      for (Issue i : in.issues()) {
+        if (i.severity().equals("info") || !model.equals(modelOf(in, i))) continue;
+        String line =
+            (i.isError() ? "**error** " : i.severity() + " ")
+                + i.layer().substring(model.length() + 1)
+                + " "
+                + i.algorithm()
+                + (i.isError() ? " (" + i.blas() + " t" + i.threads() + ")" : "")
+                + ": "
+                + i.message();
+        if (seen.add(i.isError() ? line : i.layer() + i.algorithm() + i.message()))
+          issues.add(line);
+      }
+      m.put("issues", issues);
+      m.put("hasIssues", !issues.isEmpty());
+      m.put("perNode", perNode);
+      out.add(m);
+    }
+    return out;
+  }
+
+  /**
+   * ONNX Runtime's and OnnxExecutor's whole-model times per JVM; at 1 thread too when the run timed
+   * them there and no JVM of its own ran at 1 thread.
+   */
+  private static Report.Table wholeTable(Report.Input in, String model) {
+    Report.Table t =
+        table("JVM|threads|ONNX Runtime ms|OnnxExecutor ms|executor/ORT|executor's max error");
+    for (Report.Config c : in.configs()) {
+      Set<Integer> threads = new TreeSet<>();
+      for (Row r : in.rows())
+        if (r.kind().equals("model_run")
+            && r.network().equals(model)
+            && r.blas().equals(c.blas())
+            && (r.threads() == c.threads() || r.threads() == 1)) threads.add(r.threads());
+      for (int n : threads) {
+        if (n != c.threads() && in.configs().contains(new Report.Config(c.blas(), n))) continue;
+        Map<Algo, Row> x = new EnumMap<>(Algo.class);
+        Row e = null;
+        for (Row r : in.rows())
+          if (r.kind().equals("model_run")
+              && r.network().equals(model)
+              && r.blas().equals(c.blas())
+              && r.threads() == n) {
+            if (r.algorithm().equals("EXECUTOR")) e = r;
+            else if (r.algo() != null) x.put(r.algo(), r);
+          }
+        Row o = x.get(Algo.ONNXRUNTIME);
+        if (o == null && e == null) continue;
+        t.add(
+            c.shortLabel(),
+            n,
+            Report.ms(o),
+            Report.ms(e),
+            Report.ratio(Report.div(e, o)),
+            e == null ? "–" : Row.sci(e.maxRelErr()));
+      }
+    }
+    return t.orNone("not run: see the errors below");
+  }
+
+  /** The model an issue is about (its layer is MODEL/NODE), or null. */
+  private static String modelOf(Report.Input in, Issue i) {
+    for (var e : in.envs().values())
+      for (String k : e.keySet())
+        if (k.startsWith("model.") && i.layer().startsWith(k.substring(6) + "/"))
+          return k.substring(6);
+    return null;
+  }
+
+  /** A table with the header "a|b|c". */
+  static Report.Table table(String header) {
+    return new Report.Table(header.split("\\|"));
   }
 }

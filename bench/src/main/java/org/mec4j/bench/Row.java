@@ -182,6 +182,15 @@ public record Row(
         direction);
   }
 
+  /** The algorithm of a convolution's row; null for a whole model's run by OnnxExecutor. */
+  public Algo algo() {
+    try {
+      return Algo.valueOf(algorithm);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   public Dir dir() {
     return Dir.ofRow(direction);
   }
