@@ -44,16 +44,6 @@ final class Charts {
     new Color(0xEDC948),
     new Color(0xB07AA1)
   };
-  private static final Algo[] TIMED = {
-    Algo.MEC,
-    Algo.MEC_A,
-    Algo.MEC_B,
-    Algo.MEC_ROWS,
-    Algo.MEC_FUSED,
-    Algo.MEC_PACKED,
-    Algo.ONEDNN,
-    Algo.ONNXRUNTIME
-  };
 
   private Charts() {}
 
@@ -120,10 +110,9 @@ final class Charts {
   static JFreeChart workspace(Report.Input in, long batch, Dir dir) {
     DefaultCategoryDataset d = new DefaultCategoryDataset();
     for (String l : in.layers(batch, dir)) {
-      Map<String, Algo> series =
-          Map.of("im2col", Algo.IM2COL, "MEC", Algo.MEC, "oneDNN scratchpad", Algo.ONEDNN);
-      for (String s : List.of("im2col", "MEC", "oneDNN scratchpad")) {
-        Row r = in.findAny("layer", l, batch, series.get(s), dir);
+      for (Algo a : List.of(Algo.IM2COL, Algo.MEC, Algo.ONEDNN)) {
+        String s = a == Algo.ONEDNN ? "oneDNN scratchpad" : a == Algo.MEC ? "MEC" : a.label();
+        Row r = in.findAny("layer", l, batch, a, dir);
         d.addValue(
             r == null || r.workspaceBytes() <= 0 ? null : r.workspaceBytes() / 1048576.0, s, l);
       }
@@ -156,8 +145,8 @@ final class Charts {
           DefaultCategoryDataset d = new DefaultCategoryDataset();
           for (String l : in.layers(batch, dir)) {
             Row im = in.find("layer", l, batch, c, Algo.IM2COL, dir);
-            for (Algo a : TIMED) {
-              if (!dir.runs(a)) continue;
+            for (Algo a : Algo.values()) {
+              if (a == Algo.IM2COL || !dir.runs(a)) continue; // im2col is the 1 of the scale
               Row x = in.find("layer", l, batch, c, a, dir);
               d.addValue(
                   im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);
@@ -251,7 +240,7 @@ final class Charts {
       double x = (double) p.k() / p.s();
       maxX = Math.max(maxX, x);
       measured.add(x, (double) im.workspaceBytes() / lowering);
-      formula.add(x, Report.paperRatio(p.spec()));
+      formula.add(x, Formula.ratio(p.spec()));
     }
     if (measured.isEmpty()) return null;
     diag.add(0.0, 0.0);
