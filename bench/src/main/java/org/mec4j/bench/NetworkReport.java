@@ -200,13 +200,9 @@ final class NetworkReport {
   }
 
   /** "56×56×64 → 128, 3×3 s2 p1 g64 d2" (only what is not default). */
-  static String shortShape(String shape) {
-    Conv2d c;
-    try {
-      c = Conv2d.parse(shape);
-    } catch (RuntimeException e) {
-      return shape;
-    }
+  static String shortShape(Row r) {
+    Conv2d c = r.conv();
+    if (c == null) return r.shape();
     String s =
         String.format(
             "%d×%d×%d → %d, %d×%d",
@@ -235,11 +231,7 @@ final class NetworkReport {
   }
 
   static boolean isDepthwise(Row r) {
-    try {
-      return Conv2d.parse(r.shape()).isDepthwise();
-    } catch (RuntimeException e) {
-      return false;
-    }
+    return r.conv() != null && r.conv().isDepthwise();
   }
 
   /** networks.csv's columns (other tools read them by name: only ever add at the end). */

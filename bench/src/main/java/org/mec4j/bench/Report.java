@@ -174,7 +174,7 @@ public final class Report {
     v.put("name", any.layer().replace("|", "\\|"));
     v.put("count", any.count());
     v.put("batch", any.batch());
-    v.put("shape", NetworkReport.shortShape(any.shape()));
+    v.put("shape", NetworkReport.shortShape(any));
     v.put("pass", any.dir().backward() ? "ConvTranspose (bwd_d)" : "fwd");
     v.put("worst", Row.sci(m.values().stream().mapToDouble(Row::maxRelErr).max().orElse(0)));
     v.put(
@@ -343,7 +343,7 @@ public final class Report {
             solutionB = in.findAny("layer", l, b, Algo.MEC_B, Dir.FWD),
             dn = in.findAny("layer", l, b, Algo.ONEDNN, Dir.FWD);
         if (mec == null && im == null) continue; // neither to show the shape by
-        Conv2d c = Conv2d.parse((mec != null ? mec : im).shape());
+        Conv2d c = (mec != null ? mec : im).conv();
         v.put("name", l);
         v.put("shape", shapeOf(c));
         v.put("ran", new Cell(mec).ran());
