@@ -3,18 +3,26 @@ package org.mec4j.bench;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.CombinedDomainCategoryPlot;
+import org.jfree.chart.plot.Plot;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
@@ -36,204 +44,167 @@ final class Charts {
     new Color(0xEDC948),
     new Color(0xB07AA1)
   };
-  private static final Font TITLE = new Font("SansSerif", Font.BOLD, 15);
 
   private Charts() {}
 
   static List<String> write(Path dir, Report.Input in) throws IOException {
     System.setProperty("java.awt.headless", "true");
     List<String> files = new ArrayList<>();
-    for (long b : in.batches()) {
-      String f = "workspace-mb" + b + ".png";
-      if (workspace(dir.resolve(f), in, b)) files.add(f);
-    }
-    for (long b : in.batches()) {
-      String f = "time-vs-im2col-mb" + b + ".png";
-      if (time(dir.resolve(f), in, b)) files.add(f);
-    }
-    if (NetworkReport.any(in) && networks(dir.resolve("networks-time.png"), in))
-      files.add("networks-time.png");
-    if (in.rows().stream().anyMatch(r -> r.kind().equals("sweep"))) {
-      if (sweepMemory(dir.resolve("sweep-memory.png"), in)) files.add("sweep-memory.png");
-      if (sweepTime(dir.resolve("sweep-time.png"), in)) files.add("sweep-time.png");
-    }
     for (Dir d : Dir.values()) {
-      if (!d.backward()) continue;
+      String pass = d.backward() ? d.id() + "-" : "";
+      for (long b : in.batches(d))
+        save(files, dir, "workspace-" + pass + "mb" + b + ".png", workspace(in, b, d), 1000, 520);
       for (long b : in.batches(d)) {
-        String f = "workspace-" + d.id() + "-mb" + b + ".png";
-        if (workspace(dir.resolve(f), in, b, d)) files.add(f);
+        JFreeChart c = time(in, b, d);
+        save(files, dir, "time-" + pass + "vs-im2col-mb" + b + ".png", c, 1100, height(c));
       }
-      for (long b : in.batches(d)) {
-        String f = "time-" + d.id() + "-vs-im2col-mb" + b + ".png";
-        if (time(dir.resolve(f), in, b, d)) files.add(f);
+      if (d == Dir.FWD && NetworkReport.any(in)) {
+        JFreeChart c = networks(in);
+        long n = NetworkReport.summaries(in).stream().map(s -> s.network()).distinct().count();
+        save(files, dir, "networks-time.png", c, (int) Math.max(900, 160 + 110 * n), height(c));
+      }
+      if (d == Dir.FWD && in.rows().stream().anyMatch(r -> r.kind().equals("sweep"))) {
+        save(files, dir, "sweep-memory.png", sweepMemory(in), 900, 520);
+        save(files, dir, "sweep-time.png", sweepTime(in), 900, 520);
       }
     }
     return files;
   }
 
-  private static void style(BarRenderer r) {
-    r.setBarPainter(new StandardBarPainter());
-    r.setShadowVisible(false);
-    r.setItemMargin(0.05);
-    for (int i = 0; i < COLORS.length; i++) r.setSeriesPaint(i, COLORS[i]);
+  /** Writes a chart unless there was nothing to draw (null). */
+  private static void save(List<String> files, Path dir, String name, JFreeChart c, int w, int h)
+      throws IOException {
+    if (c == null) return;
+    ChartUtils.saveChartAsPNG(dir.resolve(name).toFile(), c, w, h);
+    files.add(name);
   }
 
-  private static JFreeChart chart(String title, org.jfree.chart.plot.Plot plot) {
-    JFreeChart c = new JFreeChart(title, TITLE, plot, true);
+  private static int height(JFreeChart c) {
+    return c == null
+        ? 0
+        : 260 + 230 * ((CombinedDomainCategoryPlot) c.getPlot()).getSubplots().size();
+  }
+
+  private static JFreeChart chart(String title, Plot plot) {
+    JFreeChart c = new JFreeChart(title, new Font("SansSerif", Font.BOLD, 15), plot, true);
     c.setBackgroundPaint(Color.WHITE);
     return c;
   }
 
-  /** Workspace per layer: im2col, MEC, oneDNN scratchpad, MiB on a log scale. */
-  static boolean workspace(Path file, Report.Input in, long batch) throws IOException {
-    return workspace(file, in, batch, Dir.FWD);
-  }
-
-  /**
-   * The same for one direction's workspaces (mec4j's query for that pass, oneDNN's scratchpad of
-   * that primitive).
-   */
-  static boolean workspace(Path file, Report.Input in, long batch, Dir dir) throws IOException {
-    DefaultCategoryDataset d = new DefaultCategoryDataset();
-    for (var lb : in.layerBatches(batch, dir)) {
-      String l = lb.getKey();
-      Row im = Report.findAny(in, "layer", l, batch, Algo.IM2COL, dir),
-          mec = Report.findAny(in, "layer", l, batch, Algo.MEC, dir);
-      Row dn = Report.findAny(in, "layer", l, batch, Algo.ONEDNN, dir);
-      d.addValue(mib(im), "im2col", l);
-      d.addValue(mib(mec), "MEC", l);
-      d.addValue(mib(dn), "oneDNN scratchpad", l);
-    }
-    if (d.getColumnCount() == 0) return false;
-    LogAxis y = logAxis("workspace (MiB, log scale)", 10);
+  /** A bar plot on a log axis, bars growing from {@code base}. */
+  private static CategoryPlot bars(
+      DefaultCategoryDataset d, CategoryAxis x, ValueAxis y, double base) {
     BarRenderer r = new BarRenderer();
-    r.setBase(1e-3);
-    style(r);
-    CategoryPlot p =
-        new CategoryPlot(d, new CategoryAxis("layer (mini-batch " + batch + ")"), y, r);
+    r.setBase(base);
+    r.setBarPainter(new StandardBarPainter());
+    r.setShadowVisible(false);
+    r.setItemMargin(0.05);
+    for (int i = 0; i < COLORS.length; i++) r.setSeriesPaint(i, COLORS[i]);
+    CategoryPlot p = new CategoryPlot(d, x, y, r);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    String title =
-        "Workspace per layer, "
-            + (dir.backward() ? dir.label() + " (" + dir.id() + "), " : "")
-            + "mini-batch "
-            + batch;
-    ChartUtils.saveChartAsPNG(file.toFile(), chart(title, p), 1000, 520);
-    return true;
+    return p;
   }
 
-  private static Double mib(Row r) {
-    if (r == null || r.workspaceBytes() <= 0) return null;
-    return r.workspaceBytes() / 1048576.0;
+  /** Workspace per layer of a pass: im2col, MEC, oneDNN scratchpad, MiB on a log scale. */
+  static JFreeChart workspace(Report.Input in, long batch, Dir dir) {
+    DefaultCategoryDataset d = new DefaultCategoryDataset();
+    for (String l : in.layers(batch, dir)) {
+      for (Algo a : List.of(Algo.IM2COL, Algo.MEC, Algo.ONEDNN)) {
+        String s = a == Algo.ONEDNN ? "oneDNN scratchpad" : a == Algo.MEC ? "MEC" : a.label();
+        Row r = in.findAny("layer", l, batch, a, dir);
+        d.addValue(
+            r == null || r.workspaceBytes() <= 0 ? null : r.workspaceBytes() / 1048576.0, s, l);
+      }
+    }
+    if (d.getColumnCount() == 0) return null;
+    CategoryAxis x = new CategoryAxis("layer (mini-batch " + batch + ")");
+    String pass = dir.backward() ? dir.label() + " (" + dir.id() + "), " : "";
+    return chart(
+        "Workspace per layer, " + pass + "mini-batch " + batch,
+        bars(d, x, logAxis("workspace (MiB, log scale)", 10), 1e-3));
   }
 
   /** Time per layer normalised to im2col (=1), one panel per JVM (backend, threads). */
-  static boolean time(Path file, Report.Input in, long batch) throws IOException {
-    return time(file, in, batch, Dir.FWD);
+  static JFreeChart time(Report.Input in, long batch, Dir dir) {
+    String pass =
+        dir.backward()
+            ? Character.toUpperCase(dir.label().charAt(0))
+                + dir.label().substring(1)
+                + " ("
+                + dir.id()
+                + "): time"
+            : "Time";
+    return panels(
+        in,
+        "layer (mini-batch " + batch + ")",
+        pass
+            + " per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch "
+            + batch,
+        c -> {
+          DefaultCategoryDataset d = new DefaultCategoryDataset();
+          for (String l : in.layers(batch, dir)) {
+            Row im = in.find("layer", l, batch, c, Algo.IM2COL, dir);
+            for (Algo a : Algo.values()) {
+              if (a == Algo.IM2COL || !dir.runs(a)) continue; // im2col is the 1 of the scale
+              Row x = in.find("layer", l, batch, c, a, dir);
+              d.addValue(
+                  im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);
+            }
+          }
+          return d;
+        },
+        c -> logAxis(c.shortLabel() + ": time / im2col", 2),
+        1.0);
   }
 
-  /** The same for one direction: the algorithms that run it. */
-  static boolean time(Path file, Report.Input in, long batch, Dir dir) throws IOException {
-    CombinedDomainCategoryPlot plot =
-        new CombinedDomainCategoryPlot(new CategoryAxis("layer (mini-batch " + batch + ")"));
-    plot.setGap(12);
-    int panels = 0;
-    org.jfree.chart.LegendItemCollection legend = null;
-    for (Report.Config c : in.configs()) {
-      DefaultCategoryDataset d = new DefaultCategoryDataset();
-      for (var lb : in.layerBatches(batch, dir)) {
-        String l = lb.getKey();
-        Row im = in.find("layer", l, batch, c.blas(), c.threads(), Algo.IM2COL, dir);
-        for (Algo a :
-            new Algo[] {
-              Algo.MEC,
-              Algo.MEC_A,
-              Algo.MEC_B,
-              Algo.MEC_ROWS,
-              Algo.MEC_FUSED,
-              Algo.MEC_PACKED,
-              Algo.ONEDNN,
-              Algo.ONNXRUNTIME
-            }) {
-          if (!dir.runs(a)) continue;
-          Row x = in.find("layer", l, batch, c.blas(), c.threads(), a, dir);
-          d.addValue(im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);
-        }
-      }
-      if (d.getColumnCount() == 0) continue;
-      LogAxis y = logAxis(c.shortLabel() + ": time / im2col", 2);
-      BarRenderer r = new BarRenderer();
-      r.setBase(1.0); // bars grow from im2col's 1: up = slower, down = faster
-      style(r);
-      CategoryPlot p = new CategoryPlot(d, null, y, r);
-      if (legend == null) legend = p.getLegendItems();
-      p.setBackgroundPaint(Color.WHITE);
-      p.setRangeGridlinePaint(Color.LIGHT_GRAY);
-      ValueMarker one = new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f));
-      p.addRangeMarker(one);
-      plot.add(p, 1);
-      panels++;
-    }
-    if (panels == 0) return false;
-    plot.setFixedLegendItems(legend);
-    String title =
-        (dir.backward()
-                ? Character.toUpperCase(dir.label().charAt(0))
-                    + dir.label().substring(1)
-                    + " ("
-                    + dir.id()
-                    + "): time"
-                : "Time")
-            + " per layer relative to im2col (same BLAS, same JVM; below 1 = faster), mini-batch "
-            + batch;
-    ChartUtils.saveChartAsPNG(file.toFile(), chart(title, plot), 1100, 260 + 230 * panels);
-    return true;
+  /** Whole-network forward time of MEC (auto), im2col, oneDNN and ONNX Runtime, a panel per JVM. */
+  static JFreeChart networks(Report.Input in) {
+    List<NetworkReport.Summary> all = NetworkReport.summaries(in);
+    return panels(
+        in,
+        "network (mini-batch)",
+        "Whole-network forward time: Σ layers (median × count)",
+        c -> {
+          DefaultCategoryDataset d = new DefaultCategoryDataset();
+          for (NetworkReport.Summary s : all)
+            if (s.config().equals(c))
+              for (Algo a : NetworkReport.ALGOS) {
+                double v = s.total(a);
+                d.addValue(
+                    Double.isNaN(v) || v <= 0 ? null : v,
+                    a.label(),
+                    s.network() + " (" + s.batch() + ")");
+              }
+          return d;
+        },
+        c -> logAxis(c.shortLabel() + ": total ms (log)", 10),
+        1e-3);
   }
 
   /**
-   * Whole-network forward time of MEC (auto), im2col, oneDNN and ONNX Runtime, one panel per JVM
-   * (log scale).
+   * One bar panel per JVM that has data, sharing the category axis and the first panel's legend;
+   * base 1 draws bars from im2col's 1 (up = slower, down = faster) with a line there.
    */
-  static boolean networks(Path file, Report.Input in) throws IOException {
-    List<NetworkReport.Summary> all = NetworkReport.summaries(in);
-    CombinedDomainCategoryPlot plot =
-        new CombinedDomainCategoryPlot(new CategoryAxis("network (mini-batch)"));
+  private static JFreeChart panels(
+      Report.Input in,
+      String xLabel,
+      String title,
+      Function<Report.Config, DefaultCategoryDataset> data,
+      Function<Report.Config, LogAxis> y,
+      double base) {
+    CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis(xLabel));
     plot.setGap(12);
-    int panels = 0;
-    org.jfree.chart.LegendItemCollection legend = null;
     for (Report.Config c : in.configs()) {
-      DefaultCategoryDataset d = new DefaultCategoryDataset();
-      for (NetworkReport.Summary s : all) {
-        if (!s.config().equals(c)) continue;
-        String col = s.network() + " (" + s.batch() + ")";
-        for (Algo a : NetworkReport.ALGOS) {
-          double v = s.total(a);
-          d.addValue(Double.isNaN(v) || v <= 0 ? null : v, a.label(), col);
-        }
-      }
+      DefaultCategoryDataset d = data.apply(c);
       if (d.getColumnCount() == 0) continue;
-      LogAxis y = logAxis(c.shortLabel() + ": total ms (log)", 10);
-      BarRenderer r = new BarRenderer();
-      r.setBase(1e-3);
-      r.setMaximumBarWidth(0.06);
-      style(r);
-      CategoryPlot p = new CategoryPlot(d, null, y, r);
-      if (legend == null) legend = p.getLegendItems();
-      p.setBackgroundPaint(Color.WHITE);
-      p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+      CategoryPlot p = bars(d, null, y.apply(c), base);
+      if (base == 1.0) p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
+      else ((BarRenderer) p.getRenderer()).setMaximumBarWidth(0.06);
+      if (plot.getSubplots().isEmpty()) plot.setFixedLegendItems(p.getLegendItems());
       plot.add(p, 1);
-      panels++;
     }
-    if (panels == 0) return false;
-    plot.setFixedLegendItems(legend);
-    ChartUtils.saveChartAsPNG(
-        file.toFile(),
-        chart("Whole-network forward time: Σ layers (median × count)", plot),
-        Math.max(
-            900,
-            160 + 110 * (int) all.stream().map(NetworkReport.Summary::network).distinct().count()),
-        260 + 230 * panels);
-    return true;
+    return plot.getSubplots().isEmpty() ? null : chart(title, plot);
   }
 
   /** A log axis in whole powers of the base, labelled plainly (0.5, 1, 2; 0.01, 1, 100). */
@@ -242,123 +213,95 @@ final class Charts {
     y.setBase(base);
     y.setSmallestValue(1e-3);
     y.setTickUnit(new NumberTickUnit(1));
-    y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+    y.setNumberFormatOverride(new DecimalFormat("0.###"));
     return y;
   }
 
+  private static XYPlot xy(XYSeriesCollection d, ValueAxis y, XYLineAndShapeRenderer r) {
+    NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
+    x.setTickUnit(new NumberTickUnit(1));
+    XYPlot p = new XYPlot(d, x, y, r);
+    p.setBackgroundPaint(Color.WHITE);
+    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    p.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    return p;
+  }
+
   /** Memory ratio im2col/MEC against k/s: measured, formula, and the line y = k/s. */
-  static boolean sweepMemory(Path file, Report.Input in) throws IOException {
+  static JFreeChart sweepMemory(Report.Input in) {
     XYSeries measured = new XYSeries("im2col/MEC workspace, measured", true, true);
     XYSeries formula = new XYSeries("formula o_h·k_h/i_h", true, true);
     XYSeries diag = new XYSeries("k/s", true, true);
     double maxX = 0;
     for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
-      Row im = Report.findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL);
-      if (im == null) continue;
+      Row im = in.findAny("sweep", p.name(), p.spec().batch(), Algo.IM2COL, Dir.FWD);
       long lowering = Report.loweringBytes(in, "sweep", p.name(), p.spec().batch(), p.spec());
-      if (lowering <= 0) continue; // 0: 1x1 in place, no ratio
+      if (im == null || lowering <= 0) continue; // 0: 1x1 in place, no ratio
       double x = (double) p.k() / p.s();
       maxX = Math.max(maxX, x);
       measured.add(x, (double) im.workspaceBytes() / lowering);
       formula.add(x, Formula.ratio(p.spec()));
     }
-    if (measured.isEmpty()) return false;
+    if (measured.isEmpty()) return null;
     diag.add(0.0, 0.0);
     diag.add(maxX, maxX);
     XYSeriesCollection d = new XYSeriesCollection();
-    d.addSeries(measured);
-    d.addSeries(formula);
-    d.addSeries(diag);
+    List.of(measured, formula, diag).forEach(d::addSeries);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer();
-    r.setSeriesLinesVisible(0, false);
-    r.setSeriesShapesVisible(0, true);
-    r.setSeriesLinesVisible(1, false);
-    r.setSeriesShapesVisible(1, true);
-    r.setSeriesShape(0, new java.awt.geom.Rectangle2D.Double(-2.5, -2.5, 5, 5));
-    r.setSeriesShape(1, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
+    for (int i = 0; i < 3; i++) {
+      r.setSeriesLinesVisible(i, i == 2);
+      r.setSeriesShapesVisible(i, i != 2);
+      r.setSeriesPaint(i, COLORS[i]);
+    }
+    r.setSeriesShape(0, new Rectangle2D.Double(-2.5, -2.5, 5, 5));
+    r.setSeriesShape(1, new Ellipse2D.Double(-6, -6, 12, 12));
     r.setSeriesShapesFilled(1, false);
     r.setUseOutlinePaint(false);
-    r.setSeriesLinesVisible(2, true);
-    r.setSeriesShapesVisible(2, false);
+    float[] dash = {4f, 4f};
     r.setSeriesStroke(
-        2,
-        new BasicStroke(
-            1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
-    for (int i = 0; i < 3; i++) r.setSeriesPaint(i, COLORS[i]);
-    NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
-    x.setTickUnit(new NumberTickUnit(1));
-    XYPlot p = new XYPlot(d, x, new NumberAxis("memory im2col / MEC"), r);
-    p.setBackgroundPaint(Color.WHITE);
-    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    p.setDomainGridlinePaint(Color.LIGHT_GRAY);
-    ChartUtils.saveChartAsPNG(
-        file.toFile(),
-        chart("k/s sweep: memory saved by MEC (" + sweepBase(in) + ")", p),
-        900,
-        520);
-    return true;
+        2, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, dash, 0f));
+    return chart(
+        "k/s sweep: memory saved by MEC (" + sweepBase(in) + ")",
+        xy(d, new NumberAxis("memory im2col / MEC"), r));
   }
 
-  /** Time ratio MEC/im2col against k/s, one series per JVM that ran the sweep. */
-  static boolean sweepTime(Path file, Report.Input in) throws IOException {
-    XYSeriesCollection d = new XYSeriesCollection();
-    List<Report.Config> configs = new ArrayList<>();
-    for (Report.Config c : in.configs())
-      if (in.rows().stream()
-          .anyMatch(
-              r ->
-                  r.kind().equals("sweep")
-                      && r.blas().equals(c.blas())
-                      && r.threads() == c.threads())) configs.add(c);
-    java.util.Map<String, XYSeries> series = new java.util.LinkedHashMap<>();
-    for (Report.Config c : configs) {
+  /** Time ratio MEC/im2col against k/s, one series per stride (and JVM, when several ran it). */
+  static JFreeChart sweepTime(Report.Input in) {
+    List<Report.Config> ran =
+        in.configs().stream()
+            .filter(c -> in.rows().stream().anyMatch(r -> r.kind().equals("sweep") && c.ran(r)))
+            .toList();
+    Map<String, XYSeries> series = new LinkedHashMap<>();
+    for (Report.Config c : ran)
       for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
-        Row im = in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.IM2COL);
-        Row mec = in.find("sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC);
+        Row im = in.find("sweep", p.name(), p.spec().batch(), c, Algo.IM2COL);
+        Row mec = in.find("sweep", p.name(), p.spec().batch(), c, Algo.MEC);
         if (im == null || mec == null) continue;
-        String name = "stride " + p.s() + (configs.size() > 1 ? ", " + c.shortLabel() : "");
+        String name = "stride " + p.s() + (ran.size() > 1 ? ", " + c.shortLabel() : "");
         series
             .computeIfAbsent(name, k -> new XYSeries(k, true, true))
             .add((double) p.k() / p.s(), mec.medianMs() / im.medianMs());
       }
-    }
-    for (XYSeries x : series.values()) d.addSeries(x);
-    if (d.getSeriesCount() == 0) return false;
+    if (series.isEmpty()) return null;
+    XYSeriesCollection d = new XYSeriesCollection();
+    series.values().forEach(d::addSeries);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
     for (int i = 0; i < d.getSeriesCount(); i++) r.setSeriesPaint(i, COLORS[i % COLORS.length]);
-    NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
-    x.setTickUnit(new NumberTickUnit(1));
-    LogAxis y = logAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)", 2);
-    XYPlot p = new XYPlot(d, x, y, r);
-    p.setBackgroundPaint(Color.WHITE);
-    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    p.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    XYPlot p = xy(d, logAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)", 2), r);
     p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
-    ChartUtils.saveChartAsPNG(
-        file.toFile(),
-        chart(
-            "k/s sweep: MEC time relative to im2col ("
-                + sweepBase(in)
-                + ", "
-                + configs.get(0).shortLabel()
-                + ")",
-            p),
-        900,
-        520);
-    return true;
+    return chart(
+        "k/s sweep: MEC time relative to im2col ("
+            + sweepBase(in)
+            + ", "
+            + ran.get(0).shortLabel()
+            + ")",
+        p);
   }
 
   private static String sweepBase(Report.Input in) {
     Conv2d b = Plan.sweepSpecs(in.options()).get(0).spec();
-    return "mb"
-        + b.batch()
-        + " "
-        + b.inputHeight()
-        + "×"
-        + b.inputWidth()
-        + "×"
-        + b.inputChannels()
-        + " → "
-        + b.outputChannels();
+    return String.format(
+        "mb%d %d×%d×%d → %d",
+        b.batch(), b.inputHeight(), b.inputWidth(), b.inputChannels(), b.outputChannels());
   }
 }

@@ -316,11 +316,7 @@ public final class Main implements Callable<Integer> {
     Report.Input in =
         new Report.Input(
             options, rows, issues, envs, wall, argv, children.stream().map(Child::tag).toList());
-    if (NetworkReport.any(in) || ModelReport.any(in))
-      NetworkReport.writeCsv(
-          dir.resolve("networks.csv"), NetworkReport.allSummaries(in), ModelReport.wholeTimes(in));
-    List<String> charts = Charts.write(dir, in);
-    Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
+    Report.write(dir, in);
     java.util.Properties run = new java.util.Properties();
     run.setProperty("wall_seconds", Double.toString(wall));
     run.setProperty("tags", String.join(",", in.tags()));
@@ -402,11 +398,7 @@ public final class Main implements Callable<Integer> {
             Double.parseDouble(run.getProperty("wall_seconds")),
             args,
             tags);
-    if (NetworkReport.any(in) || ModelReport.any(in))
-      NetworkReport.writeCsv(
-          dir.resolve("networks.csv"), NetworkReport.allSummaries(in), ModelReport.wholeTimes(in));
-    List<String> charts = Charts.write(dir, in);
-    Files.writeString(dir.resolve("report.md"), Report.render(in, charts), StandardCharsets.UTF_8);
+    Report.write(dir, in);
     err.println("re-rendered " + dir.resolve("report.md"));
     return 0;
   }

@@ -1,15 +1,35 @@
 package org.mec4j.bench;
 
+import com.github.mustachejava.DefaultMustacheFactory;
+import com.github.mustachejava.Mustache;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.mec4j.Conv2d;
 
-/** report.md: the tables of a run, and what the paper states beside them. */
+/**
+ * report.md: the run's figures as data (rows by algorithm, {@link Cell}s that format themselves),
+ * laid out by report.mustache beside this class, which holds the prose and the tables' columns. The
+ * networks' and models' sections are {@link NetworkReport}'s, the backward passes' {@link
+ * BackwardReport}'s.
+ */
 public final class Report {
   private Report() {}
 
@@ -24,35 +44,33 @@ public final class Report {
       List<String> tags) {
 
     /** A forward row. */
-    Row find(String kind, String layer, long batch, String blas, int threads, Algo a) {
-      return find(kind, layer, batch, blas, threads, a, Dir.FWD);
+    Row find(String kind, String layer, long batch, Config c, Algo a) {
+      return find(kind, layer, batch, c, a, Dir.FWD);
     }
 
-    Row find(String kind, String layer, long batch, String blas, int threads, Algo a, Dir d) {
-      for (Row r : rows)
-        if (r.kind().equals(kind)
-            && r.layer().equals(layer)
-            && r.batch() == batch
-            && r.blas().equals(blas)
-            && r.threads() == threads
-            && r.algorithm().equals(a.name())
-            && r.dir() == d) return r;
-      return null;
+    Row find(String kind, String layer, long batch, Config c, Algo a, Dir d) {
+      return cells(this, r -> c.ran(r) && isLayer(r, kind, layer, batch, d)).get(a);
     }
 
-    /** The rows of one direction. */
+    /** A row of any JVM, the headline's first: the figures that do not depend on the JVM. */
+    Row findAny(String kind, String layer, long batch, Algo a, Dir d) {
+      return Stream.concat(headline().stream(), configs().stream())
+          .map(c -> find(kind, layer, batch, c, a, d))
+          .filter(r -> r != null)
+          .findFirst()
+          .orElse(null);
+    }
+
     List<Row> rows(Dir d) {
       return rows.stream().filter(r -> r.dir() == d).toList();
     }
 
     /** (blas, threads) of every child, in run order. */
     List<Config> configs() {
-      List<Config> out = new ArrayList<>();
-      for (String t : tags) {
-        int i = t.lastIndexOf("-t");
-        out.add(new Config(t.substring(0, i), Integer.parseInt(t.substring(i + 2))));
-      }
-      return out;
+      return tags.stream()
+          .map(t -> t.split("-t(?=\\d+$)"))
+          .map(t -> new Config(t[0], Integer.parseInt(t[1])))
+          .toList();
     }
 
     /** The configurations at the largest thread count: the headline. */
@@ -61,27 +79,16 @@ public final class Report {
       return configs().stream().filter(c -> c.threads() == max).toList();
     }
 
-    /** (layer, batch) pairs of the forward layer rows, in row order. */
-    List<Map.Entry<String, Long>> layerBatches(long batch) {
-      return layerBatches(batch, Dir.FWD);
-    }
-
-    List<Map.Entry<String, Long>> layerBatches(long batch, Dir d) {
+    /** The layers of the paper (and --layer) rows of a pass at a batch, in row order. */
+    List<String> layers(long batch, Dir d) {
       Set<String> seen = new LinkedHashSet<>();
-      List<Map.Entry<String, Long>> out = new ArrayList<>();
-      for (Row r : rows)
-        if (r.kind().equals("layer") && r.dir() == d && r.batch() == batch && seen.add(r.layer()))
-          out.add(Map.entry(r.layer(), r.batch()));
-      return out;
+      for (Row r : rows) if (isLayer(r, "layer", r.layer(), batch, d)) seen.add(r.layer());
+      return new ArrayList<>(seen);
     }
 
-    /** Batches of the forward layer rows. */
-    List<Long> batches() {
-      return batches(Dir.FWD);
-    }
-
+    /** The batches of the paper (and --layer) rows of a pass. */
     List<Long> batches(Dir d) {
-      Set<Long> b = new java.util.TreeSet<>();
+      Set<Long> b = new TreeSet<>();
       for (Row r : rows) if (r.kind().equals("layer") && r.dir() == d) b.add(r.batch());
       return new ArrayList<>(b);
     }
@@ -93,20 +100,508 @@ public final class Report {
 
   public record Config(String blas, int threads) {
     String label() {
-      return (blas.equals("mkl") ? "MKL" : blas.equals("openblas") ? "OpenBLAS" : blas)
-          + ", "
-          + threads
-          + (threads == 1 ? " thread" : " threads");
+      String name = blas.equals("mkl") ? "MKL" : blas.equals("openblas") ? "OpenBLAS" : blas;
+      return name + ", " + threads + (threads == 1 ? " thread" : " threads");
     }
 
     String shortLabel() {
       return (blas.equals("mkl") ? "MKL" : "OpenBLAS") + " t" + threads;
     }
+
+    /** Whether a row ran in this JVM. */
+    boolean ran(Row r) {
+      return r.blas().equals(blas) && r.threads() == threads;
+    }
+  }
+
+  /** One algorithm's row as a table shows it: "–" where it did not run. */
+  record Cell(Row r) {
+    public String ms() {
+      return r == null ? "–" : Report.ms(r.medianMs());
+    }
+
+    /** Solution A's time, "n/a" where it cannot run (|O| > |L|). */
+    public String msOrNa() {
+      return r == null ? "n/a" : ms();
+    }
+
+    /** MEC's time and the variant it ran: "1.40 (FUSED (measured))". */
+    public String msRan() {
+      return r == null ? "–" : ms() + " (" + ran() + ")";
+    }
+
+    public String ws() {
+      return r == null ? "–" : bytes(r.workspaceBytes());
+    }
+
+    public String pct() {
+      return r == null ? "–" : Report.pct(r.fractionOfSgemm());
+    }
+
+    public String gflops() {
+      return r == null ? "–" : Row.num(Math.round(r.gflops() * 10) / 10.0);
+    }
+
+    /** What ran: MEC's variant ("FUSED (measured)"), oneDNN's implementation. */
+    public String ran() {
+      return r == null ? "–" : r.resolved().replace("MEC_", "").replace("|", "/");
+    }
+
+    /** The variant alone ("FUSED"). */
+    public String variant() {
+      return ran().replaceAll(" \\(.*", "");
+    }
+
+    public String impl() {
+      return r == null ? "" : ran();
+    }
+  }
+
+  /**
+   * One layer's (or node's) rows in one JVM as the tables read them: {{MEC.ms}}, {{IM2COL.ws}},
+   * {{vs.ONEDNN}} (MEC's time over oneDNN's), {{name}}, {{shape}}, ...
+   */
+  static Map<String, Object> layerView(Map<Algo, Row> m) {
+    Map<String, Object> v = new HashMap<>();
+    Map<String, String> vs = new HashMap<>();
+    for (Algo a : Algo.values()) {
+      v.put(a.name(), new Cell(m.get(a)));
+      vs.put(a.name(), ratio(div(m.get(Algo.MEC), m.get(a))));
+    }
+    v.put("vs", vs);
+    if (m.isEmpty()) return v; // the JVM did not run this layer: its cells show "–"
+    Row any = m.values().iterator().next();
+    v.put("name", any.layer().replace("|", "\\|"));
+    v.put("count", any.count());
+    v.put("batch", any.batch());
+    v.put("shape", NetworkReport.shortShape(any));
+    v.put("pass", any.dir().backward() ? "ConvTranspose (bwd_d)" : "fwd");
+    v.put("worst", Row.sci(m.values().stream().mapToDouble(Row::maxRelErr).max().orElse(0)));
+    v.put(
+        "best",
+        ratio(best(m) / (m.get(Algo.IM2COL) == null ? Double.NaN : m.get(Algo.IM2COL).medianMs())));
+    return v;
+  }
+
+  /**
+   * How often MEC was faster (ratio below 1) over a set of ratios, and their geometric mean; n
+   * counts the ratios measured (NaN: one side did not run).
+   */
+  record Tally(int faster, int n, String geo) {
+    static Tally of(List<Double> ratios) {
+      List<Double> v = ratios.stream().filter(x -> !Double.isNaN(x) && x > 0).toList();
+      return new Tally((int) v.stream().filter(x -> x < 1).count(), v.size(), ratio(geomean(v)));
+    }
+
+    public boolean any() {
+      return n > 0;
+    }
+  }
+
+  /** Markdown is not HTML: the values go out as they are. */
+  private static final Mustache REPORT =
+      new DefaultMustacheFactory("org/mec4j/bench") {
+        @Override
+        public void encode(String value, Writer writer) {
+          try {
+            writer.write(value);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      }.compile("report.mustache");
+
+  /** networks.csv (with network or model rows), the charts and report.md of a run folder. */
+  static void write(Path dir, Input in) throws IOException {
+    if (NetworkReport.any(in) || in.rows().stream().anyMatch(r -> r.kind().startsWith("model")))
+      NetworkReport.writeCsv(dir.resolve("networks.csv"), in);
+    List<String> charts = Charts.write(dir, in);
+    Files.writeString(dir.resolve("report.md"), render(in, charts), StandardCharsets.UTF_8);
+  }
+
+  public static String render(Input in, List<String> charts) {
+    Options o = in.options();
+    Map<String, String> any = in.envs().values().stream().findFirst().orElse(Map.of());
+    Map<String, Object> m = new HashMap<>();
+    boolean networks = o.hasNetworks() || NetworkReport.any(in);
+    List<Map<String, Object>> models = NetworkReport.models(in);
+    // The paper's sections when paper (or command-line) layers were asked for, or no network or
+    // model; not when only backward passes ran (they would be empty).
+    boolean paper =
+        !(networks || !models.isEmpty())
+            || !o.layerList().isEmpty()
+            || in.rows().stream().anyMatch(r -> !isNet(r));
+    boolean forward =
+        o.directionList().contains(Dir.FWD) || in.rows(Dir.FWD).stream().anyMatch(r -> !isNet(r));
+    List<String> what = new ArrayList<>();
+    if (paper) what.add("the paper's layers");
+    if (networks) what.add("whole networks");
+    if (!models.isEmpty()) what.add("real ONNX models");
+    long errors = in.issues().stream().filter(Issue::isError).count();
+    m.put("what", String.join(" and ", what));
+    m.put("wall", Progress.duration(in.wallSeconds()));
+    m.put("jvms", in.configs().size());
+    m.put("started", any.getOrDefault("started", "?"));
+    m.put("command", in.argv().isEmpty() ? "" : " " + String.join(" ", in.argv()));
+    m.put("env", any);
+    m.put("machine", Machine.describe());
+    m.put("onednn", any.getOrDefault("onednn", "oneDNN ?"));
+    m.put("errors", errors > 0 ? errors : null);
+    m.put("reps", o.reps);
+    m.put("maxReps", o.maxReps);
+    m.put("sgemmSize", o.sgemmSize);
+    m.put("tolerance", Row.num(o.tolerance));
+    m.put("minTimeMs", Row.num(o.minTimeMs));
+    m.put("maxAlgSeconds", Row.num(o.maxAlgSeconds));
+    m.put("hasModels", o.hasModels() || !models.isEmpty());
+    m.put("setup", in.configs().stream().map(c -> setup(in, c)).toList());
+    // The forward network totals, unless only backward passes were asked for (theirs are in the
+    // backward sections).
+    if (networks && (NetworkReport.any(in) || o.directionList().contains(Dir.FWD)))
+      m.put("networks", NetworkReport.networks(in));
+    m.put("models", models);
+    if (paper && forward) paper(in, m);
+    m.put("backward", BackwardReport.sections(in));
+    m.put("charts", charts);
+    m.put("hasCharts", !charts.isEmpty());
+    m.put("issues", issues(in));
+    m.put("backwardNotes", in.rows().stream().anyMatch(r -> r.dir().backward() && !isModel(r)));
+    m.put("idleThreads", idleThreads(in));
+    m.put("isa", isa(in));
+    StringWriter w = new StringWriter();
+    REPORT.execute(w, m);
+    return w.toString();
+  }
+
+  static boolean isNet(Row r) {
+    return r.kind().equals("network") || isModel(r);
+  }
+
+  static boolean isModel(Row r) {
+    return r.kind().startsWith("model");
+  }
+
+  /** A JVM's line of the setup table (what it loaded, its threads, its sgemm ceiling), its BLAS. */
+  private static Map<String, Object> setup(Input in, Config c) {
+    Map<String, String> e = in.env(c);
+    String loaded =
+        e.getOrDefault("blas_vendor", "?")
+            + " – "
+            + e.getOrDefault("blas_version", "?")
+            + (e.containsKey("fatal") ? " **(" + e.get("fatal") + ")**" : "");
+    List<String> sgemm =
+        Stream.of("sgemm_best", "sgemm_gflops", "sgemm_gflops_min", "sgemm_gflops_max")
+            .map(k -> g1(e.get(k)))
+            .toList();
+    List<String> cells =
+        List.of(
+            c.shortLabel(),
+            e.getOrDefault("requested_blas", c.blas()),
+            loaded.replace("|", "/"),
+            e.getOrDefault("blas_threads", "?") + (e.containsKey("threads_warning") ? " ⚠" : ""),
+            "OMP_NUM_THREADS="
+                + e.getOrDefault("omp_num_threads", "?")
+                + "; "
+                + e.getOrDefault("onednn_threads_reported", ""),
+            e.getOrDefault("onednn_isa", ""),
+            String.format("**%s** · %s [%s–%s] · ", sgemm.toArray())
+                + g1(e.get("sgemm_gflops_end")),
+            e.containsKey("elapsed_s")
+                ? Progress.duration(Double.parseDouble(e.get("elapsed_s")))
+                : "?");
+    return Map.of(
+        "cells", cells, "library", e.getOrDefault("blas_library", "?"), "jvm", c.shortLabel());
+  }
+
+  /** The paper's sections: headline, memory, times per JVM, the k/s sweep, the paper beside. */
+  private static void paper(Input in, Map<String, Object> m) {
+    List<Config> head = in.headline();
+    List<Map<String, Object>> batches = new ArrayList<>();
+    List<Double> memoryRatios = new ArrayList<>(), vsDn = new ArrayList<>();
+    List<String> speed = new ArrayList<>();
+    int exact = 0, compared = 0, autoFaster = 0, bestFaster = 0, cases = 0;
+    for (long b : in.batches(Dir.FWD)) {
+      List<Map<String, Object>> layers = new ArrayList<>();
+      List<List<String>> memory = new ArrayList<>();
+      Map<Config, List<Double>> vsIm = new LinkedHashMap<>();
+      for (String l : in.layers(b, Dir.FWD)) {
+        Map<String, Object> v = new HashMap<>();
+        List<Object> jvms = new ArrayList<>();
+        for (Config c : head) {
+          Map<Algo, Row> x = cells(in, r -> c.ran(r) && isLayer(r, "layer", l, b, Dir.FWD));
+          jvms.add(layerView(x));
+          Row mec = x.get(Algo.MEC), im = x.get(Algo.IM2COL);
+          vsIm.computeIfAbsent(c, k -> new ArrayList<>()).add(div(mec, im));
+          vsDn.add(div(mec, x.get(Algo.ONEDNN)));
+          if (mec == null || im == null) continue;
+          cases++;
+          if (mec.medianMs() < im.medianMs()) autoFaster++;
+          if (best(x) < im.medianMs()) bestFaster++;
+        }
+        Row im = in.findAny("layer", l, b, Algo.IM2COL, Dir.FWD),
+            mec = in.findAny("layer", l, b, Algo.MEC, Dir.FWD),
+            solutionB = in.findAny("layer", l, b, Algo.MEC_B, Dir.FWD),
+            dn = in.findAny("layer", l, b, Algo.ONEDNN, Dir.FWD);
+        if (mec == null && im == null) continue; // neither to show the shape by
+        Conv2d c = (mec != null ? mec : im).conv();
+        v.put("name", l);
+        v.put("shape", shapeOf(c));
+        v.put("ran", new Cell(mec).ran());
+        v.put("jvms", jvms);
+        v.put("memory", "–");
+        layers.add(v);
+        if (im == null) continue;
+        long lowering = loweringBytes(in, "layer", l, b, c);
+        double measured = (double) im.workspaceBytes() / lowering;
+        v.put("memory", ratio(measured) + " (" + ratio(Formula.ratio(c)) + ")");
+        if (lowering > 0) memoryRatios.add(measured);
+        boolean same =
+            im.workspaceBytes() == im.formulaBytes()
+                && (solutionB == null || solutionB.workspaceBytes() == solutionB.formulaBytes());
+        compared++;
+        if (same) exact++;
+        memory.add(
+            List.of(
+                l,
+                bytes(im.workspaceBytes()),
+                bytes(lowering) + (solutionB == null ? " (formula)" : ""),
+                new Cell(mec).ws(),
+                dn == null ? "–" : bytes(dn.workspaceBytes()) + " (" + dn.resolved() + ")",
+                ratio(measured),
+                ratio(Formula.ratio(c)),
+                ratio((double) c.kernelHeight() / c.strideHeight()),
+                same ? "yes" : "**no**"));
+      }
+      List<Map<String, Object>> summaries = new ArrayList<>();
+      List<String> per = new ArrayList<>();
+      for (Config c : head) {
+        summaries.add(versus(in, c, b));
+        Tally t = Tally.of(vsIm.get(c));
+        if (t.any())
+          per.add(
+              String.format(
+                  "%s %d/%d (geo-mean MEC/im2col %s)", c.shortLabel(), t.faster(), t.n(), t.geo()));
+      }
+      if (!per.isEmpty())
+        speed.add("mini-batch " + b + ": MEC faster than im2col on " + String.join(", ", per));
+      batches.add(Map.of("batch", b, "layers", layers, "summaries", summaries, "memory", memory));
+    }
+    m.put("paper", true);
+    m.put("head", head.stream().map(Config::shortLabel).toList());
+    m.put("batches", batches);
+    m.put("exact", exact);
+    m.put("compared", compared);
+    m.put("times", times(in));
+    m.put("sweep", sweep(in));
+    m.put("memoryRatios", memoryRatios.isEmpty() ? null : memoryRatios);
+    m.put("minRatio", ratio(memoryRatios.stream().mapToDouble(x -> x).min().orElse(0)));
+    m.put("maxRatio", ratio(memoryRatios.stream().mapToDouble(x -> x).max().orElse(0)));
+    m.put("geoRatio", ratio(geomean(memoryRatios)));
+    m.put("speed", speed.isEmpty() ? null : String.join("; ", speed));
+    m.put("vsOneDnn", Tally.of(vsDn));
+    m.put("cases", cases == 0 ? null : cases);
+    m.put("autoFaster", autoFaster);
+    m.put("bestFaster", bestFaster);
+  }
+
+  /** The fastest MEC of a layer's rows in one JVM: the automatic choice or a forced variant. */
+  private static double best(Map<Algo, Row> x) {
+    return x.entrySet().stream()
+        .filter(e -> e.getKey().isMecFamily())
+        .mapToDouble(e -> e.getValue().medianMs())
+        .min()
+        .orElse(Double.NaN);
+  }
+
+  /** Per JVM, every paper layer that im2col ran, in batch order. */
+  private static List<Map<String, Object>> times(Input in) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Config c : in.configs()) {
+      List<Map<String, Object>> layers = new ArrayList<>();
+      for (long b : in.batches(Dir.FWD))
+        for (String l : in.layers(b, Dir.FWD)) {
+          Map<Algo, Row> x = cells(in, r -> c.ran(r) && isLayer(r, "layer", l, b, Dir.FWD));
+          if (x.containsKey(Algo.IM2COL)) layers.add(layerView(x));
+        }
+      out.add(Map.of("label", c.label(), "layers", layers));
+    }
+    return out;
+  }
+
+  private static Map<String, Object> sweep(Input in) {
+    List<Config> ran =
+        in.configs().stream()
+            .filter(c -> in.rows().stream().anyMatch(r -> r.kind().equals("sweep") && c.ran(r)))
+            .toList();
+    if (ran.isEmpty()) return null;
+    List<List<Object>> rows = new ArrayList<>();
+    for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
+      long b = p.spec().batch();
+      Row im = in.findAny("sweep", p.name(), b, Algo.IM2COL, Dir.FWD),
+          mec = in.findAny("sweep", p.name(), b, Algo.MEC, Dir.FWD);
+      if (im == null || mec == null) continue;
+      long lowering = loweringBytes(in, "sweep", p.name(), b, p.spec());
+      List<Object> cells =
+          new ArrayList<>(
+              List.of(
+                  p.k(),
+                  p.s(),
+                  ratio((double) p.k() / p.s()),
+                  bytes(im.workspaceBytes()),
+                  bytes(lowering),
+                  ratio((double) im.workspaceBytes() / lowering),
+                  ratio(Formula.ratio(p.spec())),
+                  new Cell(mec).ran()));
+      for (Config c : ran)
+        cells.add(
+            ratio(
+                div(
+                    in.find("sweep", p.name(), b, c, Algo.MEC),
+                    in.find("sweep", p.name(), b, c, Algo.IM2COL))));
+      rows.add(cells);
+    }
+    return Map.of(
+        "base", Plan.sweepSpecs(in.options()).get(0).spec(),
+        "jvms", ran.stream().map(Config::shortLabel).toList(),
+        "rows", rows);
+  }
+
+  /** The issues table's lines, a skipped combination once for all JVMs; null when none. */
+  private static Map<String, Object> issues(Input in) {
+    List<List<Object>> out = new ArrayList<>();
+    Set<String> skips = new LinkedHashSet<>();
+    for (Issue i : in.issues())
+      if (!i.severity().equals("info")
+          && (i.isError() || skips.add(i.layer() + "/" + i.batch() + "/" + i.algorithm())))
+        out.add(
+            List.of(
+                i.isError() ? "**error**" : i.severity(),
+                i.layer(),
+                i.batch(),
+                i.isError() ? i.blas() + " t" + i.threads() : "all",
+                i.algorithm(),
+                i.message().replace("|", "\\|")));
+    return out.isEmpty() ? null : Map.of("rows", out);
+  }
+
+  /** The rows of one layer (or node) in one JVM, by algorithm. */
+  static Map<Algo, Row> cells(Input in, Predicate<Row> which) {
+    Map<Algo, Row> m = new EnumMap<>(Algo.class);
+    for (Row r : in.rows()) if (r.algo() != null && which.test(r)) m.put(r.algo(), r);
+    return m;
+  }
+
+  static boolean isLayer(Row r, String kind, String layer, long batch, Dir d) {
+    return r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.dir() == d;
+  }
+
+  /** Rows grouped by layer in row order, each by algorithm. */
+  static List<Map<Algo, Row>> byLayer(Stream<Row> rows, Function<Row, String> key) {
+    Map<String, Map<Algo, Row>> m = new LinkedHashMap<>();
+    rows.filter(r -> r.algo() != null)
+        .forEach(
+            r -> m.computeIfAbsent(key.apply(r), k -> new EnumMap<>(Algo.class)).put(r.algo(), r));
+    return new ArrayList<>(m.values());
+  }
+
+  /** MEC against im2col, oneDNN and ONNX Runtime in one JVM over a batch's layers. */
+  private static Map<String, Object> versus(Input in, Config c, long batch) {
+    Map<String, Object> v = new HashMap<>(Map.of("label", c.label()));
+    for (Algo a : List.of(Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME)) {
+      List<Double> r = new ArrayList<>();
+      for (String l : in.layers(batch, Dir.FWD)) {
+        Map<Algo, Row> x = cells(in, y -> c.ran(y) && isLayer(y, "layer", l, batch, Dir.FWD));
+        r.add(div(x.get(Algo.MEC), x.get(a)));
+      }
+      v.put(a.name(), Tally.of(r));
+    }
+    return v;
+  }
+
+  /**
+   * MEC's lowered matrix L, the paper's memory figure, in bytes: Solution B's workspace as the
+   * library reported it (B always lowers the whole layer), else MEC.md's formula. mec4j's own MEC
+   * may use far less (none where MEC_FUSED reads an unpadded input in place, cache-sized bands
+   * otherwise): that is the MEC row's workspace.
+   */
+  static long loweringBytes(Input in, String kind, String layer, long batch, Conv2d c) {
+    Row b = in.findAny(kind, layer, batch, Algo.MEC_B, Dir.FWD);
+    return b != null ? b.workspaceBytes() : Formula.mecBytes(c);
+  }
+
+  /** "56×56×64, 3×3×128, s1, pad 1": the headline's shape. */
+  static String shapeOf(Conv2d c) {
+    boolean padded = c.padTop() + c.padBottom() + c.padLeft() + c.padRight() > 0;
+    return String.format(
+        "%d×%d×%d, %d×%d×%d, s%d%s",
+        c.inputHeight(),
+        c.inputWidth(),
+        c.inputChannels(),
+        c.kernelHeight(),
+        c.kernelWidth(),
+        c.outputChannels(),
+        c.strideHeight(),
+        padded ? ", pad " + c.padTop() : "");
+  }
+
+  /** What the child JVMs set for idle threads (env-*.properties), for the method notes. */
+  static String idleThreads(Input in) {
+    Map<String, String> e = in.envs().values().stream().findFirst().orElse(Map.of());
+    String timeout = e.getOrDefault("openblas_thread_timeout", "null");
+    if (timeout.equals("null"))
+      return "the runtimes' defaults (`--spin-wait`): OpenBLAS and OpenMP threads spin after each call.";
+    return String.format(
+        "made to sleep at once (OPENBLAS_THREAD_TIMEOUT=%s, OMP_WAIT_POLICY=%s, KMP_BLOCKTIME=%s).",
+        timeout, e.getOrDefault("omp_wait_policy", "?"), e.getOrDefault("kmp_blocktime", "?"));
+  }
+
+  /**
+   * --max-isa and what the child JVMs got for it, oneDNN's fp32 mode, mec4j's ISA per JVM
+   * (env-*.properties).
+   */
+  static String isa(Input in) {
+    Map<String, String> e =
+        in.envs().values().stream().filter(x -> x.containsKey("max_isa")).findFirst().orElse(null);
+    if (e == null) return "not recorded (a run from before `--max-isa`).";
+    List<String> vars = new ArrayList<>();
+    for (String v : Isa.CAPS) {
+      String x = e.getOrDefault(v.toLowerCase(Locale.ROOT), "null");
+      vars.add(v + "=" + (x.equals("null") || x.isEmpty() ? "unset" : x));
+    }
+    String fp = e.getOrDefault("onednn_default_fpmath_mode", "?");
+    Map<String, List<String>> seen = new LinkedHashMap<>();
+    for (Config c : in.configs()) {
+      Map<String, String> x = in.env(c);
+      String s =
+          x.containsKey("mec4j_cpu_error")
+              ? "error: " + x.get("mec4j_cpu_error")
+              : x.containsKey("mec4j_cpu_igemm_kernel")
+                  ? String.format(
+                      "%s (cap %s), `%s`",
+                      x.get("mec4j_cpu_isa"),
+                      x.get("mec4j_cpu_max_isa"),
+                      x.get("mec4j_cpu_igemm_kernel"))
+                  : x.getOrDefault("mec4j_cpu_isa", "?");
+      seen.computeIfAbsent(s, k -> new ArrayList<>()).add(c.shortLabel());
+    }
+    List<String> parts = new ArrayList<>();
+    for (var kv : seen.entrySet())
+      parts.add(kv.getKey() + (seen.size() == 1 ? "" : " in " + String.join(", ", kv.getValue())));
+    return String.format(
+        "`--max-isa %s`: %s (unset: the library's own choice for this CPU%s; oneDNN's fp32 math"
+            + " mode ONEDNN_DEFAULT_FPMATH_MODE=%s%s. mec4j (org.mec4j.Cpu): %s.",
+        e.get("max_isa"),
+        String.join(", ", vars),
+        "false".equals(e.get("host_avx512")) ? ", which has no AVX-512)" : ")",
+        fp,
+        fp.equalsIgnoreCase("STRICT")
+            ? " (strict fp32: no bf16/AMX down-conversion)"
+            : " (from the runner's environment, not STRICT)",
+        String.join("; ", parts));
   }
 
   static String bytes(long b) {
-    if (b < 0) return "–";
-    if (b == 0) return "0";
+    if (b <= 0) return b < 0 ? "–" : "0";
     if (b < 1024) return b + " B";
     if (b < 1024 * 1024) return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
     if (b < 1024L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
@@ -115,10 +610,8 @@ public final class Report {
 
   static String ms(double v) {
     if (Double.isNaN(v)) return "–";
-    if (v >= 100) return String.format(Locale.ROOT, "%.0f", v);
-    if (v >= 10) return String.format(Locale.ROOT, "%.1f", v);
-    if (v >= 1) return String.format(Locale.ROOT, "%.2f", v);
-    return String.format(Locale.ROOT, "%.3f", v);
+    String f = v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 1 ? "%.2f" : "%.3f";
+    return String.format(Locale.ROOT, f, v);
   }
 
   static String g1(String v) {
@@ -142,750 +635,11 @@ public final class Report {
   }
 
   static double geomean(List<Double> v) {
-    double s = 0;
-    int n = 0;
-    for (double x : v)
-      if (!Double.isNaN(x) && x > 0) {
-        s += Math.log(x);
-        n++;
-      }
-    return n == 0 ? Double.NaN : Math.exp(s / n);
-  }
-
-  static String shapeOf(Row r) {
-    Conv2d c = Conv2d.parse(r.shape());
-    String pad =
-        c.padTop() + c.padBottom() + c.padLeft() + c.padRight() == 0 ? "" : ", pad " + c.padTop();
-    return c.inputHeight()
-        + "×"
-        + c.inputWidth()
-        + "×"
-        + c.inputChannels()
-        + ", "
-        + c.kernelHeight()
-        + "×"
-        + c.kernelWidth()
-        + "×"
-        + c.outputChannels()
-        + ", s"
-        + c.strideHeight()
-        + pad;
-  }
-
-  public static String render(Input in, List<String> charts) {
-    StringBuilder md = new StringBuilder();
-    Options o = in.options();
-    List<Config> configs = in.configs(), head = in.headline();
-    Map<String, String> any = in.envs().values().stream().findFirst().orElse(Map.of());
-    long errors = in.issues().stream().filter(Issue::isError).count();
-
-    boolean networks = o.hasNetworks() || NetworkReport.any(in);
-    boolean models = o.hasModels() || ModelReport.any(in);
-    // The paper's sections only when paper (or command-line) layers were asked for, or no network
-    // or model.
-    boolean paper =
-        !(networks || models)
-            || !o.layerList().isEmpty()
-            || in.rows().stream()
-                .anyMatch(r -> !r.kind().equals("network") && !r.kind().startsWith("model"));
-    List<String> what = new ArrayList<>();
-    if (paper) what.add("the paper's layers");
-    if (networks) what.add("whole networks");
-    if (models) what.add("real ONNX models");
-    md.append("# mec4j: MEC against im2col, oneDNN and ONNX Runtime on ")
-        .append(String.join(" and ", what))
-        .append("\n\n");
-    md.append("Wall time **")
-        .append(Progress.duration(in.wallSeconds()))
-        .append("** for ")
-        .append(configs.size())
-        .append(" child JVM(s); started ")
-        .append(any.getOrDefault("started", "?"))
-        .append(".  \n");
-    md.append("Command: `bench/compare.sh")
-        .append(in.argv().isEmpty() ? "" : " " + String.join(" ", in.argv()))
-        .append("`  \n");
-    md.append("Machine: ")
-        .append(Machine.describe())
-        .append("; ")
-        .append(any.getOrDefault("java", ""))
-        .append("; ")
-        .append(any.getOrDefault("onednn", "oneDNN ?"))
-        .append(
-            any.containsKey("onnxruntime")
-                ? "; " + any.get("onnxruntime") + ", one Conv node per layer (NCHW)"
-                : "")
-        .append(".\n\n");
-    if (errors > 0) md.append(Prose.report("errors", "errors", errors));
-    md.append(
-        Prose.report(
-            "how-to-read",
-            "tolerance",
-            Row.num(o.tolerance),
-            "reps",
-            o.reps,
-            "maxReps",
-            o.maxReps,
-            "minTimeMs",
-            Row.num(o.minTimeMs),
-            "maxAlgSeconds",
-            Row.num(o.maxAlgSeconds),
-            "sgemmSize",
-            o.sgemmSize));
-    if (models)
-      md.append(
-          "- **Real models** (`--model`): their Conv nodes ran on their real inputs and weights (not seeded data), and every "
-              + "output, im2col's included, was checked against ONNX Runtime's own output of the node in its run of the whole "
-              + "model, with the tolerance above; see each model's section.\n\n");
-
-    // Setup.
-    md.append("## Setup: one JVM per backend and thread count\n\n");
-    md.append(
-        "| JVM | requested | BLAS loaded (Blas.backend()) | BLAS threads | oneDNN threads (its verbose) | oneDNN ISA | sgemm GFLOP/s: ceiling (best) · start median [min–max] · end median | JVM time |\n");
-    md.append("|---|---|---|---|---|---|---|---|\n");
-    for (Config c : configs) {
-      Map<String, String> e = in.env(c);
-      String loaded =
-          e.getOrDefault("blas_vendor", "?") + " – " + e.getOrDefault("blas_version", "?");
-      if (e.containsKey("fatal")) loaded += " **(" + e.get("fatal") + ")**";
-      md.append("| ")
-          .append(c.shortLabel())
-          .append(" | ")
-          .append(e.getOrDefault("requested_blas", c.blas()))
-          .append(" | ")
-          .append(loaded.replace("|", "/"))
-          .append(" | ")
-          .append(e.getOrDefault("blas_threads", "?"))
-          .append(e.containsKey("threads_warning") ? " ⚠" : "")
-          .append(" | OMP_NUM_THREADS=")
-          .append(e.getOrDefault("omp_num_threads", "?"))
-          .append("; ")
-          .append(e.getOrDefault("onednn_threads_reported", ""))
-          .append(" | ")
-          .append(e.getOrDefault("onednn_isa", ""))
-          .append(" | **")
-          .append(g1(e.get("sgemm_best")))
-          .append("** · ")
-          .append(g1(e.get("sgemm_gflops")))
-          .append(" [")
-          .append(g1(e.get("sgemm_gflops_min")))
-          .append("–")
-          .append(g1(e.get("sgemm_gflops_max")))
-          .append("] · ")
-          .append(g1(e.get("sgemm_gflops_end")))
-          .append(" | ")
-          .append(
-              e.containsKey("elapsed_s")
-                  ? Progress.duration(Double.parseDouble(e.get("elapsed_s")))
-                  : "?")
-          .append(" |\n");
-    }
-    md.append("\nBLAS libraries: ");
-    for (Config c : configs)
-      md.append("`")
-          .append(in.env(c).getOrDefault("blas_library", "?"))
-          .append("` (")
-          .append(c.shortLabel())
-          .append("); ");
-    md.append("\n\n");
-
-    // The forward network totals, unless only backward passes were asked for (their networks are in
-    // their own sections).
-    if (networks && (NetworkReport.any(in) || o.directionList().contains(Dir.FWD)))
-      md.append(NetworkReport.render(in, NetworkReport.summaries(in)));
-    if (models) md.append(ModelReport.render(in));
-
-    int paperStart = md.length();
-    // Headline.
-    md.append("## Headline\n\n");
-    for (long b : in.batches()) {
-      md.append("### Mini-batch ").append(b).append("\n\n");
-      md.append("| layer | shape (in, kernel×k_c, stride) | MEC ran |");
-      for (Config c : head)
-        md.append(" MEC/im2col ")
-            .append(c.shortLabel())
-            .append(" | MEC/oneDNN ")
-            .append(c.shortLabel())
-            .append(" | MEC/ORT ")
-            .append(c.shortLabel())
-            .append(" | MEC % sgemm ")
-            .append(c.shortLabel())
-            .append(" |");
-      md.append(" memory im2col/L (formula) |\n|---|---|---|");
-      for (int i = 0; i < head.size(); i++) md.append("---|---|---|---|");
-      md.append("---|\n");
-      for (var lb : in.layerBatches(b)) {
-        Row anyRow = null;
-        StringBuilder cells = new StringBuilder();
-        for (Config c : head) {
-          Row mec = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC);
-          Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
-          Row dn = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN);
-          Row ort = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONNXRUNTIME);
-          if (anyRow == null) anyRow = mec != null ? mec : im;
-          cells
-              .append(' ')
-              .append(ratio(div(mec, im)))
-              .append(" | ")
-              .append(ratio(div(mec, dn)))
-              .append(" | ")
-              .append(ratio(div(mec, ort)))
-              .append(" | ")
-              .append(mec == null ? "–" : pct(mec.fractionOfSgemm()))
-              .append(" |");
-        }
-        if (anyRow == null) continue;
-        Row mecAny = findAny(in, "layer", lb.getKey(), b, Algo.MEC);
-        Row imAny = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL);
-        Conv2d spec = imAny == null ? null : Conv2d.parse(imAny.shape());
-        md.append("| ")
-            .append(lb.getKey())
-            .append(" | ")
-            .append(shapeOf(anyRow))
-            .append(" | ")
-            .append(mecAny == null ? "–" : mecAny.resolved().replace("MEC_", ""))
-            .append(" |")
-            .append(cells)
-            .append(' ')
-            .append(
-                imAny == null
-                    ? "–"
-                    : ratio(
-                            (double) imAny.workspaceBytes()
-                                / loweringBytes(in, "layer", lb.getKey(), b, spec))
-                        + " ("
-                        + ratio(Formula.ratio(spec))
-                        + ")")
-            .append(" |\n");
-      }
-      md.append('\n');
-      for (Config c : head) md.append(summary(in, c, b)).append('\n');
-      md.append('\n');
-    }
-
-    // Memory.
-    md.append(Prose.report("memory"));
-    int exact = 0, compared = 0;
-    for (long b : in.batches()) {
-      md.append("### Mini-batch ").append(b).append("\n\n");
-      md.append(
-          "| layer | im2col | MEC's lowering L | mec4j's MEC (default) | oneDNN scratchpad (impl) | im2col/L measured | formula o_h·k_h/i_h | k_h/s_h | measured = formula (bytes) |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|\n");
-      for (var lb : in.layerBatches(b)) {
-        Row im = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL),
-            mec = findAny(in, "layer", lb.getKey(), b, Algo.MEC),
-            solutionB = findAny(in, "layer", lb.getKey(), b, Algo.MEC_B);
-        Row dn = findAny(in, "layer", lb.getKey(), b, Algo.ONEDNN);
-        if (im == null) continue;
-        Conv2d c = Conv2d.parse(im.shape());
-        long lowering = loweringBytes(in, "layer", lb.getKey(), b, c);
-        boolean same =
-            im.workspaceBytes() == im.formulaBytes()
-                && (solutionB == null || solutionB.workspaceBytes() == solutionB.formulaBytes());
-        compared++;
-        if (same) exact++;
-        md.append("| ")
-            .append(lb.getKey())
-            .append(" | ")
-            .append(bytes(im.workspaceBytes()))
-            .append(" | ")
-            .append(bytes(lowering))
-            .append(solutionB == null ? " (formula)" : "")
-            .append(" | ")
-            .append(mec == null ? "–" : bytes(mec.workspaceBytes()))
-            .append(" | ")
-            .append(dn == null ? "–" : bytes(dn.workspaceBytes()) + " (" + dn.resolved() + ")")
-            .append(" | ")
-            .append(ratio((double) im.workspaceBytes() / lowering))
-            .append(" | ")
-            .append(ratio(Formula.ratio(c)))
-            .append(" | ")
-            .append(ratio((double) c.kernelHeight() / c.strideHeight()))
-            .append(" | ")
-            .append(same ? "yes" : "**no**")
-            .append(" |\n");
-      }
-      md.append('\n');
-    }
-    md.append(Prose.report("memory-end", "exact", exact, "compared", compared));
-
-    // Per JVM.
-    md.append("## Times per JVM (median ms)\n\n");
-    for (Config c : configs) {
-      md.append("### ").append(c.label()).append("\n\n");
-      md.append(
-          "| layer | mb | MEC (auto→) | MEC A | MEC B | MEC ROWS | MEC FUSED | MEC PACKED | im2col | oneDNN | oneDNN impl | ONNX Runtime | MEC/ORT | best MEC/im2col | % sgemm MEC / im2col / oneDNN / ORT | GFLOP/s MEC / im2col / oneDNN / ORT |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-      boolean anyRow = false;
-      for (long b : in.batches()) {
-        for (var lb : in.layerBatches(b)) {
-          Row mec = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC);
-          Row a = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_A);
-          Row bb = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_B);
-          Row rw = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_ROWS);
-          Row fu = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_FUSED);
-          Row pk = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC_PACKED);
-          Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
-          Row dn = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN);
-          Row ort = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONNXRUNTIME);
-          if (im == null) continue;
-          anyRow = true;
-          double best = Double.NaN;
-          for (Row r : new Row[] {a, bb, rw, fu, pk, mec})
-            if (r != null && (Double.isNaN(best) || r.medianMs() < best)) best = r.medianMs();
-          md.append("| ")
-              .append(lb.getKey())
-              .append(" | ")
-              .append(b)
-              .append(" | ")
-              .append(
-                  mec == null
-                      ? "–"
-                      : ms(mec.medianMs()) + " (" + mec.resolved().replace("MEC_", "") + ")")
-              .append(" | ")
-              .append(a == null ? "n/a" : ms(a.medianMs()))
-              .append(" | ")
-              .append(bb == null ? "–" : ms(bb.medianMs()))
-              .append(" | ")
-              .append(rw == null ? "–" : ms(rw.medianMs()))
-              .append(" | ")
-              .append(fu == null ? "–" : ms(fu.medianMs()))
-              .append(" | ")
-              .append(pk == null ? "–" : ms(pk.medianMs()))
-              .append(" | ")
-              .append(ms(im.medianMs()))
-              .append(" | ")
-              .append(dn == null ? "–" : ms(dn.medianMs()))
-              .append(" | ")
-              .append(dn == null ? "" : dn.resolved())
-              .append(" | ")
-              .append(ort == null ? "–" : ms(ort.medianMs()))
-              .append(" | ")
-              .append(ratio(div(mec, ort)))
-              .append(" | ")
-              .append(ratio(best / im.medianMs()))
-              .append(" | ")
-              .append(mec == null ? "–" : pct(mec.fractionOfSgemm()))
-              .append(" / ")
-              .append(pct(im.fractionOfSgemm()))
-              .append(" / ")
-              .append(dn == null ? "–" : pct(dn.fractionOfSgemm()))
-              .append(" / ")
-              .append(ort == null ? "–" : pct(ort.fractionOfSgemm()))
-              .append(" | ")
-              .append(mec == null ? "–" : Row.num(Math.round(mec.gflops() * 10) / 10.0))
-              .append(" / ")
-              .append(Row.num(Math.round(im.gflops() * 10) / 10.0))
-              .append(" / ")
-              .append(dn == null ? "–" : Row.num(Math.round(dn.gflops() * 10) / 10.0))
-              .append(" / ")
-              .append(ort == null ? "–" : Row.num(Math.round(ort.gflops() * 10) / 10.0))
-              .append(" |\n");
-        }
-      }
-      if (!anyRow) md.append("| (no results) |||||||||||||||\n");
-      md.append("\n");
-    }
-    md.append(Prose.report("times-end"));
-
-    // Sweep.
-    List<Row> sweep = in.rows().stream().filter(r -> r.kind().equals("sweep")).toList();
-    if (!sweep.isEmpty()) {
-      Conv2d base = Plan.sweepSpecs(o).get(0).spec();
-      md.append(
-          Prose.report(
-              "sweep",
-              "batch",
-              base.batch(),
-              "height",
-              base.inputHeight(),
-              "width",
-              base.inputWidth(),
-              "channels",
-              base.inputChannels(),
-              "outputChannels",
-              base.outputChannels()));
-      List<Config> sc = new ArrayList<>();
-      for (Config c : configs)
-        if (sweep.stream().anyMatch(r -> r.blas().equals(c.blas()) && r.threads() == c.threads()))
-          sc.add(c);
-      md.append("| k | s | k/s | im2col | MEC | im2col/MEC | formula | MEC ran |");
-      for (Config c : sc) md.append(" MEC/im2col time ").append(c.shortLabel()).append(" |");
-      md.append("\n|---|---|---|---|---|---|---|---|");
-      for (int i = 0; i < sc.size(); i++) md.append("---|");
-      md.append('\n');
-      for (Plan.SweepPoint p : Plan.sweepSpecs(o)) {
-        Row im = findAny(in, "sweep", p.name(), p.spec().batch(), Algo.IM2COL),
-            mec = findAny(in, "sweep", p.name(), p.spec().batch(), Algo.MEC);
-        if (im == null || mec == null) continue;
-        md.append("| ")
-            .append(p.k())
-            .append(" | ")
-            .append(p.s())
-            .append(" | ")
-            .append(ratio((double) p.k() / p.s()))
-            .append(" | ")
-            .append(bytes(im.workspaceBytes()))
-            .append(" | ")
-            .append(bytes(loweringBytes(in, "sweep", p.name(), p.spec().batch(), p.spec())))
-            .append(" | ")
-            .append(
-                ratio(
-                    (double) im.workspaceBytes()
-                        / loweringBytes(in, "sweep", p.name(), p.spec().batch(), p.spec())))
-            .append(" | ")
-            .append(ratio(Formula.ratio(p.spec())))
-            .append(" | ")
-            .append(mec.resolved().replace("MEC_", ""))
-            .append(" |");
-        for (Config c : sc)
-          md.append(' ')
-              .append(
-                  ratio(
-                      div(
-                          in.find(
-                              "sweep", p.name(), p.spec().batch(), c.blas(), c.threads(), Algo.MEC),
-                          in.find(
-                              "sweep",
-                              p.name(),
-                              p.spec().batch(),
-                              c.blas(),
-                              c.threads(),
-                              Algo.IM2COL))))
-              .append(" |");
-        md.append('\n');
-      }
-      md.append('\n');
-    }
-
-    // The paper, beside.
-    md.append(
-        Prose.report(
-            "paper",
-            "memory",
-            memorySentence(in, exact, compared),
-            "speed",
-            speedSentence(in, head),
-            "onednn",
-            dnnlSentence(in, head),
-            "anderson",
-            abSentence(in, head)));
-
-    // Those sections are empty without paper layers, or with backward passes only (and no sweep).
-    boolean forward =
-        o.directionList().contains(Dir.FWD)
-            || in.rows(Dir.FWD).stream()
-                .anyMatch(r -> !r.kind().equals("network") && !r.kind().startsWith("model"));
-    if (!paper || !forward) md.setLength(paperStart);
-
-    for (Dir d : Dir.values()) if (d.backward()) md.append(BackwardReport.render(in, d));
-
-    // Charts.
-    if (!charts.isEmpty()) {
-      md.append("## Charts\n\n");
-      for (String c : charts) md.append("![").append(c).append("](").append(c).append(")\n\n");
-    }
-
-    // Issues.
-    md.append("## Errors and skipped combinations\n\n");
-    List<Issue> shown = in.issues().stream().filter(i -> !i.severity().equals("info")).toList();
-    if (shown.isEmpty()) {
-      md.append("None: every result passed the correctness check.\n\n");
-    } else {
-      md.append(
-          "| severity | layer | mb | JVM | algorithm | message |\n|---|---|---|---|---|---|\n");
-      Map<String, Integer> seenSkips = new LinkedHashMap<>();
-      for (Issue i : shown) {
-        if (!i.isError()) {
-          String k = i.layer() + "/" + i.batch() + "/" + i.algorithm();
-          if (seenSkips.merge(k, 1, Integer::sum) > 1) continue;
-        }
-        md.append("| ")
-            .append(i.isError() ? "**error**" : i.severity())
-            .append(" | ")
-            .append(i.layer())
-            .append(" | ")
-            .append(i.batch())
-            .append(" | ")
-            .append(i.isError() ? i.blas() + " t" + i.threads() : "all")
-            .append(" | ")
-            .append(i.algorithm())
-            .append(" | ")
-            .append(i.message().replace("|", "\\|"))
-            .append(" |\n");
-      }
-      md.append('\n');
-    }
-
-    md.append(Prose.report("method-notes"));
-    if (in.rows().stream().anyMatch(r -> r.dir().backward() && !r.kind().startsWith("model")))
-      md.append(Prose.report("method-notes-backward"));
-    md.append(Prose.report("method-notes-end", "idleThreads", idleThreads(in), "isa", isa(in)));
-    return md.toString();
-  }
-
-  /** A forward row of any JVM, the headline's first. */
-  static Row findAny(Input in, String kind, String layer, long batch, Algo a) {
-    return findAny(in, kind, layer, batch, a, Dir.FWD);
-  }
-
-  /**
-   * MEC's lowered matrix L, the paper's memory figure, in bytes: Solution B's workspace as the
-   * library reported it (B always lowers the whole layer), else MEC.md's formula. mec4j's own MEC
-   * may use far less (none where MEC_FUSED reads an unpadded input in place, cache-sized bands
-   * otherwise): that is the MEC row's workspace.
-   */
-  static long loweringBytes(Input in, String kind, String layer, long batch, Conv2d c) {
-    Row b = findAny(in, kind, layer, batch, Algo.MEC_B);
-    return b != null ? b.workspaceBytes() : Formula.mecBytes(c);
-  }
-
-  static Row findAny(Input in, String kind, String layer, long batch, Algo a, Dir d) {
-    for (Config c : in.headline()) {
-      Row r = in.find(kind, layer, batch, c.blas(), c.threads(), a, d);
-      if (r != null) return r;
-    }
-    for (Row r : in.rows())
-      if (r.kind().equals(kind)
-          && r.layer().equals(layer)
-          && r.batch() == batch
-          && r.algorithm().equals(a.name())
-          && r.dir() == d) return r;
-    return null;
-  }
-
-  /**
-   * "OpenBLAS t2: MEC faster than im2col on 5 of 12 layers (geometric mean MEC/im2col 1.12), faster
-   * than oneDNN on 2 of 12 (1.90)."
-   */
-  static String summary(Input in, Config c, long batch) {
-    List<Double> vsIm = new ArrayList<>(), vsDn = new ArrayList<>(), vsOrt = new ArrayList<>();
-    int fasterIm = 0, fasterDn = 0, fasterOrt = 0, n = 0, nd = 0, no = 0;
-    for (var lb : in.layerBatches(batch)) {
-      Row mec = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.MEC);
-      Row im = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.IM2COL);
-      Row dn = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.ONEDNN);
-      if (mec != null && im != null) {
-        n++;
-        double r = div(mec, im);
-        vsIm.add(r);
-        if (r < 1) fasterIm++;
-      }
-      if (mec != null && dn != null) {
-        nd++;
-        double r = div(mec, dn);
-        vsDn.add(r);
-        if (r < 1) fasterDn++;
-      }
-      Row ort = in.find("layer", lb.getKey(), batch, c.blas(), c.threads(), Algo.ONNXRUNTIME);
-      if (mec != null && ort != null) {
-        no++;
-        double r = div(mec, ort);
-        vsOrt.add(r);
-        if (r < 1) fasterOrt++;
-      }
-    }
-    if (n == 0) return "- " + c.label() + ": no results.";
-    return String.format(
-        Locale.ROOT,
-        "- %s: MEC faster than im2col on %d of %d layers (geometric mean of MEC/im2col %s)%s%s.",
-        c.label(),
-        fasterIm,
-        n,
-        ratio(geomean(vsIm)),
-        nd == 0
-            ? ""
-            : String.format(
-                Locale.ROOT,
-                "; faster than oneDNN on %d of %d (geometric mean of MEC/oneDNN %s)",
-                fasterDn,
-                nd,
-                ratio(geomean(vsDn))),
-        no == 0
-            ? ""
-            : String.format(
-                Locale.ROOT,
-                "; faster than ONNX Runtime on %d of %d (geometric mean of MEC/ORT %s)",
-                fasterOrt,
-                no,
-                ratio(geomean(vsOrt))));
-  }
-
-  /** What the child JVMs set for idle threads (env-*.properties), e.g. for the method notes. */
-  static String idleThreads(Input in) {
-    Map<String, String> e = in.envs().values().stream().findFirst().orElse(Map.of());
-    String timeout = e.getOrDefault("openblas_thread_timeout", "null");
-    if (timeout.equals("null"))
-      return "the runtimes' defaults (`--spin-wait`): OpenBLAS and OpenMP threads spin after each call.";
-    return "made to sleep at once (OPENBLAS_THREAD_TIMEOUT="
-        + timeout
-        + ", OMP_WAIT_POLICY="
-        + e.getOrDefault("omp_wait_policy", "?")
-        + ", KMP_BLOCKTIME="
-        + e.getOrDefault("kmp_blocktime", "?")
-        + ").";
-  }
-
-  /**
-   * --max-isa and what the child JVMs got for it, oneDNN's fp32 mode, mec4j's ISA per JVM
-   * (env-*.properties).
-   */
-  static String isa(Input in) {
-    Map<String, String> e =
-        in.envs().values().stream().filter(x -> x.containsKey("max_isa")).findFirst().orElse(null);
-    if (e == null) return "not recorded (a run from before `--max-isa`).";
-    List<String> vars = new ArrayList<>();
-    for (String v : Isa.CAPS) {
-      String x = e.getOrDefault(v.toLowerCase(Locale.ROOT), "null");
-      vars.add(v + "=" + (x.equals("null") || x.isEmpty() ? "unset" : x));
-    }
-    String fp = e.getOrDefault("onednn_default_fpmath_mode", "?");
-    StringBuilder b =
-        new StringBuilder("`--max-isa ")
-            .append(e.get("max_isa"))
-            .append("`: ")
-            .append(String.join(", ", vars))
-            .append(" (unset: the library's own choice for this CPU")
-            .append("false".equals(e.get("host_avx512")) ? ", which has no AVX-512)" : ")")
-            .append("; oneDNN's fp32 math mode ONEDNN_DEFAULT_FPMATH_MODE=")
-            .append(fp)
-            .append(
-                fp.equalsIgnoreCase("STRICT")
-                    ? " (strict fp32: no bf16/AMX down-conversion)"
-                    : " (from the runner's environment, not STRICT)")
-            .append(". mec4j (org.mec4j.Cpu): ");
-    Map<String, List<String>> seen = new LinkedHashMap<>();
-    for (Config c : in.configs()) {
-      Map<String, String> x = in.env(c);
-      String s =
-          x.containsKey("mec4j_cpu_error")
-              ? "error: " + x.get("mec4j_cpu_error")
-              : x.containsKey("mec4j_cpu_igemm_kernel")
-                  ? x.get("mec4j_cpu_isa")
-                      + " (cap "
-                      + x.get("mec4j_cpu_max_isa")
-                      + "), `"
-                      + x.get("mec4j_cpu_igemm_kernel")
-                      + "`"
-                  : x.getOrDefault("mec4j_cpu_isa", "?");
-      seen.computeIfAbsent(s, k -> new ArrayList<>()).add(c.shortLabel());
-    }
-    List<String> parts = new ArrayList<>();
-    for (var kv : seen.entrySet())
-      parts.add(
-          seen.size() == 1 ? kv.getKey() : kv.getKey() + " in " + String.join(", ", kv.getValue()));
-    return b.append(String.join("; ", parts)).append('.').toString();
-  }
-
-  private static String memorySentence(Input in, int exact, int compared) {
-    List<Double> r = new ArrayList<>();
-    double min = Double.MAX_VALUE, max = 0;
-    for (long b : in.batches())
-      for (var lb : in.layerBatches(b)) {
-        Row im = findAny(in, "layer", lb.getKey(), b, Algo.IM2COL);
-        if (im == null) continue;
-        long lowering = loweringBytes(in, "layer", lb.getKey(), b, Conv2d.parse(im.shape()));
-        if (lowering == 0) continue;
-        double x = (double) im.workspaceBytes() / lowering;
-        r.add(x);
-        min = Math.min(min, x);
-        max = Math.max(max, x);
-      }
-    if (r.isEmpty()) return "no memory results";
-    return String.format(
-        Locale.ROOT,
-        "MEC's lowering is %s–%s× smaller than im2col's (geometric mean %s×); %d of %d "
-            + "workspaces equal the formula to the byte.",
-        ratio(min),
-        ratio(max),
-        ratio(geomean(r)),
-        exact,
-        compared);
-  }
-
-  private static String speedSentence(Input in, List<Config> head) {
-    List<String> parts = new ArrayList<>();
-    for (long b : in.batches()) {
-      List<String> per = new ArrayList<>();
-      for (Config c : head) {
-        List<Double> v = new ArrayList<>();
-        int faster = 0;
-        for (var lb : in.layerBatches(b)) {
-          double r =
-              div(
-                  in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC),
-                  in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL));
-          if (Double.isNaN(r)) continue;
-          v.add(r);
-          if (r < 1) faster++;
-        }
-        if (!v.isEmpty())
-          per.add(
-              c.shortLabel()
-                  + " "
-                  + faster
-                  + "/"
-                  + v.size()
-                  + " (geo-mean MEC/im2col "
-                  + ratio(geomean(v))
-                  + ")");
-      }
-      if (!per.isEmpty())
-        parts.add("mini-batch " + b + ": MEC faster than im2col on " + String.join(", ", per));
-    }
-    return parts.isEmpty() ? "(no results)" : String.join("; ", parts) + ".";
-  }
-
-  private static String dnnlSentence(Input in, List<Config> head) {
-    int faster = 0, n = 0;
-    for (long b : in.batches())
-      for (Config c : head)
-        for (var lb : in.layerBatches(b)) {
-          double r =
-              div(
-                  in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC),
-                  in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.ONEDNN));
-          if (Double.isNaN(r)) continue;
-          n++;
-          if (r < 1) faster++;
-        }
-    return n == 0
-        ? "(oneDNN not run)"
-        : "MEC was faster than oneDNN in "
-            + faster
-            + " of "
-            + n
-            + " (layer, batch, backend) cases at the headline thread count.";
-  }
-
-  private static String abSentence(Input in, List<Config> head) {
-    int faster = 0, n = 0, bestFaster = 0;
-    for (long b : in.batches())
-      for (Config c : head)
-        for (var lb : in.layerBatches(b)) {
-          Row im = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.IM2COL);
-          Row mec = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), Algo.MEC);
-          if (im == null || mec == null) continue;
-          n++;
-          if (mec.medianMs() < im.medianMs()) faster++;
-          double best = mec.medianMs();
-          for (Algo a :
-              new Algo[] {Algo.MEC_A, Algo.MEC_B, Algo.MEC_ROWS, Algo.MEC_FUSED, Algo.MEC_PACKED}) {
-            Row x = in.find("layer", lb.getKey(), b, c.blas(), c.threads(), a);
-            if (x != null) best = Math.min(best, x.medianMs());
-          }
-          if (best < im.medianMs()) bestFaster++;
-        }
-    return n == 0
-        ? "(no results)"
-        : "Automatic MEC beat im2col (same BLAS, same JVM) in "
-            + faster
-            + " of "
-            + n
-            + " (layer, batch, backend) cases at the headline thread count; the best of the forced variants (A, B, ROWS, FUSED, PACKED) did in "
-            + bestFaster
-            + " of "
-            + n
-            + ".";
+    return Math.exp(
+        v.stream()
+            .filter(x -> !Double.isNaN(x) && x > 0)
+            .mapToDouble(Math::log)
+            .average()
+            .orElse(Double.NaN));
   }
 }

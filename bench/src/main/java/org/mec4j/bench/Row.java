@@ -2,6 +2,7 @@ package org.mec4j.bench;
 
 import java.util.List;
 import java.util.Locale;
+import org.mec4j.Conv2d;
 
 /**
  * One measured (layer, batch, BLAS, threads, algorithm): a line of results.csv. Only results that
@@ -180,6 +181,27 @@ public record Row(
         network,
         count,
         direction);
+  }
+
+  /** The algorithm of a convolution's row; null for a whole model's run by OnnxExecutor. */
+  public Algo algo() {
+    try {
+      return Algo.valueOf(algorithm);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The convolution of this row, parsed from its shape (the one place the report reads it), or null
+   * for a whole model's run, whose shape column holds the model's inputs.
+   */
+  public Conv2d conv() {
+    try {
+      return Conv2d.parse(shape);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   public Dir dir() {

@@ -53,7 +53,8 @@ class LayerRunnerTest {
         if (m.algo().lib() != null)
           assertEquals(c.workspaceBytes(m.algo().lib()), m.workspaceBytes());
         if (m.algo() == Algo.IM2COL || m.algo().isMecFamily() && m.algo() != Algo.MEC_A)
-          assertEquals(Formula.bytes(m.algo(), c), m.workspaceBytes(), shape + " " + m.algo());
+          assertEquals(
+              WorkspaceFormula.bytes(m.algo(), c), m.workspaceBytes(), shape + " " + m.algo());
       }
       List<Algo> got = o.measured().stream().map(LayerRunner.Measured::algo).toList();
       assertTrue(
@@ -68,7 +69,10 @@ class LayerRunnerTest {
           find(o, Algo.MEC_FUSED).workspaceBytes(),
           find(o, Algo.MEC_PACKED).workspaceBytes(),
           shape);
-      assertEquals(Formula.bytes(Algo.MEC_FUSED, c), Formula.bytes(Algo.MEC_PACKED, c), shape);
+      assertEquals(
+          WorkspaceFormula.bytes(Algo.MEC_FUSED, c),
+          WorkspaceFormula.bytes(Algo.MEC_PACKED, c),
+          shape);
       assertEquals("MEC_FUSED (kernel packed once)", find(o, Algo.MEC_PACKED).resolved());
       assertEquals(org.mec4j.Cpu.effectiveIsa().toString(), o.packedKernelIsa());
       assertTrue(o.packedKernelBytes() >= 4L * c.kernelSize(), shape + " " + o.packedKernelBytes());

@@ -92,7 +92,7 @@ class ModelRunTest {
         nodes.stream().anyMatch(r -> r.shape().contains("ih48iw192ic3")),
         () -> nodes.get(0).toCsv());
     // A depthwise node and a dense 1x1 node are among them.
-    assertTrue(nodes.stream().anyMatch(r -> NetworkReport.isDepthwise(r.shape())));
+    assertTrue(nodes.stream().anyMatch(r -> NetworkReport.isDepthwise(r)));
     // The whole model: ONNX Runtime and OnnxExecutor, the latter within 1e-4 of the former.
     List<Row> whole = rows.stream().filter(r -> r.kind().equals("model_run")).toList();
     assertEquals(
