@@ -197,6 +197,15 @@ final class Ops {
           int yPadEnd = Math.min(y0 + kh, h + pb), zPadEnd = Math.min(z0 + kw, w + pr);
           int ya = Math.max(y0, 0), za = Math.max(z0, 0);
           int o = ((b * oh + y) * ow + z) * c;
+          if (max && y1 - ya == 2 && z1 - za == 2) { // 2x2 inside the input (BlazeFace, most CNNs)
+            int p00 = ((b * h + ya) * w + za) * c, p10 = p00 + w * c;
+            for (int ch = 0; ch < c; ch++)
+              out[o + ch] =
+                  Math.max(
+                      Math.max(in[p00 + ch], in[p00 + c + ch]),
+                      Math.max(in[p10 + ch], in[p10 + c + ch]));
+            continue;
+          }
           if (max) { // straight into the output: the window's first pixel, then the others
             if (ya >= y1 || za >= z1) {
               Arrays.fill(out, o, o + c, Float.NEGATIVE_INFINITY);
