@@ -59,12 +59,7 @@ const BlasSymbols& blas_symbols() {
 namespace {
 void copy(char* dst, size_t cap, const char* src) { std::snprintf(dst, cap, "%s", src ? src : ""); }
 }  // namespace
-}  // namespace mec4j
-
-using namespace mec4j;
-
-extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
-  if (!info) return MEC4J_ERROR_NULL_ARGUMENT;
+void blas_query(mec4j_blas_info* info) {
   std::memset(info, 0, sizeof(*info));
   // The file cblas_sgemm comes from cannot change while the process runs: looked up once (dladdr
   // walks every loaded object).
@@ -98,19 +93,19 @@ extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
   } else {
     copy(info->vendor, sizeof info->vendor, "unknown");
   }
-  return MEC4J_OK;
 }
 
-extern "C" mec4j_status mec4j_blas_set_threads(int32_t threads) {
-  if (threads < 1) return MEC4J_ERROR_INVALID_ARGUMENT;
+bool blas_set_threads(int threads) {
   const BlasSymbols& b = blas_symbols();
   if (b.mkl_set) {
     b.mkl_set(threads);
-    return MEC4J_OK;
+    return true;
   }
   if (b.ob_set) {
     b.ob_set(threads);
-    return MEC4J_OK;
+    return true;
   }
-  return MEC4J_ERROR_UNSUPPORTED;
+  return false;
 }
+
+}  // namespace mec4j

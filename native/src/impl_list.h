@@ -1,6 +1,6 @@
 // Internal: the one ordered list of convolution implementations (oneDNN's
 // cpu_convolution_list.cpp). Each entry says whether it runs a layer on this CPU, how much
-// workspace it needs and runs it; the C API only walks this list.
+// workspace it needs and runs it; the C API (c_api.cpp) only asks this list.
 #ifndef MEC4J_IMPL_LIST_H
 #define MEC4J_IMPL_LIST_H
 
@@ -61,15 +61,17 @@ struct ConvImpl {
 
 // The entry of an algorithm (the list itself, in preference order, is impl_list.cpp's).
 const ConvImpl* find_impl(mec4j_algorithm algorithm);
+// The implementation that runs `algorithm` in `direction` on the plan's layer (the MEC entry
+// itself for MEC), or why none does.
+mec4j_status impl_for(const Plan& p, mec4j_algorithm algorithm, mec4j_direction direction, const ConvImpl** impl);
+// The workspace a MEC solution needs on the plan's layer, in floats.
+int64_t mec_workspace_elems(const Plan& p, MecSolution solution);
 
 // The automatic MEC's variant for the plan: the measured one when the layer has been measured
 // (*measured = true), else the heuristic's.
 const ConvImpl* mec_resolved(const Plan& p, bool* measured);
-// Runs the automatic MEC, measuring its variants on first use when tuning is MEASURE.
-void mec_auto_run(const Plan& p, const ConvBuffers& b);
 // The automatic MEC's implementation of a backward pass (as mec_resolved).
 const ConvImpl* mec_backward_resolved(const Plan& p, mec4j_direction d, bool* measured);
-mec4j_status tuning_mode(mec4j_tuning* tuning);
 
 }  // namespace mec4j
 #endif

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "env.h"
 #include "igemm.h"
 #include "isa.h"
 #include "lowering.h"
@@ -96,14 +97,17 @@ void unpermute_rows(const Shape& s, float* out, float* L, int threads) {
 enum class GemmParallel { Auto, Blas, Split };
 
 // MEC4J_GEMM_PARALLEL=blas|split overrides the default (auto) for experiments.
+EnvSetting g_gemm_parallel{
+    "MEC4J_GEMM_PARALLEL", [](const char* text) {
+      return parse_env_choice(
+          text, (int)GemmParallel::Auto,
+          {{"auto", (int)GemmParallel::Auto}, {"blas", (int)GemmParallel::Blas}, {"split", (int)GemmParallel::Split}});
+    }};
+
+// A misspelt value never gets here: planning refuses it (gemm_parallel_status).
 GemmParallel gemm_parallel() {
-  static const GemmParallel mode = [] {
-    const char* e = std::getenv("MEC4J_GEMM_PARALLEL");
-    if (e && std::strcmp(e, "split") == 0) return GemmParallel::Split;
-    if (e && std::strcmp(e, "blas") == 0) return GemmParallel::Blas;
-    return GemmParallel::Auto;
-  }();
-  return mode;
+  const int mode = g_gemm_parallel.get();
+  return mode == EnvSetting::kMisspelt ? GemmParallel::Auto : (GemmParallel)mode;
 }
 
 // Runs gemm(i) for i in [0, count): either one after another with the BLAS's own threads, or
@@ -126,6 +130,8 @@ void run_gemms(int64_t count, int threads, bool split_by_default, Gemm gemm) {
 }
 
 }  // namespace
+
+mec4j_status gemm_parallel_status() { return g_gemm_parallel.misspelt() ? MEC4J_ERROR_BAD_ENVIRONMENT : MEC4J_OK; }
 
 namespace {
 // MEC_FUSED's GEMM over a lowered (or dense) tile: its sizes and row windows. Plain values, no

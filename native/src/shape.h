@@ -58,6 +58,15 @@ struct Shape {
   int64_t image_lowered() const { return ihp * lowered_row(); }
   // MEC under a workspace limit so small that it tiles single images' output columns.
   bool column_tiled() const { return tile_w < ow; }
+  // MEC's smallest tile under mec_workspace_limit, in floats: one output row band (the e_kh padded
+  // rows one output row reads, lowered), or one output column of one image (a strip of L) where
+  // column tiles apply (they run Solution B, which needs one contiguous window per output row: no
+  // groups, no dilation across rows), whichever is smaller. Never more than L.
+  int64_t smallest_mec_tile() const {
+    const int64_t strip = ihp * kw * ic;
+    const int64_t band = ekh * lowered_row();
+    return g == 1 && dh == 1 && strip < band ? strip : band;
+  }
   int64_t mec_tile_elems() const {
     if (column_tiled()) return tile_w * ihp * kw * ic;
     if (banded) return ((tile_oh - 1) * sh + ekh) * lowered_row();
@@ -135,6 +144,10 @@ void nchw_forward(const Shape& s, const IgemmConfig& igemm, const float* in, con
 // Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
 void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k, float* image_out,
                          float* ws);
+
+// MEC4J_ERROR_BAD_ENVIRONMENT when MEC4J_GEMM_PARALLEL (how the BLAS variants split their GEMMs
+// over threads) has a value mec4j does not know.
+mec4j_status gemm_parallel_status();
 
 // The solution the heuristic picks for this layer and micro-kernel (see mec_choose.cpp).
 MecSolution mec_choose(const Shape& s, const IgemmConfig& igemm);

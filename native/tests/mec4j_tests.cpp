@@ -992,23 +992,32 @@ static void test_measured_choice_is_stable(uint64_t seed) {
 
 int main(int argc, char** argv) {
   if (argc > 1 && !std::strcmp(argv[1], "--expect-bad-environment")) {
-    // Run with a misspelt MEC4J_MAX_ISA or MEC4J_TUNING: every planning call says so, until the
-    // API sets a valid value.
+    // Run with a misspelt MEC4J_MAX_ISA, MEC4J_TUNING or MEC4J_GEMM_PARALLEL: every planning call
+    // says so, until the API sets a valid value (MEC4J_GEMM_PARALLEL has no setter: for good).
     mec4j_conv2d c = conv(1, 5, 5, 2, 3, 3, 4, 1, 1);
     int64_t b;
     mec4j_isa isa;
     mec4j_tuning t;
     const bool isa_bad = mec4j_get_max_isa(&isa) == MEC4J_ERROR_BAD_ENVIRONMENT;
-    CHECK(isa_bad || mec4j_get_tuning(&t) == MEC4J_ERROR_BAD_ENVIRONMENT, "a misspelt value is reported");
+    const bool tuning_bad = mec4j_get_tuning(&t) == MEC4J_ERROR_BAD_ENVIRONMENT;
+    const char* gemm_parallel = std::getenv("MEC4J_GEMM_PARALLEL");
+    CHECK(isa_bad || tuning_bad || (gemm_parallel && *gemm_parallel), "a misspelt value is reported");
     CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_ERROR_BAD_ENVIRONMENT, "workspace query fails");
+    std::vector<float> in(5 * 5 * 2), k(3 * 3 * 2 * 4), out(3 * 3 * 4);
+    CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC_ROWS, in.data(), k.data(), nullptr, out.data(), nullptr, 0) ==
+              MEC4J_ERROR_BAD_ENVIRONMENT,
+          "a forward pass fails");
     for (mec4j_isa level : mec4j::isa_levels())
       CHECK(std::strstr(mec4j_status_string(MEC4J_ERROR_BAD_ENVIRONMENT), mec4j_isa_name(level)), "names %s",
             mec4j_isa_name(level));
+    for (const char* variable : {"MEC4J_MAX_ISA", "MEC4J_TUNING", "MEC4J_GEMM_PARALLEL"})
+      CHECK(std::strstr(mec4j_status_string(MEC4J_ERROR_BAD_ENVIRONMENT), variable), "names %s", variable);
     if (isa_bad)
       mec4j_set_max_isa(MEC4J_ISA_BEST);
-    else
+    else if (tuning_bad)
       mec4j_set_tuning(MEC4J_TUNING_MEASURE);
-    CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK, "a valid value set through the API wins");
+    if (isa_bad || tuning_bad)
+      CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_OK, "a valid value set through the API wins");
     std::printf("%s: bad environment handled\n", failures ? "FAILED" : "OK");
     return failures ? 1 : 0;
   }
