@@ -53,12 +53,11 @@ void mec_run(const Plan& p, const ConvBuffers& b) {
   mec_tiled(p.s, S, p.igemm, b.in, b.kernel, b.bias, b.out, b.ws);
 }
 
-// NCHW runs forward on REFERENCE, MEC and MEC_FUSED, in the default workspace (mec4j.h).
-mec4j_status nchw_check(const Shape& s, mec4j_algorithm a, mec4j_direction d) {
+// NCHW runs forward on the implementations that say so (mec4j.h).
+mec4j_status nchw_check(const Shape& s, const ConvImpl& impl, mec4j_direction d) {
   if (!s.nchw) return MEC4J_OK;
-  const bool runs = d == MEC4J_DIRECTION_FORWARD &&
-                    (a == MEC4J_ALGORITHM_REFERENCE || a == MEC4J_ALGORITHM_MEC || a == MEC4J_ALGORITHM_MEC_FUSED);
-  return runs && (s.cache_sized || a == MEC4J_ALGORITHM_REFERENCE) ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED;
+  if (d != MEC4J_DIRECTION_FORWARD || impl.nchw == ConvImpl::Nchw::No) return MEC4J_ERROR_UNSUPPORTED;
+  return impl.nchw == ConvImpl::Nchw::AnyWorkspace || s.cache_sized ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED;
 }
 
 mec4j_status always(const Plan&) { return MEC4J_OK; }
@@ -127,16 +126,8 @@ void mec_fused_bwd_data(const Plan& p, const BackwardBuffers& b) {
   fused_backward_data(p.s, p.isa, b.grad_out, b.kernel, b.grad_in, b.ws);
 }
 
-// The automatic MEC's backward data: DEPTHWISE for depthwise layers; at stride 1 MEC_FUSED's (a
-// forward convolution on the micro-kernels) where it pays (fused_backward_data_pays), except for
-// unpadded 1x1 layers (one GEMM on dO in place); else MEC_ROWS's.
-const ConvImpl* mec_backward_data_impl(const Plan& p) {
-  if (p.s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
-  if (mec_fused_bwd_data_check(p) == MEC4J_OK && fused_backward_data_pays(p.s, p.isa) &&
-      mec_lowering(p.s, MecSolution::Rows) == Lowering::Mec)
-    return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
-  return find_impl(MEC4J_ALGORITHM_MEC_ROWS);
-}
+const ConvImpl* mec_backward_data_impl(const Plan& p);
+const ConvImpl* mec_backward_weights_heuristic(const Plan& p);
 
 mec4j_status im2col_check(const Plan& p) {
   return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc));
@@ -147,6 +138,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_DEPTHWISE,
      "depthwise",
      true,
+     ConvImpl::Nchw::No,
      [](const Plan& p) { return p.s.depthwise() ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; },
      no_workspace,
      [](const Plan& p, const ConvBuffers& b) {
@@ -157,6 +149,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_MEC_FUSED,
      "mec-fused",
      true,
+     ConvImpl::Nchw::DefaultWorkspace,
      always,
      mec_workspace<MecSolution::Fused>,
      mec_run<MecSolution::Fused>,
@@ -165,6 +158,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_MEC_ROWS,
      "mec-rows",
      true,
+     ConvImpl::Nchw::No,
      [](const Plan& p) {
        if (ungrouped(p) != MEC4J_OK) return ungrouped(p);
        return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.kw * p.s.ic) &&
@@ -177,6 +171,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_MEC_B,
      "mec-b",
      true,
+     ConvImpl::Nchw::No,
      [](const Plan& p) {
        if (one_window(p) != MEC4J_OK) return one_window(p);
        return blas_fit(fits_blas_int(p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc) &&
@@ -189,6 +184,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_MEC_A,
      "mec-a",
      true,
+     ConvImpl::Nchw::No,
      [](const Plan& p) {
        const Shape& s = p.s;
        if (one_window(p) != MEC4J_OK) return one_window(p);
@@ -204,6 +200,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_MEC,
      "mec",
      false,
+     ConvImpl::Nchw::DefaultWorkspace,
      [](const Plan& p) { return mec_heuristic(p)->check(p); },
      mec_auto_workspace,
      mec_auto_run,
@@ -219,6 +216,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_IM2COL,
      "im2col",
      false,
+     ConvImpl::Nchw::No,
      im2col_check,
      im2col_elems,
      [](const Plan& p, const ConvBuffers& b) { im2col_forward(p.s, b.in, b.kernel, b.bias, b.out, b.ws); },
@@ -233,6 +231,7 @@ const ConvImpl kImpls[] = {
     {MEC4J_ALGORITHM_REFERENCE,
      "reference",
      false,
+     ConvImpl::Nchw::AnyWorkspace,
      always,
      no_workspace,
      [](const Plan& p, const ConvBuffers& b) { reference_forward(p.s, b.in, b.kernel, b.bias, b.out); },
@@ -250,55 +249,110 @@ std::vector<const ConvImpl*> mec_candidates(const Plan& p) {
   std::vector<const ConvImpl*> out;
   for (const ConvImpl& impl : kImpls)
     if (impl.mec_variant && impl.check(p) == MEC4J_OK && impl.workspace_elems(p) <= budget &&
-        nchw_check(p.s, impl.algorithm, MEC4J_DIRECTION_FORWARD) == MEC4J_OK)
+        nchw_check(p.s, impl, MEC4J_DIRECTION_FORWARD) == MEC4J_OK)
       out.push_back(&impl);
   return out;
 }
 
-const ConvImpl* mec_heuristic(const Plan& p) {
-  const Shape& s = p.s;
-  if (s.nchw) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);  // the one variant that reads NCHW
-  if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
-  // Unpadded layers: MEC_FUSED reads the input in place (no workspace for the others).
-  if (mec_lowering(s, MecSolution::Fused) != Lowering::Mec) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
-  if (s.column_tiled()) return find_impl(MEC4J_ALGORITHM_MEC_B);  // column tiles run Solution B
-  // The BLAS variants split grouped or row-dilated layers into many small GEMMs, or do not apply.
-  if (s.g > 1 || s.dh > 1) return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
-  // Row bands run one image at a time, as at batch 1.
-  const ConvImpl* pick = find_impl(MEC4J_ALGORITHM_MEC_FUSED);
-  switch (mec_choose(with_batch(s, s.tile_n), *p.igemm)) {
-    case MecSolution::A:
-      pick = find_impl(MEC4J_ALGORITHM_MEC_A);
-      break;
-    case MecSolution::B:
-      pick = find_impl(MEC4J_ALGORITHM_MEC_B);
-      break;
-    case MecSolution::Rows:
-      pick = find_impl(MEC4J_ALGORITHM_MEC_ROWS);
-      break;
-    case MecSolution::Fused:
-      break;
-  }
-  // In the default, cache-sized workspace the BLAS variants run only where their whole lowering
-  // fits in it.
-  if (pick->check(p) != MEC4J_OK || pick->workspace_elems(p) > mec_auto_workspace(p))
-    return find_impl(MEC4J_ALGORITHM_MEC_FUSED);
-  return pick;
+// --- The automatic MEC's choice: per direction, one ordered list; the first entry whose rule
+// takes the layer wins. Deterministic: the rules read the layer and the micro-kernel's tile only,
+// so the same CPU and ISA cap always give the same variant (MEC4J_TUNING_HEURISTIC, and the
+// forward's preferred variant under MEASURE, which the tuner replaces only when another is
+// measurably faster).
+
+struct Choice {
+  mec4j_algorithm algorithm;
+  bool (*takes)(const Plan&);
+};
+
+// MEC_ROWS runs GEMMs with K = k_w*i_c and re-reads its output once per kernel row (beta = 1):
+// it needs a K this large to amortise that. At batch 1 its output tile is small and stays in
+// cache, so a much smaller K suffices.
+constexpr int64_t kRowsMinPatchBatch1 = 16;
+constexpr int64_t kRowsMinPatch = 256;
+
+// The layer the BLAS variants' rules look at: row bands run one image at a time, as at batch 1.
+Shape blas_tile(const Plan& p) { return with_batch(p.s, p.s.tile_n); }
+bool rows_pays(const Shape& t) { return t.kw * t.ic >= (t.n == 1 ? kRowsMinPatchBatch1 : kRowsMinPatch); }
+// The paper's rule: Solution A when o_w <= T and |O| <= |L|. (At batch 1, A would run exactly
+// B's GEMMs plus a permutation.)
+bool a_pays(const Shape& t) {
+  return t.n > 1 && !rows_pays(t) && t.ow <= t.threshold && t.output_elems <= t.mec_lowered_elems;
+}
+// In the default, cache-sized workspace the BLAS variants run only where their whole lowering
+// fits in it.
+bool fits(const Plan& p, mec4j_algorithm a) {
+  const ConvImpl* impl = find_impl(a);
+  return impl->check(p) == MEC4J_OK && impl->workspace_elems(p) <= mec_auto_workspace(p);
 }
 
-// --- The automatic MEC's backward weights: MEC_ROWS's BLAS GEMMs (one per kernel row, M = k_w*i_c)
+const Choice kForwardChoices[] = {
+    // The one variant that reads NCHW.
+    {MEC4J_ALGORITHM_MEC_FUSED, [](const Plan& p) { return p.s.nchw; }},
+    {MEC4J_ALGORITHM_DEPTHWISE, [](const Plan& p) { return p.s.depthwise(); }},
+    // Unpadded layers: MEC_FUSED reads the input in place (no workspace for the others).
+    {MEC4J_ALGORITHM_MEC_FUSED, [](const Plan& p) { return mec_lowering(p.s, MecSolution::Fused) != Lowering::Mec; }},
+    // Column tiles run Solution B.
+    {MEC4J_ALGORITHM_MEC_B, [](const Plan& p) { return p.s.column_tiled(); }},
+    // The BLAS variants split grouped or row-dilated layers into many small GEMMs, or do not
+    // apply; one long-K GEMM with the widest kernel the CPU runs, unless most of its nr lanes
+    // would idle on few output channels.
+    {MEC4J_ALGORITHM_MEC_FUSED,
+     [](const Plan& p) {
+       return p.s.g > 1 || p.s.dh > 1 || mec_lowering(blas_tile(p), MecSolution::Fused) != Lowering::Mec ||
+              2 * p.s.kc >= p.igemm->nr;
+     }},
+    {MEC4J_ALGORITHM_MEC_ROWS,
+     [](const Plan& p) { return rows_pays(blas_tile(p)) && fits(p, MEC4J_ALGORITHM_MEC_ROWS); }},
+    {MEC4J_ALGORITHM_MEC_A, [](const Plan& p) { return a_pays(blas_tile(p)) && fits(p, MEC4J_ALGORITHM_MEC_A); }},
+    {MEC4J_ALGORITHM_MEC_B,
+     [](const Plan& p) {
+       const Shape t = blas_tile(p);
+       return !rows_pays(t) && !a_pays(t) && fits(p, MEC4J_ALGORITHM_MEC_B);
+     }},
+    {MEC4J_ALGORITHM_MEC_FUSED, [](const Plan&) { return true; }},
+};
+
+// The automatic MEC's backward data: DEPTHWISE for depthwise layers; at stride 1 MEC_FUSED's (a
+// forward convolution on the micro-kernels) where it pays (fused_backward_data_pays), except for
+// unpadded 1x1 layers (one GEMM on dO in place); else MEC_ROWS's.
+const Choice kBackwardDataChoices[] = {
+    {MEC4J_ALGORITHM_DEPTHWISE, [](const Plan& p) { return p.s.depthwise(); }},
+    {MEC4J_ALGORITHM_MEC_FUSED,
+     [](const Plan& p) {
+       return mec_fused_bwd_data_check(p) == MEC4J_OK && fused_backward_data_pays(p.s, p.isa) &&
+              mec_lowering(p.s, MecSolution::Rows) == Lowering::Mec;
+     }},
+    {MEC4J_ALGORITHM_MEC_ROWS, [](const Plan&) { return true; }},
+};
+
+// The automatic MEC's backward weights: MEC_ROWS's BLAS GEMMs (one per kernel row, M = k_w*i_c)
 // or MEC_FUSED's micro-kernels (one GEMM, M = k_h*k_w*i_c/g): the micro-kernels where the BLAS's
 // GEMMs are thin (k_w*i_c below 256 rows: the measured crossover on cv1-cv12, docs/performance.md)
 // or split per group.
 constexpr int64_t kThinBlasRows = 256;
 
-const ConvImpl* mec_backward_weights_heuristic(const Plan& p) {
-  const Shape& s = p.s;
-  if (s.depthwise()) return find_impl(MEC4J_ALGORITHM_DEPTHWISE);
-  const bool blas_fits = find_impl(MEC4J_ALGORITHM_MEC_ROWS)->backward_weights.check(p) == MEC4J_OK;
-  return blas_fits && s.g == 1 && s.kw * s.ic >= kThinBlasRows ? find_impl(MEC4J_ALGORITHM_MEC_ROWS)
-                                                               : find_impl(MEC4J_ALGORITHM_MEC_FUSED);
+const Choice kBackwardWeightsChoices[] = {
+    {MEC4J_ALGORITHM_DEPTHWISE, [](const Plan& p) { return p.s.depthwise(); }},
+    {MEC4J_ALGORITHM_MEC_ROWS,
+     [](const Plan& p) {
+       return find_impl(MEC4J_ALGORITHM_MEC_ROWS)->backward_weights.check(p) == MEC4J_OK && p.s.g == 1 &&
+              p.s.kw * p.s.ic >= kThinBlasRows;
+     }},
+    {MEC4J_ALGORITHM_MEC_FUSED, [](const Plan&) { return true; }},
+};
+
+// The first choice of the list that takes the layer (the last one takes every layer).
+template <size_t N>
+const ConvImpl* first_taker(const Choice (&choices)[N], const Plan& p) {
+  for (const Choice& c : choices)
+    if (c.takes(p)) return find_impl(c.algorithm);
+  return nullptr;
 }
+
+const ConvImpl* mec_heuristic(const Plan& p) { return first_taker(kForwardChoices, p); }
+const ConvImpl* mec_backward_data_impl(const Plan& p) { return first_taker(kBackwardDataChoices, p); }
+const ConvImpl* mec_backward_weights_heuristic(const Plan& p) { return first_taker(kBackwardWeightsChoices, p); }
 
 // The heuristic's pick, in every tuning mode: MEC_FUSED's weight gradients allocate their packing
 // scratch when they start, so timing the candidates one after another on the caller's buffers
@@ -319,7 +373,7 @@ const ConvImpl* find_impl(mec4j_algorithm algorithm) {
 mec4j_status impl_for(const Plan& p, mec4j_algorithm algorithm, mec4j_direction direction, const ConvImpl** impl) {
   const ConvImpl* found = find_impl(algorithm);
   if (!found) return MEC4J_ERROR_UNKNOWN_ALGORITHM;
-  mec4j_status st = nchw_check(p.s, algorithm, direction);
+  mec4j_status st = nchw_check(p.s, *found, direction);
   if (st != MEC4J_OK) return st;
   if (direction == MEC4J_DIRECTION_FORWARD)
     st = found->check(p);

@@ -44,6 +44,9 @@ struct ConvImpl {
   mec4j_algorithm algorithm;
   const char* name;
   bool mec_variant;  // one of the variants the automatic MEC chooses among
+  // Whether its forward pass reads NCHW tensors: not at all, in the default workspace only, or
+  // under any workspace limit.
+  enum class Nchw { No, DefaultWorkspace, AnyWorkspace } nchw;
   // MEC4J_OK if it runs this layer, else why not (checked before workspace_elems and run).
   mec4j_status (*check)(const Plan&);
   int64_t (*workspace_elems)(const Plan&);

@@ -149,8 +149,6 @@ void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* im
 // over threads) has a value mec4j does not know.
 mec4j_status gemm_parallel_status();
 
-// The solution the heuristic picks for this layer and micro-kernel (see mec_choose.cpp).
-MecSolution mec_choose(const Shape& s, const IgemmConfig& igemm);
 // Whether MEC_ROWS folds the batch into its GEMMs (then it permutes like Solution A).
 bool mec_rows_interleaved(const Shape& s);
 // The BLAS variants' last pass over their output: adds the bias (if any) and applies the fused
