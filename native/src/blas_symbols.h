@@ -3,8 +3,6 @@
 #ifndef MEC4J_BLAS_SYMBOLS_H
 #define MEC4J_BLAS_SYMBOLS_H
 
-#include "mec4j.h"
-
 namespace mec4j {
 
 struct BlasSymbols {
@@ -18,11 +16,6 @@ struct BlasSymbols {
 };
 
 const BlasSymbols& blas_symbols();
-
-// Fills *info (mec4j_blas_query) with the loaded BLAS's vendor, version, library and threads.
-void blas_query(mec4j_blas_info* info);
-// Sets the BLAS's thread count through its vendor function; false when it has none.
-bool blas_set_threads(int threads);
 
 }  // namespace mec4j
 #endif

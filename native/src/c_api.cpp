@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <new>
 
-#include "blas_symbols.h"
+#include "blas.h"
+#include "configs/igemm_config.h"
 #include "depthwise.h"
-#include "igemm_config.h"
 #include "impl_list.h"
 #include "isa.h"
 #include "mec4j.h"

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "depthwise.h"
+#include "im2col.h"
+#include "mec.h"
+#include "reference.h"
 #include "tuner.h"
 
 namespace mec4j {
@@ -17,8 +20,10 @@ bool fits_blas_int(int64_t v) { return v <= INT_MAX; }
 
 // Every GEMM dimension and leading dimension passed to cblas must fit in an int.
 mec4j_status blas_fit(bool fits) { return fits ? MEC4J_OK : MEC4J_ERROR_UNSUPPORTED; }
-
-int64_t mec_lda(const Shape& s) { return s.ihp * s.kw * s.ic; }  // <= |L|, cannot overflow
+// MEC_ROWS's GEMMs, forward and backward: M = i_n*o_h*o_w (at most), K or N = k_w*i_c, and k_c.
+mec4j_status rows_blas_fit(const Shape& s) {
+  return blas_fit(fits_blas_int(s.n * s.oh * s.ow) && fits_blas_int(s.kw * s.ic) && fits_blas_int(s.kc));
+}
 
 int64_t whole_lowering_elems(const Plan& p, MecSolution solution) {
   switch (mec_lowering(p.s, solution)) {
@@ -105,7 +110,7 @@ mec4j_status mec_backward_check(const Plan& p) { return p.s.column_tiled() ? MEC
 mec4j_status mec_rows_backward_check(const Plan& p) {
   const Shape& s = p.s;
   if (mec_backward_check(p) != MEC4J_OK) return mec_backward_check(p);
-  return blas_fit(fits_blas_int(s.n * s.oh * s.ow) && fits_blas_int(s.kw * s.ic) && fits_blas_int(s.kc));
+  return rows_blas_fit(s);
 }
 int64_t mec_backward_workspace(const Plan& p) { return mec_backward_elems(p.s); }
 void mec_rows_bwd_data(const Plan& p, const BackwardBuffers& b) {
@@ -161,8 +166,7 @@ const ConvImpl kImpls[] = {
      ConvImpl::Nchw::No,
      [](const Plan& p) {
        if (ungrouped(p) != MEC4J_OK) return ungrouped(p);
-       return blas_fit(fits_blas_int(p.s.n * p.s.oh * p.s.ow) && fits_blas_int(p.s.kw * p.s.ic) &&
-                       fits_blas_int(p.s.kc));
+       return rows_blas_fit(p.s);
      },
      mec_workspace<MecSolution::Rows>,
      mec_run<MecSolution::Rows>,
@@ -175,7 +179,7 @@ const ConvImpl kImpls[] = {
      [](const Plan& p) {
        if (one_window(p) != MEC4J_OK) return one_window(p);
        return blas_fit(fits_blas_int(p.s.ow) && fits_blas_int(p.s.patch) && fits_blas_int(p.s.kc) &&
-                       fits_blas_int(mec_lda(p.s)));
+                       fits_blas_int(p.s.lowered_column()));
      },
      mec_workspace<MecSolution::B>,
      mec_run<MecSolution::B>,
@@ -191,7 +195,7 @@ const ConvImpl kImpls[] = {
        // Solution A permutes O through L's buffer; single-image tiles gain nothing from it.
        if (s.output_elems > s.mec_lowered_elems || s.column_tiled() || s.banded) return MEC4J_ERROR_UNSUPPORTED;
        return blas_fit(fits_blas_int(s.n * s.ow) && fits_blas_int(s.patch) && fits_blas_int(s.kc) &&
-                       fits_blas_int(mec_lda(s)));
+                       fits_blas_int(s.lowered_column()));
      },
      mec_workspace<MecSolution::A>,
      mec_run<MecSolution::A>,

@@ -7,7 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "igemm_config.h"
+#include "configs/igemm_config.h"
+#include "mec.h"
 #include "shape.h"
 
 namespace mec4j {

@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "igemm.h"
+#include "mec.h"
 #include "parallel.h"
-#include "shape.h"
 
 namespace mec4j {
 

@@ -124,8 +124,8 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   s->cache_sized = c->mec_workspace_limit == 0;
   if (c->mec_workspace_limit > 0) {
     const int64_t limit = c->mec_workspace_limit / (int64_t)sizeof(float);
-    const int64_t strip = s->ihp * s->kw * s->ic;  // one (image, output column) of L
-    const int64_t row = s->ow * s->kw * s->ic;     // one padded input row of one image
+    const int64_t strip = s->lowered_column();
+    const int64_t row = s->lowered_row();  // one padded input row of one image
     if (s->mec_lowered_elems > limit) {
       if (s->smallest_mec_tile() > limit) return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
       s->tile_n = 1;

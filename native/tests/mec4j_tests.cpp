@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "igemm_config.h"
+#include "configs/igemm_config.h"
 #include "isa.h"
 #include "mec4j.h"
 #include "test_support.h"
