@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "bias.h"
+#include "lowering.h"
 #include "parallel.h"
 #include "reference.h"
 
@@ -143,29 +144,20 @@ void transpose_depthwise_kernel(const Shape& s, const float* k, float* kt) {
 void depthwise_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws) {
   transpose_depthwise_kernel(s, k, ws);
   const int64_t m = s.kcg;
-  parallel_for(s.n * s.ih, available_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t ni = begin; ni < end; ++ni) {
-      const int64_t n = ni / s.ih, iy = ni % s.ih;
-      float* dst = grad_in + ni * s.iw * s.ic;
-      std::memset(dst, 0, s.iw * s.ic * sizeof(float));
-      for (int64_t r = 0; r < s.kh; ++r) {
-        const int64_t yy = iy + s.pt - r * s.dh;
-        if (yy < 0 || yy % s.sh != 0 || yy / s.sh >= s.oh) continue;
-        const float* g_row = grad_out + (n * s.oh + yy / s.sh) * s.ow * s.kc;
-        for (int64_t q = 0; q < s.kw; ++q) {
-          const float* w = ws + (r * s.kw + q) * m * s.ic;
-          for (int64_t ix = 0; ix < s.iw; ++ix) {
-            const int64_t xx = ix + s.pl - q * s.dw;
-            if (xx < 0 || xx % s.sw != 0 || xx / s.sw >= s.ow) continue;
-            const float* __restrict g = g_row + xx / s.sw * s.kc;
-            float* __restrict d = dst + ix * s.ic;
-            if (m == 1) {
-              for (int64_t c = 0; c < s.ic; ++c) d[c] += g[c] * w[c];
-            } else {
-              for (int64_t c = 0; c < s.ic; ++c)
-                for (int64_t j = 0; j < m; ++j) d[c] += g[c * m + j] * w[j * s.ic + c];
-            }
-          }
+  for_each_input_row(s, grad_in, [&](int64_t n, int64_t r, int64_t y, float* dst) {
+    const float* g_row = grad_out + (n * s.oh + y) * s.ow * s.kc;
+    for (int64_t q = 0; q < s.kw; ++q) {
+      const float* w = ws + (r * s.kw + q) * m * s.ic;
+      for (int64_t ix = 0; ix < s.iw; ++ix) {
+        const int64_t xx = ix + s.pl - q * s.dw;
+        if (xx < 0 || xx % s.sw != 0 || xx / s.sw >= s.ow) continue;
+        const float* __restrict g = g_row + xx / s.sw * s.kc;
+        float* __restrict d = dst + ix * s.ic;
+        if (m == 1) {
+          for (int64_t c = 0; c < s.ic; ++c) d[c] += g[c] * w[c];
+        } else {
+          for (int64_t c = 0; c < s.ic; ++c)
+            for (int64_t j = 0; j < m; ++j) d[c] += g[c * m + j] * w[j * s.ic + c];
         }
       }
     }

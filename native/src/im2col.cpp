@@ -67,28 +67,18 @@ void im2col_backward_data(const Shape& s, const float* grad_out, const float* k,
   for (int64_t grp = 0; grp < s.g; ++grp)
     sgemm(Trans::No, Trans::Yes, s.n * s.oh * s.ow, s.group_patch, s.kcg, grad_out + grp * s.kcg, s.kc,
           k + grp * s.group_patch * s.kcg, s.kcg, ws + grp * s.group_patch, s.patch, 0.f);
-  // col2im, gathered per input row so that threads never write the same row.
-  parallel_for(s.n * s.ih, available_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t ni = begin; ni < end; ++ni) {
-      const int64_t n = ni / s.ih, iy = ni % s.ih;
-      float* dst = grad_in + ni * s.iw * s.ic;
-      std::memset(dst, 0, s.iw * s.ic * sizeof(float));
-      for (int64_t r = 0; r < s.kh; ++r) {
-        const int64_t yy = iy + s.pt - r * s.dh;
-        if (yy < 0 || yy % s.sh != 0 || yy / s.sh >= s.oh) continue;
-        const float* cols = ws + (n * s.oh + yy / s.sh) * s.ow * s.patch;
-        for (int64_t x = 0; x < s.ow; ++x)
-          for (int64_t q = 0; q < s.kw; ++q) {
-            const int64_t ix = x * s.sw + q * s.dw - s.pl;
-            if (ix < 0 || ix >= s.iw) continue;
-            for (int64_t grp = 0; grp < s.g; ++grp) {
-              const float* src = cols + x * s.patch + grp * s.group_patch + (r * s.kw + q) * s.icg;
-              float* d = dst + ix * s.ic + grp * s.icg;
-              for (int64_t c = 0; c < s.icg; ++c) d[c] += src[c];
-            }
-          }
+  for_each_input_row(s, grad_in, [&](int64_t n, int64_t r, int64_t y, float* dst) {
+    const float* cols = ws + (n * s.oh + y) * s.ow * s.patch;
+    for (int64_t x = 0; x < s.ow; ++x)
+      for (int64_t q = 0; q < s.kw; ++q) {
+        const int64_t ix = x * s.sw + q * s.dw - s.pl;
+        if (ix < 0 || ix >= s.iw) continue;
+        for (int64_t grp = 0; grp < s.g; ++grp) {
+          const float* src = cols + x * s.patch + grp * s.group_patch + (r * s.kw + q) * s.icg;
+          float* d = dst + ix * s.ic + grp * s.icg;
+          for (int64_t c = 0; c < s.icg; ++c) d[c] += src[c];
+        }
       }
-    }
   });
 }
 
