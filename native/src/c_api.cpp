@@ -260,7 +260,10 @@ mec4j_status mec4j_conv2d_forward_packed(const mec4j_conv2d* conv, const float* 
   if ((st = packed_kernel_check(p, packed)) != MEC4J_OK) return st;
   st = check_workspace(packed_workspace_elems(p), workspace, workspace_bytes);
   if (st != MEC4J_OK) return st;
-  return run_guarded([&] { forward_packed(p, input, packed, bias, output, static_cast<float*>(workspace)); });
+  return run_guarded([&] {
+    packed_impl()->run_packed(p,
+                              ConvBuffers{input, packed_floats(packed), bias, output, static_cast<float*>(workspace)});
+  });
 }
 
 const char* mec4j_algorithm_name(mec4j_algorithm a) {

@@ -150,7 +150,8 @@ const ConvImpl kImpls[] = {
        depthwise_forward(p.s, p.isa, b.in, b.kernel, b.bias, b.out, p.threads);
      },
      {depthwise_only, kernel_sized, depthwise_bwd_data},
-     {depthwise_only, kernel_sized, depthwise_bwd_weights}},
+     {depthwise_only, kernel_sized, depthwise_bwd_weights},
+     nullptr},
     {MEC4J_ALGORITHM_MEC_FUSED,
      "mec-fused",
      true,
@@ -159,7 +160,10 @@ const ConvImpl kImpls[] = {
      mec_workspace<MecSolution::Fused>,
      mec_run<MecSolution::Fused>,
      {mec_fused_bwd_data_check, mec_fused_bwd_data_workspace, mec_fused_bwd_data},
-     {mec_backward_check, mec_backward_workspace, mec_fused_bwd_weights}},
+     {mec_backward_check, mec_backward_workspace, mec_fused_bwd_weights},
+     [](const Plan& p, const ConvBuffers& b) {
+       mec_tiled(p.s, MecSolution::Fused, p.igemm, b.in, nullptr, b.bias, b.out, b.ws, b.kernel);
+     }},
     {MEC4J_ALGORITHM_MEC_ROWS,
      "mec-rows",
      true,
@@ -171,7 +175,8 @@ const ConvImpl kImpls[] = {
      mec_workspace<MecSolution::Rows>,
      mec_run<MecSolution::Rows>,
      {mec_rows_backward_check, mec_backward_workspace, mec_rows_bwd_data},
-     {mec_rows_backward_check, mec_backward_workspace, mec_rows_bwd_weights}},
+     {mec_rows_backward_check, mec_backward_workspace, mec_rows_bwd_weights},
+     nullptr},
     {MEC4J_ALGORITHM_MEC_B,
      "mec-b",
      true,
@@ -184,7 +189,8 @@ const ConvImpl kImpls[] = {
      mec_workspace<MecSolution::B>,
      mec_run<MecSolution::B>,
      {},
-     {}},
+     {},
+     nullptr},
     {MEC4J_ALGORITHM_MEC_A,
      "mec-a",
      true,
@@ -200,7 +206,8 @@ const ConvImpl kImpls[] = {
      mec_workspace<MecSolution::A>,
      mec_run<MecSolution::A>,
      {},
-     {}},
+     {},
+     nullptr},
     {MEC4J_ALGORITHM_MEC,
      "mec",
      false,
@@ -216,7 +223,8 @@ const ConvImpl kImpls[] = {
         return p.s.depthwise() ? depthwise_only(p) : find_impl(MEC4J_ALGORITHM_MEC_FUSED)->backward_weights.check(p);
       },
       [](const Plan& p) { return p.s.depthwise() ? kernel_sized(p) : mec_backward_workspace(p); },
-      mec_auto_backward_weights}},
+      mec_auto_backward_weights},
+     nullptr},
     {MEC4J_ALGORITHM_IM2COL,
      "im2col",
      false,
@@ -231,7 +239,8 @@ const ConvImpl kImpls[] = {
      {im2col_check, im2col_elems,
       [](const Plan& p, const BackwardBuffers& b) {
         im2col_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias, b.ws);
-      }}},
+      }},
+     nullptr},
     {MEC4J_ALGORITHM_REFERENCE,
      "reference",
      false,
@@ -244,7 +253,8 @@ const ConvImpl kImpls[] = {
      {always, no_workspace,
       [](const Plan& p, const BackwardBuffers& b) {
         reference_backward_weights(p.s, b.in, b.grad_out, b.grad_kernel, b.grad_bias);
-      }}},
+      }},
+     nullptr},
 };
 
 // The variants the automatic MEC may run: those that take this layer within MEC's workspace.
@@ -371,6 +381,12 @@ void mec_auto_backward_weights(const Plan& p, const BackwardBuffers& b) {
 const ConvImpl* find_impl(mec4j_algorithm algorithm) {
   for (const ConvImpl& impl : kImpls)
     if (impl.algorithm == algorithm) return &impl;
+  return nullptr;
+}
+
+const ConvImpl* packed_impl() {
+  for (const ConvImpl& impl : kImpls)
+    if (impl.run_packed) return &impl;
   return nullptr;
 }
 

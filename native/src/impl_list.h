@@ -58,6 +58,9 @@ struct ConvImpl {
     int64_t (*workspace_elems)(const Plan&);
     void (*run)(const Plan&, const BackwardBuffers&);
   } backward_data, backward_weights;
+  // The forward pass with a kernel packed by mec4j_pack_kernel (packed_kernel.h), b.kernel then
+  // the packed floats; null for an implementation that takes no packed kernel.
+  void (*run_packed)(const Plan&, const ConvBuffers&);
   const Backward& backward(mec4j_direction d) const {
     return d == MEC4J_DIRECTION_BACKWARD_DATA ? backward_data : backward_weights;
   }
@@ -68,6 +71,8 @@ const ConvImpl* find_impl(mec4j_algorithm algorithm);
 // The implementation that runs `algorithm` in `direction` on the plan's layer (the MEC entry
 // itself for MEC), or why none does.
 mec4j_status impl_for(const Plan& p, mec4j_algorithm algorithm, mec4j_direction direction, const ConvImpl** impl);
+// The implementation that runs packed kernels: the list's entry that has run_packed.
+const ConvImpl* packed_impl();
 // The workspace a MEC solution needs on the plan's layer, in floats.
 int64_t mec_workspace_elems(const Plan& p, MecSolution solution);
 

@@ -7,7 +7,7 @@
 namespace mec4j {
 
 namespace {
-// The packed kernel's header: what it was packed for, checked by every forward_packed.
+// The packed kernel's header: what it was packed for, checked by every forward with it.
 struct alignas(MEC4J_WORKSPACE_ALIGNMENT) PackedHeader {
   uint64_t magic;
   int64_t isa, nr, kc, k, n, groups;
@@ -52,9 +52,8 @@ mec4j_status packed_kernel_check(const Plan& p, const void* packed) {
 
 int64_t packed_workspace_elems(const Plan& p) { return mec_workspace_elems(p, MecSolution::Fused); }
 
-void forward_packed(const Plan& p, const float* in, const void* packed, const float* bias, float* out, float* ws) {
-  const auto* header = static_cast<const PackedHeader*>(packed);
-  mec_tiled(p.s, MecSolution::Fused, p.igemm, in, nullptr, bias, out, ws, reinterpret_cast<const float*>(header + 1));
+const float* packed_floats(const void* packed) {
+  return reinterpret_cast<const float*>(static_cast<const PackedHeader*>(packed) + 1);
 }
 
 }  // namespace mec4j

@@ -13,13 +13,13 @@ namespace mec4j {
 mec4j_status packed_kernel_bytes(const Plan& p, int64_t* bytes);
 // Writes the header and the packed kernel (packed_kernel_bytes(p) bytes, aligned) into packed.
 void pack_kernel(const Plan& p, const float* kernel, void* packed);
-// MEC4J_OK if `packed` was packed for this layer, ISA and micro-kernel and forward_packed runs the
+// MEC4J_OK if `packed` was packed for this layer, ISA and micro-kernel and packed_impl() runs the
 // layer; else why not.
 mec4j_status packed_kernel_check(const Plan& p, const void* packed);
-// The workspace forward_packed needs, in floats.
+// The workspace packed_impl()'s run_packed needs, in floats.
 int64_t packed_workspace_elems(const Plan& p);
-// MEC_FUSED's forward with a packed kernel.
-void forward_packed(const Plan& p, const float* in, const void* packed, const float* bias, float* out, float* ws);
+// The packed floats behind the header (what run_packed reads as the kernel).
+const float* packed_floats(const void* packed);
 
 }  // namespace mec4j
 #endif
