@@ -1,5 +1,7 @@
-// The BLAS boundary: the GEMM call, bias, and run-time facts about the BLAS that is loaded.
+// The BLAS boundary: the GEMM calls and run-time facts about the BLAS that is loaded.
 // Vendor functions are looked up with dlsym so that one binary serves OpenBLAS and MKL.
+#include "blas.h"
+
 #include <cblas.h>
 #include <dlfcn.h>
 
@@ -8,8 +10,6 @@
 #include <cstring>
 
 #include "blas_symbols.h"
-#include "mec4j.h"
-#include "shape.h"
 
 namespace mec4j {
 
@@ -22,20 +22,6 @@ void sgemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, 
            int64_t ldb, float* c, int64_t ldc, float beta) {
   cblas_sgemm(CblasRowMajor, ta == Trans::Yes ? CblasTrans : CblasNoTrans, tb == Trans::Yes ? CblasTrans : CblasNoTrans,
               (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
-}
-
-void finish_output(const Shape& s, const float* bias, float* out) {
-  const float* clamp = s.clamp();
-  if (!bias && !clamp) return;
-  const int64_t pixels = s.n * s.oh * s.ow;
-  const float lo = clamp ? clamp[0] : 0.0f, hi = clamp ? clamp[1] : 0.0f;
-  for (int64_t p = 0; p < pixels; ++p) {
-    float* o = out + p * s.kc;
-    if (bias)
-      for (int64_t c = 0; c < s.kc; ++c) o[c] += bias[c];
-    if (clamp)
-      for (int64_t c = 0; c < s.kc; ++c) o[c] = std::min(std::max(o[c], lo), hi);
-  }
 }
 
 namespace {
@@ -59,12 +45,7 @@ const BlasSymbols& blas_symbols() {
 namespace {
 void copy(char* dst, size_t cap, const char* src) { std::snprintf(dst, cap, "%s", src ? src : ""); }
 }  // namespace
-}  // namespace mec4j
-
-using namespace mec4j;
-
-extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
-  if (!info) return MEC4J_ERROR_NULL_ARGUMENT;
+void blas_query(mec4j_blas_info* info) {
   std::memset(info, 0, sizeof(*info));
   // The file cblas_sgemm comes from cannot change while the process runs: looked up once (dladdr
   // walks every loaded object).
@@ -98,19 +79,19 @@ extern "C" mec4j_status mec4j_blas_query(mec4j_blas_info* info) {
   } else {
     copy(info->vendor, sizeof info->vendor, "unknown");
   }
-  return MEC4J_OK;
 }
 
-extern "C" mec4j_status mec4j_blas_set_threads(int32_t threads) {
-  if (threads < 1) return MEC4J_ERROR_INVALID_ARGUMENT;
+bool blas_set_threads(int threads) {
   const BlasSymbols& b = blas_symbols();
   if (b.mkl_set) {
     b.mkl_set(threads);
-    return MEC4J_OK;
+    return true;
   }
   if (b.ob_set) {
     b.ob_set(threads);
-    return MEC4J_OK;
+    return true;
   }
-  return MEC4J_ERROR_UNSUPPORTED;
+  return false;
 }
+
+}  // namespace mec4j

@@ -1,14 +1,12 @@
+// Direct depthwise convolution, forward and backward (depthwise.h).
 #include "depthwise.h"
 
 #include <algorithm>
 
+#include "bias.h"
+#include "lowering.h"
 #include "parallel.h"
-
-MEC4J_DECLARE_F32_DWCONV(f32_dwconv_4x8_portable)
-#if defined(MEC4J_HAVE_X86_KERNELS)
-MEC4J_DECLARE_F32_DWCONV(f32_dwconv_3x32_avx2_fma)
-MEC4J_DECLARE_F32_DWCONV(f32_dwconv_6x32_avx512f)
-#endif
+#include "reference.h"
 
 namespace mec4j {
 
@@ -35,19 +33,6 @@ bool kernel_offsets_fit(const Shape& s) {
 }
 
 }  // namespace
-
-const DwconvConfig* dwconv_config(mec4j_isa isa) {
-  static const DwconvConfig portable = {"f32-dwconv-4x8-portable", MEC4J_ISA_PORTABLE, 8,
-                                        f32_dwconv_4x8_portable_ukernel};
-#if defined(MEC4J_HAVE_X86_KERNELS)
-  static const DwconvConfig avx2 = {"f32-dwconv-3x32-avx2-fma", MEC4J_ISA_AVX2, 32, f32_dwconv_3x32_avx2_fma_ukernel};
-  static const DwconvConfig avx512 = {"f32-dwconv-6x32-avx512f", MEC4J_ISA_AVX512, 32, f32_dwconv_6x32_avx512f_ukernel};
-  if (isa >= MEC4J_ISA_AVX512) return &avx512;
-  if (isa >= MEC4J_ISA_AVX2) return &avx2;
-#endif
-  (void)isa;
-  return &portable;
-}
 
 const char* depthwise_kernel_name(mec4j_isa isa) { return dwconv_config(isa)->name; }
 
@@ -141,6 +126,79 @@ void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* 
       }
     }
   });
+}
+
+// --- Backward passes -----------------------------------------------------------------------------
+
+namespace {
+// Kernel (per channel c: k_h x k_w x m) transposed to [r][q][j][c]: a tap's weights contiguous
+// over channels, as NHWC pixels are.
+void transpose_depthwise_kernel(const Shape& s, const float* k, float* kt) {
+  const int64_t m = s.kcg, taps = s.kh * s.kw;
+  for (int64_t c = 0; c < s.ic; ++c)
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t j = 0; j < m; ++j) kt[(t * m + j) * s.ic + c] = k[(c * taps + t) * m + j];
+}
+}  // namespace
+
+void depthwise_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws) {
+  transpose_depthwise_kernel(s, k, ws);
+  const int64_t m = s.kcg;
+  for_each_input_row(s, grad_in, [&](int64_t n, int64_t r, int64_t y, float* dst) {
+    const float* g_row = grad_out + (n * s.oh + y) * s.ow * s.kc;
+    for (int64_t q = 0; q < s.kw; ++q) {
+      const float* w = ws + (r * s.kw + q) * m * s.ic;
+      for (int64_t ix = 0; ix < s.iw; ++ix) {
+        const int64_t xx = ix + s.pl - q * s.dw;
+        if (xx < 0 || xx % s.sw != 0 || xx / s.sw >= s.ow) continue;
+        const float* __restrict g = g_row + xx / s.sw * s.kc;
+        float* __restrict d = dst + ix * s.ic;
+        if (m == 1) {
+          for (int64_t c = 0; c < s.ic; ++c) d[c] += g[c] * w[c];
+        } else {
+          for (int64_t c = 0; c < s.ic; ++c)
+            for (int64_t j = 0; j < m; ++j) d[c] += g[c * m + j] * w[j * s.ic + c];
+        }
+      }
+    }
+  });
+}
+
+void depthwise_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
+                                float* ws) {
+  const int64_t m = s.kcg, taps = s.kh * s.kw;
+  constexpr int64_t kChunk = 16;  // channels per unit of work: whole vectors
+  const int64_t chunks = (s.ic + kChunk - 1) / kChunk;
+  // Each thread owns a range of channels: it alone writes their accumulators, in a fixed order.
+  parallel_for(chunks, available_threads(), [&](int64_t begin, int64_t end) {
+    const int64_t c0 = begin * kChunk, c1 = std::min(end * kChunk, s.ic);
+    for (int64_t t = 0; t < taps * m; ++t) std::memset(ws + t * s.ic + c0, 0, (c1 - c0) * sizeof(float));
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t y = 0; y < s.oh; ++y)
+        for (int64_t r = 0; r < s.kh; ++r) {
+          const int64_t iy = y * s.sh + r * s.dh - s.pt;
+          if (iy < 0 || iy >= s.ih) continue;
+          for (int64_t x = 0; x < s.ow; ++x) {
+            const float* __restrict g = grad_out + ((n * s.oh + y) * s.ow + x) * s.kc;
+            for (int64_t q = 0; q < s.kw; ++q) {
+              const int64_t ix = x * s.sw + q * s.dw - s.pl;
+              if (ix < 0 || ix >= s.iw) continue;
+              const float* __restrict v = in + ((n * s.ih + iy) * s.iw + ix) * s.ic;
+              float* __restrict a = ws + (r * s.kw + q) * m * s.ic;
+              if (m == 1) {
+                for (int64_t c = c0; c < c1; ++c) a[c] += v[c] * g[c];
+              } else {
+                for (int64_t c = c0; c < c1; ++c)
+                  for (int64_t j = 0; j < m; ++j) a[j * s.ic + c] += v[c] * g[c * m + j];
+              }
+            }
+          }
+        }
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t j = 0; j < m; ++j) grad_k[(c * taps + t) * m + j] = ws[(t * m + j) * s.ic + c];
+  });
+  bias_gradient(s, grad_out, grad_bias);
 }
 
 }  // namespace mec4j

@@ -5,21 +5,11 @@
 
 #include <cstdint>
 
+#include "configs/dwconv_config.h"
 #include "mec4j.h"
 #include "shape.h"
-#include "ukernels/f32_dwconv.h"
 
 namespace mec4j {
-
-struct DwconvConfig {
-  const char* name;  // e.g. "f32-dwconv-3x32-avx2-fma"
-  mec4j_isa isa;
-  int channels;  // C: output channels a call computes (the weight block width), at most 64
-  DwconvUkernelFn ukernel;
-};
-
-// The kernel for `isa`, or for the best lower ISA built into this library.
-const DwconvConfig* dwconv_config(mec4j_isa isa);
 
 // out (n x oh x ow x kc) = depthwise convolution of in (n x ih x iw x ic) with k (per group
 // kh x kw x 1 x m: weight (c, r, q, j) at k[((c * kh + r) * kw + q) * m + j]) plus bias (kc floats
@@ -32,6 +22,11 @@ void depthwise_forward(const Shape& s, mec4j_isa isa, const float* in, const flo
 // The same with a given kernel. max_taps > 0 caps the taps packed at a time (tests of the chunking).
 void depthwise_forward(const Shape& s, const DwconvConfig& config, const float* in, const float* k, const float* bias,
                        float* out, int threads, int64_t max_taps = 0);
+// Depthwise layers: direct loops vectorised over channels; ws holds a transposed kernel
+// (kernel_elems floats).
+void depthwise_backward_data(const Shape& s, const float* grad_out, const float* k, float* grad_in, float* ws);
+void depthwise_backward_weights(const Shape& s, const float* in, const float* grad_out, float* grad_k, float* grad_bias,
+                                float* ws);
 // The name of the kernel depthwise_forward runs for `isa`.
 const char* depthwise_kernel_name(mec4j_isa isa);
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "igemm_config.h"
+#include "configs/igemm_config.h"
 
 namespace mec4j {
 

@@ -1,13 +1,14 @@
 // Internal: the one ordered list of convolution implementations (oneDNN's
 // cpu_convolution_list.cpp). Each entry says whether it runs a layer on this CPU, how much
-// workspace it needs and runs it; the C API only walks this list.
+// workspace it needs and runs it; the C API (c_api.cpp) only asks this list.
 #ifndef MEC4J_IMPL_LIST_H
 #define MEC4J_IMPL_LIST_H
 
 #include <cstddef>
 #include <cstdint>
 
-#include "igemm_config.h"
+#include "configs/igemm_config.h"
+#include "mec.h"
 #include "shape.h"
 
 namespace mec4j {
@@ -44,6 +45,9 @@ struct ConvImpl {
   mec4j_algorithm algorithm;
   const char* name;
   bool mec_variant;  // one of the variants the automatic MEC chooses among
+  // Whether its forward pass reads NCHW tensors: not at all, in the default workspace only, or
+  // under any workspace limit.
+  enum class Nchw { No, DefaultWorkspace, AnyWorkspace } nchw;
   // MEC4J_OK if it runs this layer, else why not (checked before workspace_elems and run).
   mec4j_status (*check)(const Plan&);
   int64_t (*workspace_elems)(const Plan&);
@@ -54,6 +58,9 @@ struct ConvImpl {
     int64_t (*workspace_elems)(const Plan&);
     void (*run)(const Plan&, const BackwardBuffers&);
   } backward_data, backward_weights;
+  // The forward pass with a kernel packed by mec4j_pack_kernel (packed_kernel.h), b.kernel then
+  // the packed floats; null for an implementation that takes no packed kernel.
+  void (*run_packed)(const Plan&, const ConvBuffers&);
   const Backward& backward(mec4j_direction d) const {
     return d == MEC4J_DIRECTION_BACKWARD_DATA ? backward_data : backward_weights;
   }
@@ -61,15 +68,19 @@ struct ConvImpl {
 
 // The entry of an algorithm (the list itself, in preference order, is impl_list.cpp's).
 const ConvImpl* find_impl(mec4j_algorithm algorithm);
+// The implementation that runs `algorithm` in `direction` on the plan's layer (the MEC entry
+// itself for MEC), or why none does.
+mec4j_status impl_for(const Plan& p, mec4j_algorithm algorithm, mec4j_direction direction, const ConvImpl** impl);
+// The implementation that runs packed kernels: the list's entry that has run_packed.
+const ConvImpl* packed_impl();
+// The workspace a MEC solution needs on the plan's layer, in floats.
+int64_t mec_workspace_elems(const Plan& p, MecSolution solution);
 
 // The automatic MEC's variant for the plan: the measured one when the layer has been measured
 // (*measured = true), else the heuristic's.
 const ConvImpl* mec_resolved(const Plan& p, bool* measured);
-// Runs the automatic MEC, measuring its variants on first use when tuning is MEASURE.
-void mec_auto_run(const Plan& p, const ConvBuffers& b);
 // The automatic MEC's implementation of a backward pass (as mec_resolved).
 const ConvImpl* mec_backward_resolved(const Plan& p, mec4j_direction d, bool* measured);
-mec4j_status tuning_mode(mec4j_tuning* tuning);
 
 }  // namespace mec4j
 #endif

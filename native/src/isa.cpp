@@ -7,18 +7,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <initializer_list>
 #include <thread>
+
+#include "env.h"
 
 namespace mec4j {
 
 namespace {
-
-constexpr int kCapFromEnvironment = -1;
-constexpr int kCapMisspelt = -2;
-std::atomic<int> g_cap{kCapFromEnvironment};
 
 bool is_cap_here(int isa) {
   const std::vector<mec4j_isa>& levels = isa_levels();
@@ -29,19 +25,11 @@ bool is_cap_here(int isa) {
 int parse_cap(const char* text) {
   if (!text || !*text) return MEC4J_ISA_BEST;
   for (int isa : {MEC4J_ISA_PORTABLE, MEC4J_ISA_AVX2, MEC4J_ISA_AVX512, MEC4J_ISA_NEON, MEC4J_ISA_BEST})
-    if (!strcasecmp(text, mec4j_isa_name((mec4j_isa)isa))) return is_cap_here(isa) ? isa : kCapMisspelt;
-  return kCapMisspelt;
+    if (!strcasecmp(text, isa_name((mec4j_isa)isa))) return is_cap_here(isa) ? isa : EnvSetting::kMisspelt;
+  return EnvSetting::kMisspelt;
 }
 
-int cap() {
-  int c = g_cap.load(std::memory_order_acquire);
-  if (c == kCapFromEnvironment) {
-    int parsed = parse_cap(std::getenv("MEC4J_MAX_ISA"));
-    // A concurrent mec4j_set_max_isa wins over the environment.
-    if (g_cap.compare_exchange_strong(c, parsed, std::memory_order_acq_rel)) c = parsed;
-  }
-  return c;
-}
+EnvSetting g_cap{"MEC4J_MAX_ISA", parse_cap};
 
 }  // namespace
 
@@ -71,8 +59,8 @@ mec4j_isa host_isa() {
 }
 
 mec4j_status effective_isa(mec4j_isa* isa) {
-  const int c = cap();
-  if (c == kCapMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
+  const int c = g_cap.get();
+  if (c == EnvSetting::kMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
   const mec4j_isa host = host_isa();
   // Only this architecture's levels get here, and each architecture's are in increasing order.
   *isa = c == MEC4J_ISA_BEST || c > host ? host : (mec4j_isa)c;
@@ -110,34 +98,20 @@ int hardware_threads() {
   return n;
 }
 
-}  // namespace mec4j
-
-using namespace mec4j;
-
-extern "C" {
-
-mec4j_status mec4j_set_max_isa(mec4j_isa isa) {
+mec4j_status set_max_isa(mec4j_isa isa) {
   if (!is_cap_here(isa)) return MEC4J_ERROR_INVALID_ARGUMENT;
-  g_cap.store(isa, std::memory_order_release);
+  g_cap.set(isa);
   return MEC4J_OK;
 }
 
-mec4j_status mec4j_get_max_isa(mec4j_isa* isa) {
-  if (!isa) return MEC4J_ERROR_NULL_ARGUMENT;
-  const int c = cap();
-  if (c == kCapMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
+mec4j_status max_isa(mec4j_isa* isa) {
+  const int c = g_cap.get();
+  if (c == EnvSetting::kMisspelt) return MEC4J_ERROR_BAD_ENVIRONMENT;
   *isa = (mec4j_isa)c;
   return MEC4J_OK;
 }
 
-mec4j_status mec4j_get_effective_isa(mec4j_isa* isa) {
-  if (!isa) return MEC4J_ERROR_NULL_ARGUMENT;
-  return effective_isa(isa);
-}
-
-mec4j_isa mec4j_get_host_isa(void) { return host_isa(); }
-
-const char* mec4j_isa_name(mec4j_isa isa) {
+const char* isa_name(mec4j_isa isa) {
   switch (isa) {
     case MEC4J_ISA_PORTABLE:
       return "portable";
@@ -153,4 +127,4 @@ const char* mec4j_isa_name(mec4j_isa isa) {
   return "unknown";
 }
 
-}  // extern "C"
+}  // namespace mec4j

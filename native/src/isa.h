@@ -18,6 +18,12 @@ mec4j_isa host_isa();
 // min(host, cap): what kernels are chosen for. Fails only when MEC4J_MAX_ISA is misspelt and no
 // cap was set through the API since.
 mec4j_status effective_isa(mec4j_isa* isa);
+// The cap: set (INVALID_ARGUMENT for a level this architecture does not have), and read
+// (MEC4J_ISA_BEST: none; BAD_ENVIRONMENT as effective_isa).
+mec4j_status set_max_isa(mec4j_isa isa);
+mec4j_status max_isa(mec4j_isa* isa);
+// "portable", "avx2", "avx512", "neon", "best" (the values of MEC4J_MAX_ISA), or "unknown".
+const char* isa_name(mec4j_isa isa);
 
 // This CPU's L2 per core in bytes (sysconf; 512 KiB where the OS does not say), read once.
 int64_t l2_cache_bytes();

@@ -1,9 +1,11 @@
-// Internal: copying input rows into lowered buffers with implicit zero padding.
+// Internal: copying input rows into lowered buffers with implicit zero padding, and the backward
+// data passes' way back (col2im).
 #ifndef MEC4J_LOWERING_H
 #define MEC4J_LOWERING_H
 
 #include <cstring>
 
+#include "parallel.h"
 #include "shape.h"
 
 namespace mec4j {
@@ -37,6 +39,25 @@ inline void copy_window_row(const Shape& s, const float* image, int64_t iy, int6
   if (lo > 0) std::memset(dst, 0, lo * s.ic * sizeof(float));
   if (hi > lo) std::memcpy(dst + lo * s.ic, row + (ix0 + lo) * s.ic, (hi - lo) * s.ic * sizeof(float));
   if (hi < s.kw) std::memset(dst + hi * s.ic, 0, (s.kw - hi) * s.ic * sizeof(float));
+}
+
+// Backward data's col2im, gathered per input row so that threads never write the same row: zeroes
+// each input row (image n, row iy) of grad_in, then calls body(n, r, y, dst) for each kernel row r
+// whose taps read that row from output row y (dst: the row in grad_in).
+template <typename Body>
+void for_each_input_row(const Shape& s, float* grad_in, Body body) {
+  parallel_for(s.n * s.ih, available_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t ni = begin; ni < end; ++ni) {
+      const int64_t n = ni / s.ih, iy = ni % s.ih;
+      float* dst = grad_in + ni * s.iw * s.ic;
+      std::memset(dst, 0, s.iw * s.ic * sizeof(float));
+      for (int64_t r = 0; r < s.kh; ++r) {
+        const int64_t yy = iy + s.pt - r * s.dh;
+        if (yy < 0 || yy % s.sh != 0 || yy / s.sh >= s.oh) continue;
+        body(n, r, yy / s.sh, dst);
+      }
+    }
+  });
 }
 
 }  // namespace mec4j

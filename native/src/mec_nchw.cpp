@@ -11,8 +11,8 @@
 
 #include "igemm.h"
 #include "isa.h"
+#include "mec.h"
 #include "parallel.h"
-#include "shape.h"
 
 namespace mec4j {
 

@@ -1,22 +1,24 @@
 // Workspace memory: 64-byte aligned always; large blocks on 2 MiB boundaries with transparent
 // huge pages requested, which removes TLB-miss noise on the big lowered buffers.
+#include "workspace.h"
+
 #include <sys/mman.h>
 
 #include <cstdlib>
-
-#include "mec4j.h"
 #ifdef MEC4J_FAULT_INJECTION
 #include "fault_injection.h"
 #endif
+
+namespace mec4j {
 
 namespace {
 constexpr int64_t kHugePage = int64_t{2} << 20;
 }
 
-extern "C" void* mec4j_workspace_alloc(int64_t bytes) {
+void* workspace_alloc(int64_t bytes) {
   if (bytes <= 0) return nullptr;
 #ifdef MEC4J_FAULT_INJECTION
-  if (mec4j::allocation_fails()) return nullptr;
+  if (allocation_fails()) return nullptr;
 #endif
   const int64_t align = bytes >= kHugePage ? kHugePage : MEC4J_WORKSPACE_ALIGNMENT;
   if (bytes > INT64_MAX - align) return nullptr;
@@ -28,4 +30,4 @@ extern "C" void* mec4j_workspace_alloc(int64_t bytes) {
   return p;
 }
 
-extern "C" void mec4j_workspace_free(void* workspace) { std::free(workspace); }
+}  // namespace mec4j

@@ -19,19 +19,6 @@
 
 namespace {
 
-const char* describe(const mec4j_conv2d& c) {
-  static char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "mb%lld ih%lld iw%lld ic%lld kh%lld kw%lld oc%lld sh%lld sw%lld pad %lld,%lld,%lld,%lld g%lld "
-                "dil %lld,%lld limit %lld",
-                (long long)c.batch, (long long)c.in_height, (long long)c.in_width, (long long)c.in_channels,
-                (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
-                (long long)c.stride_height, (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom,
-                (long long)c.pad_left, (long long)c.pad_right, (long long)c.groups, (long long)c.dilation_height,
-                (long long)c.dilation_width, (long long)c.mec_workspace_limit);
-  return buf;
-}
-
 struct Sizes {
   int64_t in, kernel, out, bias, oh, ow;
 };
@@ -236,19 +223,7 @@ void test_random_shapes(uint64_t seed, int cases) {
   std::mt19937_64 rng(seed);
   auto r = [&](int lo, int hi) { return (int64_t)std::uniform_int_distribution<int>(lo, hi)(rng); };
   for (int i = 0; i < cases; ++i) {
-    const int64_t kh = r(1, 5), kw = r(1, 5);
-    mec4j_conv2d c = conv(r(1, 3), 0, 0, r(1, 5), kh, kw, r(1, 6), r(1, 4), r(1, 4), r(0, kh + 1), r(0, kh + 1),
-                          r(0, kw + 1), r(0, kw + 1));
-    if (i % 4 == 3) {  // grouped, depthwise among them
-      const int64_t g = r(2, 4);
-      c.groups = g;
-      c.in_channels = g * (i % 8 == 3 ? 1 : r(1, 3));
-      c.out_channels = g * r(1, 3);
-    }
-    if (i % 5 == 2) {
-      c.dilation_height = r(1, 3);
-      c.dilation_width = r(1, 3);
-    }
+    mec4j_conv2d c = random_conv(r, i);
     if (i % 6 == 5) {  // unpadded 1x1, in place (stride 1) or subsampled
       c.kernel_height = c.kernel_width = 1;
       c.pad_top = c.pad_bottom = c.pad_left = c.pad_right = 0;

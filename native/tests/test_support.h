@@ -57,6 +57,63 @@ inline mec4j_conv2d conv(int64_t n, int64_t ih, int64_t iw, int64_t ic, int64_t 
   return c;
 }
 
+// The workspace `a` needs for c, in bytes, or -1 when refused.
+inline int64_t ws_bytes(const mec4j_conv2d& c, mec4j_algorithm a) {
+  int64_t b = -1;
+  mec4j_status st = mec4j_workspace_size(&c, a, &b);
+  return st == MEC4J_OK ? b : -1;
+}
+
+// MEC's whole lowering (no workspace cap), in bytes.
+inline int64_t whole_mec_bytes(const mec4j_conv2d& c) {
+  mec4j_conv2d uncapped = c;
+  uncapped.mec_workspace_limit = -1;
+  return ws_bytes(uncapped, MEC4J_ALGORITHM_MEC_FUSED);
+}
+
+inline const char* describe(const mec4j_conv2d& c) {
+  static char text[256];
+  std::snprintf(text, sizeof text,
+                "n%lld ih%lld iw%lld ic%lld k%lldx%lld kc%lld s%lldx%lld pad%lld,%lld,%lld,%lld g%lld d%lldx%lld limit "
+                "%lld act%d "
+                "[%g,%g]",
+                (long long)c.batch, (long long)c.in_height, (long long)c.in_width, (long long)c.in_channels,
+                (long long)c.kernel_height, (long long)c.kernel_width, (long long)c.out_channels,
+                (long long)c.stride_height, (long long)c.stride_width, (long long)c.pad_top, (long long)c.pad_bottom,
+                (long long)c.pad_left, (long long)c.pad_right, (long long)c.groups, (long long)c.dilation_height,
+                (long long)c.dilation_width, (long long)c.mec_workspace_limit, (int)c.activation, c.activation_min,
+                c.activation_max);
+  return text;
+}
+
+inline mec4j_conv2d grouped_conv(mec4j_conv2d c, int64_t groups, int64_t dilation) {
+  c.groups = groups;
+  c.dilation_height = c.dilation_width = dilation;
+  return c;
+}
+
+// The i-th random layer of the random-shape tests, from r(lo, hi) (a uniform integer): a batch up
+// to 3, kernels up to 5x5, padding up to two beyond the kernel (outputs that see only zeros);
+// every fourth case grouped (depthwise among them), every fifth dilated. The input's height and
+// width are left 0: the caller sizes them for the kernel's extent.
+template <typename Random>
+mec4j_conv2d random_conv(Random& r, int i) {
+  const int64_t kh = r(1, 5), kw = r(1, 5);
+  mec4j_conv2d c = conv(r(1, 3), 0, 0, r(1, 5), kh, kw, r(1, 6), r(1, 4), r(1, 4), r(0, kh + 1), r(0, kh + 1),
+                        r(0, kw + 1), r(0, kw + 1));
+  if (i % 4 == 3) {
+    const int64_t g = r(2, 4);
+    c.groups = g;
+    c.in_channels = g * (i % 8 == 3 ? 1 : r(1, 3));
+    c.out_channels = g * r(1, 3);
+  }
+  if (i % 5 == 2) {
+    c.dilation_height = r(1, 3);
+    c.dilation_width = r(1, 3);
+  }
+  return c;
+}
+
 constexpr int64_t GUARD = 64;
 constexpr float SENTINEL = -12345.5f;
 

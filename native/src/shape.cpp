@@ -1,10 +1,11 @@
-// The C API's shape checks and size derivation (the implementations are in impl_list.cpp).
+// A convolution's checks and derived sizes (make_shape), and the sub-layers MEC's tiles run on.
+#include "shape.h"
+
 #include <cmath>
 #include <initializer_list>
 #include <limits>
 
 #include "mec4j.h"
-#include "shape.h"
 
 namespace mec4j {
 
@@ -12,16 +13,6 @@ namespace {
 mec4j_status fail(const char** bad_field, const char* field, mec4j_status status) {
   if (bad_field) *bad_field = field;
   return status;
-}
-
-// MEC's smallest tile under mec_workspace_limit, in floats: one output row band (the e_kh padded
-// rows one output row reads, lowered), or one output column of one image (a strip of L) where
-// column tiles apply (they run Solution B, which needs one contiguous window per output row: no
-// groups, no dilation across rows), whichever is smaller. Never more than L.
-int64_t smallest_tile(const Shape& s) {
-  const int64_t strip = s.ihp * s.kw * s.ic;
-  const int64_t band = s.ekh * s.lowered_row();
-  return s.g == 1 && s.dh == 1 && strip < band ? strip : band;
 }
 }  // namespace
 
@@ -133,10 +124,10 @@ mec4j_status make_shape(const mec4j_conv2d* c, Shape* s, const char** bad) {
   s->cache_sized = c->mec_workspace_limit == 0;
   if (c->mec_workspace_limit > 0) {
     const int64_t limit = c->mec_workspace_limit / (int64_t)sizeof(float);
-    const int64_t strip = s->ihp * s->kw * s->ic;  // one (image, output column) of L
-    const int64_t row = s->ow * s->kw * s->ic;     // one padded input row of one image
+    const int64_t strip = s->lowered_column();
+    const int64_t row = s->lowered_row();  // one padded input row of one image
     if (s->mec_lowered_elems > limit) {
-      if (smallest_tile(*s) > limit) return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
+      if (s->smallest_mec_tile() > limit) return fail(bad, "mec_workspace_limit", MEC4J_ERROR_WORKSPACE_LIMIT);
       s->tile_n = 1;
       if (strip * s->ow <= limit) {
         s->tile_n = limit / (strip * s->ow);
@@ -194,75 +185,3 @@ Shape with_batch(const Shape& s, int64_t n) {
 }
 
 }  // namespace mec4j
-
-using namespace mec4j;
-
-extern "C" {
-
-mec4j_status mec4j_conv2d_check(const mec4j_conv2d* conv, const char** bad_field) {
-  Shape s;
-  return make_shape(conv, &s, bad_field);
-}
-
-mec4j_status mec4j_output_size(const mec4j_conv2d* conv, int64_t* oh, int64_t* ow) {
-  if (!oh || !ow) return MEC4J_ERROR_NULL_ARGUMENT;
-  Shape s;
-  mec4j_status st = make_shape(conv, &s, nullptr);
-  if (st != MEC4J_OK) return st;
-  *oh = s.oh;
-  *ow = s.ow;
-  return MEC4J_OK;
-}
-
-mec4j_status mec4j_min_workspace_limit(const mec4j_conv2d* conv, int64_t* bytes) {
-  if (!conv || !bytes) return MEC4J_ERROR_NULL_ARGUMENT;
-  mec4j_conv2d uncapped = *conv;  // the layer's own limit may be the one in question
-  uncapped.mec_workspace_limit = -1;
-  Shape s;
-  mec4j_status st = make_shape(&uncapped, &s, nullptr);
-  if (st != MEC4J_OK) return st;
-  *bytes = smallest_tile(s) * (int64_t)sizeof(float);  // at most L's bytes, which make_shape checked
-  return MEC4J_OK;
-}
-
-const char* mec4j_status_string(mec4j_status st) {
-  switch (st) {
-    case MEC4J_OK:
-      return "ok";
-    case MEC4J_ERROR_NULL_ARGUMENT:
-      return "a required pointer is null";
-    case MEC4J_ERROR_INVALID_ARGUMENT:
-      return "invalid argument";
-    case MEC4J_ERROR_SIZE_OVERFLOW:
-      return "a size overflows 64 bits";
-    case MEC4J_ERROR_UNSUPPORTED:
-      return "unsupported by this algorithm (groups or dilation it does not take, a layer that is not depthwise for "
-             "DEPTHWISE, a backward pass it does not have (MEC_A, MEC_B; MEC_FUSED's strided backward data; any "
-             "algorithm's on a layer with a fused activation), NCHW tensors (forward passes of REFERENCE, MEC and "
-             "MEC_FUSED only, without a workspace limit), a GEMM size beyond the BLAS int range, or Solution A with "
-             "|O| > |L| or with single-image tiles)";
-    case MEC4J_ERROR_WORKSPACE_TOO_SMALL:
-      return "workspace too small";
-    case MEC4J_ERROR_WORKSPACE_MISALIGNED:
-      return "workspace not 64-byte aligned";
-    case MEC4J_ERROR_OUT_OF_MEMORY:
-      return "out of memory";
-    case MEC4J_ERROR_UNKNOWN_ALGORITHM:
-      return "unknown algorithm";
-    case MEC4J_ERROR_INTERNAL:
-      return "internal error";
-    case MEC4J_ERROR_WORKSPACE_LIMIT:
-      return "workspace limit below MEC's smallest tile (one output row band, or one output column, of one image)";
-    case MEC4J_ERROR_BAD_ENVIRONMENT:
-#if defined(__aarch64__)
-      return "unknown value of MEC4J_MAX_ISA (accepted on aarch64: neon, portable, best; avx512 and avx2 are "
-             "x86-64's) or MEC4J_TUNING (accepted: measure, heuristic)";
-#else
-      return "unknown value of MEC4J_MAX_ISA (accepted: avx512, avx2, portable, best) or MEC4J_TUNING (accepted: "
-             "measure, heuristic)";
-#endif
-  }
-  return "unknown status";
-}
-
-}  // extern "C"

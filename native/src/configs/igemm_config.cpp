@@ -1,4 +1,4 @@
-#include "igemm_config.h"
+#include "configs/igemm_config.h"
 
 #include <unistd.h>
 
