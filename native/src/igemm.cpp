@@ -187,9 +187,22 @@ int64_t floats_per_thread(const IgemmConfig& cfg, int64_t n) {
 }
 }  // namespace
 
-IgemmWtScratch igemm_transposed_scratch(const IgemmConfig& cfg, int64_t n, int threads) {
+namespace {
+// A GEMM with fewer row blocks x panels than this (a layer of few channels: ResNet's 3x3 64 -> 64
+// is 576 x 64, one unit) would leave threads idle: its K (the pixels) is cut into chunks, each
+// summed on its own and the sums added in chunk order after. The count depends on the GEMM's
+// shape only, never on the threads, so that any thread count gives the same bits.
+constexpr int64_t kMinWtUnits = 8;
+int64_t k_chunks(const IgemmConfig& cfg, int64_t m, int64_t n) {
+  const int64_t units = (m + cfg.mc - 1) / cfg.mc * panels(cfg, n);
+  return std::max<int64_t>(1, kMinWtUnits / units);
+}
+}  // namespace
+
+IgemmWtScratch igemm_transposed_scratch(const IgemmConfig& cfg, int64_t m, int64_t n, int threads) {
   const int64_t t = std::max(threads, 1);
-  return IgemmWtScratch{std::vector<float>(floats_per_thread(cfg, n) * t), std::vector<const float*>(2 * cfg.kc * t)};
+  return IgemmWtScratch{std::vector<float>(floats_per_thread(cfg, n) * t), std::vector<const float*>(2 * cfg.kc * t),
+                        std::vector<float>((k_chunks(cfg, m, n) - 1) * m * n)};
 }
 
 // Loop order as BLIS's: per unit (a block of mc columns of W x a group of N panels) and K block,
@@ -209,7 +222,9 @@ void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScrat
   int64_t group = col_panels;
   while (group > 1 && row_blocks * ((col_panels + group - 1) / group) < 2 * threads) group = (group + 1) / 2;
   const int64_t groups = (col_panels + group - 1) / group;
-  const int64_t units = row_blocks * groups;
+  // Chunk 0 sums into out; chunk c > 0 into partials + (c - 1) * m * n (row stride n).
+  const int64_t chunks = std::min(k_chunks(cfg, g.m, g.n), std::max<int64_t>(g.k, 1));
+  const int64_t units = row_blocks * groups * chunks;
   const int workers = (int)std::min<int64_t>(std::max(threads, 1), units);
   const bool pack_w = group >= kPanelsToPack;
   // Column j of W (j < m): run u's offset plus the position inside it.
@@ -228,11 +243,17 @@ void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScrat
     const float** w = scratch.rows.data() + me * 2 * cfg.kc;
     const float** packed_rows = w + cfg.kc;
     int64_t col[kMaxNr], tile_col[kMaxNr];
-    for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+    for (int64_t v; (v = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+      const int64_t chunk = v / (row_blocks * groups), u = v % (row_blocks * groups);
       const int64_t m0 = u / groups * cfg.mc, m1 = std::min(m0 + cfg.mc, g.m);
       const int64_t q0 = u % groups * group, q1 = std::min(q0 + group, col_panels);
-      for (int64_t k0 = 0; k0 < g.k; k0 += cfg.kc) {
-        const int64_t kb = std::min(cfg.kc, g.k - k0);
+      const int64_t k_begin = g.k * chunk / chunks, k_end = g.k * (chunk + 1) / chunks;
+      float* out = chunk == 0 ? g.out : scratch.partials.data() + (chunk - 1) * g.m * g.n;
+      const int64_t ldc = chunk == 0 ? g.ldc : g.n;
+      const bool accumulate = chunk == 0 && g.accumulate;
+      for (int64_t k0 = k_begin; k0 < k_end; k0 += cfg.kc) {
+        const int64_t kb = std::min(cfg.kc, k_end - k0);
+        const bool first = k0 == k_begin && !accumulate;
         for (int64_t p = k0; p < k0 + kb; ++p)
           w[p - k0] = g.origin + p / g.width * g.y_stride + p % g.width * g.x_stride;
         if (!pack_w) {
@@ -244,7 +265,7 @@ void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScrat
             for (int64_t i0 = m0; i0 < m1; i0 += mr) {
               const int rows = (int)std::min<int64_t>(mr, m1 - i0);
               for (int i = 0; i < mr; ++i) col[i] = column(i0 + (i < rows ? i : 0));
-              cfg.ukernel_wt(w, col, kb, panel, g.out + i0 * g.ldc + c0, g.ldc, rows, cols, k0 == 0 && !g.accumulate);
+              cfg.ukernel_wt(w, col, kb, panel, out + i0 * ldc + c0, ldc, rows, cols, first);
             }
           }
           continue;
@@ -266,13 +287,18 @@ void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScrat
           for (int64_t i0 = m0; i0 < m1; i0 += mr) {
             const int rows = (int)std::min<int64_t>(mr, m1 - i0);
             for (int i = 0; i < mr; ++i) tile_col[i] = (i0 - m0) * kb + i;  // packed_rows[k] + these
-            cfg.ukernel_wt(packed_rows, tile_col, kb, panel, g.out + i0 * g.ldc + c0, g.ldc, rows, cols,
-                           k0 == 0 && !g.accumulate);
+            cfg.ukernel_wt(packed_rows, tile_col, kb, panel, out + i0 * ldc + c0, ldc, rows, cols, first);
           }
         }
       }
     }
   });
+  // The chunks' sums, in chunk order.
+  for (int64_t c = 1; c < chunks; ++c) {
+    const float* part = scratch.partials.data() + (c - 1) * g.m * g.n;
+    for (int64_t i = 0; i < g.m; ++i)
+      for (int64_t j = 0; j < g.n; ++j) g.out[i * g.ldc + j] += part[i * g.n + j];
+  }
 }
 
 }  // namespace mec4j

@@ -75,8 +75,9 @@ struct WindowGemmT {
 struct IgemmWtScratch {
   std::vector<float> floats;
   std::vector<const float*> rows;
+  std::vector<float> partials;  // a GEMM of few units: the sums of its K chunks but the first
 };
-IgemmWtScratch igemm_transposed_scratch(const IgemmConfig& config, int64_t n, int threads);
+IgemmWtScratch igemm_transposed_scratch(const IgemmConfig& config, int64_t m, int64_t n, int threads);
 void igemm_transposed(const IgemmConfig& config, const WindowGemmT& g, IgemmWtScratch& scratch, int threads);
 
 }  // namespace mec4j

@@ -680,7 +680,7 @@ void mec_backward_weights(const Shape& s, const IgemmConfig* igemm, const float*
   IgemmWtScratch scratch;
   std::vector<Segment> runs;
   if (igemm) {
-    scratch = igemm_transposed_scratch(*igemm, s.kcg, threads);  // before any output is written
+    scratch = igemm_transposed_scratch(*igemm, s.group_patch, s.kcg, threads);  // before any output is written
     runs.resize(s.kh * blocks.taps);
   }
   bool first = true;
