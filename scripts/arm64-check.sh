@@ -53,12 +53,24 @@ if [[ ! -e $blas/libopenblas.so.0 ]]; then
 fi
 took "OpenBLAS linux-arm64"
 
-# 3. The native core and its tests (native/CMakePresets.json "linux-arm64": the toolchain
-#    cmake/toolchains/aarch64-linux-gnu.cmake, which runs every test through qemu-user).
-(cd native && run cmake --preset linux-arm64 >/dev/null && run cmake --build --preset linux-arm64 --parallel 2 |
-  grep -E "error|warning" || true)
+# 3. The native core, its tests and the JNI library (scripts/arm64-build.sh, which the release
+#    profile runs too: a no-op here when that build is current): the preset "linux-arm64", whose
+#    toolchain cmake/toolchains/aarch64-linux-gnu.cmake runs every test through qemu-user, and
+#    JavaCPP's linux-arm64 platform with the cross compiler.
+if ((native_only)); then
+  run scripts/arm64-build.sh --native-only
+else
+  [[ -d target/classes/org/mec4j/internal && -d target/test-classes/org/mec4j ]] ||
+    run mvn -B -q -pl lib -DskipTests test-compile
+  mkdir -p target/arm64
+  if [[ ! -s target/arm64/builder.classpath || lib/pom.xml -nt target/arm64/builder.classpath ]]; then
+    run mvn -B -q -pl lib dependency:build-classpath -Dmdep.outputFile="$root/target/arm64/builder.classpath"
+  fi
+  run scripts/arm64-build.sh --tests "$(cat target/arm64/builder.classpath)"
+fi
 file target/native-linux-arm64/mec4j_tests | grep -q "ARM aarch64" || { echo "mec4j_tests is not an aarch64 program"; exit 1; }
-took "cross-build"
+jni=$root/target/jni-linux-arm64
+took "cross-build (core, tests, JNI library)"
 (cd native && run ctest --preset linux-arm64 --parallel 2 --no-tests=error)
 ctest_list=$(ctest --test-dir target/native-linux-arm64 -N)
 for isa in best neon portable; do
@@ -67,39 +79,11 @@ done
 took "ctest under qemu-aarch64"
 ((native_only)) && exit 0
 
-# 4. The JNI library: JavaCPP's Builder as lib/pom.xml's javacpp-build execution runs it, for
-#    JavaCPP's linux-arm64 platform with the cross compiler, linking the aarch64 core. (The pom's
-#    execution cannot be reused: -Djavacpp.platform=linux-arm64 would also switch the project's
-#    dependencies to classifiers that do not exist for arm64, MKL's.)
-[[ -d target/classes/org/mec4j/internal && -d target/test-classes/org/mec4j ]] ||
-  run mvn -B -q -pl lib -DskipTests test-compile
-mkdir -p target/arm64
-if [[ ! -s target/arm64/builder.classpath || lib/pom.xml -nt target/arm64/builder.classpath ]]; then
-  run mvn -B -q -pl lib dependency:build-classpath -Dmdep.outputFile="$root/target/arm64/builder.classpath"
-fi
-jni=$root/target/jni-linux-arm64
-out=$jni/org/mec4j/internal/linux-arm64
-lib=$out/libjniMecNative.so
-if [[ ! -e $lib || -n $(find target/classes/org/mec4j/internal target/native-linux-arm64/libmec4j_core.a \
-  native/include src/main/cpp -newer "$lib" 2>/dev/null | head -1) ]]; then
-  rm -rf "$jni"
-  run java --add-opens java.base/java.lang=ALL-UNNAMED -classpath "$root/target/classes:$(cat target/arm64/builder.classpath)" \
-    scripts/javacpp/DeterministicBuilder.java -classpath target/classes -d "$out" \
-    -properties linux-arm64 -Dplatform.compiler=$triple-g++ \
-    -Dplatform.includepath="$root/native/include:$root/src/main/cpp:$blas/include" \
-    -Dplatform.linkpath="$root/target/native-linux-arm64:$root/target/native-linux-arm64/blas-link" \
-    -Dplatform.linkpath.prefix2=-L \
-    -Xcompiler -std=c++17 -Xcompiler -D_Float16=__fp16 \
-    -Xcompiler "-ffile-prefix-map=$root=." -Xcompiler "-ffile-prefix-map=$root/target=target" \
-    'org.mec4j.internal.*'
-fi
-file "$lib" | grep -q "ARM aarch64" || { echo "$lib is not an aarch64 library"; exit 1; }
 # As users get it: a jar with only the platform's library (JavaCPP's classifier-jar layout).
 version_of() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" pom.xml | head -1; }  # the top-level pom's properties
 platform_jar=$root/target/arm64/mec4j-$(version_of revision)-linux-arm64.jar
 rm -f "$platform_jar"
 run jar --create --file "$platform_jar" -C "$jni" org
-took "JNI library (JavaCPP, linux-arm64)"
 
 # 5. Debian's arm64 JDK, unpacked into target/arm64/jdk (not installed: it would pull the arm64
 #    builds of its desktop dependencies), and the jars the JVM needs: the linux-arm64 classifiers

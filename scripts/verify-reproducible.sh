@@ -5,8 +5,8 @@
 #   scripts/verify-reproducible.sh                 two clean builds on this machine, in two
 #                                                  fresh copies of the tree at different paths,
 #                                                  of the whole reactor with the release profile:
-#                                                  mec4j's jars (classes, linux-x86_64 and any other
-#                                                  platform built, sources, javadoc), mec4j-onnx's
+#                                                  mec4j's jars (classes, linux-x86_64, linux-arm64
+#                                                  (cross-built), sources, javadoc), mec4j-onnx's
 #                                                  (classes, sources, javadoc) and mec4j-bench.jar
 #   scripts/verify-reproducible.sh --image [TAG]   two builds of the Docker build stage (the
 #                                                  dependency layer may be cached, the build is
@@ -73,7 +73,19 @@ host_builds() {
     fi
     echo "   $((SECONDS - t0)) s"
   done
-  compare_all "${dirs[0]}" "${dirs[1]}" 'target/mec4j-*.jar' 'onnx/target/mec4j-onnx-*.jar' 'bench/target/mec4j-bench.jar'
+  # Every jar the release build must make (a jar neither build made would pass unnoticed): the
+  # library's five (classes, sources, javadoc, linux-x86_64, linux-arm64), mec4j-onnx's three,
+  # mec4j-bench.jar.
+  local v; v=$(sed -n 's:.*<revision>\(.*\)</revision>.*:\1:p' "$top/pom.xml" | head -1)
+  local missing=0 jar
+  for jar in target/mec4j-$v{,-sources,-javadoc,-linux-x86_64,-linux-arm64}.jar \
+    onnx/target/mec4j-onnx-$v{,-sources,-javadoc}.jar bench/target/mec4j-bench.jar; do
+    [[ -f ${dirs[0]}/$jar || -f ${dirs[1]}/$jar ]] || { echo "NOT CHECKED: no build made $jar"; missing=1; }
+  done
+  local rc=0
+  compare_all "${dirs[0]}" "${dirs[1]}" 'target/mec4j-*.jar' 'onnx/target/mec4j-onnx-*.jar' 'bench/target/mec4j-bench.jar' || rc=$?
+  ((missing == 0)) || rc=1
+  return $rc
 }
 
 # compare_all DIR1 DIR2 GLOB...: every jar the globs match in DIR1 or DIR2 (relative paths),
