@@ -51,9 +51,20 @@ bool equally_spaced(const float* const* rows, int n) {
   return true;
 }
 
-const float* row_base(const RowWindowGemm& g, int64_t p) {
-  const int64_t image = p / g.pixels, q = p % g.pixels;
-  return g.origin + image * g.image_stride + q / g.width * g.y_stride + q % g.width * g.x_stride;
+// rows[p - p0] = the start of A's row p for p in [p0, p1): one division for the first row, then
+// steps along x, y and images (two 64-bit divisions a row cost as much as a short-K tile's FMAs).
+void row_bases(const RowWindowGemm& g, int64_t p0, int64_t p1, const float** rows) {
+  int64_t image = p0 / g.pixels, q = p0 % g.pixels, y = q / g.width, x = q % g.width;
+  for (int64_t p = p0; p < p1; ++p) {
+    rows[p - p0] = g.origin + image * g.image_stride + y * g.y_stride + x * g.x_stride;
+    if (++q == g.pixels) {  // the next image
+      q = y = x = 0;
+      ++image;
+    } else if (++x == g.width) {
+      x = 0;
+      ++y;
+    }
+  }
 }
 
 // Floats of all of a K block's panels below which each row tile meets every panel in turn (see
@@ -107,7 +118,7 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   };
   for (int64_t mb = m0; mb < m1; mb += cfg.mc) {
     const int64_t me = std::min(mb + cfg.mc, m1);
-    for (int64_t p = mb; p < me; ++p) rows[p - mb] = row_base(g, p);
+    row_bases(g, mb, me, rows);
     for (int64_t k0 = 0; k0 < k_total; k0 += cfg.kc) {
       const int64_t length = std::min(cfg.kc, k_total - k0);
       const int64_t count = block_segments(g, k0, length, segs);
