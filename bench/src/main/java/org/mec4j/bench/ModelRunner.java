@@ -227,6 +227,14 @@ final class ModelRunner implements AutoCloseable {
     }
   }
 
+  /**
+   * Untimed whole-model runs before the timed ones: at least this long, each runner. The executor's
+   * ops are Java code, which runs interpreted for its first calls and compiled only after thousands
+   * (30 ms of warm-up left BlazeFace's executor at 1.5x its steady time); ONNX Runtime gets the
+   * same.
+   */
+  static final double WHOLE_MODEL_WARMUP_MS = 2000;
+
   /** Warm-up, then the runs interleaved with a rotating start, as LayerRunner times layers. */
   private void time(
       List<Runnable> runs, List<List<Double>> samples, LayerRunner.Listener listener) {
@@ -242,7 +250,7 @@ final class ModelRunner implements AutoCloseable {
         spent += ms;
         if (i == 0) mean += ms / nt;
         i++;
-      } while (spent < options.warmupMs && i < 1000);
+      } while (spent < Math.max(options.warmupMs, WHOLE_MODEL_WARMUP_MS) && i < 2000);
     }
     int reps =
         (int)
