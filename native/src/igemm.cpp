@@ -74,6 +74,19 @@ int64_t small_block_floats() {
   return floats;
 }
 
+// B's K block x NR columns as the micro-kernel reads it: row k at floats + k * ld.
+struct Panel {
+  const float* floats;
+  int64_t ld;
+};
+
+// Row blocks of at most this many row tiles read full panels of B in place instead of packing
+// them: packing a panel costs about a third of one tile's FMAs, while a panel read in place, at
+// the kernel's row stride, partly misses L1 at each tile (its rows alias to few cache sets).
+// Measured both ways on cv1-cv12 (1 thread, mb1 and mb32): in place was 3-7% faster up to ~24
+// tiles (cv6, cv11, cv12 at mb1), even at ~110 (cv10), and up to 3.5% slower at 170 (mb32).
+constexpr int64_t kInPlaceRowTiles = 32;
+
 // Rows [m0, m1) x column panels [q0, q1) of the output, on the calling thread.
 void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
   alignas(64) float panel[kMaxPanelFloats];
@@ -90,7 +103,7 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   // One row tile times one panel: rows [p, p + mr) (fewer at the end of the block), columns of
   // panel q.
   // tile_rows: the row pointers of rows [p, ...).
-  auto tile = [&](int64_t p, int64_t me, const float* const* tile_rows, int64_t q, const float* b, int64_t count,
+  auto tile = [&](int64_t p, int64_t me, const float* const* tile_rows, int64_t q, const Panel& b, int64_t count,
                   bool first, const float* clamp) {
     const int64_t col = q * nr;
     const int cols = (int)std::min<int64_t>(nr, g.n - col);
@@ -104,17 +117,23 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
     float* c = g.out + p * g.ldc + col;
     if (n_rows == mr && equally_spaced(tile_rows, mr)) {
       const IgemmStridedUkernelFn kernel = stream && cols == nr ? cfg.ukernel_strided_stream : cfg.ukernel_strided;
-      kernel(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b, c, g.ldc, cols, first, bias, clamp);
+      kernel(tile_rows[0], tile_rows[1] - tile_rows[0], segs, count, b.floats, b.ld, c, g.ldc, cols, first, bias,
+             clamp);
       return;
     }
     for (int i = 0; i < n_rows; ++i) a[i] = tile_rows[i];
     const IgemmUkernelFn kernel = n_rows == mr ? cfg.ukernel : cfg.ukernel_tails[n_rows];
-    kernel(a, segs, count, b, c, g.ldc, n_rows, cols, first, bias, clamp);
+    kernel(a, segs, count, b.floats, b.ld, c, g.ldc, n_rows, cols, first, bias, clamp);
   };
-  auto pack_panel = [&](int64_t k0, int64_t length, int64_t q, float* into) -> const float* {
-    if (g.packed) return packed_panel(cfg, g.packed, g.n, k0, length, q);
-    cfg.pack(g.kernel + k0 * g.n + q * nr, g.n, length, (int)std::min<int64_t>(nr, g.n - q * nr), into);
-    return into;
+  // Too few row tiles meet each panel to repay packing it: full panels are read in place.
+  const bool b_in_place = !g.packed && std::min(m1 - m0, cfg.mc) <= kInPlaceRowTiles * mr;
+  auto pack_panel = [&](int64_t k0, int64_t length, int64_t q, float* into) -> Panel {
+    if (g.packed) return {packed_panel(cfg, g.packed, g.n, k0, length, q), nr};
+    const float* b = g.kernel + k0 * g.n + q * nr;
+    const int cols = (int)std::min<int64_t>(nr, g.n - q * nr);
+    if (b_in_place && cols == nr) return {b, g.n};
+    cfg.pack(b, g.n, length, cols, into);
+    return {into, nr};
   };
   for (int64_t mb = m0; mb < m1; mb += cfg.mc) {
     const int64_t me = std::min(mb + cfg.mc, m1);
@@ -128,14 +147,14 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
         // A short K block: with so few FMAs per tile, writing C bounds the kernel. Every panel is
         // packed first, and each row tile then meets all of them, writing its pixels' channels
         // at once (the usual order writes one panel's slice of every row, then comes back).
-        const float* b[kSmallBlockFloats / kMinNr];
+        Panel b[kSmallBlockFloats / kMinNr];
         for (int64_t q = q0; q < q1; ++q) b[q - q0] = pack_panel(k0, length, q, panel + (q - q0) * length * nr);
         for (int64_t p = mb; p < me; p += mr)
           for (int64_t q = q0; q < q1; ++q) tile(p, me, rows + (p - mb), q, b[q - q0], count, first, clamp);
         continue;
       }
       for (int64_t q = q0; q < q1; ++q) {
-        const float* b = pack_panel(k0, length, q, panel);
+        const Panel b = pack_panel(k0, length, q, panel);
         for (int64_t p = mb; p < me; p += mr) tile(p, me, rows + (p - mb), q, b, count, first, clamp);
       }
     }

@@ -141,12 +141,12 @@ void nchw_forward(const Shape& s, mec4j_isa isa, const float* in, const float* o
             const int rows = (int)std::min<int64_t>(mr, m1 - o);
             float* c = c0 + o * s.out_cs;
             if (rows == mr) {
-              cfg.ukernel_strided(weights + o * k_total, k_total, &seg, 1, panel, c, s.out_cs, cols, first, nullptr,
+              cfg.ukernel_strided(weights + o * k_total, k_total, &seg, 1, panel, nr, c, s.out_cs, cols, first, nullptr,
                                   clamp);
               continue;
             }
             for (int i = 0; i < rows; ++i) a[i] = weights + (o + i) * k_total;
-            cfg.ukernel_tails[rows](a, &seg, 1, panel, c, s.out_cs, rows, cols, first, nullptr, clamp);
+            cfg.ukernel_tails[rows](a, &seg, 1, panel, nr, c, s.out_cs, rows, cols, first, nullptr, clamp);
           }
         }
       }

@@ -94,7 +94,7 @@ void test_ukernels_match_double_product(uint64_t seed) {
           }
         const std::vector<float> before = c;
         kern.pack(b.data(), cols, k_total, cols, panel.data());
-        kern.run(a.data(), seg.data(), (int64_t)seg.size(), panel.data(), c.data(), ldc, rows, cols, first,
+        kern.run(a.data(), seg.data(), (int64_t)seg.size(), panel.data(), kern.nr, c.data(), ldc, rows, cols, first,
                  with_bias ? bias.data() : nullptr, clamp);
         int bad = 0;
         for (int i = 0; i < kern.mr; ++i)
@@ -109,8 +109,8 @@ void test_ukernels_match_double_product(uint64_t seed) {
         // A full tile's rows at a constant stride: the strided form gives the same bits.
         if (rows == kern.mr) {
           std::vector<float> cs = before;
-          kern.run_strided(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), panel.data(), cs.data(), ldc, cols,
-                           first, with_bias ? bias.data() : nullptr, clamp);
+          kern.run_strided(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), panel.data(), kern.nr, cs.data(), ldc,
+                           cols, first, with_bias ? bias.data() : nullptr, clamp);
           bad = 0;
           for (size_t at = 0; at < cs.size(); ++at)
             if (cs[at] != c[at] && bad++ < 3)
@@ -121,8 +121,8 @@ void test_ukernels_match_double_product(uint64_t seed) {
         if (rows == kern.mr && cols == kern.nr && first) {
           const int64_t lds = (ldc + 15) / 16 * 16;
           float* cn = static_cast<float*>(mec4j_workspace_alloc(kern.mr * lds * (int64_t)sizeof(float)));
-          kern.run_strided_stream(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), panel.data(), cn, lds, cols,
-                                  first, with_bias ? bias.data() : nullptr, clamp);
+          kern.run_strided_stream(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), panel.data(), kern.nr, cn, lds,
+                                  cols, first, with_bias ? bias.data() : nullptr, clamp);
           bad = 0;
           for (int i = 0; i < kern.mr; ++i)
             for (int j = 0; j < cols; ++j)
@@ -131,11 +131,31 @@ void test_ukernels_match_double_product(uint64_t seed) {
                       with_bias, i, j, cn[i * lds + j], c[(size_t)i * ldc + j]);
           mec4j_workspace_free(cn);
         }
+        // A full-width panel read in place from a wider B (row stride ldb > NR, as the GEMM reads an
+        // unpacked kernel): the same bits as through the packed panel, by every form.
+        if (cols == kern.nr) {
+          const int64_t ldb = kern.nr + 5;
+          std::vector<float> wide((size_t)k_total * ldb, 1e30f);  // a value read from outside the panel shows
+          for (int64_t k = 0; k < k_total; ++k)
+            std::copy(b.begin() + k * cols, b.begin() + (k + 1) * cols, wide.begin() + k * ldb);
+          std::vector<float> cb = before;
+          if (rows == kern.mr)
+            kern.run_strided(a_buf.data(), stride, seg.data(), (int64_t)seg.size(), wide.data(), ldb, cb.data(), ldc,
+                             cols, first, with_bias ? bias.data() : nullptr, clamp);
+          else
+            kern.tails[rows](a.data(), seg.data(), (int64_t)seg.size(), wide.data(), ldb, cb.data(), ldc, rows, cols,
+                             first, with_bias ? bias.data() : nullptr, clamp);
+          bad = 0;
+          for (size_t at = 0; at < cb.size(); ++at)
+            if (cb[at] != c[at] && bad++ < 3)
+              CHECK(false, "%s tile %dx%d, B in place (ldb %lld) first=%d bias=%d: c[%zu] = %g, packed panel %g",
+                    kern.name, rows, cols, (long long)ldb, first, with_bias, at, cb[at], c[at]);
+        }
         // Fewer rows than the tile: the tail kernel of exactly that many rows gives the same bits.
         if (rows < kern.mr) {
           std::vector<float> ct = before;
-          kern.tails[rows](a.data(), seg.data(), (int64_t)seg.size(), panel.data(), ct.data(), ldc, rows, cols, first,
-                           with_bias ? bias.data() : nullptr, clamp);
+          kern.tails[rows](a.data(), seg.data(), (int64_t)seg.size(), panel.data(), kern.nr, ct.data(), ldc, rows, cols,
+                           first, with_bias ? bias.data() : nullptr, clamp);
           bad = 0;
           for (size_t at = 0; at < ct.size(); ++at)
             if (ct[at] != c[at] && bad++ < 3)

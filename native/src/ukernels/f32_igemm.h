@@ -26,12 +26,14 @@ struct Segment {
 // clamped to [clamp[0], clamp[1]] before the store when clamp is not null (the fused activation:
 // given with the last K block only).
 // a[i] is the base of A's row i; rows >= `rows` repeat a valid row (their results are dropped).
-// b: the packed panel, NR floats per K step, zero beyond `cols`. bias: NR floats or null.
-using IgemmUkernelFn = void (*)(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c,
-                                int64_t ldc, int rows, int cols, bool first, const float* bias, const float* clamp);
+// b: B's K x NR panel, row k at b + k * ldb: a packed panel (ldb = NR, zero beyond `cols`), or the
+// kernel read in place (ldb = its row length; full panels only, cols == NR). bias: NR floats or null.
+using IgemmUkernelFn = void (*)(const float* const* a, const Segment* seg, int64_t nseg, const float* b, int64_t ldb,
+                                float* c, int64_t ldc, int rows, int cols, bool first, const float* bias,
+                                const float* clamp);
 // The same for a full tile (rows == MR) whose row i starts at a0 + i * lda.
 using IgemmStridedUkernelFn = void (*)(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,
-                                       float* c, int64_t ldc, int cols, bool first, const float* bias,
+                                       int64_t ldb, float* c, int64_t ldc, int cols, bool first, const float* bias,
                                        const float* clamp);
 // The weight-gradient form (dK = W^T * dO): c[rows x cols] = (first ? 0 : c) + sum over k of
 // W(k, i) * B(k, :), where W(k, i) = w[k][col[i]]: step k reads one row of W (an output pixel's
@@ -54,31 +56,32 @@ struct F32Igemm : F32Vec<VL> {
   using F32Vec<VL>::load_partial;
   using F32Vec<VL>::store_partial;
 
-  static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,
-                  int rows, int cols, bool first, const float* bias, const float* clamp) {
-    tile<false, false>(a, nullptr, 0, seg, nseg, b, c, ldc, rows, cols, first, bias, clamp);
+  static void run(const float* const* a, const Segment* seg, int64_t nseg, const float* b, int64_t ldb, float* c,
+                  int64_t ldc, int rows, int cols, bool first, const float* bias, const float* clamp) {
+    tile<false, false>(a, nullptr, 0, seg, nseg, b, ldb, c, ldc, rows, cols, first, bias, clamp);
   }
 
   // The same for a full tile (rows == MR) whose rows lie lda floats apart from a0: the rows are
   // addressed from a few base registers (3 rows each, base + 0/1/2 * lda), so that the tile's
   // pointers do not spill out of the general registers as MR row pointers do (12 on AVX-512).
-  static void run_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b, float* c,
-                          int64_t ldc, int cols, bool first, const float* bias, const float* clamp) {
-    tile<true, false>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias, clamp);
+  static void run_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b, int64_t ldb,
+                          float* c, int64_t ldc, int cols, bool first, const float* bias, const float* clamp) {
+    tile<true, false>(nullptr, a0, lda, seg, nseg, b, ldb, c, ldc, MR, cols, first, bias, clamp);
   }
 
   // The same storing C with non-temporal stores, for results that are final (the GEMM's only K
   // block) and too many to stay in the caches: no read of each line before it is written. Full
   // tiles (cols == NR) with every row of C aligned to 64 bytes only.
   static void run_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,
-                                 float* c, int64_t ldc, int cols, bool first, const float* bias, const float* clamp) {
-    tile<true, true>(nullptr, a0, lda, seg, nseg, b, c, ldc, MR, cols, first, bias, clamp);
+                                 int64_t ldb, float* c, int64_t ldc, int cols, bool first, const float* bias,
+                                 const float* clamp) {
+    tile<true, true>(nullptr, a0, lda, seg, nseg, b, ldb, c, ldc, MR, cols, first, bias, clamp);
   }
 
   template <bool Strided, bool Stream>
   static void tile(const float* const* a, const float* a0, int64_t lda, const Segment* seg, int64_t nseg,
-                   const float* b, float* c, int64_t ldc, int rows, int cols, bool first, const float* bias,
-                   const float* clamp) {
+                   const float* b, int64_t ldb, float* c, int64_t ldc, int rows, int cols, bool first,
+                   const float* bias, const float* clamp) {
     // An array that the fully unrolled loops below index with constants only, so that the
     // compiler keeps every element in a register (checked in the generated code).
     Vec acc[MR][NV];
@@ -108,7 +111,7 @@ struct F32Igemm : F32Vec<VL> {
         Vec bv[NV];
 #pragma GCC unroll 8
         for (int j = 0; j < NV; ++j) bv[j] = load(b + j * VL);
-        b += NR;
+        b += ldb;
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
           // Broadcast by the scalar-vector product (one FMA with -ffp-contract=fast).
@@ -227,12 +230,13 @@ constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, 
 // Declares the C++ functions <name>_ukernel and <name>_pack of one kernel file.
 #define MEC4J_DECLARE_F32_IGEMM(name)                                                                                  \
   namespace mec4j {                                                                                                    \
-  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,  \
-                      int rows, int cols, bool first, const float* bias, const float* clamp);                          \
+  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, int64_t ldb, float* c, \
+                      int64_t ldc, int rows, int cols, bool first, const float* bias, const float* clamp);             \
   void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
-                              float* c, int64_t ldc, int cols, bool first, const float* bias, const float* clamp);     \
+                              int64_t ldb, float* c, int64_t ldc, int cols, bool first, const float* bias,             \
+                              const float* clamp);                                                                     \
   void name##_ukernel_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,   \
-                                     float* c, int64_t ldc, int cols, bool first, const float* bias,                   \
+                                     int64_t ldb, float* c, int64_t ldc, int cols, bool first, const float* bias,      \
                                      const float* clamp);                                                              \
   extern const IgemmUkernelFn* const name##_ukernel_tails;                                                             \
   void name##_pack(const float* b, int64_t ldb, int64_t rows, int cols, float* panel);                                 \
@@ -243,18 +247,19 @@ constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, 
 // Defines the C++ functions <name>_ukernel and <name>_pack for one tile of the template.
 #define MEC4J_DEFINE_F32_IGEMM(name, MR, NV, VL)                                                                       \
   namespace mec4j {                                                                                                    \
-  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, float* c, int64_t ldc,  \
-                      int rows, int cols, bool first, const float* bias, const float* clamp) {                         \
-    ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, c, ldc, rows, cols, first, bias, clamp);                       \
+  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, int64_t ldb, float* c, \
+                      int64_t ldc, int rows, int cols, bool first, const float* bias, const float* clamp) {            \
+    ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, ldb, c, ldc, rows, cols, first, bias, clamp);                  \
   }                                                                                                                    \
   void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
-                              float* c, int64_t ldc, int cols, bool first, const float* bias, const float* clamp) {    \
-    ukernel::F32Igemm<MR, NV, VL>::run_strided(a0, lda, seg, nseg, b, c, ldc, cols, first, bias, clamp);               \
+                              int64_t ldb, float* c, int64_t ldc, int cols, bool first, const float* bias,             \
+                              const float* clamp) {                                                                    \
+    ukernel::F32Igemm<MR, NV, VL>::run_strided(a0, lda, seg, nseg, b, ldb, c, ldc, cols, first, bias, clamp);          \
   }                                                                                                                    \
   void name##_ukernel_strided_stream(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,   \
-                                     float* c, int64_t ldc, int cols, bool first, const float* bias,                   \
+                                     int64_t ldb, float* c, int64_t ldc, int cols, bool first, const float* bias,      \
                                      const float* clamp) {                                                             \
-    ukernel::F32Igemm<MR, NV, VL>::run_strided_stream(a0, lda, seg, nseg, b, c, ldc, cols, first, bias, clamp);        \
+    ukernel::F32Igemm<MR, NV, VL>::run_strided_stream(a0, lda, seg, nseg, b, ldb, c, ldc, cols, first, bias, clamp);   \
   }                                                                                                                    \
   static constexpr std::array<IgemmUkernelFn, MR> name##_tails =                                                       \
       ukernel::igemm_tails<MR, NV, VL>(std::make_integer_sequence<int, MR>{});                                         \
