@@ -181,19 +181,30 @@ void pack_igemm_kernel(const IgemmConfig& cfg, const float* kernel, int64_t k, i
 
 int64_t packed_group_floats(const IgemmConfig& cfg, int64_t k, int64_t n) { return k * panels(cfg, n) * cfg.nr; }
 
+constexpr int64_t kUnitsPerThread = 4;
+
 void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) {
   const int64_t col_panels = (g.n + cfg.nr - 1) / cfg.nr;
   if (threads <= 1) {
     compute_rect(cfg, g, 0, g.m, 0, col_panels);
     return;
   }
-  // Work units: one row block x a group of column panels (groups only as fine as needed for ~4
-  // units per thread: each group re-reads the block's A rows). They are handed out one at a time,
-  // not split up front: a thread that shares its core with another runtime's spinning threads
-  // (the BLAS's or OpenMP's, after their own calls) then simply takes fewer units.
-  const int64_t row_blocks = (g.m + cfg.mc - 1) / cfg.mc;
+  // Work units: a block of rows (at most mc) x a group of column panels, kUnitsPerThread per
+  // thread where the layer has that many: groups only as fine as needed (each re-reads its
+  // block's A rows); where the panels cannot make enough units, smaller row blocks of equal size
+  // (ResNet's 56x56 64 -> 64 at mini-batch 1, 3 blocks of one panel, left one of 2 threads with
+  // 2 blocks and the other with 1). The units are handed out one at a time, not split up front:
+  // a thread that shares its core with another runtime's spinning threads (the BLAS's or
+  // OpenMP's, after their own calls) then simply takes fewer units.
+  const int64_t row_tiles = (g.m + cfg.mr - 1) / cfg.mr, wanted_units = kUnitsPerThread * threads;
+  int64_t block_rows = cfg.mc;
+  if ((g.m + cfg.mc - 1) / cfg.mc * col_panels < wanted_units) {
+    const int64_t blocks = std::min(row_tiles, (wanted_units + col_panels - 1) / col_panels);
+    block_rows = (row_tiles + blocks - 1) / blocks * cfg.mr;
+  }
+  const int64_t row_blocks = (g.m + block_rows - 1) / block_rows;
   int64_t group = col_panels;
-  while (group > 1 && row_blocks * ((col_panels + group - 1) / group) < 4 * threads) group = (group + 1) / 2;
+  while (group > 1 && row_blocks * ((col_panels + group - 1) / group) < wanted_units) group = (group + 1) / 2;
   const int64_t groups = (col_panels + group - 1) / group;
   const int64_t units = row_blocks * groups;
   const int workers = (int)std::min<int64_t>(threads, units);
@@ -201,7 +212,8 @@ void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) {
   parallel_for(workers, workers, [&](int64_t, int64_t) {
     for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
       const int64_t rb = u / groups, q0 = u % groups * group;
-      compute_rect(cfg, g, rb * cfg.mc, std::min((rb + 1) * cfg.mc, g.m), q0, std::min(q0 + group, col_panels));
+      compute_rect(cfg, g, rb * block_rows, std::min((rb + 1) * block_rows, g.m), q0,
+                   std::min(q0 + group, col_panels));
     }
   });
 }
