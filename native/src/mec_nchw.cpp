@@ -102,6 +102,9 @@ void nchw_forward(const Shape& s, mec4j_isa isa, const float* in, const float* o
       std::max<int64_t>(1, std::min(c_floats / (block_m * nr), (panels + per_image - 1) / per_image));
   const int64_t panel_blocks = (panels + block_panels - 1) / block_panels;
   const int64_t units = s.n * s.g * panel_blocks * m_blocks;
+  // An unpadded 1x1 layer at stride 1: output pixel p reads input pixel p of every plane.
+  const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pb == 0 && s.pl == 0 &&
+                         s.pr == 0;
   // K blocks whose panel fits the stack buffer.
   const int64_t kc = std::min(cfg.kc, kMaxPanelFloats / nr);
   std::atomic<int64_t> next{0};
@@ -136,17 +139,22 @@ void nchw_forward(const Shape& s, mec4j_isa isa, const float* in, const float* o
           if (bias && k0 == 0)  // each channel's row starts from its bias; every K block then adds to it
             for (int64_t o = m0; o < m1; ++o)
               std::fill(c0 + o * s.out_cs, c0 + o * s.out_cs + cols, bias[grp * s.kcg + o]);
-          gather_panel(s, planes, runs, nruns, k0, length, cols, nr, panel);
+          // A full panel of a pointwise layer is B in place: row k (input channel k) of its pixels
+          // is contiguous in plane k.
+          const bool in_place = pointwise && cols == nr;
+          const float* b = in_place ? planes + k0 * s.in_cs + p0 : panel;
+          const int64_t ldb = in_place ? s.in_cs : nr;
+          if (!in_place) gather_panel(s, planes, runs, nruns, k0, length, cols, nr, panel);
           for (int64_t o = m0; o < m1; o += mr) {
             const int rows = (int)std::min<int64_t>(mr, m1 - o);
             float* c = c0 + o * s.out_cs;
             if (rows == mr) {
-              cfg.ukernel_strided(weights + o * k_total, k_total, &seg, 1, panel, nr, c, s.out_cs, cols, first, nullptr,
+              cfg.ukernel_strided(weights + o * k_total, k_total, &seg, 1, b, ldb, c, s.out_cs, cols, first, nullptr,
                                   clamp);
               continue;
             }
             for (int i = 0; i < rows; ++i) a[i] = weights + (o + i) * k_total;
-            cfg.ukernel_tails[rows](a, &seg, 1, panel, nr, c, s.out_cs, rows, cols, first, nullptr, clamp);
+            cfg.ukernel_tails[rows](a, &seg, 1, b, ldb, c, s.out_cs, rows, cols, first, nullptr, clamp);
           }
         }
       }
