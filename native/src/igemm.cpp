@@ -284,7 +284,7 @@ void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScrat
     float* b_pack = a_pack + (cfg.mc + cfg.mr) * cfg.kc;
     const float** w = scratch.rows.data() + me * 2 * cfg.kc;
     const float** packed_rows = w + cfg.kc;
-    int64_t col[kMaxNr], tile_col[kMaxNr];
+    int64_t col[kMaxNr];
     for (int64_t v; (v = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
       const int64_t chunk = v / (row_blocks * groups), u = v % (row_blocks * groups);
       const int64_t m0 = u / groups * cfg.mc, m1 = std::min(m0 + cfg.mc, g.m);
@@ -298,29 +298,19 @@ void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScrat
         const bool first = k0 == k_begin && !accumulate;
         for (int64_t p = k0; p < k0 + kb; ++p)
           w[p - k0] = g.origin + p / g.width * g.y_stride + p % g.width * g.x_stride;
-        if (!pack_w) {
-          for (int64_t q = q0; q < q1; ++q) {
-            const int64_t c0 = q * nr;
-            const int cols = (int)std::min<int64_t>(nr, g.n - c0);
-            float* panel = b_pack + (q - q0) * kb * nr;
-            cfg.pack(g.b + k0 * g.ldb + c0, g.ldb, kb, cols, panel);
-            for (int64_t i0 = m0; i0 < m1; i0 += mr) {
-              const int rows = (int)std::min<int64_t>(mr, m1 - i0);
-              for (int i = 0; i < mr; ++i) col[i] = column(i0 + (i < rows ? i : 0));
-              cfg.ukernel_wt(w, col, kb, panel, out + i0 * ldc + c0, ldc, rows, cols, first);
-            }
+        // The tiles read W's rows in place (w), or the block gathered into tiles (packed_rows): tile t
+        // holds columns m0 + t*mr .. of W^T as a_pack[t][k][0..mr).
+        if (pack_w) {
+          for (int64_t i0 = m0; i0 < m1; i0 += mr) {
+            const int rows = (int)std::min<int64_t>(mr, m1 - i0);
+            for (int i = 0; i < mr; ++i) col[i] = column(i0 + (i < rows ? i : 0));
+            float* tile = a_pack + (i0 - m0) * kb;
+            for (int64_t k = 0; k < kb; ++k)
+              for (int i = 0; i < mr; ++i) tile[k * mr + i] = w[k][col[i]];
           }
-          continue;
+          for (int64_t k = 0; k < kb; ++k) packed_rows[k] = a_pack + k * mr;
         }
-        // Tile t holds columns m0 + t*mr .. of W^T as a_pack[t][k][0..mr).
-        for (int64_t i0 = m0; i0 < m1; i0 += mr) {
-          const int rows = (int)std::min<int64_t>(mr, m1 - i0);
-          for (int i = 0; i < mr; ++i) col[i] = column(i0 + (i < rows ? i : 0));
-          float* tile = a_pack + (i0 - m0) * kb;
-          for (int64_t k = 0; k < kb; ++k)
-            for (int i = 0; i < mr; ++i) tile[k * mr + i] = w[k][col[i]];
-        }
-        for (int64_t k = 0; k < kb; ++k) packed_rows[k] = a_pack + k * mr;
+        const float* const* a_rows = pack_w ? packed_rows : w;
         for (int64_t q = q0; q < q1; ++q) {
           const int64_t c0 = q * nr;
           const int cols = (int)std::min<int64_t>(nr, g.n - c0);
@@ -328,8 +318,9 @@ void igemm_transposed(const IgemmConfig& cfg, const WindowGemmT& g, IgemmWtScrat
           cfg.pack(g.b + k0 * g.ldb + c0, g.ldb, kb, cols, panel);
           for (int64_t i0 = m0; i0 < m1; i0 += mr) {
             const int rows = (int)std::min<int64_t>(mr, m1 - i0);
-            for (int i = 0; i < mr; ++i) tile_col[i] = (i0 - m0) * kb + i;  // packed_rows[k] + these
-            cfg.ukernel_wt(packed_rows, tile_col, kb, panel, out + i0 * ldc + c0, ldc, rows, cols, first);
+            for (int i = 0; i < mr; ++i)
+              col[i] = pack_w ? (i0 - m0) * kb + i : column(i0 + (i < rows ? i : 0));  // a_rows[k] + these
+            cfg.ukernel_wt(a_rows, col, kb, panel, out + i0 * ldc + c0, ldc, rows, cols, first);
           }
         }
       }
