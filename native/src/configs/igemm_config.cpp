@@ -92,15 +92,12 @@ std::vector<const IgemmConfig*> igemm_configs(mec4j_isa isa) {
 }
 
 const IgemmConfig* igemm_config(mec4j_isa isa, int64_t n) {
-#if defined(MEC4J_HAVE_AARCH64_KERNELS)
-  static const std::vector<const IgemmConfig*> by_isa[] = {igemm_configs(MEC4J_ISA_PORTABLE),
-                                                           igemm_configs(MEC4J_ISA_NEON)};
-  const std::vector<const IgemmConfig*>& list = by_isa[isa == MEC4J_ISA_NEON ? 1 : 0];
-#else
+  // Each level's list, made once (igemm_configs holds the one choice of tiles per ISA).
   static const std::vector<const IgemmConfig*> by_isa[] = {
-      igemm_configs(MEC4J_ISA_PORTABLE), igemm_configs(MEC4J_ISA_AVX2), igemm_configs(MEC4J_ISA_AVX512)};
-  const std::vector<const IgemmConfig*>& list = by_isa[isa >= MEC4J_ISA_AVX512 ? 2 : isa >= MEC4J_ISA_AVX2 ? 1 : 0];
-#endif
+      igemm_configs(MEC4J_ISA_PORTABLE), igemm_configs(MEC4J_ISA_AVX2), igemm_configs(MEC4J_ISA_AVX512),
+      igemm_configs(MEC4J_ISA_BEST), igemm_configs(MEC4J_ISA_NEON)};
+  static_assert(MEC4J_ISA_NEON == 4, "by_isa is indexed by the ISA's value");
+  const std::vector<const IgemmConfig*>& list = by_isa[std::clamp<int>(isa, 0, MEC4J_ISA_NEON)];
   const IgemmConfig* best = list.front();
   if (n <= 0) return best;
   auto padded = [n](const IgemmConfig* c) { return (n + c->nr - 1) / c->nr * c->nr; };
