@@ -22,8 +22,10 @@ function(mec4j_add_kernels target)
   target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-igemm-4x8-portable.cpp")
   set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-igemm-4x8-portable.cpp" PROPERTIES
     COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS}")
-  target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-dwconv-4x8-portable.cpp")
-  set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-dwconv-4x8-portable.cpp" PROPERTIES
+  target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-dwconv-4x8-portable.cpp"
+                                   "${MEC4J_KERNEL_DIR}/f32-transpose-4x4-portable.cpp")
+  set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-dwconv-4x8-portable.cpp"
+                              "${MEC4J_KERNEL_DIR}/f32-transpose-4x4-portable.cpp" PROPERTIES
     COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS}")
   if(MEC4J_X86)
     target_compile_definitions(${target} PRIVATE MEC4J_HAVE_X86_KERNELS=1)
@@ -43,6 +45,12 @@ function(mec4j_add_kernels target)
       COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2;-mfma")
     set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-dwconv-6x32-avx512f.cpp" PROPERTIES
       COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx512f;-mavx2;-mfma")
+    target_sources(${target} PRIVATE "${MEC4J_KERNEL_DIR}/f32-transpose-8x8-avx2.cpp"
+                                     "${MEC4J_KERNEL_DIR}/f32-transpose-16x16-avx512f.cpp")
+    set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-transpose-8x8-avx2.cpp" PROPERTIES
+      COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx2")
+    set_source_files_properties("${MEC4J_KERNEL_DIR}/f32-transpose-16x16-avx512f.cpp" PROPERTIES
+      COMPILE_OPTIONS "${MEC4J_KERNEL_COMMON_FLAGS};-mavx512f;-mavx2")
   endif()
   if(MEC4J_AARCH64)
     target_compile_definitions(${target} PRIVATE MEC4J_HAVE_AARCH64_KERNELS=1)

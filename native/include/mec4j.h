@@ -141,11 +141,14 @@ typedef struct mec4j_conv2d {
    * i_n x o_h x o_w x k_c, kernel HWIO (per group k_h x k_w x i_c/g x k_c/g, groups in turn).
    * NCHW: input i_n x i_c x i_h x i_w, output i_n x k_c x o_h x o_w, kernel OIHW (k_c x i_c/g x k_h
    * x k_w: PyTorch's and ONNX's weight). Forward passes of REFERENCE, MEC and MEC_FUSED (MEC runs
-   * MEC_FUSED) with the default workspace limit (0): MEC_FUSED multiplies the transposed GEMM, the
-   * OIHW kernel's rows (read in place) times panels of output pixels gathered from the input
-   * planes as they are reached, writing each channel's plane contiguously; no workspace. Other
-   * algorithms, backward passes, workspace limits and packed kernels fail with
-   * MEC4J_ERROR_UNSUPPORTED. */
+   * MEC_FUSED) with the default workspace limit (0). MEC_FUSED runs one of two ways: where the
+   * input, the output and the kernel are small beside the layer's im2col volume (early layers,
+   * large batches), through NHWC: the kernel turned into HWIO, and per band of output rows the
+   * input rows transposed into NHWC, multiplied, and the output transposed into its planes (a
+   * workspace of the kernel and one band, within half of L2); else the transposed GEMM, the OIHW
+   * kernel's rows (read in place) times panels of output pixels gathered from the input planes,
+   * writing each channel's plane contiguously (no workspace). Other algorithms, backward passes,
+   * workspace limits and packed kernels fail with MEC4J_ERROR_UNSUPPORTED. */
   int32_t layout;
 } mec4j_conv2d;
 

@@ -47,13 +47,14 @@ int64_t lowered_elems(const Plan& p, MecSolution solution) {
 
 template <MecSolution S>
 int64_t mec_workspace(const Plan& p) {
-  if (S == MecSolution::Fused && p.s.nchw) return 0;  // nchw_forward gathers panels on the stack
+  if (S == MecSolution::Fused && p.s.nchw) return nchw_workspace_elems(p.s);
   return lowered_elems(p, S);
 }
 
 template <MecSolution S>
 void mec_run(const Plan& p, const ConvBuffers& b) {
-  if (S == MecSolution::Fused && p.s.nchw) return nchw_forward(p.s, p.isa, b.in, b.kernel, b.bias, b.out, p.threads);
+  if (S == MecSolution::Fused && p.s.nchw)
+    return nchw_forward(p.s, p.isa, b.in, b.kernel, b.bias, b.out, b.ws, p.threads);
   mec_tiled(p.s, S, p.igemm, b.in, b.kernel, b.bias, b.out, b.ws);
 }
 

@@ -427,14 +427,23 @@ Shape over_padded_copy(const Shape& s) {
   return u;
 }
 
+}  // namespace
+
+void multiply_padded_rows(const Shape& s, const IgemmConfig& igemm, const float* rows, const float* k,
+                          const float* bias, float* out, const float* packed_kernel, int threads, bool stream) {
+  const Shape u = over_padded_copy(s);
+  FusedGemm f = fused_gemm(u, Lowering::Direct);
+  f.g.stream = stream;
+  run_fused(u, f, igemm, rows, k, bias, out, packed_kernel, threads);
+}
+
+namespace {
+
 // The padded copy of s's images (or band) into ws, multiplied in place there.
 void run_padded_copy(const Shape& s, const IgemmConfig& igemm, const float* in, const float* k, const float* bias,
                      float* out, float* ws, const float* packed_kernel, int threads, bool stream) {
   copy_padded(s, in, ws, threads);
-  const Shape u = over_padded_copy(s);
-  FusedGemm f = fused_gemm(u, Lowering::Direct);
-  f.g.stream = stream;
-  run_fused(u, f, igemm, ws, k, bias, out, packed_kernel, threads);
+  multiply_padded_rows(s, igemm, ws, k, bias, out, packed_kernel, threads, stream);
 }
 
 // Runs `b`'s bands on up to `slots` threads, slot i of the workspace being thread i's.

@@ -59,10 +59,20 @@ int64_t cache_sized_bound_elems();
 // Column tiles (tile_w < o_w) run Solution B and need k itself.
 void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, const float* in, const float* k,
                const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
-// MEC_FUSED on an NCHW layer (mec_nchw.cpp): the transposed GEMM, the OIHW kernel's rows times
-// panels of output pixels gathered from the input planes; no workspace.
+// MEC_FUSED over s's padded input rows, NHWC, as copied into `rows` (i_wp*i_c floats each, the
+// rows_used rows of each image): the GEMM reads its windows there as Direct does in an unpadded
+// input. k: HWIO, or packed_kernel.
+void multiply_padded_rows(const Shape& s, const IgemmConfig& igemm, const float* rows, const float* k,
+                          const float* bias, float* out, const float* packed_kernel, int threads, bool stream);
+// MEC_FUSED on an NCHW layer (mec_nchw.cpp), one of two ways (nchw_workspace_elems says which):
+// where the layer's tensors are small beside its im2col volume, through NHWC: the kernel turned
+// into HWIO and bands of output rows, each band's input rows transposed into NHWC rows,
+// multiplied there, and its output transposed into the output planes (a workspace of the kernel
+// and one band); else the transposed GEMM, the OIHW kernel's rows times panels of output pixels
+// gathered from the input planes (no workspace).
+int64_t nchw_workspace_elems(const Shape& s);
 void nchw_forward(const Shape& s, mec4j_isa isa, const float* in, const float* oihw, const float* bias, float* out,
-                  int threads);
+                  float* ws, int threads);
 // Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
 void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k, float* image_out,
                          float* ws);

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   test_forward_nchw_matches_nhwc(seed, 300);
   test_isa_cap();
   test_ukernels_match_double_product(seed);
+  test_transpose_ukernels(seed);
   test_pointwise_layers_need_no_lowering();
   test_measured_choice_is_stable(seed);
   test_packed_kernel_matches_mec_fused(seed);

@@ -15,6 +15,7 @@ void test_forward_known_answers();
 void test_forward_random_shapes(uint64_t seed, int cases);
 // ukernel_tests.cpp
 void test_ukernels_match_double_product(uint64_t seed);
+void test_transpose_ukernels(uint64_t seed);
 // api_tests.cpp
 void test_api_refuses_bad_input();
 void test_api_refuses_bad_activation();

@@ -1,4 +1,5 @@
-// The micro-kernel tester: every GEMM micro-kernel this host runs against a double-precision product.
+// The micro-kernel tester: every GEMM micro-kernel this host runs against a double-precision product,
+// and every transpose kernel against the definition.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "configs/igemm_config.h"
+#include "configs/transpose_config.h"
 #include "isa.h"
 #include "mec4j.h"
 #include "mec4j_tests.h"
@@ -184,6 +186,35 @@ void test_ukernels_match_double_product(uint64_t seed) {
             if (cw[at] != (float)want && bad++ < 3)
               CHECK(false, "%s weight-gradient tile %dx%d first=%d: c[%d][%d] = %g, expected %g", kern.name, rows, cols,
                     first, i, j, cw[at], want);
+          }
+      }
+  }
+}
+
+// Every transpose kernel this host runs against the definition: whole blocks, edge rows and
+// columns, leading dimensions beyond the matrix (whose elements must stay untouched).
+void test_transpose_ukernels(uint64_t seed) {
+  using namespace mec4j;
+  std::mt19937_64 rng(seed);
+  const mec4j_isa host = mec4j_get_host_isa();
+  for (mec4j_isa isa : isa_levels()) {
+    if (isa > host) continue;
+    const TransposeConfig* t = transpose_config(isa);
+    for (const auto& [rows, cols] : std::vector<std::array<int64_t, 2>>{
+             {1, 1}, {3, 5}, {16, 16}, {17, 33}, {64, 3}, {5, 70}, {48, 48}, {31, 16}})
+      for (int64_t pad : {0, 7}) {
+        const int64_t lds = cols + pad, ldd = rows + pad;
+        std::vector<float> src((size_t)(rows * lds)), dst((size_t)(cols * ldd), -1.f);
+        for (auto& x : src) x = (float)(rng() % 1000);
+        t->transpose(src.data(), rows, cols, lds, dst.data(), ldd);
+        int bad = 0;
+        for (int64_t j = 0; j < cols; ++j)
+          for (int64_t i = 0; i < ldd; ++i) {
+            const float want = i < rows ? src[(size_t)(i * lds + j)] : -1.f;
+            if (dst[(size_t)(j * ldd + i)] != want && bad++ < 3)
+              CHECK(false, "%s %lldx%lld (lds %lld, ldd %lld): dst[%lld][%lld] = %g, expected %g", t->name,
+                    (long long)rows, (long long)cols, (long long)lds, (long long)ldd, (long long)j, (long long)i,
+                    dst[(size_t)(j * ldd + i)], want);
           }
       }
   }
