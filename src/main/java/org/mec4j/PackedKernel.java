@@ -25,7 +25,8 @@ public final class PackedKernel implements AutoCloseable {
 
   /**
    * Packs kernel[kernelOffset..] (HWIO, {@code spec.kernelSize()} floats). NHWC layers only: an
-   * {@link Layout#NCHW} layer's forward reads its OIHW kernel as it is, with nothing to pack.
+   * {@link Layout#NCHW} layer's forward takes its OIHW kernel as it is (read in place, or turned
+   * into HWIO per call where it runs through NHWC).
    */
   public static PackedKernel pack(Conv2d spec, float[] kernel, int kernelOffset) {
     Objects.requireNonNull(spec, "spec");
@@ -33,7 +34,7 @@ public final class PackedKernel implements AutoCloseable {
       throw new IllegalArgumentException(
           "a PackedKernel is for NHWC layers: the NCHW layer "
               + spec
-              + " reads its OIHW kernel as it is, with nothing to pack");
+              + " takes its OIHW kernel as it is, with nothing to pack");
     new Arguments().in("kernel", kernel, kernelOffset, spec.kernelSize()).check();
     long[] bytes = new long[1];
     try (MecNative.Conv2dStruct s = spec.toNative()) {

@@ -76,7 +76,12 @@ class NchwTest {
         }
         assertArrayEquals(wantNchw, got, 0f, a + " " + nchw);
       }
-      assertEquals(0, nchw.workspaceBytes(Algorithm.MEC), "NCHW workspace, " + nchw);
+      // None (the transposed GEMM), or the HWIO kernel and one band within half of L2 (any L2 up
+      // to 16 MiB).
+      long workspace = nchw.workspaceBytes(Algorithm.MEC);
+      assertTrue(
+          workspace >= 0 && workspace <= 4 * nchw.kernelSize() + (8L << 20),
+          "NCHW workspace " + workspace + ", " + nchw);
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> PackedKernel.pack(nchw, oihw));
       assertTrue(e.getMessage().contains("nothing to pack"), e.getMessage());
