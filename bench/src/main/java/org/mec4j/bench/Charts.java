@@ -267,20 +267,16 @@ final class Charts {
 
   /** Time ratio MEC/im2col against k/s, one series per stride (and JVM, when several ran it). */
   static JFreeChart sweepTime(Report.Input in) {
-    List<Report.Config> ran =
-        in.configs().stream()
-            .filter(c -> in.rows().stream().anyMatch(r -> r.kind().equals("sweep") && c.ran(r)))
-            .toList();
+    List<Report.Config> ran = in.sweepConfigs();
     Map<String, XYSeries> series = new LinkedHashMap<>();
     for (Report.Config c : ran)
       for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
-        Row im = in.find("sweep", p.name(), p.spec().batch(), c, Algo.IM2COL);
-        Row mec = in.find("sweep", p.name(), p.spec().batch(), c, Algo.MEC);
-        if (im == null || mec == null) continue;
+        Map<Algo, Row> x = in.at(c, "sweep", p.name(), p.spec().batch(), Dir.FWD);
+        if (!x.containsKey(Algo.IM2COL) || !x.containsKey(Algo.MEC)) continue;
         String name = "stride " + p.s() + (ran.size() > 1 ? ", " + c.shortLabel() : "");
         series
             .computeIfAbsent(name, k -> new XYSeries(k, true, true))
-            .add((double) p.k() / p.s(), mec.medianMs() / im.medianMs());
+            .add((double) p.k() / p.s(), Report.div(x.get(Algo.MEC), x.get(Algo.IM2COL)));
       }
     if (series.isEmpty()) return null;
     XYSeriesCollection d = new XYSeriesCollection();
