@@ -20,15 +20,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.mec4j.Conv2d;
 
 /**
- * report.md: the run's figures as data (rows by algorithm, {@link Cell}s that format themselves),
- * laid out by report.mustache beside this class, which holds the prose and the tables' columns. The
- * networks' and models' sections are {@link NetworkReport}'s, the backward passes' {@link
- * BackwardReport}'s.
+ * report.md: the run's figures as data ({@link Cell}s format themselves), laid out by
+ * report.mustache, which holds the prose; networks and models: {@link NetworkReport}.
  */
 public final class Report {
   private Report() {}
@@ -45,17 +42,14 @@ public final class Report {
 
     /** One layer's rows in one JVM, by algorithm. */
     Map<Algo, Row> at(Config c, String kind, String layer, long batch, Dir d) {
-      return cells(this, r -> c.ran(r) && isLayer(r, kind, layer, batch, d));
-    }
-
-    Row find(String kind, String layer, long batch, Config c, Algo a, Dir d) {
-      return at(c, kind, layer, batch, d).get(a);
+      Stream<Row> x = rows.stream().filter(r -> c.ran(r) && isLayer(r, kind, layer, batch, d));
+      return byLayer(x, r -> "").stream().findFirst().orElse(new EnumMap<>(Algo.class));
     }
 
     /** A row of any JVM, the headline's first: the figures that do not depend on the JVM. */
     Row findAny(String kind, String layer, long batch, Algo a, Dir d) {
       return Stream.concat(headline().stream(), configs().stream())
-          .map(c -> find(kind, layer, batch, c, a, d))
+          .map(c -> at(c, kind, layer, batch, d).get(a))
           .filter(r -> r != null)
           .findFirst()
           .orElse(null);
@@ -271,7 +265,6 @@ public final class Report {
     if (paper && forward) paper(in, m);
     m.put("backward", BackwardReport.sections(in));
     m.put("charts", charts);
-    m.put("hasCharts", !charts.isEmpty());
     m.put("issues", issues(in));
     m.put("backwardNotes", in.rows().stream().anyMatch(r -> r.dir().backward() && !isModel(r)));
     m.put("idleThreads", idleThreads(in));
@@ -489,13 +482,6 @@ public final class Report {
                 i.algorithm(),
                 i.message().replace("|", "\\|")));
     return out.isEmpty() ? null : Map.of("rows", out);
-  }
-
-  /** The rows of one layer (or node) in one JVM, by algorithm. */
-  static Map<Algo, Row> cells(Input in, Predicate<Row> which) {
-    return byLayer(in.rows().stream().filter(which), r -> "").stream()
-        .findFirst()
-        .orElse(new EnumMap<>(Algo.class));
   }
 
   static boolean isLayer(Row r, String kind, String layer, long batch, Dir d) {
