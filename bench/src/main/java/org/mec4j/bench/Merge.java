@@ -99,7 +99,7 @@ public final class Merge {
             .thenComparingLong(Row::batch)
             .thenComparingInt(r -> bo.getOrDefault(r.blas(), Integer.MAX_VALUE))
             .thenComparingInt(Row::threads)
-            .thenComparingInt(r -> algoOrder(r.algorithm())));
+            .thenComparingInt(r -> r.algo() == null ? Integer.MAX_VALUE : r.algo().ordinal()));
     return all;
   }
 
@@ -116,14 +116,6 @@ public final class Merge {
 
   static String orderKey(Row r) {
     return r.network().isEmpty() ? r.layer() : r.network() + "/" + r.layer();
-  }
-
-  private static int algoOrder(String a) {
-    try {
-      return Algo.valueOf(a).ordinal();
-    } catch (IllegalArgumentException e) {
-      return Integer.MAX_VALUE;
-    }
   }
 
   private static Map<String, Integer> index(List<String> order) {
