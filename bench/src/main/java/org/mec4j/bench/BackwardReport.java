@@ -30,17 +30,11 @@ final class BackwardReport {
                 b,
                 "jvms",
                 jvms(in, rows, r -> r.kind().equals("layer") && r.batch() == b)));
-      for (String n :
-          new LinkedHashSet<>(
-              rows.stream().filter(r -> r.kind().equals("network")).map(Row::network).toList()))
-        networks.add(
-            Map.of(
-                "name",
-                n,
-                "network",
-                true,
-                "jvms",
-                jvms(in, rows, r -> r.kind().equals("network") && r.network().equals(n))));
+      for (String n : new LinkedHashSet<>(rows.stream().map(Row::network).toList()))
+        if (!n.isEmpty())
+          networks.add(
+              Map.of(
+                  "name", n, "network", true, "jvms", jvms(in, rows, r -> r.network().equals(n))));
       out.add(Map.of("bwdD", d == Dir.BWD_D, "batches", batches, "networks", networks));
     }
     return out;
@@ -55,51 +49,43 @@ final class BackwardReport {
       Report.Input in, List<Row> rows, Predicate<Row> which) {
     List<Map<String, Object>> out = new ArrayList<>();
     for (Report.Config c : in.configs()) {
-      List<Map<Algo, Row>> layers =
-          Report.byLayer(
-              rows.stream().filter(r -> c.ran(r) && which.test(r)),
-              r -> r.layer() + "@" + r.batch());
-      if (layers.isEmpty()) continue;
-      List<Double> vsDn = new ArrayList<>(), vsIm = new ArrayList<>();
-      double[] sum = new double[3];
-      int n = 0;
-      List<Algo> three = List.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN);
-      for (Map<Algo, Row> m : layers) {
-        vsDn.add(Report.div(m.get(Algo.MEC), m.get(Algo.ONEDNN)));
-        vsIm.add(Report.div(m.get(Algo.MEC), m.get(Algo.IM2COL)));
-        if (!m.keySet().containsAll(three)) continue;
-        n++;
-        for (int i = 0; i < 3; i++)
-          sum[i] += m.get(three.get(i)).medianMs() * m.get(three.get(i)).count();
-      }
+      List<Row> ran = rows.stream().filter(r -> c.ran(r) && which.test(r)).toList();
+      if (ran.isEmpty()) continue;
+      NetworkReport.Summary s = NetworkReport.summarize("", "", List.of(), c, ran, null);
+      double mec = s.total(Algo.MEC), im = s.total(Algo.IM2COL), dn = s.total(Algo.ONEDNN);
       Map<String, Object> v = new HashMap<>();
       v.put("label", c.label());
       v.put("jvm", c.shortLabel());
-      v.put("layers", layers.stream().map(Report::layerView).toList());
-      v.put("layerCount", layers.size());
-      v.put("geoDn", Report.ratio(Report.geomean(vsDn)));
-      v.put("geoIm", Report.ratio(Report.geomean(vsIm)));
-      v.put(
-          "totals",
-          n == 0
-              ? null
-              : Map.of(
-                  "n",
-                  n,
-                  "of",
-                  layers.size(),
-                  "mec",
-                  Report.ms(sum[0]),
-                  "im",
-                  Report.ms(sum[1]),
-                  "dn",
-                  Report.ms(sum[2]),
-                  "vsDn",
-                  Report.ratio(sum[0] / sum[2]),
-                  "vsIm",
-                  Report.ratio(sum[0] / sum[1])));
+      v.put("layers", s.nodes());
+      v.put("layerCount", s.rows().size());
+      v.put("geoDn", geo(s, Algo.ONEDNN));
+      v.put("geoIm", geo(s, Algo.IM2COL));
+      if (!Double.isNaN(mec + im + dn))
+        v.put(
+            "totals",
+            Map.of(
+                "n",
+                s.layers(),
+                "of",
+                s.rows().size(),
+                "mec",
+                Report.ms(mec),
+                "im",
+                Report.ms(im),
+                "dn",
+                Report.ms(dn),
+                "vsDn",
+                Report.ratio(mec / dn),
+                "vsIm",
+                Report.ratio(mec / im)));
       out.add(v);
     }
     return out;
+  }
+
+  /** The geometric mean of MEC's time over another algorithm's, layer by layer. */
+  private static String geo(NetworkReport.Summary s, Algo a) {
+    return Report.ratio(
+        Report.geomean(s.rows().stream().map(l -> Report.div(l.get(Algo.MEC), l.get(a))).toList()));
   }
 }

@@ -35,14 +35,8 @@ import org.mec4j.Conv2d;
 
 /** The PNG charts of a run (JFreeChart, headless). Returns the file names written. */
 final class Charts {
-  private static final Color[] COLORS = {
-    new Color(0x4E79A7),
-    new Color(0xF28E2B),
-    new Color(0xE15759),
-    new Color(0x76B7B2),
-    new Color(0x59A14F),
-    new Color(0xEDC948),
-    new Color(0xB07AA1)
+  private static final int[] COLORS = {
+    0x4E79A7, 0xF28E2B, 0xE15759, 0x76B7B2, 0x59A14F, 0xEDC948, 0xB07AA1
   };
 
   private Charts() {}
@@ -53,42 +47,41 @@ final class Charts {
     for (Dir d : Dir.values()) {
       String pass = d.backward() ? d.id() + "-" : "";
       for (long b : in.batches(d))
-        save(files, dir, "workspace-" + pass + "mb" + b + ".png", workspace(in, b, d), 1000, 520);
-      for (long b : in.batches(d)) {
-        JFreeChart c = time(in, b, d);
-        save(files, dir, "time-" + pass + "vs-im2col-mb" + b + ".png", c, 1100, height(c));
-      }
+        save(files, dir, "workspace-" + pass + "mb" + b + ".png", workspace(in, b, d), 1000);
+      for (long b : in.batches(d))
+        save(files, dir, "time-" + pass + "vs-im2col-mb" + b + ".png", time(in, b, d), 1100);
       if (d == Dir.FWD && NetworkReport.any(in)) {
-        JFreeChart c = networks(in);
         long n = NetworkReport.summaries(in).stream().map(s -> s.network()).distinct().count();
-        save(files, dir, "networks-time.png", c, (int) Math.max(900, 160 + 110 * n), height(c));
+        save(files, dir, "networks-time.png", networks(in), (int) Math.max(900, 160 + 110 * n));
       }
       if (d == Dir.FWD && in.rows().stream().anyMatch(r -> r.kind().equals("sweep"))) {
-        save(files, dir, "sweep-memory.png", sweepMemory(in), 900, 520);
-        save(files, dir, "sweep-time.png", sweepTime(in), 900, 520);
+        save(files, dir, "sweep-memory.png", sweepMemory(in), 900);
+        save(files, dir, "sweep-time.png", sweepTime(in), 900);
       }
     }
     return files;
   }
 
-  /** Writes a chart unless there was nothing to draw (null). */
-  private static void save(List<String> files, Path dir, String name, JFreeChart c, int w, int h)
+  /** Writes a chart unless there was nothing to draw (null); panels stack 230 pixels each. */
+  private static void save(List<String> files, Path dir, String name, JFreeChart c, int width)
       throws IOException {
     if (c == null) return;
-    ChartUtils.saveChartAsPNG(dir.resolve(name).toFile(), c, w, h);
+    int height =
+        c.getPlot() instanceof CombinedDomainCategoryPlot p
+            ? 260 + 230 * p.getSubplots().size()
+            : 520;
+    ChartUtils.saveChartAsPNG(dir.resolve(name).toFile(), c, width, height);
     files.add(name);
-  }
-
-  private static int height(JFreeChart c) {
-    return c == null
-        ? 0
-        : 260 + 230 * ((CombinedDomainCategoryPlot) c.getPlot()).getSubplots().size();
   }
 
   private static JFreeChart chart(String title, Plot plot) {
     JFreeChart c = new JFreeChart(title, new Font("SansSerif", Font.BOLD, 15), plot, true);
     c.setBackgroundPaint(Color.WHITE);
     return c;
+  }
+
+  private static Color color(int i) {
+    return new Color(COLORS[i % COLORS.length]);
   }
 
   /** A bar plot on a log axis, bars growing from {@code base}. */
@@ -99,7 +92,7 @@ final class Charts {
     r.setBarPainter(new StandardBarPainter());
     r.setShadowVisible(false);
     r.setItemMargin(0.05);
-    for (int i = 0; i < COLORS.length; i++) r.setSeriesPaint(i, COLORS[i]);
+    for (int i = 0; i < COLORS.length; i++) r.setSeriesPaint(i, color(i));
     CategoryPlot p = new CategoryPlot(d, x, y, r);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -109,14 +102,13 @@ final class Charts {
   /** Workspace per layer of a pass: im2col, MEC, oneDNN scratchpad, MiB on a log scale. */
   static JFreeChart workspace(Report.Input in, long batch, Dir dir) {
     DefaultCategoryDataset d = new DefaultCategoryDataset();
-    for (String l : in.layers(batch, dir)) {
+    for (String l : in.layers(batch, dir))
       for (Algo a : List.of(Algo.IM2COL, Algo.MEC, Algo.ONEDNN)) {
         String s = a == Algo.ONEDNN ? "oneDNN scratchpad" : a == Algo.MEC ? "MEC" : a.label();
         Row r = in.findAny("layer", l, batch, a, dir);
-        d.addValue(
-            r == null || r.workspaceBytes() <= 0 ? null : r.workspaceBytes() / 1048576.0, s, l);
+        long b = r == null ? 0 : r.workspaceBytes();
+        d.addValue(b <= 0 ? null : b / 1048576.0, s, l);
       }
-    }
     if (d.getColumnCount() == 0) return null;
     CategoryAxis x = new CategoryAxis("layer (mini-batch " + batch + ")");
     String pass = dir.backward() ? dir.label() + " (" + dir.id() + "), " : "";
@@ -127,14 +119,8 @@ final class Charts {
 
   /** Time per layer normalised to im2col (=1), one panel per JVM (backend, threads). */
   static JFreeChart time(Report.Input in, long batch, Dir dir) {
-    String pass =
-        dir.backward()
-            ? Character.toUpperCase(dir.label().charAt(0))
-                + dir.label().substring(1)
-                + " ("
-                + dir.id()
-                + "): time"
-            : "Time";
+    String label = dir.label(), pass = dir.backward() ? " (" + dir.id() + "): time" : "Time";
+    if (dir.backward()) pass = Character.toUpperCase(label.charAt(0)) + label.substring(1) + pass;
     return panels(
         in,
         "layer (mini-batch " + batch + ")",
@@ -144,12 +130,11 @@ final class Charts {
         c -> {
           DefaultCategoryDataset d = new DefaultCategoryDataset();
           for (String l : in.layers(batch, dir)) {
-            Row im = in.find("layer", l, batch, c, Algo.IM2COL, dir);
+            Map<Algo, Row> x = in.at(c, "layer", l, batch, dir);
             for (Algo a : Algo.values()) {
               if (a == Algo.IM2COL || !dir.runs(a)) continue; // im2col is the 1 of the scale
-              Row x = in.find("layer", l, batch, c, a, dir);
-              d.addValue(
-                  im == null || x == null ? null : x.medianMs() / im.medianMs(), a.label(), l);
+              double v = Report.div(x.get(a), x.get(Algo.IM2COL));
+              d.addValue(Double.isNaN(v) ? null : v, a.label(), l);
             }
           }
           return d;
@@ -171,10 +156,8 @@ final class Charts {
             if (s.config().equals(c))
               for (Algo a : NetworkReport.ALGOS) {
                 double v = s.total(a);
-                d.addValue(
-                    Double.isNaN(v) || v <= 0 ? null : v,
-                    a.label(),
-                    s.network() + " (" + s.batch() + ")");
+                String layer = s.network() + " (" + s.batch() + ")";
+                d.addValue(Double.isNaN(v) || v <= 0 ? null : v, a.label(), layer);
               }
           return d;
         },
@@ -217,14 +200,17 @@ final class Charts {
     return y;
   }
 
-  private static XYPlot xy(XYSeriesCollection d, ValueAxis y, XYLineAndShapeRenderer r) {
+  private static JFreeChart xy(
+      String title, XYSeriesCollection d, ValueAxis y, XYLineAndShapeRenderer r) {
     NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
     x.setTickUnit(new NumberTickUnit(1));
     XYPlot p = new XYPlot(d, x, y, r);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
     p.setDomainGridlinePaint(Color.LIGHT_GRAY);
-    return p;
+    if (y instanceof LogAxis)
+      p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
+    return chart(title, p);
   }
 
   /** Memory ratio im2col/MEC against k/s: measured, formula, and the line y = k/s. */
@@ -251,7 +237,7 @@ final class Charts {
     for (int i = 0; i < 3; i++) {
       r.setSeriesLinesVisible(i, i == 2);
       r.setSeriesShapesVisible(i, i != 2);
-      r.setSeriesPaint(i, COLORS[i]);
+      r.setSeriesPaint(i, color(i));
     }
     r.setSeriesShape(0, new Rectangle2D.Double(-2.5, -2.5, 5, 5));
     r.setSeriesShape(1, new Ellipse2D.Double(-6, -6, 12, 12));
@@ -260,42 +246,37 @@ final class Charts {
     float[] dash = {4f, 4f};
     r.setSeriesStroke(
         2, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, dash, 0f));
-    return chart(
+    return xy(
         "k/s sweep: memory saved by MEC (" + sweepBase(in) + ")",
-        xy(d, new NumberAxis("memory im2col / MEC"), r));
+        d,
+        new NumberAxis("memory im2col / MEC"),
+        r);
   }
 
   /** Time ratio MEC/im2col against k/s, one series per stride (and JVM, when several ran it). */
   static JFreeChart sweepTime(Report.Input in) {
-    List<Report.Config> ran =
-        in.configs().stream()
-            .filter(c -> in.rows().stream().anyMatch(r -> r.kind().equals("sweep") && c.ran(r)))
-            .toList();
+    List<Report.Config> ran = in.sweepConfigs();
     Map<String, XYSeries> series = new LinkedHashMap<>();
     for (Report.Config c : ran)
       for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
-        Row im = in.find("sweep", p.name(), p.spec().batch(), c, Algo.IM2COL);
-        Row mec = in.find("sweep", p.name(), p.spec().batch(), c, Algo.MEC);
-        if (im == null || mec == null) continue;
+        Map<Algo, Row> x = in.at(c, "sweep", p.name(), p.spec().batch(), Dir.FWD);
+        if (!x.containsKey(Algo.IM2COL) || !x.containsKey(Algo.MEC)) continue;
         String name = "stride " + p.s() + (ran.size() > 1 ? ", " + c.shortLabel() : "");
         series
             .computeIfAbsent(name, k -> new XYSeries(k, true, true))
-            .add((double) p.k() / p.s(), mec.medianMs() / im.medianMs());
+            .add((double) p.k() / p.s(), Report.div(x.get(Algo.MEC), x.get(Algo.IM2COL)));
       }
     if (series.isEmpty()) return null;
     XYSeriesCollection d = new XYSeriesCollection();
     series.values().forEach(d::addSeries);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
-    for (int i = 0; i < d.getSeriesCount(); i++) r.setSeriesPaint(i, COLORS[i % COLORS.length]);
-    XYPlot p = xy(d, logAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)", 2), r);
-    p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
-    return chart(
-        "k/s sweep: MEC time relative to im2col ("
-            + sweepBase(in)
-            + ", "
-            + ran.get(0).shortLabel()
-            + ")",
-        p);
+    for (int i = 0; i < d.getSeriesCount(); i++) r.setSeriesPaint(i, color(i));
+    String base = sweepBase(in) + ", " + ran.get(0).shortLabel();
+    return xy(
+        "k/s sweep: MEC time relative to im2col (" + base + ")",
+        d,
+        logAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)", 2),
+        r);
   }
 
   private static String sweepBase(Report.Input in) {

@@ -1,16 +1,15 @@
 package org.mec4j.bench;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
 import org.apache.commons.csv.CSVRecord;
 
 /** Merges the children's rows (and issues) into one table, refusing duplicates and bad files. */
@@ -22,9 +21,7 @@ public final class Merge {
     List<CSVRecord> lines = records(text, source);
     if (lines.isEmpty()) throw new IllegalArgumentException(source + ": empty (no header)");
     List<String> header = lines.get(0).toList();
-    Set<String> required = new HashSet<>(Row.COLUMNS);
-    required.removeAll(Row.OPTIONAL);
-    if (!new HashSet<>(header).containsAll(required))
+    if (!header.containsAll(Row.COLUMNS.stream().filter(c -> !Row.OPTIONAL.contains(c)).toList()))
       throw new IllegalArgumentException(
           source + ": header lacks columns of " + Row.COLUMNS + ": " + Csv.line(header));
     List<Row> out = new ArrayList<>();
@@ -102,7 +99,7 @@ public final class Merge {
             .thenComparingLong(Row::batch)
             .thenComparingInt(r -> bo.getOrDefault(r.blas(), Integer.MAX_VALUE))
             .thenComparingInt(Row::threads)
-            .thenComparingInt(r -> algoOrder(r.algorithm())));
+            .thenComparingInt(r -> r.algo() == null ? Integer.MAX_VALUE : r.algo().ordinal()));
     return all;
   }
 
@@ -121,14 +118,6 @@ public final class Merge {
     return r.network().isEmpty() ? r.layer() : r.network() + "/" + r.layer();
   }
 
-  private static int algoOrder(String a) {
-    try {
-      return Algo.valueOf(a).ordinal();
-    } catch (IllegalArgumentException e) {
-      return Integer.MAX_VALUE;
-    }
-  }
-
   private static Map<String, Integer> index(List<String> order) {
     Map<String, Integer> m = new HashMap<>();
     for (int i = 0; i < order.size(); i++) m.putIfAbsent(order.get(i), i);
@@ -137,30 +126,27 @@ public final class Merge {
 
   /** Reads rows-*.csv of a run folder in the given child order; missing files are skipped. */
   public static List<List<Row>> readChildren(Path dir, List<String> tags) throws IOException {
-    List<List<Row>> out = new ArrayList<>();
-    for (String tag : tags) {
-      Path f = dir.resolve("rows-" + tag + ".csv");
-      if (Files.exists(f))
-        out.add(parseRows(Files.readString(f, StandardCharsets.UTF_8), f.getFileName().toString()));
-    }
-    return out;
+    return read(dir, tags, "rows-", Merge::parseRows);
   }
 
   public static List<Issue> readIssues(Path dir, List<String> tags) throws IOException {
-    List<Issue> out = new ArrayList<>();
+    return read(dir, tags, "issues-", Merge::parseIssues).stream().flatMap(List::stream).toList();
+  }
+
+  /** Each child's PREFIX-TAG.csv that exists, parsed, in child order. */
+  private static <T> List<T> read(
+      Path dir, List<String> tags, String prefix, BiFunction<String, String, T> parse)
+      throws IOException {
+    List<T> out = new ArrayList<>();
     for (String tag : tags) {
-      Path f = dir.resolve("issues-" + tag + ".csv");
-      if (Files.exists(f))
-        out.addAll(
-            parseIssues(Files.readString(f, StandardCharsets.UTF_8), f.getFileName().toString()));
+      Path f = dir.resolve(prefix + tag + ".csv");
+      if (Files.exists(f)) out.add(parse.apply(Files.readString(f), f.getFileName().toString()));
     }
     return out;
   }
 
   public static void writeCsv(Path file, List<Row> rows) throws IOException {
-    List<String> lines = new ArrayList<>();
-    lines.add(Row.header());
-    for (Row r : rows) lines.add(r.toCsv());
-    Files.write(file, lines, StandardCharsets.UTF_8);
+    Files.write(
+        file, Stream.concat(Stream.of(Row.header()), rows.stream().map(Row::toCsv)).toList());
   }
 }

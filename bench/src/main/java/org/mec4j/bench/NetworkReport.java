@@ -1,12 +1,9 @@
 package org.mec4j.bench;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -14,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.mec4j.Conv2d;
 
@@ -23,7 +21,7 @@ import org.mec4j.Conv2d;
  * and the depthwise layers apart. networks.csv and the report's sections of both.
  */
 final class NetworkReport {
-  static final Algo[] ALGOS = {Algo.MEC, Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME};
+  static final List<Algo> ALGOS = List.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME);
 
   private NetworkReport() {}
 
@@ -31,80 +29,101 @@ final class NetworkReport {
    * One network in one JVM at one batch setting.
    *
    * @param batch the batch of the rows ("2", or "1/2/4" for a list with several)
-   * @param layers layers with a row for every algorithm that ran (the totals are over these)
    * @param layersTotal the network's 2-D layers
-   * @param convolutions Σ count over {@code layers}
-   * @param totalMs Σ median × count per algorithm, over {@code layers}
-   * @param peakBytes max workspace per algorithm (oneDNN: scratchpad) over {@code layers}
-   * @param dwLayers depthwise layers among {@code layers}
-   * @param dwMs Σ median × count of the depthwise layers per algorithm
    * @param rows every layer's rows, by algorithm
+   * @param counted the layers with a row for every algorithm that ran: the totals are over these
    */
   record Summary(
       String kind,
       String network,
       String batch,
       Report.Config config,
-      int layers,
       int layersTotal,
-      long convolutions,
-      Map<Algo, Double> totalMs,
-      Map<Algo, Long> peakBytes,
-      int dwLayers,
-      Map<Algo, Double> dwMs,
-      List<Map<Algo, Row>> rows) {
-    double total(Algo a) {
-      return totalMs.getOrDefault(a, Double.NaN);
-    }
+      List<Map<Algo, Row>> rows,
+      List<Map<Algo, Row>> counted) {
 
-    double ratio(Algo a, Algo b) {
-      return total(a) / total(b);
+    /** Σ median × count of an algorithm over the counted layers (depthwise ones only: dw). */
+    double total(Algo a) {
+      return sum(a, l -> true);
     }
 
     double dw(Algo a) {
-      return dwMs.getOrDefault(a, Double.NaN);
+      return sum(a, NetworkReport::isDepthwise);
     }
 
-    double dwRatio(Algo a, Algo b) {
-      return dwLayers == 0 ? Double.NaN : dw(a) / dw(b);
+    private double sum(Algo a, Predicate<Map<Algo, Row>> which) {
+      return counted.stream()
+          .filter(which)
+          .map(l -> l.get(a))
+          .filter(r -> r != null)
+          .mapToDouble(r -> r.medianMs() * r.count())
+          .reduce(Double::sum)
+          .orElse(Double.NaN);
     }
 
+    /** The largest workspace of an algorithm (oneDNN: scratchpad) over the counted layers. */
     long peak(Algo a) {
-      return peakBytes.getOrDefault(a, -1L);
+      return counted.stream()
+          .filter(l -> l.containsKey(a))
+          .mapToLong(l -> l.get(a).workspaceBytes())
+          .max()
+          .orElse(-1);
     }
 
-    /**
-     * As the tables read it, by algorithm: {{ms.MEC}}, {{vs.ONEDNN}} (MEC over oneDNN), {{peak.X}},
-     * and the same of the depthwise layers ({{dwMs.X}}, {{dwVs.X}}).
-     */
-    Map<String, Object> view() {
-      Map<String, String> ms = new HashMap<>(), vs = new HashMap<>(), peak = new HashMap<>();
-      Map<String, String> dwMs = new HashMap<>(), dwVs = new HashMap<>();
-      for (Algo a : ALGOS) {
-        ms.put(a.name(), Report.ms(total(a)));
-        vs.put(a.name(), Report.ratio(ratio(Algo.MEC, a)));
-        peak.put(a.name(), Report.bytes(peak(a)));
-        dwMs.put(a.name(), Report.ms(dw(a)));
-        dwVs.put(a.name(), Report.ratio(dwRatio(Algo.MEC, a)));
-      }
-      Map<String, Object> v =
-          new HashMap<>(Map.of("ms", ms, "vs", vs, "peak", peak, "dwMs", dwMs, "dwVs", dwVs));
+    int layers() {
+      return counted.size();
+    }
+
+    long convolutions() {
+      return counted.stream().mapToLong(l -> any(l).count()).sum();
+    }
+
+    int dwLayers() {
+      return (int) counted.stream().filter(NetworkReport::isDepthwise).count();
+    }
+
+    /** Per algorithm as the tables read it: {{MEC.ms}}, {{ONEDNN.vs}} (MEC over it), ... */
+    Map<String, Totals> algos() {
+      Map<String, Totals> m = new HashMap<>();
+      for (Algo a : ALGOS)
+        m.put(
+            a.name(),
+            new Totals(
+                Report.ms(total(a)),
+                Report.ratio(total(Algo.MEC) / total(a)),
+                Report.bytes(peak(a)),
+                Report.ms(dw(a)),
+                Report.ratio(dw(Algo.MEC) / dw(a))));
+      return m;
+    }
+
+    /** What MEC ran on the depthwise layers: "DEPTHWISE ×3". */
+    String dwRan() {
       Map<String, Integer> ran = new LinkedHashMap<>();
       for (Map<Algo, Row> l : rows)
-        if (l.containsKey(Algo.MEC) && isDepthwise(l.get(Algo.MEC)))
+        if (l.containsKey(Algo.MEC) && isDepthwise(l))
           ran.merge(new Report.Cell(l.get(Algo.MEC)).variant(), 1, Integer::sum);
-      v.put(
-          "dwRan",
-          String.join(", ", ran.keySet().stream().map(k -> k + " ×" + ran.get(k)).toList()));
-      v.put("dwShare", Report.pct(dw(Algo.ONEDNN) / total(Algo.ONEDNN)));
-      v.put("jvm", config.shortLabel());
-      v.put("layers", layers + (layers < layersTotal ? " of " + layersTotal + " ⚠" : ""));
-      v.put("summary", this);
-      v.put("nodes", rows.stream().map(Report::layerView).toList());
-      v.put("nodeCount", rows.size());
-      return v;
+      return String.join(", ", ran.keySet().stream().map(k -> k + " ×" + ran.get(k)).toList());
+    }
+
+    String dwShare() {
+      return Report.pct(dw(Algo.ONEDNN) / total(Algo.ONEDNN));
+    }
+
+    String jvm() {
+      return config.shortLabel();
+    }
+
+    String layersShown() {
+      return layers() + (layers() < layersTotal ? " of " + layersTotal + " ⚠" : "");
+    }
+
+    List<Map<String, Object>> nodes() {
+      return rows.stream().map(Report::layerView).toList();
     }
   }
+
+  record Totals(String ms, String vs, String peak, String dwMs, String dwVs) {}
 
   /** Whether the run has forward rows of network layers (the totals here are forward passes). */
   static boolean any(Report.Input in) {
@@ -113,7 +132,6 @@ final class NetworkReport {
 
   /** Every network summary: networks in row order, then JVMs in run order, then batches. */
   static List<Summary> summaries(Report.Input in) {
-    List<Row> net = in.rows(Dir.FWD).stream().filter(r -> r.kind().equals("network")).toList();
     Map<String, Integer> expected = new HashMap<>();
     try {
       for (Networks.Network n : in.options().networkList())
@@ -121,12 +139,12 @@ final class NetworkReport {
     } catch (RuntimeException e) {
       // a re-render after the lists moved: "n of N layers" from the rows alone
     }
+    List<Row> net = in.rows(Dir.FWD).stream().filter(r -> r.kind().equals("network")).toList();
     return summaries(in, "network", net, expected, !in.options().networkBatches.isEmpty());
   }
 
   /** The models' summaries: every direction (a ConvTranspose node's bwd_d pass is the node). */
   static List<Summary> modelSummaries(Report.Input in) {
-    List<Row> rows = in.rows().stream().filter(r -> r.kind().equals("model")).toList();
     Map<String, Integer> nodes = new HashMap<>();
     for (var e : in.envs().values())
       for (var kv : e.entrySet())
@@ -134,6 +152,7 @@ final class NetworkReport {
           nodes.put(
               kv.getKey().substring(6),
               Integer.parseInt(kv.getValue().replaceAll(".*; (\\d+) Conv nodes$", "$1")));
+    List<Row> rows = in.rows().stream().filter(r -> r.kind().equals("model")).toList();
     return summaries(in, "model", rows, nodes, false);
   }
 
@@ -158,80 +177,59 @@ final class NetworkReport {
     return out;
   }
 
-  private static Summary summarize(
-      String kind,
-      String network,
-      List<Long> batches,
-      Report.Config c,
-      List<Row> rows,
-      Integer expected) {
+  static Summary summarize(
+      String kind, String name, List<Long> batches, Report.Config c, List<Row> rows, Integer n) {
     // A layer is one (name, batch); the totals take the layers every algorithm that ran has.
     List<Map<Algo, Row>> byLayer = Report.byLayer(rows.stream(), r -> r.layer() + "@" + r.batch());
-    Set<Algo> ran = EnumSet.noneOf(Algo.class);
-    for (Row r : rows) if (List.of(ALGOS).contains(r.algo())) ran.add(r.algo());
-    Map<Algo, Double> total = new EnumMap<>(Algo.class), dw = new EnumMap<>(Algo.class);
-    Map<Algo, Long> peak = new EnumMap<>(Algo.class);
-    int layers = 0, dwLayers = 0;
-    long convs = 0;
-    for (Map<Algo, Row> m : byLayer) {
-      if (ran.isEmpty() || !m.keySet().containsAll(ran)) continue;
-      layers++;
-      Row any = m.values().iterator().next();
-      convs += any.count();
-      if (isDepthwise(any)) dwLayers++;
-      for (Algo a : ran) {
-        Row r = m.get(a);
-        total.merge(a, r.medianMs() * r.count(), Double::sum);
-        peak.merge(a, r.workspaceBytes(), Math::max);
-        if (isDepthwise(any)) dw.merge(a, r.medianMs() * r.count(), Double::sum);
-      }
-    }
+    Set<Algo> ran = new LinkedHashSet<>();
+    for (Row r : rows) if (ALGOS.contains(r.algo())) ran.add(r.algo());
+    List<Map<Algo, Row>> counted =
+        byLayer.stream().filter(m -> !ran.isEmpty() && m.keySet().containsAll(ran)).toList();
     // Each layer runs at every batch of --batches, or at its own mini-batch from the list: count
     // the batches a layer ran at, not the batches of the whole network.
     Map<String, Set<Long>> batchesPerLayer = new HashMap<>();
     for (Row r : rows)
       batchesPerLayer.computeIfAbsent(r.layer(), k -> new TreeSet<>()).add(r.batch());
     int runsPerLayer = batchesPerLayer.values().stream().mapToInt(Set::size).max().orElse(1);
-    int expectedPerBatch = expected == null ? byLayer.size() : expected * runsPerLayer;
+    int total = Math.max(n == null ? byLayer.size() : n * runsPerLayer, byLayer.size());
     String b = String.join("/", batches.stream().map(String::valueOf).toList());
-    int layersTotal = Math.max(expectedPerBatch, byLayer.size());
-    return new Summary(
-        kind, network, b, c, layers, layersTotal, convs, total, peak, dwLayers, dw, byLayer);
+    return new Summary(kind, name, b, c, total, byLayer, counted);
+  }
+
+  private static Row any(Map<Algo, Row> layer) {
+    return layer.values().iterator().next();
   }
 
   /** "56×56×64 → 128, 3×3 s2 p1 g64 d2" (only what is not default). */
   static String shortShape(Row r) {
     Conv2d c = r.conv();
     if (c == null) return r.shape();
-    String s =
-        String.format(
+    long sh = c.strideHeight(), sw = c.strideWidth(), p = c.padTop();
+    boolean samePads = c.padBottom() == p && c.padLeft() == p && c.padRight() == p;
+    return String.format(
             "%d×%d×%d → %d, %d×%d",
             c.inputHeight(),
             c.inputWidth(),
             c.inputChannels(),
             c.outputChannels(),
             c.kernelHeight(),
-            c.kernelWidth());
-    if (c.strideHeight() > 1 || c.strideWidth() > 1)
-      s +=
-          " s"
-              + c.strideHeight()
-              + (c.strideWidth() != c.strideHeight() ? "×" + c.strideWidth() : "");
-    long p = c.padTop();
-    if (p + c.padBottom() + c.padLeft() + c.padRight() > 0)
-      s +=
-          " p"
-              + p
-              + (c.padBottom() == p && c.padLeft() == p && c.padRight() == p
-                  ? ""
-                  : "," + c.padBottom() + "," + c.padLeft() + "," + c.padRight());
-    if (c.groups() > 1) s += c.isDepthwise() ? " dw" : " g" + c.groups();
-    if (c.dilationHeight() > 1 || c.dilationWidth() > 1) s += " d" + c.dilationHeight();
-    return s;
+            c.kernelWidth())
+        + (sh > 1 || sw > 1 ? " s" + sh + (sw != sh ? "×" + sw : "") : "")
+        + (p + c.padBottom() + c.padLeft() + c.padRight() == 0
+            ? ""
+            : " p"
+                + p
+                + (samePads ? "" : "," + c.padBottom() + "," + c.padLeft() + "," + c.padRight()))
+        + (c.groups() == 1 ? "" : c.isDepthwise() ? " dw" : " g" + c.groups())
+        + (c.dilationHeight() > 1 || c.dilationWidth() > 1 ? " d" + c.dilationHeight() : "");
   }
 
   static boolean isDepthwise(Row r) {
     return r.conv() != null && r.conv().isDepthwise();
+  }
+
+  private static boolean isDepthwise(Map<Algo, Row> layer) {
+    return isDepthwise(any(layer));
   }
 
   /** networks.csv's columns (other tools read them by name: only ever add at the end). */
@@ -249,84 +247,70 @@ final class NetworkReport {
   static void writeCsv(Path file, Report.Input in) throws IOException {
     List<String> lines = new ArrayList<>(List.of(String.join(",", CSV_COLUMNS)));
     for (Summary x : Stream.concat(summaries(in).stream(), modelSummaries(in).stream()).toList()) {
-      boolean model = x.kind().equals("model");
-      Row ort = whole(in, x.network(), x.config(), x.config().threads(), "ONNXRUNTIME");
-      Row executor = whole(in, x.network(), x.config(), x.config().threads(), "EXECUTOR");
-      lines.add(
-          Csv.line(
-              x.network(),
-              x.batch(),
-              x.config().blas(),
-              x.config().threads(),
-              x.layers(),
-              x.layersTotal(),
-              x.convolutions(),
-              Row.num(x.total(Algo.MEC)),
-              Row.num(x.total(Algo.IM2COL)),
-              Row.num(x.total(Algo.ONEDNN)),
-              Row.num(x.ratio(Algo.MEC, Algo.ONEDNN)),
-              Row.num(x.ratio(Algo.MEC, Algo.IM2COL)),
-              x.peak(Algo.MEC),
-              x.peak(Algo.IM2COL),
-              x.peak(Algo.ONEDNN),
-              x.dwLayers(),
-              Row.num(x.dw(Algo.MEC)),
-              Row.num(x.dw(Algo.ONEDNN)),
-              Row.num(x.dwRatio(Algo.MEC, Algo.ONEDNN)),
-              Row.num(x.total(Algo.ONNXRUNTIME)),
-              Row.num(x.ratio(Algo.MEC, Algo.ONNXRUNTIME)),
-              Row.num(x.dw(Algo.ONNXRUNTIME)),
-              Row.num(x.dwRatio(Algo.MEC, Algo.ONNXRUNTIME)),
-              x.kind(),
-              model ? Row.num(ort == null ? Double.NaN : ort.medianMs()) : "",
-              model ? Row.num(executor == null ? Double.NaN : executor.medianMs()) : ""));
+      Report.Config c = x.config();
+      Algo mec = Algo.MEC, im = Algo.IM2COL, dn = Algo.ONEDNN, ort = Algo.ONNXRUNTIME;
+      double t = x.total(mec), dw = x.dw(mec);
+      List<Object> f = new ArrayList<>(List.of(x.network(), x.batch(), c.blas(), c.threads()));
+      f.addAll(List.of(x.layers(), x.layersTotal(), x.convolutions()));
+      Stream.of(t, x.total(im), x.total(dn), t / x.total(dn), t / x.total(im))
+          .forEach(v -> f.add(Row.num(v)));
+      f.addAll(List.of(x.peak(mec), x.peak(im), x.peak(dn), x.dwLayers()));
+      Stream.of(
+              dw,
+              x.dw(dn),
+              dw / x.dw(dn),
+              x.total(ort),
+              t / x.total(ort),
+              x.dw(ort),
+              dw / x.dw(ort))
+          .forEach(v -> f.add(Row.num(v)));
+      f.add(x.kind());
+      for (String a : List.of("ONNXRUNTIME", "EXECUTOR")) {
+        Row r = whole(in, x.network(), c, c.threads(), a);
+        f.add(!x.kind().equals("model") ? "" : Row.num(r == null ? Double.NaN : r.medianMs()));
+      }
+      lines.add(Csv.line(f));
     }
-    Files.write(file, lines, StandardCharsets.UTF_8);
+    Files.write(file, lines);
   }
 
   /** A model's whole-model run by ONNXRUNTIME or EXECUTOR in a JVM at a thread count, or null. */
   private static Row whole(
       Report.Input in, String model, Report.Config c, int threads, String algorithm) {
-    for (Row r : in.rows())
-      if (r.kind().equals("model_run")
-          && r.network().equals(model)
-          && r.blas().equals(c.blas())
-          && r.threads() == threads
-          && r.algorithm().equals(algorithm)) return r;
-    return null;
+    return in.rows().stream()
+        .filter(r -> r.kind().equals("model_run") && r.network().equals(model))
+        .filter(r -> r.blas().equals(c.blas()) && r.threads() == threads)
+        .filter(r -> r.algorithm().equals(algorithm))
+        .findFirst()
+        .orElse(null);
   }
 
   /** The report's "Whole networks" section. */
   static Map<String, Object> networks(Report.Input in) {
-    List<Map<String, Object>> all = summaries(in).stream().map(Summary::view).toList();
-    Map<String, List<Double>> vsDn = new LinkedHashMap<>(), vsOrt = new LinkedHashMap<>();
-    for (Summary s : summaries(in)) {
-      String k = s.config().shortLabel();
-      vsDn.computeIfAbsent(k, x -> new ArrayList<>()).add(s.ratio(Algo.MEC, Algo.ONEDNN));
-      vsOrt.computeIfAbsent(k, x -> new ArrayList<>()).add(s.ratio(Algo.MEC, Algo.ONNXRUNTIME));
-    }
+    List<Summary> all = summaries(in);
+    Map<String, List<Summary>> byJvm = new LinkedHashMap<>();
+    for (Summary s : all) byJvm.computeIfAbsent(s.jvm(), k -> new ArrayList<>()).add(s);
     Map<String, Integer> why = new LinkedHashMap<>();
     for (Issue i : in.issues())
       if (i.severity().equals("skipped") && i.algorithm().equals("list"))
         why.merge(i.message().replaceAll(":.*", ""), 1, Integer::sum);
+    List<Summary> dw = all.stream().filter(s -> s.dwLayers() > 0).toList();
     Map<String, Object> m = new HashMap<>();
     m.put("batches", in.options().networkBatches.isEmpty() ? null : in.options().networkBatches);
     m.put("summaries", all);
     m.put(
         "geo",
-        vsDn.keySet().stream()
+        byJvm.entrySet().stream()
             .map(
-                k ->
+                e ->
                     Map.of(
                         "jvm",
-                        k,
+                        e.getKey(),
                         "dn",
-                        Report.Tally.of(vsDn.get(k)),
+                        tally(e.getValue(), Algo.ONEDNN),
                         "ort",
-                        Report.Tally.of(vsOrt.get(k))))
+                        tally(e.getValue(), Algo.ONNXRUNTIME)))
             .toList());
-    List<Map<String, Object>> dw =
-        all.stream().filter(s -> ((Summary) s.get("summary")).dwLayers() > 0).toList();
     m.put("depthwise", dw.isEmpty() ? null : Map.of("rows", dw));
     m.put(
         "skips",
@@ -336,21 +320,40 @@ final class NetworkReport {
     return m;
   }
 
+  /** MEC over another algorithm on the network totals. */
+  private static Report.Tally tally(List<Summary> s, Algo a) {
+    return Report.Tally.of(s.stream().map(x -> x.total(Algo.MEC) / x.total(a)).toList());
+  }
+
+  /** The models of the run, by their env entry "model.NAME". */
+  private static List<String> modelNames(Report.Input in) {
+    Set<String> names = new LinkedHashSet<>();
+    for (var e : in.envs().values())
+      for (String k : e.keySet()) if (k.startsWith("model.")) names.add(k.substring(6));
+    return new ArrayList<>(names);
+  }
+
+  /** The model an issue is about (its layer is MODEL/NODE), or null. */
+  private static String modelOf(List<String> models, Issue i) {
+    return models.stream().filter(m -> i.layer().startsWith(m + "/")).findFirst().orElse(null);
+  }
+
   /** A section per model: its node totals per JVM, the whole model's times, its issues, nodes. */
   static List<Map<String, Object>> models(Report.Input in) {
     Set<String> models = new LinkedHashSet<>();
     for (Row r : in.rows()) if (Report.isModel(r)) models.add(r.network());
-    for (Issue i : in.issues()) if (modelOf(in, i) != null) models.add(modelOf(in, i));
+    List<String> known = modelNames(in);
+    for (Issue i : in.issues()) if (modelOf(known, i) != null) models.add(modelOf(known, i));
     List<Map<String, Object>> out = new ArrayList<>();
     for (String model : models) {
       String inputs = "";
       for (Row r : in.rows())
         if (r.kind().equals("model_run") && r.network().equals(model)) inputs = r.shape();
       for (var e : in.envs().values()) inputs = e.getOrDefault("model." + model, inputs);
-      List<String> issues = new ArrayList<>();
       Set<String> seen = new LinkedHashSet<>();
+      List<String> issues = new ArrayList<>();
       for (Issue i : in.issues()) {
-        if (i.severity().equals("info") || !model.equals(modelOf(in, i))) continue;
+        if (i.severity().equals("info") || !model.equals(modelOf(known, i))) continue;
         String line =
             (i.isError() ? "**error** " : i.severity() + " ")
                 + i.layer().substring(model.length() + 1)
@@ -366,11 +369,7 @@ final class NetworkReport {
       m.put("name", model);
       m.put("inputs", inputs.isEmpty() ? "?" : inputs);
       m.put(
-          "summaries",
-          modelSummaries(in).stream()
-              .filter(s -> s.network().equals(model))
-              .map(Summary::view)
-              .toList());
+          "summaries", modelSummaries(in).stream().filter(s -> s.network().equals(model)).toList());
       m.put("whole", wholeModel(in, model));
       m.put("issues", issues.isEmpty() ? null : Map.of("rows", issues));
       out.add(m);
@@ -384,14 +383,8 @@ final class NetworkReport {
    */
   private static List<List<String>> wholeModel(Report.Input in, String model) {
     List<List<String>> out = new ArrayList<>();
-    for (Report.Config c : in.configs()) {
-      Set<Integer> threads = new TreeSet<>();
-      for (Row r : in.rows())
-        if (r.kind().equals("model_run")
-            && r.network().equals(model)
-            && r.blas().equals(c.blas())
-            && (r.threads() == c.threads() || r.threads() == 1)) threads.add(r.threads());
-      for (int n : threads) {
+    for (Report.Config c : in.configs())
+      for (int n : new TreeSet<>(List.of(1, c.threads()))) {
         Row o = whole(in, model, c, n, "ONNXRUNTIME"), e = whole(in, model, c, n, "EXECUTOR");
         if ((o == null && e == null)
             || (n != c.threads() && in.configs().contains(new Report.Config(c.blas(), n))))
@@ -405,16 +398,6 @@ final class NetworkReport {
                 Report.ratio(Report.div(e, o)),
                 e == null ? "–" : Row.sci(e.maxRelErr())));
       }
-    }
     return out;
-  }
-
-  /** The model an issue is about (its layer is MODEL/NODE), or null. */
-  private static String modelOf(Report.Input in, Issue i) {
-    for (var e : in.envs().values())
-      for (String k : e.keySet())
-        if (k.startsWith("model.") && i.layer().startsWith(k.substring(6) + "/"))
-          return k.substring(6);
-    return null;
   }
 }

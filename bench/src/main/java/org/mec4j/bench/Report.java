@@ -6,10 +6,10 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.DoubleSummaryStatistics;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -20,15 +20,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.mec4j.Conv2d;
 
 /**
- * report.md: the run's figures as data (rows by algorithm, {@link Cell}s that format themselves),
- * laid out by report.mustache beside this class, which holds the prose and the tables' columns. The
- * networks' and models' sections are {@link NetworkReport}'s, the backward passes' {@link
- * BackwardReport}'s.
+ * report.md: the run's figures as data ({@link Cell}s format themselves), laid out by
+ * report.mustache, which holds the prose; networks and models: {@link NetworkReport}.
  */
 public final class Report {
   private Report() {}
@@ -43,19 +40,16 @@ public final class Report {
       List<String> argv,
       List<String> tags) {
 
-    /** A forward row. */
-    Row find(String kind, String layer, long batch, Config c, Algo a) {
-      return find(kind, layer, batch, c, a, Dir.FWD);
-    }
-
-    Row find(String kind, String layer, long batch, Config c, Algo a, Dir d) {
-      return cells(this, r -> c.ran(r) && isLayer(r, kind, layer, batch, d)).get(a);
+    /** One layer's rows in one JVM, by algorithm. */
+    Map<Algo, Row> at(Config c, String kind, String layer, long batch, Dir d) {
+      Stream<Row> x = rows.stream().filter(r -> c.ran(r) && isLayer(r, kind, layer, batch, d));
+      return byLayer(x, r -> "").stream().findFirst().orElse(new EnumMap<>(Algo.class));
     }
 
     /** A row of any JVM, the headline's first: the figures that do not depend on the JVM. */
     Row findAny(String kind, String layer, long batch, Algo a, Dir d) {
       return Stream.concat(headline().stream(), configs().stream())
-          .map(c -> find(kind, layer, batch, c, a, d))
+          .map(c -> at(c, kind, layer, batch, d).get(a))
           .filter(r -> r != null)
           .findFirst()
           .orElse(null);
@@ -95,6 +89,18 @@ public final class Report {
 
     Map<String, String> env(Config c) {
       return envs.getOrDefault(ChildMain.tag(c.blas(), c.threads()), Map.of());
+    }
+
+    /** The first JVM's environment: what all JVMs share. */
+    Map<String, String> anyEnv() {
+      return envs.values().stream().findFirst().orElse(Map.of());
+    }
+
+    /** The JVMs that ran the k/s sweep. */
+    List<Config> sweepConfigs() {
+      return configs().stream()
+          .filter(c -> rows.stream().anyMatch(r -> r.kind().equals("sweep") && c.ran(r)))
+          .toList();
     }
   }
 
@@ -170,16 +176,14 @@ public final class Report {
     }
     v.put("vs", vs);
     if (m.isEmpty()) return v; // the JVM did not run this layer: its cells show "–"
-    Row any = m.values().iterator().next();
+    Row any = m.values().iterator().next(), im = m.get(Algo.IM2COL);
     v.put("name", any.layer().replace("|", "\\|"));
     v.put("count", any.count());
     v.put("batch", any.batch());
     v.put("shape", NetworkReport.shortShape(any));
     v.put("pass", any.dir().backward() ? "ConvTranspose (bwd_d)" : "fwd");
     v.put("worst", Row.sci(m.values().stream().mapToDouble(Row::maxRelErr).max().orElse(0)));
-    v.put(
-        "best",
-        ratio(best(m) / (m.get(Algo.IM2COL) == null ? Double.NaN : m.get(Algo.IM2COL).medianMs())));
+    v.put("best", ratio(best(m) / (im == null ? Double.NaN : im.medianMs())));
     return v;
   }
 
@@ -213,16 +217,15 @@ public final class Report {
 
   /** networks.csv (with network or model rows), the charts and report.md of a run folder. */
   static void write(Path dir, Input in) throws IOException {
-    if (NetworkReport.any(in) || in.rows().stream().anyMatch(r -> r.kind().startsWith("model")))
+    if (NetworkReport.any(in) || in.rows().stream().anyMatch(Report::isModel))
       NetworkReport.writeCsv(dir.resolve("networks.csv"), in);
     List<String> charts = Charts.write(dir, in);
-    Files.writeString(dir.resolve("report.md"), render(in, charts), StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("report.md"), render(in, charts));
   }
 
   public static String render(Input in, List<String> charts) {
     Options o = in.options();
-    Map<String, String> any = in.envs().values().stream().findFirst().orElse(Map.of());
-    Map<String, Object> m = new HashMap<>();
+    Map<String, String> any = in.anyEnv();
     boolean networks = o.hasNetworks() || NetworkReport.any(in);
     List<Map<String, Object>> models = NetworkReport.models(in);
     // The paper's sections when paper (or command-line) layers were asked for, or no network or
@@ -238,6 +241,7 @@ public final class Report {
     if (networks) what.add("whole networks");
     if (!models.isEmpty()) what.add("real ONNX models");
     long errors = in.issues().stream().filter(Issue::isError).count();
+    Map<String, Object> m = new HashMap<>();
     m.put("what", String.join(" and ", what));
     m.put("wall", Progress.duration(in.wallSeconds()));
     m.put("jvms", in.configs().size());
@@ -247,9 +251,7 @@ public final class Report {
     m.put("machine", Machine.describe());
     m.put("onednn", any.getOrDefault("onednn", "oneDNN ?"));
     m.put("errors", errors > 0 ? errors : null);
-    m.put("reps", o.reps);
-    m.put("maxReps", o.maxReps);
-    m.put("sgemmSize", o.sgemmSize);
+    m.put("o", o);
     m.put("tolerance", Row.num(o.tolerance));
     m.put("minTimeMs", Row.num(o.minTimeMs));
     m.put("maxAlgSeconds", Row.num(o.maxAlgSeconds));
@@ -263,7 +265,6 @@ public final class Report {
     if (paper && forward) paper(in, m);
     m.put("backward", BackwardReport.sections(in));
     m.put("charts", charts);
-    m.put("hasCharts", !charts.isEmpty());
     m.put("issues", issues(in));
     m.put("backwardNotes", in.rows().stream().anyMatch(r -> r.dir().backward() && !isModel(r)));
     m.put("idleThreads", idleThreads(in));
@@ -284,11 +285,7 @@ public final class Report {
   /** A JVM's line of the setup table (what it loaded, its threads, its sgemm ceiling), its BLAS. */
   private static Map<String, Object> setup(Input in, Config c) {
     Map<String, String> e = in.env(c);
-    String loaded =
-        e.getOrDefault("blas_vendor", "?")
-            + " – "
-            + e.getOrDefault("blas_version", "?")
-            + (e.containsKey("fatal") ? " **(" + e.get("fatal") + ")**" : "");
+    Function<String, String> get = k -> e.getOrDefault(k, "?");
     List<String> sgemm =
         Stream.of("sgemm_best", "sgemm_gflops", "sgemm_gflops_min", "sgemm_gflops_max")
             .map(k -> g1(e.get(k)))
@@ -297,10 +294,14 @@ public final class Report {
         List.of(
             c.shortLabel(),
             e.getOrDefault("requested_blas", c.blas()),
-            loaded.replace("|", "/"),
-            e.getOrDefault("blas_threads", "?") + (e.containsKey("threads_warning") ? " ⚠" : ""),
+            (get.apply("blas_vendor")
+                    + " – "
+                    + get.apply("blas_version")
+                    + (e.containsKey("fatal") ? " **(" + e.get("fatal") + ")**" : ""))
+                .replace("|", "/"),
+            get.apply("blas_threads") + (e.containsKey("threads_warning") ? " ⚠" : ""),
             "OMP_NUM_THREADS="
-                + e.getOrDefault("omp_num_threads", "?")
+                + get.apply("omp_num_threads")
                 + "; "
                 + e.getOrDefault("onednn_threads_reported", ""),
             e.getOrDefault("onednn_isa", ""),
@@ -309,8 +310,7 @@ public final class Report {
             e.containsKey("elapsed_s")
                 ? Progress.duration(Double.parseDouble(e.get("elapsed_s")))
                 : "?");
-    return Map.of(
-        "cells", cells, "library", e.getOrDefault("blas_library", "?"), "jvm", c.shortLabel());
+    return Map.of("cells", cells, "library", get.apply("blas_library"), "jvm", c.shortLabel());
   }
 
   /** The paper's sections: headline, memory, times per JVM, the k/s sweep, the paper beside. */
@@ -320,18 +320,22 @@ public final class Report {
     List<Double> memoryRatios = new ArrayList<>(), vsDn = new ArrayList<>();
     List<String> speed = new ArrayList<>();
     int exact = 0, compared = 0, autoFaster = 0, bestFaster = 0, cases = 0;
+    List<Algo> peers = List.of(Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME);
     for (long b : in.batches(Dir.FWD)) {
       List<Map<String, Object>> layers = new ArrayList<>();
       List<List<String>> memory = new ArrayList<>();
-      Map<Config, List<Double>> vsIm = new LinkedHashMap<>();
+      // per JVM, MEC's time over each peer's, layer by layer
+      Map<Config, Map<Algo, List<Double>>> vs = new LinkedHashMap<>();
       for (String l : in.layers(b, Dir.FWD)) {
-        Map<String, Object> v = new HashMap<>();
         List<Object> jvms = new ArrayList<>();
         for (Config c : head) {
-          Map<Algo, Row> x = cells(in, r -> c.ran(r) && isLayer(r, "layer", l, b, Dir.FWD));
+          Map<Algo, Row> x = in.at(c, "layer", l, b, Dir.FWD);
           jvms.add(layerView(x));
           Row mec = x.get(Algo.MEC), im = x.get(Algo.IM2COL);
-          vsIm.computeIfAbsent(c, k -> new ArrayList<>()).add(div(mec, im));
+          for (Algo a : peers)
+            vs.computeIfAbsent(c, k -> new EnumMap<>(Algo.class))
+                .computeIfAbsent(a, k -> new ArrayList<>())
+                .add(div(mec, x.get(a)));
           vsDn.add(div(mec, x.get(Algo.ONEDNN)));
           if (mec == null || im == null) continue;
           cases++;
@@ -344,11 +348,9 @@ public final class Report {
             dn = in.findAny("layer", l, b, Algo.ONEDNN, Dir.FWD);
         if (mec == null && im == null) continue; // neither to show the shape by
         Conv2d c = (mec != null ? mec : im).conv();
-        v.put("name", l);
-        v.put("shape", shapeOf(c));
-        v.put("ran", new Cell(mec).ran());
-        v.put("jvms", jvms);
-        v.put("memory", "–");
+        Map<String, Object> v = new HashMap<>();
+        v.putAll(Map.of("name", l, "shape", shapeOf(c), "ran", new Cell(mec).ran()));
+        v.putAll(Map.of("jvms", jvms, "memory", "–"));
         layers.add(v);
         if (im == null) continue;
         long lowering = loweringBytes(in, "layer", l, b, c);
@@ -375,8 +377,10 @@ public final class Report {
       List<Map<String, Object>> summaries = new ArrayList<>();
       List<String> per = new ArrayList<>();
       for (Config c : head) {
-        summaries.add(versus(in, c, b));
-        Tally t = Tally.of(vsIm.get(c));
+        Map<String, Object> s = new HashMap<>(Map.of("label", c.label()));
+        for (Algo a : peers) s.put(a.name(), Tally.of(vs.get(c).get(a)));
+        summaries.add(s);
+        Tally t = (Tally) s.get("IM2COL");
         if (t.any())
           per.add(
               String.format(
@@ -386,6 +390,7 @@ public final class Report {
         speed.add("mini-batch " + b + ": MEC faster than im2col on " + String.join(", ", per));
       batches.add(Map.of("batch", b, "layers", layers, "summaries", summaries, "memory", memory));
     }
+    DoubleSummaryStatistics ratios = memoryRatios.stream().mapToDouble(x -> x).summaryStatistics();
     m.put("paper", true);
     m.put("head", head.stream().map(Config::shortLabel).toList());
     m.put("batches", batches);
@@ -394,8 +399,8 @@ public final class Report {
     m.put("times", times(in));
     m.put("sweep", sweep(in));
     m.put("memoryRatios", memoryRatios.isEmpty() ? null : memoryRatios);
-    m.put("minRatio", ratio(memoryRatios.stream().mapToDouble(x -> x).min().orElse(0)));
-    m.put("maxRatio", ratio(memoryRatios.stream().mapToDouble(x -> x).max().orElse(0)));
+    m.put("minRatio", ratio(memoryRatios.isEmpty() ? 0 : ratios.getMin()));
+    m.put("maxRatio", ratio(memoryRatios.isEmpty() ? 0 : ratios.getMax()));
     m.put("geoRatio", ratio(geomean(memoryRatios)));
     m.put("speed", speed.isEmpty() ? null : String.join("; ", speed));
     m.put("vsOneDnn", Tally.of(vsDn));
@@ -420,7 +425,7 @@ public final class Report {
       List<Map<String, Object>> layers = new ArrayList<>();
       for (long b : in.batches(Dir.FWD))
         for (String l : in.layers(b, Dir.FWD)) {
-          Map<Algo, Row> x = cells(in, r -> c.ran(r) && isLayer(r, "layer", l, b, Dir.FWD));
+          Map<Algo, Row> x = in.at(c, "layer", l, b, Dir.FWD);
           if (x.containsKey(Algo.IM2COL)) layers.add(layerView(x));
         }
       out.add(Map.of("label", c.label(), "layers", layers));
@@ -429,10 +434,7 @@ public final class Report {
   }
 
   private static Map<String, Object> sweep(Input in) {
-    List<Config> ran =
-        in.configs().stream()
-            .filter(c -> in.rows().stream().anyMatch(r -> r.kind().equals("sweep") && c.ran(r)))
-            .toList();
+    List<Config> ran = in.sweepConfigs();
     if (ran.isEmpty()) return null;
     List<List<Object>> rows = new ArrayList<>();
     for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
@@ -452,12 +454,10 @@ public final class Report {
                   ratio((double) im.workspaceBytes() / lowering),
                   ratio(Formula.ratio(p.spec())),
                   new Cell(mec).ran()));
-      for (Config c : ran)
-        cells.add(
-            ratio(
-                div(
-                    in.find("sweep", p.name(), b, c, Algo.MEC),
-                    in.find("sweep", p.name(), b, c, Algo.IM2COL))));
+      for (Config c : ran) {
+        Map<Algo, Row> x = in.at(c, "sweep", p.name(), b, Dir.FWD);
+        cells.add(ratio(div(x.get(Algo.MEC), x.get(Algo.IM2COL))));
+      }
       rows.add(cells);
     }
     return Map.of(
@@ -484,13 +484,6 @@ public final class Report {
     return out.isEmpty() ? null : Map.of("rows", out);
   }
 
-  /** The rows of one layer (or node) in one JVM, by algorithm. */
-  static Map<Algo, Row> cells(Input in, Predicate<Row> which) {
-    Map<Algo, Row> m = new EnumMap<>(Algo.class);
-    for (Row r : in.rows()) if (r.algo() != null && which.test(r)) m.put(r.algo(), r);
-    return m;
-  }
-
   static boolean isLayer(Row r, String kind, String layer, long batch, Dir d) {
     return r.kind().equals(kind) && r.layer().equals(layer) && r.batch() == batch && r.dir() == d;
   }
@@ -502,20 +495,6 @@ public final class Report {
         .forEach(
             r -> m.computeIfAbsent(key.apply(r), k -> new EnumMap<>(Algo.class)).put(r.algo(), r));
     return new ArrayList<>(m.values());
-  }
-
-  /** MEC against im2col, oneDNN and ONNX Runtime in one JVM over a batch's layers. */
-  private static Map<String, Object> versus(Input in, Config c, long batch) {
-    Map<String, Object> v = new HashMap<>(Map.of("label", c.label()));
-    for (Algo a : List.of(Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME)) {
-      List<Double> r = new ArrayList<>();
-      for (String l : in.layers(batch, Dir.FWD)) {
-        Map<Algo, Row> x = cells(in, y -> c.ran(y) && isLayer(y, "layer", l, batch, Dir.FWD));
-        r.add(div(x.get(Algo.MEC), x.get(a)));
-      }
-      v.put(a.name(), Tally.of(r));
-    }
-    return v;
   }
 
   /**
@@ -546,7 +525,7 @@ public final class Report {
 
   /** What the child JVMs set for idle threads (env-*.properties), for the method notes. */
   static String idleThreads(Input in) {
-    Map<String, String> e = in.envs().values().stream().findFirst().orElse(Map.of());
+    Map<String, String> e = in.anyEnv();
     String timeout = e.getOrDefault("openblas_thread_timeout", "null");
     if (timeout.equals("null"))
       return "the runtimes' defaults (`--spin-wait`): OpenBLAS and OpenMP threads spin after each call.";

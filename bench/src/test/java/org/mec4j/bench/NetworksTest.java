@@ -106,6 +106,46 @@ class NetworksTest {
           "mb1ic4iw100oc4kw3n\"net:1d\"",
           "mb1ic4ih8oc4oh2kh3ph0n\"net:bad\""); // output too small for the input
 
+  /**
+   * The lists' parser and the library's ({@code Conv2d.parse}) read the same text alike. benchdnn's
+   * grammar has more (oh/ow with derived padding, names, counts) and other defaults (mb 2; sw and
+   * pw from sh and ph, where Conv2d.parse takes 1 and 0): each line without oh/ow goes to
+   * Conv2d.parse with those defaults written out, and must give the same convolution; the end
+   * padding alone may differ (benchdnn derives it, dropping rows never read), not the output.
+   */
+  @Test
+  void bundledShapesAgreeWithTheLibraryParser() throws Exception {
+    int compared = 0;
+    for (Path f : Networks.all(listsDir())) {
+      List<String> lines = Files.readAllLines(f);
+      for (Networks.NetLayer l : Networks.read(f).layers()) {
+        if (l.givenOh() >= 0 || l.givenOw() >= 0) continue; // not in the library's grammar
+        String shape = lines.get(l.line() - 1).replaceAll("#.*|n.*", "").replace("_", "");
+        Map<String, String> t = new java.util.HashMap<>();
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("([a-z]+)(\\d+)").matcher(shape);
+        while (m.find()) t.put(m.group(1), m.group(2));
+        String explicit =
+            shape
+                + (t.containsKey("mb") ? "" : "mb" + Networks.DEFAULT_MB)
+                + (t.containsKey("sw") ? "" : "sw" + t.getOrDefault("sh", "1"))
+                + (t.containsKey("pw") ? "" : "pw" + t.getOrDefault("ph", "0"));
+        Conv2d lib = Conv2d.parse(explicit), ours = l.spec();
+        String where = f.getFileName() + " line " + l.line() + ": " + explicit;
+        assertEquals(
+            ours.toBuilder()
+                .padding(ours.padTop(), lib.padBottom(), ours.padLeft(), lib.padRight())
+                .build(),
+            lib,
+            where);
+        assertEquals(ours.outputHeight(), lib.outputHeight(), where);
+        assertEquals(ours.outputWidth(), lib.outputWidth(), where);
+        compared++;
+      }
+    }
+    assertTrue(compared > 100, "compared " + compared + " lines");
+  }
+
   @Test
   void grammarAndDerivations() {
     Networks.Network n = Networks.parse(SYNTHETIC, "net", null);

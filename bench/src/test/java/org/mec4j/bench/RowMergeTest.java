@@ -29,7 +29,10 @@ class RowMergeTest {
         "mb" + batch + "ih8iw8ic4oc5kh3kw3sh1sw1pt0pb0pl0pr0",
         0.01,
         100,
-        1.2e-7);
+        1.2e-7,
+        "",
+        1,
+        "fwd");
   }
 
   @Test
@@ -120,7 +123,8 @@ class RowMergeTest {
             1,
             0,
             "b",
-            2);
+            2,
+            "fwd");
     Row b =
         new Row(
             "x:conv1",
@@ -143,7 +147,8 @@ class RowMergeTest {
             1,
             0,
             "a",
-            1);
+            1,
+            "fwd");
     assertNotEquals(a.key(), b.key());
     assertEquals(a, Row.parse(Row.COLUMNS, a.toCsv()));
     List<Row> m =
