@@ -3,6 +3,7 @@
 #ifndef MEC4J_ISA_H
 #define MEC4J_ISA_H
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -24,6 +25,16 @@ mec4j_status set_max_isa(mec4j_isa isa);
 mec4j_status max_isa(mec4j_isa* isa);
 // "portable", "avx2", "avx512", "neon", "best" (the values of MEC4J_MAX_ISA), or "unknown".
 const char* isa_name(mec4j_isa isa);
+
+// Of a kernel's configs, listed lowest ISA first (each with its `isa`), the best that `isa` runs:
+// the last one whose ISA is at most `isa` (the first where none is).
+template <class Config, std::size_t N>
+const Config* best_config(const Config (&configs)[N], mec4j_isa isa) {
+  const Config* best = &configs[0];
+  for (const Config& c : configs)
+    if (c.isa <= isa) best = &c;
+  return best;
+}
 
 // This CPU's L2 per core in bytes (sysconf; 512 KiB where the OS does not say), read once.
 int64_t l2_cache_bytes();
