@@ -42,10 +42,27 @@ corpora=(native/fuzz/corpus/seeds native/fuzz/corpus/found native/fuzz/corpus/re
 export OPENBLAS_NUM_THREADS=2 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 if [[ "${1:-}" == --merge ]]; then
-  mkdir -p native/fuzz/corpus/found
-  echo "== merging target/fuzz/corpus into native/fuzz/corpus/found (inputs that add coverage only)"
-  nice -n "$nice_level" "$fuzzer" -merge=1 -timeout=30 native/fuzz/corpus/found target/fuzz/corpus \
-    native/fuzz/corpus/seeds native/fuzz/corpus/regressions 2>&1 | grep -E '^MERGE|ERROR' || true
+  # The seeds and regressions stay as they are; found/ becomes the fewest inputs that cover what
+  # they do not (libFuzzer's set cover, clang 15 and later; a greedy -merge=1 before that).
+  mode=-merge=1
+  "$fuzzer" -help=1 2>&1 | grep -q set_cover_merge && mode=-set_cover_merge=1
+  echo "== merging native/fuzz/corpus/found and target/fuzz/corpus ($mode) into native/fuzz/corpus/found"
+  work=$(mktemp -d)
+  cp native/fuzz/corpus/seeds/* native/fuzz/corpus/regressions/* "$work"/
+  mkdir -p native/fuzz/corpus/found target/fuzz/corpus
+  if ! nice -n "$nice_level" "$fuzzer" "$mode" -timeout=30 "$work" native/fuzz/corpus/found target/fuzz/corpus \
+    >"$work.log" 2>&1; then
+    tail -20 "$work.log" >&2
+    echo "run.sh: the merge failed; native/fuzz/corpus/found is unchanged" >&2
+    exit 1
+  fi
+  grep -E '^MERGE-OUTER' "$work.log" || true
+  rm -f native/fuzz/corpus/found/* "$work.log"
+  for f in "$work"/*; do
+    name=$(basename "$f")
+    [[ -e native/fuzz/corpus/seeds/$name || -e native/fuzz/corpus/regressions/$name ]] || cp "$f" native/fuzz/corpus/found/
+  done
+  rm -rf "$work"
   ls native/fuzz/corpus/found | wc -l | xargs echo "native/fuzz/corpus/found: files:"
   exit 0
 fi
