@@ -174,6 +174,30 @@ public final class ConvLayer {
         outputPadding);
   }
 
+  /**
+   * This Conv with each output channel's weights multiplied by scale[o] and the bias replaced: a
+   * per-channel affine op on its output (a BatchNormalization) folded in at load.
+   */
+  ConvLayer scaled(float[] scale, float[] newBias) {
+    if (transposed) throw new IllegalStateException(node + ": a ConvTranspose is not scaled");
+    float[] w = weights.clone();
+    int perChannel = w.length / scale.length;
+    for (int o = 0; o < scale.length; o++)
+      for (int i = o * perChannel; i < (o + 1) * perChannel; i++) w[i] *= scale[o];
+    return new ConvLayer(
+        node,
+        false,
+        weightDims,
+        w,
+        newBias,
+        new int[] {strideHeight, strideWidth},
+        new int[] {dilationHeight, dilationWidth},
+        pads,
+        autoPad,
+        group,
+        new int[] {outputPaddingHeight, outputPaddingWidth});
+  }
+
   private static int positive(long v, String name, String where) {
     if (v < 1 || v > Integer.MAX_VALUE)
       throw new OnnxModelException(where + ": " + name + " " + v + " must be positive");

@@ -89,6 +89,8 @@ public final class OnnxExecutor implements AutoCloseable {
   private final Map<String, Integer> lastUse = new HashMap<>();
   // Clip steps whose bounds are known at load (attributes or constant inputs): fusable.
   private final Map<Step, float[]> clipBounds = new HashMap<>();
+  // BatchNormalization steps and their epsilon: foldable into a Conv before them.
+  private final Map<Step, Float> batchNormEpsilon = new HashMap<>();
   private final long opset;
   private boolean closed;
 
@@ -170,6 +172,8 @@ public final class OnnxExecutor implements AutoCloseable {
     this.inputShapes = ins;
     this.outputNames = outs;
     this.steps = list;
+    foldBatchNorms();
+    fuseHardSwish();
     fuseActivations();
     for (int i = 0; i < steps.size(); i++) for (String in : steps.get(i).inputs) lastUse.put(in, i);
   }
@@ -358,8 +362,7 @@ public final class OnnxExecutor implements AutoCloseable {
   private static final Set<String> ELEMENTWISE_FUSABLE = Set.of("Add", "Sub", "Mul", "Div");
 
   private void fuseActivations() {
-    Map<String, Integer> readers = new HashMap<>();
-    for (Step s : steps) for (String in : s.inputs) readers.merge(in, 1, Integer::sum);
+    Map<String, Integer> readers = readerCounts();
     for (int i = 0; i + 1 < steps.size(); i++) {
       Step c = steps.get(i);
       boolean elementwise = ELEMENTWISE_FUSABLE.contains(c.opType);
@@ -380,6 +383,115 @@ public final class OnnxExecutor implements AutoCloseable {
         break;
       }
     }
+  }
+
+  /** How many times each value is read by a step. */
+  private Map<String, Integer> readerCounts() {
+    Map<String, Integer> readers = new HashMap<>();
+    for (Step s : steps) for (String in : s.inputs) readers.merge(in, 1, Integer::sum);
+    return readers;
+  }
+
+  /**
+   * The index of the only step that reads step i's first output, once; -1 if that output has other
+   * readers or is a graph output.
+   */
+  private int soleReader(int i, Map<String, Integer> readers) {
+    String out = steps.get(i).outputs.get(0);
+    if (readers.getOrDefault(out, 0) != 1 || outputNames.contains(out)) return -1;
+    for (int j = i + 1; j < steps.size(); j++) if (steps.get(j).inputs.contains(out)) return j;
+    return -1;
+  }
+
+  /**
+   * Folds a BatchNormalization with constant statistics into the Conv before it when it is the
+   * Conv's only reader, as ONNX Runtime does: the weights scaled per output channel, the bias
+   * shifted, and no pass over the output; a Relu or Clip after it then fuses into the convolution.
+   */
+  private void foldBatchNorms() {
+    Map<String, Integer> readers = readerCounts();
+    for (int i = 0; i < steps.size(); i++) {
+      Step c = steps.get(i);
+      if (c.conv == null || c.conv.layer.isTransposed()) continue;
+      int j = soleReader(i, readers);
+      if (j < 0) continue;
+      Step bn = steps.get(j);
+      Float eps = batchNormEpsilon.get(bn);
+      if (eps == null || !bn.inputs.get(0).equals(c.outputs.get(0))) continue;
+      Tensor[] stats = new Tensor[4];
+      for (int k = 0; k < 4; k++) stats[k] = constants.get(bn.inputs.get(k + 1));
+      if (Arrays.asList(stats).contains(null)) continue;
+      ConvLayer layer = c.conv.layer;
+      float[][] affine;
+      try {
+        affine =
+            Ops.batchNormAffine(
+                stats[0],
+                stats[1],
+                stats[2],
+                stats[3],
+                eps,
+                (int) layer.outputChannels(),
+                layer.bias());
+      } catch (IllegalArgumentException e) {
+        continue; // statistics of the wrong size: the BatchNormalization step reports them
+      }
+      steps.set(
+          i,
+          convStep(
+              c.where, c.opType, c.inputs.get(0), bn.outputs, layer.scaled(affine[0], affine[1])));
+      steps.remove(j);
+    }
+  }
+
+  /**
+   * PaddleOCR's hard swish, Div(Mul(x, Clip(Add(x, a), lo, hi)), d) with constant a, lo, hi and d,
+   * as one step: one pass and one array instead of four, the same float operations in the same
+   * order (so the same bits).
+   */
+  private void fuseHardSwish() {
+    Map<String, Integer> readers = readerCounts();
+    for (int i = 0; i < steps.size(); i++) {
+      Step add = steps.get(i);
+      Float shift = constantScalarOperand(add, "Add");
+      int ci = shift == null ? -1 : soleReader(i, readers);
+      Step clip = ci < 0 ? null : steps.get(ci);
+      float[] bounds = clip == null ? null : clipBounds.get(clip);
+      if (bounds == null || !clip.inputs.get(0).equals(add.outputs.get(0))) continue;
+      int mi = soleReader(ci, readers);
+      Step mul = mi < 0 ? null : steps.get(mi);
+      String x = add.inputs.get(0), clipped = clip.outputs.get(0);
+      if (mul == null
+          || !mul.opType.equals("Mul")
+          || !(mul.inputs.equals(List.of(x, clipped)) || mul.inputs.equals(List.of(clipped, x))))
+        continue;
+      int di = soleReader(mi, readers);
+      Step div = di < 0 ? null : steps.get(di);
+      Float divisor = div == null ? null : constantScalarOperand(div, "Div");
+      if (divisor == null || !div.inputs.get(0).equals(mul.outputs.get(0))) continue;
+      float a = shift, lo = bounds[0], hi = bounds[1], d = divisor;
+      steps.set(
+          di,
+          new Step(
+              add.where,
+              "Add+Clip+Mul+Div",
+              List.of(x),
+              div.outputs,
+              in -> one(Ops.hardSwish(in[0], a, lo, hi, d)),
+              null));
+      steps.remove(mi);
+      steps.remove(ci);
+      steps.remove(i);
+      i--;
+    }
+  }
+
+  /** The value of step s's second input if s is of this op type and that input a float scalar. */
+  private Float constantScalarOperand(Step s, String opType) {
+    if (!s.opType.equals(opType) || s.inputs.size() != 2) return null;
+    Tensor t = constants.get(s.inputs.get(1));
+    boolean scalar = t != null && t.type() == Tensor.Type.FLOAT && t.size() == 1 && t.rank() <= 1;
+    return scalar && !constants.containsKey(s.inputs.get(0)) ? t.f[0] : null;
   }
 
   private ConvStep.Activation activation(Step s) {
@@ -434,9 +546,7 @@ public final class OnnxExecutor implements AutoCloseable {
             throw new OnnxModelException(
                 where + ": the bias '" + in.get(2) + "' is not a constant");
         }
-        ConvStep conv = new ConvStep(ConvLayer.of(n, where, w, b));
-        return new Step(
-            where, type, List.of(in.get(0)), out, x -> new Tensor[] {conv.run(x[0])}, conv);
+        return convStep(where, type, in.get(0), out, ConvLayer.of(n, where, w, b));
       }
       case "Relu" -> op = x -> one(Ops.unary(x[0], v -> v > 0 || v != v ? v : 0f));
       case "Sigmoid" -> op = x -> one(Ops.unary(x[0], Ops::sigmoid));
@@ -462,16 +572,19 @@ public final class OnnxExecutor implements AutoCloseable {
         if (bounds != null) clipBounds.put(s, bounds);
         return s;
       }
-      case "Add" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> p + q, "Add"));
-      case "Sub" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> p - q, "Sub"));
-      case "Mul" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> p * q, "Mul"));
-      case "Div" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> p / q, "Div"));
-      case "Pow" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> (float) Math.pow(p, q), "Pow"));
+      case "Add" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.ADD));
+      case "Sub" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.SUB));
+      case "Mul" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.MUL));
+      case "Div" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.DIV));
+      case "Pow" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.POW));
       case "BatchNormalization" -> {
         if (in.size() < 5) throw new OnnxModelException(where + ": needs 5 inputs");
         float eps = a.f("epsilon", 1e-5f);
         op = x -> one(Ops.batchNorm(x[0], x[1], x[2], x[3], x[4], eps));
-        out = out.subList(0, 1); // the running statistics of training mode are not produced
+        // The running statistics of training mode are not produced.
+        Step s = new Step(where, type, in, out.subList(0, 1), op, null);
+        batchNormEpsilon.put(s, eps);
+        return s;
       }
       case "MaxPool", "AveragePool" -> {
         boolean max = type.equals("MaxPool");
@@ -602,7 +715,7 @@ public final class OnnxExecutor implements AutoCloseable {
               if (alpha != 1f) y = Ops.unary(y, v -> v * alpha);
               if (x.length > 2 && x[2] != null) {
                 Tensor c = beta == 1f ? x[2] : Ops.unary(x[2], v -> v * beta);
-                y = Ops.binary(y, c, (u, v) -> u + v, "Add");
+                y = Ops.binary(y, c, Ops.Arithmetic.ADD);
               }
               return one(y);
             };
@@ -643,6 +756,12 @@ public final class OnnxExecutor implements AutoCloseable {
               where + ": op " + type + " is not supported by the executor");
     }
     return new Step(where, type, in, out, op, null);
+  }
+
+  private static Step convStep(
+      String where, String type, String input, List<String> outputs, ConvLayer layer) {
+    ConvStep conv = new ConvStep(layer);
+    return new Step(where, type, List.of(input), outputs, x -> new Tensor[] {conv.run(x[0])}, conv);
   }
 
   private static Tensor[] one(Tensor t) {

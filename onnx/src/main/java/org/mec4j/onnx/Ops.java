@@ -25,6 +25,16 @@ final class Ops {
     return new Tensor(out, x.shape, x.strides);
   }
 
+  /** (x * clip(x + shift, lo, hi)) / divisor per value (PaddleOCR's hard swish), in x's layout. */
+  static Tensor hardSwish(Tensor x, float shift, float lo, float hi, float divisor) {
+    float[] in = floats(x, "the input"), out = new float[in.length];
+    for (int i = 0; i < in.length; i++) {
+      float v = in[i];
+      out[i] = v * Math.min(Math.max(v + shift, lo), hi) / divisor;
+    }
+    return new Tensor(out, x.shape, x.strides);
+  }
+
   static void clipInPlace(float[] v, float min, float max) {
     if (min == 0f && max == Float.POSITIVE_INFINITY) { // Relu: one max per value, NaN stays NaN
       for (int i = 0; i < v.length; i++) v[i] = Math.max(v[i], 0f);
@@ -59,9 +69,75 @@ final class Ops {
     return s;
   }
 
+  /** The elementwise binary ops: float runs (a loop of its own each) and int64 values. */
+  enum Arithmetic implements Strided.Rows {
+    ADD("Add") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] + b[bi + i];
+      }
+
+      @Override
+      long apply(long x, long y) {
+        return x + y;
+      }
+    },
+    SUB("Sub") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] - b[bi + i];
+      }
+
+      @Override
+      long apply(long x, long y) {
+        return x - y;
+      }
+    },
+    MUL("Mul") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] * b[bi + i];
+      }
+
+      @Override
+      long apply(long x, long y) {
+        return x * y;
+      }
+    },
+    DIV("Div") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] / b[bi + i];
+      }
+
+      @Override
+      long apply(long x, long y) {
+        if (y == 0) throw new ArithmeticException("integer division by zero");
+        return x / y; // truncation, as C++ and ONNX Runtime
+      }
+    },
+    POW("Pow") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = (float) Math.pow(a[ai + i], b[bi + i]);
+      }
+    };
+
+    /** The ONNX op type. */
+    final String opType;
+
+    Arithmetic(String opType) {
+      this.opType = opType;
+    }
+
+    long apply(long x, long y) {
+      throw new IllegalArgumentException(opType + " on int64 values is not supported");
+    }
+  }
+
   /** a op b with numpy broadcasting; the result takes the layout of an input of its shape. */
-  static Tensor binary(Tensor a, Tensor b, Strided.FloatOp op, String name) {
-    if (a.type == Tensor.Type.INT64 && b.type == Tensor.Type.INT64) return binaryLongs(a, b, name);
+  static Tensor binary(Tensor a, Tensor b, Arithmetic op) {
+    if (a.type == Tensor.Type.INT64 && b.type == Tensor.Type.INT64) return binaryLongs(a, b, op);
     float[] af = floats(a, "input A"), bf = floats(b, "input B");
     int[] shape = broadcastShape(a.shape, b.shape);
     int[] outStrides =
@@ -69,24 +145,6 @@ final class Ops {
             ? a.strides
             : Arrays.equals(b.shape, shape) ? b.strides : Tensor.standardStrides(shape);
     float[] out = new float[Tensor.numel(shape)];
-    if (Arrays.equals(a.shape, b.shape) && a.hasStrides(b.strides)) {
-      // A loop per operation: one loop calling op would not inline it once several ops ran.
-      switch (name) {
-        case "Add" -> {
-          for (int i = 0; i < out.length; i++) out[i] = af[i] + bf[i];
-        }
-        case "Sub" -> {
-          for (int i = 0; i < out.length; i++) out[i] = af[i] - bf[i];
-        }
-        case "Mul" -> {
-          for (int i = 0; i < out.length; i++) out[i] = af[i] * bf[i];
-        }
-        default -> {
-          for (int i = 0; i < out.length; i++) out[i] = op.apply(af[i], bf[i]);
-        }
-      }
-      return new Tensor(out, shape, a.strides);
-    }
     Strided.map(
         shape,
         out,
@@ -102,7 +160,7 @@ final class Ops {
   }
 
   // Shape arithmetic (int64, small): row-major loops.
-  private static Tensor binaryLongs(Tensor a, Tensor b, String name) {
+  private static Tensor binaryLongs(Tensor a, Tensor b, Arithmetic op) {
     int[] shape = broadcastShape(a.shape, b.shape);
     int[] as = alignedStrides(a, shape), bs = alignedStrides(b, shape);
     int n = Tensor.numel(shape);
@@ -114,17 +172,7 @@ final class Ops {
         ao += idx[d] * as[d];
         bo += idx[d] * bs[d];
       }
-      long x = a.l[ao], y = b.l[bo];
-      switch (name) {
-        case "Add" -> out[i] = x + y;
-        case "Sub" -> out[i] = x - y;
-        case "Mul" -> out[i] = x * y;
-        case "Div" -> {
-          if (y == 0) throw new ArithmeticException("integer division by zero");
-          out[i] = x / y; // truncation, as C++ and ONNX Runtime
-        }
-        default -> throw new IllegalArgumentException(name + " on int64 values is not supported");
-      }
+      out[i] = op.apply(a.l[ao], b.l[bo]);
       for (int d = shape.length - 1; d >= 0; d--) {
         if (++idx[d] < shape[d]) break;
         idx[d] = 0;
@@ -138,20 +186,34 @@ final class Ops {
     if (x.rank() < 2)
       throw new IllegalArgumentException("input " + x + " has no channel dimension");
     int c = x.shape[1];
+    float[][] affine = batchNormAffine(scale, bias, mean, var, eps, c, null);
+    float[] mul = affine[0], add = affine[1];
+    float[] in = floats(x, "X"), out = new float[in.length];
+    // Values lie in blocks of c channels, each channel a run of cs values (1 in NHWC, H·W in NCHW).
+    int cs = x.shape[1] == 1 ? 1 : x.strides[1];
+    for (int block = 0; block < in.length; block += c * cs)
+      for (int k = 0; k < c; k++) {
+        float m = mul[k], a = add[k];
+        for (int i = block + k * cs; i < block + (k + 1) * cs; i++) out[i] = in[i] * m + a;
+      }
+    return new Tensor(out, x.shape, x.strides);
+  }
+
+  /**
+   * BatchNormalization as y = x * mul[k] + add[k], returned as {mul, add}. With the bias of a Conv
+   * before it (null for none), add is that Conv's new bias once its weights are scaled by mul:
+   * (convBias - mean) * mul + bias, as ONNX Runtime folds it.
+   */
+  static float[][] batchNormAffine(
+      Tensor scale, Tensor bias, Tensor mean, Tensor var, float eps, int c, float[] convBias) {
     float[] s = perChannel(scale, c, "scale"), b = perChannel(bias, c, "B");
     float[] m = perChannel(mean, c, "input_mean"), v = perChannel(var, c, "input_var");
     float[] mul = new float[c], add = new float[c];
     for (int k = 0; k < c; k++) {
       mul[k] = (float) (s[k] / Math.sqrt(v[k] + (double) eps));
-      add[k] = b[k] - m[k] * mul[k];
+      add[k] = ((convBias == null ? 0f : convBias[k]) - m[k]) * mul[k] + b[k];
     }
-    float[] in = floats(x, "X"), out = new float[in.length];
-    int cs = x.shape[1] == 1 ? 1 : x.strides[1];
-    for (int i = 0; i < in.length; i++) {
-      int k = (i / cs) % c;
-      out[i] = in[i] * mul[k] + add[k];
-    }
-    return new Tensor(out, x.shape, x.strides);
+    return new float[][] {mul, add};
   }
 
   private static float[] perChannel(Tensor t, int c, String name) {
