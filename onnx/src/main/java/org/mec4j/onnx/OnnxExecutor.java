@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,9 @@ import org.mec4j.onnx.proto.Onnx.ValueInfoProto;
  * <p>Loading checks everything it can without an input: an op it does not have, a weight of the
  * wrong size, a node reading a value nothing produces; each {@link OnnxModelException} names the
  * node (its name and op type). Running checks the input shapes against the model's declared ones.
- * Not thread-safe (the convolutions own their workspaces); close it to free them.
+ * Not thread-safe: the convolutions own their workspaces, and the arrays of intermediate values are
+ * reused from step to step and from run to run (never the arrays of the outputs a run returns,
+ * which are the caller's). Close it to free them; use one executor per thread to run concurrently.
  */
 public final class OnnxExecutor implements AutoCloseable {
   /** The ops this executor runs (Constant nodes and constant subgraphs are evaluated at load). */
@@ -52,7 +55,8 @@ public final class OnnxExecutor implements AutoCloseable {
               .split(" "));
 
   private interface Op {
-    Tensor[] run(Tensor[] in);
+    /** The outputs; arrays from buffers where the op writes every element. */
+    Tensor[] run(Tensor[] in, Buffers buffers);
   }
 
   private static final class Step {
@@ -92,6 +96,8 @@ public final class OnnxExecutor implements AutoCloseable {
   // BatchNormalization steps and their epsilon: foldable into a Conv before them.
   private final Map<Step, Float> batchNormEpsilon = new HashMap<>();
   private final long opset;
+  // The intermediate values' arrays, reused across steps and runs (why run is not thread-safe).
+  private final Buffers buffers = new Buffers();
   private boolean closed;
 
   private OnnxExecutor(ModelProto model) {
@@ -143,7 +149,7 @@ public final class OnnxExecutor implements AutoCloseable {
           known.addAll(n.getOutputList());
         } else if (allConstant && step.conv == null) {
           // Constant subgraphs (shapes, reshaped constants) are evaluated once, here.
-          Tensor[] out = runStep(step, consts);
+          Tensor[] out = runStep(step, consts, new Buffers());
           for (int i = 0; i < out.length && i < n.getOutputCount(); i++)
             consts.put(n.getOutput(i), out[i]);
           known.addAll(n.getOutputList());
@@ -276,18 +282,29 @@ public final class OnnxExecutor implements AutoCloseable {
         throw new OnnxModelException(
             "the model has no input '" + name + "' (its inputs: " + inputShapes.keySet() + ")");
     Set<String> keep = new HashSet<>(outputNames);
-    for (int i = 0; i < steps.size(); i++) {
-      Step s = steps.get(i);
-      Tensor[] out = runStep(s, values);
-      for (int k = 0; k < out.length && k < s.outputs.size(); k++)
-        if (!s.outputs.get(k).isEmpty()) values.put(s.outputs.get(k), out[k]);
-      for (String in : s.inputs) // free what no later step reads
-      if (lastUse.getOrDefault(in, -1) == i && !keep.contains(in) && !constants.containsKey(in))
-          values.remove(in);
+    // How many live values share each array (views: Reshape, Transpose, Identity): an array goes
+    // back to the buffers when the last of them is dead.
+    Map<float[], Integer> sharers = new IdentityHashMap<>();
+    try {
+      for (int i = 0; i < steps.size(); i++) {
+        Step s = steps.get(i);
+        Tensor[] out = runStep(s, values, buffers);
+        for (int k = 0; k < out.length && k < s.outputs.size(); k++)
+          if (!s.outputs.get(k).isEmpty() && values.put(s.outputs.get(k), out[k]) == null)
+            if (out[k].f != null) sharers.merge(out[k].f, 1, Integer::sum);
+        for (String in : s.inputs) // free what no later step reads (once: dead is then null)
+        if (lastUse.getOrDefault(in, -1) == i && !keep.contains(in) && !constants.containsKey(in)) {
+            Tensor dead = values.remove(in);
+            if (dead != null && dead.f != null && sharers.merge(dead.f, -1, Integer::sum) == 0)
+              buffers.release(dead.f);
+          }
+      }
+      Map<String, Tensor> result = new LinkedHashMap<>();
+      for (String name : outputNames) result.put(name, values.get(name).standard());
+      return result;
+    } finally {
+      buffers.endRun(); // the outputs' arrays are the caller's now
     }
-    Map<String, Tensor> result = new LinkedHashMap<>();
-    for (String name : outputNames) result.put(name, values.get(name).standard());
-    return result;
   }
 
   private static void checkShape(String name, Tensor t, long[] declared) {
@@ -307,14 +324,14 @@ public final class OnnxExecutor implements AutoCloseable {
       throw new OnnxModelException("input '" + name + "' must be float, got " + t);
   }
 
-  private static Tensor[] runStep(Step s, Map<String, Tensor> values) {
+  private static Tensor[] runStep(Step s, Map<String, Tensor> values, Buffers buffers) {
     Tensor[] in = new Tensor[s.inputs.size()];
     for (int i = 0; i < in.length; i++) {
       String name = s.inputs.get(i);
       in[i] = name.isEmpty() ? null : values.get(name);
     }
     try {
-      Tensor[] out = s.op.run(in);
+      Tensor[] out = s.op.run(in, buffers);
       if (s.activation != null) {
         if (out[0].type() != Tensor.Type.FLOAT)
           throw new OnnxModelException(s.activation.node() + ": its input is not float");
@@ -477,7 +494,7 @@ public final class OnnxExecutor implements AutoCloseable {
               "Add+Clip+Mul+Div",
               List.of(x),
               div.outputs,
-              in -> one(Ops.hardSwish(in[0], a, lo, hi, d)),
+              (in, buf) -> one(Ops.hardSwish(buf, in[0], a, lo, hi, d)),
               null));
       steps.remove(mi);
       steps.remove(ci);
@@ -548,39 +565,43 @@ public final class OnnxExecutor implements AutoCloseable {
         }
         return convStep(where, type, in.get(0), out, ConvLayer.of(n, where, w, b));
       }
-      case "Relu" -> op = x -> one(Ops.unary(x[0], v -> v > 0 || v != v ? v : 0f));
-      case "Sigmoid" -> op = x -> one(Ops.unary(x[0], Ops::sigmoid));
-      case "Tanh" -> op = x -> one(Ops.unary(x[0], v -> (float) Math.tanh(v)));
-      case "Exp" -> op = x -> one(Ops.unary(x[0], v -> (float) Math.exp(v)));
-      case "Sqrt" -> op = x -> one(Ops.unary(x[0], v -> (float) Math.sqrt(v)));
-      case "Neg" -> op = x -> one(Ops.unary(x[0], v -> -v));
+      case "Relu" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> v > 0 || v != v ? v : 0f));
+      case "Sigmoid" -> op = (x, buf) -> one(Ops.unary(buf, x[0], Ops::sigmoid));
+      case "Tanh" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> (float) Math.tanh(v)));
+      case "Exp" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> (float) Math.exp(v)));
+      case "Sqrt" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> (float) Math.sqrt(v)));
+      case "Neg" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> -v));
       case "HardSigmoid" -> {
         float alpha = a.f("alpha", 0.2f), beta = a.f("beta", 0.5f);
-        op = x -> one(Ops.unary(x[0], v -> Math.max(0f, Math.min(1f, alpha * v + beta))));
+        op =
+            (x, buf) ->
+                one(Ops.unary(buf, x[0], v -> Math.max(0f, Math.min(1f, alpha * v + beta))));
       }
       case "HardSwish" ->
-          op = x -> one(Ops.unary(x[0], v -> v * Math.max(0f, Math.min(1f, v / 6f + 0.5f))));
+          op =
+              (x, buf) ->
+                  one(Ops.unary(buf, x[0], v -> v * Math.max(0f, Math.min(1f, v / 6f + 0.5f))));
       case "Clip" -> {
         float[] bounds = clipAttributes(n, a, consts, where);
         op =
-            x -> {
+            (x, buf) -> {
               float lo = bounds != null ? bounds[0] : scalar(x, 1, Float.NEGATIVE_INFINITY);
               float hi = bounds != null ? bounds[1] : scalar(x, 2, Float.POSITIVE_INFINITY);
-              return one(Ops.unary(x[0], v -> Math.min(Math.max(v, lo), hi)));
+              return one(Ops.unary(buf, x[0], v -> Math.min(Math.max(v, lo), hi)));
             };
         Step s = new Step(where, type, in, out, op, null);
         if (bounds != null) clipBounds.put(s, bounds);
         return s;
       }
-      case "Add" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.ADD));
-      case "Sub" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.SUB));
-      case "Mul" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.MUL));
-      case "Div" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.DIV));
-      case "Pow" -> op = x -> one(Ops.binary(x[0], x[1], Ops.Arithmetic.POW));
+      case "Add" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.ADD));
+      case "Sub" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.SUB));
+      case "Mul" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.MUL));
+      case "Div" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.DIV));
+      case "Pow" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.POW));
       case "BatchNormalization" -> {
         if (in.size() < 5) throw new OnnxModelException(where + ": needs 5 inputs");
         float eps = a.f("epsilon", 1e-5f);
-        op = x -> one(Ops.batchNorm(x[0], x[1], x[2], x[3], x[4], eps));
+        op = (x, buf) -> one(Ops.batchNorm(buf, x[0], x[1], x[2], x[3], x[4], eps));
         // The running statistics of training mode are not produced.
         Step s = new Step(where, type, in, out.subList(0, 1), op, null);
         batchNormEpsilon.put(s, eps);
@@ -590,22 +611,22 @@ public final class OnnxExecutor implements AutoCloseable {
         boolean max = type.equals("MaxPool");
         if (out.size() > 1)
           throw new OnnxModelException(where + ": MaxPool's Indices output is not supported");
-        op = x -> one(Ops.pool(x[0], a, max, where));
+        op = (x, buf) -> one(Ops.pool(buf, x[0], a, max, where));
       }
-      case "GlobalAveragePool" -> op = x -> one(Ops.globalAveragePool(x[0]));
+      case "GlobalAveragePool" -> op = (x, buf) -> one(Ops.globalAveragePool(buf, x[0]));
       case "Concat" -> {
         if (!a.has("axis")) throw new OnnxModelException(where + ": Concat needs an axis");
         int axis = (int) a.i("axis", 0);
-        op = x -> one(Ops.concat(Arrays.asList(x), axis));
+        op = (x, buf) -> one(Ops.concat(buf, Arrays.asList(x), axis));
       }
       case "Reshape" -> {
         boolean allowZero = a.i("allowzero", 0) != 0;
-        op = x -> one(Ops.reshape(x[0], longs(x, 1, "shape"), allowZero));
+        op = (x, buf) -> one(Ops.reshape(x[0], longs(x, 1, "shape"), allowZero));
       }
       case "Flatten" -> {
         long axisAttr = a.i("axis", 1);
         op =
-            x -> {
+            (x, buf) -> {
               int r = x[0].rank();
               int axis = (int) (axisAttr < 0 ? axisAttr + r : axisAttr);
               if (axis < 0 || axis > r) throw new IllegalArgumentException("axis " + axisAttr);
@@ -618,7 +639,7 @@ public final class OnnxExecutor implements AutoCloseable {
       case "Transpose" -> {
         long[] perm = a.ints("perm");
         op =
-            x -> {
+            (x, buf) -> {
               int r = x[0].rank();
               int[] p = new int[r];
               for (int d = 0; d < r; d++) p[d] = perm == null ? r - 1 - d : (int) perm[d];
@@ -638,7 +659,7 @@ public final class OnnxExecutor implements AutoCloseable {
         boolean squeeze = type.equals("Squeeze");
         long[] attrAxes = a.ints("axes");
         op =
-            x -> {
+            (x, buf) -> {
               long[] axes =
                   attrAxes != null ? attrAxes : x.length > 1 && x[1] != null ? x[1].longs() : null;
               return one(squeeze ? squeeze(x[0], axes) : unsqueeze(x[0], axes));
@@ -649,7 +670,7 @@ public final class OnnxExecutor implements AutoCloseable {
         long[] attrPads = a.ints("pads");
         float attrValue = a.f("value", 0f);
         op =
-            x -> {
+            (x, buf) -> {
               long[] pads = attrPads != null ? attrPads : longs(x, 1, "pads");
               float value = x.length > 2 && x[2] != null ? scalar(x, 2, 0f) : attrValue;
               if (x.length > 3 && x[3] != null)
@@ -664,7 +685,7 @@ public final class OnnxExecutor implements AutoCloseable {
         if (value.size() != 1)
           throw new OnnxModelException(where + ": value must hold one element");
         op =
-            x -> {
+            (x, buf) -> {
               int[] shape = Tensor.toIntShape(x[0].longs());
               if (value.type() == Tensor.Type.FLOAT) {
                 float[] f = new float[Tensor.numel(shape)];
@@ -679,7 +700,7 @@ public final class OnnxExecutor implements AutoCloseable {
       case "Shape" -> {
         long start = a.i("start", 0), end = a.i("end", Long.MAX_VALUE);
         op =
-            x -> {
+            (x, buf) -> {
               int r = x[0].rank();
               int s = (int) Math.max(0, Math.min(r, start < 0 ? start + r : start));
               int e = (int) Math.max(0, Math.min(r, end < 0 ? end + r : end));
@@ -692,7 +713,7 @@ public final class OnnxExecutor implements AutoCloseable {
         long[] attrStarts = a.ints("starts"), attrEnds = a.ints("ends"), attrAxes = a.ints("axes");
         boolean fromAttributes = opset < 10;
         op =
-            x -> {
+            (x, buf) -> {
               if (fromAttributes) return one(Ops.slice(x[0], attrStarts, attrEnds, attrAxes, null));
               long[] axes = x.length > 3 && x[3] != null ? x[3].longs() : null;
               long[] steps = x.length > 4 && x[4] != null ? x[4].longs() : null;
@@ -701,21 +722,21 @@ public final class OnnxExecutor implements AutoCloseable {
       }
       case "Cast" -> {
         long to = a.i("to", 1);
-        op = x -> one(Ops.cast(x[0], to));
+        op = (x, buf) -> one(Ops.cast(x[0], to));
       }
-      case "MatMul" -> op = x -> one(Ops.matMul(x[0], x[1]));
+      case "MatMul" -> op = (x, buf) -> one(Ops.matMul(x[0], x[1]));
       case "Gemm" -> {
         float alpha = a.f("alpha", 1f), beta = a.f("beta", 1f);
         boolean ta = a.i("transA", 0) != 0, tb = a.i("transB", 0) != 0;
         op =
-            x -> {
+            (x, buf) -> {
               Tensor p = ta ? x[0].permute(new int[] {1, 0}) : x[0];
               Tensor q = tb ? x[1].permute(new int[] {1, 0}) : x[1];
               Tensor y = Ops.matMul(p, q);
-              if (alpha != 1f) y = Ops.unary(y, v -> v * alpha);
+              if (alpha != 1f) y = Ops.unary(buf, y, v -> v * alpha);
               if (x.length > 2 && x[2] != null) {
-                Tensor c = beta == 1f ? x[2] : Ops.unary(x[2], v -> v * beta);
-                y = Ops.binary(y, c, Ops.Arithmetic.ADD);
+                Tensor c = beta == 1f ? x[2] : Ops.unary(buf, x[2], v -> v * beta);
+                y = Ops.binary(buf, y, c, Ops.Arithmetic.ADD);
               }
               return one(y);
             };
@@ -723,15 +744,15 @@ public final class OnnxExecutor implements AutoCloseable {
       case "Softmax" -> {
         boolean old = opset < 13;
         long axis = a.i("axis", old ? 1 : -1);
-        op = x -> one(Ops.softmax(x[0], axis, old));
+        op = (x, buf) -> one(Ops.softmax(x[0], axis, old));
       }
       case "Resize" -> {
         int scalesAt = opset < 11 ? 1 : 2;
         op =
-            x -> {
+            (x, buf) -> {
               Tensor scales = x.length > scalesAt ? x[scalesAt] : null;
               Tensor sizes = opset >= 11 && x.length > 3 ? x[3] : null;
-              return one(Ops.resizeNearest(x[0], scales, sizes, a, where));
+              return one(Ops.resizeNearest(buf, x[0], scales, sizes, a, where));
             };
       }
       case "ReduceMean" -> {
@@ -739,7 +760,7 @@ public final class OnnxExecutor implements AutoCloseable {
         boolean keepDims = a.i("keepdims", 1) != 0;
         boolean noopWithEmptyAxes = a.i("noop_with_empty_axes", 0) != 0;
         op =
-            x -> {
+            (x, buf) -> {
               long[] axes =
                   attrAxes != null ? attrAxes : x.length > 1 && x[1] != null ? x[1].longs() : null;
               if (axes != null && axes.length == 0) axes = null;
@@ -748,7 +769,7 @@ public final class OnnxExecutor implements AutoCloseable {
             };
       }
       case "Identity", "Dropout" -> {
-        op = x -> one(x[0]);
+        op = (x, buf) -> one(x[0]);
         out = out.subList(0, 1);
       }
       default ->
@@ -761,7 +782,8 @@ public final class OnnxExecutor implements AutoCloseable {
   private static Step convStep(
       String where, String type, String input, List<String> outputs, ConvLayer layer) {
     ConvStep conv = new ConvStep(layer);
-    return new Step(where, type, List.of(input), outputs, x -> new Tensor[] {conv.run(x[0])}, conv);
+    return new Step(
+        where, type, List.of(input), outputs, (x, buf) -> new Tensor[] {conv.run(x[0], buf)}, conv);
   }
 
   private static Tensor[] one(Tensor t) {

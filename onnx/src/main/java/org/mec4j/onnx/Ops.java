@@ -19,15 +19,16 @@ final class Ops {
   // --- elementwise ---------------------------------------------------------------------------
 
   /** op applied to every value; the result keeps the input's layout. */
-  static Tensor unary(Tensor x, Unary op) {
-    float[] in = floats(x, "the input"), out = new float[in.length];
+  static Tensor unary(Buffers buffers, Tensor x, Unary op) {
+    float[] in = floats(x, "the input"), out = buffers.floats(in.length);
     for (int i = 0; i < in.length; i++) out[i] = op.apply(in[i]);
     return new Tensor(out, x.shape, x.strides);
   }
 
   /** (x * clip(x + shift, lo, hi)) / divisor per value (PaddleOCR's hard swish), in x's layout. */
-  static Tensor hardSwish(Tensor x, float shift, float lo, float hi, float divisor) {
-    float[] in = floats(x, "the input"), out = new float[in.length];
+  static Tensor hardSwish(
+      Buffers buffers, Tensor x, float shift, float lo, float hi, float divisor) {
+    float[] in = floats(x, "the input"), out = buffers.floats(in.length);
     for (int i = 0; i < in.length; i++) {
       float v = in[i];
       out[i] = v * Math.min(Math.max(v + shift, lo), hi) / divisor;
@@ -136,7 +137,7 @@ final class Ops {
   }
 
   /** a op b with numpy broadcasting; the result takes the layout of an input of its shape. */
-  static Tensor binary(Tensor a, Tensor b, Arithmetic op) {
+  static Tensor binary(Buffers buffers, Tensor a, Tensor b, Arithmetic op) {
     if (a.type == Tensor.Type.INT64 && b.type == Tensor.Type.INT64) return binaryLongs(a, b, op);
     float[] af = floats(a, "input A"), bf = floats(b, "input B");
     int[] shape = broadcastShape(a.shape, b.shape);
@@ -144,7 +145,7 @@ final class Ops {
         Arrays.equals(a.shape, shape)
             ? a.strides
             : Arrays.equals(b.shape, shape) ? b.strides : Tensor.standardStrides(shape);
-    float[] out = new float[Tensor.numel(shape)];
+    float[] out = buffers.floats(Tensor.numel(shape));
     Strided.map(
         shape,
         out,
@@ -182,13 +183,14 @@ final class Ops {
   }
 
   /** (x - mean) / sqrt(var + eps) * scale + bias per channel (dimension 1), in x's layout. */
-  static Tensor batchNorm(Tensor x, Tensor scale, Tensor bias, Tensor mean, Tensor var, float eps) {
+  static Tensor batchNorm(
+      Buffers buffers, Tensor x, Tensor scale, Tensor bias, Tensor mean, Tensor var, float eps) {
     if (x.rank() < 2)
       throw new IllegalArgumentException("input " + x + " has no channel dimension");
     int c = x.shape[1];
     float[][] affine = batchNormAffine(scale, bias, mean, var, eps, c, null);
     float[] mul = affine[0], add = affine[1];
-    float[] in = floats(x, "X"), out = new float[in.length];
+    float[] in = floats(x, "X"), out = buffers.floats(in.length);
     // Values lie in blocks of c channels, each channel a run of cs values (1 in NHWC, H·W in NCHW).
     int cs = x.shape[1] == 1 ? 1 : x.strides[1];
     for (int block = 0; block < in.length; block += c * cs)
@@ -226,7 +228,7 @@ final class Ops {
   // --- spatial (NHWC) -----------------------------------------------------------------------
 
   /** MaxPool or AveragePool over an NCHW tensor, computed on NHWC values. */
-  static Tensor pool(Tensor x, Attributes a, boolean max, String where) {
+  static Tensor pool(Buffers buffers, Tensor x, Attributes a, boolean max, String where) {
     if (x.rank() != 4) throw new IllegalArgumentException("only 2-D pooling (4-D input), got " + x);
     String autoPad = a.s("auto_pad", "NOTSET");
     if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID"))
@@ -249,7 +251,7 @@ final class Ops {
     int oh = pooledSize(h, kh, sh, pt, pb, ceil), ow = pooledSize(w, kw, sw, pl, pr, ceil);
     if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || oh < 1 || ow < 1)
       throw new OnnxModelException(where + ": pooling " + Arrays.toString(k) + " on " + x);
-    float[] in = x.toChannelsLast().f, out = new float[n * oh * ow * c];
+    float[] in = x.toChannelsLast().f, out = buffers.floats(n * oh * ow * c);
     float[] acc = new float[c];
     for (int b = 0; b < n; b++)
       for (int y = 0; y < oh; y++)
@@ -303,10 +305,10 @@ final class Ops {
     return out;
   }
 
-  static Tensor globalAveragePool(Tensor x) {
+  static Tensor globalAveragePool(Buffers buffers, Tensor x) {
     if (x.rank() != 4) throw new IllegalArgumentException("a 4-D input expected, got " + x);
     int n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3];
-    float[] in = x.toChannelsLast().f, out = new float[n * c];
+    float[] in = x.toChannelsLast().f, out = buffers.floats(n * c);
     double[] acc = new double[c];
     for (int b = 0; b < n; b++) {
       Arrays.fill(acc, 0);
@@ -320,7 +322,8 @@ final class Ops {
   }
 
   /** Resize, mode nearest, over H and W of an NCHW tensor (N and C keep their size). */
-  static Tensor resizeNearest(Tensor x, Tensor scales, Tensor sizes, Attributes a, String where) {
+  static Tensor resizeNearest(
+      Buffers buffers, Tensor x, Tensor scales, Tensor sizes, Attributes a, String where) {
     String mode = a.s("mode", "nearest");
     if (!mode.equals("nearest"))
       throw new OnnxModelException(
@@ -352,7 +355,7 @@ final class Ops {
     int[] ys = new int[oh], xs = new int[ow];
     for (int i = 0; i < oh; i++) ys[i] = source(i, scaleH, h, oh, coord, nearest, where);
     for (int i = 0; i < ow; i++) xs[i] = source(i, scaleW, w, ow, coord, nearest, where);
-    float[] in = x.toChannelsLast().f, out = new float[n * oh * ow * c];
+    float[] in = x.toChannelsLast().f, out = buffers.floats(n * oh * ow * c);
     for (int b = 0; b < n; b++)
       for (int y = 0; y < oh; y++)
         for (int z = 0; z < ow; z++)
@@ -390,7 +393,7 @@ final class Ops {
 
   // --- reordering and indexing -----------------------------------------------------------------
 
-  static Tensor concat(List<Tensor> in, int axis) {
+  static Tensor concat(Buffers buffers, List<Tensor> in, int axis) {
     Tensor first = in.get(0);
     int r = first.rank();
     if (axis < -r || axis >= r)
@@ -420,17 +423,18 @@ final class Ops {
       }
       return new Tensor(out, shape);
     }
-    float[] out = new float[Tensor.numel(shape)];
+    float[] out = buffers.floats(Tensor.numel(shape));
     if (channelsLast && axis == 1) { // channels of NHWC pixels: one run per pixel and input
       int pixels = shape[0] * shape[2] * shape[3], c = shape[1];
       for (Tensor t : in) {
         Tensor cl = t.toChannelsLast();
         int ct = t.shape[1];
-        if (!cl.isAllZero()) { // the output starts zero: constant padding needs no copy
+        if (!cl.isAllZero()) {
           float[] src = cl.f;
           for (int p = 0, o = offset; p < pixels; p++, o += c)
             System.arraycopy(src, p * ct, out, o, ct);
-        }
+        } else // constant padding (BlazeFace's): zeros written, nothing read
+        for (int p = 0, o = offset; p < pixels; p++, o += c) Arrays.fill(out, o, o + ct, 0f);
         offset += ct;
       }
       return new Tensor(out, shape, os);

@@ -84,17 +84,60 @@ class OpsTest {
   @Test
   void batchNormalization() {
     check(
-        afterConv()
-            .init("scale", TestData.random(4, 51), 4)
-            .init("bias", TestData.random(4, 52), 4)
-            .init("mean", TestData.random(4, 53), 4)
-            .init("var", new float[] {0.5f, 1f, 2f, 0.1f}, 4)
+        withBatchNormStatistics(afterConv())
             .node(
-                "BatchNormalization",
-                "op",
-                List.of("c", "scale", "bias", "mean", "var"),
-                List.of("Y"),
-                f("epsilon", 1e-3f)));
+                "BatchNormalization", "op", BATCH_NORM_INPUTS, List.of("Y"), f("epsilon", 1e-3f)));
+  }
+
+  /**
+   * A BatchNormalization that is its Conv's only reader folds into the Conv's weights and bias (a
+   * Relu after it then fuses too); one whose input another node also reads runs on its own.
+   */
+  @Test
+  void batchNormalizationFoldsIntoTheConvBeforeIt() {
+    Graphs folded =
+        withBatchNormStatistics(afterConv())
+            .node("BatchNormalization", "bn", BATCH_NORM_INPUTS, List.of("b"), f("epsilon", 1e-3f))
+            .node("Relu", "op", List.of("b"), List.of("Y"));
+    check(folded);
+    assertEquals(List.of("Conv+activation"), plan(folded));
+    Graphs kept =
+        withBatchNormStatistics(afterConv())
+            .node("BatchNormalization", "bn", BATCH_NORM_INPUTS, List.of("b"), f("epsilon", 1e-3f))
+            .node("Add", "op", List.of("b", "c"), List.of("Y"));
+    check(kept);
+    assertEquals(List.of("Conv", "BatchNormalization", "Add"), plan(kept));
+  }
+
+  static final List<String> BATCH_NORM_INPUTS = List.of("c", "scale", "bias", "mean", "var");
+
+  static Graphs withBatchNormStatistics(Graphs g) {
+    return g.init("scale", TestData.random(4, 51), 4)
+        .init("bias", TestData.random(4, 52), 4)
+        .init("mean", TestData.random(4, 53), 4)
+        .init("var", new float[] {0.5f, 1f, 2f, 0.1f}, 4);
+  }
+
+  static List<String> plan(Graphs g) {
+    try (OnnxExecutor x = OnnxExecutor.load(g.bytes())) {
+      return x.plan();
+    }
+  }
+
+  /** PaddleOCR's hard swish, (x * Clip(x + 3, 0, 6)) / 6 in four nodes, runs as one step. */
+  @Test
+  void paddleHardSwishRunsAsOneStep() {
+    Graphs g =
+        afterConv()
+            .init("three", new float[] {3f})
+            .init("zero", new float[] {0f})
+            .init("six", new float[] {6f})
+            .node("Add", "add", List.of("c", "three"), List.of("a"))
+            .node("Clip", "clip", List.of("a", "zero", "six"), List.of("k"))
+            .node("Mul", "mul", List.of("c", "k"), List.of("m"))
+            .node("Div", "op", List.of("m", "six"), List.of("Y"));
+    check(g);
+    assertEquals(List.of("Conv", "Add+Clip+Mul+Div"), plan(g));
   }
 
   @Test
