@@ -175,6 +175,28 @@ public final class ConvLayer {
   }
 
   /**
+   * The constant B (k x n, row-major) of a MatMul as n 1x1 filters over k channels: A·B is this
+   * convolution over A's rows taken as pixels.
+   */
+  static ConvLayer ofMatMulWeights(String where, Tensor b) {
+    int k = b.shape[0], n = b.shape[1];
+    float[] rowMajor = b.floats(), w = new float[n * k];
+    for (int o = 0; o < n; o++) for (int i = 0; i < k; i++) w[o * k + i] = rowMajor[i * n + o];
+    return new ConvLayer(
+        where,
+        false,
+        new long[] {n, k, 1, 1},
+        w,
+        null,
+        new int[] {1, 1},
+        new int[] {1, 1},
+        new int[4],
+        AutoPad.NOTSET,
+        1,
+        new int[] {0, 0});
+  }
+
+  /**
    * This Conv with each output channel's weights multiplied by scale[o] and the bias replaced: a
    * per-channel affine op on its output (a BatchNormalization) folded in at load.
    */

@@ -65,7 +65,7 @@ public final class OnnxExecutor implements AutoCloseable {
     final List<String> inputs;
     List<String> outputs;
     final Op op;
-    final ConvStep conv; // for Conv and ConvTranspose
+    final ConvStep conv; // for Conv, ConvTranspose and a MatMul by a constant
     // An activation fused into an elementwise float op (Add, Sub, Mul, Div): clamped in place
     // on the op's fresh output; null if none.
     ConvStep.Activation activation;
@@ -234,7 +234,7 @@ public final class OnnxExecutor implements AutoCloseable {
   /** Every Conv and ConvTranspose node's layer, in graph order. */
   public List<ConvLayer> convLayers() {
     List<ConvLayer> r = new ArrayList<>();
-    for (Step s : steps) if (s.conv != null) r.add(s.conv.layer);
+    for (Step s : steps) if (s.conv != null && !s.opType.equals("MatMul")) r.add(s.conv.layer);
     return r;
   }
 
@@ -429,7 +429,7 @@ public final class OnnxExecutor implements AutoCloseable {
     Map<String, Integer> readers = readerCounts();
     for (int i = 0; i < steps.size(); i++) {
       Step c = steps.get(i);
-      if (c.conv == null || c.conv.layer.isTransposed()) continue;
+      if (!c.opType.equals("Conv")) continue;
       int j = soleReader(i, readers);
       if (j < 0) continue;
       Step bn = steps.get(j);
@@ -724,7 +724,21 @@ public final class OnnxExecutor implements AutoCloseable {
         long to = a.i("to", 1);
         op = (x, buf) -> one(Ops.cast(x[0], to));
       }
-      case "MatMul" -> op = (x, buf) -> one(Ops.matMul(x[0], x[1]));
+      case "MatMul" -> {
+        Tensor b = consts.get(in.get(1));
+        if (b != null && b.type() == Tensor.Type.FLOAT && b.rank() == 2) {
+          ConvStep conv = new ConvStep(ConvLayer.ofMatMulWeights(where, b));
+          int rows = b.shape[0], columns = b.shape[1];
+          return new Step(
+              where,
+              type,
+              List.of(in.get(0)),
+              out,
+              (x, buf) -> one(matMulOnConv(conv, x[0], rows, columns, buf)),
+              conv);
+        }
+        op = (x, buf) -> one(Ops.matMul(x[0], x[1]));
+      }
       case "Gemm" -> {
         float alpha = a.f("alpha", 1f), beta = a.f("beta", 1f);
         boolean ta = a.i("transA", 0) != 0, tb = a.i("transB", 0) != 0;
@@ -784,6 +798,22 @@ public final class OnnxExecutor implements AutoCloseable {
     ConvStep conv = new ConvStep(layer);
     return new Step(
         where, type, List.of(input), outputs, (x, buf) -> new Tensor[] {conv.run(x[0], buf)}, conv);
+  }
+
+  /**
+   * A·B for a constant B of k x n on mec4j: A's rows are the pixels of a 1-pixel-high NHWC image of
+   * k channels, B n 1x1 filters (ONNX Runtime's MLAS GEMM against mec4j's instead of a Java loop).
+   */
+  private static Tensor matMulOnConv(ConvStep conv, Tensor a, int k, int n, Buffers buffers) {
+    if (a.rank() < 2 || a.shape[a.rank() - 1] != k)
+      throw new IllegalArgumentException("MatMul of " + a + " and a constant of " + k + " x " + n);
+    Tensor rowMajor = a.standard();
+    int rows = a.size() / k;
+    if (rows == 0) return Ops.matMul(a, Tensor.of(new float[k * n], k, n));
+    float[] y = conv.run(Tensor.channelsLast(Ops.floats(rowMajor, "A"), 1, k, 1, rows), buffers).f;
+    int[] shape = a.shape.clone();
+    shape[shape.length - 1] = n;
+    return new Tensor(y, shape, Tensor.standardStrides(shape));
   }
 
   private static Tensor[] one(Tensor t) {

@@ -207,6 +207,21 @@ class OpsTest {
             .node("Softmax", "op", List.of("m1"), List.of("Y")));
   }
 
+  /**
+   * A MatMul by a constant runs on mec4j (A's rows as pixels of a 1x1 convolution), here on a 4-D A
+   * in NHWC order, with the Relu after it fused.
+   */
+  @Test
+  void matMulByAConstantRunsAsAConvolution() {
+    Graphs g =
+        afterConv()
+            .init("M", TestData.random(8 * 5, 72), 8, 5)
+            .node("MatMul", "mm", List.of("c", "M"), List.of("m"))
+            .node("Relu", "op", List.of("m"), List.of("Y"));
+    check(g);
+    assertEquals(List.of("Conv", "MatMul+activation"), plan(g));
+  }
+
   @Test
   void shapeSliceConcatReshapeAsPaddleExportsThem() {
     check(
