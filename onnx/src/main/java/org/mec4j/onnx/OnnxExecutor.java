@@ -178,7 +178,7 @@ public final class OnnxExecutor implements AutoCloseable {
     this.inputShapes = ins;
     this.outputNames = outs;
     this.steps = list;
-    foldBatchNorms();
+    foldAffineOpsIntoConvs();
     fuseHardSwish();
     fuseActivations();
     for (int i = 0; i < steps.size(); i++) for (String in : steps.get(i).inputs) lastUse.put(in, i);
@@ -421,44 +421,80 @@ public final class OnnxExecutor implements AutoCloseable {
   }
 
   /**
-   * Folds a BatchNormalization with constant statistics into the Conv before it when it is the
-   * Conv's only reader, as ONNX Runtime does: the weights scaled per output channel, the bias
-   * shifted, and no pass over the output; a Relu or Clip after it then fuses into the convolution.
+   * Folds per-channel affine ops into the Conv before them, as ONNX Runtime does, while each is the
+   * Conv's only reader: a BatchNormalization with constant statistics, a Mul or an Add by a
+   * constant scalar or per-channel vector (PP-LCNetV3's learnable affine blocks). The weights are
+   * scaled per output channel and the bias shifted, so no pass over the output is left; a Relu or
+   * Clip after them then fuses into the convolution.
    */
-  private void foldBatchNorms() {
+  private void foldAffineOpsIntoConvs() {
     Map<String, Integer> readers = readerCounts();
     for (int i = 0; i < steps.size(); i++) {
       Step c = steps.get(i);
       if (!c.opType.equals("Conv")) continue;
-      int j = soleReader(i, readers);
-      if (j < 0) continue;
-      Step bn = steps.get(j);
-      Float eps = batchNormEpsilon.get(bn);
-      if (eps == null || !bn.inputs.get(0).equals(c.outputs.get(0))) continue;
-      Tensor[] stats = new Tensor[4];
-      for (int k = 0; k < 4; k++) stats[k] = constants.get(bn.inputs.get(k + 1));
-      if (Arrays.asList(stats).contains(null)) continue;
-      ConvLayer layer = c.conv.layer;
-      float[][] affine;
-      try {
-        affine =
-            Ops.batchNormAffine(
-                stats[0],
-                stats[1],
-                stats[2],
-                stats[3],
-                eps,
-                (int) layer.outputChannels(),
-                layer.bias());
-      } catch (IllegalArgumentException e) {
-        continue; // statistics of the wrong size: the BatchNormalization step reports them
+      for (int j = soleReader(i, readers); j >= 0; j = soleReader(i, readers)) {
+        ConvLayer layer = c.conv.layer;
+        float[][] affine = affineAfter(steps.get(j), c.outputs.get(0), layer);
+        if (affine == null) break;
+        c =
+            convStep(
+                c.where,
+                c.opType,
+                c.inputs.get(0),
+                steps.get(j).outputs,
+                layer.scaled(affine[0], affine[1]));
+        steps.set(i, c);
+        steps.remove(j);
       }
-      steps.set(
-          i,
-          convStep(
-              c.where, c.opType, c.inputs.get(0), bn.outputs, layer.scaled(affine[0], affine[1])));
-      steps.remove(j);
     }
+  }
+
+  /**
+   * {scale, new bias} of the Conv whose output x step s reads if s is a per-channel affine op with
+   * constant parameters that fold into it; null otherwise.
+   */
+  private float[][] affineAfter(Step s, String x, ConvLayer layer) {
+    int channels = (int) layer.outputChannels();
+    float[] bias = layer.bias() != null ? layer.bias() : new float[channels];
+    if (s.opType.equals("BatchNormalization") && batchNormEpsilon.containsKey(s)) {
+      Tensor[] stats = new Tensor[4];
+      for (int k = 0; k < 4; k++) stats[k] = constants.get(s.inputs.get(k + 1));
+      if (!s.inputs.get(0).equals(x) || Arrays.asList(stats).contains(null)) return null;
+      try {
+        return Ops.batchNormAffine(
+            stats[0], stats[1], stats[2], stats[3], batchNormEpsilon.get(s), channels, bias);
+      } catch (IllegalArgumentException e) {
+        return null; // statistics of the wrong size: the BatchNormalization step reports them
+      }
+    }
+    boolean mul = s.opType.equals("Mul");
+    if (!mul && !s.opType.equals("Add") || s.inputs.size() != 2) return null;
+    String other = s.inputs.get(0).equals(x) ? s.inputs.get(1) : s.inputs.get(0);
+    float[] perChannel = perChannelConstant(constants.get(other), channels);
+    if (other.equals(x) || perChannel == null) return null;
+    float[] scale = new float[channels], newBias = new float[channels];
+    for (int k = 0; k < channels; k++) {
+      scale[k] = mul ? perChannel[k] : 1f;
+      newBias[k] = mul ? bias[k] * perChannel[k] : bias[k] + perChannel[k];
+    }
+    return new float[][] {scale, newBias};
+  }
+
+  /**
+   * A float constant that broadcasts over an NCHW value along its channels only (a scalar, or C
+   * values shaped [C, 1, 1] or [1, C, 1, 1]) as one value per channel; null for any other.
+   */
+  private static float[] perChannelConstant(Tensor t, int channels) {
+    if (t == null || t.type() != Tensor.Type.FLOAT || t.rank() > 4) return null;
+    float[] v = t.floats();
+    if (v.length == 1) {
+      float[] r = new float[channels];
+      Arrays.fill(r, v[0]);
+      return r;
+    }
+    int channelAxis = t.rank() - 3; // NCHW's axis 1, aligned to the right
+    if (v.length != channels || channelAxis < 0 || t.shape[channelAxis] != channels) return null;
+    return v;
   }
 
   /**

@@ -79,6 +79,11 @@ final class Ops {
       }
 
       @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] + b;
+      }
+
+      @Override
       long apply(long x, long y) {
         return x + y;
       }
@@ -87,6 +92,11 @@ final class Ops {
       @Override
       public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
         for (int i = 0; i < n; i++) out[o + i] = a[ai + i] - b[bi + i];
+      }
+
+      @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] - b;
       }
 
       @Override
@@ -101,6 +111,11 @@ final class Ops {
       }
 
       @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] * b;
+      }
+
+      @Override
       long apply(long x, long y) {
         return x * y;
       }
@@ -109,6 +124,11 @@ final class Ops {
       @Override
       public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
         for (int i = 0; i < n; i++) out[o + i] = a[ai + i] / b[bi + i];
+      }
+
+      @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] / b;
       }
 
       @Override
@@ -121,6 +141,11 @@ final class Ops {
       @Override
       public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
         for (int i = 0; i < n; i++) out[o + i] = (float) Math.pow(a[ai + i], b[bi + i]);
+      }
+
+      @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = (float) Math.pow(a[ai + i], b);
       }
     };
 
@@ -139,6 +164,9 @@ final class Ops {
   /** a op b with numpy broadcasting; the result takes the layout of an input of its shape. */
   static Tensor binary(Buffers buffers, Tensor a, Tensor b, Arithmetic op) {
     if (a.type == Tensor.Type.INT64 && b.type == Tensor.Type.INT64) return binaryLongs(a, b, op);
+    // A broadcast first operand of a commutative op goes second, where runs take it as a scalar.
+    if ((op == Arithmetic.ADD || op == Arithmetic.MUL) && a.size() < b.size())
+      return binary(buffers, b, a, op);
     float[] af = floats(a, "input A"), bf = floats(b, "input B");
     int[] shape = broadcastShape(a.shape, b.shape);
     int[] outStrides =

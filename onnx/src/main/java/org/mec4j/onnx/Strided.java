@@ -15,6 +15,9 @@ final class Strided {
    */
   interface Rows {
     void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n);
+
+    /** out[o + i] = a[ai + i] op b for i &lt; n: b broadcast along the run. */
+    void apply(float[] a, int ai, float b, float[] out, int o, int n);
   }
 
   // Strided or broadcast operands are gathered into contiguous runs of at most this many values.
@@ -66,8 +69,10 @@ final class Strided {
       r = 1;
     }
     int n = size[r - 1];
+    // b constant along contiguous runs of a and out (a per-channel or per-row value): no gather.
+    boolean bAlongRun = b != null && as[r - 1] == 1 && bs[r - 1] == 0 && os[r - 1] == 1;
     float[] runA = null, runB = null, runOut = null;
-    if (b != null) {
+    if (b != null && !bAlongRun) {
       int len = Math.min(n, CHUNK);
       if (as[r - 1] != 1) runA = new float[len];
       if (bs[r - 1] != 1) runB = new float[len];
@@ -77,6 +82,7 @@ final class Strided {
     int oo = outOffset, ao = aOffset, bo = 0;
     for (long t = total / n; t > 0; t--) {
       if (b == null) copyRun(a, ao, as[r - 1], out, oo, os[r - 1], n);
+      else if (bAlongRun) op.apply(a, ao, b[bo], out, oo, n);
       else
         for (int c = 0; c < n; c += CHUNK) {
           int len = Math.min(CHUNK, n - c);
@@ -152,17 +158,18 @@ final class Strided {
 
   /** Dimensions from the largest output stride to the smallest (size-1 dimensions first). */
   static int[] order(int[] strides, int[] shape) {
-    Integer[] o = new Integer[strides.length];
-    for (int i = 0; i < o.length; i++) o[i] = i;
-    java.util.Arrays.sort(
-        o,
-        (x, y) -> {
-          long sx = shape[x] == 1 ? Long.MAX_VALUE : strides[x];
-          long sy = shape[y] == 1 ? Long.MAX_VALUE : strides[y];
-          return sx != sy ? Long.compare(sy, sx) : Integer.compare(x, y);
-        });
-    int[] r = new int[o.length];
-    for (int i = 0; i < r.length; i++) r[i] = o[i];
+    // An insertion sort (a handful of dimensions), stable: equal keys keep their order.
+    int[] r = new int[strides.length];
+    for (int i = 0; i < r.length; i++) {
+      int d = i, j = i;
+      for (; j > 0 && orderKey(strides, shape, r[j - 1]) < orderKey(strides, shape, d); j--)
+        r[j] = r[j - 1];
+      r[j] = d;
+    }
     return r;
+  }
+
+  private static long orderKey(int[] strides, int[] shape, int d) {
+    return shape[d] == 1 ? Long.MAX_VALUE : strides[d];
   }
 }
