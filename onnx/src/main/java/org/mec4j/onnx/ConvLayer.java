@@ -197,18 +197,25 @@ public final class ConvLayer {
   }
 
   /**
-   * This Conv with each output channel's weights multiplied by scale[o] and the bias replaced: a
+   * This layer with each output channel's weights multiplied by scale[o] and the bias replaced: a
    * per-channel affine op on its output (a BatchNormalization) folded in at load.
    */
   ConvLayer scaled(float[] scale, float[] newBias) {
-    if (transposed) throw new IllegalStateException(node + ": a ConvTranspose is not scaled");
     float[] w = weights.clone();
-    int perChannel = w.length / scale.length;
-    for (int o = 0; o < scale.length; o++)
-      for (int i = o * perChannel; i < (o + 1) * perChannel; i++) w[i] *= scale[o];
+    int kernel = kernelHeight * kernelWidth;
+    // Runs of one kernel's weights, output channel by output channel: OIHW for Conv, IOHW per
+    // group for ConvTranspose (the group's output channels repeat for each of its input channels).
+    int outPerGroup = (int) outputChannels() / group, inPerGroup = (int) inputChannels() / group;
+    for (int run = 0; run < w.length / kernel; run++) {
+      int o =
+          transposed
+              ? run / (inPerGroup * outPerGroup) * outPerGroup + run % outPerGroup
+              : run / inPerGroup;
+      for (int i = run * kernel; i < (run + 1) * kernel; i++) w[i] *= scale[o];
+    }
     return new ConvLayer(
         node,
-        false,
+        transposed,
         weightDims,
         w,
         newBias,

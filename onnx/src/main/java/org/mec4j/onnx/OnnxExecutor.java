@@ -431,7 +431,7 @@ public final class OnnxExecutor implements AutoCloseable {
     Map<String, Integer> readers = readerCounts();
     for (int i = 0; i < steps.size(); i++) {
       Step c = steps.get(i);
-      if (!c.opType.equals("Conv")) continue;
+      if (!c.opType.equals("Conv") && !c.opType.equals("ConvTranspose")) continue;
       for (int j = soleReader(i, readers); j >= 0; j = soleReader(i, readers)) {
         ConvLayer layer = c.conv.layer;
         float[][] affine = affineAfter(steps.get(j), c.outputs.get(0), layer);

@@ -136,10 +136,37 @@ class OpsTest {
   static final List<String> BATCH_NORM_INPUTS = List.of("c", "scale", "bias", "mean", "var");
 
   static Graphs withBatchNormStatistics(Graphs g) {
-    return g.init("scale", TestData.random(4, 51), 4)
-        .init("bias", TestData.random(4, 52), 4)
-        .init("mean", TestData.random(4, 53), 4)
-        .init("var", new float[] {0.5f, 1f, 2f, 0.1f}, 4);
+    return withBatchNormStatistics(g, 4);
+  }
+
+  static Graphs withBatchNormStatistics(Graphs g, int channels) {
+    float[] var = TestData.random(channels, 54);
+    for (int k = 0; k < channels; k++) var[k] = Math.abs(var[k]) + 0.1f;
+    return g.init("scale", TestData.random(channels, 51), channels)
+        .init("bias", TestData.random(channels, 52), channels)
+        .init("mean", TestData.random(channels, 53), channels)
+        .init("var", var, channels);
+  }
+
+  /**
+   * The fold scales each output channel's weights in a grouped Conv (OIHW) and a grouped
+   * ConvTranspose (IOHW per group) alike, and a Relu after the folded ConvTranspose still fuses.
+   */
+  @Test
+  void batchNormalizationFoldsIntoGroupedConvAndConvTranspose() {
+    long[] in = {1, 4, 5, 5};
+    for (String type : List.of("Conv", "ConvTranspose")) {
+      long[] weights = type.equals("Conv") ? new long[] {6, 2, 3, 3} : new long[] {4, 3, 3, 3};
+      Graphs g =
+          withBatchNormStatistics(Graphs.create().input("X", in).output("Y"), 6)
+              .init("W", TestData.random(4 * 3 * 3 * 3, 55), weights)
+              .init("B", TestData.random(6, 56), 6)
+              .node(type, "conv", List.of("X", "W", "B"), List.of("c"), i("group", 2))
+              .node("BatchNormalization", "bn", BATCH_NORM_INPUTS, List.of("b"))
+              .node("Relu", "op", List.of("b"), List.of("Y"));
+      ConvAttributesTest.compareWithOrt(g, in);
+      assertEquals(List.of(type + "+activation"), plan(g), type);
+    }
   }
 
   static List<String> plan(Graphs g) {
