@@ -93,7 +93,7 @@ public final class OnnxExecutor implements AutoCloseable {
   private final Map<String, Integer> lastUse = new HashMap<>();
   // Clip steps whose bounds are known at load (attributes or constant inputs): fusable.
   private final Map<Step, float[]> clipBounds = new HashMap<>();
-  // BatchNormalization steps and their epsilon: foldable into a Conv before them.
+  // BatchNormalization steps and their epsilon: foldable into a convolution before them.
   private final Map<Step, Float> batchNormEpsilon = new HashMap<>();
   private final long opset;
   // The intermediate values' arrays, reused across steps and runs (why run is not thread-safe).
