@@ -95,6 +95,7 @@ public final class OnnxExecutor implements AutoCloseable {
   private final Map<Step, float[]> clipBounds = new HashMap<>();
   // BatchNormalization steps and their epsilon: foldable into a convolution before them.
   private final Map<Step, Float> batchNormEpsilon = new HashMap<>();
+  private final List<ConvLayer> nodeLayers = new ArrayList<>(); // before any fold
   private final long opset;
   // The intermediate values' arrays, reused across steps and runs (why run is not thread-safe).
   private final Buffers buffers = new Buffers();
@@ -231,11 +232,12 @@ public final class OnnxExecutor implements AutoCloseable {
     return Collections.unmodifiableList(outputNames);
   }
 
-  /** Every Conv and ConvTranspose node's layer, in graph order. */
+  /**
+   * Every Conv and ConvTranspose node's layer as the model gives it, in graph order (the executor
+   * may run it with a BatchNormalization or another per-channel op after it folded in).
+   */
   public List<ConvLayer> convLayers() {
-    List<ConvLayer> r = new ArrayList<>();
-    for (Step s : steps) if (s.conv != null && !s.opType.equals("MatMul")) r.add(s.conv.layer);
-    return r;
+    return Collections.unmodifiableList(nodeLayers);
   }
 
   /** How many convolutions run on a kernel packed once (MEC_FUSED, after their first run). */
@@ -599,7 +601,9 @@ public final class OnnxExecutor implements AutoCloseable {
             throw new OnnxModelException(
                 where + ": the bias '" + in.get(2) + "' is not a constant");
         }
-        return convStep(where, type, in.get(0), out, ConvLayer.of(n, where, w, b));
+        ConvLayer layer = ConvLayer.of(n, where, w, b);
+        nodeLayers.add(layer);
+        return convStep(where, type, in.get(0), out, layer);
       }
       case "Relu" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> v > 0 || v != v ? v : 0f));
       case "Sigmoid" -> op = (x, buf) -> one(Ops.unary(buf, x[0], Ops::sigmoid));

@@ -1,5 +1,6 @@
 package org.mec4j.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.mec4j.onnx.Graphs.f;
 import static org.mec4j.onnx.Graphs.i;
@@ -101,6 +102,9 @@ class OpsTest {
             .node("Relu", "op", List.of("b"), List.of("Y"));
     check(folded);
     assertEquals(List.of("Conv+activation"), plan(folded));
+    try (OnnxExecutor x = OnnxExecutor.load(folded.bytes())) { // the node's own weights
+      assertArrayEquals(TestData.random(4 * 3 * 9, 41), x.convLayers().get(0).weights());
+    }
     Graphs kept =
         withBatchNormStatistics(afterConv())
             .node("BatchNormalization", "bn", BATCH_NORM_INPUTS, List.of("b"), f("epsilon", 1e-3f))
