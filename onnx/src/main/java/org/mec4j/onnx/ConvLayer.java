@@ -174,6 +174,59 @@ public final class ConvLayer {
         outputPadding);
   }
 
+  /**
+   * The constant B (k x n, row-major) of a MatMul as n 1x1 filters over k channels: A·B is this
+   * convolution over A's rows taken as pixels.
+   */
+  static ConvLayer ofMatMulWeights(String where, Tensor b) {
+    int k = b.shape[0], n = b.shape[1];
+    float[] rowMajor = b.floats(), w = new float[n * k];
+    for (int o = 0; o < n; o++) for (int i = 0; i < k; i++) w[o * k + i] = rowMajor[i * n + o];
+    return new ConvLayer(
+        where,
+        false,
+        new long[] {n, k, 1, 1},
+        w,
+        null,
+        new int[] {1, 1},
+        new int[] {1, 1},
+        new int[4],
+        AutoPad.NOTSET,
+        1,
+        new int[] {0, 0});
+  }
+
+  /**
+   * This layer with each output channel's weights multiplied by scale[o] and the bias replaced: a
+   * per-channel affine op on its output (a BatchNormalization) folded in at load.
+   */
+  ConvLayer scaled(float[] scale, float[] newBias) {
+    float[] w = weights.clone();
+    int kernel = kernelHeight * kernelWidth;
+    // Runs of one kernel's weights, output channel by output channel: OIHW for Conv, IOHW per
+    // group for ConvTranspose (the group's output channels repeat for each of its input channels).
+    int outPerGroup = (int) outputChannels() / group, inPerGroup = (int) inputChannels() / group;
+    for (int run = 0; run < w.length / kernel; run++) {
+      int o =
+          transposed
+              ? run / (inPerGroup * outPerGroup) * outPerGroup + run % outPerGroup
+              : run / inPerGroup;
+      for (int i = run * kernel; i < (run + 1) * kernel; i++) w[i] *= scale[o];
+    }
+    return new ConvLayer(
+        node,
+        transposed,
+        weightDims,
+        w,
+        newBias,
+        new int[] {strideHeight, strideWidth},
+        new int[] {dilationHeight, dilationWidth},
+        pads,
+        autoPad,
+        group,
+        new int[] {outputPaddingHeight, outputPaddingWidth});
+  }
+
   private static int positive(long v, String name, String where) {
     if (v < 1 || v > Integer.MAX_VALUE)
       throw new OnnxModelException(where + ": " + name + " " + v + " must be positive");

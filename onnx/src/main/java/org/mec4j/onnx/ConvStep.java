@@ -34,7 +34,8 @@ final class ConvStep implements AutoCloseable {
     this.layer = layer;
   }
 
-  Tensor run(Tensor x) {
+  /** The output, in an array from buffers for a forward convolution (which writes all of it). */
+  Tensor run(Tensor x, Buffers buffers) {
     if (x.type() != Tensor.Type.FLOAT || x.rank() != 4)
       throw new OnnxModelException(
           layer.node() + ": input " + x + " is not a 4-D float (NCHW) tensor");
@@ -44,7 +45,7 @@ final class ConvStep implements AutoCloseable {
     float[] out;
     int c, h, w;
     if (!layer.isTransposed()) {
-      out = new float[Tensor.checkAllocatable(spec.outputSize())];
+      out = buffers.floats(Tensor.checkAllocatable(spec.outputSize()));
       float[] bias = layer.bias();
       if (packed != null && packed.isa() != Cpu.effectiveIsa()) { // Cpu.setMaxIsa since packing
         packed.close();

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,9 @@ import org.mec4j.onnx.proto.Onnx.ValueInfoProto;
  * <p>Loading checks everything it can without an input: an op it does not have, a weight of the
  * wrong size, a node reading a value nothing produces; each {@link OnnxModelException} names the
  * node (its name and op type). Running checks the input shapes against the model's declared ones.
- * Not thread-safe (the convolutions own their workspaces); close it to free them.
+ * Not thread-safe: the convolutions own their workspaces, and the arrays of intermediate values are
+ * reused from step to step and from run to run (never the arrays of the outputs a run returns,
+ * which are the caller's). Close it to free them; use one executor per thread to run concurrently.
  */
 public final class OnnxExecutor implements AutoCloseable {
   /** The ops this executor runs (Constant nodes and constant subgraphs are evaluated at load). */
@@ -52,7 +55,8 @@ public final class OnnxExecutor implements AutoCloseable {
               .split(" "));
 
   private interface Op {
-    Tensor[] run(Tensor[] in);
+    /** The outputs; arrays from buffers where the op writes every element. */
+    Tensor[] run(Tensor[] in, Buffers buffers);
   }
 
   private static final class Step {
@@ -61,7 +65,7 @@ public final class OnnxExecutor implements AutoCloseable {
     final List<String> inputs;
     List<String> outputs;
     final Op op;
-    final ConvStep conv; // for Conv and ConvTranspose
+    final ConvStep conv; // for Conv, ConvTranspose and a MatMul by a constant
     // An activation fused into an elementwise float op (Add, Sub, Mul, Div): clamped in place
     // on the op's fresh output; null if none.
     ConvStep.Activation activation;
@@ -89,7 +93,12 @@ public final class OnnxExecutor implements AutoCloseable {
   private final Map<String, Integer> lastUse = new HashMap<>();
   // Clip steps whose bounds are known at load (attributes or constant inputs): fusable.
   private final Map<Step, float[]> clipBounds = new HashMap<>();
+  // BatchNormalization steps and their epsilon: foldable into a convolution before them.
+  private final Map<Step, Float> batchNormEpsilon = new HashMap<>();
+  private final List<ConvLayer> nodeLayers = new ArrayList<>(); // before any fold
   private final long opset;
+  // The intermediate values' arrays, reused across steps and runs (why run is not thread-safe).
+  private final Buffers buffers = new Buffers();
   private boolean closed;
 
   private OnnxExecutor(ModelProto model) {
@@ -141,7 +150,7 @@ public final class OnnxExecutor implements AutoCloseable {
           known.addAll(n.getOutputList());
         } else if (allConstant && step.conv == null) {
           // Constant subgraphs (shapes, reshaped constants) are evaluated once, here.
-          Tensor[] out = runStep(step, consts);
+          Tensor[] out = runStep(step, consts, new Buffers());
           for (int i = 0; i < out.length && i < n.getOutputCount(); i++)
             consts.put(n.getOutput(i), out[i]);
           known.addAll(n.getOutputList());
@@ -170,6 +179,8 @@ public final class OnnxExecutor implements AutoCloseable {
     this.inputShapes = ins;
     this.outputNames = outs;
     this.steps = list;
+    foldAffineOpsIntoConvs();
+    fuseHardSwish();
     fuseActivations();
     for (int i = 0; i < steps.size(); i++) for (String in : steps.get(i).inputs) lastUse.put(in, i);
   }
@@ -221,11 +232,12 @@ public final class OnnxExecutor implements AutoCloseable {
     return Collections.unmodifiableList(outputNames);
   }
 
-  /** Every Conv and ConvTranspose node's layer, in graph order. */
+  /**
+   * Every Conv and ConvTranspose node's layer as the model gives it, in graph order (the executor
+   * may run it with a BatchNormalization or another per-channel op after it folded in).
+   */
   public List<ConvLayer> convLayers() {
-    List<ConvLayer> r = new ArrayList<>();
-    for (Step s : steps) if (s.conv != null) r.add(s.conv.layer);
-    return r;
+    return Collections.unmodifiableList(nodeLayers);
   }
 
   /** How many convolutions run on a kernel packed once (MEC_FUSED, after their first run). */
@@ -272,18 +284,29 @@ public final class OnnxExecutor implements AutoCloseable {
         throw new OnnxModelException(
             "the model has no input '" + name + "' (its inputs: " + inputShapes.keySet() + ")");
     Set<String> keep = new HashSet<>(outputNames);
-    for (int i = 0; i < steps.size(); i++) {
-      Step s = steps.get(i);
-      Tensor[] out = runStep(s, values);
-      for (int k = 0; k < out.length && k < s.outputs.size(); k++)
-        if (!s.outputs.get(k).isEmpty()) values.put(s.outputs.get(k), out[k]);
-      for (String in : s.inputs) // free what no later step reads
-      if (lastUse.getOrDefault(in, -1) == i && !keep.contains(in) && !constants.containsKey(in))
-          values.remove(in);
+    // How many live values share each array (views: Reshape, Transpose, Identity): an array goes
+    // back to the buffers when the last of them is dead.
+    Map<float[], Integer> sharers = new IdentityHashMap<>();
+    try {
+      for (int i = 0; i < steps.size(); i++) {
+        Step s = steps.get(i);
+        Tensor[] out = runStep(s, values, buffers);
+        for (int k = 0; k < out.length && k < s.outputs.size(); k++)
+          if (!s.outputs.get(k).isEmpty() && values.put(s.outputs.get(k), out[k]) == null)
+            if (out[k].f != null) sharers.merge(out[k].f, 1, Integer::sum);
+        for (String in : s.inputs) // free what no later step reads (once: dead is then null)
+        if (lastUse.getOrDefault(in, -1) == i && !keep.contains(in) && !constants.containsKey(in)) {
+            Tensor dead = values.remove(in);
+            if (dead != null && dead.f != null && sharers.merge(dead.f, -1, Integer::sum) == 0)
+              buffers.release(dead.f);
+          }
+      }
+      Map<String, Tensor> result = new LinkedHashMap<>();
+      for (String name : outputNames) result.put(name, values.get(name).standard());
+      return result;
+    } finally {
+      buffers.endRun(); // the outputs' arrays are the caller's now
     }
-    Map<String, Tensor> result = new LinkedHashMap<>();
-    for (String name : outputNames) result.put(name, values.get(name).standard());
-    return result;
   }
 
   private static void checkShape(String name, Tensor t, long[] declared) {
@@ -303,14 +326,14 @@ public final class OnnxExecutor implements AutoCloseable {
       throw new OnnxModelException("input '" + name + "' must be float, got " + t);
   }
 
-  private static Tensor[] runStep(Step s, Map<String, Tensor> values) {
+  private static Tensor[] runStep(Step s, Map<String, Tensor> values, Buffers buffers) {
     Tensor[] in = new Tensor[s.inputs.size()];
     for (int i = 0; i < in.length; i++) {
       String name = s.inputs.get(i);
       in[i] = name.isEmpty() ? null : values.get(name);
     }
     try {
-      Tensor[] out = s.op.run(in);
+      Tensor[] out = s.op.run(in, buffers);
       if (s.activation != null) {
         if (out[0].type() != Tensor.Type.FLOAT)
           throw new OnnxModelException(s.activation.node() + ": its input is not float");
@@ -358,8 +381,7 @@ public final class OnnxExecutor implements AutoCloseable {
   private static final Set<String> ELEMENTWISE_FUSABLE = Set.of("Add", "Sub", "Mul", "Div");
 
   private void fuseActivations() {
-    Map<String, Integer> readers = new HashMap<>();
-    for (Step s : steps) for (String in : s.inputs) readers.merge(in, 1, Integer::sum);
+    Map<String, Integer> readers = readerCounts();
     for (int i = 0; i + 1 < steps.size(); i++) {
       Step c = steps.get(i);
       boolean elementwise = ELEMENTWISE_FUSABLE.contains(c.opType);
@@ -380,6 +402,151 @@ public final class OnnxExecutor implements AutoCloseable {
         break;
       }
     }
+  }
+
+  /** How many times each value is read by a step. */
+  private Map<String, Integer> readerCounts() {
+    Map<String, Integer> readers = new HashMap<>();
+    for (Step s : steps) for (String in : s.inputs) readers.merge(in, 1, Integer::sum);
+    return readers;
+  }
+
+  /**
+   * The index of the only step that reads step i's first output, once; -1 if that output has other
+   * readers or is a graph output.
+   */
+  private int soleReader(int i, Map<String, Integer> readers) {
+    String out = steps.get(i).outputs.get(0);
+    if (readers.getOrDefault(out, 0) != 1 || outputNames.contains(out)) return -1;
+    for (int j = i + 1; j < steps.size(); j++) if (steps.get(j).inputs.contains(out)) return j;
+    return -1;
+  }
+
+  /**
+   * Folds per-channel affine ops into the Conv before them, as ONNX Runtime does, while each is the
+   * Conv's only reader: a BatchNormalization with constant statistics, a Mul or an Add by a
+   * constant scalar or per-channel vector (PP-LCNetV3's learnable affine blocks). The weights are
+   * scaled per output channel and the bias shifted, so no pass over the output is left; a Relu or
+   * Clip after them then fuses into the convolution.
+   */
+  private void foldAffineOpsIntoConvs() {
+    Map<String, Integer> readers = readerCounts();
+    for (int i = 0; i < steps.size(); i++) {
+      Step c = steps.get(i);
+      if (!c.opType.equals("Conv") && !c.opType.equals("ConvTranspose")) continue;
+      for (int j = soleReader(i, readers); j >= 0; j = soleReader(i, readers)) {
+        ConvLayer layer = c.conv.layer;
+        float[][] affine = affineAfter(steps.get(j), c.outputs.get(0), layer);
+        if (affine == null) break;
+        c =
+            convStep(
+                c.where,
+                c.opType,
+                c.inputs.get(0),
+                steps.get(j).outputs,
+                layer.scaled(affine[0], affine[1]));
+        steps.set(i, c);
+        steps.remove(j);
+      }
+    }
+  }
+
+  /**
+   * {scale, new bias} of the Conv whose output x step s reads if s is a per-channel affine op with
+   * constant parameters that fold into it; null otherwise.
+   */
+  private float[][] affineAfter(Step s, String x, ConvLayer layer) {
+    int channels = (int) layer.outputChannels();
+    float[] bias = layer.bias() != null ? layer.bias() : new float[channels];
+    if (s.opType.equals("BatchNormalization") && batchNormEpsilon.containsKey(s)) {
+      Tensor[] stats = new Tensor[4];
+      for (int k = 0; k < 4; k++) stats[k] = constants.get(s.inputs.get(k + 1));
+      if (!s.inputs.get(0).equals(x) || Arrays.asList(stats).contains(null)) return null;
+      try {
+        return Ops.batchNormAffine(
+            stats[0], stats[1], stats[2], stats[3], batchNormEpsilon.get(s), channels, bias);
+      } catch (IllegalArgumentException e) {
+        return null; // statistics of the wrong size: the BatchNormalization step reports them
+      }
+    }
+    boolean mul = s.opType.equals("Mul");
+    if (!mul && !s.opType.equals("Add") || s.inputs.size() != 2) return null;
+    String other = s.inputs.get(0).equals(x) ? s.inputs.get(1) : s.inputs.get(0);
+    float[] perChannel = perChannelConstant(constants.get(other), channels);
+    if (other.equals(x) || perChannel == null) return null;
+    float[] scale = new float[channels], newBias = new float[channels];
+    for (int k = 0; k < channels; k++) {
+      scale[k] = mul ? perChannel[k] : 1f;
+      newBias[k] = mul ? bias[k] * perChannel[k] : bias[k] + perChannel[k];
+    }
+    return new float[][] {scale, newBias};
+  }
+
+  /**
+   * A float constant that broadcasts over an NCHW value along its channels only (a scalar, or C
+   * values shaped [C, 1, 1] or [1, C, 1, 1]) as one value per channel; null for any other.
+   */
+  private static float[] perChannelConstant(Tensor t, int channels) {
+    if (t == null || t.type() != Tensor.Type.FLOAT || t.rank() > 4) return null;
+    float[] v = t.floats();
+    if (v.length == 1) {
+      float[] r = new float[channels];
+      Arrays.fill(r, v[0]);
+      return r;
+    }
+    int channelAxis = t.rank() - 3; // NCHW's axis 1, aligned to the right
+    if (v.length != channels || channelAxis < 0 || t.shape[channelAxis] != channels) return null;
+    return v;
+  }
+
+  /**
+   * PaddleOCR's hard swish, Div(Mul(x, Clip(Add(x, a), lo, hi)), d) with constant a, lo, hi and d,
+   * as one step: one pass and one array instead of four, the same float operations in the same
+   * order (so the same bits).
+   */
+  private void fuseHardSwish() {
+    Map<String, Integer> readers = readerCounts();
+    for (int i = 0; i < steps.size(); i++) {
+      Step add = steps.get(i);
+      Float shift = constantScalarOperand(add, "Add");
+      int ci = shift == null ? -1 : soleReader(i, readers);
+      Step clip = ci < 0 ? null : steps.get(ci);
+      float[] bounds = clip == null ? null : clipBounds.get(clip);
+      if (bounds == null || !clip.inputs.get(0).equals(add.outputs.get(0))) continue;
+      int mi = soleReader(ci, readers);
+      Step mul = mi < 0 ? null : steps.get(mi);
+      String x = add.inputs.get(0), clipped = clip.outputs.get(0);
+      if (mul == null
+          || !mul.opType.equals("Mul")
+          || !(mul.inputs.equals(List.of(x, clipped)) || mul.inputs.equals(List.of(clipped, x))))
+        continue;
+      int di = soleReader(mi, readers);
+      Step div = di < 0 ? null : steps.get(di);
+      Float divisor = div == null ? null : constantScalarOperand(div, "Div");
+      if (divisor == null || !div.inputs.get(0).equals(mul.outputs.get(0))) continue;
+      float a = shift, lo = bounds[0], hi = bounds[1], d = divisor;
+      steps.set(
+          di,
+          new Step(
+              add.where,
+              "Add+Clip+Mul+Div",
+              List.of(x),
+              div.outputs,
+              (in, buf) -> one(Ops.hardSwish(buf, in[0], a, lo, hi, d)),
+              null));
+      steps.remove(mi);
+      steps.remove(ci);
+      steps.remove(i);
+      i--;
+    }
+  }
+
+  /** The value of step s's second input if s is of this op type and that input a float scalar. */
+  private Float constantScalarOperand(Step s, String opType) {
+    if (!s.opType.equals(opType) || s.inputs.size() != 2) return null;
+    Tensor t = constants.get(s.inputs.get(1));
+    boolean scalar = t != null && t.type() == Tensor.Type.FLOAT && t.size() == 1 && t.rank() <= 1;
+    return scalar && !constants.containsKey(s.inputs.get(0)) ? t.f[0] : null;
   }
 
   private ConvStep.Activation activation(Step s) {
@@ -434,65 +601,72 @@ public final class OnnxExecutor implements AutoCloseable {
             throw new OnnxModelException(
                 where + ": the bias '" + in.get(2) + "' is not a constant");
         }
-        ConvStep conv = new ConvStep(ConvLayer.of(n, where, w, b));
-        return new Step(
-            where, type, List.of(in.get(0)), out, x -> new Tensor[] {conv.run(x[0])}, conv);
+        ConvLayer layer = ConvLayer.of(n, where, w, b);
+        nodeLayers.add(layer);
+        return convStep(where, type, in.get(0), out, layer);
       }
-      case "Relu" -> op = x -> one(Ops.unary(x[0], v -> v > 0 || v != v ? v : 0f));
-      case "Sigmoid" -> op = x -> one(Ops.unary(x[0], Ops::sigmoid));
-      case "Tanh" -> op = x -> one(Ops.unary(x[0], v -> (float) Math.tanh(v)));
-      case "Exp" -> op = x -> one(Ops.unary(x[0], v -> (float) Math.exp(v)));
-      case "Sqrt" -> op = x -> one(Ops.unary(x[0], v -> (float) Math.sqrt(v)));
-      case "Neg" -> op = x -> one(Ops.unary(x[0], v -> -v));
+      case "Relu" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> v > 0 || v != v ? v : 0f));
+      case "Sigmoid" -> op = (x, buf) -> one(Ops.unary(buf, x[0], Ops::sigmoid));
+      case "Tanh" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> (float) Math.tanh(v)));
+      case "Exp" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> (float) Math.exp(v)));
+      case "Sqrt" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> (float) Math.sqrt(v)));
+      case "Neg" -> op = (x, buf) -> one(Ops.unary(buf, x[0], v -> -v));
       case "HardSigmoid" -> {
         float alpha = a.f("alpha", 0.2f), beta = a.f("beta", 0.5f);
-        op = x -> one(Ops.unary(x[0], v -> Math.max(0f, Math.min(1f, alpha * v + beta))));
+        op =
+            (x, buf) ->
+                one(Ops.unary(buf, x[0], v -> Math.max(0f, Math.min(1f, alpha * v + beta))));
       }
       case "HardSwish" ->
-          op = x -> one(Ops.unary(x[0], v -> v * Math.max(0f, Math.min(1f, v / 6f + 0.5f))));
+          op =
+              (x, buf) ->
+                  one(Ops.unary(buf, x[0], v -> v * Math.max(0f, Math.min(1f, v / 6f + 0.5f))));
       case "Clip" -> {
         float[] bounds = clipAttributes(n, a, consts, where);
         op =
-            x -> {
+            (x, buf) -> {
               float lo = bounds != null ? bounds[0] : scalar(x, 1, Float.NEGATIVE_INFINITY);
               float hi = bounds != null ? bounds[1] : scalar(x, 2, Float.POSITIVE_INFINITY);
-              return one(Ops.unary(x[0], v -> Math.min(Math.max(v, lo), hi)));
+              return one(Ops.unary(buf, x[0], v -> Math.min(Math.max(v, lo), hi)));
             };
         Step s = new Step(where, type, in, out, op, null);
         if (bounds != null) clipBounds.put(s, bounds);
         return s;
       }
-      case "Add" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> p + q, "Add"));
-      case "Sub" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> p - q, "Sub"));
-      case "Mul" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> p * q, "Mul"));
-      case "Div" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> p / q, "Div"));
-      case "Pow" -> op = x -> one(Ops.binary(x[0], x[1], (p, q) -> (float) Math.pow(p, q), "Pow"));
+      case "Add" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.ADD));
+      case "Sub" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.SUB));
+      case "Mul" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.MUL));
+      case "Div" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.DIV));
+      case "Pow" -> op = (x, buf) -> one(Ops.binary(buf, x[0], x[1], Ops.Arithmetic.POW));
       case "BatchNormalization" -> {
         if (in.size() < 5) throw new OnnxModelException(where + ": needs 5 inputs");
         float eps = a.f("epsilon", 1e-5f);
-        op = x -> one(Ops.batchNorm(x[0], x[1], x[2], x[3], x[4], eps));
-        out = out.subList(0, 1); // the running statistics of training mode are not produced
+        op = (x, buf) -> one(Ops.batchNorm(buf, x[0], x[1], x[2], x[3], x[4], eps));
+        // The running statistics of training mode are not produced.
+        Step s = new Step(where, type, in, out.subList(0, 1), op, null);
+        batchNormEpsilon.put(s, eps);
+        return s;
       }
       case "MaxPool", "AveragePool" -> {
         boolean max = type.equals("MaxPool");
         if (out.size() > 1)
           throw new OnnxModelException(where + ": MaxPool's Indices output is not supported");
-        op = x -> one(Ops.pool(x[0], a, max, where));
+        op = (x, buf) -> one(Ops.pool(buf, x[0], a, max, where));
       }
-      case "GlobalAveragePool" -> op = x -> one(Ops.globalAveragePool(x[0]));
+      case "GlobalAveragePool" -> op = (x, buf) -> one(Ops.globalAveragePool(buf, x[0]));
       case "Concat" -> {
         if (!a.has("axis")) throw new OnnxModelException(where + ": Concat needs an axis");
         int axis = (int) a.i("axis", 0);
-        op = x -> one(Ops.concat(Arrays.asList(x), axis));
+        op = (x, buf) -> one(Ops.concat(buf, Arrays.asList(x), axis));
       }
       case "Reshape" -> {
         boolean allowZero = a.i("allowzero", 0) != 0;
-        op = x -> one(Ops.reshape(x[0], longs(x, 1, "shape"), allowZero));
+        op = (x, buf) -> one(Ops.reshape(x[0], longs(x, 1, "shape"), allowZero));
       }
       case "Flatten" -> {
         long axisAttr = a.i("axis", 1);
         op =
-            x -> {
+            (x, buf) -> {
               int r = x[0].rank();
               int axis = (int) (axisAttr < 0 ? axisAttr + r : axisAttr);
               if (axis < 0 || axis > r) throw new IllegalArgumentException("axis " + axisAttr);
@@ -505,7 +679,7 @@ public final class OnnxExecutor implements AutoCloseable {
       case "Transpose" -> {
         long[] perm = a.ints("perm");
         op =
-            x -> {
+            (x, buf) -> {
               int r = x[0].rank();
               int[] p = new int[r];
               for (int d = 0; d < r; d++) p[d] = perm == null ? r - 1 - d : (int) perm[d];
@@ -525,7 +699,7 @@ public final class OnnxExecutor implements AutoCloseable {
         boolean squeeze = type.equals("Squeeze");
         long[] attrAxes = a.ints("axes");
         op =
-            x -> {
+            (x, buf) -> {
               long[] axes =
                   attrAxes != null ? attrAxes : x.length > 1 && x[1] != null ? x[1].longs() : null;
               return one(squeeze ? squeeze(x[0], axes) : unsqueeze(x[0], axes));
@@ -536,7 +710,7 @@ public final class OnnxExecutor implements AutoCloseable {
         long[] attrPads = a.ints("pads");
         float attrValue = a.f("value", 0f);
         op =
-            x -> {
+            (x, buf) -> {
               long[] pads = attrPads != null ? attrPads : longs(x, 1, "pads");
               float value = x.length > 2 && x[2] != null ? scalar(x, 2, 0f) : attrValue;
               if (x.length > 3 && x[3] != null)
@@ -551,7 +725,7 @@ public final class OnnxExecutor implements AutoCloseable {
         if (value.size() != 1)
           throw new OnnxModelException(where + ": value must hold one element");
         op =
-            x -> {
+            (x, buf) -> {
               int[] shape = Tensor.toIntShape(x[0].longs());
               if (value.type() == Tensor.Type.FLOAT) {
                 float[] f = new float[Tensor.numel(shape)];
@@ -566,7 +740,7 @@ public final class OnnxExecutor implements AutoCloseable {
       case "Shape" -> {
         long start = a.i("start", 0), end = a.i("end", Long.MAX_VALUE);
         op =
-            x -> {
+            (x, buf) -> {
               int r = x[0].rank();
               int s = (int) Math.max(0, Math.min(r, start < 0 ? start + r : start));
               int e = (int) Math.max(0, Math.min(r, end < 0 ? end + r : end));
@@ -579,7 +753,7 @@ public final class OnnxExecutor implements AutoCloseable {
         long[] attrStarts = a.ints("starts"), attrEnds = a.ints("ends"), attrAxes = a.ints("axes");
         boolean fromAttributes = opset < 10;
         op =
-            x -> {
+            (x, buf) -> {
               if (fromAttributes) return one(Ops.slice(x[0], attrStarts, attrEnds, attrAxes, null));
               long[] axes = x.length > 3 && x[3] != null ? x[3].longs() : null;
               long[] steps = x.length > 4 && x[4] != null ? x[4].longs() : null;
@@ -588,21 +762,35 @@ public final class OnnxExecutor implements AutoCloseable {
       }
       case "Cast" -> {
         long to = a.i("to", 1);
-        op = x -> one(Ops.cast(x[0], to));
+        op = (x, buf) -> one(Ops.cast(x[0], to));
       }
-      case "MatMul" -> op = x -> one(Ops.matMul(x[0], x[1]));
+      case "MatMul" -> {
+        Tensor b = consts.get(in.get(1));
+        if (b != null && b.type() == Tensor.Type.FLOAT && b.rank() == 2) {
+          ConvStep conv = new ConvStep(ConvLayer.ofMatMulWeights(where, b));
+          int rows = b.shape[0], columns = b.shape[1];
+          return new Step(
+              where,
+              type,
+              List.of(in.get(0)),
+              out,
+              (x, buf) -> one(matMulOnConv(conv, x[0], rows, columns, buf)),
+              conv);
+        }
+        op = (x, buf) -> one(Ops.matMul(x[0], x[1]));
+      }
       case "Gemm" -> {
         float alpha = a.f("alpha", 1f), beta = a.f("beta", 1f);
         boolean ta = a.i("transA", 0) != 0, tb = a.i("transB", 0) != 0;
         op =
-            x -> {
+            (x, buf) -> {
               Tensor p = ta ? x[0].permute(new int[] {1, 0}) : x[0];
               Tensor q = tb ? x[1].permute(new int[] {1, 0}) : x[1];
               Tensor y = Ops.matMul(p, q);
-              if (alpha != 1f) y = Ops.unary(y, v -> v * alpha);
+              if (alpha != 1f) y = Ops.unary(buf, y, v -> v * alpha);
               if (x.length > 2 && x[2] != null) {
-                Tensor c = beta == 1f ? x[2] : Ops.unary(x[2], v -> v * beta);
-                y = Ops.binary(y, c, (u, v) -> u + v, "Add");
+                Tensor c = beta == 1f ? x[2] : Ops.unary(buf, x[2], v -> v * beta);
+                y = Ops.binary(buf, y, c, Ops.Arithmetic.ADD);
               }
               return one(y);
             };
@@ -610,15 +798,15 @@ public final class OnnxExecutor implements AutoCloseable {
       case "Softmax" -> {
         boolean old = opset < 13;
         long axis = a.i("axis", old ? 1 : -1);
-        op = x -> one(Ops.softmax(x[0], axis, old));
+        op = (x, buf) -> one(Ops.softmax(x[0], axis, old));
       }
       case "Resize" -> {
         int scalesAt = opset < 11 ? 1 : 2;
         op =
-            x -> {
+            (x, buf) -> {
               Tensor scales = x.length > scalesAt ? x[scalesAt] : null;
               Tensor sizes = opset >= 11 && x.length > 3 ? x[3] : null;
-              return one(Ops.resizeNearest(x[0], scales, sizes, a, where));
+              return one(Ops.resizeNearest(buf, x[0], scales, sizes, a, where));
             };
       }
       case "ReduceMean" -> {
@@ -626,7 +814,7 @@ public final class OnnxExecutor implements AutoCloseable {
         boolean keepDims = a.i("keepdims", 1) != 0;
         boolean noopWithEmptyAxes = a.i("noop_with_empty_axes", 0) != 0;
         op =
-            x -> {
+            (x, buf) -> {
               long[] axes =
                   attrAxes != null ? attrAxes : x.length > 1 && x[1] != null ? x[1].longs() : null;
               if (axes != null && axes.length == 0) axes = null;
@@ -635,7 +823,7 @@ public final class OnnxExecutor implements AutoCloseable {
             };
       }
       case "Identity", "Dropout" -> {
-        op = x -> one(x[0]);
+        op = (x, buf) -> one(x[0]);
         out = out.subList(0, 1);
       }
       default ->
@@ -643,6 +831,29 @@ public final class OnnxExecutor implements AutoCloseable {
               where + ": op " + type + " is not supported by the executor");
     }
     return new Step(where, type, in, out, op, null);
+  }
+
+  private static Step convStep(
+      String where, String type, String input, List<String> outputs, ConvLayer layer) {
+    ConvStep conv = new ConvStep(layer);
+    return new Step(
+        where, type, List.of(input), outputs, (x, buf) -> new Tensor[] {conv.run(x[0], buf)}, conv);
+  }
+
+  /**
+   * A·B for a constant B of k x n on mec4j: A's rows are the pixels of a 1-pixel-high NHWC image of
+   * k channels, B n 1x1 filters (ONNX Runtime's MLAS GEMM against mec4j's instead of a Java loop).
+   */
+  private static Tensor matMulOnConv(ConvStep conv, Tensor a, int k, int n, Buffers buffers) {
+    if (a.rank() < 2 || a.shape[a.rank() - 1] != k)
+      throw new IllegalArgumentException("MatMul of " + a + " and a constant of " + k + " x " + n);
+    Tensor rowMajor = a.standard();
+    int rows = a.size() / k;
+    if (rows == 0) return Ops.matMul(a, Tensor.of(new float[k * n], k, n));
+    float[] y = conv.run(Tensor.channelsLast(Ops.floats(rowMajor, "A"), 1, k, 1, rows), buffers).f;
+    int[] shape = a.shape.clone();
+    shape[shape.length - 1] = n;
+    return new Tensor(y, shape, Tensor.standardStrides(shape));
   }
 
   private static Tensor[] one(Tensor t) {

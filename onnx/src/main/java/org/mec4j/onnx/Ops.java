@@ -19,9 +19,20 @@ final class Ops {
   // --- elementwise ---------------------------------------------------------------------------
 
   /** op applied to every value; the result keeps the input's layout. */
-  static Tensor unary(Tensor x, Unary op) {
-    float[] in = floats(x, "the input"), out = new float[in.length];
+  static Tensor unary(Buffers buffers, Tensor x, Unary op) {
+    float[] in = floats(x, "the input"), out = buffers.floats(in.length);
     for (int i = 0; i < in.length; i++) out[i] = op.apply(in[i]);
+    return new Tensor(out, x.shape, x.strides);
+  }
+
+  /** (x * clip(x + shift, lo, hi)) / divisor per value (PaddleOCR's hard swish), in x's layout. */
+  static Tensor hardSwish(
+      Buffers buffers, Tensor x, float shift, float lo, float hi, float divisor) {
+    float[] in = floats(x, "the input"), out = buffers.floats(in.length);
+    for (int i = 0; i < in.length; i++) {
+      float v = in[i];
+      out[i] = v * Math.min(Math.max(v + shift, lo), hi) / divisor;
+    }
     return new Tensor(out, x.shape, x.strides);
   }
 
@@ -59,34 +70,110 @@ final class Ops {
     return s;
   }
 
+  /** The elementwise binary ops: float runs (a loop of its own each) and int64 values. */
+  enum Arithmetic implements Strided.Rows {
+    ADD("Add") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] + b[bi + i];
+      }
+
+      @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] + b;
+      }
+
+      @Override
+      long apply(long x, long y) {
+        return x + y;
+      }
+    },
+    SUB("Sub") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] - b[bi + i];
+      }
+
+      @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] - b;
+      }
+
+      @Override
+      long apply(long x, long y) {
+        return x - y;
+      }
+    },
+    MUL("Mul") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] * b[bi + i];
+      }
+
+      @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] * b;
+      }
+
+      @Override
+      long apply(long x, long y) {
+        return x * y;
+      }
+    },
+    DIV("Div") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] / b[bi + i];
+      }
+
+      @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = a[ai + i] / b;
+      }
+
+      @Override
+      long apply(long x, long y) {
+        if (y == 0) throw new ArithmeticException("integer division by zero");
+        return x / y; // truncation, as C++ and ONNX Runtime
+      }
+    },
+    POW("Pow") {
+      @Override
+      public void apply(float[] a, int ai, float[] b, int bi, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = (float) Math.pow(a[ai + i], b[bi + i]);
+      }
+
+      @Override
+      public void apply(float[] a, int ai, float b, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = (float) Math.pow(a[ai + i], b);
+      }
+    };
+
+    /** The ONNX op type. */
+    final String opType;
+
+    Arithmetic(String opType) {
+      this.opType = opType;
+    }
+
+    long apply(long x, long y) {
+      throw new IllegalArgumentException(opType + " on int64 values is not supported");
+    }
+  }
+
   /** a op b with numpy broadcasting; the result takes the layout of an input of its shape. */
-  static Tensor binary(Tensor a, Tensor b, Strided.FloatOp op, String name) {
-    if (a.type == Tensor.Type.INT64 && b.type == Tensor.Type.INT64) return binaryLongs(a, b, name);
+  static Tensor binary(Buffers buffers, Tensor a, Tensor b, Arithmetic op) {
+    if (a.type == Tensor.Type.INT64 && b.type == Tensor.Type.INT64) return binaryLongs(a, b, op);
+    // A broadcast first operand of a commutative op goes second, where runs take it as a scalar.
+    if ((op == Arithmetic.ADD || op == Arithmetic.MUL) && a.size() < b.size())
+      return binary(buffers, b, a, op);
     float[] af = floats(a, "input A"), bf = floats(b, "input B");
     int[] shape = broadcastShape(a.shape, b.shape);
     int[] outStrides =
         Arrays.equals(a.shape, shape)
             ? a.strides
             : Arrays.equals(b.shape, shape) ? b.strides : Tensor.standardStrides(shape);
-    float[] out = new float[Tensor.numel(shape)];
-    if (Arrays.equals(a.shape, b.shape) && a.hasStrides(b.strides)) {
-      // A loop per operation: one loop calling op would not inline it once several ops ran.
-      switch (name) {
-        case "Add" -> {
-          for (int i = 0; i < out.length; i++) out[i] = af[i] + bf[i];
-        }
-        case "Sub" -> {
-          for (int i = 0; i < out.length; i++) out[i] = af[i] - bf[i];
-        }
-        case "Mul" -> {
-          for (int i = 0; i < out.length; i++) out[i] = af[i] * bf[i];
-        }
-        default -> {
-          for (int i = 0; i < out.length; i++) out[i] = op.apply(af[i], bf[i]);
-        }
-      }
-      return new Tensor(out, shape, a.strides);
-    }
+    float[] out = buffers.floats(Tensor.numel(shape));
     Strided.map(
         shape,
         out,
@@ -102,7 +189,7 @@ final class Ops {
   }
 
   // Shape arithmetic (int64, small): row-major loops.
-  private static Tensor binaryLongs(Tensor a, Tensor b, String name) {
+  private static Tensor binaryLongs(Tensor a, Tensor b, Arithmetic op) {
     int[] shape = broadcastShape(a.shape, b.shape);
     int[] as = alignedStrides(a, shape), bs = alignedStrides(b, shape);
     int n = Tensor.numel(shape);
@@ -114,17 +201,7 @@ final class Ops {
         ao += idx[d] * as[d];
         bo += idx[d] * bs[d];
       }
-      long x = a.l[ao], y = b.l[bo];
-      switch (name) {
-        case "Add" -> out[i] = x + y;
-        case "Sub" -> out[i] = x - y;
-        case "Mul" -> out[i] = x * y;
-        case "Div" -> {
-          if (y == 0) throw new ArithmeticException("integer division by zero");
-          out[i] = x / y; // truncation, as C++ and ONNX Runtime
-        }
-        default -> throw new IllegalArgumentException(name + " on int64 values is not supported");
-      }
+      out[i] = op.apply(a.l[ao], b.l[bo]);
       for (int d = shape.length - 1; d >= 0; d--) {
         if (++idx[d] < shape[d]) break;
         idx[d] = 0;
@@ -134,24 +211,39 @@ final class Ops {
   }
 
   /** (x - mean) / sqrt(var + eps) * scale + bias per channel (dimension 1), in x's layout. */
-  static Tensor batchNorm(Tensor x, Tensor scale, Tensor bias, Tensor mean, Tensor var, float eps) {
+  static Tensor batchNorm(
+      Buffers buffers, Tensor x, Tensor scale, Tensor bias, Tensor mean, Tensor var, float eps) {
     if (x.rank() < 2)
       throw new IllegalArgumentException("input " + x + " has no channel dimension");
     int c = x.shape[1];
+    float[][] affine = batchNormAffine(scale, bias, mean, var, eps, c, null);
+    float[] mul = affine[0], add = affine[1];
+    float[] in = floats(x, "X"), out = buffers.floats(in.length);
+    // Values lie in blocks of c channels, each channel a run of cs values (1 in NHWC, H·W in NCHW).
+    int cs = x.shape[1] == 1 ? 1 : x.strides[1];
+    for (int block = 0; block < in.length; block += c * cs)
+      for (int k = 0; k < c; k++) {
+        float m = mul[k], a = add[k];
+        for (int i = block + k * cs; i < block + (k + 1) * cs; i++) out[i] = in[i] * m + a;
+      }
+    return new Tensor(out, x.shape, x.strides);
+  }
+
+  /**
+   * BatchNormalization as y = x * mul[k] + add[k], returned as {mul, add}. With the bias of a Conv
+   * before it (null for none), add is that Conv's new bias once its weights are scaled by mul:
+   * (convBias - mean) * mul + bias, as ONNX Runtime folds it.
+   */
+  static float[][] batchNormAffine(
+      Tensor scale, Tensor bias, Tensor mean, Tensor var, float eps, int c, float[] convBias) {
     float[] s = perChannel(scale, c, "scale"), b = perChannel(bias, c, "B");
     float[] m = perChannel(mean, c, "input_mean"), v = perChannel(var, c, "input_var");
     float[] mul = new float[c], add = new float[c];
     for (int k = 0; k < c; k++) {
       mul[k] = (float) (s[k] / Math.sqrt(v[k] + (double) eps));
-      add[k] = b[k] - m[k] * mul[k];
+      add[k] = ((convBias == null ? 0f : convBias[k]) - m[k]) * mul[k] + b[k];
     }
-    float[] in = floats(x, "X"), out = new float[in.length];
-    int cs = x.shape[1] == 1 ? 1 : x.strides[1];
-    for (int i = 0; i < in.length; i++) {
-      int k = (i / cs) % c;
-      out[i] = in[i] * mul[k] + add[k];
-    }
-    return new Tensor(out, x.shape, x.strides);
+    return new float[][] {mul, add};
   }
 
   private static float[] perChannel(Tensor t, int c, String name) {
@@ -164,7 +256,7 @@ final class Ops {
   // --- spatial (NHWC) -----------------------------------------------------------------------
 
   /** MaxPool or AveragePool over an NCHW tensor, computed on NHWC values. */
-  static Tensor pool(Tensor x, Attributes a, boolean max, String where) {
+  static Tensor pool(Buffers buffers, Tensor x, Attributes a, boolean max, String where) {
     if (x.rank() != 4) throw new IllegalArgumentException("only 2-D pooling (4-D input), got " + x);
     String autoPad = a.s("auto_pad", "NOTSET");
     if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID"))
@@ -187,7 +279,7 @@ final class Ops {
     int oh = pooledSize(h, kh, sh, pt, pb, ceil), ow = pooledSize(w, kw, sw, pl, pr, ceil);
     if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || oh < 1 || ow < 1)
       throw new OnnxModelException(where + ": pooling " + Arrays.toString(k) + " on " + x);
-    float[] in = x.toChannelsLast().f, out = new float[n * oh * ow * c];
+    float[] in = x.toChannelsLast().f, out = buffers.floats(n * oh * ow * c);
     float[] acc = new float[c];
     for (int b = 0; b < n; b++)
       for (int y = 0; y < oh; y++)
@@ -241,10 +333,10 @@ final class Ops {
     return out;
   }
 
-  static Tensor globalAveragePool(Tensor x) {
+  static Tensor globalAveragePool(Buffers buffers, Tensor x) {
     if (x.rank() != 4) throw new IllegalArgumentException("a 4-D input expected, got " + x);
     int n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3];
-    float[] in = x.toChannelsLast().f, out = new float[n * c];
+    float[] in = x.toChannelsLast().f, out = buffers.floats(n * c);
     double[] acc = new double[c];
     for (int b = 0; b < n; b++) {
       Arrays.fill(acc, 0);
@@ -258,7 +350,8 @@ final class Ops {
   }
 
   /** Resize, mode nearest, over H and W of an NCHW tensor (N and C keep their size). */
-  static Tensor resizeNearest(Tensor x, Tensor scales, Tensor sizes, Attributes a, String where) {
+  static Tensor resizeNearest(
+      Buffers buffers, Tensor x, Tensor scales, Tensor sizes, Attributes a, String where) {
     String mode = a.s("mode", "nearest");
     if (!mode.equals("nearest"))
       throw new OnnxModelException(
@@ -290,7 +383,7 @@ final class Ops {
     int[] ys = new int[oh], xs = new int[ow];
     for (int i = 0; i < oh; i++) ys[i] = source(i, scaleH, h, oh, coord, nearest, where);
     for (int i = 0; i < ow; i++) xs[i] = source(i, scaleW, w, ow, coord, nearest, where);
-    float[] in = x.toChannelsLast().f, out = new float[n * oh * ow * c];
+    float[] in = x.toChannelsLast().f, out = buffers.floats(n * oh * ow * c);
     for (int b = 0; b < n; b++)
       for (int y = 0; y < oh; y++)
         for (int z = 0; z < ow; z++)
@@ -328,7 +421,7 @@ final class Ops {
 
   // --- reordering and indexing -----------------------------------------------------------------
 
-  static Tensor concat(List<Tensor> in, int axis) {
+  static Tensor concat(Buffers buffers, List<Tensor> in, int axis) {
     Tensor first = in.get(0);
     int r = first.rank();
     if (axis < -r || axis >= r)
@@ -358,17 +451,18 @@ final class Ops {
       }
       return new Tensor(out, shape);
     }
-    float[] out = new float[Tensor.numel(shape)];
+    float[] out = buffers.floats(Tensor.numel(shape));
     if (channelsLast && axis == 1) { // channels of NHWC pixels: one run per pixel and input
       int pixels = shape[0] * shape[2] * shape[3], c = shape[1];
       for (Tensor t : in) {
         Tensor cl = t.toChannelsLast();
         int ct = t.shape[1];
-        if (!cl.isAllZero()) { // the output starts zero: constant padding needs no copy
+        if (!cl.isAllZero()) {
           float[] src = cl.f;
           for (int p = 0, o = offset; p < pixels; p++, o += c)
             System.arraycopy(src, p * ct, out, o, ct);
-        }
+        } else // constant padding (BlazeFace's): zeros written, nothing read
+        for (int p = 0, o = offset; p < pixels; p++, o += c) Arrays.fill(out, o, o + ct, 0f);
         offset += ct;
       }
       return new Tensor(out, shape, os);

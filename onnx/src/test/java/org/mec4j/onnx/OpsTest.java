@@ -1,5 +1,6 @@
 package org.mec4j.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.mec4j.onnx.Graphs.f;
 import static org.mec4j.onnx.Graphs.i;
@@ -84,17 +85,114 @@ class OpsTest {
   @Test
   void batchNormalization() {
     check(
-        afterConv()
-            .init("scale", TestData.random(4, 51), 4)
-            .init("bias", TestData.random(4, 52), 4)
-            .init("mean", TestData.random(4, 53), 4)
-            .init("var", new float[] {0.5f, 1f, 2f, 0.1f}, 4)
+        withBatchNormStatistics(afterConv())
             .node(
-                "BatchNormalization",
-                "op",
-                List.of("c", "scale", "bias", "mean", "var"),
-                List.of("Y"),
-                f("epsilon", 1e-3f)));
+                "BatchNormalization", "op", BATCH_NORM_INPUTS, List.of("Y"), f("epsilon", 1e-3f)));
+  }
+
+  /**
+   * A BatchNormalization that is its Conv's only reader folds into the Conv's weights and bias (a
+   * Relu after it then fuses too); one whose input another node also reads runs on its own.
+   */
+  @Test
+  void batchNormalizationFoldsIntoTheConvBeforeIt() {
+    Graphs folded =
+        withBatchNormStatistics(afterConv())
+            .node("BatchNormalization", "bn", BATCH_NORM_INPUTS, List.of("b"), f("epsilon", 1e-3f))
+            .node("Relu", "op", List.of("b"), List.of("Y"));
+    check(folded);
+    assertEquals(List.of("Conv+activation"), plan(folded));
+    try (OnnxExecutor x = OnnxExecutor.load(folded.bytes())) { // the node's own weights
+      assertArrayEquals(TestData.random(4 * 3 * 9, 41), x.convLayers().get(0).weights());
+    }
+    Graphs kept =
+        withBatchNormStatistics(afterConv())
+            .node("BatchNormalization", "bn", BATCH_NORM_INPUTS, List.of("b"), f("epsilon", 1e-3f))
+            .node("Add", "op", List.of("b", "c"), List.of("Y"));
+    check(kept);
+    assertEquals(List.of("Conv", "BatchNormalization", "Add"), plan(kept));
+  }
+
+  /**
+   * A Mul by a constant scalar (as the first operand, as PP-LCNetV3 exports it) and an Add of a
+   * per-channel constant fold into the Conv before them; an Add of a constant that varies along the
+   * width does not.
+   */
+  @Test
+  void mulAndAddByConstantsFoldIntoTheConvBeforeThem() {
+    Graphs folded =
+        afterConv()
+            .init("s", new float[] {0.75f})
+            .init("k", TestData.random(4, 65), 1, 4, 1, 1)
+            .node("Mul", "mul", List.of("s", "c"), List.of("m"))
+            .node("Add", "add", List.of("m", "k"), List.of("a"))
+            .node("Relu", "op", List.of("a"), List.of("Y"));
+    check(folded);
+    assertEquals(List.of("Conv+activation"), plan(folded));
+    Graphs kept =
+        afterConv()
+            .init("row", TestData.random(8, 66), 1, 1, 1, 8)
+            .node("Add", "op", List.of("c", "row"), List.of("Y"));
+    check(kept);
+    assertEquals(List.of("Conv", "Add"), plan(kept));
+  }
+
+  static final List<String> BATCH_NORM_INPUTS = List.of("c", "scale", "bias", "mean", "var");
+
+  static Graphs withBatchNormStatistics(Graphs g) {
+    return withBatchNormStatistics(g, 4);
+  }
+
+  static Graphs withBatchNormStatistics(Graphs g, int channels) {
+    float[] var = TestData.random(channels, 54);
+    for (int k = 0; k < channels; k++) var[k] = Math.abs(var[k]) + 0.1f;
+    return g.init("scale", TestData.random(channels, 51), channels)
+        .init("bias", TestData.random(channels, 52), channels)
+        .init("mean", TestData.random(channels, 53), channels)
+        .init("var", var, channels);
+  }
+
+  /**
+   * The fold scales each output channel's weights in a grouped Conv (OIHW) and a grouped
+   * ConvTranspose (IOHW per group) alike, and a Relu after the folded ConvTranspose still fuses.
+   */
+  @Test
+  void batchNormalizationFoldsIntoGroupedConvAndConvTranspose() {
+    long[] in = {1, 4, 5, 5};
+    for (String type : List.of("Conv", "ConvTranspose")) {
+      long[] weights = type.equals("Conv") ? new long[] {6, 2, 3, 3} : new long[] {4, 3, 3, 3};
+      Graphs g =
+          withBatchNormStatistics(Graphs.create().input("X", in).output("Y"), 6)
+              .init("W", TestData.random(4 * 3 * 3 * 3, 55), weights)
+              .init("B", TestData.random(6, 56), 6)
+              .node(type, "conv", List.of("X", "W", "B"), List.of("c"), i("group", 2))
+              .node("BatchNormalization", "bn", BATCH_NORM_INPUTS, List.of("b"))
+              .node("Relu", "op", List.of("b"), List.of("Y"));
+      ConvAttributesTest.compareWithOrt(g, in);
+      assertEquals(List.of(type + "+activation"), plan(g), type);
+    }
+  }
+
+  static List<String> plan(Graphs g) {
+    try (OnnxExecutor x = OnnxExecutor.load(g.bytes())) {
+      return x.plan();
+    }
+  }
+
+  /** PaddleOCR's hard swish, (x * Clip(x + 3, 0, 6)) / 6 in four nodes, runs as one step. */
+  @Test
+  void paddleHardSwishRunsAsOneStep() {
+    Graphs g =
+        afterConv()
+            .init("three", new float[] {3f})
+            .init("zero", new float[] {0f})
+            .init("six", new float[] {6f})
+            .node("Add", "add", List.of("c", "three"), List.of("a"))
+            .node("Clip", "clip", List.of("a", "zero", "six"), List.of("k"))
+            .node("Mul", "mul", List.of("c", "k"), List.of("m"))
+            .node("Div", "op", List.of("m", "six"), List.of("Y"));
+    check(g);
+    assertEquals(List.of("Conv", "Add+Clip+Mul+Div"), plan(g));
   }
 
   @Test
@@ -162,6 +260,21 @@ class OpsTest {
             .init("M", TestData.random(4 * 9 * 8 * 5, 71), 4 * 9 * 8, 5)
             .node("MatMul", "mm", List.of("f1", "M"), List.of("m1"))
             .node("Softmax", "op", List.of("m1"), List.of("Y")));
+  }
+
+  /**
+   * A MatMul by a constant runs on mec4j (A's rows as pixels of a 1x1 convolution), here on a 4-D A
+   * in NHWC order, with the Relu after it fused.
+   */
+  @Test
+  void matMulByAConstantRunsAsAConvolution() {
+    Graphs g =
+        afterConv()
+            .init("M", TestData.random(8 * 5, 72), 8, 5)
+            .node("MatMul", "mm", List.of("c", "M"), List.of("m"))
+            .node("Relu", "op", List.of("m"), List.of("Y"));
+    check(g);
+    assertEquals(List.of("Conv", "MatMul+activation"), plan(g));
   }
 
   @Test
@@ -257,8 +370,8 @@ class OpsTest {
             .node("ConstantOfShape", "cos", List.of("shape"), List.of("k"))
             .node("Add", "op", List.of("c", "k"), List.of("Y"));
     check(g);
-    try (OnnxExecutor x = OnnxExecutor.load(g.bytes())) {
-      assertEquals(List.of("Conv", "Add"), x.plan());
-    }
+    // ConstantOfShape is evaluated at load; the Add of its per-channel zeros then folds into the
+    // Conv.
+    assertEquals(List.of("Conv"), plan(g));
   }
 }
