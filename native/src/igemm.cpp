@@ -191,15 +191,17 @@ void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) {
   }
   // Work units: a block of rows (at most mc) x a group of column panels, kUnitsPerThread per
   // thread where the layer has that many: groups only as fine as needed (each re-reads its
-  // block's A rows); where the panels cannot make enough units, smaller row blocks of equal size
-  // (ResNet's 56x56 64 -> 64 at mini-batch 1, 3 blocks of one panel, left one of 2 threads with
-  // 2 blocks and the other with 1). The units are handed out one at a time, not split up front:
-  // a thread that shares its core with another runtime's spinning threads (the BLAS's or
+  // block's A rows). Where even one panel per unit makes fewer, the rows are cut into the fewest
+  // blocks of equal size that give every thread as many units (ResNet's 56x56 64 -> 64 at
+  // mini-batch 1 ran as 3 blocks of one panel: one of 2 threads took 2, the other 1); more would
+  // only pack the panels again per block. The units are handed out one at a time, not split up
+  // front: a thread that shares its core with another runtime's spinning threads (the BLAS's or
   // OpenMP's, after their own calls) then simply takes fewer units.
   const int64_t row_tiles = (g.m + cfg.mr - 1) / cfg.mr, wanted_units = kUnitsPerThread * threads;
   int64_t block_rows = cfg.mc;
   if ((g.m + cfg.mc - 1) / cfg.mc * col_panels < wanted_units) {
-    const int64_t blocks = std::min(row_tiles, (wanted_units + col_panels - 1) / col_panels);
+    int64_t blocks = (g.m + cfg.mc - 1) / cfg.mc;
+    while (blocks * col_panels % threads != 0 && blocks < row_tiles) ++blocks;
     block_rows = (row_tiles + blocks - 1) / blocks * cfg.mr;
   }
   const int64_t row_blocks = (g.m + block_rows - 1) / block_rows;
