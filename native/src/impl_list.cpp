@@ -342,16 +342,18 @@ const Choice kBackwardDataChoices[] = {
 
 // The automatic MEC's backward weights: MEC_ROWS's BLAS GEMMs (one per kernel row, M = k_w*i_c)
 // or MEC_FUSED's micro-kernels (one GEMM, M = k_h*k_w*i_c/g): the micro-kernels where the BLAS's
-// GEMMs are thin (k_w*i_c below 256 rows: the measured crossover on cv1-cv12, docs/performance.md)
-// or split per group.
-constexpr int64_t kThinBlasRows = 256;
+// GEMMs are thin or split per group. Thin: k_w*i_c below 256 rows with the AVX2 kernels (the
+// measured crossover on cv1-cv12, AMD Zen 3), below 768 with AVX-512's, whose wider tiles moved it
+// (Intel Xeon model 207, mb32, 1 thread: MEC_FUSED/MEC_ROWS 0.87 on cv4 (448 rows), 0.85 on cv10
+// (384), 0.97-1.0 on cv5 (480) and cv11 (768), 1.14-1.19 on cv6 and cv12; docs/performance.md).
+int64_t thin_blas_rows(mec4j_isa isa) { return isa == MEC4J_ISA_AVX512 ? 768 : 256; }
 
 const Choice kBackwardWeightsChoices[] = {
     {MEC4J_ALGORITHM_DEPTHWISE, [](const Plan& p) { return p.s.depthwise(); }},
     {MEC4J_ALGORITHM_MEC_ROWS,
      [](const Plan& p) {
        return find_impl(MEC4J_ALGORITHM_MEC_ROWS)->backward_weights.check(p) == MEC4J_OK && p.s.g == 1 &&
-              p.s.kw * p.s.ic >= kThinBlasRows;
+              p.s.kw * p.s.ic >= thin_blas_rows(p.isa);
      }},
     {MEC4J_ALGORITHM_MEC_FUSED, [](const Plan&) { return true; }},
 };
