@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
   for (size_t a = 0; a < algos.size(); ++a) {
     std::sort(ms[a].begin(), ms[a].end());
     mec4j_algorithm r;
-    mec4j_resolve_algorithm(&convs[a], algos[a], &r);
+    mec4j_resolve_algorithm_for(&convs[a], algos[a], direction, &r, nullptr);
     double med = ms[a][ms[a].size() / 2];
     std::string label = packs[a] ? "mec-fused-packed" : mec4j_algorithm_name(algos[a]);
     if (limits[a] > 0) label += "@" + std::to_string(limits[a]);

@@ -257,8 +257,8 @@ mec4j_status mec4j_conv2d_forward(const mec4j_conv2d* conv, mec4j_algorithm algo
  * data runs DEPTHWISE, MEC_FUSED (stride 1, where the padding of dO adds at most a tenth more
  * outputs, with enough input channels for the tile and at least 4096 input pixels over the batch)
  * or MEC_ROWS; backward weights DEPTHWISE, or MEC_FUSED's micro-kernels where
- * MEC_ROWS's BLAS GEMMs would be thin (k_w*i_c < 256) or split per group, else MEC_ROWS (a fixed
- * rule in every tuning mode; *measured is 0). */
+ * MEC_ROWS's BLAS GEMMs would be thin (k_w*i_c < 256 with the AVX2 kernels, < 768 with AVX-512's)
+ * or split per group, else MEC_ROWS (a fixed rule in every tuning mode; *measured is 0). */
 mec4j_status mec4j_resolve_algorithm_for(const mec4j_conv2d* conv, mec4j_algorithm algorithm, mec4j_direction direction,
                                          mec4j_algorithm* resolved, int32_t* measured);
 
