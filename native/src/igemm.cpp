@@ -214,8 +214,7 @@ void igemm(const IgemmConfig& cfg, const RowWindowGemm& g, int threads) {
   parallel_for(workers, workers, [&](int64_t, int64_t) {
     for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
       const int64_t rb = u / groups, q0 = u % groups * group;
-      compute_rect(cfg, g, rb * block_rows, std::min((rb + 1) * block_rows, g.m), q0,
-                   std::min(q0 + group, col_panels));
+      compute_rect(cfg, g, rb * block_rows, std::min((rb + 1) * block_rows, g.m), q0, std::min(q0 + group, col_panels));
     }
   });
 }

@@ -204,8 +204,8 @@ void forward_transposed_gemm(const Shape& s, mec4j_isa isa, const float* in, con
   const int64_t panel_blocks = (panels + block_panels - 1) / block_panels;
   const int64_t units = s.n * s.g * panel_blocks * m_blocks;
   // An unpadded 1x1 layer at stride 1: output pixel p reads input pixel p of every plane.
-  const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pb == 0 && s.pl == 0 &&
-                         s.pr == 0;
+  const bool pointwise =
+      s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pb == 0 && s.pl == 0 && s.pr == 0;
   // K blocks whose panel fits the stack buffer.
   const int64_t kc = std::min(cfg.kc, kMaxPanelFloats / nr);
   std::atomic<int64_t> next{0};

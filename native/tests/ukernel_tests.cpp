@@ -200,8 +200,8 @@ void test_transpose_ukernels(uint64_t seed) {
   for (mec4j_isa isa : isa_levels()) {
     if (isa > host) continue;
     const TransposeConfig* t = transpose_config(isa);
-    for (const auto& [rows, cols] : std::vector<std::array<int64_t, 2>>{
-             {1, 1}, {3, 5}, {16, 16}, {17, 33}, {64, 3}, {5, 70}, {48, 48}, {31, 16}})
+    for (const auto& [rows, cols] :
+         std::vector<std::array<int64_t, 2>>{{1, 1}, {3, 5}, {16, 16}, {17, 33}, {64, 3}, {5, 70}, {48, 48}, {31, 16}})
       for (int64_t pad : {0, 7}) {
         const int64_t lds = cols + pad, ldd = rows + pad;
         std::vector<float> src((size_t)(rows * lds)), dst((size_t)(cols * ldd), -1.f);

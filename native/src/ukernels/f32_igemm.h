@@ -230,7 +230,7 @@ constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, 
 // Declares the C++ functions <name>_ukernel and <name>_pack of one kernel file.
 #define MEC4J_DECLARE_F32_IGEMM(name)                                                                                  \
   namespace mec4j {                                                                                                    \
-  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, int64_t ldb, float* c, \
+  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, int64_t ldb, float* c,  \
                       int64_t ldc, int rows, int cols, bool first, const float* bias, const float* clamp);             \
   void name##_ukernel_strided(const float* a0, int64_t lda, const Segment* seg, int64_t nseg, const float* b,          \
                               int64_t ldb, float* c, int64_t ldc, int cols, bool first, const float* bias,             \
@@ -247,7 +247,7 @@ constexpr std::array<IgemmUkernelFn, MR> igemm_tails(std::integer_sequence<int, 
 // Defines the C++ functions <name>_ukernel and <name>_pack for one tile of the template.
 #define MEC4J_DEFINE_F32_IGEMM(name, MR, NV, VL)                                                                       \
   namespace mec4j {                                                                                                    \
-  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, int64_t ldb, float* c, \
+  void name##_ukernel(const float* const* a, const Segment* seg, int64_t nseg, const float* b, int64_t ldb, float* c,  \
                       int64_t ldc, int rows, int cols, bool first, const float* bias, const float* clamp) {            \
     ukernel::F32Igemm<MR, NV, VL>::run(a, seg, nseg, b, ldb, c, ldc, rows, cols, first, bias, clamp);                  \
   }                                                                                                                    \

@@ -69,16 +69,16 @@ struct F32Transpose : F32Vec<VL> {
 }  // namespace ukernel
 }  // namespace mec4j
 
-#define MEC4J_DECLARE_F32_TRANSPOSE(name)                                                                 \
-  namespace mec4j {                                                                                       \
+#define MEC4J_DECLARE_F32_TRANSPOSE(name)                                                                  \
+  namespace mec4j {                                                                                        \
   void name##_ukernel(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd); \
   }
 
-#define MEC4J_DEFINE_F32_TRANSPOSE(name, VL)                                                               \
-  namespace mec4j {                                                                                        \
+#define MEC4J_DEFINE_F32_TRANSPOSE(name, VL)                                                                \
+  namespace mec4j {                                                                                         \
   void name##_ukernel(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd) { \
-    ukernel::F32Transpose<VL>::run(src, rows, cols, lds, dst, ldd);                                        \
-  }                                                                                                        \
+    ukernel::F32Transpose<VL>::run(src, rows, cols, lds, dst, ldd);                                         \
+  }                                                                                                         \
   }
 
 #endif

@@ -436,7 +436,8 @@ public final class Conv2d {
    * MEC_FUSED (at stride 1, as a forward convolution of the output's gradient with the kernel
    * turned, where the padding adds few outputs and the layer has thousands of pixels) or MEC_ROWS,
    * backward weights DEPTHWISE, or MEC_FUSED (mec4j's micro-kernels) where MEC_ROWS's BLAS GEMMs
-   * would be thin (k_w·i_c &lt; 256) or split per group, else MEC_ROWS: a fixed rule.
+   * would be thin (k_w·i_c &lt; 256 with the AVX2 kernels, &lt; 768 with AVX-512's) or split per
+   * group, else MEC_ROWS: a fixed rule.
    */
   public Resolution resolution(Algorithm algorithm, Direction direction) {
     Objects.requireNonNull(algorithm, "algorithm");

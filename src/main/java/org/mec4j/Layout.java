@@ -6,14 +6,14 @@ package org.mec4j;
  * <p>{@link #NHWC} is mec4j's own layout and runs every algorithm and pass. {@link #NCHW} is what
  * the JVM's deep-learning stacks (ONNX Runtime, DJL, DL4J, PyTorch exports) hold: the forward pass
  * of {@link Algorithm#MEC} (which runs {@link Algorithm#MEC_FUSED} on it), MEC_FUSED and {@link
- * Algorithm#REFERENCE}, with the default workspace limit. MEC_FUSED runs one of two ways: where
- * the input, the output and the kernel are small beside the layer's im2col volume (early layers,
- * large batches), through NHWC, a band of output rows at a time (the kernel turned into HWIO, each
- * band's input rows transposed into NHWC, multiplied, its output transposed into the planes: a
- * workspace of the kernel and one band, within half of L2); else the transposed GEMM, the OIHW
- * kernel's rows (read in place) times panels of output pixels gathered from the input planes, so
- * that each channel's plane of the output is written contiguously (no workspace). Other
- * algorithms, the backward passes, workspace limits and {@link PackedKernel}s refuse NCHW layers.
+ * Algorithm#REFERENCE}, with the default workspace limit. MEC_FUSED runs one of two ways: where the
+ * input, the output and the kernel are small beside the layer's im2col volume (early layers, large
+ * batches), through NHWC, a band of output rows at a time (the kernel turned into HWIO, each band's
+ * input rows transposed into NHWC, multiplied, its output transposed into the planes: a workspace
+ * of the kernel and one band, within half of L2); else the transposed GEMM, the OIHW kernel's rows
+ * (read in place) times panels of output pixels gathered from the input planes, so that each
+ * channel's plane of the output is written contiguously (no workspace). Other algorithms, the
+ * backward passes, workspace limits and {@link PackedKernel}s refuse NCHW layers.
  */
 public enum Layout {
   /**
