@@ -38,12 +38,23 @@ class BackwardTest {
     assertEquals(
         Algorithm.MEC_ROWS, thin.resolution(Algorithm.MEC, Direction.BACKWARD_DATA).algorithm());
     // Before any measurement (or under HEURISTIC): the micro-kernels where the BLAS's GEMMs would
-    // be thin (k_w*i_c < 256), the BLAS otherwise.
-    Conv2d wide = thin.toBuilder().input(10, 10, 128).build();
+    // be thin (k_w*i_c below 256 with the AVX2 kernels, 768 with AVX-512's), the BLAS otherwise.
+    Conv2d wide = thin.toBuilder().input(10, 10, 512).build();
     Conv2d.Resolution t = thin.resolution(Algorithm.MEC, Direction.BACKWARD_WEIGHTS);
     Conv2d.Resolution v = wide.resolution(Algorithm.MEC, Direction.BACKWARD_WEIGHTS);
     if (!t.measured()) assertEquals(Algorithm.MEC_FUSED, t.algorithm());
     if (!v.measured()) assertEquals(Algorithm.MEC_ROWS, v.algorithm());
+    // 384 rows: between the two crossovers.
+    Conv2d.Resolution m =
+        thin.toBuilder()
+            .input(10, 10, 128)
+            .build()
+            .resolution(Algorithm.MEC, Direction.BACKWARD_WEIGHTS);
+    if (!m.measured())
+      assertEquals(
+          Cpu.effectiveIsa() == Cpu.Isa.AVX512 ? Algorithm.MEC_FUSED : Algorithm.MEC_ROWS,
+          m.algorithm(),
+          "at " + Cpu.effectiveIsa());
     assertEquals(
         Algorithm.DEPTHWISE, dw.resolution(Algorithm.MEC, Direction.BACKWARD_WEIGHTS).algorithm());
     assertEquals(
