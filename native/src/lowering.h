@@ -10,6 +10,21 @@
 
 namespace mec4j {
 
+// Writes one padded row of i_wp*i_c floats at dst: input row iy (unpadded index) between p_l and
+// p_r zero pixels, copy_row(dst + p_l*i_c) writing its i_w*i_c floats (from NHWC, or transposed
+// from NCHW planes); or zeros where iy lies in the padding.
+template <class CopyRow>
+inline void padded_row(const Shape& s, int64_t iy, float* dst, const CopyRow& copy_row) {
+  const int64_t row = s.iwp * s.ic, left = s.pl * s.ic, right = left + s.iw * s.ic;
+  if (iy < 0 || iy >= s.ih) {
+    std::memset(dst, 0, row * sizeof(float));
+    return;
+  }
+  std::memset(dst, 0, left * sizeof(float));
+  copy_row(dst + left);
+  std::memset(dst + right, 0, (row - right) * sizeof(float));
+}
+
 // Writes the k_w*i_c floats of input row iy (unpadded index) for the window whose first tap is at
 // padded column x0 into dst: taps q at columns x0 + q*d_w, zeros where a tap leaves the input.
 // Undilated, the inside part is one contiguous run of NHWC pixels (one memcpy).

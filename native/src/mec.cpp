@@ -401,18 +401,12 @@ CacheBands cache_bands(const Shape& s, int threads, bool padded_copy) {
 // The input rows of s's images that any output reads (rows_used of each), with their padding: row
 // h of an image is input row h - p_t between p_l and p_r zero pixels, or zeros in the padding.
 void copy_padded(const Shape& s, const float* in, float* dst, int threads) {
-  const int64_t row = s.iwp * s.ic, left = s.pl * s.ic, width = s.iw * s.ic;
+  const int64_t width = s.iw * s.ic;
   parallel_for(s.n * s.rows_used, threads, [&](int64_t begin, int64_t end) {
     for (int64_t nh = begin; nh < end; ++nh) {
       const int64_t n = nh / s.rows_used, h = nh % s.rows_used - s.pt;
-      float* d = dst + nh * row;
-      if (h < 0 || h >= s.ih) {
-        std::memset(d, 0, row * sizeof(float));
-        continue;
-      }
-      std::memset(d, 0, left * sizeof(float));
-      std::memcpy(d + left, in + (n * s.ih + h) * width, width * sizeof(float));
-      std::memset(d + left + width, 0, (row - left - width) * sizeof(float));
+      padded_row(s, h, dst + nh * s.iwp * s.ic,
+                 [&](float* d) { std::memcpy(d, in + (n * s.ih + h) * width, width * sizeof(float)); });
     }
   });
 }

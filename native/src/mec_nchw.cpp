@@ -20,6 +20,7 @@
 #include "configs/transpose_config.h"
 #include "igemm.h"
 #include "isa.h"
+#include "lowering.h"
 #include "mec.h"
 #include "parallel.h"
 
@@ -136,18 +137,11 @@ void oihw_to_hwio(const Shape& s, const float* oihw, float* hwio, int threads) {
 // Image n's padded input rows [h0, h0 + count) as NHWC rows of i_wp*i_c floats.
 void nhwc_rows(const Shape& s, TransposeFn transpose, const float* in, int64_t n, int64_t h0, int64_t count, float* dst,
                int threads) {
-  const int64_t row = s.iwp * s.ic;
   parallel_for(count, threads, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      float* d = dst + i * row;
       const int64_t h = h0 + i - s.pt;
-      if (h < 0 || h >= s.ih) {
-        std::fill(d, d + row, 0.0f);
-        continue;
-      }
-      std::fill(d, d + s.pl * s.ic, 0.0f);
-      transpose(in + s.in_offset(n, h), s.ic, s.iw, s.in_cs, d + s.pl * s.ic, s.ic);
-      std::fill(d + (s.pl + s.iw) * s.ic, d + row, 0.0f);
+      padded_row(s, h, dst + i * s.iwp * s.ic,
+                 [&](float* d) { transpose(in + s.in_offset(n, h), s.ic, s.iw, s.in_cs, d, s.ic); });
     }
   });
 }
