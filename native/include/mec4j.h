@@ -51,8 +51,9 @@ typedef MEC4J_ENUM(mec4j_status){
     MEC4J_ERROR_UNKNOWN_ALGORITHM = 8,
     MEC4J_ERROR_INTERNAL = 9,
     MEC4J_ERROR_WORKSPACE_LIMIT = 10, /* mec_workspace_limit is below MEC's smallest tile */
-    MEC4J_ERROR_BAD_ENVIRONMENT = 11  /* MEC4J_MAX_ISA, MEC4J_TUNING or MEC4J_GEMM_PARALLEL has a value
-                                         mec4j does not know (mec4j_status_string names the accepted ones) */
+    MEC4J_ERROR_BAD_ENVIRONMENT = 11  /* MEC4J_MAX_ISA, MEC4J_TUNING, MEC4J_GEMM_PARALLEL or
+                                         MEC4J_STREAM_STORES has a value mec4j does not know
+                                         (mec4j_status_string names the accepted ones) */
 } mec4j_status;
 
 /* Which pass of a convolution: the forward, or one of the two backward passes of training. */

@@ -14,6 +14,7 @@
 #include "packed_kernel.h"
 #include "parallel.h"
 #include "shape.h"
+#include "stream_stores.h"
 #include "tuner.h"
 #include "workspace.h"
 
@@ -30,6 +31,7 @@ mec4j_status plan(const mec4j_conv2d* conv, Plan* p, mec4j_algorithm algorithm =
   mec4j_tuning tuning;
   if ((st = tuning_mode(&tuning)) != MEC4J_OK) return st;
   if ((st = gemm_parallel_status()) != MEC4J_OK) return st;
+  if ((st = stream_stores_status()) != MEC4J_OK) return st;
   p->igemm = igemm_config(p->isa, p->s.kcg);
   p->threads = available_threads();
   return impl ? impl_for(*p, algorithm, direction, impl) : MEC4J_OK;
@@ -122,11 +124,12 @@ const char* mec4j_status_string(mec4j_status st) {
     case MEC4J_ERROR_BAD_ENVIRONMENT:
 #if defined(__aarch64__)
       return "unknown value of MEC4J_MAX_ISA (accepted on aarch64: neon, portable, best; avx512 and avx2 are "
-             "x86-64's), MEC4J_TUNING (accepted: measure, heuristic) or MEC4J_GEMM_PARALLEL (accepted: auto, blas, "
-             "split)";
+             "x86-64's), MEC4J_TUNING (accepted: measure, heuristic), MEC4J_GEMM_PARALLEL (accepted: auto, blas, "
+             "split) or MEC4J_STREAM_STORES (accepted: auto, on, off)";
 #else
       return "unknown value of MEC4J_MAX_ISA (accepted: avx512, avx2, portable, best), MEC4J_TUNING (accepted: "
-             "measure, heuristic) or MEC4J_GEMM_PARALLEL (accepted: auto, blas, split)";
+             "measure, heuristic), MEC4J_GEMM_PARALLEL (accepted: auto, blas, split) or MEC4J_STREAM_STORES (accepted: "
+             "auto, on, off)";
 #endif
   }
   return "unknown status";

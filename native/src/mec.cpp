@@ -39,6 +39,7 @@
 #include "isa.h"
 #include "lowering.h"
 #include "parallel.h"
+#include "stream_stores.h"
 
 namespace mec4j {
 
@@ -225,9 +226,12 @@ FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
   return f;
 }
 
-// Whether s's output is larger than the caches hold (twice the L2 of every thread): its final
-// values then go straight to memory (RowWindowGemm::stream).
-bool output_exceeds_caches(const Shape& s) { return s.output_elems > cache_sized_bound_elems(); }
+// Whether s's output is larger than the caches hold (twice the L2 of every thread) and streaming
+// stores pay on this machine (stream_stores.h): its final values then go straight to memory
+// (RowWindowGemm::stream).
+bool stream_output(const Shape& s, const IgemmConfig& igemm) {
+  return s.output_elems > cache_sized_bound_elems() && stream_stores_pay(igemm);
+}
 
 // Runs f over A at origin, one GEMM per group. Allocates nothing: safe on any thread.
 void run_fused(const Shape& s, const FusedGemm& f, const IgemmConfig& igemm, const float* origin, const float* k,
@@ -303,7 +307,7 @@ void mec_forward(const Shape& s, MecSolution solution, const IgemmConfig* igemm,
     const float* a = lowering == Lowering::Mec ? L : lowering == Lowering::Direct ? in : dense;
     if (lowering == Lowering::Mec) lower_rows(s, in, L, false, threads);
     FusedGemm f = fused_gemm(s, lowering);
-    f.g.stream = output_exceeds_caches(s);
+    f.g.stream = stream_output(s, *igemm);
     run_fused(s, f, *igemm, a, k, bias, out, packed_kernel, threads);
     return;
   }
@@ -451,7 +455,7 @@ void run_cache_bands(const Shape& s, const CacheBands& b, int64_t slots, bool pa
   int64_t unused;
   FusedGemm full = fused_gemm(row_band(s, 0, b.rows, &unused), Lowering::Mec);
   FusedGemm last = fused_gemm(row_band(s, 0, last_rows, &unused), Lowering::Mec);
-  const bool stream = output_exceeds_caches(s);
+  const bool stream = stream_output(s, *igemm);
   full.g.stream = last.g.stream = stream;
   const int inner_threads = workers > 1 ? 1 : threads;
   std::atomic<int64_t> next_slot{0};
@@ -534,7 +538,7 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
       const Shape chunk = with_batch(s, t.images < s.n - n0 ? t.images : s.n - n0);
       if (t.padded_copy)
         run_padded_copy(chunk, *igemm, in + s.in_offset(n0, 0), k, bias, out + s.out_offset(n0, 0), ws, packed_kernel,
-                        available_threads(), output_exceeds_caches(chunk));
+                        available_threads(), stream_output(chunk, *igemm));
       else
         mec_forward(chunk, solution, igemm, in + s.in_offset(n0, 0), k, bias, out + s.out_offset(n0, 0), ws,
                     packed_kernel);

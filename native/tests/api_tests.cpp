@@ -354,8 +354,9 @@ void test_measured_choice_is_stable(uint64_t seed) {
 }
 
 int test_bad_environment() {
-  // Run with a misspelt MEC4J_MAX_ISA, MEC4J_TUNING or MEC4J_GEMM_PARALLEL: every planning call
-  // says so, until the API sets a valid value (MEC4J_GEMM_PARALLEL has no setter: for good).
+  // Run with a misspelt MEC4J_MAX_ISA, MEC4J_TUNING, MEC4J_GEMM_PARALLEL or MEC4J_STREAM_STORES:
+  // every planning call says so, until the API sets a valid value (the last two have no setter:
+  // for good).
   mec4j_conv2d c = conv(1, 5, 5, 2, 3, 3, 4, 1, 1);
   int64_t b;
   mec4j_isa isa;
@@ -363,7 +364,9 @@ int test_bad_environment() {
   const bool isa_bad = mec4j_get_max_isa(&isa) == MEC4J_ERROR_BAD_ENVIRONMENT;
   const bool tuning_bad = mec4j_get_tuning(&t) == MEC4J_ERROR_BAD_ENVIRONMENT;
   const char* gemm_parallel = std::getenv("MEC4J_GEMM_PARALLEL");
-  CHECK(isa_bad || tuning_bad || (gemm_parallel && *gemm_parallel), "a misspelt value is reported");
+  const char* stream_stores = std::getenv("MEC4J_STREAM_STORES");
+  CHECK(isa_bad || tuning_bad || (gemm_parallel && *gemm_parallel) || (stream_stores && *stream_stores),
+        "a misspelt value is reported");
   CHECK(mec4j_workspace_size(&c, MEC4J_ALGORITHM_MEC, &b) == MEC4J_ERROR_BAD_ENVIRONMENT, "workspace query fails");
   std::vector<float> in(5 * 5 * 2), k(3 * 3 * 2 * 4), out(3 * 3 * 4);
   CHECK(mec4j_conv2d_forward(&c, MEC4J_ALGORITHM_MEC_ROWS, in.data(), k.data(), nullptr, out.data(), nullptr, 0) ==
@@ -372,7 +375,7 @@ int test_bad_environment() {
   for (mec4j_isa level : mec4j::isa_levels())
     CHECK(std::strstr(mec4j_status_string(MEC4J_ERROR_BAD_ENVIRONMENT), mec4j_isa_name(level)), "names %s",
           mec4j_isa_name(level));
-  for (const char* variable : {"MEC4J_MAX_ISA", "MEC4J_TUNING", "MEC4J_GEMM_PARALLEL"})
+  for (const char* variable : {"MEC4J_MAX_ISA", "MEC4J_TUNING", "MEC4J_GEMM_PARALLEL", "MEC4J_STREAM_STORES"})
     CHECK(std::strstr(mec4j_status_string(MEC4J_ERROR_BAD_ENVIRONMENT), variable), "names %s", variable);
   if (isa_bad)
     mec4j_set_max_isa(MEC4J_ISA_BEST);

@@ -13,6 +13,7 @@
 #include "isa.h"
 #include "mec4j.h"
 #include "mec4j_tests.h"
+#include "stream_stores.h"
 #include "test_support.h"
 
 void test_forward_paper_example() {
@@ -227,16 +228,20 @@ void test_forward_large_shapes(uint64_t seed) {
       }
   // The default workspace on a CPU with a small L2: chunks of images and cache bands, whatever
   // this machine's L2 is. The workspace query must shrink to match.
-  for (int64_t l2 : {int64_t(6) << 10, int64_t(48) << 10}) {
-    mec4j::set_l2_cache_bytes_for_testing(l2);
-    for (const auto& c : shapes) {
-      CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC_FUSED) <= whole_mec_bytes(c),
-            "cache-sized workspace no larger than the lowering: %s", describe(c));
-      for (auto a : {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED})
-        for (bool integers : {true, false}) run_case(c, a, integers, rng, integers);
+  // Outputs then exceed the caches: both store paths, whichever this machine's measurement picks.
+  for (int64_t l2 : {int64_t(6) << 10, int64_t(48) << 10})
+    for (auto stores : {mec4j::StreamStores::On, mec4j::StreamStores::Off}) {
+      mec4j::set_l2_cache_bytes_for_testing(l2);
+      mec4j::set_stream_stores_for_testing(stores);
+      for (const auto& c : shapes) {
+        CHECK(ws_bytes(c, MEC4J_ALGORITHM_MEC_FUSED) <= whole_mec_bytes(c),
+              "cache-sized workspace no larger than the lowering: %s", describe(c));
+        for (auto a : {MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED})
+          for (bool integers : {true, false}) run_case(c, a, integers, rng, integers);
+      }
+      mec4j::set_l2_cache_bytes_for_testing(0);
+      mec4j::set_stream_stores_for_testing(mec4j::StreamStores::Auto);
     }
-    mec4j::set_l2_cache_bytes_for_testing(0);
-  }
 }
 
 // Outputs computed by hand, so that a convention shared by the reference and every algorithm
