@@ -6,6 +6,8 @@
 #
 #   bench/native-ab.sh -b "--activation relu" mec cv1 cv2 mb32:cv7
 #   bench/native-ab.sh -B /tmp/old/mec4j_bench mec cv1 ... (another build as A)
+#   bench/native-ab.sh -a "--dirty-caches 128" -b "--dirty-caches 128" ... (caches left dirty, as
+#   between the runner's interleaved algorithms)
 #
 # Shapes: cv1..cv12 (the paper's layers, data/cv-layers.csv; "mb32:cv7" at mini-batch 32) or
 # benchdnn strings (mb1ih56iw56ic64oc64kh3kw3). Env: THREADS (1), REPS (5), ROUNDS (3), CLOCK (wall;

@@ -108,11 +108,14 @@ int main(int argc, char** argv) {
                  "usage: mec4j_bench SHAPE [im2col|mec|mec-a|mec-b|mec-rows|mec-fused|mec-fused-packed|depthwise ...] "
                  "[--reps N] [--threads N]\n"
                  "                   [--direction fwd|bwd_d|bwd_w] [--activation none|relu|relu6]\n"
-                 "                   [--layout nhwc|nchw]\n"
-                 "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n");
+                 "                   [--layout nhwc|nchw] [--dirty-caches MIB]\n"
+                 "  SHAPE e.g. mb1ih7iw7ic512oc512kh3kw3; mec@4194304 caps MEC's workspace at 4 MiB\n"
+                 "  --dirty-caches MIB writes that many MiB before each run (caches full of other work's\n"
+                 "  dirty lines, as in a network or the runner; untimed)\n");
     return 2;
   }
   int reps = 9;
+  int64_t dirty_mib = 0;
   mec4j_direction direction = MEC4J_DIRECTION_FORWARD;
   std::vector<mec4j_algorithm> algos;
   std::vector<int64_t> limits;
@@ -120,6 +123,14 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) {
       reps = std::atoi(argv[++i]);
+      continue;
+    }
+    if (!std::strcmp(argv[i], "--dirty-caches") && i + 1 < argc) {
+      dirty_mib = std::atoll(argv[++i]);
+      if (dirty_mib < 0 || dirty_mib > 65536) {
+        std::fprintf(stderr, "--dirty-caches takes 0 to 65536 MiB\n");
+        return 2;
+      }
       continue;
     }
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
@@ -229,8 +240,11 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // Written (not read) before each run: one float per cache line leaves every line dirty.
+  std::vector<float> dirt(dirty_mib << 18);
   for (int rep = -1; rep < reps; ++rep)  // rep -1 warms up
     for (size_t a = 0; a < algos.size(); ++a) {
+      for (size_t i = 0; i < dirt.size(); i += 16) dirt[i] += 1.0f;
       const double t0 = now_ms();
       mec4j_status st =
           direction == MEC4J_DIRECTION_BACKWARD_DATA
