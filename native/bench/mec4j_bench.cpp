@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  // Written (not read) before each run: one float per cache line leaves every line dirty.
+  // Before each run, one float of every cache line is updated: every line of the buffer is dirty.
   std::vector<float> dirt(dirty_mib << 18);
   for (int rep = -1; rep < reps; ++rep)  // rep -1 warms up
     for (size_t a = 0; a < algos.size(); ++a) {

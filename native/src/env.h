@@ -1,6 +1,6 @@
 // Internal: process-wide settings that start from an environment variable (MEC4J_MAX_ISA,
-// MEC4J_TUNING, MEC4J_GEMM_PARALLEL, MEC4J_STREAM_STORES), read once, on first use. A value mec4j does not know is
-// remembered as misspelt, never ignored: the calls that plan a convolution then fail with
+// MEC4J_TUNING, MEC4J_GEMM_PARALLEL, MEC4J_STREAM_STORES), read once, on first use. A value mec4j
+// does not know is remembered as misspelt, never ignored: the calls that plan a convolution then fail with
 // MEC4J_ERROR_BAD_ENVIRONMENT (until the API sets a valid value, where it has a setter).
 #ifndef MEC4J_ENV_H
 #define MEC4J_ENV_H

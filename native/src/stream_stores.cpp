@@ -34,6 +34,7 @@ struct FreeDeleter {
 };
 using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
 
+// Not workspace_alloc: the test builds inject its failures, and the probe must not take one of them.
 AlignedFloats aligned_floats(int64_t n) {
   const size_t bytes = ((size_t)n * sizeof(float) + 63) / 64 * 64;
   float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
@@ -43,8 +44,8 @@ AlignedFloats aligned_floats(int64_t n) {
 
 int64_t row_offset(const void* y_stride, int64_t r) { return r * *static_cast<const int64_t*>(y_stride); }
 
-// Three rounds more than the noise of one; a few milliseconds in all on an output four times
-// what the caches of every thread hold (at most 64 MiB).
+// Medians of 5 interleaved runs each way, on an output four times what the caches of every thread
+// hold (at most 64 MiB): a few milliseconds in all, once per config.
 bool measure(const IgemmConfig& config) {
   constexpr int64_t kKernel = 3, kChannels = 3, kWidth = 224, kRounds = 5;
   const int64_t n = (64 + config.nr - 1) / config.nr * config.nr;

@@ -1,7 +1,7 @@
 // Internal: whether the micro-kernels write an output larger than the caches with non-temporal
 // stores. It depends on the machine, not on the layer: on an Intel Xeon (model 207) they took
-// cv7 at mini-batch 8 to 0.71 of the time, on an AMD EPYC Zen 5 they made cv7 1.4x slower (more
-// when other work has left the caches dirty). So it is measured, once per micro-kernel config, on
+// cv7 at mini-batch 8 to 0.71 of the time, on an AMD EPYC Zen 5 they made cv7 1.07x slower with
+// clean caches and 1.4x with caches left dirty by other work. So it is measured, once per micro-kernel config, on
 // the first layer that could stream (MEC4J_STREAM_STORES=auto, the default), or forced (=on, =off).
 #ifndef MEC4J_STREAM_STORES_H
 #define MEC4J_STREAM_STORES_H
