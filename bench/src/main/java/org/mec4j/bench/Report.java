@@ -1,5 +1,12 @@
 package org.mec4j.bench;
 
+import static org.mec4j.bench.Algo.IM2COL;
+import static org.mec4j.bench.Algo.MEC;
+import static org.mec4j.bench.Algo.MEC_B;
+import static org.mec4j.bench.Algo.ONEDNN;
+import static org.mec4j.bench.Algo.ONNXRUNTIME;
+import static org.mec4j.bench.Dir.FWD;
+
 import com.github.mustachejava.DefaultMustacheFactory;
 import com.github.mustachejava.Mustache;
 import java.io.IOException;
@@ -9,7 +16,6 @@ import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.DoubleSummaryStatistics;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -18,8 +24,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.mec4j.Conv2d;
 
@@ -42,8 +48,10 @@ public final class Report {
 
     /** One layer's rows in one JVM, by algorithm. */
     Map<Algo, Row> at(Config c, String kind, String layer, long batch, Dir d) {
-      Stream<Row> x = rows.stream().filter(r -> c.ran(r) && isLayer(r, kind, layer, batch, d));
-      return byLayer(x, r -> "").stream().findFirst().orElse(new EnumMap<>(Algo.class));
+      Map<Algo, Row> m = new EnumMap<>(Algo.class);
+      for (Row r : rows)
+        if (r.algo() != null && c.ran(r) && isLayer(r, kind, layer, batch, d)) m.put(r.algo(), r);
+      return m;
     }
 
     /** A row of any JVM, the headline's first: the figures that do not depend on the JVM. */
@@ -75,16 +83,14 @@ public final class Report {
 
     /** The layers of the paper (and --layer) rows of a pass at a batch, in row order. */
     List<String> layers(long batch, Dir d) {
-      Set<String> seen = new LinkedHashSet<>();
-      for (Row r : rows) if (isLayer(r, "layer", r.layer(), batch, d)) seen.add(r.layer());
-      return new ArrayList<>(seen);
+      Stream<Row> x = rows.stream().filter(r -> isLayer(r, "layer", r.layer(), batch, d));
+      return x.map(Row::layer).distinct().toList();
     }
 
     /** The batches of the paper (and --layer) rows of a pass. */
     List<Long> batches(Dir d) {
-      Set<Long> b = new TreeSet<>();
-      for (Row r : rows) if (r.kind().equals("layer") && r.dir() == d) b.add(r.batch());
-      return new ArrayList<>(b);
+      Stream<Row> x = rows.stream().filter(r -> r.kind().equals("layer") && r.dir() == d);
+      return x.map(Row::batch).distinct().sorted().toList();
     }
 
     Map<String, String> env(Config c) {
@@ -120,63 +126,67 @@ public final class Report {
     }
   }
 
-  /** One algorithm's row as a table shows it: "–" where it did not run. */
-  record Cell(Row r) {
-    public String ms() {
+  /** One algorithm's row as a table shows it ("–" where it did not run), and MEC's time over it. */
+  record Cell(Row r, Row mec) {
+    Cell(Row r) {
+      this(r, null);
+    }
+
+    String ms() {
       return r == null ? "–" : Report.ms(r.medianMs());
     }
 
     /** Solution A's time, "n/a" where it cannot run (|O| > |L|). */
-    public String msOrNa() {
+    String msOrNa() {
       return r == null ? "n/a" : ms();
     }
 
     /** MEC's time and the variant it ran: "1.40 (FUSED (measured))". */
-    public String msRan() {
+    String msRan() {
       return r == null ? "–" : ms() + " (" + ran() + ")";
     }
 
-    public String ws() {
+    String ws() {
       return r == null ? "–" : bytes(r.workspaceBytes());
     }
 
-    public String pct() {
+    String pct() {
       return r == null ? "–" : Report.pct(r.fractionOfSgemm());
     }
 
-    public String gflops() {
+    String gflops() {
       return r == null ? "–" : Row.num(Math.round(r.gflops() * 10) / 10.0);
     }
 
     /** What ran: MEC's variant ("FUSED (measured)"), oneDNN's implementation. */
-    public String ran() {
+    String ran() {
       return r == null ? "–" : r.resolved().replace("MEC_", "").replace("|", "/");
     }
 
     /** The variant alone ("FUSED"). */
-    public String variant() {
+    String variant() {
       return ran().replaceAll(" \\(.*", "");
     }
 
-    public String impl() {
+    String impl() {
       return r == null ? "" : ran();
+    }
+
+    /** MEC's median time over this one's. */
+    String vs() {
+      return ratio(div(mec, r));
     }
   }
 
   /**
    * One layer's (or node's) rows in one JVM as the tables read them: {{MEC.ms}}, {{IM2COL.ws}},
-   * {{vs.ONEDNN}} (MEC's time over oneDNN's), {{name}}, {{shape}}, ...
+   * {{ONEDNN.vs}} (MEC's time over oneDNN's), {{name}}, {{shape}}, ...
    */
   static Map<String, Object> layerView(Map<Algo, Row> m) {
     Map<String, Object> v = new HashMap<>();
-    Map<String, String> vs = new HashMap<>();
-    for (Algo a : Algo.values()) {
-      v.put(a.name(), new Cell(m.get(a)));
-      vs.put(a.name(), ratio(div(m.get(Algo.MEC), m.get(a))));
-    }
-    v.put("vs", vs);
+    for (Algo a : Algo.values()) v.put(a.name(), new Cell(m.get(a), m.get(MEC)));
     if (m.isEmpty()) return v; // the JVM did not run this layer: its cells show "–"
-    Row any = m.values().iterator().next(), im = m.get(Algo.IM2COL);
+    Row any = m.values().iterator().next(), im = m.get(IM2COL);
     v.put("name", any.layer().replace("|", "\\|"));
     v.put("count", any.count());
     v.put("batch", any.batch());
@@ -197,7 +207,12 @@ public final class Report {
       return new Tally((int) v.stream().filter(x -> x < 1).count(), v.size(), ratio(geomean(v)));
     }
 
-    public boolean any() {
+    /** MEC over another algorithm, layer by layer (each layer's rows by algorithm). */
+    static Tally of(List<Map<Algo, Row>> layers, Algo a) {
+      return of(layers.stream().map(x -> div(x.get(MEC), x.get(a))).toList());
+    }
+
+    boolean any() {
       return n > 0;
     }
   }
@@ -235,7 +250,7 @@ public final class Report {
             || !o.layerList().isEmpty()
             || in.rows().stream().anyMatch(r -> !isNet(r));
     boolean forward =
-        o.directionList().contains(Dir.FWD) || in.rows(Dir.FWD).stream().anyMatch(r -> !isNet(r));
+        o.directionList().contains(FWD) || in.rows(FWD).stream().anyMatch(r -> !isNet(r));
     List<String> what = new ArrayList<>();
     if (paper) what.add("the paper's layers");
     if (networks) what.add("whole networks");
@@ -259,11 +274,11 @@ public final class Report {
     m.put("setup", in.configs().stream().map(c -> setup(in, c)).toList());
     // The forward network totals, unless only backward passes were asked for (theirs are in the
     // backward sections).
-    if (networks && (NetworkReport.any(in) || o.directionList().contains(Dir.FWD)))
+    if (networks && (NetworkReport.any(in) || o.directionList().contains(FWD)))
       m.put("networks", NetworkReport.networks(in));
     m.put("models", models);
     if (paper && forward) paper(in, m);
-    m.put("backward", BackwardReport.sections(in));
+    m.put("backward", backward(in));
     m.put("charts", charts);
     m.put("issues", issues(in));
     m.put("backwardNotes", in.rows().stream().anyMatch(r -> r.dir().backward() && !isModel(r)));
@@ -286,18 +301,17 @@ public final class Report {
   private static Map<String, Object> setup(Input in, Config c) {
     Map<String, String> e = in.env(c);
     Function<String, String> get = k -> e.getOrDefault(k, "?");
-    List<String> sgemm =
+    Object[] sgemm =
         Stream.of("sgemm_best", "sgemm_gflops", "sgemm_gflops_min", "sgemm_gflops_max")
             .map(k -> g1(e.get(k)))
-            .toList();
+            .toArray();
+    String fatal = e.containsKey("fatal") ? " **(" + e.get("fatal") + ")**" : "";
+    String elapsed = e.get("elapsed_s");
     List<String> cells =
         List.of(
             c.shortLabel(),
             e.getOrDefault("requested_blas", c.blas()),
-            (get.apply("blas_vendor")
-                    + " – "
-                    + get.apply("blas_version")
-                    + (e.containsKey("fatal") ? " **(" + e.get("fatal") + ")**" : ""))
+            (get.apply("blas_vendor") + " – " + get.apply("blas_version") + fatal)
                 .replace("|", "/"),
             get.apply("blas_threads") + (e.containsKey("threads_warning") ? " ⚠" : ""),
             "OMP_NUM_THREADS="
@@ -305,11 +319,8 @@ public final class Report {
                 + "; "
                 + e.getOrDefault("onednn_threads_reported", ""),
             e.getOrDefault("onednn_isa", ""),
-            String.format("**%s** · %s [%s–%s] · ", sgemm.toArray())
-                + g1(e.get("sgemm_gflops_end")),
-            e.containsKey("elapsed_s")
-                ? Progress.duration(Double.parseDouble(e.get("elapsed_s")))
-                : "?");
+            String.format("**%s** · %s [%s–%s] · ", sgemm) + g1(e.get("sgemm_gflops_end")),
+            elapsed == null ? "?" : Progress.duration(Double.parseDouble(elapsed)));
     return Map.of("cells", cells, "library", get.apply("blas_library"), "jvm", c.shortLabel());
   }
 
@@ -317,40 +328,24 @@ public final class Report {
   private static void paper(Input in, Map<String, Object> m) {
     List<Config> head = in.headline();
     List<Map<String, Object>> batches = new ArrayList<>();
-    List<Double> memoryRatios = new ArrayList<>(), vsDn = new ArrayList<>();
+    List<Map<Algo, Row>> cases = new ArrayList<>(); // every (layer, batch, headline JVM)
+    List<Double> memoryRatios = new ArrayList<>();
     List<String> speed = new ArrayList<>();
-    int exact = 0, compared = 0, autoFaster = 0, bestFaster = 0, cases = 0;
-    List<Algo> peers = List.of(Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME);
-    for (long b : in.batches(Dir.FWD)) {
-      List<Map<String, Object>> layers = new ArrayList<>();
+    int exact = 0, compared = 0;
+    for (long b : in.batches(FWD)) {
+      List<Map<String, Object>> layers = new ArrayList<>(), summaries = new ArrayList<>();
       List<List<String>> memory = new ArrayList<>();
-      // per JVM, MEC's time over each peer's, layer by layer
-      Map<Config, Map<Algo, List<Double>>> vs = new LinkedHashMap<>();
-      for (String l : in.layers(b, Dir.FWD)) {
-        List<Object> jvms = new ArrayList<>();
-        for (Config c : head) {
-          Map<Algo, Row> x = in.at(c, "layer", l, b, Dir.FWD);
-          jvms.add(layerView(x));
-          Row mec = x.get(Algo.MEC), im = x.get(Algo.IM2COL);
-          for (Algo a : peers)
-            vs.computeIfAbsent(c, k -> new EnumMap<>(Algo.class))
-                .computeIfAbsent(a, k -> new ArrayList<>())
-                .add(div(mec, x.get(a)));
-          vsDn.add(div(mec, x.get(Algo.ONEDNN)));
-          if (mec == null || im == null) continue;
-          cases++;
-          if (mec.medianMs() < im.medianMs()) autoFaster++;
-          if (best(x) < im.medianMs()) bestFaster++;
-        }
-        Row im = in.findAny("layer", l, b, Algo.IM2COL, Dir.FWD),
-            mec = in.findAny("layer", l, b, Algo.MEC, Dir.FWD),
-            solutionB = in.findAny("layer", l, b, Algo.MEC_B, Dir.FWD),
-            dn = in.findAny("layer", l, b, Algo.ONEDNN, Dir.FWD);
+      for (String l : in.layers(b, FWD)) {
+        List<Map<Algo, Row>> jvms = head.stream().map(c -> in.at(c, "layer", l, b, FWD)).toList();
+        cases.addAll(jvms);
+        Row im = in.findAny("layer", l, b, IM2COL, FWD), mec = in.findAny("layer", l, b, MEC, FWD);
+        Row solutionB = in.findAny("layer", l, b, MEC_B, FWD);
+        Row dn = in.findAny("layer", l, b, ONEDNN, FWD);
         if (mec == null && im == null) continue; // neither to show the shape by
         Conv2d c = (mec != null ? mec : im).conv();
-        Map<String, Object> v = new HashMap<>();
-        v.putAll(Map.of("name", l, "shape", shapeOf(c), "ran", new Cell(mec).ran()));
-        v.putAll(Map.of("jvms", jvms, "memory", "–"));
+        Map<String, Object> v = new HashMap<>(Map.of("name", l, "shape", shapeOf(c)));
+        v.putAll(Map.of("ran", new Cell(mec).ran(), "memory", "–"));
+        v.put("jvms", jvms.stream().map(Report::layerView).toList());
         layers.add(v);
         if (im == null) continue;
         long lowering = loweringBytes(in, "layer", l, b, c);
@@ -374,13 +369,14 @@ public final class Report {
                 ratio((double) c.kernelHeight() / c.strideHeight()),
                 same ? "yes" : "**no**"));
       }
-      List<Map<String, Object>> summaries = new ArrayList<>();
       List<String> per = new ArrayList<>();
       for (Config c : head) {
+        List<Map<Algo, Row>> x =
+            in.layers(b, FWD).stream().map(l -> in.at(c, "layer", l, b, FWD)).toList();
         Map<String, Object> s = new HashMap<>(Map.of("label", c.label()));
-        for (Algo a : peers) s.put(a.name(), Tally.of(vs.get(c).get(a)));
+        for (Algo a : List.of(IM2COL, ONEDNN, ONNXRUNTIME)) s.put(a.name(), Tally.of(x, a));
         summaries.add(s);
-        Tally t = (Tally) s.get("IM2COL");
+        Tally t = Tally.of(x, IM2COL);
         if (t.any())
           per.add(
               String.format(
@@ -390,7 +386,9 @@ public final class Report {
         speed.add("mini-batch " + b + ": MEC faster than im2col on " + String.join(", ", per));
       batches.add(Map.of("batch", b, "layers", layers, "summaries", summaries, "memory", memory));
     }
-    DoubleSummaryStatistics ratios = memoryRatios.stream().mapToDouble(x -> x).summaryStatistics();
+    List<Map<Algo, Row>> both = cases.stream().filter(x -> x.get(MEC) != null).toList();
+    both = both.stream().filter(x -> x.get(IM2COL) != null).toList();
+    double min = memoryRatios.stream().mapToDouble(x -> x).min().orElse(0);
     m.put("paper", true);
     m.put("head", head.stream().map(Config::shortLabel).toList());
     m.put("batches", batches);
@@ -399,14 +397,18 @@ public final class Report {
     m.put("times", times(in));
     m.put("sweep", sweep(in));
     m.put("memoryRatios", memoryRatios.isEmpty() ? null : memoryRatios);
-    m.put("minRatio", ratio(memoryRatios.isEmpty() ? 0 : ratios.getMin()));
-    m.put("maxRatio", ratio(memoryRatios.isEmpty() ? 0 : ratios.getMax()));
+    m.put("minRatio", ratio(min));
+    m.put("maxRatio", ratio(memoryRatios.stream().mapToDouble(x -> x).max().orElse(0)));
     m.put("geoRatio", ratio(geomean(memoryRatios)));
     m.put("speed", speed.isEmpty() ? null : String.join("; ", speed));
-    m.put("vsOneDnn", Tally.of(vsDn));
-    m.put("cases", cases == 0 ? null : cases);
-    m.put("autoFaster", autoFaster);
-    m.put("bestFaster", bestFaster);
+    m.put("vsOneDnn", Tally.of(cases, ONEDNN));
+    m.put("cases", both.isEmpty() ? null : both.size());
+    m.put("autoFaster", both.stream().filter(x -> x.get(MEC).medianMs() < time(x, IM2COL)).count());
+    m.put("bestFaster", both.stream().filter(x -> best(x) < time(x, IM2COL)).count());
+  }
+
+  private static double time(Map<Algo, Row> x, Algo a) {
+    return x.get(a).medianMs();
   }
 
   /** The fastest MEC of a layer's rows in one JVM: the automatic choice or a forced variant. */
@@ -423,10 +425,10 @@ public final class Report {
     List<Map<String, Object>> out = new ArrayList<>();
     for (Config c : in.configs()) {
       List<Map<String, Object>> layers = new ArrayList<>();
-      for (long b : in.batches(Dir.FWD))
-        for (String l : in.layers(b, Dir.FWD)) {
-          Map<Algo, Row> x = in.at(c, "layer", l, b, Dir.FWD);
-          if (x.containsKey(Algo.IM2COL)) layers.add(layerView(x));
+      for (long b : in.batches(FWD))
+        for (String l : in.layers(b, FWD)) {
+          Map<Algo, Row> x = in.at(c, "layer", l, b, FWD);
+          if (x.containsKey(IM2COL)) layers.add(layerView(x));
         }
       out.add(Map.of("label", c.label(), "layers", layers));
     }
@@ -439,8 +441,8 @@ public final class Report {
     List<List<Object>> rows = new ArrayList<>();
     for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
       long b = p.spec().batch();
-      Row im = in.findAny("sweep", p.name(), b, Algo.IM2COL, Dir.FWD),
-          mec = in.findAny("sweep", p.name(), b, Algo.MEC, Dir.FWD);
+      Row im = in.findAny("sweep", p.name(), b, IM2COL, FWD);
+      Row mec = in.findAny("sweep", p.name(), b, MEC, FWD);
       if (im == null || mec == null) continue;
       long lowering = loweringBytes(in, "sweep", p.name(), b, p.spec());
       List<Object> cells =
@@ -455,8 +457,8 @@ public final class Report {
                   ratio(Formula.ratio(p.spec())),
                   new Cell(mec).ran()));
       for (Config c : ran) {
-        Map<Algo, Row> x = in.at(c, "sweep", p.name(), b, Dir.FWD);
-        cells.add(ratio(div(x.get(Algo.MEC), x.get(Algo.IM2COL))));
+        Map<Algo, Row> x = in.at(c, "sweep", p.name(), b, FWD);
+        cells.add(ratio(div(x.get(MEC), x.get(IM2COL))));
       }
       rows.add(cells);
     }
@@ -464,6 +466,50 @@ public final class Report {
         "base", Plan.sweepSpecs(in.options()).get(0).spec(),
         "jvms", ran.stream().map(Config::shortLabel).toList(),
         "rows", rows);
+  }
+
+  /**
+   * The backward sections, one per direction that has rows: per batch and JVM, per network and JVM,
+   * each layer's times, workspaces and MEC's ratios (backward-table.mustache).
+   */
+  private static List<Map<String, Object>> backward(Input in) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Dir d : List.of(Dir.BWD_D, Dir.BWD_W)) {
+      // a model's ConvTranspose nodes (bwd_d) are in the model's own section
+      List<Row> rows = in.rows(d).stream().filter(r -> !isModel(r)).toList();
+      if (rows.isEmpty()) continue;
+      List<Map<String, Object>> batches = new ArrayList<>(), networks = new ArrayList<>();
+      for (long b : in.batches(d)) {
+        Predicate<Row> at = r -> r.kind().equals("layer") && r.batch() == b;
+        batches.add(Map.of("batch", b, "jvms", backwardJvms(in, rows, at)));
+      }
+      for (String n : new LinkedHashSet<>(rows.stream().map(Row::network).toList())) {
+        List<Map<String, Object>> jvms = backwardJvms(in, rows, r -> r.network().equals(n));
+        if (!n.isEmpty()) networks.add(Map.of("name", n, "network", true, "jvms", jvms));
+      }
+      out.add(Map.of("bwdD", d == Dir.BWD_D, "batches", batches, "networks", networks));
+    }
+    return out;
+  }
+
+  /**
+   * Per JVM that ran some of these rows: its layers, the geometric means of MEC's ratios, and the
+   * totals Σ median × count over the layers MEC, im2col and oneDNN all ran.
+   */
+  private static List<Map<String, Object>> backwardJvms(
+      Input in, List<Row> rows, Predicate<Row> which) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Config c : in.configs()) {
+      List<Row> ran = rows.stream().filter(r -> c.ran(r) && which.test(r)).toList();
+      if (ran.isEmpty()) continue;
+      NetworkReport.Summary s = NetworkReport.summarize("", "", List.of(), c, ran, null);
+      Map<String, Object> v = new HashMap<>(Map.of("label", c.label(), "summary", s));
+      v.putAll(Map.of("dn", Tally.of(s.rows(), ONEDNN), "im", Tally.of(s.rows(), IM2COL)));
+      double all = s.total(MEC) + s.total(IM2COL) + s.total(ONEDNN);
+      v.put("totals", Double.isNaN(all) ? null : s);
+      out.add(v);
+    }
+    return out;
   }
 
   /** The issues table's lines, a skipped combination once for all JVMs; null when none. */
@@ -504,7 +550,7 @@ public final class Report {
    * otherwise): that is the MEC row's workspace.
    */
   static long loweringBytes(Input in, String kind, String layer, long batch, Conv2d c) {
-    Row b = in.findAny(kind, layer, batch, Algo.MEC_B, Dir.FWD);
+    Row b = in.findAny(kind, layer, batch, MEC_B, FWD);
     return b != null ? b.workspaceBytes() : Formula.mecBytes(c);
   }
 
