@@ -1,5 +1,10 @@
 package org.mec4j.bench;
 
+import static org.mec4j.bench.Algo.IM2COL;
+import static org.mec4j.bench.Algo.MEC;
+import static org.mec4j.bench.Algo.ONEDNN;
+import static org.mec4j.bench.Algo.ONNXRUNTIME;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +26,7 @@ import org.mec4j.Conv2d;
  * and the depthwise layers apart. networks.csv and the report's sections of both.
  */
 final class NetworkReport {
-  static final List<Algo> ALGOS = List.of(Algo.MEC, Algo.IM2COL, Algo.ONEDNN, Algo.ONNXRUNTIME);
+  static final List<Algo> ALGOS = List.of(MEC, IM2COL, ONEDNN, ONNXRUNTIME);
 
   private NetworkReport() {}
 
@@ -53,10 +58,8 @@ final class NetworkReport {
 
     private double sum(Algo a, Predicate<Map<Algo, Row>> which) {
       return counted.stream()
-          .filter(which)
-          .map(l -> l.get(a))
-          .filter(r -> r != null)
-          .mapToDouble(r -> r.medianMs() * r.count())
+          .filter(l -> l.containsKey(a) && which.test(l))
+          .mapToDouble(l -> l.get(a).medianMs() * l.get(a).count())
           .reduce(Double::sum)
           .orElse(Double.NaN);
     }
@@ -85,15 +88,11 @@ final class NetworkReport {
     /** Per algorithm as the tables read it: {{MEC.ms}}, {{ONEDNN.vs}} (MEC over it), ... */
     Map<String, Totals> algos() {
       Map<String, Totals> m = new HashMap<>();
-      for (Algo a : ALGOS)
-        m.put(
-            a.name(),
-            new Totals(
-                Report.ms(total(a)),
-                Report.ratio(total(Algo.MEC) / total(a)),
-                Report.bytes(peak(a)),
-                Report.ms(dw(a)),
-                Report.ratio(dw(Algo.MEC) / dw(a))));
+      for (Algo a : ALGOS) {
+        String vs = Report.ratio(total(MEC) / total(a)), dwVs = Report.ratio(dw(MEC) / dw(a));
+        String peak = Report.bytes(peak(a));
+        m.put(a.name(), new Totals(Report.ms(total(a)), vs, peak, Report.ms(dw(a)), dwVs));
+      }
       return m;
     }
 
@@ -101,13 +100,13 @@ final class NetworkReport {
     String dwRan() {
       Map<String, Integer> ran = new LinkedHashMap<>();
       for (Map<Algo, Row> l : rows)
-        if (l.containsKey(Algo.MEC) && isDepthwise(l))
-          ran.merge(new Report.Cell(l.get(Algo.MEC)).variant(), 1, Integer::sum);
+        if (l.containsKey(MEC) && isDepthwise(l))
+          ran.merge(new Report.Cell(l.get(MEC)).variant(), 1, Integer::sum);
       return String.join(", ", ran.keySet().stream().map(k -> k + " ×" + ran.get(k)).toList());
     }
 
     String dwShare() {
-      return Report.pct(dw(Algo.ONEDNN) / total(Algo.ONEDNN));
+      return Report.pct(dw(ONEDNN) / total(ONEDNN));
     }
 
     String jvm() {
@@ -124,6 +123,9 @@ final class NetworkReport {
   }
 
   record Totals(String ms, String vs, String peak, String dwMs, String dwVs) {}
+
+  /** MEC over oneDNN and over ONNX Runtime on the network totals of a JVM. */
+  record Geo(String jvm, Report.Tally dn, Report.Tally ort) {}
 
   /** Whether the run has forward rows of network layers (the totals here are forward passes). */
   static boolean any(Report.Input in) {
@@ -206,6 +208,7 @@ final class NetworkReport {
     if (c == null) return r.shape();
     long sh = c.strideHeight(), sw = c.strideWidth(), p = c.padTop();
     boolean samePads = c.padBottom() == p && c.padLeft() == p && c.padRight() == p;
+    String pads = samePads ? "" : "," + c.padBottom() + "," + c.padLeft() + "," + c.padRight();
     return String.format(
             "%d×%d×%d → %d, %d×%d",
             c.inputHeight(),
@@ -215,11 +218,7 @@ final class NetworkReport {
             c.kernelHeight(),
             c.kernelWidth())
         + (sh > 1 || sw > 1 ? " s" + sh + (sw != sh ? "×" + sw : "") : "")
-        + (p + c.padBottom() + c.padLeft() + c.padRight() == 0
-            ? ""
-            : " p"
-                + p
-                + (samePads ? "" : "," + c.padBottom() + "," + c.padLeft() + "," + c.padRight()))
+        + (p + c.padBottom() + c.padLeft() + c.padRight() == 0 ? "" : " p" + p + pads)
         + (c.groups() == 1 ? "" : c.isDepthwise() ? " dw" : " g" + c.groups())
         + (c.dilationHeight() > 1 || c.dilationWidth() > 1 ? " d" + c.dilationHeight() : "");
   }
@@ -248,23 +247,15 @@ final class NetworkReport {
     List<String> lines = new ArrayList<>(List.of(String.join(",", CSV_COLUMNS)));
     for (Summary x : Stream.concat(summaries(in).stream(), modelSummaries(in).stream()).toList()) {
       Report.Config c = x.config();
-      Algo mec = Algo.MEC, im = Algo.IM2COL, dn = Algo.ONEDNN, ort = Algo.ONNXRUNTIME;
-      double t = x.total(mec), dw = x.dw(mec);
+      double t = x.total(MEC), dw = x.dw(MEC), dn = x.total(ONEDNN), ort = x.total(ONNXRUNTIME);
       List<Object> f = new ArrayList<>(List.of(x.network(), x.batch(), c.blas(), c.threads()));
       f.addAll(List.of(x.layers(), x.layersTotal(), x.convolutions()));
-      Stream.of(t, x.total(im), x.total(dn), t / x.total(dn), t / x.total(im))
+      Stream.of(t, x.total(IM2COL), dn, t / dn, t / x.total(IM2COL))
           .forEach(v -> f.add(Row.num(v)));
-      f.addAll(List.of(x.peak(mec), x.peak(im), x.peak(dn), x.dwLayers()));
-      Stream.of(
-              dw,
-              x.dw(dn),
-              dw / x.dw(dn),
-              x.total(ort),
-              t / x.total(ort),
-              x.dw(ort),
-              dw / x.dw(ort))
+      f.addAll(List.of(x.peak(MEC), x.peak(IM2COL), x.peak(ONEDNN), x.dwLayers()));
+      Stream.of(dw, x.dw(ONEDNN), dw / x.dw(ONEDNN), ort, t / ort, x.dw(ONNXRUNTIME))
           .forEach(v -> f.add(Row.num(v)));
-      f.add(x.kind());
+      f.addAll(List.of(Row.num(dw / x.dw(ONNXRUNTIME)), x.kind()));
       for (String a : List.of("ONNXRUNTIME", "EXECUTOR")) {
         Row r = whole(in, x.network(), c, c.threads(), a);
         f.add(!x.kind().equals("model") ? "" : Row.num(r == null ? Double.NaN : r.medianMs()));
@@ -290,39 +281,24 @@ final class NetworkReport {
     List<Summary> all = summaries(in);
     Map<String, List<Summary>> byJvm = new LinkedHashMap<>();
     for (Summary s : all) byJvm.computeIfAbsent(s.jvm(), k -> new ArrayList<>()).add(s);
+    List<Geo> geo = new ArrayList<>();
+    byJvm.forEach((jvm, s) -> geo.add(new Geo(jvm, tally(s, ONEDNN), tally(s, ONNXRUNTIME))));
     Map<String, Integer> why = new LinkedHashMap<>();
     for (Issue i : in.issues())
       if (i.severity().equals("skipped") && i.algorithm().equals("list"))
         why.merge(i.message().replaceAll(":.*", ""), 1, Integer::sum);
     List<Summary> dw = all.stream().filter(s -> s.dwLayers() > 0).toList();
-    Map<String, Object> m = new HashMap<>();
+    List<String> skips = why.keySet().stream().map(k -> why.get(k) + " " + k).toList();
+    Map<String, Object> m = new HashMap<>(Map.of("summaries", all, "geo", geo));
     m.put("batches", in.options().networkBatches.isEmpty() ? null : in.options().networkBatches);
-    m.put("summaries", all);
-    m.put(
-        "geo",
-        byJvm.entrySet().stream()
-            .map(
-                e ->
-                    Map.of(
-                        "jvm",
-                        e.getKey(),
-                        "dn",
-                        tally(e.getValue(), Algo.ONEDNN),
-                        "ort",
-                        tally(e.getValue(), Algo.ONNXRUNTIME)))
-            .toList());
     m.put("depthwise", dw.isEmpty() ? null : Map.of("rows", dw));
-    m.put(
-        "skips",
-        why.isEmpty()
-            ? null
-            : String.join(", ", why.keySet().stream().map(k -> why.get(k) + " " + k).toList()));
+    m.put("skips", skips.isEmpty() ? null : String.join(", ", skips));
     return m;
   }
 
   /** MEC over another algorithm on the network totals. */
   private static Report.Tally tally(List<Summary> s, Algo a) {
-    return Report.Tally.of(s.stream().map(x -> x.total(Algo.MEC) / x.total(a)).toList());
+    return Report.Tally.of(s.stream().map(x -> x.total(MEC) / x.total(a)).toList());
   }
 
   /** The models of the run, by their env entry "model.NAME". */
@@ -350,31 +326,27 @@ final class NetworkReport {
       for (Row r : in.rows())
         if (r.kind().equals("model_run") && r.network().equals(model)) inputs = r.shape();
       for (var e : in.envs().values()) inputs = e.getOrDefault("model." + model, inputs);
-      Set<String> seen = new LinkedHashSet<>();
-      List<String> issues = new ArrayList<>();
-      for (Issue i : in.issues()) {
-        if (i.severity().equals("info") || !model.equals(modelOf(known, i))) continue;
-        String line =
-            (i.isError() ? "**error** " : i.severity() + " ")
-                + i.layer().substring(model.length() + 1)
-                + " "
-                + i.algorithm()
-                + (i.isError() ? " (" + i.blas() + " t" + i.threads() + ")" : "")
-                + ": "
-                + i.message();
-        if (seen.add(i.isError() ? line : i.layer() + i.algorithm() + i.message()))
-          issues.add(line);
-      }
-      Map<String, Object> m = new HashMap<>();
-      m.put("name", model);
+      // an error once per JVM, a skip once for all
+      Set<List<String>> seen = new LinkedHashSet<>();
+      List<Map<String, Object>> issues = new ArrayList<>();
+      for (Issue i : in.issues())
+        if (!i.severity().equals("info") && model.equals(modelOf(known, i)))
+          if (seen.add(List.of(i.layer(), i.algorithm(), i.message(), jvmOf(i))))
+            issues.add(Map.of("i", i, "node", i.layer().substring(model.length() + 1)));
+      List<Summary> summaries =
+          modelSummaries(in).stream().filter(s -> s.network().equals(model)).toList();
+      Map<String, Object> m = new HashMap<>(Map.of("name", model, "summaries", summaries));
       m.put("inputs", inputs.isEmpty() ? "?" : inputs);
-      m.put(
-          "summaries", modelSummaries(in).stream().filter(s -> s.network().equals(model)).toList());
       m.put("whole", wholeModel(in, model));
       m.put("issues", issues.isEmpty() ? null : Map.of("rows", issues));
       out.add(m);
     }
     return out;
+  }
+
+  /** The JVM of an error, "" for a skip (the same in every JVM). */
+  private static String jvmOf(Issue i) {
+    return i.isError() ? i.blas() + " t" + i.threads() : "";
   }
 
   /**
