@@ -297,31 +297,24 @@ public final class Report {
     return r.kind().startsWith("model");
   }
 
-  /** A JVM's line of the setup table (what it loaded, its threads, its sgemm ceiling), its BLAS. */
+  /**
+   * A JVM's line of the setup table (what it loaded, its threads, its sgemm ceiling): its
+   * env-*.properties as read by the template, "?" where a figure is missing.
+   */
   private static Map<String, Object> setup(Input in, Config c) {
     Map<String, String> e = in.env(c);
-    Function<String, String> get = k -> e.getOrDefault(k, "?");
-    Object[] sgemm =
-        Stream.of("sgemm_best", "sgemm_gflops", "sgemm_gflops_min", "sgemm_gflops_max")
-            .map(k -> g1(e.get(k)))
-            .toArray();
-    String fatal = e.containsKey("fatal") ? " **(" + e.get("fatal") + ")**" : "";
+    Map<String, Object> v = new HashMap<>(e);
+    v.replaceAll((k, x) -> x.toString().replace("|", "/")); // a table cell
+    for (String k : List.of("blas_vendor", "blas_version", "blas_threads", "omp_num_threads"))
+      v.putIfAbsent(k, "?");
+    for (String k : List.of("best", "gflops", "gflops_min", "gflops_max", "gflops_end"))
+      v.put("sgemm_" + k, g1(e.get("sgemm_" + k)));
     String elapsed = e.get("elapsed_s");
-    List<String> cells =
-        List.of(
-            c.shortLabel(),
-            e.getOrDefault("requested_blas", c.blas()),
-            (get.apply("blas_vendor") + " – " + get.apply("blas_version") + fatal)
-                .replace("|", "/"),
-            get.apply("blas_threads") + (e.containsKey("threads_warning") ? " ⚠" : ""),
-            "OMP_NUM_THREADS="
-                + get.apply("omp_num_threads")
-                + "; "
-                + e.getOrDefault("onednn_threads_reported", ""),
-            e.getOrDefault("onednn_isa", ""),
-            String.format("**%s** · %s [%s–%s] · ", sgemm) + g1(e.get("sgemm_gflops_end")),
-            elapsed == null ? "?" : Progress.duration(Double.parseDouble(elapsed)));
-    return Map.of("cells", cells, "library", get.apply("blas_library"), "jvm", c.shortLabel());
+    v.put("elapsed", elapsed == null ? "?" : Progress.duration(Double.parseDouble(elapsed)));
+    v.putIfAbsent("requested_blas", c.blas());
+    v.putIfAbsent("blas_library", "?");
+    v.put("jvm", c.shortLabel());
+    return v;
   }
 
   /** The paper's sections: headline, memory, times per JVM, the k/s sweep, the paper beside. */
