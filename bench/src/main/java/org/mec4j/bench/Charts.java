@@ -1,5 +1,8 @@
 package org.mec4j.bench;
 
+import static org.mec4j.bench.Algo.IM2COL;
+import static org.mec4j.bench.Algo.MEC;
+
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -99,15 +102,19 @@ final class Charts {
     return p;
   }
 
+  /** A bar's value, none where it did not run or has no size. */
+  private static Double value(double v) {
+    return Double.isNaN(v) || v <= 0 ? null : v;
+  }
+
   /** Workspace per layer of a pass: im2col, MEC, oneDNN scratchpad, MiB on a log scale. */
   static JFreeChart workspace(Report.Input in, long batch, Dir dir) {
     DefaultCategoryDataset d = new DefaultCategoryDataset();
     for (String l : in.layers(batch, dir))
-      for (Algo a : List.of(Algo.IM2COL, Algo.MEC, Algo.ONEDNN)) {
-        String s = a == Algo.ONEDNN ? "oneDNN scratchpad" : a == Algo.MEC ? "MEC" : a.label();
+      for (Algo a : List.of(IM2COL, MEC, Algo.ONEDNN)) {
+        String s = a == Algo.ONEDNN ? "oneDNN scratchpad" : a == MEC ? "MEC" : a.label();
         Row r = in.findAny("layer", l, batch, a, dir);
-        long b = r == null ? 0 : r.workspaceBytes();
-        d.addValue(b <= 0 ? null : b / 1048576.0, s, l);
+        d.addValue(value(r == null ? 0 : r.workspaceBytes() / 1048576.0), s, l);
       }
     if (d.getColumnCount() == 0) return null;
     CategoryAxis x = new CategoryAxis("layer (mini-batch " + batch + ")");
@@ -119,8 +126,11 @@ final class Charts {
 
   /** Time per layer normalised to im2col (=1), one panel per JVM (backend, threads). */
   static JFreeChart time(Report.Input in, long batch, Dir dir) {
-    String label = dir.label(), pass = dir.backward() ? " (" + dir.id() + "): time" : "Time";
-    if (dir.backward()) pass = Character.toUpperCase(label.charAt(0)) + label.substring(1) + pass;
+    String label = dir.label(), pass = " (" + dir.id() + "): time";
+    pass =
+        dir.backward()
+            ? Character.toUpperCase(label.charAt(0)) + label.substring(1) + pass
+            : "Time";
     return panels(
         in,
         "layer (mini-batch " + batch + ")",
@@ -131,11 +141,9 @@ final class Charts {
           DefaultCategoryDataset d = new DefaultCategoryDataset();
           for (String l : in.layers(batch, dir)) {
             Map<Algo, Row> x = in.at(c, "layer", l, batch, dir);
-            for (Algo a : Algo.values()) {
-              if (a == Algo.IM2COL || !dir.runs(a)) continue; // im2col is the 1 of the scale
-              double v = Report.div(x.get(a), x.get(Algo.IM2COL));
-              d.addValue(Double.isNaN(v) ? null : v, a.label(), l);
-            }
+            for (Algo a : Algo.values())
+              if (a != IM2COL && dir.runs(a)) // im2col is the 1 of the scale
+              d.addValue(value(Report.div(x.get(a), x.get(IM2COL))), a.label(), l);
           }
           return d;
         },
@@ -154,11 +162,8 @@ final class Charts {
           DefaultCategoryDataset d = new DefaultCategoryDataset();
           for (NetworkReport.Summary s : all)
             if (s.config().equals(c))
-              for (Algo a : NetworkReport.ALGOS) {
-                double v = s.total(a);
-                String layer = s.network() + " (" + s.batch() + ")";
-                d.addValue(Double.isNaN(v) || v <= 0 ? null : v, a.label(), layer);
-              }
+              for (Algo a : NetworkReport.ALGOS)
+                d.addValue(value(s.total(a)), a.label(), s.network() + " (" + s.batch() + ")");
           return d;
         },
         c -> logAxis(c.shortLabel() + ": total ms (log)", 10),
@@ -200,44 +205,25 @@ final class Charts {
     return y;
   }
 
-  private static JFreeChart xy(
-      String title, XYSeriesCollection d, ValueAxis y, XYLineAndShapeRenderer r) {
-    NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
-    x.setTickUnit(new NumberTickUnit(1));
-    XYPlot p = new XYPlot(d, x, y, r);
-    p.setBackgroundPaint(Color.WHITE);
-    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    p.setDomainGridlinePaint(Color.LIGHT_GRAY);
-    if (y instanceof LogAxis)
-      p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
-    return chart(title, p);
-  }
-
   /** Memory ratio im2col/MEC against k/s: measured, formula, and the line y = k/s. */
   static JFreeChart sweepMemory(Report.Input in) {
     XYSeries measured = new XYSeries("im2col/MEC workspace, measured", true, true);
     XYSeries formula = new XYSeries("formula o_h·k_h/i_h", true, true);
     XYSeries diag = new XYSeries("k/s", true, true);
-    double maxX = 0;
     for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
-      Row im = in.findAny("sweep", p.name(), p.spec().batch(), Algo.IM2COL, Dir.FWD);
+      Row im = in.findAny("sweep", p.name(), p.spec().batch(), IM2COL, Dir.FWD);
       long lowering = Report.loweringBytes(in, "sweep", p.name(), p.spec().batch(), p.spec());
       if (im == null || lowering <= 0) continue; // 0: 1x1 in place, no ratio
-      double x = (double) p.k() / p.s();
-      maxX = Math.max(maxX, x);
-      measured.add(x, (double) im.workspaceBytes() / lowering);
-      formula.add(x, Formula.ratio(p.spec()));
+      measured.add((double) p.k() / p.s(), (double) im.workspaceBytes() / lowering);
+      formula.add((double) p.k() / p.s(), Formula.ratio(p.spec()));
     }
     if (measured.isEmpty()) return null;
     diag.add(0.0, 0.0);
-    diag.add(maxX, maxX);
-    XYSeriesCollection d = new XYSeriesCollection();
-    List.of(measured, formula, diag).forEach(d::addSeries);
+    diag.add(measured.getMaxX(), measured.getMaxX());
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer();
     for (int i = 0; i < 3; i++) {
       r.setSeriesLinesVisible(i, i == 2);
       r.setSeriesShapesVisible(i, i != 2);
-      r.setSeriesPaint(i, color(i));
     }
     r.setSeriesShape(0, new Rectangle2D.Double(-2.5, -2.5, 5, 5));
     r.setSeriesShape(1, new Ellipse2D.Double(-6, -6, 12, 12));
@@ -246,9 +232,9 @@ final class Charts {
     float[] dash = {4f, 4f};
     r.setSeriesStroke(
         2, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, dash, 0f));
-    return xy(
+    return sweep(
         "k/s sweep: memory saved by MEC (" + sweepBase(in) + ")",
-        d,
+        List.of(measured, formula, diag),
         new NumberAxis("memory im2col / MEC"),
         r);
   }
@@ -260,23 +246,41 @@ final class Charts {
     for (Report.Config c : ran)
       for (Plan.SweepPoint p : Plan.sweepSpecs(in.options())) {
         Map<Algo, Row> x = in.at(c, "sweep", p.name(), p.spec().batch(), Dir.FWD);
-        if (!x.containsKey(Algo.IM2COL) || !x.containsKey(Algo.MEC)) continue;
+        if (!x.containsKey(IM2COL) || !x.containsKey(MEC)) continue;
         String name = "stride " + p.s() + (ran.size() > 1 ? ", " + c.shortLabel() : "");
         series
             .computeIfAbsent(name, k -> new XYSeries(k, true, true))
-            .add((double) p.k() / p.s(), Report.div(x.get(Algo.MEC), x.get(Algo.IM2COL)));
+            .add((double) p.k() / p.s(), Report.div(x.get(MEC), x.get(IM2COL)));
       }
     if (series.isEmpty()) return null;
-    XYSeriesCollection d = new XYSeriesCollection();
-    series.values().forEach(d::addSeries);
-    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
-    for (int i = 0; i < d.getSeriesCount(); i++) r.setSeriesPaint(i, color(i));
-    String base = sweepBase(in) + ", " + ran.get(0).shortLabel();
-    return xy(
-        "k/s sweep: MEC time relative to im2col (" + base + ")",
-        d,
+    return sweep(
+        "k/s sweep: MEC time relative to im2col ("
+            + sweepBase(in)
+            + ", "
+            + ran.get(0).shortLabel()
+            + ")",
+        List.copyOf(series.values()),
         logAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)", 2),
-        r);
+        new XYLineAndShapeRenderer(false, true));
+  }
+
+  /**
+   * A k/s sweep chart: its series in the palette's colours against k/s, a line at 1 on a log axis.
+   */
+  private static JFreeChart sweep(
+      String title, List<XYSeries> series, ValueAxis y, XYLineAndShapeRenderer r) {
+    XYSeriesCollection d = new XYSeriesCollection();
+    series.forEach(d::addSeries);
+    for (int i = 0; i < series.size(); i++) r.setSeriesPaint(i, color(i));
+    NumberAxis x = new NumberAxis("k / s (kernel size / stride)");
+    x.setTickUnit(new NumberTickUnit(1));
+    XYPlot p = new XYPlot(d, x, y, r);
+    p.setBackgroundPaint(Color.WHITE);
+    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    p.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    if (y instanceof LogAxis)
+      p.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
+    return chart(title, p);
   }
 
   private static String sweepBase(Report.Input in) {
