@@ -282,7 +282,8 @@ public final class Report {
     m.put("charts", charts);
     m.put("issues", issues(in));
     m.put("backwardNotes", in.rows().stream().anyMatch(r -> r.dir().backward() && !isModel(r)));
-    m.put("idleThreads", idleThreads(in));
+    // idle threads made to sleep, unless --spin-wait kept the runtimes' defaults
+    m.put("sleep", any.getOrDefault("openblas_thread_timeout", "null").equals("null") ? null : any);
     m.put("isa", isa(in));
     StringWriter w = new StringWriter();
     REPORT.execute(w, m);
@@ -562,31 +563,19 @@ public final class Report {
         padded ? ", pad " + c.padTop() : "");
   }
 
-  /** What the child JVMs set for idle threads (env-*.properties), for the method notes. */
-  static String idleThreads(Input in) {
-    Map<String, String> e = in.anyEnv();
-    String timeout = e.getOrDefault("openblas_thread_timeout", "null");
-    if (timeout.equals("null"))
-      return "the runtimes' defaults (`--spin-wait`): OpenBLAS and OpenMP threads spin after each call.";
-    return String.format(
-        "made to sleep at once (OPENBLAS_THREAD_TIMEOUT=%s, OMP_WAIT_POLICY=%s, KMP_BLOCKTIME=%s).",
-        timeout, e.getOrDefault("omp_wait_policy", "?"), e.getOrDefault("kmp_blocktime", "?"));
-  }
-
   /**
    * --max-isa and what the child JVMs got for it, oneDNN's fp32 mode, mec4j's ISA per JVM
-   * (env-*.properties).
+   * (env-*.properties), for the method notes; null for a run from before --max-isa.
    */
-  static String isa(Input in) {
+  static Map<String, Object> isa(Input in) {
     Map<String, String> e =
         in.envs().values().stream().filter(x -> x.containsKey("max_isa")).findFirst().orElse(null);
-    if (e == null) return "not recorded (a run from before `--max-isa`).";
-    List<String> vars = new ArrayList<>();
+    if (e == null) return null;
+    List<String> caps = new ArrayList<>();
     for (String v : Isa.CAPS) {
       String x = e.getOrDefault(v.toLowerCase(Locale.ROOT), "null");
-      vars.add(v + "=" + (x.equals("null") || x.isEmpty() ? "unset" : x));
+      caps.add(v + "=" + (x.equals("null") || x.isEmpty() ? "unset" : x));
     }
-    String fp = e.getOrDefault("onednn_default_fpmath_mode", "?");
     Map<String, List<String>> seen = new LinkedHashMap<>();
     for (Config c : in.configs()) {
       Map<String, String> x = in.env(c);
@@ -602,20 +591,19 @@ public final class Report {
                   : x.getOrDefault("mec4j_cpu_isa", "?");
       seen.computeIfAbsent(s, k -> new ArrayList<>()).add(c.shortLabel());
     }
-    List<String> parts = new ArrayList<>();
+    List<String> mec4j = new ArrayList<>();
     for (var kv : seen.entrySet())
-      parts.add(kv.getKey() + (seen.size() == 1 ? "" : " in " + String.join(", ", kv.getValue())));
-    return String.format(
-        "`--max-isa %s`: %s (unset: the library's own choice for this CPU%s; oneDNN's fp32 math"
-            + " mode ONEDNN_DEFAULT_FPMATH_MODE=%s%s. mec4j (org.mec4j.Cpu): %s.",
-        e.get("max_isa"),
-        String.join(", ", vars),
-        "false".equals(e.get("host_avx512")) ? ", which has no AVX-512)" : ")",
-        fp,
-        fp.equalsIgnoreCase("STRICT")
-            ? " (strict fp32: no bf16/AMX down-conversion)"
-            : " (from the runner's environment, not STRICT)",
-        String.join("; ", parts));
+      mec4j.add(kv.getKey() + (seen.size() == 1 ? "" : " in " + String.join(", ", kv.getValue())));
+    String fp = e.getOrDefault("onednn_default_fpmath_mode", "?");
+    Map<String, Object> v = new HashMap<>(Map.of("max_isa", e.get("max_isa"), "fpmath", fp));
+    v.putAll(Map.of("caps", String.join(", ", caps), "mec4j", String.join("; ", mec4j)));
+    v.putAll(
+        Map.of(
+            "noAvx512",
+            "false".equals(e.get("host_avx512")),
+            "strict",
+            fp.equalsIgnoreCase("STRICT")));
+    return v;
   }
 
   static String bytes(long b) {
