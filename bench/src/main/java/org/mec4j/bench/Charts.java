@@ -126,11 +126,8 @@ final class Charts {
 
   /** Time per layer normalised to im2col (=1), one panel per JVM (backend, threads). */
   static JFreeChart time(Report.Input in, long batch, Dir dir) {
-    String label = dir.label(), pass = " (" + dir.id() + "): time";
-    pass =
-        dir.backward()
-            ? Character.toUpperCase(label.charAt(0)) + label.substring(1) + pass
-            : "Time";
+    String label = dir.label(), pass = dir.backward() ? " (" + dir.id() + "): time" : "Time";
+    if (dir.backward()) pass = Character.toUpperCase(label.charAt(0)) + label.substring(1) + pass;
     return panels(
         in,
         "layer (mini-batch " + batch + ")",
@@ -141,9 +138,10 @@ final class Charts {
           DefaultCategoryDataset d = new DefaultCategoryDataset();
           for (String l : in.layers(batch, dir)) {
             Map<Algo, Row> x = in.at(c, "layer", l, batch, dir);
+            // im2col is the 1 of the scale
             for (Algo a : Algo.values())
-              if (a != IM2COL && dir.runs(a)) // im2col is the 1 of the scale
-              d.addValue(value(Report.div(x.get(a), x.get(IM2COL))), a.label(), l);
+              if (a != IM2COL && dir.runs(a))
+                d.addValue(value(Report.div(x.get(a), x.get(IM2COL))), a.label(), l);
           }
           return d;
         },
@@ -253,20 +251,15 @@ final class Charts {
             .add((double) p.k() / p.s(), Report.div(x.get(MEC), x.get(IM2COL)));
       }
     if (series.isEmpty()) return null;
+    String base = sweepBase(in) + ", " + ran.get(0).shortLabel();
     return sweep(
-        "k/s sweep: MEC time relative to im2col ("
-            + sweepBase(in)
-            + ", "
-            + ran.get(0).shortLabel()
-            + ")",
+        "k/s sweep: MEC time relative to im2col (" + base + ")",
         List.copyOf(series.values()),
         logAxis("time MEC (auto) / im2col (log scale; below 1 = MEC faster)", 2),
         new XYLineAndShapeRenderer(false, true));
   }
 
-  /**
-   * A k/s sweep chart: its series in the palette's colours against k/s, a line at 1 on a log axis.
-   */
+  /** A k/s sweep chart: its series in the palette's colours, a line at 1 on a log axis. */
   private static JFreeChart sweep(
       String title, List<XYSeries> series, ValueAxis y, XYLineAndShapeRenderer r) {
     XYSeriesCollection d = new XYSeriesCollection();
