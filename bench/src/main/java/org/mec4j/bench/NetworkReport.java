@@ -247,15 +247,16 @@ final class NetworkReport {
     List<String> lines = new ArrayList<>(List.of(String.join(",", CSV_COLUMNS)));
     for (Summary x : Stream.concat(summaries(in).stream(), modelSummaries(in).stream()).toList()) {
       Report.Config c = x.config();
-      double t = x.total(MEC), dw = x.dw(MEC), dn = x.total(ONEDNN), ort = x.total(ONNXRUNTIME);
+      double t = x.total(MEC), im = x.total(IM2COL), dn = x.total(ONEDNN);
+      double ort = x.total(ONNXRUNTIME), dw = x.dw(MEC), dwDn = x.dw(ONEDNN);
+      double dwOrt = x.dw(ONNXRUNTIME);
       List<Object> f = new ArrayList<>(List.of(x.network(), x.batch(), c.blas(), c.threads()));
       f.addAll(List.of(x.layers(), x.layersTotal(), x.convolutions()));
-      Stream.of(t, x.total(IM2COL), dn, t / dn, t / x.total(IM2COL))
-          .forEach(v -> f.add(Row.num(v)));
+      Stream.of(t, im, dn, t / dn, t / im).forEach(v -> f.add(Row.num(v)));
       f.addAll(List.of(x.peak(MEC), x.peak(IM2COL), x.peak(ONEDNN), x.dwLayers()));
-      Stream.of(dw, x.dw(ONEDNN), dw / x.dw(ONEDNN), ort, t / ort, x.dw(ONNXRUNTIME))
+      Stream.of(dw, dwDn, dw / dwDn, ort, t / ort, dwOrt, dw / dwOrt)
           .forEach(v -> f.add(Row.num(v)));
-      f.addAll(List.of(Row.num(dw / x.dw(ONNXRUNTIME)), x.kind()));
+      f.add(x.kind());
       for (String a : List.of("ONNXRUNTIME", "EXECUTOR")) {
         Row r = whole(in, x.network(), c, c.threads(), a);
         f.add(!x.kind().equals("model") ? "" : Row.num(r == null ? Double.NaN : r.medianMs()));
