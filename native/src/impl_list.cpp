@@ -53,8 +53,7 @@ int64_t mec_workspace(const Plan& p) {
 
 template <MecSolution S>
 void mec_run(const Plan& p, const ConvBuffers& b) {
-  if (S == MecSolution::Fused && p.s.nchw)
-    return nchw_forward(p.s, p.isa, b.in, b.kernel, b.bias, b.out, b.ws, p.threads);
+  if (S == MecSolution::Fused && p.s.nchw) return nchw_forward(p, b.in, b.kernel, b.bias, b.out, b.ws);
   mec_tiled(p.s, S, p.igemm, b.in, b.kernel, b.bias, b.out, b.ws);
 }
 

@@ -11,6 +11,7 @@
 namespace mec4j {
 
 struct IgemmConfig;
+struct Plan;
 
 enum class MecSolution { A, B, Rows, Fused };
 // Where a solution's A matrix comes from. Unpadded 1x1 layers need no MEC lowering: at stride 1
@@ -64,15 +65,18 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
 // input. k: HWIO, or packed_kernel.
 void multiply_padded_rows(const Shape& s, const IgemmConfig& igemm, const float* rows, const float* k,
                           const float* bias, float* out, const float* packed_kernel, int threads, bool stream);
-// MEC_FUSED on an NCHW layer (mec_nchw.cpp), one of two ways (nchw_workspace_elems says which):
-// where the layer's tensors are small beside its im2col volume, through NHWC: the kernel turned
+// MEC_FUSED on an NCHW layer (mec_nchw.cpp), one of two ways. Through NHWC: the kernel turned
 // into HWIO and bands of output rows, each band's input rows transposed into NHWC rows,
 // multiplied there, and its output transposed into the output planes (a workspace of the kernel
-// and one band); else the transposed GEMM, the OIHW kernel's rows times panels of output pixels
-// gathered from the input planes (no workspace).
+// and one band). Or the transposed GEMM: the OIHW kernel's rows times panels of output pixels
+// gathered from the input planes (no workspace). Where both apply, the default measures them on
+// the layer's first run (MEC4J_TUNING_MEASURE); else a rule over the data each moves.
+// nchw_workspace_elems: the NHWC way's workspace where it applies, else 0.
 int64_t nchw_workspace_elems(const Shape& s);
-void nchw_forward(const Shape& s, mec4j_isa isa, const float* in, const float* oihw, const float* bias, float* out,
-                  float* ws, int threads);
+void nchw_forward(const Plan& p, const float* in, const float* oihw, const float* bias, float* out, float* ws);
+enum class NchwWay { Auto, ThroughNhwc, TransposedGemm };
+// Tests: force a way where both apply (Auto: the default choice).
+void set_nchw_way_for_testing(NchwWay way);
 // Solution B for one image and output columns [w0, w0 + wt): the column tiles of a capped MEC.
 void mec_forward_columns(const Shape& s, int64_t w0, int64_t wt, const float* image, const float* k, float* image_out,
                          float* ws);

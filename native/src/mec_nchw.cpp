@@ -23,10 +23,16 @@
 #include "lowering.h"
 #include "mec.h"
 #include "parallel.h"
+#include "tuner.h"
 
 namespace mec4j {
 
 namespace {
+
+// The two ways, as tuned_option_run numbers them.
+constexpr int kThroughNhwc = 0, kTransposedGemm = 1;
+
+std::atomic<NchwWay> g_forced_way{NchwWay::Auto};
 
 // Output pixels [p0, p0 + cols) of one image as runs along output rows: run j0.. of the panel is
 // output row y from column x0, whose taps (r, q) read input row iy0 + r * dh from column
@@ -34,6 +40,18 @@ namespace {
 struct PixelRun {
   int64_t iy0, ix0, count, j0;
 };
+
+// One panel of B for the micro-kernel: output pixels [p0, p0 + cols) of an image, row k of B at
+// b + k * ldb (gathered, or a pointwise layer's input planes in place).
+struct Panel {
+  int64_t p0;
+  int cols;
+  const float* b;
+  int64_t ldb;
+};
+
+// Panels gathered at once at most (within kMaxPanelFloats).
+constexpr int64_t kMaxChunkPanels = 64;
 
 // d[x] = src[x * sw] for x < count; the stride a constant where it is 1 or 2, so that the
 // compiler copies with vectors.
@@ -92,31 +110,41 @@ struct NhwcBands {
   int64_t kernel_floats;          // the HWIO kernel, rounded up likewise
 };
 
-// False where the NHWC way does not apply or would not pay. Its cost beside the transposed GEMM's
-// gather (the im2col volume): the input and the kernel transposed once, the output about three
-// times as dear (its writes go to k_c planes at once, and each line is read for ownership first);
-// and an image's output larger than the caches, written twice over memory, costs more than the
-// gather saves (measured on cv1-cv12, Intel Xeon model 207: VGG's 112x112 64 -> 128, 6.2 MB a
-// image, ran 5-20% slower through NHWC, ResNet's 56x56 64 -> 64 17% faster).
+// False where the NHWC way does not apply, or its workspace (the HWIO kernel and one band, at
+// most half of L2) would exceed the default MEC's cache-sized bound.
 bool nhwc_bands(const Shape& s, NhwcBands* b) {
   if (s.depthwise()) return false;  // one channel per group: NHWC's GEMMs would be one column wide
   // NHWC's GEMM reads each kernel row's k_w*i_c floats as one window (a tap's with groups).
   if (s.dw > 1 && s.g == 1) return false;
   const int64_t budget = l2_cache_bytes() / 2 / (int64_t)sizeof(float);
-  int64_t moved, in_row, out_row, in_first, rows_in, in_floats, out_floats;
-  if (!mul(s.output_elems, 3, &moved) || !add(moved, s.input_elems, &moved) || !add(moved, s.kernel_elems, &moved) ||
-      moved >= s.im2col_elems || s.kernel_elems > budget || s.output_elems / s.n > 4 * budget ||
-      !mul(s.iwp, s.ic, &in_row) || !mul(s.ow, s.kc, &out_row) || !mul(s.ekh, in_row, &in_first) ||
-      in_first + out_row > budget)
+  int64_t in_row, out_row, in_first;
+  if (!mul(s.iwp, s.ic, &in_row) || !mul(s.ow, s.kc, &out_row) || !mul(s.ekh, in_row, &in_first) ||
+      in_first + out_row > budget || s.kernel_elems > cache_sized_bound_elems() - budget)
     return false;
   int64_t rows = std::min(s.oh, (budget - in_first - out_row) / (s.sh * in_row + out_row) + 1);
   const int64_t bands = (s.oh + rows - 1) / rows;
   rows = (s.oh + bands - 1) / bands;
-  rows_in = (rows - 1) * s.sh + s.ekh;
-  in_floats = rows_in * in_row, out_floats = rows * out_row;  // within the budget: no overflow
+  const int64_t rows_in = (rows - 1) * s.sh + s.ekh;
+  const int64_t in_floats = rows_in * in_row, out_floats = rows * out_row;  // within the budget: no overflow
   auto round = [](int64_t floats) { return (floats + 15) / 16 * 16; };
   *b = {rows, round(in_floats), round(out_floats), round(s.kernel_elems)};
   return true;
+}
+
+// The deterministic choice (MEC4J_TUNING_HEURISTIC, and the measurement's default): the NHWC way
+// where its cost beside the transposed GEMM's gather (the im2col volume) is smaller: the input
+// and the kernel transposed once, the output about three times as dear (its writes go to k_c
+// planes at once, and each line is read for ownership first); not where the kernel alone would
+// fill half of L2, nor where an image's output exceeds the caches, written twice over memory
+// (measured on cv1-cv12, Intel Xeon model 207: VGG's 112x112 64 -> 128, 6.2 MB a image, ran
+// 5-20% slower through NHWC, ResNet's 56x56 64 -> 64 17% faster). On an AMD EPYC Zen 5 the
+// best way differs (that VGG layer took 1.00x NHWC's time through NHWC, 1.18x by the transposed
+// GEMM; cv4, 224x224 64 -> 64 7x7, 1.05x against 1.40x): so the default measures both.
+bool nhwc_preferred(const Shape& s) {
+  const int64_t budget = l2_cache_bytes() / 2 / (int64_t)sizeof(float);
+  int64_t moved;
+  return mul(s.output_elems, 3, &moved) && add(moved, s.input_elems, &moved) && add(moved, s.kernel_elems, &moved) &&
+         moved < s.im2col_elems && s.kernel_elems <= budget && s.output_elems / s.n <= 4 * budget;
 }
 
 // hwio (per group k_h x k_w x i_c/g x k_c/g, groups in turn) = oihw (k_c x i_c/g x k_h x k_w).
@@ -171,14 +199,10 @@ void forward_through_nhwc(const Shape& s, const NhwcBands& b, mec4j_isa isa, con
     }
 }
 
-void forward_transposed_gemm(const Shape& s, mec4j_isa isa, const float* in, const float* oihw, const float* bias,
-                             float* out, int threads) {
-  const int64_t pixels = s.oh * s.ow, k_total = s.group_patch;
-  // The ISA's preferred tile, unless its panels would leave more than an eighth of their columns
-  // idle (a small image: 25 pixels fill 39% of a 64-wide panel): then the tile that pads least.
-  const IgemmConfig* preferred = igemm_config(isa);
-  const int64_t preferred_cols = (pixels + preferred->nr - 1) / preferred->nr * preferred->nr;
-  const IgemmConfig& cfg = 8 * (preferred_cols - pixels) > preferred_cols ? *igemm_config(isa, pixels) : *preferred;
+// Output pixels [p_begin, p_end) of every image and channel, in panels of cfg.nr pixels.
+void transposed_gemm_pixels(const Shape& s, const IgemmConfig& cfg, int64_t p_begin, int64_t p_end, const float* in,
+                            const float* oihw, const float* bias, float* out, int threads) {
+  const int64_t pixels = p_end - p_begin, k_total = s.group_patch;
   const int mr = cfg.mr, nr = cfg.nr;
   const int64_t panels = (pixels + nr - 1) / nr;
   // Work units: (image, group, block of panels, block of output channels). The channels are split
@@ -205,8 +229,8 @@ void forward_transposed_gemm(const Shape& s, mec4j_isa isa, const float* in, con
   std::atomic<int64_t> next{0};
   const int workers = (int)std::min<int64_t>(threads, units);
   parallel_for(workers, workers, [&](int64_t, int64_t) {
-    alignas(64) float panel[kMaxPanelFloats];
-    PixelRun runs[kMaxNr];
+    alignas(64) float buffer[kMaxPanelFloats];
+    Panel chunk_panels[kMaxChunkPanels];
     const float* a[kMaxMr];
     for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
       const int64_t m0 = u % m_blocks * block_m, m1 = std::min(s.kcg, m0 + block_m);
@@ -221,40 +245,73 @@ void forward_transposed_gemm(const Shape& s, mec4j_isa isa, const float* in, con
         const Segment seg{k0, length};
         const bool first = k0 == 0 && !bias;
         const float* clamp = k0 + length == k_total ? s.clamp() : nullptr;
-        for (int64_t q = q0; q < q1; ++q) {
-          const int64_t p0 = q * nr;
-          const int cols = (int)std::min<int64_t>(nr, pixels - p0);
-          int64_t nruns = 0;
-          for (int64_t j = 0; j < cols;) {
-            const int64_t p = p0 + j, y = p / s.ow, x = p % s.ow, count = std::min<int64_t>(s.ow - x, cols - j);
-            runs[nruns++] = {y * s.sh - s.pt, x * s.sw - s.pl, count, j};
-            j += count;
-          }
-          float* c0 = out_group + p0;
-          if (bias && k0 == 0)  // each channel's row starts from its bias; every K block then adds to it
-            for (int64_t o = m0; o < m1; ++o)
-              std::fill(c0 + o * s.out_cs, c0 + o * s.out_cs + cols, bias[grp * s.kcg + o]);
-          // A full panel of a pointwise layer is B in place: row k (input channel k) of its pixels
-          // is contiguous in plane k.
-          const bool in_place = pointwise && cols == nr;
-          const float* b = in_place ? planes + k0 * s.in_cs + p0 : panel;
-          const int64_t ldb = in_place ? s.in_cs : nr;
-          if (!in_place) gather_panel(s, planes, runs, nruns, k0, length, cols, nr, panel);
-          for (int64_t o = m0; o < m1; o += mr) {
-            const int rows = (int)std::min<int64_t>(mr, m1 - o);
-            float* c = c0 + o * s.out_cs;
-            if (rows == mr) {
-              cfg.ukernel_strided(weights + o * k_total, k_total, &seg, 1, b, ldb, c, s.out_cs, cols, first, nullptr,
-                                  clamp);
+        // Panels in chunks that the buffer holds: a chunk's panels are gathered first, then each
+        // tile of output channels meets all of them, so that the output planes are written in
+        // runs of the chunk's pixels, a tile's few planes at a time: write streams that the
+        // prefetchers follow (one panel at a time, every plane of the block is written at once:
+        // VGG's first layer, K = 27, ran 1.27x slower so on AMD Zen 5).
+        const int64_t chunk = std::clamp<int64_t>(kMaxPanelFloats / (length * nr), 1, kMaxChunkPanels);
+        for (int64_t qc = q0; qc < q1; qc += chunk) {
+          const int64_t qe = std::min(q1, qc + chunk);
+          for (int64_t q = qc; q < qe; ++q) {
+            Panel& panel = chunk_panels[q - qc];
+            panel.p0 = p_begin + q * nr;
+            panel.cols = (int)std::min<int64_t>(nr, p_end - panel.p0);
+            float* c0 = out_group + panel.p0;
+            if (bias && k0 == 0)  // each channel's row starts from its bias; every K block then adds to it
+              for (int64_t o = m0; o < m1; ++o)
+                std::fill(c0 + o * s.out_cs, c0 + o * s.out_cs + panel.cols, bias[grp * s.kcg + o]);
+            // A full panel of a pointwise layer is B in place: row k (input channel k) of its
+            // pixels is contiguous in plane k.
+            if (pointwise && panel.cols == nr) {
+              panel.b = planes + k0 * s.in_cs + panel.p0, panel.ldb = s.in_cs;
               continue;
             }
+            PixelRun runs[kMaxNr];
+            int64_t nruns = 0;
+            for (int64_t j = 0; j < panel.cols;) {
+              const int64_t p = panel.p0 + j, y = p / s.ow, x = p % s.ow;
+              const int64_t count = std::min<int64_t>(s.ow - x, panel.cols - j);
+              runs[nruns++] = {y * s.sh - s.pt, x * s.sw - s.pl, count, j};
+              j += count;
+            }
+            float* gathered = buffer + (q - qc) * length * nr;
+            gather_panel(s, planes, runs, nruns, k0, length, panel.cols, nr, gathered);
+            panel.b = gathered, panel.ldb = nr;
+          }
+          for (int64_t o = m0; o < m1; o += mr) {
+            const int rows = (int)std::min<int64_t>(mr, m1 - o);
             for (int i = 0; i < rows; ++i) a[i] = weights + (o + i) * k_total;
-            cfg.ukernel_tails[rows](a, &seg, 1, b, ldb, c, s.out_cs, rows, cols, first, nullptr, clamp);
+            for (int64_t q = qc; q < qe; ++q) {
+              const Panel& panel = chunk_panels[q - qc];
+              float* c = out_group + o * s.out_cs + panel.p0;
+              if (rows == mr)
+                cfg.ukernel_strided(a[0], k_total, &seg, 1, panel.b, panel.ldb, c, s.out_cs, panel.cols, first, nullptr,
+                                    clamp);
+              else
+                cfg.ukernel_tails[rows](a, &seg, 1, panel.b, panel.ldb, c, s.out_cs, rows, panel.cols, first, nullptr,
+                                        clamp);
+            }
           }
         }
       }
     }
   });
+}
+
+void forward_transposed_gemm(const Shape& s, mec4j_isa isa, const float* in, const float* oihw, const float* bias,
+                             float* out, int threads) {
+  const int64_t pixels = s.oh * s.ow;
+  // The ISA's preferred tile over its full panels; the pixels left over (or a small image's
+  // every pixel: 25 fill 39% of a 64-wide panel) by the tile that pads them least, unless the
+  // preferred one would leave at most an eighth of all its columns idle. ResNet's 14x14 layers
+  // (144 pixels) so run two 6x64 panels and one 16x16, not nine 16x16 (17 loads per 16 FMAs).
+  const IgemmConfig& preferred = *igemm_config(isa);
+  const int64_t preferred_cols = (pixels + preferred.nr - 1) / preferred.nr * preferred.nr;
+  const int64_t full = 8 * (preferred_cols - pixels) > preferred_cols ? pixels / preferred.nr * preferred.nr : pixels;
+  if (full > 0) transposed_gemm_pixels(s, preferred, 0, full, in, oihw, bias, out, threads);
+  if (full < pixels)
+    transposed_gemm_pixels(s, *igemm_config(isa, pixels - full), full, pixels, in, oihw, bias, out, threads);
 }
 
 }  // namespace
@@ -264,13 +321,29 @@ int64_t nchw_workspace_elems(const Shape& s) {
   return nhwc_bands(s, &b) ? b.kernel_floats + b.in_floats + b.out_floats : 0;
 }
 
-void nchw_forward(const Shape& s, mec4j_isa isa, const float* in, const float* oihw, const float* bias, float* out,
-                  float* ws, int threads) {
-  NhwcBands b;
-  if (nhwc_bands(s, &b))
-    forward_through_nhwc(s, b, isa, in, oihw, bias, out, ws, threads);
-  else
-    forward_transposed_gemm(s, isa, in, oihw, bias, out, threads);
+void nchw_forward(const Plan& p, const float* in, const float* oihw, const float* bias, float* out, float* ws) {
+  const Shape& s = p.s;
+  NhwcBands bands;
+  if (!nhwc_bands(s, &bands)) return forward_transposed_gemm(s, p.isa, in, oihw, bias, out, p.threads);
+  struct Call {
+    const Plan& p;
+    const NhwcBands& bands;
+    const float *in, *oihw, *bias;
+    float *out, *ws;
+  } call{p, bands, in, oihw, bias, out, ws};
+  auto run = [](const void* context, int way) {
+    const Call& c = *static_cast<const Call*>(context);
+    if (way == kThroughNhwc)
+      forward_through_nhwc(c.p.s, c.bands, c.p.isa, c.in, c.oihw, c.bias, c.out, c.ws, c.p.threads);
+    else
+      forward_transposed_gemm(c.p.s, c.p.isa, c.in, c.oihw, c.bias, c.out, c.p.threads);
+  };
+  if (g_forced_way != NchwWay::Auto)
+    return run(&call, g_forced_way == NchwWay::ThroughNhwc ? kThroughNhwc : kTransposedGemm);
+  tuned_option_run(p, nchw_workspace_elems(s), kTunedNchwWay, nhwc_preferred(s) ? kThroughNhwc : kTransposedGemm, 2,
+                   run, &call);
 }
+
+void set_nchw_way_for_testing(NchwWay way) { g_forced_way = way; }
 
 }  // namespace mec4j

@@ -22,26 +22,38 @@ EnvSetting g_tuning{"MEC4J_TUNING", [](const char* text) {
 int tuning() { return g_tuning.get(); }
 
 // Everything the choice depends on; an array, not a vector: it is built on every MEC call.
-using TuningKey = std::array<int64_t, 26>;
+using TuningKey = std::array<int64_t, 27>;
 
-TuningKey tuning_key(const Plan& p, int64_t workspace_elems, mec4j_direction direction = MEC4J_DIRECTION_FORWARD) {
+// What a choice chooses: the automatic MEC's variant, or an option inside one (TunedOption).
+constexpr int64_t kVariant = -1;
+
+TuningKey tuning_key(const Plan& p, int64_t workspace_elems, int64_t what = kVariant,
+                     mec4j_direction direction = MEC4J_DIRECTION_FORWARD) {
   const Shape& s = p.s;
   return {s.n, s.ih, s.iw, s.ic, s.kh, s.kw, s.kc, s.sh, s.sw, s.pt, s.pb, s.pl, s.pr, s.threshold, s.tile_n, s.tile_oh,
           s.tile_w, s.banded, s.g, s.dh, s.dw, p.isa, p.threads, direction,
           // The layout bounds them too (NCHW runs MEC_FUSED alone); a fused activation does not.
           s.nchw,
           // The workspace bounds the candidates (the cache-sized default's depends on the L2).
-          direction == MEC4J_DIRECTION_FORWARD ? workspace_elems : 0};
+          direction == MEC4J_DIRECTION_FORWARD ? workspace_elems : 0, what};
 }
 
-std::mutex g_choices_mutex;  // guards g_choices (short lookups)
-std::map<TuningKey, mec4j_algorithm> g_choices;
-std::mutex g_measure_mutex;  // one measurement at a time: they would disturb each other
+std::mutex g_choices_mutex;          // guards g_choices (short lookups)
+std::map<TuningKey, int> g_choices;  // an algorithm (kVariant), or an option's index
+// One measurement at a time: they would disturb each other. Recursive: a variant measured or run
+// under it may measure a choice of its own (NCHW's two ways inside MEC_FUSED).
+std::recursive_mutex g_measure_mutex;
 
-const ConvImpl* measured_choice(const TuningKey& key) {
+// The choice made for key, or -1.
+int measured(const TuningKey& key) {
   std::lock_guard<std::mutex> lock(g_choices_mutex);
   auto it = g_choices.find(key);
-  return it == g_choices.end() ? nullptr : find_impl(it->second);
+  return it == g_choices.end() ? -1 : it->second;
+}
+
+const ConvImpl* measured_choice(const TuningKey& key) {
+  const int algorithm = measured(key);
+  return algorithm < 0 ? nullptr : find_impl((mec4j_algorithm)algorithm);
 }
 
 // Times each candidate kRounds times on the caller's buffers, interleaved with a rotating start
@@ -56,8 +68,8 @@ constexpr double kMargin = 0.03;
 
 // Fills best[i] with candidates[i]'s best time. Allocates nothing: runs may have written the
 // output already.
-template <typename Run>
-void best_times(const std::vector<const ConvImpl*>& candidates, Run& run, std::vector<double>& best) {
+template <typename T, typename Run>
+void best_times(const std::vector<T>& candidates, Run& run, std::vector<double>& best) {
   const size_t n = candidates.size();
   std::fill(best.begin(), best.end(), 1e300);
   for (int round = 0; round < kRounds; ++round)
@@ -70,12 +82,12 @@ void best_times(const std::vector<const ConvImpl*>& candidates, Run& run, std::v
     }
 }
 
-template <typename Run>
-const ConvImpl* measure(const std::vector<const ConvImpl*>& candidates, const ConvImpl* preferred, Run run) {
+template <typename T, typename Run>
+T measure(const std::vector<T>& candidates, T preferred, Run run) {
   const size_t n = candidates.size();
   // Everything allocated before the first run.
   std::vector<double> best(n), again(2);
-  std::vector<const ConvImpl*> pair{preferred, preferred};
+  std::vector<T> pair{preferred, preferred};
   best_times(candidates, run, best);
   size_t pick = n;
   for (size_t i = 0; i < n; ++i)
@@ -93,6 +105,33 @@ const ConvImpl* measure(const std::vector<const ConvImpl*>& candidates, const Co
   pair[1] = candidates[win];
   best_times(pair, run, again);
   return again[1] < again[0] * (1 - kMargin) ? candidates[win] : preferred;
+}
+
+// The choice for key, measured on its first call among options() (called then only: it may
+// allocate, before any run writes the output) and kept for the process's life; then run. The
+// winner runs last, so the output is its own. encode/decode: the choice as stored in g_choices.
+template <typename T, typename Options, typename Run, typename Encode, typename Decode>
+void measured_run(const TuningKey& key, T preferred, Options options, Run run, Encode encode, Decode decode) {
+  if (const int known = measured(key); known >= 0) {
+    run(decode(known));
+    return;
+  }
+  std::lock_guard<std::recursive_mutex> measuring(g_measure_mutex);
+  const int known = measured(key);  // another thread may have measured it meanwhile
+  T chosen = known >= 0 ? decode(known) : preferred;
+  if (known < 0) {
+    // Everything this allocates comes before the first run writes the output (the runs allocate
+    // nothing): the candidates, their timings and the table entry of the choice, whose node is
+    // moved into the table afterwards.
+    const std::vector<T> candidates = options();
+    std::map<TuningKey, int> entry{{key, 0}};
+    chosen = candidates.size() == 1 ? candidates[0] : measure(candidates, preferred, run);
+    auto node = entry.extract(entry.begin());
+    node.mapped() = encode(chosen);
+    std::lock_guard<std::mutex> lock(g_choices_mutex);
+    g_choices.insert(std::move(node));
+  }
+  run(chosen);
 }
 
 }  // namespace
@@ -113,30 +152,24 @@ const ConvImpl* measured_choice(const Plan& p, int64_t workspace_elems) {
 void tuned_run(const Plan& p, int64_t workspace_elems, const ConvImpl* preferred,
                std::vector<const ConvImpl*> (*candidates)(const Plan&), const ConvBuffers& b) {
   auto run = [&](const ConvImpl* impl) { impl->run(p, b); };
-  if (tuning() != MEC4J_TUNING_MEASURE) {
-    run(preferred);
-    return;
-  }
-  const TuningKey key = tuning_key(p, workspace_elems);
-  if (const ConvImpl* chosen = measured_choice(key)) {
-    run(chosen);
-    return;
-  }
-  std::lock_guard<std::mutex> measuring(g_measure_mutex);
-  const ConvImpl* chosen = measured_choice(key);  // another thread may have measured it meanwhile
-  if (!chosen) {
-    // Everything this allocates comes before the first run writes the output (the runs allocate
-    // nothing): the candidates, their timings and the table entry of the choice, whose node is
-    // moved into the table afterwards.
-    const std::vector<const ConvImpl*> options = candidates(p);
-    std::map<TuningKey, mec4j_algorithm> entry{{key, MEC4J_ALGORITHM_MEC}};
-    chosen = options.size() == 1 ? options[0] : measure(options, preferred, run);
-    auto node = entry.extract(entry.begin());
-    node.mapped() = chosen->algorithm;
-    std::lock_guard<std::mutex> lock(g_choices_mutex);
-    g_choices.insert(std::move(node));
-  }
-  run(chosen);
+  if (tuning() != MEC4J_TUNING_MEASURE) return run(preferred);
+  measured_run(
+      tuning_key(p, workspace_elems), preferred, [&] { return candidates(p); }, run,
+      [](const ConvImpl* impl) { return (int)impl->algorithm; },
+      [](int algorithm) { return find_impl((mec4j_algorithm)algorithm); });
+}
+
+void tuned_option_run(const Plan& p, int64_t workspace_elems, int what, int preferred, int options,
+                      void (*run_option)(const void* context, int option), const void* context) {
+  auto run = [&](int option) { run_option(context, option); };
+  if (tuning() != MEC4J_TUNING_MEASURE) return run(preferred);
+  auto all = [options] {
+    std::vector<int> v(options);
+    for (int i = 0; i < options; ++i) v[i] = i;
+    return v;
+  };
+  auto same = [](int option) { return option; };
+  measured_run(tuning_key(p, workspace_elems, what), preferred, all, run, same, same);
 }
 
 }  // namespace mec4j

@@ -23,5 +23,14 @@ const ConvImpl* measured_choice(const Plan& p, int64_t workspace_elems);
 void tuned_run(const Plan& p, int64_t workspace_elems, const ConvImpl* preferred,
                std::vector<const ConvImpl*> (*candidates)(const Plan&), const ConvBuffers& b);
 
+// The choices inside implementations that tuned_option_run measures, each its own number.
+constexpr int kTunedNchwWay = 1;  // MEC_FUSED on NCHW: through NHWC or the transposed GEMM
+
+// Runs option `preferred` (of `options`, numbered from 0) of a choice inside an implementation
+// (`what`: one of the numbers above), or under MEASURE the option measured fastest
+// for this layer on its first call (each option run by run_option; the winner runs last).
+void tuned_option_run(const Plan& p, int64_t workspace_elems, int what, int preferred, int options,
+                      void (*run_option)(const void* context, int option), const void* context);
+
 }  // namespace mec4j
 #endif

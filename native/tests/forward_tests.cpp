@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "isa.h"
+#include "mec.h"
 #include "mec4j.h"
 #include "mec4j_tests.h"
 #include "stream_stores.h"
@@ -380,7 +381,16 @@ void test_forward_nchw_matches_nhwc(uint64_t seed, int cases) {
     }
     mec4j_conv2d nchw = c;
     nchw.layout = MEC4J_LAYOUT_NCHW;
-    for (mec4j_algorithm a : {MEC4J_ALGORITHM_REFERENCE, MEC4J_ALGORITHM_MEC, MEC4J_ALGORITHM_MEC_FUSED}) {
+    // MEC and MEC_FUSED both ways where both apply (through NHWC, the transposed GEMM), and as
+    // the default chooses.
+    using mec4j::NchwWay;
+    const std::pair<mec4j_algorithm, NchwWay> runs_of[] = {{MEC4J_ALGORITHM_REFERENCE, NchwWay::Auto},
+                                                           {MEC4J_ALGORITHM_MEC, NchwWay::Auto},
+                                                           {MEC4J_ALGORITHM_MEC_FUSED, NchwWay::Auto},
+                                                           {MEC4J_ALGORITHM_MEC, NchwWay::ThroughNhwc},
+                                                           {MEC4J_ALGORITHM_MEC_FUSED, NchwWay::TransposedGemm}};
+    for (auto [a, way] : runs_of) {
+      mec4j::set_nchw_way_for_testing(way);
       const int64_t wsb = ws_bytes(nchw, a);
       CHECK(wsb >= 0, "%s refused NCHW: %s", mec4j_algorithm_name(a), describe(nchw));
       if (wsb < 0) continue;
@@ -403,6 +413,7 @@ void test_forward_nchw_matches_nhwc(uint64_t seed, int cases) {
       mec4j_workspace_free(ws);
       ++runs;
     }
+    mec4j::set_nchw_way_for_testing(NchwWay::Auto);
     int64_t bytes;
     for (mec4j_algorithm a : {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B,
                               MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_DEPTHWISE})
@@ -421,7 +432,7 @@ void test_forward_nchw_matches_nhwc(uint64_t seed, int cases) {
   const char* field = nullptr;
   CHECK(mec4j_conv2d_check(&bad, &field) == MEC4J_ERROR_INVALID_ARGUMENT && field && !std::strcmp(field, "layout"),
         "layout 2 accepted");
-  CHECK(runs == 3 * cases, "NCHW: %lld runs", (long long)runs);
+  CHECK(runs == 5 * cases, "NCHW: %lld runs", (long long)runs);
 }
 
 // Unpadded 1x1 layers need no MEC lowering: at stride 1, MEC, MEC_FUSED and MEC_ROWS read the
