@@ -428,10 +428,12 @@ Shape over_padded_copy(const Shape& s) {
 }  // namespace
 
 void multiply_padded_rows(const Shape& s, const IgemmConfig& igemm, const float* rows, const float* k,
-                          const float* bias, float* out, const float* packed_kernel, int threads, bool stream) {
+                          const float* bias, float* out, const float* packed_kernel, int threads, bool stream,
+                          int64_t channels) {
   const Shape u = over_padded_copy(s);
   FusedGemm f = fused_gemm(u, Lowering::Direct);
   f.g.stream = stream;
+  if (channels > 0) f.g.n = channels;
   run_fused(u, f, igemm, rows, k, bias, out, packed_kernel, threads);
 }
 

@@ -62,9 +62,11 @@ void mec_tiled(const Shape& s, MecSolution solution, const IgemmConfig* igemm, c
                const float* bias, float* out, float* ws, const float* packed_kernel = nullptr);
 // MEC_FUSED over s's padded input rows, NHWC, as copied into `rows` (i_wp*i_c floats each, the
 // rows_used rows of each image): the GEMM reads its windows there as Direct does in an unpadded
-// input. k: HWIO, or packed_kernel.
+// input. k: HWIO, or packed_kernel. channels > 0 (one group only): the first `channels` output
+// channels, of a kernel whose rows are that long, into out's rows of k_c floats.
 void multiply_padded_rows(const Shape& s, const IgemmConfig& igemm, const float* rows, const float* k,
-                          const float* bias, float* out, const float* packed_kernel, int threads, bool stream);
+                          const float* bias, float* out, const float* packed_kernel, int threads, bool stream,
+                          int64_t channels = 0);
 // MEC_FUSED on an NCHW layer (mec_nchw.cpp), one of two ways. Through NHWC: the kernel turned
 // into HWIO and bands of output rows, each band's input rows transposed into NHWC rows,
 // multiplied there, and its output transposed into the output planes (a workspace of the kernel

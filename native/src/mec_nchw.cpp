@@ -103,31 +103,44 @@ void gather_panel(const Shape& s, const float* planes, const PixelRun* runs, int
 }
 
 // Bands of output rows for the NHWC way: a band's padded NHWC input rows and its NHWC output
-// together within half of L2 (where the transposes read and write them), bands of equal height.
+// together within half of L2 (where the transposes read and write them), bands of equal height;
+// the kernel as HWIO in blocks of output channels (all of them where the workspace holds them).
 struct NhwcBands {
   int64_t rows;                   // output rows per band (the last may be shorter)
   int64_t in_floats, out_floats;  // one band's input rows and output, each rounded up to 64 bytes
-  int64_t kernel_floats;          // the HWIO kernel, rounded up likewise
+  int64_t block;                  // output channels per kernel block: k_c/g, or (one group) a multiple of 16
+  int64_t kernel_floats;          // one block of the HWIO kernel (every group's, in one block), rounded up
+  int64_t scratch_floats;         // the conversion's: 16 kernels' rows transposed
 };
 
-// False where the NHWC way does not apply, or its workspace (the HWIO kernel and one band, at
-// most half of L2) would exceed the default MEC's cache-sized bound.
+// False where the NHWC way does not apply, or its workspace (the band, the kernel's block and the
+// conversion's scratch) would exceed the default MEC's cache-sized bound.
 bool nhwc_bands(const Shape& s, NhwcBands* b) {
   if (s.depthwise()) return false;  // one channel per group: NHWC's GEMMs would be one column wide
   // NHWC's GEMM reads each kernel row's k_w*i_c floats as one window (a tap's with groups).
   if (s.dw > 1 && s.g == 1) return false;
+  auto round = [](int64_t floats) { return (floats + 15) / 16 * 16; };
   const int64_t budget = l2_cache_bytes() / 2 / (int64_t)sizeof(float);
-  int64_t in_row, out_row, in_first;
+  int64_t in_row, out_row, in_first, scratch;
   if (!mul(s.iwp, s.ic, &in_row) || !mul(s.ow, s.kc, &out_row) || !mul(s.ekh, in_row, &in_first) ||
-      in_first + out_row > budget || s.kernel_elems > cache_sized_bound_elems() - budget)
+      in_first + out_row > budget || !mul(s.group_patch, 16, &scratch))
     return false;
+  const int64_t kernel_budget = cache_sized_bound_elems() - budget - round(scratch);
+  // Blocks of whole 64-wide tiles where the kernel must be split (ResNet's 7x7 512 -> 512 layer:
+  // 9 MiB of kernel, in three blocks with 4 MiB of workspace), of 16 where those do not fit.
+  int64_t block = s.kcg;
+  if (round(s.kernel_elems) > kernel_budget) {
+    if (s.g > 1 || kernel_budget <= 0) return false;
+    const int64_t fit = kernel_budget / s.group_patch;
+    block = fit >= 64 ? fit / 64 * 64 : fit / 16 * 16;
+    if (block == 0) return false;
+  }
   int64_t rows = std::min(s.oh, (budget - in_first - out_row) / (s.sh * in_row + out_row) + 1);
   const int64_t bands = (s.oh + rows - 1) / rows;
   rows = (s.oh + bands - 1) / bands;
   const int64_t rows_in = (rows - 1) * s.sh + s.ekh;
   const int64_t in_floats = rows_in * in_row, out_floats = rows * out_row;  // within the budget: no overflow
-  auto round = [](int64_t floats) { return (floats + 15) / 16 * 16; };
-  *b = {rows, round(in_floats), round(out_floats), round(s.kernel_elems)};
+  *b = {rows, round(in_floats), round(out_floats), block, round(s.g * s.group_patch * block), round(scratch)};
   return true;
 }
 
@@ -147,19 +160,26 @@ bool nhwc_preferred(const Shape& s) {
          moved < s.im2col_elems && s.kernel_elems <= budget && s.output_elems / s.n <= 4 * budget;
 }
 
-// hwio (per group k_h x k_w x i_c/g x k_c/g, groups in turn) = oihw (k_c x i_c/g x k_h x k_w).
-void oihw_to_hwio(const Shape& s, const float* oihw, float* hwio, int threads) {
-  const int64_t taps = s.kh * s.kw;
-  parallel_for(s.g * taps, threads, [&](int64_t begin, int64_t end) {
-    for (int64_t gt = begin; gt < end; ++gt) {
-      const int64_t grp = gt / taps, t = gt % taps;
-      // Group grp's HWIO rows (t, c) for c < i_c/g: tap t of channel c of each of its k_c/g kernels.
-      const float* src = oihw + grp * s.kcg * s.group_patch + t;
-      float* dst = hwio + (grp * s.group_patch + t * s.icg) * s.kcg;
-      for (int64_t c = 0; c < s.icg; ++c)
-        for (int64_t o = 0; o < s.kcg; ++o) dst[c * s.kcg + o] = src[o * s.group_patch + c * taps];
-    }
-  });
+// Output channels [c0, c1) of group grp's OIHW kernel as HWIO rows of c1 - c0 floats, at hwio:
+// row (t, c) = tap t of input channel c of each of those kernels. 16 kernels at a time, each read
+// once: their K floats transposed into scratch (K rows of 16), each row then copied to its place.
+void oihw_to_hwio(const Shape& s, TransposeFn transpose, const float* oihw, int64_t grp, int64_t c0, int64_t c1,
+                  float* hwio, float* scratch) {
+  const int64_t k_total = s.group_patch, taps = s.kh * s.kw, width = c1 - c0;
+  const float* kernels = oihw + grp * s.kcg * k_total;
+  for (int64_t o0 = c0; o0 < c1; o0 += 16) {
+    const int64_t count = std::min<int64_t>(16, c1 - o0);
+    transpose(kernels + o0 * k_total, count, k_total, k_total, scratch, 16);
+    for (int64_t c = 0; c < s.icg; ++c)
+      for (int64_t t = 0; t < taps; ++t) {
+        float* dst = hwio + (t * s.icg + c) * width + (o0 - c0);
+        const float* src = scratch + (c * taps + t) * 16;
+        if (count == 16)
+          std::memcpy(dst, src, 16 * sizeof(float));
+        else
+          std::memcpy(dst, src, count * sizeof(float));
+      }
+  }
 }
 
 // Image n's padded input rows [h0, h0 + count) as NHWC rows of i_wp*i_c floats.
@@ -177,26 +197,36 @@ void nhwc_rows(const Shape& s, TransposeFn transpose, const float* in, int64_t n
 void forward_through_nhwc(const Shape& s, const NhwcBands& b, mec4j_isa isa, const float* in, const float* oihw,
                           const float* bias, float* out, float* ws, int threads) {
   float* hwio = ws;
-  float* band_in = ws + b.kernel_floats;
+  float* scratch = hwio + b.kernel_floats;
+  float* band_in = scratch + b.scratch_floats;
   float* band_out = band_in + b.in_floats;
-  oihw_to_hwio(s, oihw, hwio, threads);
   Shape nhwc = s;
   nhwc.nchw = false;
-  const IgemmConfig& cfg = *igemm_config(isa, s.kcg);
   const TransposeFn transpose = transpose_config(isa)->transpose;
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t y0 = 0; y0 < s.oh; y0 += b.rows) {
-      int64_t first_row;
-      const Shape t = row_band(nhwc, y0, std::min(b.rows, s.oh - y0), &first_row);
-      nhwc_rows(s, transpose, in, n, y0 * s.sh, t.rows_used, band_in, threads);
-      multiply_padded_rows(t, cfg, band_in, hwio, bias, band_out, nullptr, threads, false);
-      // Output pixel rows [y0, y0 + t.oh) of each channel's plane.
-      const int64_t pixels = t.oh * s.ow;
-      parallel_for((s.kc + 15) / 16, threads, [&](int64_t begin, int64_t end) {
-        const int64_t c0 = begin * 16, c1 = std::min(s.kc, end * 16);
-        transpose(band_out + c0, pixels, c1 - c0, s.kc, out + s.out_offset(n, y0) + c0 * s.out_cs, s.out_cs);
-      });
-    }
+  // Kernel blocks outside (each converted once; the input bands transposed again for each).
+  for (int64_t c0 = 0; c0 < s.kcg; c0 += b.block) {
+    const int64_t c1 = std::min(s.kcg, c0 + b.block), width = c1 - c0;
+    for (int64_t grp = 0; grp < s.g; ++grp)
+      oihw_to_hwio(s, transpose, oihw, grp, c0, c1, hwio + grp * s.group_patch * width, scratch);
+    const IgemmConfig& cfg = *igemm_config(isa, width);
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t y0 = 0; y0 < s.oh; y0 += b.rows) {
+        int64_t first_row;
+        const Shape t = row_band(nhwc, y0, std::min(b.rows, s.oh - y0), &first_row);
+        nhwc_rows(s, transpose, in, n, y0 * s.sh, t.rows_used, band_in, threads);
+        multiply_padded_rows(t, cfg, band_in, hwio, bias ? bias + c0 : nullptr, band_out + c0, nullptr, threads, false,
+                             width == s.kcg ? 0 : width);
+        // Output pixel rows [y0, y0 + t.oh) of the block's channels' planes (every group's).
+        const int64_t pixels = t.oh * s.ow;
+        for (int64_t grp = 0; grp < s.g; ++grp) {
+          const int64_t first = grp * s.kcg + c0;
+          parallel_for((width + 15) / 16, threads, [&](int64_t begin, int64_t end) {
+            const int64_t from = first + begin * 16, to = first + std::min(width, end * 16);
+            transpose(band_out + from, pixels, to - from, s.kc, out + s.out_offset(n, y0) + from * s.out_cs, s.out_cs);
+          });
+        }
+      }
+  }
 }
 
 // Output pixels [p_begin, p_end) of every image and channel, in panels of cfg.nr pixels.
@@ -318,7 +348,7 @@ void forward_transposed_gemm(const Shape& s, mec4j_isa isa, const float* in, con
 
 int64_t nchw_workspace_elems(const Shape& s) {
   NhwcBands b;
-  return nhwc_bands(s, &b) ? b.kernel_floats + b.in_floats + b.out_floats : 0;
+  return nhwc_bands(s, &b) ? b.kernel_floats + b.scratch_floats + b.in_floats + b.out_floats : 0;
 }
 
 void nchw_forward(const Plan& p, const float* in, const float* oihw, const float* bias, float* out, float* ws) {

@@ -308,9 +308,9 @@ void test_forward_known_answers() {
 }
 
 // NCHW (OIHW kernel): the same convolution as NHWC on transposed data, bit for bit on integers,
-// for REFERENCE, MEC and MEC_FUSED (pixel panels across rows and images, padded or not, groups,
-// dilation, strides, activations, large images); packed kernels, other algorithms, workspace
-// limits and backward passes refused.
+// for REFERENCE, MEC and MEC_FUSED, both NCHW ways (pixel panels across rows and images, padded
+// or not, groups, dilation, strides, activations, large images, kernels in blocks); packed kernels, other algorithms,
+// workspace limits and backward passes refused.
 void test_forward_nchw_matches_nhwc(uint64_t seed, int cases) {
   std::mt19937_64 rng(seed);
   auto r = [&](int lo, int hi) { return (int64_t)std::uniform_int_distribution<int>(lo, hi)(rng); };
@@ -335,6 +335,10 @@ void test_forward_nchw_matches_nhwc(uint64_t seed, int cases) {
     c.in_width = r(std::max<int64_t>(1, ekw - c.pad_left - c.pad_right), big);
     if (i % 9 == 4) c.in_channels = std::min<int64_t>(c.in_channels, 3) * (c.groups > 1 ? c.groups : 1);
     if (i % 3 == 1) c.activation = MEC4J_ACTIVATION_RELU;
+    // A kernel larger than the NHWC way's workspace holds on a CPU with a small L2: converted and
+    // multiplied in blocks of output channels.
+    const bool small_l2 = i % 10 == 7;
+    if (small_l2) c = conv(r(1, 2), r(3, 12), r(3, 12), r(32, 64), 3, 3, r(40, 200), 1, 1, r(0, 1), r(0, 1), 0, 0);
     // Large images: many pixel panels.
     if (i == 0) c = conv(1, 700, 700, 3, 3, 3, 4, 1, 1, 1, 1, 1, 1);
     if (i == 1) c = conv(3, 300, 400, 8, 1, 1, 5, 1, 1);
@@ -389,6 +393,7 @@ void test_forward_nchw_matches_nhwc(uint64_t seed, int cases) {
                                                            {MEC4J_ALGORITHM_MEC_FUSED, NchwWay::Auto},
                                                            {MEC4J_ALGORITHM_MEC, NchwWay::ThroughNhwc},
                                                            {MEC4J_ALGORITHM_MEC_FUSED, NchwWay::TransposedGemm}};
+    if (small_l2) mec4j::set_l2_cache_bytes_for_testing(48 << 10);
     for (auto [a, way] : runs_of) {
       mec4j::set_nchw_way_for_testing(way);
       const int64_t wsb = ws_bytes(nchw, a);
@@ -414,6 +419,7 @@ void test_forward_nchw_matches_nhwc(uint64_t seed, int cases) {
       ++runs;
     }
     mec4j::set_nchw_way_for_testing(NchwWay::Auto);
+    mec4j::set_l2_cache_bytes_for_testing(0);
     int64_t bytes;
     for (mec4j_algorithm a : {MEC4J_ALGORITHM_IM2COL, MEC4J_ALGORITHM_MEC_A, MEC4J_ALGORITHM_MEC_B,
                               MEC4J_ALGORITHM_MEC_ROWS, MEC4J_ALGORITHM_DEPTHWISE})
