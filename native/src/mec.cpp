@@ -230,7 +230,7 @@ FusedGemm fused_gemm(const Shape& s, Lowering lowering) {
 // stores pay on this machine (stream_stores.h): its final values then go straight to memory
 // (RowWindowGemm::stream).
 bool stream_output(const Shape& s, const IgemmConfig& igemm) {
-  return s.output_elems > cache_sized_bound_elems() && stream_stores_pay(igemm);
+  return s.output_elems > cache_sized_bound_elems() && stream_stores_pay(igemm, s.kcg);
 }
 
 // Runs f over A at origin, one GEMM per group. Allocates nothing: safe on any thread.
