@@ -1,9 +1,10 @@
 // The store path's choice (stream_stores.h): a GEMM shaped like the first layer of a VGG (K = 27,
 // one K block: the layers whose time the output's write bounds), written with and without
-// non-temporal stores, interleaved; streaming wins only when clearly faster. Measured apart for
-// outputs one tile wide and wider: on an AMD EPYC Zen 5 with the 12x32 tile, streaming took 0.87 of
-// the time without it at 96 and 160 output channels but 1.15 at 32 (YOLOv2's first layer, 610x610
-// 3 -> 32: 1.31 with caches left dirty).
+// non-temporal stores, interleaved; streaming wins only when clearly faster. The GEMM has 64 output
+// channels (rounded up to whole tiles), and apart from that, for layers no wider than a tile
+// narrower than 64, one tile's: on an AMD EPYC Zen 5 the 12x32 tile's streaming took 0.87 of the
+// time without it at 96 and 160 output channels but 1.15x at 32 (YOLOv2's first layer, 610x610,
+// 3 -> 32: 1.31x with caches left dirty).
 #include "stream_stores.h"
 
 #include <algorithm>
@@ -32,7 +33,8 @@ EnvSetting g_stream_stores{
 std::mutex g_measured_mutex;
 struct Measured {
   const IgemmConfig* config;
-  bool wide, pays;
+  int64_t width;  // the probe's output channels
+  bool pays;
 };
 std::vector<Measured> g_measured;  // under g_measured_mutex
 
@@ -52,11 +54,9 @@ AlignedFloats aligned_floats(int64_t n) {
 int64_t row_offset(const void* y_stride, int64_t r) { return r * *static_cast<const int64_t*>(y_stride); }
 
 // Medians of 5 interleaved runs each way, on an output four times what the caches of every thread
-// hold (at most 64 MiB): a few milliseconds in all, once per config and width. The output's
-// channels: one tile's width, or (wide) three.
-bool measure(const IgemmConfig& config, bool wide) {
+// hold (at most 64 MiB): a few milliseconds in all, once per config and width (n output channels).
+bool measure(const IgemmConfig& config, int64_t n) {
   constexpr int64_t kKernel = 3, kChannels = 3, kWidth = 224, kRounds = 5;
-  const int64_t n = (wide ? 3 : 1) * config.nr;
   const int64_t ow = kWidth - kKernel + 1;
   const int64_t out_floats = std::min<int64_t>(4 * cache_sized_bound_elems(), int64_t(16) << 20);
   const int64_t oh = std::max<int64_t>(1, out_floats / n / ow);
@@ -99,11 +99,11 @@ bool stream_stores_pay(const IgemmConfig& config, int64_t channels) {
   if (mode == (int)StreamStores::On) return true;
   if (mode != (int)StreamStores::Auto || config.nr % 16 != 0) return false;  // narrower tiles never stream
   std::lock_guard<std::mutex> lock(g_measured_mutex);
-  const bool wide = channels > config.nr;
+  const int64_t width = channels <= config.nr ? config.nr : (64 + config.nr - 1) / config.nr * config.nr;
   for (const Measured& m : g_measured)
-    if (m.config == &config && m.wide == wide) return m.pays;
-  const bool pays = measure(config, wide);
-  g_measured.push_back({&config, wide, pays});
+    if (m.config == &config && m.width == width) return m.pays;
+  const bool pays = measure(config, width);
+  g_measured.push_back({&config, width, pays});
   return pays;
 }
 

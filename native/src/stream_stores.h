@@ -15,7 +15,7 @@ namespace mec4j {
 enum class StreamStores { Auto, On, Off };
 
 // True where config's GEMM should stream final outputs larger than the caches on this machine,
-// for a layer of `channels` output channels per group (measured apart: one tile wide, or wider).
+// for a layer of `channels` output channels per group (measured apart for layers one tile wide).
 bool stream_stores_pay(const IgemmConfig& config, int64_t channels);
 // MEC4J_ERROR_BAD_ENVIRONMENT when MEC4J_STREAM_STORES is misspelt (planning refuses it).
 mec4j_status stream_stores_status();
