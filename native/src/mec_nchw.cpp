@@ -1,4 +1,4 @@
-// MEC_FUSED's forward on NCHW tensors, one of two ways (nchw_workspace_elems chooses):
+// MEC_FUSED's forward on NCHW tensors, one of two ways (measured per layer where both apply):
 //
 // The transposed GEMM, O_image = K x P, with each group's OIHW kernel rows (k_c/g of them, K =
 // i_c/g*k_h*k_w floats each, as they are) as the micro-kernel's A, and P's columns a panel of nr
@@ -8,11 +8,10 @@
 // contiguously, and nothing is lowered beyond the panel: no workspace, the kernel never
 // reordered. The gathered panels add up to the layer's im2col volume, though.
 //
-// Through NHWC, where the input, the output and the kernel are small beside that volume (the
-// early layers of a network, or any layer at a large batch): the kernel turned into HWIO once
-// per call, then per band of output rows its input rows transposed into padded NHWC rows, NHWC's
+// Through NHWC: the kernel turned into HWIO once per call (in blocks of output channels where it
+// is large), then per band of output rows its input rows transposed into padded NHWC rows, NHWC's
 // GEMM over them (multiply_padded_rows), and the band's output transposed into the output
-// planes; a workspace of the kernel and one band, within the cache-sized bound.
+// planes; a workspace of the kernel block and one band, within the cache-sized bound.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -111,6 +110,8 @@ struct NhwcBands {
   int64_t block;                  // output channels per kernel block: k_c/g, or (one group) a multiple of 16
   int64_t kernel_floats;          // one block of the HWIO kernel (every group's, in one block), rounded up
   int64_t scratch_floats;         // the conversion's: 16 kernels' rows transposed
+
+  int64_t workspace_floats() const { return kernel_floats + scratch_floats + in_floats + out_floats; }
 };
 
 // False where the NHWC way does not apply, or its workspace (the band, the kernel's block and the
@@ -348,7 +349,7 @@ void forward_transposed_gemm(const Shape& s, mec4j_isa isa, const float* in, con
 
 int64_t nchw_workspace_elems(const Shape& s) {
   NhwcBands b;
-  return nhwc_bands(s, &b) ? b.kernel_floats + b.scratch_floats + b.in_floats + b.out_floats : 0;
+  return nhwc_bands(s, &b) ? b.workspace_floats() : 0;
 }
 
 void nchw_forward(const Plan& p, const float* in, const float* oihw, const float* bias, float* out, float* ws) {
@@ -370,7 +371,7 @@ void nchw_forward(const Plan& p, const float* in, const float* oihw, const float
   };
   if (g_forced_way != NchwWay::Auto)
     return run(&call, g_forced_way == NchwWay::ThroughNhwc ? kThroughNhwc : kTransposedGemm);
-  tuned_option_run(p, nchw_workspace_elems(s), kTunedNchwWay, nhwc_preferred(s) ? kThroughNhwc : kTransposedGemm, 2,
+  tuned_option_run(p, bands.workspace_floats(), kTunedNchwWay, nhwc_preferred(s) ? kThroughNhwc : kTransposedGemm, 2,
                    run, &call);
 }
 

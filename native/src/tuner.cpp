@@ -24,7 +24,8 @@ int tuning() { return g_tuning.get(); }
 // Everything the choice depends on; an array, not a vector: it is built on every MEC call.
 using TuningKey = std::array<int64_t, 27>;
 
-// What a choice chooses: the automatic MEC's variant, or an option inside one (TunedOption).
+// What a choice chooses: the automatic MEC's variant (kVariant), or an option inside one
+// (tuned_option_run's `what`).
 constexpr int64_t kVariant = -1;
 
 TuningKey tuning_key(const Plan& p, int64_t workspace_elems, int64_t what = kVariant,
