@@ -26,7 +26,9 @@ shift $((OPTIND - 1))
 algo=$1; shift
 threads=${THREADS:-1} reps=${REPS:-5} rounds=${ROUNDS:-3}
 export LD_LIBRARY_PATH=$PWD/target/blas/org/bytedeco/openblas/linux-x86_64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export OPENBLAS_NUM_THREADS=$threads MEC4J_BENCH_CLOCK=${CLOCK:-wall}
+# OpenBLAS's idle workers sleep at once (as in the runner): after the setup's BLAS calls they
+# would otherwise spin through the timed runs on the cores mec4j's threads need.
+export OPENBLAS_NUM_THREADS=$threads OPENBLAS_THREAD_TIMEOUT=4 MEC4J_BENCH_CLOCK=${CLOCK:-wall}
 shape_of() {  # cvN or mbM:cvN -> a benchdnn string; anything else as given
   local mb=1 name=$1
   [[ $name == mb*:* ]] && { mb=${name%%:*}; mb=${mb#mb}; name=${name#*:}; }

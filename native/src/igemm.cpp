@@ -74,6 +74,29 @@ int64_t small_block_floats() {
   return floats;
 }
 
+// The K blocks [first, last] that a row tile over pixels [p, p_end) computes: those holding the
+// kernel rows some of its pixels read inside the image (RowWindowGemm::padding), or all.
+struct TileBlocks {
+  int64_t first, last;
+};
+
+TileBlocks tile_blocks(const RowWindowGemm& g, int64_t kc, int64_t p, int64_t p_end) {
+  const int64_t k_total = g.kernel_rows * g.piece;
+  const TileBlocks all{0, (k_total - 1) / kc};
+  const RowWindowGemm::PaddingRows& pad = g.padding;
+  if (pad.k_per_kernel_row == 0 || p / g.pixels != (p_end - 1) / g.pixels) return all;
+  // Pixel rows y_first <= y_last: the later reads the fewest top padding rows, the earlier the
+  // fewest bottom ones.
+  const int64_t y_first = p % g.pixels / g.width, y_last = (p_end - 1) % g.pixels / g.width;
+  const int64_t top = y_last * pad.row_step, bottom = y_first * pad.row_step;
+  const int64_t r_first = top >= pad.pad_top ? 0 : (pad.pad_top - top + pad.kernel_row_step - 1) / pad.kernel_row_step;
+  const int64_t image_end = pad.pad_top + pad.image_rows;
+  const int64_t r_end =
+      bottom >= image_end ? 0 : std::min(pad.kernel_rows, (image_end - 1 - bottom) / pad.kernel_row_step + 1);
+  if (r_first >= r_end) return all;  // not reached: every output row reads some image row
+  return {r_first * pad.k_per_kernel_row / kc, (r_end * pad.k_per_kernel_row - 1) / kc};
+}
+
 // B's K block x NR columns as the micro-kernel reads it: row k at floats + k * ld.
 struct Panel {
   const float* floats;
@@ -135,27 +158,42 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
     cfg.pack(b, g.n, length, cols, into);
     return {into, nr};
   };
+  // Tile p of row block [mb, me) on K block `block`: whether it computes it, and with which of
+  // C's initialisation (its first block) and the activation (its last, on final values only).
+  struct TileStep {
+    bool runs, first;
+    const float* clamp;
+  };
+  auto tile_step = [&](int64_t p, int64_t me, int64_t block) -> TileStep {
+    const TileBlocks t = tile_blocks(g, cfg.kc, p, std::min(p + mr, me));
+    return {t.first <= block && block <= t.last, block == t.first, block == t.last ? g.clamp : nullptr};
+  };
   for (int64_t mb = m0; mb < m1; mb += cfg.mc) {
     const int64_t me = std::min(mb + cfg.mc, m1);
     row_bases(g, mb, me, rows);
     for (int64_t k0 = 0; k0 < k_total; k0 += cfg.kc) {
       const int64_t length = std::min(cfg.kc, k_total - k0);
       const int64_t count = block_segments(g, k0, length, segs);
-      const bool first = k0 == 0;
-      const float* clamp = k0 + length == k_total ? g.clamp : nullptr;  // on final values only
+      const int64_t block = k0 / cfg.kc;
       if (nr >= kMinNr && q1 - q0 > 1 && length * nr * (q1 - q0) <= small_block_floats()) {
         // A short K block: with so few FMAs per tile, writing C bounds the kernel. Every panel is
         // packed first, and each row tile then meets all of them, writing its pixels' channels
         // at once (the usual order writes one panel's slice of every row, then comes back).
         Panel b[kSmallBlockFloats / kMinNr];
         for (int64_t q = q0; q < q1; ++q) b[q - q0] = pack_panel(k0, length, q, panel + (q - q0) * length * nr);
-        for (int64_t p = mb; p < me; p += mr)
-          for (int64_t q = q0; q < q1; ++q) tile(p, me, rows + (p - mb), q, b[q - q0], count, first, clamp);
+        for (int64_t p = mb; p < me; p += mr) {
+          const TileStep t = tile_step(p, me, block);
+          if (!t.runs) continue;
+          for (int64_t q = q0; q < q1; ++q) tile(p, me, rows + (p - mb), q, b[q - q0], count, t.first, t.clamp);
+        }
         continue;
       }
       for (int64_t q = q0; q < q1; ++q) {
         const Panel b = pack_panel(k0, length, q, panel);
-        for (int64_t p = mb; p < me; p += mr) tile(p, me, rows + (p - mb), q, b, count, first, clamp);
+        for (int64_t p = mb; p < me; p += mr) {
+          const TileStep t = tile_step(p, me, block);
+          if (t.runs) tile(p, me, rows + (p - mb), q, b, count, t.first, t.clamp);
+        }
       }
     }
   }

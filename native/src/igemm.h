@@ -38,6 +38,14 @@ struct RowWindowGemm {
   // The output is larger than the caches hold: where its values are final after one K block and
   // its rows 64-byte aligned, the GEMM writes them with non-temporal stores.
   bool stream;
+  // Kernel rows that read zero padding only, skipped (as oneDNN's brgemm does, by a kernel per
+  // border): output row y's kernel row r reads padded row y * row_step + r * kernel_row_step, the
+  // image being rows [pad_top, pad_top + image_rows); kernel row r is K's k_per_kernel_row floats
+  // from r * k_per_kernel_row. A row tile computes only the K blocks holding kernel rows that some
+  // of its pixels read inside the image. k_per_kernel_row = 0: every K block of every tile.
+  struct PaddingRows {
+    int64_t k_per_kernel_row, kernel_rows, pad_top, image_rows, row_step, kernel_row_step;
+  } padding;
 };
 
 // Packs kernel (K x N, row-major; K x ceil(N / nr) * nr floats packed) in the order the GEMM reads

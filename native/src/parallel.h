@@ -31,7 +31,9 @@ class RangeBody {
 };
 
 // Runs body(begin, end) over [0, count) split into at most `threads` contiguous chunks, one per
-// thread, the caller's thread included. Returns when all are done. Allocates nothing that can
+// thread, the caller's thread included: chunk i of `threads` runs on the same thread at every call
+// (chunk 0 on the caller's), so that a later call finds the data an earlier one wrote with the
+// same split in that core's caches. Returns when all are done. Allocates nothing that can
 // fail: if the pool cannot grow to `threads`, fewer run. Exceptions are not allowed in body (the
 // core does not throw once running).
 void parallel_for(int64_t count, int threads, RangeBody body);
