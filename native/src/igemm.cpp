@@ -36,6 +36,13 @@ static_assert(kSmallBlockFloats <= kMaxPanelFloats, "the panel buffer holds a sh
 
 int64_t panels(const IgemmConfig& cfg, int64_t n) { return (n + cfg.nr - 1) / cfg.nr; }
 
+// The K block of a GEMM of depth k: its K in the fewest blocks of at most kc, of equal depth (a
+// short last block, as 576 = 256 + 256 + 64, cost VGG's 112x112 layer 2% against 3 x 192).
+int64_t k_block(const IgemmConfig& cfg, int64_t k) {
+  const int64_t blocks = (k + cfg.kc - 1) / cfg.kc;
+  return blocks > 1 ? (k + blocks - 1) / blocks : cfg.kc;
+}
+
 // Panel q of the K block starting at k0 (length floats of K) in a packed kernel.
 const float* packed_panel(const IgemmConfig& cfg, const float* packed, int64_t n, int64_t k0, int64_t length,
                           int64_t q) {
@@ -115,14 +122,14 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   alignas(64) float panel[kMaxPanelFloats];
   alignas(64) float bias_panel[kMaxNr];
   Segment segs[kMaxKc];
-  const int64_t k_total = g.kernel_rows * g.piece;
+  const int64_t k_total = g.kernel_rows * g.piece, kc = k_block(cfg, k_total);
   const float* rows[kMaxMc];
   const float* a[kMaxNr];  // mr <= nr <= kMaxNr
   const int mr = cfg.mr, nr = cfg.nr;
   // Non-temporal stores: each value is final after the only K block, and every row of C is
   // aligned to 64 bytes (out and ldc; panels start at multiples of nr >= 16 floats on AVX-512).
   const bool stream =
-      g.stream && k_total <= cfg.kc && reinterpret_cast<uintptr_t>(g.out) % 64 == 0 && g.ldc % 16 == 0 && nr % 16 == 0;
+      g.stream && k_total <= kc && reinterpret_cast<uintptr_t>(g.out) % 64 == 0 && g.ldc % 16 == 0 && nr % 16 == 0;
   // One row tile times one panel: rows [p, p + mr) (fewer at the end of the block), columns of
   // panel q.
   // tile_rows: the row pointers of rows [p, ...).
@@ -165,16 +172,16 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
     const float* clamp;
   };
   auto tile_step = [&](int64_t p, int64_t me, int64_t block) -> TileStep {
-    const TileBlocks t = tile_blocks(g, cfg.kc, p, std::min(p + mr, me));
+    const TileBlocks t = tile_blocks(g, kc, p, std::min(p + mr, me));
     return {t.first <= block && block <= t.last, block == t.first, block == t.last ? g.clamp : nullptr};
   };
   for (int64_t mb = m0; mb < m1; mb += cfg.mc) {
     const int64_t me = std::min(mb + cfg.mc, m1);
     row_bases(g, mb, me, rows);
-    for (int64_t k0 = 0; k0 < k_total; k0 += cfg.kc) {
-      const int64_t length = std::min(cfg.kc, k_total - k0);
+    for (int64_t k0 = 0; k0 < k_total; k0 += kc) {
+      const int64_t length = std::min(kc, k_total - k0);
       const int64_t count = block_segments(g, k0, length, segs);
-      const int64_t block = k0 / cfg.kc;
+      const int64_t block = k0 / kc;
       if (nr >= kMinNr && q1 - q0 > 1 && length * nr * (q1 - q0) <= small_block_floats()) {
         // A short K block: with so few FMAs per tile, writing C bounds the kernel. Every panel is
         // packed first, and each row tile then meets all of them, writing its pixels' channels
@@ -207,8 +214,9 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
 }  // namespace
 
 void pack_igemm_kernel(const IgemmConfig& cfg, const float* kernel, int64_t k, int64_t n, float* packed) {
-  for (int64_t k0 = 0; k0 < k; k0 += cfg.kc) {
-    const int64_t length = std::min(cfg.kc, k - k0);
+  const int64_t kc = k_block(cfg, k);
+  for (int64_t k0 = 0; k0 < k; k0 += kc) {
+    const int64_t length = std::min(kc, k - k0);
     for (int64_t q = 0; q < panels(cfg, n); ++q) {
       const int cols = (int)std::min<int64_t>(cfg.nr, n - q * cfg.nr);
       cfg.pack(kernel + k0 * n + q * cfg.nr, n, length, cols,

@@ -15,7 +15,7 @@ struct IgemmConfig {
   const char* name;  // operation-tile-ISA, e.g. "f32-igemm-6x16-avx2-fma"
   mec4j_isa isa;
   int mr, nr;  // the micro-tile
-  int64_t kc;  // K per block: a packed B panel (kc x nr) fills L1, up to 384 steps
+  int64_t kc;  // K per block: a packed B panel (kc x nr) as deep as the panel buffer holds, up to 384 steps
   int64_t mc;  // A rows per block: mc rows of kc floats take half of L2
   IgemmUkernelFn ukernel;
   IgemmStridedUkernelFn ukernel_strided;         // the same tile for full tiles whose rows lie at a constant stride
