@@ -137,10 +137,10 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
                   bool first, const float* clamp) {
     const int64_t col = q * nr;
     const int cols = (int)std::min<int64_t>(nr, g.n - col);
-    const float* bias = nullptr;
-    if (first && g.bias) {
+    const float* bias = first && g.bias ? g.bias + col : nullptr;
+    if (bias && cols < nr) {  // the kernel reads nr floats of bias: a partial panel's, zero-padded
       std::memset(bias_panel, 0, sizeof bias_panel);
-      std::memcpy(bias_panel, g.bias + col, cols * sizeof(float));
+      std::memcpy(bias_panel, bias, cols * sizeof(float));
       bias = bias_panel;
     }
     const int n_rows = (int)std::min<int64_t>(mr, me - p);
@@ -171,7 +171,10 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
     bool runs, first;
     const float* clamp;
   };
+  const int64_t last_block = (k_total - 1) / kc;
   auto tile_step = [&](int64_t p, int64_t me, int64_t block) -> TileStep {
+    if (g.padding.k_per_kernel_row == 0)  // every tile every block (no division per tile: short K's tiles are short)
+      return {true, block == 0, block == last_block ? g.clamp : nullptr};
     const TileBlocks t = tile_blocks(g, kc, p, std::min(p + mr, me));
     return {t.first <= block && block <= t.last, block == t.first, block == t.last ? g.clamp : nullptr};
   };
