@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "blas_symbols.h"
+#include "parallel.h"
 
 namespace mec4j {
 
@@ -20,6 +21,7 @@ void sgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const f
 
 void sgemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
            int64_t ldb, float* c, int64_t ldc, float beta) {
+  rest_workers();  // the BLAS's threads get the cores mec4j's idle workers would spin on
   cblas_sgemm(CblasRowMajor, ta == Trans::Yes ? CblasTrans : CblasNoTrans, tb == Trans::Yes ? CblasTrans : CblasNoTrans,
               (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }

@@ -19,16 +19,19 @@ namespace {
 // right after 200 us of serial work cost up to 60 us, 2-core KVM guest), which a layer of 0.2 ms
 // on two threads paid at each of its parallel steps; the spin keeps a worker awake across them,
 // and short enough not to hold a core from the BLAS's or another runtime's threads for long.
+// The BLAS's threads are about to run (rest_workers): spinning workers go to sleep at once.
 constexpr std::chrono::microseconds kSpinTime{100};
+std::atomic<bool> rest_requested{false};
 
 template <typename Done>
-void spin_then_wait(std::mutex& mutex, std::condition_variable& cv, Done done) {
+void spin_then_wait(std::mutex& mutex, std::condition_variable& cv, Done done, bool may_rest) {
   const auto until = std::chrono::steady_clock::now() + kSpinTime;
   for (int i = 1; !done(); ++i) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
-    if (i % 64 == 0 && std::chrono::steady_clock::now() > until) {
+    if ((may_rest && rest_requested.load(std::memory_order_relaxed)) ||
+        (i % 64 == 0 && std::chrono::steady_clock::now() > until)) {
       std::unique_lock<std::mutex> lock(mutex);
       cv.wait(lock, done);
       return;
@@ -48,11 +51,13 @@ class Pool {
       count_ = count;
       chunks_ = threads;
       pending_.store(threads - 1);
+      rest_requested.store(false, std::memory_order_relaxed);
       generation_.fetch_add(1);
     }
     wake_.notify_all();
     chunk(0);
-    spin_then_wait(mutex_, done_, [&] { return pending_.load() == 0; });
+    spin_then_wait(
+        mutex_, done_, [&] { return pending_.load() == 0; }, false);
     body_ = nullptr;
   }
 
@@ -90,7 +95,8 @@ class Pool {
 
   void loop(int index, uint64_t seen) {
     for (;;) {
-      spin_then_wait(mutex_, wake_, [&] { return generation_.load() != seen; });
+      spin_then_wait(
+          mutex_, wake_, [&] { return generation_.load() != seen; }, true);
       // The job's fields were written under mutex_ before generation_ moved: taking it orders them.
       std::unique_lock<std::mutex> lock(mutex_);
       seen = generation_.load();
@@ -122,6 +128,8 @@ Pool& pool() {
 }
 
 }  // namespace
+
+void rest_workers() { rest_requested.store(true, std::memory_order_relaxed); }
 
 int available_threads() {
   const auto& a = blas_symbols();

@@ -38,6 +38,10 @@ class RangeBody {
 // core does not throw once running).
 void parallel_for(int64_t count, int threads, RangeBody body);
 
+// Makes the pool's idle workers, which spin for a moment after each job, sleep at once: called
+// before the BLAS's own threads run, so that the two never compete for the cores.
+void rest_workers();
+
 // While alive, BLAS calls made from this thread run single-threaded (thread-local setting in
 // MKL; for OpenBLAS a process-wide count, see parallel.cpp); restores it afterwards.
 class SingleThreadedBlas {
