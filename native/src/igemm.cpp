@@ -92,14 +92,8 @@ TileBlocks tile_blocks(const RowWindowGemm& g, int64_t kc, int64_t p, int64_t p_
   const TileBlocks all{0, (k_total - 1) / kc};
   const RowWindowGemm::PaddingRows& pad = g.padding;
   if (pad.k_per_kernel_row == 0 || p / g.pixels != (p_end - 1) / g.pixels) return all;
-  // Pixel rows y_first <= y_last: the later reads the fewest top padding rows, the earlier the
-  // fewest bottom ones.
-  const int64_t y_first = p % g.pixels / g.width, y_last = (p_end - 1) % g.pixels / g.width;
-  const int64_t top = y_last * pad.row_step, bottom = y_first * pad.row_step;
-  const int64_t r_first = top >= pad.pad_top ? 0 : (pad.pad_top - top + pad.kernel_row_step - 1) / pad.kernel_row_step;
-  const int64_t image_end = pad.pad_top + pad.image_rows;
-  const int64_t r_end =
-      bottom >= image_end ? 0 : std::min(pad.kernel_rows, (image_end - 1 - bottom) / pad.kernel_row_step + 1);
+  int64_t r_first, r_end;
+  pad.rows_inside(p % g.pixels / g.width, (p_end - 1) % g.pixels / g.width, &r_first, &r_end);
   if (r_first >= r_end) return all;  // not reached: every output row reads some image row
   return {r_first * pad.k_per_kernel_row / kc, (r_end * pad.k_per_kernel_row - 1) / kc};
 }
@@ -173,7 +167,9 @@ void compute_rect(const IgemmConfig& cfg, const RowWindowGemm& g, int64_t m0, in
   };
   const int64_t last_block = (k_total - 1) / kc;
   auto tile_step = [&](int64_t p, int64_t me, int64_t block) -> TileStep {
-    if (g.padding.k_per_kernel_row == 0)  // every tile every block (no division per tile: short K's tiles are short)
+    // Every tile every block, without a division per tile (short K's tiles are short): nothing is
+    // skipped, or there is one block, which every tile's pixels need.
+    if (g.padding.k_per_kernel_row == 0 || last_block == 0)
       return {true, block == 0, block == last_block ? g.clamp : nullptr};
     const TileBlocks t = tile_blocks(g, kc, p, std::min(p + mr, me));
     return {t.first <= block && block <= t.last, block == t.first, block == t.last ? g.clamp : nullptr};

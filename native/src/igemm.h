@@ -45,6 +45,14 @@ struct RowWindowGemm {
   // of its pixels read inside the image. k_per_kernel_row = 0: every K block of every tile.
   struct PaddingRows {
     int64_t k_per_kernel_row, kernel_rows, pad_top, image_rows, row_step, kernel_row_step;
+    // The kernel rows [*first, *end) that some output row in [y_first, y_last] reads inside the
+    // image: the last row reads the fewest top padding rows, the first the fewest bottom ones.
+    void rows_inside(int64_t y_first, int64_t y_last, int64_t* first, int64_t* end) const {
+      const int64_t top = y_last * row_step, bottom = y_first * row_step, image_end = pad_top + image_rows;
+      *first = top >= pad_top ? 0 : (pad_top - top + kernel_row_step - 1) / kernel_row_step;
+      *end = bottom >= image_end ? 0 : (image_end - 1 - bottom) / kernel_row_step + 1;
+      if (*end > kernel_rows) *end = kernel_rows;
+    }
   } padding;
 };
 

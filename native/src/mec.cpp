@@ -193,10 +193,9 @@ void skip_padding_rows(RowWindowGemm& g, const Shape& padded, int64_t k_per_kern
   if (padded.pt == 0 && padded.pb == 0) return;
   const RowWindowGemm::PaddingRows pad{k_per_kernel_row, padded.kh, padded.pt, padded.ih, padded.sh, padded.dh};
   for (int64_t y = 0; y < padded.oh; ++y) {
-    const int64_t top = y * padded.sh;  // the first kernel row's padded row
-    // Some kernel row r reads a row in [pt, pt + ih): the first at or after pt is inside.
-    const int64_t r = top >= pad.pad_top ? 0 : (pad.pad_top - top + pad.kernel_row_step - 1) / pad.kernel_row_step;
-    if (r >= padded.kh || top + r * padded.dh >= pad.pad_top + pad.image_rows) return;
+    int64_t first, end;
+    pad.rows_inside(y, y, &first, &end);
+    if (first >= end) return;
   }
   g.padding = pad;
 }
